@@ -1,0 +1,128 @@
+/*
+ * Internal interface of the data module (src/data): shared between its files,
+ * not installed, not part of the public contract in include/modelwatch/data.h.
+ *
+ * Pieces:
+ *   hash.c      mw_data_hash64: 64-bit hash of a byte string (dictionary, row hashes)
+ *   utf8.c      mw_data_utf8_check: UTF-8 validation with an ASCII fast path
+ *   numparse.c  mw_data_parse_number: the number scanner used by the readers
+ *   input.c     mw_input: bounded, refillable read buffer over fd / gzip / memory
+ *   table.c     mw_tb: column builders (type inference, growth, switching)
+ *   csv.c       mw_data_read_csv, ndjson.c mw_data_read_ndjson
+ *
+ * Everything hangs off the objects passed in; there is no global mutable state, so
+ * two threads may read two files at once.
+ */
+#ifndef MW_DATA_INT_H
+#define MW_DATA_INT_H
+
+#include "modelwatch/data.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#define MW_DEFAULT_MAX_LINE ((size_t)8 << 20)
+#define MW_DEFAULT_MAX_COLUMNS ((size_t)10000)
+
+/* ---- hash.c --------------------------------------------------------------- */
+
+uint64_t mw_data_hash64(const void *data, size_t len, uint64_t seed);
+/* Mixes two 64-bit values into one (used to combine per-field hashes). */
+uint64_t mw_data_mix64(uint64_t a, uint64_t b);
+
+/* ---- utf8.c --------------------------------------------------------------- */
+
+/* Returns len when s[0..len) is valid UTF-8 without NUL bytes, else the offset of
+ * the first offending byte; *nul is set to 1 when that byte is a NUL. */
+size_t mw_data_utf8_check(const char *s, size_t len, int *nul);
+
+/* ---- numparse.c ------------------------------------------------------------ */
+
+/*
+ * Scans a number (sign, digits, '.', exponent; no spaces, no inf) starting at p,
+ * not reading at or beyond end. On success stores the correctly rounded value and
+ * returns the first byte after the number; returns NULL when p does not start with
+ * a number. The caller checks that the returned byte is a delimiter.
+ */
+const char *mw_data_parse_number(const char *p, const char *end, double *out);
+
+/* ---- input.c --------------------------------------------------------------- */
+
+/*
+ * A read buffer: data[pos..end) is unread input. mw_input_fill keeps the bytes
+ * from `keep` on (moving them to the front), grows the buffer when they fill it,
+ * and reads more. Memory stays bounded: the buffer is one chunk (1 MiB) unless one
+ * record is longer, and never exceeds max_record + one chunk.
+ */
+typedef struct mw_input {
+    char *data;      /* owned unless mem */
+    size_t cap;      /* allocated bytes (data has cap + 8 bytes, zero padded) */
+    size_t pos, end; /* unread window */
+    int eof;         /* no more bytes will arrive */
+    int fd;          /* -1 when none */
+    int own_fd;      /* close fd at the end */
+    void *gz;        /* gzFile when the stream is gzip */
+    int mem;         /* data points to the caller's buffer */
+    uint64_t total_size; /* size of a regular file (0 if unknown), for row estimates */
+    uint64_t consumed;   /* bytes discarded before data[0], for size estimates */
+} mw_input;
+
+mw_status mw_input_open_file(mw_input *in, const char *path, mw_error *err);
+void mw_input_open_mem(mw_input *in, const char *buf, size_t len);
+/* Reads more bytes. Returns MW_OK (possibly with in->eof set and nothing new),
+ * MW_EIO on read errors, MW_ERANGE when the kept data would exceed max_keep. */
+mw_status mw_input_fill(mw_input *in, size_t keep, size_t max_keep, const char *name,
+                        mw_error *err);
+void mw_input_close(mw_input *in);
+
+/* ---- table.c: column builders ---------------------------------------------- */
+
+/* Builder state of one column beside its mw_column. */
+typedef struct mw_colstate {
+    mw_coltype imposed; /* from the schema: AUTO, NUMERIC, CATEGORICAL or IGNORE */
+} mw_colstate;
+
+typedef struct mw_tb {
+    mw_table *t;        /* the table being built (owned by the builder until done) */
+    mw_colstate *st;    /* per column */
+    size_t cols_cap;
+    size_t rows_cap;    /* capacity of every value array and of row_hash */
+    const mw_schema *schema;
+    const char *name;   /* source name for messages */
+    mw_dict *names;     /* column name -> index (codes equal indices) */
+} mw_tb;
+
+mw_status mw_tb_init(mw_tb *b, const char *name, const mw_read_options *opt);
+/* Adds a column (name need not be NUL-terminated); earlier rows get missing values.
+ * MW_EPARSE with a message when the name already exists. */
+mw_status mw_tb_add_column(mw_tb *b, const char *name, size_t len, uint64_t line,
+                           mw_error *err);
+/* Makes room for row index `row` in every column. */
+mw_status mw_tb_reserve(mw_tb *b, size_t rows);
+/* Stores a text field (CSV field or JSON string) for row b->t->nrows.
+ * is_json_string: a JSON string, which makes an AUTO column categorical. */
+mw_status mw_tb_text(mw_tb *b, size_t col, const char *s, size_t len, uint64_t line,
+                     int is_json_string);
+/* Stores a parsed number whose source text is s[0..len). */
+mw_status mw_tb_number(mw_tb *b, size_t col, double v, const char *s, size_t len);
+/* Stores a missing value (counted). */
+void mw_tb_missing(mw_tb *b, size_t col);
+/* Hands the table over (shrinking arrays); the builder is left empty. */
+mw_table *mw_tb_finish(mw_tb *b);
+void mw_tb_destroy(mw_tb *b);
+
+/* ---- readers ------------------------------------------------------------------ */
+
+typedef struct mw_read_ctx {
+    mw_input *in;
+    const char *name;
+    size_t max_line;
+    size_t max_columns;
+    const mw_read_options *opt;
+} mw_read_ctx;
+
+mw_status mw_data_read_csv(mw_read_ctx *ctx, mw_tb *b, mw_error *err);
+mw_status mw_data_read_ndjson(mw_read_ctx *ctx, mw_tb *b, mw_error *err);
+
+#endif
