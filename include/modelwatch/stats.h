@@ -33,6 +33,8 @@ typedef struct mw_test_result {
  * before +0.0, which no test below can observe.
  */
 void mw_sort_doubles(double *v, size_t n, double *scratch);
+/* Sorts n unsigned 64-bit integers ascending in place; scratch holds n. */
+void mw_sort_u64(uint64_t *v, size_t n, uint64_t *scratch);
 
 /* ---- distribution functions (src/stats/special.c) ---------------------- */
 

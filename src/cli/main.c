@@ -2,14 +2,49 @@
  * modelwatch command-line entry point: dispatches git-style subcommands.
  * Exit codes (DESIGN.md): 0 ok, 1 error, 2 usage, 3 a check failed.
  */
+#include "cli/cli.h"
+
 #include <stdio.h>
 #include <string.h>
 
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"drift", mw_cmd_drift, "compare current data with a reference: drift tests and quality"},
+    {"quality", mw_cmd_quality, "data-quality checks of current data against a reference"},
+    {"profile", mw_cmd_profile, "summarise each column of a data file"},
+};
+
+static void usage(FILE *out) {
+    fprintf(out, "usage: modelwatch <command> [options]\n\n"
+                 "modelwatch watches machine-learning models in production.\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'modelwatch <command> --help' describes each command.\n"
+                 "exit status: 0 ok, 1 error, 2 usage, 3 a check failed (drift found)\n");
+}
+
 int main(int argc, char **argv) {
-    if (argc > 1 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))) {
-        printf("modelwatch %s\n", MW_VERSION);
-        return 0;
+    if (argc < 2) {
+        usage(stderr);
+        return MW_EXIT_USAGE;
     }
-    fprintf(stderr, "usage: modelwatch <command> [options]\n");
-    return 2;
+    const char *name = argv[1];
+    if (!strcmp(name, "--version") || !strcmp(name, "version")) {
+        printf("modelwatch %s\n", MW_VERSION);
+        return MW_EXIT_OK;
+    }
+    if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
+        usage(stdout);
+        return MW_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (!strcmp(name, commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "modelwatch: unknown command \"%s\"\n\n", name);
+    usage(stderr);
+    return MW_EXIT_USAGE;
 }

@@ -40,27 +40,18 @@ static void insertion_sort(double *v, size_t n) {
     }
 }
 
-void mw_sort_doubles(double *v, size_t n, double *scratch) {
-    if (n < 64) {
-        insertion_sort(v, n);
-        return;
-    }
-    uint64_t *a = (uint64_t *)v, *b = (uint64_t *)scratch;
-    static const int passes = 8;
+/* LSD radix sort of 64-bit keys in place; scratch holds n keys. */
+void mw_sort_u64(uint64_t *a, size_t n, uint64_t *scratch) {
+    if (n < 2) return;
+    uint64_t *src = a, *dst = scratch;
     size_t count[8][256];
     memset(count, 0, sizeof count);
-    for (size_t i = 0; i < n; i++) {
-        uint64_t k = key_of(v[i]);
-        a[i] = k;
-        for (int p = 0; p < passes; p++) count[p][(k >> (8 * p)) & 0xff]++;
-    }
-    for (int p = 0; p < passes; p++) {
+    for (size_t i = 0; i < n; i++)
+        for (int p = 0; p < 8; p++) count[p][(src[i] >> (8 * p)) & 0xff]++;
+    for (int p = 0; p < 8; p++) {
         size_t *c = count[p];
         /* skip a pass where all keys share this byte */
-        int trivial = 0;
-        for (int j = 0; j < 256; j++)
-            if (c[j] == n) trivial = 1;
-        if (trivial) continue;
+        if (c[(src[0] >> (8 * p)) & 0xff] == n) continue;
         size_t sum = 0;
         for (int j = 0; j < 256; j++) {
             size_t t = c[j];
@@ -68,14 +59,28 @@ void mw_sort_doubles(double *v, size_t n, double *scratch) {
             sum += t;
         }
         int shift = 8 * p;
-        for (size_t i = 0; i < n; i++) {
-            uint64_t k = a[i];
-            b[c[(k >> shift) & 0xff]++] = k;
-        }
-        uint64_t *t = a;
-        a = b;
-        b = t;
+        for (size_t i = 0; i < n; i++) dst[c[(src[i] >> shift) & 0xff]++] = src[i];
+        uint64_t *t = src;
+        src = dst;
+        dst = t;
     }
-    if (a != (uint64_t *)v) memcpy(v, a, n * sizeof *v);
-    for (size_t i = 0; i < n; i++) v[i] = double_of(((uint64_t *)v)[i]);
+    if (src != a) memcpy(a, src, n * sizeof *a);
+}
+
+void mw_sort_doubles(double *v, size_t n, double *scratch) {
+    if (n < 64) {
+        insertion_sort(v, n);
+        return;
+    }
+    /* keys are stored over the doubles through memcpy (no aliased lvalues) */
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = key_of(v[i]);
+        memcpy(&v[i], &k, sizeof k);
+    }
+    mw_sort_u64((uint64_t *)(void *)v, n, (uint64_t *)(void *)scratch);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k;
+        memcpy(&k, &v[i], sizeof k);
+        v[i] = double_of(k);
+    }
 }

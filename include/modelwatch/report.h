@@ -1,0 +1,37 @@
+/*
+ * modelwatch reports: drift, quality and profile reports as text (an aligned
+ * table for an 80-column terminal), JSON (the contract other tools read) and
+ * HTML (one self-contained file with inline SVG, no network access).
+ * Writers write to a caller-provided stream; they never open files themselves.
+ */
+#ifndef MODELWATCH_REPORT_H
+#define MODELWATCH_REPORT_H
+
+#include <stdio.h>
+
+#include "modelwatch/drift.h"
+#include "modelwatch/profile.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum mw_report_format { MW_FORMAT_TEXT = 0, MW_FORMAT_JSON, MW_FORMAT_HTML } mw_report_format;
+
+/* 1 and the format for "text", "json" or "html", else 0. */
+int mw_report_format_from_name(const char *name, mw_report_format *fmt);
+
+/* The drift report (quality included as extra keys / sections). */
+mw_status mw_report_drift(FILE *out, const mw_drift_report *r, mw_report_format fmt);
+/* The data-quality report of the same comparison. */
+mw_status mw_report_quality(FILE *out, const mw_drift_report *r, mw_report_format fmt);
+/* Number of data-quality findings in the comparison (what the quality report lists). */
+uint64_t mw_report_quality_issue_count(const mw_drift_report *r);
+/* A profile of one data set. */
+mw_status mw_report_profile(FILE *out, const mw_profile *p, const char *source, uint64_t rows,
+                            mw_report_format fmt);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,52 @@
+/*
+ * Shared pieces of the CLI subcommands: exit codes, option helpers, reading
+ * files (two at once on two threads), running batch columns on all cores,
+ * progress lines on a terminal, and atomic report output.
+ */
+#ifndef MW_CLI_H
+#define MW_CLI_H
+
+#include <stdio.h>
+
+#include "modelwatch/data.h"
+#include "modelwatch/drift.h"
+#include "modelwatch/report.h"
+
+enum { MW_EXIT_OK = 0, MW_EXIT_ERROR = 1, MW_EXIT_USAGE = 2, MW_EXIT_CHECK_FAILED = 3 };
+
+/* Subcommand entry points (argv[0] is the subcommand name). */
+int mw_cmd_drift(int argc, char **argv);
+int mw_cmd_quality(int argc, char **argv);
+int mw_cmd_profile(int argc, char **argv);
+
+/* Prints "modelwatch CMD: message" to stderr and returns MW_EXIT_USAGE. */
+int mw_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "modelwatch CMD: message" to stderr and returns MW_EXIT_ERROR. */
+int mw_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Splits a comma-separated list in place (empty items dropped); returns the
+ * count, items in *items (caller frees the array, not the strings). */
+size_t mw_cli_split_list(char *s, char ***items);
+/* Parses a finite double; 1 on success. */
+int mw_cli_parse_number(const char *s, double *v);
+
+/* Progress messages go to stderr only when it is a terminal. */
+void mw_cli_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void mw_cli_progress_done(void);
+
+/* Reads n (1 or 2) files in parallel; tables[i] gets each, err[i] its error. */
+int mw_cli_read_tables(const char *cmd, const char *const *paths, size_t n,
+                       const mw_read_options *opt, mw_table **tables);
+/* Runs every batch column on up to `threads` threads (0 = number of cores). */
+int mw_cli_run_batch(const char *cmd, mw_batch *b, unsigned threads);
+
+/* Output: stdout, or FILE written to FILE.tmp and renamed on success so an
+ * interrupted run never leaves a half-written report. */
+typedef struct mw_cli_output {
+    FILE *f;
+    char *path, *tmp;
+} mw_cli_output;
+int mw_cli_output_open(const char *cmd, const char *path, mw_cli_output *o);
+int mw_cli_output_close(const char *cmd, mw_cli_output *o, int ok);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * Library-internal core utilities shared by every area: a 64-bit hash, a
+ * seeded random generator (no hidden global state: the seed comes from the
+ * caller's handle), and a growable byte buffer with a bounds-checked reader for
+ * the binary serialisation of profiles.
+ */
+#ifndef MW_CORE_UTIL_H
+#define MW_CORE_UTIL_H
+
+#include "modelwatch/core.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- hashing ---- */
+uint64_t mw_hash64(const void *data, size_t len, uint64_t seed);
+static inline uint64_t mw_mix64(uint64_t x) { /* splitmix64 finaliser */
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+/* ---- random numbers (xoshiro256** seeded through splitmix64) ---- */
+typedef struct mw_rng {
+    uint64_t s[4];
+} mw_rng;
+void mw_rng_seed(mw_rng *r, uint64_t seed);
+uint64_t mw_rng_next(mw_rng *r);
+/* uniform integer in [0, bound), bound > 0, without modulo bias */
+uint64_t mw_rng_below(mw_rng *r, uint64_t bound);
+/* uniform double in [0, 1) */
+double mw_rng_unit(mw_rng *r);
+
+/* ---- byte buffer (little-endian encoding) ---- */
+typedef struct mw_buf {
+    unsigned char *data;
+    size_t len, cap;
+    int failed; /* set on allocation failure; later appends are no-ops */
+} mw_buf;
+void mw_buf_put(mw_buf *b, const void *p, size_t n);
+void mw_buf_u8(mw_buf *b, uint8_t v);
+void mw_buf_u32(mw_buf *b, uint32_t v);
+void mw_buf_u64(mw_buf *b, uint64_t v);
+void mw_buf_f64(mw_buf *b, double v);
+void mw_buf_str(mw_buf *b, const char *s, size_t len); /* u32 length + bytes */
+
+/* Reader over a borrowed byte range: every get checks bounds and sets failed
+ * instead of reading past the end, so corrupt input cannot crash. */
+typedef struct mw_reader {
+    const unsigned char *p, *end;
+    int failed;
+} mw_reader;
+uint8_t mw_rd_u8(mw_reader *r);
+uint32_t mw_rd_u32(mw_reader *r);
+uint64_t mw_rd_u64(mw_reader *r);
+double mw_rd_f64(mw_reader *r);
+/* View of a length-prefixed string (not NUL-terminated); NULL on failure. */
+const char *mw_rd_str(mw_reader *r, size_t *len);
+
+#endif

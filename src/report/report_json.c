@@ -1,0 +1,256 @@
+/*
+ * JSON reports. The drift report's shape is a contract (issue #2):
+ *   {"dataset_drift": bool, "drift_share": x, "columns": [{"name", "type",
+ *    "tests": {"ks": {"statistic", "p_value"}, "psi": {"statistic"}, ...},
+ *    "drift": {"test", "statistic", "p_value", "threshold", "drifted"}}]}
+ * Distance measures have no "p_value". Extra keys carry the sources, the
+ * correction, skipped columns and the quality figures. No bare NaN/Infinity:
+ * those are null.
+ */
+#include "modelwatch/report.h"
+#include "report/json_writer.h"
+#include "report/report_int.h"
+
+static void kv_num(mw_json *j, const char *k, double v) {
+    mw_json_key(j, k);
+    mw_json_number(j, v);
+}
+
+static void kv_uint(mw_json *j, const char *k, uint64_t v) {
+    mw_json_key(j, k);
+    mw_json_uint(j, v);
+}
+
+static void kv_str(mw_json *j, const char *k, const char *v) {
+    mw_json_key(j, k);
+    mw_json_string(j, v);
+}
+
+static void kv_bool(mw_json *j, const char *k, int v) {
+    mw_json_key(j, k);
+    mw_json_bool(j, v);
+}
+
+static double share(uint64_t part, uint64_t whole) {
+    return whole ? (double)part / (double)whole : 0.0;
+}
+
+static void source(mw_json *j, const char *key, const char *name, uint64_t rows) {
+    mw_json_key(j, key);
+    mw_json_begin_object(j);
+    kv_str(j, "source", name);
+    kv_uint(j, "rows", rows);
+    mw_json_end_object(j);
+}
+
+static void column_quality(mw_json *j, const mw_column_report *c) {
+    mw_json_key(j, "quality");
+    mw_json_begin_object(j);
+    kv_uint(j, "reference_missing", c->ref_missing);
+    kv_uint(j, "current_missing", c->cur_missing);
+    kv_num(j, "reference_missing_share", share(c->ref_missing, c->ref_count));
+    kv_num(j, "current_missing_share", share(c->cur_missing, c->cur_count));
+    kv_num(j, "missing_share_change",
+           share(c->cur_missing, c->cur_count) - share(c->ref_missing, c->ref_count));
+    kv_uint(j, "type_errors", c->cur_type_errors);
+    mw_json_key(j, "type_error_examples");
+    mw_json_begin_array(j);
+    for (size_t e = 0; e < c->n_type_error_examples; e++) {
+        mw_json_begin_object(j);
+        kv_str(j, "value", c->type_error_example[e]);
+        kv_uint(j, "line", c->type_error_line[e]);
+        mw_json_end_object(j);
+    }
+    mw_json_end_array(j);
+    if (c->type == MW_TYPE_NUMERIC) {
+        kv_uint(j, "reference_infinite", c->ref_inf);
+        kv_uint(j, "current_infinite", c->cur_inf);
+        kv_num(j, "reference_min", c->ref_min);
+        kv_num(j, "reference_max", c->ref_max);
+        kv_num(j, "current_min", c->cur_min);
+        kv_num(j, "current_max", c->cur_max);
+        kv_num(j, "reference_mean", c->ref_mean);
+        kv_num(j, "current_mean", c->cur_mean);
+        kv_num(j, "reference_std", c->ref_std);
+        kv_num(j, "current_std", c->cur_std);
+        kv_uint(j, "out_of_range", c->cur_below_range + c->cur_above_range);
+        kv_uint(j, "below_range", c->cur_below_range);
+        kv_uint(j, "above_range", c->cur_above_range);
+        kv_num(j, "out_of_range_share",
+               share(c->cur_below_range + c->cur_above_range, c->cur_values));
+    } else {
+        kv_uint(j, "unseen_values", c->unseen_values);
+        kv_uint(j, "unseen_categories", c->unseen_distinct);
+        kv_num(j, "unseen_share", share(c->unseen_values, c->cur_values));
+        mw_json_key(j, "unseen_examples");
+        mw_json_begin_array(j);
+        for (size_t e = 0; e < c->n_unseen_examples; e++) mw_json_string(j, c->unseen_example[e]);
+        mw_json_end_array(j);
+    }
+    kv_uint(j, "reference_distinct", c->ref_distinct);
+    kv_uint(j, "current_distinct", c->cur_distinct);
+    kv_bool(j, "reference_constant", c->ref_constant);
+    kv_bool(j, "current_constant", c->cur_constant);
+    mw_json_end_object(j);
+}
+
+static void dataset_quality(mw_json *j, const mw_drift_report *r) {
+    mw_json_key(j, "dataset_quality");
+    mw_json_begin_object(j);
+    kv_uint(j, "reference_duplicate_rows", r->ref_duplicate_rows);
+    kv_uint(j, "current_duplicate_rows", r->cur_duplicate_rows);
+    kv_uint(j, "reference_empty_rows", r->ref_empty_rows);
+    kv_uint(j, "current_empty_rows", r->cur_empty_rows);
+    kv_uint(j, "reference_blank_lines", r->ref_blank_lines);
+    kv_uint(j, "current_blank_lines", r->cur_blank_lines);
+    mw_json_key(j, "columns_only_in_reference");
+    mw_json_begin_array(j);
+    for (size_t i = 0; i < r->n_only_ref; i++) mw_json_string(j, r->only_ref[i]);
+    mw_json_end_array(j);
+    mw_json_key(j, "columns_only_in_current");
+    mw_json_begin_array(j);
+    for (size_t i = 0; i < r->n_only_cur; i++) mw_json_string(j, r->only_cur[i]);
+    mw_json_end_array(j);
+    mw_json_end_object(j);
+}
+
+static void column_drift(mw_json *j, const mw_column_report *c) {
+    mw_json_key(j, "tests");
+    mw_json_begin_object(j);
+    for (int t = 0; t < MW_TEST_COUNT; t++) {
+        if (!(c->computed & (1u << t))) continue;
+        mw_json_key(j, mw_test_name((mw_test_id)t));
+        mw_json_begin_object(j);
+        kv_num(j, "statistic", c->tests[t].statistic);
+        if (mw_test_has_p_value((mw_test_id)t)) kv_num(j, "p_value", c->tests[t].p_value);
+        mw_json_end_object(j);
+    }
+    mw_json_end_object(j);
+    mw_json_key(j, "drift");
+    if (!c->tested) {
+        mw_json_begin_object(j);
+        mw_json_key(j, "test");
+        mw_json_null(j);
+        kv_bool(j, "drifted", 0);
+        kv_str(j, "skipped", c->skip_reason);
+        mw_json_end_object(j);
+        return;
+    }
+    mw_json_begin_object(j);
+    kv_str(j, "test", mw_test_name(c->drift_test));
+    kv_num(j, "statistic", c->statistic);
+    if (mw_test_has_p_value(c->drift_test)) {
+        kv_num(j, "p_value", c->p_value);
+        kv_num(j, "p_value_adjusted", c->p_adjusted);
+    }
+    kv_num(j, "threshold", c->threshold);
+    kv_bool(j, "drifted", c->drifted);
+    mw_json_end_object(j);
+}
+
+static void header(mw_json *j, const mw_drift_report *r) {
+    source(j, "reference", r->reference, r->ref_rows);
+    source(j, "current", r->current, r->cur_rows);
+}
+
+void mw_report_drift_json(FILE *out, const mw_drift_report *r) {
+    mw_json j;
+    mw_json_init(&j, out, 1);
+    mw_json_begin_object(&j);
+    kv_bool(&j, "dataset_drift", r->dataset_drift);
+    kv_num(&j, "drift_share", r->drift_share);
+    kv_num(&j, "drift_share_threshold", r->drift_share_threshold);
+    kv_uint(&j, "drifted_columns", r->n_drifted);
+    kv_uint(&j, "tested_columns", r->n_tested);
+    kv_str(&j, "correction", mw_correction_name(r->correction));
+    header(&j, r);
+    mw_json_key(&j, "columns");
+    mw_json_begin_array(&j);
+    for (size_t i = 0; i < r->ncols; i++) {
+        const mw_column_report *c = &r->cols[i];
+        mw_json_begin_object(&j);
+        kv_str(&j, "name", c->name);
+        kv_str(&j, "type", mw_coltype_name(c->type));
+        if (c->type == MW_TYPE_NUMERIC) kv_bool(&j, "discrete", c->discrete);
+        column_drift(&j, c);
+        column_quality(&j, c);
+        mw_json_end_object(&j);
+    }
+    mw_json_end_array(&j);
+    dataset_quality(&j, r);
+    mw_json_end_object(&j);
+}
+
+void mw_report_quality_json(FILE *out, const mw_drift_report *r) {
+    mw_json j;
+    mw_json_init(&j, out, 1);
+    mw_json_begin_object(&j);
+    kv_uint(&j, "issues", mw_report_quality_issue_count(r));
+    header(&j, r);
+    dataset_quality(&j, r);
+    mw_json_key(&j, "columns");
+    mw_json_begin_array(&j);
+    for (size_t i = 0; i < r->ncols; i++) {
+        const mw_column_report *c = &r->cols[i];
+        mw_json_begin_object(&j);
+        kv_str(&j, "name", c->name);
+        kv_str(&j, "type", mw_coltype_name(c->type));
+        column_quality(&j, c);
+        mw_json_end_object(&j);
+    }
+    mw_json_end_array(&j);
+    mw_json_end_object(&j);
+}
+
+void mw_report_profile_json(FILE *out, const mw_profile *p, const char *src, uint64_t rows) {
+    mw_json j;
+    mw_json_init(&j, out, 1);
+    mw_json_begin_object(&j);
+    kv_str(&j, "source", src);
+    kv_uint(&j, "rows", rows);
+    mw_json_key(&j, "columns");
+    mw_json_begin_array(&j);
+    for (size_t i = 0; i < mw_profile_ncols(p); i++) {
+        mw_column_summary s;
+        if (mw_profile_summary(p, i, &s)) continue;
+        mw_json_begin_object(&j);
+        kv_str(&j, "name", s.name);
+        kv_str(&j, "type", mw_coltype_name(s.type));
+        kv_uint(&j, "count", s.count);
+        kv_uint(&j, "missing", s.missing);
+        kv_num(&j, "missing_share", share(s.missing, s.count));
+        kv_uint(&j, "type_errors", s.type_errors);
+        kv_uint(&j, "distinct", s.distinct);
+        kv_bool(&j, "distinct_exact", s.distinct_exact);
+        if (s.type == MW_TYPE_NUMERIC) {
+            kv_uint(&j, "infinite_positive", s.pos_inf);
+            kv_uint(&j, "infinite_negative", s.neg_inf);
+            kv_num(&j, "min", s.min);
+            kv_num(&j, "max", s.max);
+            kv_num(&j, "mean", s.mean);
+            kv_num(&j, "std", s.stddev);
+            mw_json_key(&j, "quantiles");
+            mw_json_begin_object(&j);
+            for (int q = 0; q < MW_PROFILE_NQUANTILES; q++) {
+                char key[16];
+                snprintf(key, sizeof key, "%g", mw_profile_quantile_levels[q]);
+                kv_num(&j, key, s.quantiles[q]);
+            }
+            mw_json_end_object(&j);
+            kv_bool(&j, "quantiles_exact", s.quantiles_exact);
+        } else {
+            mw_json_key(&j, "top");
+            mw_json_begin_array(&j);
+            for (size_t t = 0; t < s.ntop; t++) {
+                mw_json_begin_object(&j);
+                kv_str(&j, "value", s.top[t]);
+                kv_uint(&j, "count", s.top_count[t]);
+                mw_json_end_object(&j);
+            }
+            mw_json_end_array(&j);
+        }
+        mw_json_end_object(&j);
+    }
+    mw_json_end_array(&j);
+    mw_json_end_object(&j);
+}
