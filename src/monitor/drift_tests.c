@@ -129,7 +129,9 @@ static mw_status run_one(const mw_drift_data *d, mw_test_id t, mw_test_result *r
         double m1, v1, m2, v2;
         sample_moments(d->ref, d->nref, &m1, &v1);
         sample_moments(d->cur, d->ncur, &m2, &v2);
-        return mw_ttest_welch(m1, v1, (double)d->nref, m2, v2, (double)d->ncur, r);
+        mw_status st = mw_ttest_welch(m1, v1, (double)d->nref, m2, v2, (double)d->ncur, r);
+        /* both sides constant: scipy gives nan; report the test as not computable */
+        return st == MW_OK && isnan(r->statistic) ? MW_EINVAL : st;
     }
     case MW_TEST_CHI2:
     case MW_TEST_GTEST: {
