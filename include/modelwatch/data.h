@@ -64,6 +64,7 @@ typedef struct mw_column {
     uint64_t n_type_errors; /* values not fitting an imposed type (stored as missing) */
     char type_error_example[MW_TYPE_ERROR_EXAMPLES][64]; /* first few offending texts */
     uint64_t type_error_line[MW_TYPE_ERROR_EXAMPLES];    /* and their 1-based lines */
+    size_t nrows; /* values held in num / codes (the table's nrows), for mw_column_convert */
 } mw_column;
 
 typedef struct mw_table {
@@ -74,6 +75,7 @@ typedef struct mw_table {
     uint64_t *row_hash; /* nrows 64-bit hashes of each row's values, for duplicate rows */
     uint64_t n_blank_lines; /* blank lines skipped (counted, reported) */
     uint64_t n_empty_rows;  /* rows whose every field is missing (kept as rows) */
+    uint64_t n_arrays_skipped; /* NDJSON: array values skipped (not columns) */
 } mw_table;
 
 /* Index of the column named name, or -1. */

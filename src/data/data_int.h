@@ -110,6 +110,10 @@ mw_status mw_tb_number(mw_tb *b, size_t col, double v, const char *s, size_t len
 void mw_tb_missing(mw_tb *b, size_t col);
 /* Hands the table over (shrinking arrays); the builder is left empty. */
 mw_table *mw_tb_finish(mw_tb *b);
+/* NUMERIC -> CATEGORICAL of rows [0, n) (codes array gets cap entries). */
+mw_status mw_data_num_to_cat(mw_column *c, size_t n, size_t cap);
+/* Counts a type error and keeps the first examples. */
+void mw_data_type_error(mw_column *c, const char *s, size_t len, uint64_t line);
 void mw_tb_destroy(mw_tb *b);
 
 /* ---- readers ------------------------------------------------------------------ */

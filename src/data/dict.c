@@ -100,6 +100,13 @@ static char *arena_copy(mw_dict *d, const char *s, size_t len) {
     return p;
 }
 
+static inline int same(const char *a, const char *b, size_t n) {
+    if (n > 16) return memcmp(a, b, n) == 0;
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return 0;
+    return 1;
+}
+
 static int find_slot(const mw_dict *d, const char *s, size_t len, uint64_t h, size_t *slot) {
     size_t i = (size_t)h & d->mask;
     for (;;) {
@@ -109,7 +116,7 @@ static int find_slot(const mw_dict *d, const char *s, size_t len, uint64_t h, si
             return 0;
         }
         c--;
-        if (d->hashes[c] == h && d->lens[c] == len && memcmp(d->strs[c], s, len) == 0) {
+        if (d->hashes[c] == h && d->lens[c] == len && same(d->strs[c], s, len)) {
             *slot = i;
             return 1;
         }

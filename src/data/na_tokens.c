@@ -6,11 +6,18 @@
  */
 #include "data/data_int.h"
 
-static int eq(const char *s, const char *lit, size_t n) {
-    return memcmp(s, lit, n) == 0;
+static inline int eq(const char *s, const char *lit, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != lit[i]) return 0;
+    return 1;
 }
 
 int mw_is_na_token(const char *s, size_t len) {
+    if (len == 0) return 1;
+    switch (s[0]) { /* every token starts with one of these */
+    case '#': case '-': case '1': case '<': case 'N': case 'n': break;
+    default: return 0;
+    }
     switch (len) {
     case 0: return 1;
     case 2: return eq(s, "NA", 2);

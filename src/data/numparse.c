@@ -71,6 +71,48 @@ static inline int is_digit(char c) {
     return (unsigned)(c - '0') < 10;
 }
 
+static const uint64_t pow10_u64[9] = {1,      10,      100,      1000,     10000,
+                                       100000, 1000000, 10000000, 100000000};
+
+/* Number of leading ASCII digits among the 8 bytes of v (lowest byte first). */
+static inline unsigned leading_digits(uint64_t v) {
+    const uint64_t H = 0x8080808080808080ULL;
+    uint64_t ge0 = ((v | H) - 0x3030303030303030ULL) & H;           /* byte >= '0' */
+    uint64_t le9 = (0xB9B9B9B9B9B9B9B9ULL - (v & 0x7F7F7F7F7F7F7F7FULL)) & H; /* <= '9' */
+    uint64_t nondigit = ~(ge0 & le9 & ~v) & H;                       /* ASCII digits only */
+    return nondigit ? (unsigned)__builtin_ctzll(nondigit) >> 3 : 8;
+}
+
+/*
+ * Accumulates the digits at p into *w (wrapping; the caller recounts when there
+ * are more than 19) and returns the first non-digit. Eight bytes at a time: the
+ * count k of leading digits comes from a mask, and the k digits are converted by
+ * shifting them to the top of the word and filling the vacated low bytes with
+ * '0', which makes them leading zeros: no branch depends on the digit count.
+ */
+static inline const char *scan_digits(const char *p, const char *end, uint64_t *w) {
+    uint64_t acc = *w;
+    while (end - p >= 8) {
+        uint64_t v = load8(p);
+        unsigned k = leading_digits(v);
+        if (k == 8) {
+            acc = acc * 100000000 + eight_value(v);
+            p += 8;
+            continue;
+        }
+        if (k) {
+            uint64_t t = (v << (8 * (8 - k))) | (0x3030303030303030ULL >> (8 * k));
+            acc = acc * pow10_u64[k] + eight_value(t);
+            p += k;
+        }
+        *w = acc;
+        return p;
+    }
+    while (p < end && is_digit(*p)) acc = acc * 10 + (uint64_t)(*p++ - '0');
+    *w = acc;
+    return p;
+}
+
 /* floor(q * log2(10)) for |q| <= 350, without shifting negative numbers. */
 static inline int64_t floor_log2_pow10(int64_t q) {
     return q >= 0 ? (217706 * q) >> 16 : -((-217706 * q + 65535) >> 16);
@@ -190,24 +232,11 @@ const char *mw_data_parse_number(const char *p, const char *end, double *out) {
     }
     uint64_t w = 0;
     const char *ip = p;
-    while (end - p >= 8) {
-        uint64_t v = load8(p);
-        if (!eight_digits(v)) break;
-        w = w * 100000000 + eight_value(v);
-        p += 8;
-    }
-    while (p < end && is_digit(*p)) w = w * 10 + (uint64_t)(*p++ - '0');
+    p = scan_digits(p, end, &w);
     const char *ie = p, *fp = p, *fe = p;
     if (p < end && *p == '.') {
-        p++;
-        fp = p;
-        while (end - p >= 8) {
-            uint64_t v = load8(p);
-            if (!eight_digits(v)) break;
-            w = w * 100000000 + eight_value(v);
-            p += 8;
-        }
-        while (p < end && is_digit(*p)) w = w * 10 + (uint64_t)(*p++ - '0');
+        fp = p + 1;
+        p = scan_digits(fp, end, &w);
         fe = p;
     }
     size_t ndig = (size_t)(ie - ip) + (size_t)(fe - fp);
