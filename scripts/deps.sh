@@ -3,7 +3,8 @@
 # apt entirely when everything is already there. Used by run.sh, test.sh and CI.
 set -euo pipefail
 PKGS="build-essential cmake pkg-config zlib1g-dev libyaml-dev libcmocka-dev
-      clang libclang-rt-14-dev jq"
+      libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev
+      clang libclang-rt-14-dev jq curl prometheus"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
