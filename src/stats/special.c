@@ -39,6 +39,42 @@ static long double lgam(long double x) {
     return lgammal_r(x, &sign);
 }
 
+#define LN_SQRT_2PI 0.918938533204672741780329736405617639861L
+#define BIG_SHAPE 10.0
+
+/* Stirling remainder w(x) = lgamma(x) - ((x - 1/2) ln x - x + ln sqrt(2 pi)), x >= 10
+ * (the omitted term is below 3e-17 / x). */
+static long double stirl_w(long double x) {
+    long double r = 1.0L / x, r2 = r * r;
+    return r * (1.0L / 12 + r2 * (-1.0L / 360 + r2 * (1.0L / 1260 + r2 * (-1.0L / 1680 +
+                r2 * (1.0L / 1188 + r2 * (-691.0L / 360360 + r2 * (1.0L / 156)))))));
+}
+
+/* u - ln(1 + u), u > -1, without cancellation for small u; l1pu is ln(1 + u)
+ * computed independently, used when 1 + u is itself small (u near -1). */
+static long double rlog1(long double u, long double l1pu) {
+    if (u < -0.5L) return u - l1pu;
+    if (fabsl(u) < 0.1L) {
+        /* u^2/2 - u^3/3 + u^4/4 - ... */
+        long double term = -u, s = 0.0L;
+        for (int k = 2; k < 40; k++) {
+            term *= -u;
+            long double t = term / k;
+            s += t;
+            if (fabsl(t) < 1e-21L * fabsl(s)) break;
+        }
+        return s;
+    }
+    return u - log1pl(u);
+}
+
+/* ln B(a, b) for a < 10 <= b: lgamma(a) + lgamma(b) - lgamma(a + b) with the
+ * large difference taken analytically from Stirling's series. */
+static long double lbeta_small_large(long double a, long double b) {
+    long double d = a - (b - 0.5L) * log1pl(a / b) - a * logl(a + b) + stirl_w(b) - stirl_w(a + b);
+    return lgam(a) + d;
+}
+
 /* ---- normal ------------------------------------------------------------ */
 
 double mw_norm_cdf(double z) {
@@ -54,9 +90,14 @@ double mw_norm_sf(double z) { return mw_norm_cdf(-z); }
 
 /* ---- incomplete gamma -------------------------------------------------- */
 
-/* log(x^a e^-x / Gamma(a)) in long double. */
+/* log(x^a e^-x / Gamma(a)) in long double. For a >= 10, Stirling's series turns
+ * it into -a rlog1((x-a)/a) + ln sqrt(a / 2 pi) - w(a), free of the cancellation
+ * between a ln x, x and lgamma(a) (DiDonato & Morris 1986, rcomp). */
 static long double gamma_logprefix(double a, double x) {
-    return (long double)a * logl((long double)x) - (long double)x - lgam((long double)a);
+    long double la = a, lx = x;
+    if (a >= BIG_SHAPE)
+        return -la * rlog1((lx - la) / la, logl(lx) - logl(la)) + 0.5L * logl(la) - LN_SQRT_2PI - stirl_w(la);
+    return la * logl(lx) - lx - lgam(la);
 }
 
 /* Series for P(a, x), valid (fast) for x < a + 1. */
@@ -114,13 +155,15 @@ double mw_gammainc_upper(double a, double x) {
 /* ---- incomplete beta --------------------------------------------------- */
 
 /* Continued fraction of I_x(a, b) (NR betacf, modified Lentz). */
-static double beta_cf(double a, double b, double x) {
+static double beta_cf(double a, double b, double x, double y, long maxit) {
     double qab = a + b, qap = a + 1.0, qam = a - 1.0;
-    double c = 1.0, d = 1.0 - qab * x / qap;
+    /* first denominator 1 - (a+b) x / (a+1); for x near 1 it is formed from
+     * y = 1 - x as (1 - b + (a+b) y) / (a+1), which avoids the cancellation */
+    double c = 1.0, d = x < 0.5 ? 1.0 - qab * x / qap : (1.0 - b + qab * y) / qap;
     if (fabs(d) < SPECIAL_TINY) d = SPECIAL_TINY;
     d = 1.0 / d;
     double h = d;
-    for (long m = 1; m < SPECIAL_MAXIT; m++) {
+    for (long m = 1; m < maxit; m++) {
         double dm = (double)m, m2 = 2.0 * dm;
         double aa = dm * (b - dm) * x / ((qam + m2) * (a + m2));
         d = 1.0 + aa * d;
@@ -137,35 +180,75 @@ static double beta_cf(double a, double b, double x) {
         d = 1.0 / d;
         double del = d * c;
         h *= del;
-        if (fabs(del - 1.0) < SPECIAL_EPS) break;
+        if (fabs(del - 1.0) < SPECIAL_EPS) return h;
     }
-    return h;
+    return NAN; /* did not converge */
 }
 
-/* I_x(a, b) given both x and y = 1 - x, each accurate on its own. */
+/* log(x^a y^b / B(a, b)) in long double, y = 1 - x given separately.
+ * a, b >= 10: with u = (x b - y a) / a and v = -(x b - y a) / b, the first-order
+ * terms of a ln(1+u) + b ln(1+v) cancel exactly, leaving
+ *   -a rlog1(u) - b rlog1(v) + ln sqrt(a b / (a+b)) - ln sqrt(2 pi) - w(a) - w(b) + w(a+b)
+ * (DiDonato & Morris 1992, brcomp). One of them >= 10: ln B from
+ * lbeta_small_large. Otherwise plain lgamma. */
+static long double beta_logprefix(double a_, double b_, double x_, double y_) {
+    long double a = a_, b = b_, x = x_, y = y_;
+    long double lx = x < 0.5L ? logl(x) : log1pl(-y);
+    long double ly = y < 0.5L ? logl(y) : log1pl(-x);
+    if (a >= BIG_SHAPE && b >= BIG_SHAPE) {
+        long double e = x * b - y * a;
+        long double u = e / a, v = -e / b;
+        return -a * rlog1(u, lx + log1pl(b / a)) - b * rlog1(v, ly + log1pl(a / b)) + 0.5L * logl(a * b / (a + b)) - LN_SQRT_2PI -
+               stirl_w(a) - stirl_w(b) + stirl_w(a + b);
+    }
+    long double lbeta;
+    if (a >= BIG_SHAPE)
+        lbeta = lbeta_small_large(b, a);
+    else if (b >= BIG_SHAPE)
+        lbeta = lbeta_small_large(a, b);
+    else
+        lbeta = lgam(a) + lgam(b) - lgam(a + b);
+    return a * lx + b * ly - lbeta;
+}
+
+/* |1 - first odd coefficient| of the continued fraction for I_x(a, b): each step
+ * 1 + aa d cancels when it is small, losing about 1e-16 / cond relative accuracy
+ * (x near 1 with a large and b small). For x > 1/2 it is formed from y. */
+static double beta_cf_cond(double a, double b, double x, double y) {
+    double den = (a + 2.0) * (a + 3.0), r = (a + 1.0) * (a + b + 1.0) / den;
+    double c = x <= 0.5 ? 1.0 - x * r : ((3.0 - b) * a + 5.0 - b) / den + y * r;
+    return fabs(c);
+}
+
+/* x^a y^b / (a B(a, b)) * CF, or NAN when the fraction did not converge. */
+static double beta_side(double a, double b, double x, double y, long maxit) {
+    long double lp = beta_logprefix(a, b, x, y);
+    if (lp < -760.0L) return 0.0;
+    return (double)(expl(lp) * (long double)beta_cf(a, b, x, y, maxit) / (long double)a);
+}
+
+/* I_x(a, b) given both x and y = 1 - x, each accurate on its own. The fraction
+ * is evaluated on the side NR recommends (x < (a+1)/(a+b+2)) unless that side is
+ * ill-conditioned and the other side promises a smaller error even after its
+ * subtraction from 1 (relative error estimates: direct 1/cond, complement
+ * (1/cond') (1 - I) / I). */
 static double betainc_xy(double a, double b, double x, double y) {
     if (x <= 0) return 0.0;
     if (y <= 0) return 1.0;
     int swap = x > (a + 1.0) / (a + b + 2.0);
-    if (swap) {
-        double t = a;
-        a = b;
-        b = t;
-        t = x;
-        x = y;
-        y = t;
+    double r = swap ? 1.0 - beta_side(b, a, y, x, SPECIAL_MAXIT)
+                    : beta_side(a, b, x, y, SPECIAL_MAXIT);
+    double cd = beta_cf_cond(a, b, x, y), cs = beta_cf_cond(b, a, y, x);
+    double ed = 1.0 / cd, es = (1.0 / cs) * (1.0 - r) / r;
+    if (r > 0 && r < 1 && (swap ? es : ed) > 1e3) {
+        int other = !swap;
+        if ((other ? es : ed) < (swap ? es : ed)) {
+            double ro = other ? 1.0 - beta_side(b, a, y, x, 100000)
+                              : beta_side(a, b, x, y, 100000);
+            if (!isnan(ro) && ro > 0 && ro < 1) r = ro;
+        }
     }
-    /* log(x^a y^b / B(a, b)); logs of whichever of x, y is nearer 0 are direct. */
-    long double lx = x < 0.5 ? logl((long double)x) : log1pl(-(long double)y);
-    long double ly = y < 0.5 ? logl((long double)y) : log1pl(-(long double)x);
-    long double lbeta = lgam((long double)a) + lgam((long double)b) - lgam((long double)a + b);
-    long double lp = (long double)a * lx + (long double)b * ly - lbeta;
-    double r;
-    if (lp < -760.0L)
-        r = 0.0;
-    else
-        r = (double)(expl(lp) * (long double)beta_cf(a, b, x) / (long double)a);
-    return swap ? 1.0 - r : r;
+    return r;
 }
 
 double mw_betainc(double a, double b, double x) {
