@@ -121,7 +121,7 @@ mw_status mw_input_open_file(mw_input *in, const char *path, mw_error *err) {
     }
     if (got >= 2 && (unsigned char)in->data[0] == 0x1f && (unsigned char)in->data[1] == 0x8b) {
         gz_state *g = calloc(1, sizeof *g);
-        if (!g || !(g->zbuf = malloc(ZCHUNK))) {
+        if (!g || !(g->zbuf = malloc(got > ZCHUNK ? got : ZCHUNK))) {
             free(g);
             mw_input_close(in);
             return mw_error_set(err, MW_ENOMEM, path, 0, 0, "out of memory");
