@@ -42,39 +42,50 @@ static void polyfit2(const double *x, const double *y, double c[3]) {
     }
     for (int j = 0; j < 3; j++) {
         double s = 0.0;
-        for (int i = 0; i < 7; i++) s += A[i][j] * A[i][j];
+        for (int i = 0; i < 7; i++)
+            s += A[i][j] * A[i][j];
         scale[j] = sqrt(s);
-        for (int i = 0; i < 7; i++) A[i][j] /= scale[j];
+        for (int i = 0; i < 7; i++)
+            A[i][j] /= scale[j];
     }
     /* Householder QR, applying each reflection to b as well */
     for (int j = 0; j < 3; j++) {
         double norm = 0.0;
-        for (int i = j; i < 7; i++) norm += A[i][j] * A[i][j];
+        for (int i = j; i < 7; i++)
+            norm += A[i][j] * A[i][j];
         norm = sqrt(norm);
         double alpha = A[j][j] > 0 ? -norm : norm;
         double v[7] = {0};
-        for (int i = j; i < 7; i++) v[i] = A[i][j];
+        for (int i = j; i < 7; i++)
+            v[i] = A[i][j];
         v[j] -= alpha;
         double vv = 0.0;
-        for (int i = j; i < 7; i++) vv += v[i] * v[i];
+        for (int i = j; i < 7; i++)
+            vv += v[i] * v[i];
         if (vv == 0.0) continue;
         for (int col = j; col < 3; col++) {
             double dot = 0.0;
-            for (int i = j; i < 7; i++) dot += v[i] * A[i][col];
+            for (int i = j; i < 7; i++)
+                dot += v[i] * A[i][col];
             double f = 2 * dot / vv;
-            for (int i = j; i < 7; i++) A[i][col] -= f * v[i];
+            for (int i = j; i < 7; i++)
+                A[i][col] -= f * v[i];
         }
         double dot = 0.0;
-        for (int i = j; i < 7; i++) dot += v[i] * b[i];
+        for (int i = j; i < 7; i++)
+            dot += v[i] * b[i];
         double f = 2 * dot / vv;
-        for (int i = j; i < 7; i++) b[i] -= f * v[i];
+        for (int i = j; i < 7; i++)
+            b[i] -= f * v[i];
     }
     for (int j = 2; j >= 0; j--) {
         double s = b[j];
-        for (int col = j + 1; col < 3; col++) s -= A[j][col] * c[col];
+        for (int col = j + 1; col < 3; col++)
+            s -= A[j][col] * c[col];
         c[j] = s / A[j][j];
     }
-    for (int j = 0; j < 3; j++) c[j] /= scale[j];
+    for (int j = 0; j < 3; j++)
+        c[j] /= scale[j];
 }
 
 mw_status mw_anderson_ksamp(const double *x, size_t n, const double *y, size_t m,
@@ -107,7 +118,7 @@ mw_status mw_anderson_ksamp(const double *x, size_t n, const double *y, size_t m
     /* variance (Scholz & Stephens eq. 4) */
     const double k = 2.0;
     double H = 1. / nx + 1. / ny;
-    double hs = 0.0;     /* running hs_cs[i] = sum_{t=N-1}^{N-1-i} 1/t */
+    double hs = 0.0; /* running hs_cs[i] = sum_{t=N-1}^{N-1-i} 1/t */
     mw_ksum gsum = {0, 0};
     size_t Nn = n + m;
     for (size_t i = 0; i + 2 < Nn; i++) {

@@ -147,7 +147,8 @@ static double cvm_exact_p(double U, int64_t m, int64_t n) {
     double zeta = py_floordiv((double)(lcm * lcm * (m + n)) * (6 * U - (double)(mn * (4 * mn - 1))),
                               (double)(6 * mn * mn));
     double comb = 1.0;
-    for (int64_t i = 1; i <= m; i++) comb = comb * (double)(n + i) / (double)i;
+    for (int64_t i = 1; i <= m; i++)
+        comb = comb * (double)(n + i) / (double)i;
 
     cvm_dist *cur = calloc((size_t)(m + 1), sizeof *cur);
     cvm_dist *nxt = calloc((size_t)(m + 1), sizeof *nxt);
@@ -167,7 +168,8 @@ static double cvm_exact_p(double U, int64_t m, int64_t n) {
             if (dist_merge_shift(tmp, &cur[v], d * d, &nxt[v]) != 0) goto done;
             tmp = &nxt[v];
         }
-        for (int64_t v = 0; v <= m; v++) dist_free(&cur[v]);
+        for (int64_t v = 0; v <= m; v++)
+            dist_free(&cur[v]);
         cvm_dist *sw = cur;
         cur = nxt;
         nxt = sw;
@@ -181,9 +183,11 @@ static double cvm_exact_p(double U, int64_t m, int64_t n) {
     }
 done:
     if (cur)
-        for (int64_t v = 0; v <= m; v++) dist_free(&cur[v]);
+        for (int64_t v = 0; v <= m; v++)
+            dist_free(&cur[v]);
     if (nxt)
-        for (int64_t v = 0; v <= m; v++) dist_free(&nxt[v]);
+        for (int64_t v = 0; v <= m; v++)
+            dist_free(&nxt[v]);
     free(cur);
     free(nxt);
     return p;

@@ -57,12 +57,13 @@ static double clip01(double p) {
 
 /* log(n! / n^n) by Stirling's series with n log n removed up front. */
 static double log_nfact_over_npow(double n) {
-    static const double c[8] = {-2.955065359477124183e-2, 6.4102564102564102564e-3,
+    static const double c[8] = {-2.955065359477124183e-2,  6.4102564102564102564e-3,
                                 -1.9175269175269175269e-3, 8.4175084175084175084e-4,
-                                -5.952380952380952381e-4, 7.9365079365079365079e-4,
+                                -5.952380952380952381e-4,  7.9365079365079365079e-4,
                                 -2.7777777777777777778e-3, 8.3333333333333333333e-2};
     double rn = 1.0 / n, x = rn / n, poly = 0.0;
-    for (int i = 0; i < 8; i++) poly = poly * x + c[i];
+    for (int i = 0; i < 8; i++)
+        poly = poly * x + c[i];
     return log(n) / 2 - n + KS_LOG_2PI / 2 + rn * poly;
 }
 
@@ -101,8 +102,8 @@ static double smirnov_sf(int64_t n, double x) {
     long double logc = 0.0L, sum = 0.0L;
     for (int64_t v = 0; v < nterms; v++) {
         long double lv = (long double)v;
-        long double up = lx + lv / ln;                   /* x + v/n */
-        long double down = ((ln - lv) - lognx_lo) / ln;  /* 1 - x - v/n */
+        long double up = lx + lv / ln;                  /* x + v/n */
+        long double down = ((ln - lv) - lognx_lo) / ln; /* 1 - x - v/n */
         if (down <= 0.0L) break;
         long double lt = logc + (lv - 1.0L) * logl(up) + (ln - lv) * logl(down);
         long double t = expl(lt);
@@ -120,12 +121,14 @@ static double smirnov_sf(int64_t n, double x) {
 static void matmul(const double *a, const double *b, double *c, int m) {
     for (int i = 0; i < m; i++) {
         double *ci = c + (size_t)i * m;
-        for (int j = 0; j < m; j++) ci[j] = 0.0;
+        for (int j = 0; j < m; j++)
+            ci[j] = 0.0;
         for (int k = 0; k < m; k++) {
             double aik = a[(size_t)i * m + k];
             if (aik == 0.0) continue;
             const double *bk = b + (size_t)k * m;
-            for (int j = 0; j < m; j++) ci[j] += aik * bk[j];
+            for (int j = 0; j < m; j++)
+                ci[j] += aik * bk[j];
         }
     }
 }
@@ -154,10 +157,14 @@ static double dmtw_cdf(int64_t n, double d) {
     double tt = pow(base, m) - 2 * pow(h, m);
     v[m - 1] = (1.0 + tt) * fac;
     for (int c = 1; c < m; c++)
-        for (int r = c - 1; r < m; r++) H[(size_t)r * m + c] = w[r - c + 1];
-    for (int r = 0; r < m; r++) H[(size_t)r * m] = v[r];
-    for (int c = 0; c < m; c++) H[(size_t)(m - 1) * m + c] = v[m - 1 - c];
-    for (int i = 0; i < m; i++) P[(size_t)i * m + i] = 1.0;
+        for (int r = c - 1; r < m; r++)
+            H[(size_t)r * m + c] = w[r - c + 1];
+    for (int r = 0; r < m; r++)
+        H[(size_t)r * m] = v[r];
+    for (int c = 0; c < m; c++)
+        H[(size_t)(m - 1) * m + c] = v[m - 1 - c];
+    for (int i = 0; i < m; i++)
+        P[(size_t)i * m + i] = 1.0;
 
     const double ep128 = ldexp(1.0, KS_E128), em128 = ldexp(1.0, -KS_E128);
     int64_t nn = n;
@@ -172,7 +179,8 @@ static double dmtw_cdf(int64_t n, double d) {
         memcpy(H, T2, mm * sizeof(double));
         hexpnt *= 2;
         if (fabs(H[(size_t)(k - 1) * m + (k - 1)]) > ep128) {
-            for (size_t i = 0; i < mm; i++) H[i] /= ep128;
+            for (size_t i = 0; i < mm; i++)
+                H[i] /= ep128;
             hexpnt += KS_E128;
         }
         nn /= 2;
@@ -268,7 +276,8 @@ static double pomeranz_cdf(int64_t n, double x) {
                 if (idx >= 0 && idx < clen) {
                     int64_t a0 = idx - (lb - 1) > 0 ? idx - (lb - 1) : 0;
                     int64_t a1 = idx < la - 1 ? idx : la - 1;
-                    for (int64_t a = a0; a <= a1; a++) s += V0[lo + a] * pw[idx - a];
+                    for (int64_t a = a0; a <= a1; a++)
+                        s += V0[lo + a] * pw[idx - a];
                 }
                 if (c < np) V1[c] = s;
             }
@@ -276,7 +285,8 @@ static double pomeranz_cdf(int64_t n, double x) {
             for (int64_t c = 1; c < np; c++)
                 if (V1[c] > vmax) vmax = V1[c];
             if (vmax > 0 && vmax < em128) {
-                for (int64_t c = 0; c < np; c++) V1[c] *= ep128;
+                for (int64_t c = 0; c < np; c++)
+                    V1[c] *= ep128;
                 expnt -= KS_E128;
             }
             V1s = V0s + j1 - k1;
@@ -307,8 +317,7 @@ static double pelzgood_cdf(double n, double x) {
     if (qlog < KS_MIN_LOG) return 0.0;
     double q = exp(qlog);
     double k1a = -z2, k1b = pi2 / 4;
-    double k2a = 6 * z6 + 2 * z4, k2b = (2 * z4 - 5 * z2) * pi2 / 4,
-           k2c = pi4 * (1 - 2 * z2) / 16;
+    double k2a = 6 * z6 + 2 * z4, k2b = (2 * z4 - 5 * z2) * pi2 / 4, k2c = pi4 * (1 - 2 * z2) / 16;
     double k3d = pi6 * (5 - 30 * z2) / 64, k3c = pi4 * (-60 * z2 + 212 * z4) / 16,
            k3b = pi2 * (135 * z4 - 96 * z6) / 4, k3a = -30 * z6 - 90 * pow(z, 8);
     double K[4] = {0, 0, 0, 0};
@@ -318,10 +327,12 @@ static double pelzgood_cdf(double n, double x) {
         double qp = pow(q, 8.0 * k);
         double c[4] = {1.0, k1a + k1b * m2, k2a + k2b * m2 + k2c * m4,
                        k3a + k3b * m2 + k3c * m4 + k3d * m6};
-        for (int i = 0; i < 4; i++) K[i] = K[i] * qp + c[i];
+        for (int i = 0; i < 4; i++)
+            K[i] = K[i] * qp + c[i];
     }
     double den[4] = {z, 6 * z4, 72 * pow(z, 7), 6480 * pow(z, 10)};
-    for (int i = 0; i < 4; i++) K[i] = K[i] * q * KS_SQRT2PI / den[i];
+    for (int i = 0; i < 4; i++)
+        K[i] = K[i] * q * KS_SQRT2PI / den[i];
     double q2 = exp(-pi2 / 2 / z2);
     double s2 = 0.0, s3 = 0.0, sq3z = sqrt(3.0) * z;
     for (long k = maxk; k > 0; k--) {
@@ -352,7 +363,8 @@ double mw_kstwo_sf(double d, double n) {
         if (ni <= 140) {
             double base = 2 * t - 1, inv = 1.0 / n;
             prob = 1.0;
-            for (int64_t i = 1; i <= ni; i++) prob *= (double)i * inv * base;
+            for (int64_t i = 1; i <= ni; i++)
+                prob *= (double)i * inv * base;
         } else {
             prob = exp(log_nfact_over_npow(n) + n * log(2 * t - 1));
         }

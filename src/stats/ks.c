@@ -88,8 +88,10 @@ static double prob_outside_inside_method(int64_t m, int64_t n, int64_t g, int64_
     int64_t lenA = 2 * maxj + 2 < n + 1 ? 2 * maxj + 2 : n + 1;
     double *A = malloc((size_t)lenA * sizeof *A);
     if (!A) return -1.0;
-    for (int64_t j = 0; j < lenA; j++) A[j] = 1.0;
-    for (int64_t j = minj; j < maxj; j++) A[j] = 0.0;
+    for (int64_t j = 0; j < lenA; j++)
+        A[j] = 1.0;
+    for (int64_t j = minj; j < maxj; j++)
+        A[j] = 0.0;
     /* [zlo, zhi): absolute rows of the previous column known to hold 0 (not
      * necessarily stored in A) */
     int64_t zlo = 0, zhi = 0;
@@ -139,7 +141,8 @@ static double prob_outside_inside_method(int64_t m, int64_t n, int64_t g, int64_
         zlo = nzlo;
         zhi = nzhi;
         curlen = maxj - minj;
-        for (int64_t jj = curlen; jj < curlen + (lastlen - curlen) && jj < lenA; jj++) A[jj] = 1.0;
+        for (int64_t jj = curlen; jj < curlen + (lastlen - curlen) && jj < lenA; jj++)
+            A[jj] = 1.0;
     }
     double r = (maxj - 1 >= zlo && maxj - 1 < zhi) ? 0.0 : A[maxj - minj - 1];
     free(A);

@@ -37,16 +37,20 @@ static double mwu_exact_two_sided(size_t s, size_t L, uint64_t K) {
     c[0] = 1.0;
     for (size_t i = 1; i <= s; i++) {
         /* divide by (1 - q^i): running sums with stride i */
-        for (uint64_t k = i; k <= K; k++) c[k] += c[k - i];
+        for (uint64_t k = i; k <= K; k++)
+            c[k] += c[k - i];
         /* multiply by (1 - q^(L+i)) */
         uint64_t sh = (uint64_t)L + i;
         if (sh <= K)
-            for (uint64_t k = K; k >= sh; k--) c[k] -= c[k - sh];
+            for (uint64_t k = K; k >= sh; k--)
+                c[k] -= c[k - sh];
     }
     double binom = 1.0; /* C(L + s, s) */
-    for (size_t i = 1; i <= s; i++) binom = binom * (double)(L + i) / (double)i;
+    for (size_t i = 1; i <= s; i++)
+        binom = binom * (double)(L + i) / (double)i;
     mw_ksum acc = {0, 0};
-    for (uint64_t k = 0; k <= K; k++) mw_ksum_add(&acc, c[k] / binom);
+    for (uint64_t k = 0; k <= K; k++)
+        mw_ksum_add(&acc, c[k] / binom);
     free(c);
     return 2.0 * mw_ksum_value(&acc);
 }

@@ -44,12 +44,12 @@ static inline mw_status mw_rank_check2(const double *x, size_t n, const double *
 typedef struct mw_tie_walk {
     const double *x, *y;
     size_t n, m;
-    size_t i, j;   /* next unread index in x and y */
+    size_t i, j; /* next unread index in x and y */
     /* filled by mw_tie_next for the current group: */
-    double value;  /* the distinct value */
+    double value;   /* the distinct value */
     size_t below_x; /* values of x strictly below value (= i before the group) */
     size_t below_y;
-    size_t cx, cy;  /* copies of value in x and in y */
+    size_t cx, cy; /* copies of value in x and in y */
 } mw_tie_walk;
 
 static inline void mw_tie_init(mw_tie_walk *w, const double *x, size_t n, const double *y,
@@ -78,8 +78,10 @@ static inline int mw_tie_next(mw_tie_walk *w) {
     w->value = v;
     w->below_x = w->i;
     w->below_y = w->j;
-    while (w->i < w->n && w->x[w->i] == v) w->i++;
-    while (w->j < w->m && w->y[w->j] == v) w->j++;
+    while (w->i < w->n && w->x[w->i] == v)
+        w->i++;
+    while (w->j < w->m && w->y[w->j] == v)
+        w->j++;
     w->cx = w->i - w->below_x;
     w->cy = w->j - w->below_y;
     return 1;
@@ -105,6 +107,8 @@ static inline void mw_ksum_add(mw_ksum *k, double v) {
     k->s = t;
 }
 
-static inline double mw_ksum_value(const mw_ksum *k) { return k->s + k->c; }
+static inline double mw_ksum_value(const mw_ksum *k) {
+    return k->s + k->c;
+}
 
 #endif

@@ -27,9 +27,12 @@ static const struct {
     const char *key;
     two_sample_fn fn;
 } TESTS[] = {
-    {"ks", mw_ks_2samp},          {"mwu", mw_mannwhitneyu},
-    {"cvm", mw_cvm_2samp},        {"ad", mw_anderson_ksamp},
-    {"energy", mw_energy_distance}, {"wasserstein", mw_wasserstein_distance},
+    {"ks", mw_ks_2samp},
+    {"mwu", mw_mannwhitneyu},
+    {"cvm", mw_cvm_2samp},
+    {"ad", mw_anderson_ksamp},
+    {"energy", mw_energy_distance},
+    {"wasserstein", mw_wasserstein_distance},
 };
 #define NTESTS (sizeof TESTS / sizeof TESTS[0])
 
@@ -156,7 +159,8 @@ typedef struct {
 
 static void *run_job(void *arg) {
     thread_job *j = arg;
-    for (size_t t = 0; t < NTESTS; t++) j->st[t] = TESTS[t].fn(j->x, j->n, j->y, j->m, &j->res[t]);
+    for (size_t t = 0; t < NTESTS; t++)
+        j->st[t] = TESTS[t].fn(j->x, j->n, j->y, j->m, &j->res[t]);
     return NULL;
 }
 
@@ -180,8 +184,10 @@ static void test_threads_and_timing(void **state) {
         jobs[i].y = mw_fx_array(cases[i], "y", &jobs[i].m);
     }
     pthread_t th[2];
-    for (int i = 0; i < 2; i++) assert_int_equal(pthread_create(&th[i], NULL, run_job, &jobs[i]), 0);
-    for (int i = 0; i < 2; i++) assert_int_equal(pthread_join(th[i], NULL), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, run_job, &jobs[i]), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_join(th[i], NULL), 0);
     for (int i = 0; i < 2; i++) {
         thread_job single = jobs[i];
         run_job(&single);
