@@ -164,11 +164,14 @@ static long double log_rel(const hyper *h, uint64_t x) {
             rv[nv++] = v[j++];
         }
     }
-    while (i < 4) ru[nu++] = u[i++];
-    while (j < 4) rv[nv++] = v[j++];
+    while (i < 4)
+        ru[nu++] = u[i++];
+    while (j < 4)
+        rv[nv++] = v[j++];
     /* pmf(x)/pmf(a) = prod u! / prod v!; nu == nv since both had 4 */
     long double s = 0.0L;
-    for (int t = 0; t < nu; t++) s += log_fact_ratio(ru[t], rv[t]);
+    for (int t = 0; t < nu; t++)
+        s += log_fact_ratio(ru[t], rv[t]);
     return s;
 }
 
@@ -221,8 +224,8 @@ mw_status mw_fisher_exact(uint64_t a, uint64_t b, uint64_t c, uint64_t d, mw_tes
         return MW_OK;
     }
     if (b > 0 && c > 0)
-        out->statistic = (double)((long double)a * (long double)d) /
-                         (double)((long double)b * (long double)c);
+        out->statistic =
+            (double)((long double)a * (long double)d) / (double)((long double)b * (long double)c);
     else
         out->statistic = INFINITY;
 

@@ -107,7 +107,8 @@ double mw_tvd(const double *ref, const double *cur, size_t k) {
     double sr, sc;
     if (!totals(ref, cur, k, &sr, &sc)) return NAN;
     double s = 0;
-    for (size_t i = 0; i < k; i++) s += fabs(ref[i] / sr - cur[i] / sc);
+    for (size_t i = 0; i < k; i++)
+        s += fabs(ref[i] / sr - cur[i] / sc);
     return 0.5 * s;
 }
 
@@ -133,7 +134,7 @@ void mw_quantile_edges(const double *sorted, size_t n, size_t bins, double *edge
 
 size_t mw_bin_index(const double *edges, size_t nedges, double x) {
     if (!edges || isnan(x)) return nedges; /* numpy orders NaN after everything */
-    size_t lo = 0, hi = nedges;              /* first index with edges[i] > x */
+    size_t lo = 0, hi = nedges;            /* first index with edges[i] > x */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (edges[mid] <= x)

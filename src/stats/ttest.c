@@ -20,8 +20,8 @@
 
 #include "modelwatch/stats.h"
 
-mw_status mw_ttest_welch(double mean1, double var1, double n1, double mean2, double var2,
-                         double n2, mw_test_result *out) {
+mw_status mw_ttest_welch(double mean1, double var1, double n1, double mean2, double var2, double n2,
+                         mw_test_result *out) {
     if (!out) return MW_EINVAL;
     out->statistic = NAN;
     out->p_value = NAN;

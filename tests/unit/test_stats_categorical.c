@@ -31,10 +31,13 @@ static int teardown(void **state) {
     return 0;
 }
 
-static int has_prefix(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
+static int has_prefix(const char *s, const char *p) {
+    return strncmp(s, p, strlen(p)) == 0;
+}
 
 static double relerr(double got, double want) {
-    if (!isfinite(want) || fabs(want) < 1e-300) return got == want || (isnan(got) && isnan(want)) ? 0 : fabs(got - want);
+    if (!isfinite(want) || fabs(want) < 1e-300)
+        return got == want || (isnan(got) && isnan(want)) ? 0 : fabs(got - want);
     return fabs(got - want) / fabs(want);
 }
 
@@ -48,9 +51,9 @@ static void test_welch(void **state) {
         if (!has_prefix(name, "welch_")) continue;
         seen++;
         mw_test_result r;
-        mw_status st = mw_ttest_welch(mw_fx_need(c, "mean1"), mw_fx_need(c, "var1"),
-                                      mw_fx_need(c, "n1"), mw_fx_need(c, "mean2"),
-                                      mw_fx_need(c, "var2"), mw_fx_need(c, "n2"), &r);
+        mw_status st =
+            mw_ttest_welch(mw_fx_need(c, "mean1"), mw_fx_need(c, "var1"), mw_fx_need(c, "n1"),
+                           mw_fx_need(c, "mean2"), mw_fx_need(c, "var2"), mw_fx_need(c, "n2"), &r);
         assert_int_equal(st, MW_OK);
         double es = mw_fx_need(c, "statistic"), ep = mw_fx_need(c, "pvalue");
         mw_assert_close(r.statistic, es, MW_TOL_STAT, 0, name, "statistic");
@@ -118,9 +121,9 @@ static void test_fisher(void **state) {
         const double *t = mw_fx_array(c, "table", &n);
         assert_int_equal(n, 4);
         mw_test_result r;
-        assert_int_equal(mw_fisher_exact((uint64_t)t[0], (uint64_t)t[1], (uint64_t)t[2],
-                                         (uint64_t)t[3], &r),
-                         MW_OK);
+        assert_int_equal(
+            mw_fisher_exact((uint64_t)t[0], (uint64_t)t[1], (uint64_t)t[2], (uint64_t)t[3], &r),
+            MW_OK);
         double es = mw_fx_need(c, "statistic"), ep = mw_fx_need(c, "pvalue");
         mw_assert_close(r.statistic, es, MW_TOL_STAT, 0, name, "odds ratio");
         mw_assert_close(r.p_value, ep, MW_TOL_P_REL, MW_TOL_P_ABS, name, "p-value");

@@ -33,7 +33,9 @@ static int teardown(void **state) {
     return 0;
 }
 
-static int has_prefix(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
+static int has_prefix(const char *s, const char *p) {
+    return strncmp(s, p, strlen(p)) == 0;
+}
 
 static void test_distances(void **state) {
     (void)state;
@@ -95,7 +97,8 @@ static void test_quantiles(void **state) {
             assert_int_equal(ne, bins_list[b] - 1);
             double got[16];
             mw_quantile_edges(s, n, bins_list[b], got);
-            for (size_t j = 0; j < ne; j++) mw_assert_close(got[j], want[j], 0, 0, name, key);
+            for (size_t j = 0; j < ne; j++)
+                mw_assert_close(got[j], want[j], 0, 0, name, key);
         }
         const double *q = mw_fx_array(c, "q", &nq), *qv = mw_fx_array(c, "qval", &nv);
         assert_int_equal(nq, nv);

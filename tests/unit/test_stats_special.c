@@ -169,8 +169,8 @@ static void test_t_sf(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_norm),     cmocka_unit_test(test_gammainc),
-        cmocka_unit_test(test_betainc),  cmocka_unit_test(test_chi2_sf),
+        cmocka_unit_test(test_norm),    cmocka_unit_test(test_gammainc),
+        cmocka_unit_test(test_betainc), cmocka_unit_test(test_chi2_sf),
         cmocka_unit_test(test_t_sf),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
