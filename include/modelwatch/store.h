@@ -1,0 +1,173 @@
+/*
+ * modelwatch store: durable state of the daemon (and of any application that
+ * embeds monitoring) in one SQLite file.
+ *
+ * Kept per (model, version): the registration (config as JSON text), a baseline
+ * (an opaque binary blob, typically a serialised profile), the history of
+ * closed-window results (JSON text) and a journal of accepted record batches
+ * that have not yet been folded into a closed window. A small key/value table
+ * holds daemon state (open window start per version, settings).
+ *
+ * Durability contract: a call that returns MW_OK has committed. With the default
+ * options (WAL, synchronous=NORMAL) a commit survives the process being killed
+ * (kill -9, crash); with synchronous_full it also survives power loss. The
+ * daemon appends every accepted batch to the journal before it answers the HTTP
+ * request, replays the journal into the open window at start-up, and deletes
+ * the replayed rows in the same transaction that stores the window's result
+ * (mw_store_window_commit), so no acknowledged record is lost or counted twice.
+ *
+ * Threads: a handle owns one SQLite connection guarded by a mutex, so one
+ * handle may be used from several threads at once; calls are serialised.
+ * Callbacks (mw_store_journal_each) run with the lock held and must not call
+ * the store. Do not use a handle across fork(); open a new one in the child.
+ * Several processes may open the same file (SQLite's file locks and the busy
+ * timeout arbitrate), but the daemon is meant to be its only writer.
+ *
+ * Names: model, version and state keys are NUL-terminated, non-empty, at most
+ * MW_STORE_NAME_MAX bytes; anything else gives MW_EINVAL. Blobs may be up to
+ * 1 GB (SQLite's default length limit; tested with 64 MiB); a longer one gives
+ * MW_ERANGE. Zero-length blobs are allowed.
+ *
+ * Errors: every failure fills err with a sentence naming the database file, the
+ * operation, the model/version and SQLite's message. Status mapping: MW_EINVAL
+ * bad argument or a file that is not a modelwatch database; MW_ECORRUPT not a
+ * SQLite file or a corrupt one; MW_ERANGE schema newer than this build or blob
+ * too big; MW_ENOMEM; MW_ENOTFOUND as documented per call; MW_EIO anything else
+ * (disk full, locked past the busy timeout, I/O error).
+ *
+ * Ownership: all inputs are borrowed for the duration of the call. Returned
+ * strings, arrays and blobs are malloc'd for the caller to free as documented.
+ * Out-parameters are cleared on entry.
+ */
+#ifndef MODELWATCH_STORE_H
+#define MODELWATCH_STORE_H
+
+#include "modelwatch/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The schema version this build creates and understands (PRAGMA user_version). */
+#define MW_STORE_SCHEMA_VERSION 1
+/* PRAGMA application_id of a modelwatch database ("MWst"). */
+#define MW_STORE_APPLICATION_ID 0x4D577374
+/* Longest model, version or state key, in bytes. */
+#define MW_STORE_NAME_MAX 256
+
+typedef struct mw_store mw_store;
+
+typedef struct mw_store_options {
+    int synchronous_full; /* 0: WAL + synchronous=NORMAL (survives process crashes, kill -9);
+                             1: synchronous=FULL (also survives power loss; one fsync per
+                             commit) */
+    int busy_timeout_ms;  /* wait for other processes' locks; 0 = 5000 */
+} mw_store_options;
+
+/*
+ * Opens (creating if needed) the database at path; opt may be NULL for the
+ * defaults. Sets WAL mode, foreign keys, and brings the schema up to
+ * MW_STORE_SCHEMA_VERSION with the migration steps it lacks (each step in one
+ * transaction). ":memory:" opens a private in-memory store (no durability).
+ * Errors name the path: not a SQLite file or corrupt (MW_ECORRUPT), a SQLite
+ * file of another application (MW_EINVAL), a schema newer than this build
+ * (MW_ERANGE), cannot open or create (MW_EIO). *out is the handle on MW_OK.
+ */
+mw_status mw_store_open(const char *path, const mw_store_options *opt, mw_store **out,
+                        mw_error *err);
+/* Closes the handle (NULL is a no-op). No call may be in progress. */
+void mw_store_close(mw_store *s);
+
+/* ---- versions ---------------------------------------------------------- */
+
+/* Registers (model, version) with its config, or replaces the config of an
+ * existing one; a replace keeps created_ms and the baseline, sets updated_ms. */
+mw_status mw_store_put_version(mw_store *s, const char *model, const char *version,
+                               const char *config_json, int64_t now_ms, mw_error *err);
+
+typedef struct mw_store_version {
+    char *model, *version, *config_json;
+    int64_t created_ms, updated_ms;
+    int has_baseline;
+} mw_store_version;
+
+/* All registered versions ordered by model, then version (bytewise). *out is an
+ * array of *n entries for mw_store_versions_free (NULL when *n is 0). */
+mw_status mw_store_list_versions(mw_store *s, mw_store_version **out, size_t *n, mw_error *err);
+void mw_store_versions_free(mw_store_version *v, size_t n);
+
+/* Deletes the registration, its baseline, its window results and its journal
+ * rows in one transaction. MW_ENOTFOUND when there was none of these. */
+mw_status mw_store_delete_version(mw_store *s, const char *model, const char *version,
+                                  mw_error *err);
+
+/* ---- baselines ----------------------------------------------------------- */
+
+/* Stores or replaces the baseline; MW_ENOTFOUND if the version is not registered. */
+mw_status mw_store_put_baseline(mw_store *s, const char *model, const char *version,
+                                const void *blob, size_t len, int64_t now_ms, mw_error *err);
+/* The baseline (malloc'd, caller frees; non-NULL even when len is 0);
+ * MW_ENOTFOUND when the version is not registered or has none. */
+mw_status mw_store_get_baseline(mw_store *s, const char *model, const char *version,
+                                void **blob, size_t *len, mw_error *err);
+
+/* ---- journal of accepted batches for the open window ----------------------- */
+
+/* Appends one batch and commits: durable when it returns MW_OK. *seq (seq may be
+ * NULL) is its sequence number; numbers increase across the whole store and are
+ * never reused, even after rows are deleted. The version need not be
+ * registered. */
+mw_status mw_store_journal_append(mw_store *s, const char *model, const char *version,
+                                  const void *blob, size_t len, int64_t *seq, mw_error *err);
+/* Appends n batches in one transaction (group commit: one commit, one fsync
+ * under synchronous_full). Either all are stored or none. seqs may be NULL. */
+mw_status mw_store_journal_append_many(mw_store *s, size_t n, const char *const *models,
+                                       const char *const *versions, const void *const *blobs,
+                                       const size_t *lens, int64_t *seqs, mw_error *err);
+
+/* Called per journal row; blob is valid only during the call. Non-zero stops. */
+typedef int (*mw_store_journal_fn)(int64_t seq, const void *blob, size_t len, void *ctx);
+/* Calls fn for each journal row of (model, version) in seq order. fn runs with
+ * the store locked and must not call the store. Stopping early is MW_OK. */
+mw_status mw_store_journal_each(mw_store *s, const char *model, const char *version,
+                                mw_store_journal_fn fn, void *ctx, mw_error *err);
+/* Number of journal rows of (model, version). */
+mw_status mw_store_journal_count(mw_store *s, const char *model, const char *version,
+                                 uint64_t *count, mw_error *err);
+
+/* ---- window results ------------------------------------------------------------ */
+
+/*
+ * Closes a window: in one transaction, stores the result and deletes the
+ * journal rows of (model, version) with seq <= journal_upto (-1: none). Either
+ * both happen or neither. start and end are window bounds in seconds (finite);
+ * *window_id (may be NULL) is the new result's id. The version need not be
+ * registered.
+ */
+mw_status mw_store_window_commit(mw_store *s, const char *model, const char *version,
+                                 double start, double end, uint64_t records,
+                                 const char *result_json, int64_t journal_upto,
+                                 int64_t *window_id, mw_error *err);
+/* The newest results first (by end, then id), at most limit (0 = all).
+ * *results_json is a malloc'd array of *n malloc'd strings (NULL when *n is 0);
+ * the caller frees each and the array. */
+mw_status mw_store_list_windows(mw_store *s, const char *model, const char *version,
+                                size_t limit, char ***results_json, size_t *n, mw_error *err);
+/* Retention: keeps the keep newest results of (model, version), deletes the rest. */
+mw_status mw_store_prune_windows(mw_store *s, const char *model, const char *version,
+                                 size_t keep, mw_error *err);
+
+/* ---- small key/value state ------------------------------------------------------- */
+
+mw_status mw_store_put_state(mw_store *s, const char *key, const void *blob, size_t len,
+                             mw_error *err);
+/* The value (malloc'd, caller frees; non-NULL even when len is 0); MW_ENOTFOUND. */
+mw_status mw_store_get_state(mw_store *s, const char *key, void **blob, size_t *len,
+                             mw_error *err);
+/* MW_ENOTFOUND when the key is absent. */
+mw_status mw_store_delete_state(mw_store *s, const char *key, mw_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,463 @@
+/*
+ * The SQLite store: opening, schema migrations, the statement cache, error
+ * mapping and transaction helpers. The data operations live in
+ * store_versions.c (registrations, baselines, key/value state) and
+ * store_journal.c (journal of accepted batches, window results).
+ *
+ * Schema (version 1; PRAGMA user_version holds the version, PRAGMA
+ * application_id marks the file as modelwatch's):
+ *   versions(id, model, version, config_json, created_ms, updated_ms)
+ *       UNIQUE(model, version); replaced by upsert so id (and the baseline that
+ *       hangs off it) survives a config change.
+ *   baselines(version_id -> versions.id ON DELETE CASCADE, data, updated_ms)
+ *   journal(seq AUTOINCREMENT, model, version, data), index (model, version)
+ *       AUTOINCREMENT so a seq is never reused once the rows before it are
+ *       deleted: a window's journal_upto can then never cover a later batch.
+ *   windows(id AUTOINCREMENT, model, version, start_s, end_s, records,
+ *       result_json), index (model, version, end_s, id)
+ *   state(key, data) WITHOUT ROWID
+ * journal and windows are keyed by name rather than by versions.id so that
+ * the daemon can accept records and close windows for a version whose
+ * registration is made or changed independently; delete_version removes them
+ * explicitly in the same transaction as the registration.
+ *
+ * Migrations: migrations[] lists steps in order, each bringing the schema to
+ * its version and setting user_version as its last statement. Opening runs the
+ * missing steps inside one BEGIN IMMEDIATE transaction (re-reading the version
+ * under the lock, so two processes opening a new file do not both migrate). A
+ * later schema version adds a step; existing steps are never edited.
+ *
+ * Durability: WAL mode. With synchronous=NORMAL a commit is one write() of the
+ * changed pages to the WAL and no fsync, so it survives the process dying
+ * (the data is in the OS page cache) but not power loss; checkpoints fsync.
+ * synchronous=FULL adds an fsync of the WAL per commit (survives power loss);
+ * journal_append_many amortises it over a group. Figures for 50 KB batches are
+ * printed by tests/unit/test_store.c.
+ *
+ * Threads: one connection per handle behind a pthread mutex; every public call
+ * takes it for its whole duration, so statements, transactions and
+ * sqlite3_errmsg are never shared between two callers at once.
+ */
+#include "store_int.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- statements -------------------------------------------------------------------- */
+
+static const char *const stmt_sql[MW_ST_COUNT] = {
+    [MW_ST_BEGIN] = "BEGIN IMMEDIATE",
+    [MW_ST_COMMIT] = "COMMIT",
+    [MW_ST_ROLLBACK] = "ROLLBACK",
+    [MW_ST_VERSION_PUT] =
+        "INSERT INTO versions(model, version, config_json, created_ms, updated_ms) "
+        "VALUES(?1, ?2, ?3, ?4, ?4) ON CONFLICT(model, version) DO UPDATE SET "
+        "config_json = excluded.config_json, updated_ms = excluded.updated_ms",
+    [MW_ST_VERSION_LIST] =
+        "SELECT v.model, v.version, v.config_json, v.created_ms, v.updated_ms, "
+        "b.version_id IS NOT NULL FROM versions AS v "
+        "LEFT JOIN baselines AS b ON b.version_id = v.id ORDER BY v.model, v.version",
+    [MW_ST_VERSION_DELETE] = "DELETE FROM versions WHERE model = ?1 AND version = ?2",
+    [MW_ST_BASELINE_PUT] =
+        "INSERT INTO baselines(version_id, data, updated_ms) "
+        "SELECT id, ?3, ?4 FROM versions WHERE model = ?1 AND version = ?2 "
+        "ON CONFLICT(version_id) DO UPDATE SET data = excluded.data, "
+        "updated_ms = excluded.updated_ms",
+    [MW_ST_BASELINE_GET] = "SELECT b.data FROM baselines AS b JOIN versions AS v "
+                           "ON v.id = b.version_id WHERE v.model = ?1 AND v.version = ?2",
+    [MW_ST_JOURNAL_APPEND] = "INSERT INTO journal(model, version, data) VALUES(?1, ?2, ?3)",
+    [MW_ST_JOURNAL_EACH] =
+        "SELECT seq, data FROM journal WHERE model = ?1 AND version = ?2 ORDER BY seq",
+    [MW_ST_JOURNAL_COUNT] = "SELECT count(*) FROM journal WHERE model = ?1 AND version = ?2",
+    [MW_ST_JOURNAL_DELETE_UPTO] =
+        "DELETE FROM journal WHERE model = ?1 AND version = ?2 AND seq <= ?3",
+    [MW_ST_JOURNAL_DELETE_ALL] = "DELETE FROM journal WHERE model = ?1 AND version = ?2",
+    [MW_ST_WINDOW_INSERT] = "INSERT INTO windows(model, version, start_s, end_s, records, "
+                            "result_json) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [MW_ST_WINDOW_LIST] = "SELECT result_json FROM windows WHERE model = ?1 AND version = ?2 "
+                          "ORDER BY end_s DESC, id DESC LIMIT ?3",
+    [MW_ST_WINDOW_PRUNE] =
+        "DELETE FROM windows WHERE model = ?1 AND version = ?2 AND id NOT IN "
+        "(SELECT id FROM windows WHERE model = ?1 AND version = ?2 "
+        "ORDER BY end_s DESC, id DESC LIMIT ?3)",
+    [MW_ST_WINDOW_DELETE_ALL] = "DELETE FROM windows WHERE model = ?1 AND version = ?2",
+    [MW_ST_STATE_PUT] = "INSERT INTO state(key, data) VALUES(?1, ?2) "
+                        "ON CONFLICT(key) DO UPDATE SET data = excluded.data",
+    [MW_ST_STATE_GET] = "SELECT data FROM state WHERE key = ?1",
+    [MW_ST_STATE_DELETE] = "DELETE FROM state WHERE key = ?1",
+};
+
+/* ---- migrations --------------------------------------------------------------------- */
+
+typedef struct mw_st_migration {
+    int version;     /* user_version after this step */
+    const char *sql; /* the step; sets user_version last */
+} mw_st_migration;
+
+static const mw_st_migration migrations[] = {
+    {1, "CREATE TABLE versions ("
+        "  id INTEGER PRIMARY KEY,"
+        "  model TEXT NOT NULL,"
+        "  version TEXT NOT NULL,"
+        "  config_json TEXT NOT NULL,"
+        "  created_ms INTEGER NOT NULL,"
+        "  updated_ms INTEGER NOT NULL,"
+        "  UNIQUE (model, version));"
+        "CREATE TABLE baselines ("
+        "  version_id INTEGER PRIMARY KEY REFERENCES versions(id) ON DELETE CASCADE,"
+        "  data BLOB NOT NULL,"
+        "  updated_ms INTEGER NOT NULL);"
+        "CREATE TABLE journal ("
+        "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+        "  model TEXT NOT NULL,"
+        "  version TEXT NOT NULL,"
+        "  data BLOB NOT NULL);"
+        "CREATE INDEX journal_by_version ON journal(model, version);"
+        "CREATE TABLE windows ("
+        "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        "  model TEXT NOT NULL,"
+        "  version TEXT NOT NULL,"
+        "  start_s REAL NOT NULL,"
+        "  end_s REAL NOT NULL,"
+        "  records INTEGER NOT NULL,"
+        "  result_json TEXT NOT NULL);"
+        "CREATE INDEX windows_by_version ON windows(model, version, end_s, id);"
+        "CREATE TABLE state ("
+        "  key TEXT PRIMARY KEY,"
+        "  data BLOB NOT NULL) WITHOUT ROWID;"
+        "PRAGMA application_id = 1297576820;" /* MW_STORE_APPLICATION_ID */
+        "PRAGMA user_version = 1;"},
+};
+#define MW_ST_NMIGRATIONS (sizeof migrations / sizeof migrations[0])
+
+_Static_assert(MW_STORE_APPLICATION_ID == 1297576820, "application_id in migration 1");
+
+/* ---- helpers ------------------------------------------------------------------------- */
+
+void mw_st_lock(mw_store *s) {
+    pthread_mutex_lock(&s->mu);
+}
+
+void mw_st_unlock(mw_store *s) {
+    pthread_mutex_unlock(&s->mu);
+}
+
+static mw_status status_of(int rc) {
+    switch (rc & 0xff) {
+    case SQLITE_NOMEM: return MW_ENOMEM;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: return MW_ECORRUPT;
+    case SQLITE_TOOBIG: return MW_ERANGE;
+    case SQLITE_MISUSE:
+    case SQLITE_RANGE: return MW_EINVAL;
+    default: return MW_EIO;
+    }
+}
+
+mw_status mw_st_fail(mw_store *s, int rc, const char *op, const char *model, const char *version,
+                     mw_error *err) {
+    mw_status st = status_of(rc);
+    const char *msg = s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+    if ((rc & 0xff) == SQLITE_NOTADB)
+        return mw_error_set(err, st, s->path, 0, 0,
+                            "%s: not a SQLite database, or the file is corrupt (%s)", op, msg);
+    if ((rc & 0xff) == SQLITE_CORRUPT)
+        return mw_error_set(err, st, s->path, 0, 0, "%s%s%s%s%s: the database is corrupt (%s)",
+                            op, model ? " " : "", model ? model : "", version ? "/" : "",
+                            version ? version : "", msg);
+    return mw_error_set(err, st, s->path, 0, 0, "%s%s%s%s%s: %s (SQLite code %d)", op,
+                        model ? " " : "", model ? model : "", version ? "/" : "",
+                        version ? version : "", msg, rc);
+}
+
+sqlite3_stmt *mw_st_get(mw_store *s, enum mw_st_id id, const char *op, const char *model,
+                        const char *version, mw_error *err) {
+    if (!s->stmt[id]) {
+        int rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                    &s->stmt[id], NULL);
+        if (rc != SQLITE_OK) {
+            s->prep_status = mw_st_fail(s, rc, op, model, version, err);
+            sqlite3_finalize(s->stmt[id]);
+            s->stmt[id] = NULL;
+            return NULL;
+        }
+    }
+    return s->stmt[id];
+}
+
+void mw_st_done(sqlite3_stmt *st) {
+    if (!st) return;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+mw_status mw_st_check_name(const mw_store *s, const char *what, const char *name, const char *op,
+                           mw_error *err) {
+    const char *path = s ? s->path : "";
+    if (!name) return mw_error_set(err, MW_EINVAL, path, 0, 0, "%s: %s is NULL", op, what);
+    size_t n = strnlen(name, MW_STORE_NAME_MAX + 1);
+    if (n == 0) return mw_error_set(err, MW_EINVAL, path, 0, 0, "%s: %s is empty", op, what);
+    if (n > MW_STORE_NAME_MAX)
+        return mw_error_set(err, MW_EINVAL, path, 0, 0,
+                            "%s: %s \"%.40s...\" is longer than %d bytes", op, what, name,
+                            MW_STORE_NAME_MAX);
+    return MW_OK;
+}
+
+mw_status mw_st_check_mv(const mw_store *s, const char *model, const char *version,
+                         const char *op, mw_error *err) {
+    if (!s) return mw_error_set(err, MW_EINVAL, NULL, 0, 0, "%s: store handle is NULL", op);
+    mw_status st = mw_st_check_name(s, "model name", model, op, err);
+    if (st == MW_OK) st = mw_st_check_name(s, "version name", version, op, err);
+    return st;
+}
+
+mw_status mw_st_check_blob(mw_store *s, const void *blob, size_t len, const char *op,
+                           mw_error *err) {
+    if (!blob && len > 0)
+        return mw_error_set(err, MW_EINVAL, s->path, 0, 0, "%s: blob is NULL but its length is %zu",
+                            op, len);
+    /* Reading the limit is safe without the lock: it is set once at open. */
+    int limit = sqlite3_limit(s->db, SQLITE_LIMIT_LENGTH, -1);
+    if (len > (size_t)limit)
+        return mw_error_set(err, MW_ERANGE, s->path, 0, 0,
+                            "%s: blob of %zu bytes is over the store's limit of %d bytes", op, len,
+                            limit);
+    return MW_OK;
+}
+
+int mw_st_bind_blob(sqlite3_stmt *st, int idx, const void *blob, size_t len) {
+    if (len == 0) return sqlite3_bind_zeroblob(st, idx, 0);
+    return sqlite3_bind_blob64(st, idx, blob, (sqlite3_uint64)len, SQLITE_STATIC);
+}
+
+int mw_st_bind_text(sqlite3_stmt *st, int idx, const char *text) {
+    return sqlite3_bind_text(st, idx, text, -1, SQLITE_STATIC);
+}
+
+void *mw_st_column_copy(sqlite3_stmt *st, int col, size_t *len) {
+    int type = sqlite3_column_type(st, col);
+    const void *p = type == SQLITE_TEXT ? (const void *)sqlite3_column_text(st, col)
+                                        : sqlite3_column_blob(st, col);
+    size_t n = (size_t)sqlite3_column_bytes(st, col);
+    char *out = malloc(n + 1);
+    if (!out) return NULL;
+    if (n) memcpy(out, p, n);
+    out[n] = '\0';
+    if (len) *len = n;
+    return out;
+}
+
+int mw_st_exec(sqlite3_stmt *st) {
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) rc = SQLITE_DONE; /* not expected: our writes return no rows */
+    return rc;
+}
+
+mw_status mw_st_begin(mw_store *s, const char *op, const char *model, const char *version,
+                      mw_error *err) {
+    sqlite3_stmt *st = mw_st_get(s, MW_ST_BEGIN, op, model, version, err);
+    if (!st) return s->prep_status;
+    int rc = mw_st_exec(st);
+    mw_status out = rc == SQLITE_DONE ? MW_OK : mw_st_fail(s, rc, op, model, version, err);
+    mw_st_done(st);
+    return out;
+}
+
+mw_status mw_st_commit(mw_store *s, const char *op, const char *model, const char *version,
+                       mw_error *err) {
+    sqlite3_stmt *st = mw_st_get(s, MW_ST_COMMIT, op, model, version, err);
+    if (!st) return s->prep_status;
+    int rc = mw_st_exec(st);
+    mw_status out = rc == SQLITE_DONE ? MW_OK : mw_st_fail(s, rc, op, model, version, err);
+    mw_st_done(st);
+    return out;
+}
+
+void mw_st_rollback(mw_store *s) {
+    if (sqlite3_get_autocommit(s->db)) return; /* nothing open (or SQLite already rolled back) */
+    sqlite3_stmt *st = mw_st_get(s, MW_ST_ROLLBACK, "rollback", NULL, NULL, NULL);
+    if (st) {
+        mw_st_exec(st);
+        mw_st_done(st);
+    }
+}
+
+/* ---- open / close ---------------------------------------------------------------------- */
+
+/* Runs a one-integer query (a PRAGMA) on a statement not in the cache. */
+static int query_int(mw_store *s, const char *sql, int64_t *v) {
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            *v = sqlite3_column_int64(st, 0);
+            rc = SQLITE_OK;
+        } else if (rc == SQLITE_DONE) {
+            *v = 0;
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Runs a PRAGMA that answers with text and compares the answer. */
+static int query_text_is(mw_store *s, const char *sql, const char *want, int *same) {
+    sqlite3_stmt *st = NULL;
+    *same = 0;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            const unsigned char *t = sqlite3_column_text(st, 0);
+            *same = t && strcmp((const char *)t, want) == 0;
+            rc = SQLITE_OK;
+        } else if (rc == SQLITE_DONE) {
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Checks the file's identity and version: fresh (empty), ours, or refused. Runs
+ * with the write lock held during migration so the answer cannot change. */
+static mw_status check_identity(mw_store *s, int64_t *user_version, mw_error *err) {
+    int64_t app = 0, uv = 0, nobjects = 0;
+    int rc = query_int(s, "PRAGMA application_id", &app);
+    if (rc == SQLITE_OK) rc = query_int(s, "PRAGMA user_version", &uv);
+    if (rc == SQLITE_OK) rc = query_int(s, "SELECT count(*) FROM sqlite_schema", &nobjects);
+    if (rc != SQLITE_OK) return mw_st_fail(s, rc, "open", NULL, NULL, err);
+    if (app == 0 && uv == 0 && nobjects == 0) {
+        *user_version = 0; /* a new, empty database */
+        return MW_OK;
+    }
+    if (app != MW_STORE_APPLICATION_ID)
+        return mw_error_set(err, MW_EINVAL, s->path, 0, 0,
+                            "open: not a modelwatch database (a SQLite file of another "
+                            "application: application_id %lld, %lld schema objects)",
+                            (long long)app, (long long)nobjects);
+    if (uv > MW_STORE_SCHEMA_VERSION)
+        return mw_error_set(err, MW_ERANGE, s->path, 0, 0,
+                            "open: the database has schema version %lld, newer than this "
+                            "build of modelwatch understands (up to %d); use a newer modelwatch",
+                            (long long)uv, MW_STORE_SCHEMA_VERSION);
+    if (uv < 1)
+        return mw_error_set(err, MW_ECORRUPT, s->path, 0, 0,
+                            "open: modelwatch database without a schema version (user_version "
+                            "%lld); the file is damaged",
+                            (long long)uv);
+    *user_version = uv;
+    return MW_OK;
+}
+
+static mw_status migrate(mw_store *s, mw_error *err) {
+    int64_t uv = 0;
+    mw_status st = check_identity(s, &uv, err); /* without the lock: fail fast, change nothing */
+    if (st != MW_OK) return st;
+    if (uv == MW_STORE_SCHEMA_VERSION) return MW_OK;
+
+    st = mw_st_begin(s, "open (migration)", NULL, NULL, err);
+    if (st != MW_OK) return st;
+    st = check_identity(s, &uv, err); /* again, under the write lock */
+    for (size_t i = 0; st == MW_OK && i < MW_ST_NMIGRATIONS; i++) {
+        if (migrations[i].version <= uv) continue;
+        char *msg = NULL;
+        int rc = sqlite3_exec(s->db, migrations[i].sql, NULL, NULL, &msg);
+        if (rc != SQLITE_OK) {
+            st = mw_error_set(err, status_of(rc), s->path, 0, 0,
+                              "open: migration to schema version %d failed: %s",
+                              migrations[i].version, msg ? msg : sqlite3_errstr(rc));
+        }
+        sqlite3_free(msg);
+    }
+    if (st == MW_OK) st = mw_st_commit(s, "open (migration)", NULL, NULL, err);
+    if (st != MW_OK) mw_st_rollback(s);
+    return st;
+}
+
+/* Connection settings: WAL, synchronous level, foreign keys, WAL size cap. */
+static mw_status configure(mw_store *s, const mw_store_options *opt, mw_error *err) {
+    int wal = 0;
+    int rc = query_text_is(s, "PRAGMA journal_mode = WAL", "wal", &wal);
+    if (rc != SQLITE_OK) return mw_st_fail(s, rc, "open (WAL mode)", NULL, NULL, err);
+    if (!wal && strcmp(s->path, ":memory:") != 0)
+        return mw_error_set(err, MW_EIO, s->path, 0, 0,
+                            "open: could not switch the database to WAL mode (is the file "
+                            "system read-only or without shared-memory support?)");
+    const char *sync = opt && opt->synchronous_full ? "PRAGMA synchronous = FULL"
+                                                    : "PRAGMA synchronous = NORMAL";
+    rc = sqlite3_exec(s->db, sync, NULL, NULL, NULL);
+    /* Truncate the WAL back to 16 MiB after checkpoints that follow a big blob. */
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, "PRAGMA journal_size_limit = 16777216", NULL, NULL, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(s->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(s->db, "PRAGMA trusted_schema = OFF", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) return mw_st_fail(s, rc, "open (settings)", NULL, NULL, err);
+    int64_t fk = 0;
+    rc = query_int(s, "PRAGMA foreign_keys", &fk);
+    if (rc != SQLITE_OK) return mw_st_fail(s, rc, "open (settings)", NULL, NULL, err);
+    if (fk != 1)
+        return mw_error_set(err, MW_EIO, s->path, 0, 0,
+                            "open: this SQLite library was built without foreign keys");
+    return MW_OK;
+}
+
+mw_status mw_store_open(const char *path, const mw_store_options *opt, mw_store **out,
+                        mw_error *err) {
+    mw_error_clear(err);
+    if (out) *out = NULL;
+    if (!path || !*path || !out)
+        return mw_error_set(err, MW_EINVAL, NULL, 0, 0, "open store: %s is %s",
+                            out ? "the database path" : "the output handle",
+                            out && path ? "empty" : "NULL");
+    if (opt && opt->busy_timeout_ms < 0)
+        return mw_error_set(err, MW_EINVAL, path, 0, 0, "open: busy_timeout_ms %d is negative",
+                            opt->busy_timeout_ms);
+    mw_store *s = calloc(1, sizeof *s);
+    if (!s || !(s->path = strdup(path))) {
+        free(s);
+        return mw_error_set(err, MW_ENOMEM, path, 0, 0, "open: out of memory");
+    }
+    if (pthread_mutex_init(&s->mu, NULL) != 0) {
+        free(s->path);
+        free(s);
+        return mw_error_set(err, MW_ENOMEM, path, 0, 0, "open: cannot create the store's mutex");
+    }
+    int rc = sqlite3_open_v2(path, &s->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    mw_status st = MW_OK;
+    if (rc != SQLITE_OK)
+        st = mw_error_set(err, status_of(rc), path, 0, 0,
+                          "open: cannot open or create the database file (%s)",
+                          s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+    if (st == MW_OK) {
+        sqlite3_extended_result_codes(s->db, 1);
+        sqlite3_busy_timeout(s->db, opt && opt->busy_timeout_ms ? opt->busy_timeout_ms : 5000);
+        sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+        /* Identity first, so we never switch another application's file to WAL. */
+        int64_t uv = 0;
+        st = check_identity(s, &uv, err);
+    }
+    if (st == MW_OK) st = configure(s, opt, err);
+    if (st == MW_OK) st = migrate(s, err);
+    if (st != MW_OK) {
+        mw_store_close(s);
+        return st;
+    }
+    *out = s;
+    return MW_OK;
+}
+
+void mw_store_close(mw_store *s) {
+    if (!s) return;
+    for (int i = 0; i < MW_ST_COUNT; i++) sqlite3_finalize(s->stmt[i]);
+    sqlite3_close_v2(s->db);
+    pthread_mutex_destroy(&s->mu);
+    free(s->path);
+    free(s);
+}

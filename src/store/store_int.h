@@ -1,0 +1,95 @@
+/*
+ * Internals shared by the store's files: the handle, the prepared-statement
+ * cache, error mapping, argument checks and transaction helpers. Every helper
+ * here expects the handle's mutex to be held by the caller.
+ */
+#ifndef MW_STORE_INT_H
+#define MW_STORE_INT_H
+
+#include "modelwatch/store.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+/* Cached statements; the SQL of each is in store.c's table, in this order. */
+enum mw_st_id {
+    MW_ST_BEGIN,
+    MW_ST_COMMIT,
+    MW_ST_ROLLBACK,
+    MW_ST_VERSION_PUT,
+    MW_ST_VERSION_LIST,
+    MW_ST_VERSION_DELETE,
+    MW_ST_BASELINE_PUT,
+    MW_ST_BASELINE_GET,
+    MW_ST_JOURNAL_APPEND,
+    MW_ST_JOURNAL_EACH,
+    MW_ST_JOURNAL_COUNT,
+    MW_ST_JOURNAL_DELETE_UPTO,
+    MW_ST_JOURNAL_DELETE_ALL,
+    MW_ST_WINDOW_INSERT,
+    MW_ST_WINDOW_LIST,
+    MW_ST_WINDOW_PRUNE,
+    MW_ST_WINDOW_DELETE_ALL,
+    MW_ST_STATE_PUT,
+    MW_ST_STATE_GET,
+    MW_ST_STATE_DELETE,
+    MW_ST_COUNT
+};
+
+struct mw_store {
+    sqlite3 *db;
+    pthread_mutex_t mu;
+    char *path;
+    sqlite3_stmt *stmt[MW_ST_COUNT]; /* prepared on first use, finalized on close */
+    mw_status prep_status;           /* status of the last failed mw_st_get */
+};
+
+/* Locks / unlocks the handle. */
+void mw_st_lock(mw_store *s);
+void mw_st_unlock(mw_store *s);
+
+/* The cached statement id, prepared if needed and ready to bind (reset, no
+ * bindings). NULL on failure with err filled for operation op and the status
+ * in s->prep_status. */
+sqlite3_stmt *mw_st_get(mw_store *s, enum mw_st_id id, const char *op, const char *model,
+                        const char *version, mw_error *err);
+/* Resets a statement after use and drops its bindings (so no borrowed blob
+ * pointer outlives the call). */
+void mw_st_done(sqlite3_stmt *st);
+
+/* Turns SQLite result code rc into a status and fills err: "<path>: <op>
+ * <model>/<version>: <sqlite message>". model/version may be NULL. */
+mw_status mw_st_fail(mw_store *s, int rc, const char *op, const char *model, const char *version,
+                     mw_error *err);
+
+/* MW_EINVAL unless name is non-NULL, non-empty and at most MW_STORE_NAME_MAX bytes. */
+mw_status mw_st_check_name(const mw_store *s, const char *what, const char *name, const char *op,
+                           mw_error *err);
+/* Checks s, model and version together. */
+mw_status mw_st_check_mv(const mw_store *s, const char *model, const char *version,
+                         const char *op, mw_error *err);
+/* MW_EINVAL for a NULL blob with len > 0, MW_ERANGE for len over SQLite's limit. */
+mw_status mw_st_check_blob(mw_store *s, const void *blob, size_t len, const char *op,
+                           mw_error *err);
+
+/* Binds a blob (zero-length allowed, never bound as NULL) without copying. */
+int mw_st_bind_blob(sqlite3_stmt *st, int idx, const void *blob, size_t len);
+/* Binds a NUL-terminated text without copying. */
+int mw_st_bind_text(sqlite3_stmt *st, int idx, const char *text);
+/* Copies column col of the current row into a fresh malloc'd buffer (non-NULL
+ * even when empty; text gets a NUL terminator). NULL when out of memory. */
+void *mw_st_column_copy(sqlite3_stmt *st, int col, size_t *len);
+
+/* Steps a statement that returns no rows; SQLITE_DONE on success. */
+int mw_st_exec(sqlite3_stmt *st);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK through the cache. */
+mw_status mw_st_begin(mw_store *s, const char *op, const char *model, const char *version,
+                      mw_error *err);
+mw_status mw_st_commit(mw_store *s, const char *op, const char *model, const char *version,
+                       mw_error *err);
+/* Rolls back if a transaction is open; never fails (a failed rollback leaves
+ * SQLite to roll back on the next statement). */
+void mw_st_rollback(mw_store *s);
+
+#endif

@@ -1,0 +1,292 @@
+/*
+ * The journal of accepted batches and the window results.
+ *
+ * Why a journal: the daemon acknowledges a POST of records only after the
+ * batch is committed here, so a crash between the answer and the window's close
+ * loses nothing. At start-up the daemon replays the journal rows of each
+ * version (mw_store_journal_each, in seq order) into the open window; when the
+ * window closes, mw_store_window_commit inserts the result and deletes the rows
+ * it covered (seq <= journal_upto) in one transaction, so a batch is counted in
+ * exactly one stored window, even if the process dies during the close.
+ *
+ * Cost: one append is one SQLite transaction: with synchronous=NORMAL in WAL
+ * mode a write() of the batch's pages to the WAL (no fsync); with FULL one
+ * fsync more. mw_store_journal_append_many groups batches arriving together
+ * (several HTTP threads) into one transaction and so one fsync. The rows live
+ * for one window, so the table stays as small as a window's traffic.
+ *
+ * Every function takes the handle's mutex for its whole duration.
+ */
+#include "store_int.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+/* Inserts one journal row inside whatever transaction is open; *seq its rowid. */
+static mw_status append_one(mw_store *s, const char *op, const char *model, const char *version,
+                            const void *blob, size_t len, int64_t *seq, mw_error *err) {
+    sqlite3_stmt *q = mw_st_get(s, MW_ST_JOURNAL_APPEND, op, model, version, err);
+    if (!q) return s->prep_status;
+    mw_status st = MW_OK;
+    int rc = mw_st_bind_text(q, 1, model);
+    if (rc == SQLITE_OK) rc = mw_st_bind_text(q, 2, version);
+    if (rc == SQLITE_OK) rc = mw_st_bind_blob(q, 3, blob, len);
+    if (rc == SQLITE_OK) rc = mw_st_exec(q);
+    if (rc == SQLITE_DONE) {
+        if (seq) *seq = sqlite3_last_insert_rowid(s->db);
+    } else {
+        st = mw_st_fail(s, rc, op, model, version, err);
+    }
+    mw_st_done(q);
+    return st;
+}
+
+mw_status mw_store_journal_append(mw_store *s, const char *model, const char *version,
+                                  const void *blob, size_t len, int64_t *seq, mw_error *err) {
+    static const char op[] = "journal_append";
+    mw_error_clear(err);
+    if (seq) *seq = 0;
+    mw_status st = mw_st_check_mv(s, model, version, op, err);
+    if (st == MW_OK) st = mw_st_check_blob(s, blob, len, op, err);
+    if (st != MW_OK) return st;
+    mw_st_lock(s);
+    /* Autocommit: the INSERT is its own transaction, committed when it returns. */
+    st = append_one(s, op, model, version, blob, len, seq, err);
+    mw_st_unlock(s);
+    return st;
+}
+
+mw_status mw_store_journal_append_many(mw_store *s, size_t n, const char *const *models,
+                                       const char *const *versions, const void *const *blobs,
+                                       const size_t *lens, int64_t *seqs, mw_error *err) {
+    static const char op[] = "journal_append_many";
+    mw_error_clear(err);
+    if (seqs)
+        for (size_t i = 0; i < n; i++) seqs[i] = 0;
+    if (!s) return mw_error_set(err, MW_EINVAL, NULL, 0, 0, "%s: store handle is NULL", op);
+    if (n == 0) return MW_OK;
+    if (!models || !versions || !blobs || !lens)
+        return mw_error_set(err, MW_EINVAL, s->path, 0, 0, "%s: NULL array argument", op);
+    for (size_t i = 0; i < n; i++) {
+        mw_status st = mw_st_check_mv(s, models[i], versions[i], op, err);
+        if (st == MW_OK) st = mw_st_check_blob(s, blobs[i], lens[i], op, err);
+        if (st != MW_OK) return st;
+    }
+    mw_st_lock(s);
+    mw_status st = mw_st_begin(s, op, models[0], versions[0], err);
+    for (size_t i = 0; st == MW_OK && i < n; i++)
+        st = append_one(s, op, models[i], versions[i], blobs[i], lens[i], seqs ? &seqs[i] : NULL,
+                        err);
+    if (st == MW_OK) st = mw_st_commit(s, op, models[0], versions[0], err);
+    if (st != MW_OK) {
+        mw_st_rollback(s);
+        if (seqs)
+            for (size_t i = 0; i < n; i++) seqs[i] = 0;
+    }
+    mw_st_unlock(s);
+    return st;
+}
+
+mw_status mw_store_journal_each(mw_store *s, const char *model, const char *version,
+                                mw_store_journal_fn fn, void *ctx, mw_error *err) {
+    static const char op[] = "journal_each";
+    mw_error_clear(err);
+    mw_status st = mw_st_check_mv(s, model, version, op, err);
+    if (st != MW_OK) return st;
+    if (!fn) return mw_error_set(err, MW_EINVAL, s->path, 0, 0, "%s: callback is NULL", op);
+    mw_st_lock(s);
+    sqlite3_stmt *q = mw_st_get(s, MW_ST_JOURNAL_EACH, op, model, version, err);
+    if (q) {
+        int rc = mw_st_bind_text(q, 1, model);
+        if (rc == SQLITE_OK) rc = mw_st_bind_text(q, 2, version);
+        while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+            rc = sqlite3_step(q);
+            if (rc != SQLITE_ROW) break;
+            int64_t seq = sqlite3_column_int64(q, 0);
+            const void *p = sqlite3_column_blob(q, 1);
+            size_t len = (size_t)sqlite3_column_bytes(q, 1);
+            if (!p && len == 0 && sqlite3_errcode(s->db) == SQLITE_NOMEM) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            if (fn(seq, p ? p : "", len, ctx) != 0) {
+                rc = SQLITE_DONE;
+                break;
+            }
+        }
+        if (rc != SQLITE_DONE) st = mw_st_fail(s, rc, op, model, version, err);
+        mw_st_done(q);
+    } else {
+        st = s->prep_status;
+    }
+    mw_st_unlock(s);
+    return st;
+}
+
+mw_status mw_store_journal_count(mw_store *s, const char *model, const char *version,
+                                 uint64_t *count, mw_error *err) {
+    static const char op[] = "journal_count";
+    mw_error_clear(err);
+    if (count) *count = 0;
+    mw_status st = mw_st_check_mv(s, model, version, op, err);
+    if (st != MW_OK) return st;
+    if (!count) return mw_error_set(err, MW_EINVAL, s->path, 0, 0, "%s: count is NULL", op);
+    mw_st_lock(s);
+    sqlite3_stmt *q = mw_st_get(s, MW_ST_JOURNAL_COUNT, op, model, version, err);
+    if (q) {
+        int rc = mw_st_bind_text(q, 1, model);
+        if (rc == SQLITE_OK) rc = mw_st_bind_text(q, 2, version);
+        if (rc == SQLITE_OK) rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW) *count = (uint64_t)sqlite3_column_int64(q, 0);
+        else st = mw_st_fail(s, rc, op, model, version, err);
+        mw_st_done(q);
+    } else {
+        st = s->prep_status;
+    }
+    mw_st_unlock(s);
+    return st;
+}
+
+mw_status mw_store_window_commit(mw_store *s, const char *model, const char *version,
+                                 double start, double end, uint64_t records,
+                                 const char *result_json, int64_t journal_upto,
+                                 int64_t *window_id, mw_error *err) {
+    static const char op[] = "window_commit";
+    mw_error_clear(err);
+    if (window_id) *window_id = 0;
+    mw_status st = mw_st_check_mv(s, model, version, op, err);
+    if (st != MW_OK) return st;
+    if (!result_json)
+        return mw_error_set(err, MW_EINVAL, s->path, 0, 0, "%s %s/%s: result_json is NULL", op,
+                            model, version);
+    if (!isfinite(start) || !isfinite(end))
+        return mw_error_set(err, MW_EINVAL, s->path, 0, 0,
+                            "%s %s/%s: window bounds must be finite (start %g, end %g)", op,
+                            model, version, start, end);
+    if (records > (uint64_t)INT64_MAX)
+        return mw_error_set(err, MW_ERANGE, s->path, 0, 0,
+                            "%s %s/%s: record count %llu is over 2^63-1", op, model, version,
+                            (unsigned long long)records);
+    if (journal_upto < -1)
+        return mw_error_set(err, MW_EINVAL, s->path, 0, 0,
+                            "%s %s/%s: journal_upto %lld is invalid (-1 means none)", op, model,
+                            version, (long long)journal_upto);
+    mw_st_lock(s);
+    st = mw_st_begin(s, op, model, version, err);
+    int64_t id = 0;
+    if (st == MW_OK) {
+        sqlite3_stmt *q = mw_st_get(s, MW_ST_WINDOW_INSERT, op, model, version, err);
+        if (q) {
+            int rc = mw_st_bind_text(q, 1, model);
+            if (rc == SQLITE_OK) rc = mw_st_bind_text(q, 2, version);
+            if (rc == SQLITE_OK) rc = sqlite3_bind_double(q, 3, start);
+            if (rc == SQLITE_OK) rc = sqlite3_bind_double(q, 4, end);
+            if (rc == SQLITE_OK) rc = sqlite3_bind_int64(q, 5, (int64_t)records);
+            if (rc == SQLITE_OK) rc = mw_st_bind_text(q, 6, result_json);
+            if (rc == SQLITE_OK) rc = mw_st_exec(q);
+            if (rc == SQLITE_DONE) id = sqlite3_last_insert_rowid(s->db);
+            else st = mw_st_fail(s, rc, op, model, version, err);
+            mw_st_done(q);
+        } else {
+            st = s->prep_status;
+        }
+    }
+    if (st == MW_OK && journal_upto >= 0) {
+        sqlite3_stmt *q = mw_st_get(s, MW_ST_JOURNAL_DELETE_UPTO, op, model, version, err);
+        if (q) {
+            int rc = mw_st_bind_text(q, 1, model);
+            if (rc == SQLITE_OK) rc = mw_st_bind_text(q, 2, version);
+            if (rc == SQLITE_OK) rc = sqlite3_bind_int64(q, 3, journal_upto);
+            if (rc == SQLITE_OK) rc = mw_st_exec(q);
+            if (rc != SQLITE_DONE) st = mw_st_fail(s, rc, op, model, version, err);
+            mw_st_done(q);
+        } else {
+            st = s->prep_status;
+        }
+    }
+    if (st == MW_OK) st = mw_st_commit(s, op, model, version, err);
+    if (st != MW_OK) mw_st_rollback(s);
+    else if (window_id) *window_id = id;
+    mw_st_unlock(s);
+    return st;
+}
+
+mw_status mw_store_list_windows(mw_store *s, const char *model, const char *version,
+                                size_t limit, char ***results_json, size_t *n, mw_error *err) {
+    static const char op[] = "list_windows";
+    mw_error_clear(err);
+    if (results_json) *results_json = NULL;
+    if (n) *n = 0;
+    mw_status st = mw_st_check_mv(s, model, version, op, err);
+    if (st != MW_OK) return st;
+    if (!results_json || !n)
+        return mw_error_set(err, MW_EINVAL, s->path, 0, 0, "%s: NULL output argument", op);
+    char **v = NULL;
+    size_t len = 0, cap = 0;
+    mw_st_lock(s);
+    sqlite3_stmt *q = mw_st_get(s, MW_ST_WINDOW_LIST, op, model, version, err);
+    int rc = SQLITE_DONE;
+    if (q) {
+        rc = mw_st_bind_text(q, 1, model);
+        if (rc == SQLITE_OK) rc = mw_st_bind_text(q, 2, version);
+        /* LIMIT -1 is no limit in SQLite. */
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_int64(q, 3, limit == 0 || limit > INT64_MAX ? -1 : (int64_t)limit);
+        while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+            rc = sqlite3_step(q);
+            if (rc != SQLITE_ROW) break;
+            if (len == cap) {
+                size_t ncap = cap ? 2 * cap : 16;
+                char **nv = realloc(v, ncap * sizeof *nv);
+                if (!nv) {
+                    st = mw_error_set(err, MW_ENOMEM, s->path, 0, 0, "%s: out of memory", op);
+                    break;
+                }
+                v = nv;
+                cap = ncap;
+            }
+            if (!(v[len] = mw_st_column_copy(q, 0, NULL))) {
+                st = mw_error_set(err, MW_ENOMEM, s->path, 0, 0, "%s: out of memory", op);
+                break;
+            }
+            len++;
+        }
+        if (st == MW_OK && rc != SQLITE_DONE) st = mw_st_fail(s, rc, op, model, version, err);
+        mw_st_done(q);
+    } else {
+        st = s->prep_status;
+    }
+    mw_st_unlock(s);
+    if (st != MW_OK) {
+        for (size_t i = 0; i < len; i++) free(v[i]);
+        free(v);
+        return st;
+    }
+    *results_json = v;
+    *n = len;
+    return MW_OK;
+}
+
+mw_status mw_store_prune_windows(mw_store *s, const char *model, const char *version,
+                                 size_t keep, mw_error *err) {
+    static const char op[] = "prune_windows";
+    mw_error_clear(err);
+    mw_status st = mw_st_check_mv(s, model, version, op, err);
+    if (st != MW_OK) return st;
+    mw_st_lock(s);
+    sqlite3_stmt *q = mw_st_get(s, MW_ST_WINDOW_PRUNE, op, model, version, err);
+    if (q) {
+        int rc = mw_st_bind_text(q, 1, model);
+        if (rc == SQLITE_OK) rc = mw_st_bind_text(q, 2, version);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_int64(q, 3, keep > INT64_MAX ? INT64_MAX : (int64_t)keep);
+        if (rc == SQLITE_OK) rc = mw_st_exec(q);
+        if (rc != SQLITE_DONE) st = mw_st_fail(s, rc, op, model, version, err);
+        mw_st_done(q);
+    } else {
+        st = s->prep_status;
+    }
+    mw_st_unlock(s);
+    return st;
+}
