@@ -52,13 +52,6 @@ static inline uint64_t load8(const char *p) {
     return v;
 }
 
-/* 1 when all 8 bytes are ASCII digits '0'..'9': every high nibble is 3, and adding
- * 6 to each byte keeps it so (no carries cross bytes once the first test holds). */
-static inline int eight_digits(uint64_t v) {
-    return (v & 0xF0F0F0F0F0F0F0F0ULL) == 0x3030303030303030ULL &&
-           ((v + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) == 0x3030303030303030ULL;
-}
-
 /* Value of 8 ASCII digits, first digit in the lowest byte (little-endian). */
 static inline uint64_t eight_value(uint64_t v) {
     v -= 0x3030303030303030ULL;
