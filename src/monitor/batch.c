@@ -155,88 +155,6 @@ void mw_batch_free(mw_batch *b) {
 
 /* ---- numeric columns ---------------------------------------------------- */
 
-/* Moves the finite values of v to its front; counts NaN (missing) and inf. */
-static size_t compact_finite(double *v, size_t n, uint64_t *missing, uint64_t *inf) {
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        double x = v[i];
-        if (isnan(x)) (*missing)++;
-        else if (isinf(x)) (*inf)++;
-        else v[k++] = x;
-    }
-    return k;
-}
-
-static uint64_t count_distinct_sorted(const double *v, size_t n) {
-    uint64_t d = n > 0;
-    for (size_t i = 1; i < n; i++) d += v[i] != v[i - 1];
-    return d;
-}
-
-static void moments(const double *v, size_t n, double *mean, double *sd) {
-    *mean = *sd = NAN;
-    if (!n) return;
-    double m = 0;
-    for (size_t i = 0; i < n; i++) m += v[i];
-    m /= (double)n;
-    double ss = 0;
-    for (size_t i = 0; i < n; i++) ss += (v[i] - m) * (v[i] - m);
-    *mean = m;
-    *sd = n > 1 ? sqrt(ss / (double)(n - 1)) : NAN;
-}
-
-/* Number of sorted values < x (lower) or > x (upper). */
-static size_t count_below(const double *v, size_t n, double x) {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (v[mid] < x) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo;
-}
-
-static size_t count_above(const double *v, size_t n, double x) {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (v[mid] <= x) lo = mid + 1;
-        else hi = mid;
-    }
-    return n - lo;
-}
-
-/* Counts of each distinct value over the union of two sorted arrays. */
-static size_t value_categories(const double *a, size_t na, const double *b, size_t nb,
-                               double *ca, double *cb, size_t max) {
-    size_t i = 0, j = 0, k = 0;
-    while ((i < na || j < nb) && k < max) {
-        double x = (j >= nb || (i < na && a[i] <= b[j])) ? a[i] : b[j];
-        ca[k] = cb[k] = 0;
-        while (i < na && a[i] == x) {
-            ca[k]++;
-            i++;
-        }
-        while (j < nb && b[j] == x) {
-            cb[k]++;
-            j++;
-        }
-        k++;
-    }
-    return k;
-}
-
-/* Counts of sorted values on bins given by edges (numpy.searchsorted right). */
-static void bin_counts(const double *v, size_t n, const double *edges, size_t nedges,
-                       double *counts) {
-    memset(counts, 0, (nedges + 1) * sizeof *counts);
-    size_t idx = 0;
-    for (size_t i = 0; i < n; i++) {
-        while (idx < nedges && edges[idx] <= v[i]) idx++;
-        counts[idx]++;
-    }
-}
-
 static void numeric_histogram(const double *ref, size_t nr, const double *cur, size_t nc,
                               mw_histogram *h) {
     h->nbins = 0;
@@ -283,8 +201,8 @@ static mw_status run_numeric(mw_batch *b, size_t i) {
     mw_column_report *cr = &b->report.cols[i];
     cr->ref_count = b->ref->nrows;
     cr->cur_count = b->cur->nrows;
-    size_t nr = compact_finite(bc->ref->num, b->ref->nrows, &cr->ref_missing, &cr->ref_inf);
-    size_t nc = compact_finite(bc->cur->num, b->cur->nrows, &cr->cur_missing, &cr->cur_inf);
+    size_t nr = mw_col_compact_finite(bc->ref->num, b->ref->nrows, &cr->ref_missing, &cr->ref_inf);
+    size_t nc = mw_col_compact_finite(bc->cur->num, b->cur->nrows, &cr->cur_missing, &cr->cur_inf);
     size_t nmax = nr > nc ? nr : nc;
     double *scratch = malloc((nmax ? nmax : 1) * sizeof *scratch);
     if (!scratch) return MW_ENOMEM;
@@ -298,15 +216,15 @@ static mw_status run_numeric(mw_batch *b, size_t i) {
     cr->ref_max = nr ? ref[nr - 1] : NAN;
     cr->cur_min = nc ? cur[0] : NAN;
     cr->cur_max = nc ? cur[nc - 1] : NAN;
-    moments(ref, nr, &cr->ref_mean, &cr->ref_std);
-    moments(cur, nc, &cr->cur_mean, &cr->cur_std);
-    cr->ref_distinct = count_distinct_sorted(ref, nr);
-    cr->cur_distinct = count_distinct_sorted(cur, nc);
+    mw_col_moments(ref, nr, &cr->ref_mean, &cr->ref_std);
+    mw_col_moments(cur, nc, &cr->cur_mean, &cr->cur_std);
+    cr->ref_distinct = mw_col_count_distinct(ref, nr);
+    cr->cur_distinct = mw_col_count_distinct(cur, nc);
     cr->ref_constant = cr->ref_distinct <= 1;
     cr->cur_constant = cr->cur_distinct <= 1;
     if (nr) {
-        cr->cur_below_range = count_below(cur, nc, cr->ref_min);
-        cr->cur_above_range = count_above(cur, nc, cr->ref_max);
+        cr->cur_below_range = mw_col_count_below(cur, nc, cr->ref_min);
+        cr->cur_above_range = mw_col_count_above(cur, nc, cr->ref_max);
     }
     numeric_histogram(ref, nr, cur, nc, &cr->hist);
 
@@ -332,13 +250,13 @@ static mw_status run_numeric(mw_batch *b, size_t i) {
             free(ccat);
             return MW_ENOMEM;
         }
-        d.ncat = value_categories(ref, nr, cur, nc, rcat, ccat, cap);
+        d.ncat = mw_col_value_categories(ref, nr, cur, nc, rcat, ccat, cap);
         d.ref_counts = rcat;
         d.cur_counts = ccat;
     } else if (nr) {
         mw_quantile_edges(ref, nr, MW_QUANTILE_BINS, edges);
-        bin_counts(ref, nr, edges, MW_QUANTILE_BINS - 1, rb);
-        bin_counts(cur, nc, edges, MW_QUANTILE_BINS - 1, cb);
+        mw_col_bin_counts(ref, nr, edges, MW_QUANTILE_BINS - 1, rb);
+        mw_col_bin_counts(cur, nc, edges, MW_QUANTILE_BINS - 1, cb);
         d.ref_bins = rb;
         d.cur_bins = cb;
         d.nbins = MW_QUANTILE_BINS;
@@ -489,27 +407,5 @@ mw_status mw_batch_run_column(mw_batch *b, size_t i, mw_error *err) {
 }
 
 mw_status mw_batch_finish(mw_batch *b) {
-    mw_drift_report *r = &b->report;
-    /* the correction covers the deciding tests that have p-values */
-    double *p = malloc((r->ncols + 1) * sizeof *p);
-    if (!p) return MW_ENOMEM;
-    for (size_t i = 0; i < r->ncols; i++)
-        p[i] = r->cols[i].tested ? r->cols[i].p_value : NAN;
-    if (r->correction == MW_CORRECTION_BONFERRONI) mw_correct_bonferroni(p, r->ncols);
-    else if (r->correction == MW_CORRECTION_BH) mw_correct_bh(p, r->ncols);
-    r->n_tested = r->n_drifted = 0;
-    for (size_t i = 0; i < r->ncols; i++) {
-        mw_column_report *c = &r->cols[i];
-        if (!c->tested) continue;
-        r->n_tested++;
-        if (mw_test_has_p_value(c->drift_test)) {
-            c->p_adjusted = p[i];
-            c->drifted = c->p_adjusted < c->threshold;
-        }
-        r->n_drifted += c->drifted != 0;
-    }
-    free(p);
-    r->drift_share = r->n_tested ? (double)r->n_drifted / (double)r->n_tested : 0;
-    r->dataset_drift = r->n_tested > 0 && r->drift_share >= r->drift_share_threshold;
-    return MW_OK;
+    return mw_drift_report_finish(&b->report);
 }

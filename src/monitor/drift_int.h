@@ -35,4 +35,29 @@ void mw_drift_run_tests(const mw_drift_data *d, const mw_drift_options *opt, dou
  * global one, else NAN (the deciding test's default). */
 double mw_drift_column_threshold(const mw_drift_options *opt, const char *column);
 
+/* Applies the correction to the deciding p-values of the tested columns, then
+ * sets n_tested, n_drifted, drift_share and dataset_drift. */
+mw_status mw_drift_report_finish(mw_drift_report *r);
+
+/* ---- column operations (column_ops.c) ---- */
+
+/* Moves the finite values of v to its front and returns their count; adds the
+ * NaNs (missing) to *missing and the infinities to *inf. */
+size_t mw_col_compact_finite(double *v, size_t n, uint64_t *missing, uint64_t *inf);
+/* Distinct values of a sorted array. */
+uint64_t mw_col_count_distinct(const double *v, size_t n);
+/* Mean and sample standard deviation (ddof 1; NaN when n < 2; both NaN when n == 0). */
+void mw_col_moments(const double *v, size_t n, double *mean, double *sd);
+/* Values of a sorted array below x / above x. */
+size_t mw_col_count_below(const double *v, size_t n, double x);
+size_t mw_col_count_above(const double *v, size_t n, double x);
+/* Counts of each distinct value over the union of two sorted arrays (at most
+ * max categories); returns the number of categories. */
+size_t mw_col_value_categories(const double *a, size_t na, const double *b, size_t nb, double *ca,
+                               double *cb, size_t max);
+/* Counts of sorted values on the bins that edges define (numpy.searchsorted,
+ * side='right'); counts holds nedges + 1. */
+void mw_col_bin_counts(const double *v, size_t n, const double *edges, size_t nedges,
+                       double *counts);
+
 #endif

@@ -11,6 +11,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const test_names[MW_TEST_COUNT] = {
@@ -235,4 +236,29 @@ void mw_drift_run_tests(const mw_drift_data *d, const mw_drift_options *opt, dou
         out->drifted = out->p_value < out->threshold;
     else
         out->drifted = out->statistic >= out->threshold;
+}
+
+mw_status mw_drift_report_finish(mw_drift_report *r) {
+    /* the correction covers the deciding tests that have p-values */
+    double *p = malloc((r->ncols + 1) * sizeof *p);
+    if (!p) return MW_ENOMEM;
+    for (size_t i = 0; i < r->ncols; i++)
+        p[i] = r->cols[i].tested ? r->cols[i].p_value : NAN;
+    if (r->correction == MW_CORRECTION_BONFERRONI) mw_correct_bonferroni(p, r->ncols);
+    else if (r->correction == MW_CORRECTION_BH) mw_correct_bh(p, r->ncols);
+    r->n_tested = r->n_drifted = 0;
+    for (size_t i = 0; i < r->ncols; i++) {
+        mw_column_report *c = &r->cols[i];
+        if (!c->tested) continue;
+        r->n_tested++;
+        if (mw_test_has_p_value(c->drift_test)) {
+            c->p_adjusted = p[i];
+            c->drifted = c->p_adjusted < c->threshold;
+        }
+        r->n_drifted += c->drifted != 0;
+    }
+    free(p);
+    r->drift_share = r->n_tested ? (double)r->n_drifted / (double)r->n_tested : 0;
+    r->dataset_drift = r->n_tested > 0 && r->drift_share >= r->drift_share_threshold;
+    return MW_OK;
 }

@@ -62,7 +62,7 @@ static void quality_section(FILE *out, const mw_drift_report *r) {
 
 void mw_report_drift_text(FILE *out, const mw_drift_report *r) {
     sources(out, r);
-    fprintf(out, "Dataset drift: %s - %zu of %zu tested columns drifted (share %.3g, threshold %.3g",
+    fprintf(out, "Dataset drift: %s\n  %zu of %zu tested columns drifted (share %.3g, threshold %.3g",
             r->dataset_drift ? "DETECTED" : "not detected", r->n_drifted, r->n_tested,
             r->drift_share, r->drift_share_threshold);
     if (r->correction != MW_CORRECTION_NONE)

@@ -1,0 +1,92 @@
+/*
+ * Internal structures of live monitoring: a version's baseline (what the
+ * reference data set leaves behind) and the window accumulator that gathers
+ * current records against it in bounded memory. baseline.c builds and
+ * serialises baselines; window.c observes records and turns a closed window
+ * into column reports; monitor.c ties versions, locks, clock and store together.
+ */
+#ifndef MW_MONITOR_LIVE_INT_H
+#define MW_MONITOR_LIVE_INT_H
+
+#include "core/util.h"
+#include "modelwatch/monitor.h"
+#include "monitor/drift_int.h"
+#include "stats/sketch.h"
+
+#define MW_BASELINE_SAMPLE 100000   /* reference values kept per numeric column */
+#define MW_WINDOW_MAX_UNSEEN 1000    /* distinct unseen categories counted per column */
+
+typedef struct mw_base_col {
+    char *name;
+    mw_coltype type;        /* NUMERIC or CATEGORICAL */
+    int discrete;           /* numeric with <= 5 distinct reference values */
+    uint64_t rows, missing, inf, nvalues; /* nvalues: non-missing finite (or categories) */
+    double min, max, mean, std;
+    double *sorted;         /* numeric: sorted reference values (a uniform sample beyond
+                               MW_BASELINE_SAMPLE) */
+    size_t nsorted;
+    double edges[MW_QUANTILE_BINS - 1];  /* continuous numeric: quantile bin edges */
+    double bins[MW_QUANTILE_BINS];       /* and the reference's exact counts on them */
+    size_t ncats;           /* categorical or discrete: reference categories */
+    char **labels;          /* category texts (discrete: the values' shortest text) */
+    double *values;         /* discrete: category values, ascending */
+    double *cat_counts;     /* exact reference counts per category */
+    mw_dict *dict;          /* categorical: label -> index */
+} mw_base_col;
+
+typedef struct mw_baseline {
+    char *source;           /* where the reference came from, for reports */
+    uint64_t rows;
+    size_t ncols;
+    mw_base_col *cols;
+} mw_baseline;
+
+/* Builds a baseline from a reference table (sorts its numeric arrays in place). */
+mw_status mw_baseline_from_table(mw_table *t, const mw_schema *schema, uint64_t seed,
+                                 mw_baseline **out, mw_error *err);
+void mw_baseline_free(mw_baseline *b);
+long mw_baseline_find(const mw_baseline *b, const char *name, size_t len);
+mw_status mw_baseline_serialize(const mw_baseline *b, unsigned char **buf, size_t *len);
+mw_status mw_baseline_deserialize(const unsigned char *buf, size_t len, mw_baseline **out,
+                                  mw_error *err);
+
+typedef struct mw_win_col {
+    uint64_t rows, missing, inf, type_errors, values;
+    double mean, m2, min, max;
+    uint64_t below, above;          /* outside the reference range */
+    double bins[MW_QUANTILE_BINS];  /* continuous numeric */
+    mw_reservoir sample;            /* numeric */
+    double *cat_counts;             /* reference categories */
+    /* categories the reference lacks (categorical: texts; discrete: values) */
+    mw_dict *unseen;
+    double *unseen_values;
+    double *unseen_counts;
+    size_t nunseen;
+    double unseen_overflow;         /* beyond MW_WINDOW_MAX_UNSEEN distinct */
+    char type_error_example[MW_QUALITY_EXAMPLES][64];
+    size_t n_type_error_examples;
+} mw_win_col;
+
+typedef struct mw_window {
+    double start, end;              /* seconds; end = start + window length */
+    uint64_t records, late;
+    mw_win_col *cols;               /* one per baseline column */
+    size_t ncols;
+    mw_rng rng;
+} mw_window;
+
+mw_status mw_window_init(mw_window *w, const mw_baseline *b, size_t sample_capacity,
+                         uint64_t seed);
+void mw_window_free(mw_window *w);
+/* Adds one record's features (matched to baseline columns by name). */
+mw_status mw_window_observe(mw_window *w, const mw_baseline *b, const mw_record *rec);
+/*
+ * Runs the drift tests of a closed window: fills report (whose cols array the
+ * function allocates; free with mw_window_report_free) with one column report
+ * per baseline column, plus the data set decision.
+ */
+mw_status mw_window_report(const mw_window *w, const mw_baseline *b, const mw_drift_options *opt,
+                           mw_drift_report *report);
+void mw_window_report_free(mw_drift_report *report);
+
+#endif
