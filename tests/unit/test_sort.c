@@ -45,6 +45,28 @@ static void test_random(void **state) {
     free(v);
 }
 
+/* Large arrays take the MSD path (n >= 2^17): several distributions. */
+static void test_large_distributions(void **state) {
+    (void)state;
+    size_t n = 300000;
+    double *v = malloc(n * sizeof *v);
+    srand(7);
+    for (int dist = 0; dist < 5; dist++) {
+        for (size_t i = 0; i < n; i++) {
+            double u = ((double)rand() + 1) / ((double)RAND_MAX + 2);
+            switch (dist) {
+            case 0: v[i] = 3 + 1.2 * log(u / (1 - u)); break;          /* both signs */
+            case 1: v[i] = exp(40 * (u - 0.5)); break;                  /* many magnitudes */
+            case 2: v[i] = (double)(rand() % 7); break;                 /* heavy ties */
+            case 3: v[i] = i % 1000 == 0 ? 1e300 * (u - 0.5) : u; break; /* far outliers */
+            default: v[i] = 1.0 + (double)(rand() % 16) * 0x1p-52; break; /* last bits only */
+            }
+        }
+        check(v, n);
+    }
+    free(v);
+}
+
 static void test_small_and_ties(void **state) {
     (void)state;
     double a[] = {3, 1, 2, 2, -1, 0, 3, 3};
@@ -59,6 +81,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random),
         cmocka_unit_test(test_small_and_ties),
+        cmocka_unit_test(test_large_distributions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
