@@ -1,0 +1,112 @@
+/*
+ * modelwatch monitor: live monitoring of model versions in-process, the engine
+ * under `modelwatch serve` (the daemon is a thin HTTP layer over this API).
+ *
+ * A monitor holds registered (model, version) pairs, each with a baseline built
+ * from reference data, and one open tumbling window per version that
+ * accumulates observed records in bounded memory: exact counts on the
+ * baseline's bins and categories, moments, quality counters, and a bounded
+ * uniform sample of each numeric feature for the tests that need raw values.
+ * Closing a window runs the drift tests of the version against its baseline and
+ * yields a window result with the same per-column shape as `modelwatch drift`.
+ *
+ * With a database path, versions, baselines, window results and the records of
+ * the open window are persisted in SQLite (see store.h): records ingested with
+ * mw_monitor_ingest are journaled before the call returns, so after a crash and
+ * reopening, the open window holds every record acknowledged.
+ *
+ * Thread safety: every function may be called from several threads at once;
+ * each version has its own lock. Time comes from the injected clock.
+ */
+#ifndef MODELWATCH_MONITOR_H
+#define MODELWATCH_MONITOR_H
+
+#include "modelwatch/core.h"
+#include "modelwatch/data.h"
+#include "modelwatch/drift.h"
+#include "modelwatch/record.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- monitor ----------------------------------------------------------------- */
+
+typedef struct mw_monitor mw_monitor;
+
+typedef struct mw_monitor_options {
+    const char *db_path;       /* NULL = in memory only (nothing persisted) */
+    int64_t (*now_ms)(void *ctx); /* clock, NULL = the real-time clock */
+    void *clock_ctx;
+    uint64_t seed;             /* sampling seed */
+    size_t sample_capacity;    /* values kept per numeric feature per window (default 100000) */
+    int synchronous_full;      /* SQLite synchronous=FULL (power-loss safe) instead of NORMAL */
+    size_t max_versions;       /* default 10000 */
+} mw_monitor_options;
+
+/* Opens a monitor; with a database, restores versions, baselines and the open
+ * windows (replaying their journals). */
+mw_status mw_monitor_open(const mw_monitor_options *opt, mw_monitor **out, mw_error *err);
+void mw_monitor_close(mw_monitor *m);
+
+/*
+ * Registers (or re-configures) a version. config_json may be NULL or "" for the
+ * defaults, or an object:
+ *   {"window_seconds": 300, "window_max_records": 0,
+ *    "tests": "auto" | "all" | ["ks", ...], "threshold": 0.05, "drift_share": 0.5,
+ *    "correction": "none" | "bonferroni" | "bh",
+ *    "columns": {"amount": {"type": "numeric", "threshold": 0.1}, "id": {"type": "ignore"}}}
+ * Unknown keys and wrong types are errors naming the key. Names: 1 to 128 bytes
+ * of [A-Za-z0-9_.:-].
+ */
+mw_status mw_monitor_register(mw_monitor *m, const char *model, const char *version,
+                              const char *config_json, mw_error *err);
+
+/* Builds the version's baseline from reference data (replacing any previous
+ * one; the open window, if it has records, is closed first). */
+mw_status mw_monitor_set_reference(mw_monitor *m, const char *model, const char *version,
+                                   mw_table *reference, mw_error *err);
+
+/* Observes one record in memory (not journaled). MW_ENOTFOUND for an unknown
+ * model/version, MW_EINVAL when it has no baseline yet. */
+mw_status mw_monitor_observe(mw_monitor *m, const mw_record *rec, mw_error *err);
+
+/* Result of a bulk ingestion. */
+#define MW_INGEST_MAX_ERRORS 20
+typedef struct mw_ingest_error {
+    uint64_t line;
+    char message[200];
+} mw_ingest_error;
+typedef struct mw_ingest_result {
+    uint64_t accepted, rejected;
+    size_t nerrors; /* first MW_INGEST_MAX_ERRORS errors */
+    mw_ingest_error errors[MW_INGEST_MAX_ERRORS];
+} mw_ingest_result;
+
+/* Parses NDJSON (or one JSON array) of records, journals the accepted ones
+ * durably, then observes them. Bad lines are rejected with their line number
+ * and reason, the rest is accepted. */
+mw_status mw_monitor_ingest(mw_monitor *m, const char *body, size_t len, mw_ingest_result *res,
+                            mw_error *err);
+
+/* Closes the version's open window now; *result_json (caller frees) gets the
+ * window result (NULL when the window was empty). */
+mw_status mw_monitor_close_window(mw_monitor *m, const char *model, const char *version,
+                                  char **result_json, mw_error *err);
+
+/* Closes every window whose time is up; returns how many closed. */
+size_t mw_monitor_tick(mw_monitor *m);
+
+/* Stored window results of a version, newest first (caller frees each and the array). */
+mw_status mw_monitor_windows(mw_monitor *m, const char *model, const char *version, size_t limit,
+                             char ***results_json, size_t *n, mw_error *err);
+
+/* JSON descriptions: all versions, or one (config, baseline columns, open window). */
+mw_status mw_monitor_describe_all(mw_monitor *m, char **json);
+mw_status mw_monitor_describe(mw_monitor *m, const char *model, const char *version, char **json,
+                              mw_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,92 @@
+/*
+ * modelwatch records: one prediction as the monitor sees it, and the streaming
+ * parser of NDJSON records (the daemon's hot path, POST /api/v1/records).
+ *
+ * Record format (DESIGN.md):
+ *   {"model":"fraud","version":"3","id":"r-1","ts":1764382800.5,
+ *    "features":{"amount":12.5,"country":"DE"},"prediction":1,
+ *    "scores":{"0":0.1,"1":0.9},"latency_ms":8.2}
+ * A record is a borrowed view: strings point into the input or the parser's
+ * scratch and are valid until the next parse call (as in picohttpparser).
+ */
+#ifndef MODELWATCH_RECORD_H
+#define MODELWATCH_RECORD_H
+
+#include "modelwatch/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum mw_value_kind { MW_VALUE_MISSING = 0, MW_VALUE_NUMBER, MW_VALUE_STRING } mw_value_kind;
+
+/* One feature value. Strings are views (not NUL-terminated). */
+typedef struct mw_feature {
+    const char *name;
+    size_t name_len;
+    mw_value_kind kind;
+    double number;
+    const char *str;
+    size_t str_len;
+} mw_feature;
+
+typedef struct mw_record {
+    const char *model;
+    size_t model_len;
+    const char *version;
+    size_t version_len;
+    const char *id; /* NULL when absent */
+    size_t id_len;
+    double ts;      /* seconds since the epoch; NAN = arrival time */
+    const mw_feature *features;
+    size_t nfeatures;
+    mw_feature prediction;    /* kind MISSING when absent */
+    const mw_feature *scores; /* "scores" object: name = class, number = score */
+    size_t nscores;
+    double latency_ms;        /* NAN when absent */
+    const char *error;        /* "error" string, NULL when absent */
+    size_t error_len;
+} mw_record;
+
+typedef struct mw_record_parser mw_record_parser;
+mw_record_parser *mw_record_parser_new(void);
+void mw_record_parser_free(mw_record_parser *p);
+
+/*
+ * Parses one JSON object (an NDJSON line without its newline) into rec.
+ * model (string, required), version (string or integer, required), id (string
+ * or number), ts (seconds as a number, or an RFC 3339 string), features
+ * (object of number / string / true / false / null values; booleans become the
+ * strings "true"/"false", null is missing), prediction (number, string, bool or
+ * null), scores (object of numbers), latency_ms (number >= 0), error (string);
+ * other top-level keys (llm, prompt, completion, embedding, ...) are skipped
+ * after validation. Errors fill err with a message naming the field and what
+ * was expected, and the column (1-based byte offset in the line), e.g.
+ * `feature "amount": expected a number, string, boolean or null, got an object`.
+ * Numbers are parsed exactly (mw_parse_double); NaN/Infinity are not JSON and
+ * are errors. Limits: 10000 features, names up to 1024 bytes.
+ */
+mw_status mw_record_parse(mw_record_parser *p, const char *line, size_t len, mw_record *rec,
+                          mw_error *err);
+
+/*
+ * Iterates over a request body: NDJSON (one record per line, blank lines
+ * skipped, CRLF accepted) or one JSON array of records. Each call yields the
+ * next record: returns 1 with rec filled, 0 at the end, -1 for a bad record
+ * (err filled with its line (NDJSON) or element number (array), then the next
+ * call continues after it; a malformed array ends the iteration).
+ */
+typedef struct mw_record_iter {
+    const char *body;
+    size_t len, pos;
+    uint64_t line;  /* 1-based line (NDJSON) or element (array) of the last record */
+    int array;      /* body is a JSON array */
+    int done;
+} mw_record_iter;
+void mw_record_iter_init(mw_record_iter *it, const char *body, size_t len);
+int mw_record_iter_next(mw_record_iter *it, mw_record_parser *p, mw_record *rec, mw_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
