@@ -613,8 +613,8 @@ static void test_garbage(void **state) {
         "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n",
         "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n0\r\n\r\n",
         "GET /%zz%00%?a=%ff&&&==& HTTP/1.1\r\nHost: x\r\n\r\n",
-        "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: "
-        "3\r\n\r\n\x1f\x8b\x08",
+        ("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: "
+         "3\r\n\r\n\x1f\x8b\x08"),
     };
     for (size_t i = 0; i < sizeof inputs / sizeof *inputs; i++) {
         int fd = raw_connect(mw_http_port(s));
