@@ -64,7 +64,7 @@ typedef struct csv {
 enum { PARSE_OK = 0, PARSE_MORE = 1, PARSE_ERR = 2 };
 
 static int grow(char **buf, size_t *cap, size_t need) {
-    if (need <= *cap) return 1;
+    if (need <= *cap && *buf) return 1; /* (always allocate: no NULL + 0 arithmetic) */
     size_t n = *cap ? *cap : 256;
     while (n < need) n *= 2;
     char *p = realloc(*buf, n);

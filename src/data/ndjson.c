@@ -95,7 +95,7 @@ static inline const char *ws(const char *p, const char *end) {
 }
 
 static int grow(char **buf, size_t *cap, size_t need) {
-    if (need <= *cap) return 1;
+    if (need <= *cap && *buf) return 1; /* (always allocate: no NULL + 0 arithmetic) */
     size_t n = *cap ? *cap : 256;
     while (n < need) n *= 2;
     char *nb = realloc(*buf, n);
