@@ -108,8 +108,8 @@ mw_status mw_store_put_baseline(mw_store *s, const char *model, const char *vers
                                 const void *blob, size_t len, int64_t now_ms, mw_error *err);
 /* The baseline (malloc'd, caller frees; non-NULL even when len is 0);
  * MW_ENOTFOUND when the version is not registered or has none. */
-mw_status mw_store_get_baseline(mw_store *s, const char *model, const char *version,
-                                void **blob, size_t *len, mw_error *err);
+mw_status mw_store_get_baseline(mw_store *s, const char *model, const char *version, void **blob,
+                                size_t *len, mw_error *err);
 
 /* ---- journal of accepted batches for the open window ----------------------- */
 
@@ -144,26 +144,24 @@ mw_status mw_store_journal_count(mw_store *s, const char *model, const char *ver
  * *window_id (may be NULL) is the new result's id. The version need not be
  * registered.
  */
-mw_status mw_store_window_commit(mw_store *s, const char *model, const char *version,
-                                 double start, double end, uint64_t records,
-                                 const char *result_json, int64_t journal_upto,
-                                 int64_t *window_id, mw_error *err);
+mw_status mw_store_window_commit(mw_store *s, const char *model, const char *version, double start,
+                                 double end, uint64_t records, const char *result_json,
+                                 int64_t journal_upto, int64_t *window_id, mw_error *err);
 /* The newest results first (by end, then id), at most limit (0 = all).
  * *results_json is a malloc'd array of *n malloc'd strings (NULL when *n is 0);
  * the caller frees each and the array. */
-mw_status mw_store_list_windows(mw_store *s, const char *model, const char *version,
-                                size_t limit, char ***results_json, size_t *n, mw_error *err);
+mw_status mw_store_list_windows(mw_store *s, const char *model, const char *version, size_t limit,
+                                char ***results_json, size_t *n, mw_error *err);
 /* Retention: keeps the keep newest results of (model, version), deletes the rest. */
-mw_status mw_store_prune_windows(mw_store *s, const char *model, const char *version,
-                                 size_t keep, mw_error *err);
+mw_status mw_store_prune_windows(mw_store *s, const char *model, const char *version, size_t keep,
+                                 mw_error *err);
 
 /* ---- small key/value state ------------------------------------------------------- */
 
 mw_status mw_store_put_state(mw_store *s, const char *key, const void *blob, size_t len,
                              mw_error *err);
 /* The value (malloc'd, caller frees; non-NULL even when len is 0); MW_ENOTFOUND. */
-mw_status mw_store_get_state(mw_store *s, const char *key, void **blob, size_t *len,
-                             mw_error *err);
+mw_status mw_store_get_state(mw_store *s, const char *key, void **blob, size_t *len, mw_error *err);
 /* MW_ENOTFOUND when the key is absent. */
 mw_status mw_store_delete_state(mw_store *s, const char *key, mw_error *err);
 

@@ -59,11 +59,10 @@ static const char *const stmt_sql[MW_ST_COUNT] = {
         "b.version_id IS NOT NULL FROM versions AS v "
         "LEFT JOIN baselines AS b ON b.version_id = v.id ORDER BY v.model, v.version",
     [MW_ST_VERSION_DELETE] = "DELETE FROM versions WHERE model = ?1 AND version = ?2",
-    [MW_ST_BASELINE_PUT] =
-        "INSERT INTO baselines(version_id, data, updated_ms) "
-        "SELECT id, ?3, ?4 FROM versions WHERE model = ?1 AND version = ?2 "
-        "ON CONFLICT(version_id) DO UPDATE SET data = excluded.data, "
-        "updated_ms = excluded.updated_ms",
+    [MW_ST_BASELINE_PUT] = "INSERT INTO baselines(version_id, data, updated_ms) "
+                           "SELECT id, ?3, ?4 FROM versions WHERE model = ?1 AND version = ?2 "
+                           "ON CONFLICT(version_id) DO UPDATE SET data = excluded.data, "
+                           "updated_ms = excluded.updated_ms",
     [MW_ST_BASELINE_GET] = "SELECT b.data FROM baselines AS b JOIN versions AS v "
                            "ON v.id = b.version_id WHERE v.model = ?1 AND v.version = ?2",
     [MW_ST_JOURNAL_APPEND] = "INSERT INTO journal(model, version, data) VALUES(?1, ?2, ?3)",
@@ -77,10 +76,9 @@ static const char *const stmt_sql[MW_ST_COUNT] = {
                             "result_json) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
     [MW_ST_WINDOW_LIST] = "SELECT result_json FROM windows WHERE model = ?1 AND version = ?2 "
                           "ORDER BY end_s DESC, id DESC LIMIT ?3",
-    [MW_ST_WINDOW_PRUNE] =
-        "DELETE FROM windows WHERE model = ?1 AND version = ?2 AND id NOT IN "
-        "(SELECT id FROM windows WHERE model = ?1 AND version = ?2 "
-        "ORDER BY end_s DESC, id DESC LIMIT ?3)",
+    [MW_ST_WINDOW_PRUNE] = "DELETE FROM windows WHERE model = ?1 AND version = ?2 AND id NOT IN "
+                           "(SELECT id FROM windows WHERE model = ?1 AND version = ?2 "
+                           "ORDER BY end_s DESC, id DESC LIMIT ?3)",
     [MW_ST_WINDOW_DELETE_ALL] = "DELETE FROM windows WHERE model = ?1 AND version = ?2",
     [MW_ST_STATE_PUT] = "INSERT INTO state(key, data) VALUES(?1, ?2) "
                         "ON CONFLICT(key) DO UPDATE SET data = excluded.data",
@@ -145,13 +143,18 @@ void mw_st_unlock(mw_store *s) {
 
 static mw_status status_of(int rc) {
     switch (rc & 0xff) {
-    case SQLITE_NOMEM: return MW_ENOMEM;
+    case SQLITE_NOMEM:
+        return MW_ENOMEM;
     case SQLITE_CORRUPT:
-    case SQLITE_NOTADB: return MW_ECORRUPT;
-    case SQLITE_TOOBIG: return MW_ERANGE;
+    case SQLITE_NOTADB:
+        return MW_ECORRUPT;
+    case SQLITE_TOOBIG:
+        return MW_ERANGE;
     case SQLITE_MISUSE:
-    case SQLITE_RANGE: return MW_EINVAL;
-    default: return MW_EIO;
+    case SQLITE_RANGE:
+        return MW_EINVAL;
+    default:
+        return MW_EIO;
     }
 }
 
@@ -163,8 +166,8 @@ mw_status mw_st_fail(mw_store *s, int rc, const char *op, const char *model, con
         return mw_error_set(err, st, s->path, 0, 0,
                             "%s: not a SQLite database, or the file is corrupt (%s)", op, msg);
     if ((rc & 0xff) == SQLITE_CORRUPT)
-        return mw_error_set(err, st, s->path, 0, 0, "%s%s%s%s%s: the database is corrupt (%s)",
-                            op, model ? " " : "", model ? model : "", version ? "/" : "",
+        return mw_error_set(err, st, s->path, 0, 0, "%s%s%s%s%s: the database is corrupt (%s)", op,
+                            model ? " " : "", model ? model : "", version ? "/" : "",
                             version ? version : "", msg);
     return mw_error_set(err, st, s->path, 0, 0, "%s%s%s%s%s: %s (SQLite code %d)", op,
                         model ? " " : "", model ? model : "", version ? "/" : "",
@@ -205,8 +208,8 @@ mw_status mw_st_check_name(const mw_store *s, const char *what, const char *name
     return MW_OK;
 }
 
-mw_status mw_st_check_mv(const mw_store *s, const char *model, const char *version,
-                         const char *op, mw_error *err) {
+mw_status mw_st_check_mv(const mw_store *s, const char *model, const char *version, const char *op,
+                         mw_error *err) {
     if (!s) return mw_error_set(err, MW_EINVAL, NULL, 0, 0, "%s: store handle is NULL", op);
     mw_status st = mw_st_check_name(s, "model name", model, op, err);
     if (st == MW_OK) st = mw_st_check_name(s, "version name", version, op, err);
@@ -388,8 +391,8 @@ static mw_status configure(mw_store *s, const mw_store_options *opt, mw_error *e
         return mw_error_set(err, MW_EIO, s->path, 0, 0,
                             "open: could not switch the database to WAL mode (is the file "
                             "system read-only or without shared-memory support?)");
-    const char *sync = opt && opt->synchronous_full ? "PRAGMA synchronous = FULL"
-                                                    : "PRAGMA synchronous = NORMAL";
+    const char *sync =
+        opt && opt->synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
     rc = sqlite3_exec(s->db, sync, NULL, NULL, NULL);
     /* Truncate the WAL back to 16 MiB after checkpoints that follow a big blob. */
     if (rc == SQLITE_OK)
@@ -427,9 +430,8 @@ mw_status mw_store_open(const char *path, const mw_store_options *opt, mw_store 
         free(s);
         return mw_error_set(err, MW_ENOMEM, path, 0, 0, "open: cannot create the store's mutex");
     }
-    int rc = sqlite3_open_v2(path, &s->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    int rc = sqlite3_open_v2(
+        path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     mw_status st = MW_OK;
     if (rc != SQLITE_OK)
         st = mw_error_set(err, status_of(rc), path, 0, 0,
@@ -455,7 +457,8 @@ mw_status mw_store_open(const char *path, const mw_store_options *opt, mw_store 
 
 void mw_store_close(mw_store *s) {
     if (!s) return;
-    for (int i = 0; i < MW_ST_COUNT; i++) sqlite3_finalize(s->stmt[i]);
+    for (int i = 0; i < MW_ST_COUNT; i++)
+        sqlite3_finalize(s->stmt[i]);
     sqlite3_close_v2(s->db);
     pthread_mutex_destroy(&s->mu);
     free(s->path);

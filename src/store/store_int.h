@@ -66,8 +66,8 @@ mw_status mw_st_fail(mw_store *s, int rc, const char *op, const char *model, con
 mw_status mw_st_check_name(const mw_store *s, const char *what, const char *name, const char *op,
                            mw_error *err);
 /* Checks s, model and version together. */
-mw_status mw_st_check_mv(const mw_store *s, const char *model, const char *version,
-                         const char *op, mw_error *err);
+mw_status mw_st_check_mv(const mw_store *s, const char *model, const char *version, const char *op,
+                         mw_error *err);
 /* MW_EINVAL for a NULL blob with len > 0, MW_ERANGE for len over SQLite's limit. */
 mw_status mw_st_check_blob(mw_store *s, const void *blob, size_t len, const char *op,
                            mw_error *err);

@@ -63,7 +63,8 @@ mw_status mw_store_journal_append_many(mw_store *s, size_t n, const char *const 
     static const char op[] = "journal_append_many";
     mw_error_clear(err);
     if (seqs)
-        for (size_t i = 0; i < n; i++) seqs[i] = 0;
+        for (size_t i = 0; i < n; i++)
+            seqs[i] = 0;
     if (!s) return mw_error_set(err, MW_EINVAL, NULL, 0, 0, "%s: store handle is NULL", op);
     if (n == 0) return MW_OK;
     if (!models || !versions || !blobs || !lens)
@@ -82,7 +83,8 @@ mw_status mw_store_journal_append_many(mw_store *s, size_t n, const char *const 
     if (st != MW_OK) {
         mw_st_rollback(s);
         if (seqs)
-            for (size_t i = 0; i < n; i++) seqs[i] = 0;
+            for (size_t i = 0; i < n; i++)
+                seqs[i] = 0;
     }
     mw_st_unlock(s);
     return st;
@@ -138,8 +140,10 @@ mw_status mw_store_journal_count(mw_store *s, const char *model, const char *ver
         int rc = mw_st_bind_text(q, 1, model);
         if (rc == SQLITE_OK) rc = mw_st_bind_text(q, 2, version);
         if (rc == SQLITE_OK) rc = sqlite3_step(q);
-        if (rc == SQLITE_ROW) *count = (uint64_t)sqlite3_column_int64(q, 0);
-        else st = mw_st_fail(s, rc, op, model, version, err);
+        if (rc == SQLITE_ROW)
+            *count = (uint64_t)sqlite3_column_int64(q, 0);
+        else
+            st = mw_st_fail(s, rc, op, model, version, err);
         mw_st_done(q);
     } else {
         st = s->prep_status;
@@ -148,10 +152,9 @@ mw_status mw_store_journal_count(mw_store *s, const char *model, const char *ver
     return st;
 }
 
-mw_status mw_store_window_commit(mw_store *s, const char *model, const char *version,
-                                 double start, double end, uint64_t records,
-                                 const char *result_json, int64_t journal_upto,
-                                 int64_t *window_id, mw_error *err) {
+mw_status mw_store_window_commit(mw_store *s, const char *model, const char *version, double start,
+                                 double end, uint64_t records, const char *result_json,
+                                 int64_t journal_upto, int64_t *window_id, mw_error *err) {
     static const char op[] = "window_commit";
     mw_error_clear(err);
     if (window_id) *window_id = 0;
@@ -162,8 +165,8 @@ mw_status mw_store_window_commit(mw_store *s, const char *model, const char *ver
                             model, version);
     if (!isfinite(start) || !isfinite(end))
         return mw_error_set(err, MW_EINVAL, s->path, 0, 0,
-                            "%s %s/%s: window bounds must be finite (start %g, end %g)", op,
-                            model, version, start, end);
+                            "%s %s/%s: window bounds must be finite (start %g, end %g)", op, model,
+                            version, start, end);
     if (records > (uint64_t)INT64_MAX)
         return mw_error_set(err, MW_ERANGE, s->path, 0, 0,
                             "%s %s/%s: record count %llu is over 2^63-1", op, model, version,
@@ -185,8 +188,10 @@ mw_status mw_store_window_commit(mw_store *s, const char *model, const char *ver
             if (rc == SQLITE_OK) rc = sqlite3_bind_int64(q, 5, (int64_t)records);
             if (rc == SQLITE_OK) rc = mw_st_bind_text(q, 6, result_json);
             if (rc == SQLITE_OK) rc = mw_st_exec(q);
-            if (rc == SQLITE_DONE) id = sqlite3_last_insert_rowid(s->db);
-            else st = mw_st_fail(s, rc, op, model, version, err);
+            if (rc == SQLITE_DONE)
+                id = sqlite3_last_insert_rowid(s->db);
+            else
+                st = mw_st_fail(s, rc, op, model, version, err);
             mw_st_done(q);
         } else {
             st = s->prep_status;
@@ -206,14 +211,16 @@ mw_status mw_store_window_commit(mw_store *s, const char *model, const char *ver
         }
     }
     if (st == MW_OK) st = mw_st_commit(s, op, model, version, err);
-    if (st != MW_OK) mw_st_rollback(s);
-    else if (window_id) *window_id = id;
+    if (st != MW_OK)
+        mw_st_rollback(s);
+    else if (window_id)
+        *window_id = id;
     mw_st_unlock(s);
     return st;
 }
 
-mw_status mw_store_list_windows(mw_store *s, const char *model, const char *version,
-                                size_t limit, char ***results_json, size_t *n, mw_error *err) {
+mw_status mw_store_list_windows(mw_store *s, const char *model, const char *version, size_t limit,
+                                char ***results_json, size_t *n, mw_error *err) {
     static const char op[] = "list_windows";
     mw_error_clear(err);
     if (results_json) *results_json = NULL;
@@ -259,7 +266,8 @@ mw_status mw_store_list_windows(mw_store *s, const char *model, const char *vers
     }
     mw_st_unlock(s);
     if (st != MW_OK) {
-        for (size_t i = 0; i < len; i++) free(v[i]);
+        for (size_t i = 0; i < len; i++)
+            free(v[i]);
         free(v);
         return st;
     }
@@ -268,8 +276,8 @@ mw_status mw_store_list_windows(mw_store *s, const char *model, const char *vers
     return MW_OK;
 }
 
-mw_status mw_store_prune_windows(mw_store *s, const char *model, const char *version,
-                                 size_t keep, mw_error *err) {
+mw_status mw_store_prune_windows(mw_store *s, const char *model, const char *version, size_t keep,
+                                 mw_error *err) {
     static const char op[] = "prune_windows";
     mw_error_clear(err);
     mw_status st = mw_st_check_mv(s, model, version, op, err);

@@ -103,16 +103,18 @@ mw_status mw_store_list_versions(mw_store *s, mw_store_version **out, size_t *n,
 }
 
 /* Runs one (model, version)-keyed delete and adds its row count to *changes. */
-static mw_status delete_by_mv(mw_store *s, enum mw_st_id id, const char *model,
-                              const char *version, int64_t *changes, mw_error *err) {
+static mw_status delete_by_mv(mw_store *s, enum mw_st_id id, const char *model, const char *version,
+                              int64_t *changes, mw_error *err) {
     sqlite3_stmt *q = mw_st_get(s, id, "delete_version", model, version, err);
     if (!q) return s->prep_status;
     mw_status st = MW_OK;
     int rc = mw_st_bind_text(q, 1, model);
     if (rc == SQLITE_OK) rc = mw_st_bind_text(q, 2, version);
     if (rc == SQLITE_OK) rc = mw_st_exec(q);
-    if (rc == SQLITE_DONE) *changes += sqlite3_changes64(s->db);
-    else st = mw_st_fail(s, rc, "delete_version", model, version, err);
+    if (rc == SQLITE_DONE)
+        *changes += sqlite3_changes64(s->db);
+    else
+        st = mw_st_fail(s, rc, "delete_version", model, version, err);
     mw_st_done(q);
     return st;
 }
@@ -135,9 +137,9 @@ mw_status mw_store_delete_version(mw_store *s, const char *model, const char *ve
     }
     if (st == MW_OK && changes == 0) {
         mw_st_rollback(s);
-        st = mw_error_set(err, MW_ENOTFOUND, s->path, 0, 0,
-                          "%s: model \"%s\" version \"%s\" is not in the store", op, model,
-                          version);
+        st =
+            mw_error_set(err, MW_ENOTFOUND, s->path, 0, 0,
+                         "%s: model \"%s\" version \"%s\" is not in the store", op, model, version);
     } else if (st == MW_OK) {
         st = mw_st_commit(s, op, model, version, err);
     }
@@ -161,7 +163,8 @@ mw_status mw_store_put_baseline(mw_store *s, const char *model, const char *vers
         if (rc == SQLITE_OK) rc = mw_st_bind_blob(q, 3, blob, len);
         if (rc == SQLITE_OK) rc = sqlite3_bind_int64(q, 4, now_ms);
         if (rc == SQLITE_OK) rc = mw_st_exec(q);
-        if (rc != SQLITE_DONE) st = mw_st_fail(s, rc, op, model, version, err);
+        if (rc != SQLITE_DONE)
+            st = mw_st_fail(s, rc, op, model, version, err);
         else if (sqlite3_changes64(s->db) == 0)
             st = mw_error_set(err, MW_ENOTFOUND, s->path, 0, 0,
                               "%s: model \"%s\" version \"%s\" is not registered", op, model,
@@ -196,8 +199,8 @@ static mw_status get_one_blob(mw_store *s, enum mw_st_id id, const char *op, con
     return st;
 }
 
-mw_status mw_store_get_baseline(mw_store *s, const char *model, const char *version,
-                                void **blob, size_t *len, mw_error *err) {
+mw_status mw_store_get_baseline(mw_store *s, const char *model, const char *version, void **blob,
+                                size_t *len, mw_error *err) {
     static const char op[] = "get_baseline";
     mw_error_clear(err);
     if (blob) *blob = NULL;
@@ -269,10 +272,11 @@ mw_status mw_store_delete_state(mw_store *s, const char *key, mw_error *err) {
     if (q) {
         int rc = mw_st_bind_text(q, 1, key);
         if (rc == SQLITE_OK) rc = mw_st_exec(q);
-        if (rc != SQLITE_DONE) st = mw_st_fail(s, rc, op, key, NULL, err);
+        if (rc != SQLITE_DONE)
+            st = mw_st_fail(s, rc, op, key, NULL, err);
         else if (sqlite3_changes64(s->db) == 0)
-            st = mw_error_set(err, MW_ENOTFOUND, s->path, 0, 0, "%s: no state under key \"%s\"",
-                              op, key);
+            st = mw_error_set(err, MW_ENOTFOUND, s->path, 0, 0, "%s: no state under key \"%s\"", op,
+                              key);
         mw_st_done(q);
     } else {
         st = s->prep_status;

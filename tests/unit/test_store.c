@@ -105,7 +105,8 @@ static size_t blob_len(uint64_t i) {
 
 static void blob_fill(unsigned char *b, uint64_t i, size_t len) {
     memcpy(b, &i, 8);
-    for (size_t j = 8; j < len; j++) b[j] = (unsigned char)(i * 131 + j * 7 + (j >> 8));
+    for (size_t j = 8; j < len; j++)
+        b[j] = (unsigned char)(i * 131 + j * 7 + (j >> 8));
 }
 
 /* 1 when b is the blob for its embedded index and of its expected length. */
@@ -158,7 +159,8 @@ static size_t window_rows(mw_store *s, const char *m, const char *v) {
     char **w = NULL;
     size_t n = 0;
     OK(mw_store_list_windows(s, m, v, 0, &w, &n, err));
-    for (size_t i = 0; i < n; i++) free(w[i]);
+    for (size_t i = 0; i < n; i++)
+        free(w[i]);
     free(w);
     return n;
 }
@@ -222,7 +224,8 @@ static void test_open_errors(void **state) {
     snprintf(junk, sizeof junk, "%s/notes.txt", t.dir);
     FILE *f = fopen(junk, "w");
     assert_non_null(f);
-    for (int i = 0; i < 50; i++) fputs("this is a text file and not a database\n", f);
+    for (int i = 0; i < 50; i++)
+        fputs("this is a text file and not a database\n", f);
     fclose(f);
     assert_int_equal(mw_store_open(junk, NULL, &s, &e), MW_ECORRUPT);
     assert_null(s);
@@ -253,6 +256,41 @@ static void test_open_errors(void **state) {
     assert_non_null(strstr(e.message, t.path));
     assert_non_null(strstr(e.message, "newer"));
     assert_non_null(strstr(e.message, "99"));
+
+    /* A modelwatch database whose table pages were overwritten: open still
+     * succeeds (no full scan at open), the first read of the damaged table
+     * says the file is corrupt and names it. */
+    char dmg[160];
+    snprintf(dmg, sizeof dmg, "%s/damaged.db", t.dir);
+    s = open_ok(dmg, NULL);
+    OK(mw_store_put_version(s, "m", "1", "{}", 1, err));
+    mw_store_close(s); /* checkpoints the WAL into the file */
+    int64_t page = raw_pragma(dmg, "PRAGMA page_size");
+    int64_t root = raw_pragma(dmg, "SELECT rootpage FROM sqlite_schema WHERE name = 'versions'");
+    f = fopen(dmg, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, (long)((root - 1) * page), SEEK_SET), 0);
+    for (int64_t i = 0; i < page; i++)
+        fputc(0xA5, f);
+    fclose(f);
+    s = open_ok(dmg, NULL);
+    mw_store_version *v = NULL;
+    size_t n = 0;
+    assert_int_equal(mw_store_list_versions(s, &v, &n, &e), MW_ECORRUPT);
+    assert_null(v);
+    assert_non_null(strstr(e.message, dmg));
+    assert_non_null(strstr(e.message, "corrupt"));
+    mw_store_close(s);
+    s = (mw_store *)&t;
+
+    /* A file whose SQLite header was overwritten. */
+    f = fopen(dmg, "r+b");
+    assert_non_null(f);
+    fputs("garbage garbage garbage garbage!", f);
+    fclose(f);
+    assert_int_equal(mw_store_open(dmg, NULL, &s, &e), MW_ECORRUPT);
+    assert_null(s);
+    assert_non_null(strstr(e.message, dmg));
 
     /* A directory that does not exist. */
     char missing[200];
@@ -390,7 +428,8 @@ static void test_baselines(void **state) {
     size_t big = (size_t)64 << 20;
     unsigned char *p = malloc(big);
     assert_non_null(p);
-    for (size_t i = 0; i < big; i++) p[i] = (unsigned char)(i * 2654435761u >> 13);
+    for (size_t i = 0; i < big; i++)
+        p[i] = (unsigned char)(i * 2654435761u >> 13);
     OK(mw_store_put_baseline(s, "m", "1", p, big, 8, err));
     mw_store_close(s);
     s = open_ok(t.path, NULL);
@@ -484,8 +523,7 @@ static void test_journal_and_window_commit(void **state) {
                      "BEGIN SELECT RAISE(ABORT, 'journal delete refused by test'); END");
     s = open_ok(t.path, NULL);
     assert_int_equal(
-        mw_store_window_commit(s, "m", "A", 120, 180, 4, "{\"w\":3}", seqs[2], &wid, &e),
-        MW_EIO);
+        mw_store_window_commit(s, "m", "A", 120, 180, 4, "{\"w\":3}", seqs[2], &wid, &e), MW_EIO);
     assert_int_equal(wid, 0);
     assert_non_null(strstr(e.message, "window_commit m/A"));
     assert_non_null(strstr(e.message, "refused by test"));
@@ -542,21 +580,26 @@ static void test_list_and_prune_windows(void **state) {
     OK(mw_store_list_windows(s, "m", "1", 0, &w, &n, err));
     assert_int_equal(n, 4);
     const char *want[4] = {json[3], json[1], json[2], json[0]};
-    for (size_t i = 0; i < n; i++) assert_string_equal(w[i], want[i]);
-    for (size_t i = 0; i < n; i++) free(w[i]);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(w[i], want[i]);
+    for (size_t i = 0; i < n; i++)
+        free(w[i]);
     free(w);
     OK(mw_store_list_windows(s, "m", "1", 2, &w, &n, err));
     assert_int_equal(n, 2);
     assert_string_equal(w[0], json[3]);
     assert_string_equal(w[1], json[1]);
-    for (size_t i = 0; i < n; i++) free(w[i]);
+    for (size_t i = 0; i < n; i++)
+        free(w[i]);
     free(w);
 
     OK(mw_store_prune_windows(s, "m", "1", 3, err));
     OK(mw_store_list_windows(s, "m", "1", 0, &w, &n, err));
     assert_int_equal(n, 3);
-    for (size_t i = 0; i < n; i++) assert_string_equal(w[i], want[i]);
-    for (size_t i = 0; i < n; i++) free(w[i]);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(w[i], want[i]);
+    for (size_t i = 0; i < n; i++)
+        free(w[i]);
     free(w);
     OK(mw_store_prune_windows(s, "m", "1", 10, err));
     assert_int_equal(window_rows(s, "m", "1"), 3);
@@ -699,7 +742,8 @@ static void test_kill9_durability(void **state) {
         assert_true(sn.n >= n);
         size_t j = 0;
         for (size_t i = 0; i < n; i++) {
-            while (j < sn.n && sn.seq[j] < acks[i].seq) j++;
+            while (j < sn.n && sn.seq[j] < acks[i].seq)
+                j++;
             if (j == sn.n || sn.seq[j] != acks[i].seq)
                 fail_msg("round %d: acknowledged seq %lld lost after kill -9", round,
                          (long long)acks[i].seq);
@@ -786,7 +830,8 @@ static void test_concurrent_appends(void **state) {
         w[i].id = i;
         assert_int_equal(pthread_create(&th[i], NULL, append_worker, &w[i]), 0);
     }
-    for (int i = 0; i < NTHREADS; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < NTHREADS; i++)
+        pthread_join(th[i], NULL);
     int64_t *all = malloc(NTHREADS * PER_THREAD * sizeof *all);
     for (int i = 0; i < NTHREADS; i++) {
         assert_int_equal(w[i].failed, 0);
@@ -796,15 +841,17 @@ static void test_concurrent_appends(void **state) {
         }
     }
     qsort(all, NTHREADS * PER_THREAD, sizeof *all, cmp_i64);
-    for (int i = 1; i < NTHREADS * PER_THREAD; i++) assert_true(all[i] > all[i - 1]);
-    size_t total = journal_rows(s, "m", "t0") + journal_rows(s, "m", "t1") +
-                   journal_rows(s, "m", "t2");
+    for (int i = 1; i < NTHREADS * PER_THREAD; i++)
+        assert_true(all[i] > all[i - 1]);
+    size_t total =
+        journal_rows(s, "m", "t0") + journal_rows(s, "m", "t1") + journal_rows(s, "m", "t2");
     assert_int_equal(total, NTHREADS * PER_THREAD);
     /* Rows of thread 0 (version t0) come back with their content, in seq order. */
     rows *r = calloc(1, sizeof *r);
     OK(mw_store_journal_each(s, "m", "t0", collect, r, err));
     assert_int_equal(r->n, journal_rows(s, "m", "t0"));
-    for (size_t i = 1; i < r->n; i++) assert_true(r->seq[i] > r->seq[i - 1]);
+    for (size_t i = 1; i < r->n; i++)
+        assert_true(r->seq[i] > r->seq[i - 1]);
     assert_memory_equal(r->head[0], "thread ", 7);
     free(r);
     free(all);
@@ -813,14 +860,16 @@ static void test_concurrent_appends(void **state) {
     tmpdb_remove(&t);
 }
 
-/* ---- append rate (printed, not asserted) ------------------------------------------------------- */
+/* ---- append rate (printed, not asserted) -------------------------------------------------------
+ */
 
 static double append_rate(const char *path, int full, size_t group, size_t count, size_t size) {
     mw_store_options opt = {.synchronous_full = full};
     mw_store *s = open_ok(path, &opt);
     unsigned char *blob = malloc(size);
     assert_non_null(blob);
-    for (size_t i = 0; i < size; i++) blob[i] = (unsigned char)(i * 37);
+    for (size_t i = 0; i < size; i++)
+        blob[i] = (unsigned char)(i * 37);
     const char *m[16], *v[16];
     const void *b[16];
     size_t l[16];
@@ -833,8 +882,10 @@ static double append_rate(const char *path, int full, size_t group, size_t count
     double t0 = now_s();
     for (size_t i = 0; i < count; i += group) {
         size_t g = count - i < group ? count - i : group;
-        if (g == 1) OK(mw_store_journal_append(s, "fraud", "3", blob, size, NULL, err));
-        else OK(mw_store_journal_append_many(s, g, m, v, b, l, NULL, err));
+        if (g == 1)
+            OK(mw_store_journal_append(s, "fraud", "3", blob, size, NULL, err));
+        else
+            OK(mw_store_journal_append_many(s, g, m, v, b, l, NULL, err));
     }
     double dt = now_s() - t0;
     assert_int_equal(journal_rows(s, "fraud", "3"), count);
