@@ -735,8 +735,19 @@ mw_status mw_http_start(const mw_http_options *o, mw_http_handler h, void *ctx,
     unsigned timeout = o->timeout_s ? o->timeout_s : 30;
     unsigned maxconn = o->max_connections ? o->max_connections : 1024;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC;
+    /* MHD gets its own descriptor of the socket: whether it closes a provided
+     * socket when starting fails is not documented, so s->listen_fd stays
+     * ours to close, and at worst the duplicate leaks on that failure path. */
+    int mhd_fd = fcntl(s->listen_fd, F_DUPFD_CLOEXEC, 0);
+    if (mhd_fd < 0) {
+        close(s->listen_fd);
+        pthread_mutex_destroy(&s->mu);
+        free(s);
+        return mw_error_set(err, MW_EIO, "", 0, 0, "cannot start the HTTP server: %s",
+                            strerror(errno));
+    }
     s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
-                            mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->listen_fd,
+                            mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)mhd_fd,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
                             MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_LIMIT,
                             maxconn, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
@@ -768,7 +779,8 @@ void mw_http_stop(mw_http_server *s) {
         nanosleep(&ts, NULL);
     }
     MHD_stop_daemon(s->d);
-    if (lfd != MHD_INVALID_SOCKET) close(lfd);
+    if (lfd != MHD_INVALID_SOCKET) close(lfd); /* quiesced: MHD leaves it to us */
+    close(s->listen_fd);
     for (size_t i = 0; i < s->nseries; i++)
         mw_histo_free(s->series[i].h);
     free(s->series);

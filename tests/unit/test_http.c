@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -719,8 +720,19 @@ static void test_metrics(void **state) {
     mw_http_stop(s);
 }
 
+static int count_fds(void) {
+    int n = 0;
+    for (int fd = 0; fd < 4096; fd++)
+        if (fcntl(fd, F_GETFD) != -1) n++;
+    return n;
+}
+
 static void test_start_errors(void **state) {
     (void)state;
+    /* start/stop and failed starts leave no descriptor behind */
+    int fds0 = count_fds();
+    for (int i = 0; i < 3; i++)
+        mw_http_stop(start(0, 5));
     mw_http_server *s = start(0, 5), *s2 = NULL;
     mw_http_options o;
     memset(&o, 0, sizeof o);
@@ -769,6 +781,7 @@ static void test_start_errors(void **state) {
     o.port = port;
     assert_int_equal(mw_http_start(&o, handler, &g_seen, &s2, &err), MW_OK);
     mw_http_stop(s2);
+    assert_int_equal(count_fds(), fds0);
 }
 
 static int setup(void **state) {
