@@ -14,6 +14,10 @@
  * fsync more. mw_store_journal_append_many groups batches arriving together
  * (several HTTP threads) into one transaction and so one fsync. The rows live
  * for one window, so the table stays as small as a window's traffic.
+ * Measured by test_store on the development VM (ext4, 1,000 batches of 50 KB,
+ * noisy under load): NORMAL 2,000-6,200 appends/s one per transaction, 10-20%
+ * more grouped by 16; FULL 270-1,300/s one per transaction (fsync-bound),
+ * 2,000-2,600/s grouped by 16.
  *
  * Every function takes the handle's mutex for its whole duration.
  */
