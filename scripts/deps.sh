@@ -3,7 +3,7 @@
 # apt entirely when everything is already there. Used by run.sh, test.sh and CI.
 set -euo pipefail
 PKGS="build-essential cmake pkg-config zlib1g-dev libyaml-dev libcmocka-dev
-      libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev
+      libsqlite3-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev
       clang libclang-rt-14-dev jq curl prometheus"
 missing=""
 for p in $PKGS; do

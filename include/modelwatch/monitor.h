@@ -75,7 +75,7 @@ mw_status mw_monitor_observe(mw_monitor *m, const mw_record *rec, mw_error *err)
 #define MW_INGEST_MAX_ERRORS 20
 typedef struct mw_ingest_error {
     uint64_t line;
-    char message[200];
+    char message[256];
 } mw_ingest_error;
 typedef struct mw_ingest_result {
     uint64_t accepted, rejected;
@@ -105,6 +105,38 @@ mw_status mw_monitor_windows(mw_monitor *m, const char *model, const char *versi
 mw_status mw_monitor_describe_all(mw_monitor *m, char **json);
 mw_status mw_monitor_describe(mw_monitor *m, const char *model, const char *version, char **json,
                               mw_error *err);
+
+/* ---- status for metrics and listings ------------------------------------------ */
+
+typedef enum mw_reject_reason {
+    MW_REJECT_INVALID = 0, /* malformed record, wrong types */
+    MW_REJECT_NO_BASELINE, /* the version has no reference yet */
+    MW_REJECT_TIMESTAMP,   /* ts more than an hour in the future */
+    MW_REJECT_REASONS
+} mw_reject_reason;
+const char *mw_reject_reason_name(mw_reject_reason r); /* "invalid_record", ... */
+
+/* A consistent snapshot of one version, valid during the callback. */
+typedef struct mw_version_status {
+    const char *model, *version;
+    int has_baseline;
+    uint64_t records_total;                      /* accepted records, ever */
+    uint64_t late_total;                         /* accepted records older than their window */
+    uint64_t rejected_total[MW_REJECT_REASONS];
+    int window_open;
+    double window_start, window_end;             /* the open window */
+    uint64_t window_records;
+    int has_last;                                /* a window has closed since start-up */
+    double last_start, last_end;
+    uint64_t last_records;
+    const mw_drift_report *last;                 /* its result */
+} mw_version_status;
+
+/* Calls fn for each version (in registration order), holding its lock. */
+void mw_monitor_each_version(mw_monitor *m, void (*fn)(const mw_version_status *s, void *ctx),
+                             void *ctx);
+/* Records rejected because their model/version is not registered. */
+uint64_t mw_monitor_rejected_unknown(mw_monitor *m);
 
 #ifdef __cplusplus
 }

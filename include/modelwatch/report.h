@@ -25,6 +25,15 @@ int mw_report_format_from_name(const char *name, mw_report_format *fmt);
 mw_status mw_report_drift(FILE *out, const mw_drift_report *r, mw_report_format fmt);
 /* The data-quality report of the same comparison. */
 mw_status mw_report_quality(FILE *out, const mw_drift_report *r, mw_report_format fmt);
+/* A closed window's result (the daemon's window JSON): the drift report of the
+ * window plus where and when it was. */
+typedef struct mw_window_meta {
+    const char *model, *version;
+    double start, end;  /* seconds since the epoch */
+    uint64_t records, late;
+} mw_window_meta;
+mw_status mw_report_window_json(FILE *out, const mw_drift_report *r, const mw_window_meta *w);
+
 /* Number of data-quality findings in the comparison (what the quality report lists). */
 uint64_t mw_report_quality_issue_count(const mw_drift_report *r);
 /* A profile of one data set. */

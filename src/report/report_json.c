@@ -153,30 +153,50 @@ static void header(mw_json *j, const mw_drift_report *r) {
     source(j, "current", r->current, r->cur_rows);
 }
 
+/* The keys a drift report and a window result share: decision and columns. */
+static void drift_body(mw_json *j, const mw_drift_report *r) {
+    kv_bool(j, "dataset_drift", r->dataset_drift);
+    kv_num(j, "drift_share", r->drift_share);
+    kv_num(j, "drift_share_threshold", r->drift_share_threshold);
+    kv_uint(j, "drifted_columns", r->n_drifted);
+    kv_uint(j, "tested_columns", r->n_tested);
+    kv_str(j, "correction", mw_correction_name(r->correction));
+    header(j, r);
+    mw_json_key(j, "columns");
+    mw_json_begin_array(j);
+    for (size_t i = 0; i < r->ncols; i++) {
+        const mw_column_report *c = &r->cols[i];
+        mw_json_begin_object(j);
+        kv_str(j, "name", c->name);
+        kv_str(j, "type", mw_coltype_name(c->type));
+        if (c->type == MW_TYPE_NUMERIC) kv_bool(j, "discrete", c->discrete);
+        column_drift(j, c);
+        column_quality(j, c);
+        mw_json_end_object(j);
+    }
+    mw_json_end_array(j);
+}
+
+mw_status mw_report_window_json(FILE *out, const mw_drift_report *r, const mw_window_meta *w) {
+    mw_json j;
+    mw_json_init(&j, out, 0);
+    mw_json_begin_object(&j);
+    kv_str(&j, "model", w->model);
+    kv_str(&j, "version", w->version);
+    kv_num(&j, "start", w->start);
+    kv_num(&j, "end", w->end);
+    kv_uint(&j, "records", w->records);
+    kv_uint(&j, "late_records", w->late);
+    drift_body(&j, r);
+    mw_json_end_object(&j);
+    return fflush(out) == 0 && !ferror(out) ? MW_OK : MW_EIO;
+}
+
 void mw_report_drift_json(FILE *out, const mw_drift_report *r) {
     mw_json j;
     mw_json_init(&j, out, 1);
     mw_json_begin_object(&j);
-    kv_bool(&j, "dataset_drift", r->dataset_drift);
-    kv_num(&j, "drift_share", r->drift_share);
-    kv_num(&j, "drift_share_threshold", r->drift_share_threshold);
-    kv_uint(&j, "drifted_columns", r->n_drifted);
-    kv_uint(&j, "tested_columns", r->n_tested);
-    kv_str(&j, "correction", mw_correction_name(r->correction));
-    header(&j, r);
-    mw_json_key(&j, "columns");
-    mw_json_begin_array(&j);
-    for (size_t i = 0; i < r->ncols; i++) {
-        const mw_column_report *c = &r->cols[i];
-        mw_json_begin_object(&j);
-        kv_str(&j, "name", c->name);
-        kv_str(&j, "type", mw_coltype_name(c->type));
-        if (c->type == MW_TYPE_NUMERIC) kv_bool(&j, "discrete", c->discrete);
-        column_drift(&j, c);
-        column_quality(&j, c);
-        mw_json_end_object(&j);
-    }
-    mw_json_end_array(&j);
+    drift_body(&j, r);
     dataset_quality(&j, r);
     mw_json_end_object(&j);
 }

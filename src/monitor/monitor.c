@@ -1,0 +1,400 @@
+/*
+ * The monitor: registered versions with their baselines and open windows,
+ * persisted through the store (see monitor.h for the contract and
+ * monitor_int.h for the locking). Opening a monitor on a database restores
+ * every version, its baseline and its open window (by replaying the journal).
+ */
+#include "monitor/monitor_int.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const char *mw_reject_reason_name(mw_reject_reason r) {
+    switch (r) {
+    case MW_REJECT_INVALID: return "invalid_record";
+    case MW_REJECT_NO_BASELINE: return "no_baseline";
+    case MW_REJECT_TIMESTAMP: return "future_timestamp";
+    default: return "other";
+    }
+}
+
+int64_t mw_monitor_now_ms(const mw_monitor *m) {
+    if (m->opt.now_ms) return m->opt.now_ms(m->opt.clock_ctx);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static size_t index_key(char *buf, size_t cap, const char *model, size_t ml, const char *version,
+                        size_t vl) {
+    if (ml + vl + 1 > cap) return 0;
+    memcpy(buf, model, ml);
+    buf[ml] = '\x1f';
+    memcpy(buf + ml + 1, version, vl);
+    return ml + vl + 1;
+}
+
+mw_vstate *mw_monitor_find(mw_monitor *m, const char *model, size_t ml, const char *version,
+                           size_t vl) {
+    char key[2 * MW_MAX_NAME + 2];
+    size_t kl = index_key(key, sizeof key, model, ml, version, vl);
+    if (!kl) return NULL;
+    mw_vstate *v = NULL;
+    uint32_t code;
+    pthread_rwlock_rdlock(&m->reg_lock);
+    if (mw_dict_find(m->index, key, kl, &code)) v = m->versions[code];
+    pthread_rwlock_unlock(&m->reg_lock);
+    return v;
+}
+
+static void vstate_free(mw_vstate *v) {
+    if (!v) return;
+    mw_window_free(&v->win);
+    mw_baseline_free(v->baseline);
+    mw_vconfig_free(&v->cfg);
+    mw_vstate_drop_last(v);
+    pthread_mutex_destroy(&v->lock);
+    free(v->config_json);
+    free(v->model);
+    free(v->version);
+    free(v);
+}
+
+/* Adds a new version to the registry (write lock held by the caller). */
+static mw_status add_version(mw_monitor *m, const char *model, const char *version,
+                             mw_vstate **out, mw_error *err) {
+    if (m->nversions >= m->opt.max_versions)
+        return mw_error_set(err, MW_ERANGE, NULL, 0, 0,
+                            "too many versions registered (limit %zu)", m->opt.max_versions);
+    if (m->nversions == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 16;
+        mw_vstate **nv = realloc(m->versions, cap * sizeof *nv);
+        if (!nv) return MW_ENOMEM;
+        m->versions = nv;
+        m->cap = cap;
+    }
+    mw_vstate *v = calloc(1, sizeof *v);
+    if (!v) return MW_ENOMEM;
+    pthread_mutex_init(&v->lock, NULL);
+    v->model = strdup(model);
+    v->version = strdup(version);
+    v->last_seq = -1;
+    char key[2 * MW_MAX_NAME + 2];
+    size_t kl = index_key(key, sizeof key, model, strlen(model), version, strlen(version));
+    uint32_t code;
+    if (!v->model || !v->version || mw_dict_intern(m->index, key, kl, &code) ||
+        code != m->nversions) {
+        vstate_free(v);
+        return MW_ENOMEM;
+    }
+    m->versions[m->nversions++] = v;
+    *out = v;
+    return MW_OK;
+}
+
+static mw_status check_names(const char *model, const char *version, mw_error *err) {
+    if (!model || !mw_name_valid(model, strlen(model)))
+        return mw_error_set(err, MW_EINVAL, NULL, 0, 0,
+                            "invalid model name \"%.64s\": use 1 to 128 of A-Z a-z 0-9 _ . : -",
+                            model ? model : "");
+    if (!version || !mw_name_valid(version, strlen(version)))
+        return mw_error_set(err, MW_EINVAL, NULL, 0, 0,
+                            "invalid version name \"%.64s\": use 1 to 128 of A-Z a-z 0-9 _ . : -",
+                            version ? version : "");
+    return MW_OK;
+}
+
+/* Restores one stored version: config, baseline, open window. */
+static mw_status restore_version(mw_monitor *m, const mw_store_version *sv, mw_error *err) {
+    mw_vstate *v;
+    mw_status st = add_version(m, sv->model, sv->version, &v, err);
+    if (st) return st;
+    v->config_json = strdup(sv->config_json ? sv->config_json : "");
+    if ((st = mw_vconfig_parse(v->config_json, &v->cfg, err))) return st;
+    if (!sv->has_baseline) return MW_OK;
+    void *blob;
+    size_t len;
+    if ((st = mw_store_get_baseline(m->store, sv->model, sv->version, &blob, &len, err))) return st;
+    st = mw_baseline_deserialize(blob, len, &v->baseline, err);
+    free(blob);
+    if (st) return st;
+    pthread_mutex_lock(&v->lock);
+    st = mw_vstate_replay(m, v, err);
+    pthread_mutex_unlock(&v->lock);
+    return st;
+}
+
+mw_status mw_monitor_open(const mw_monitor_options *opt, mw_monitor **out, mw_error *err) {
+    *out = NULL;
+    mw_monitor *m = calloc(1, sizeof *m);
+    if (!m) return MW_ENOMEM;
+    if (opt) m->opt = *opt;
+    if (!m->opt.sample_capacity) m->opt.sample_capacity = 100000;
+    if (!m->opt.max_versions) m->opt.max_versions = 10000;
+    m->opt.db_path = NULL; /* not kept: the caller owns the string */
+    pthread_rwlock_init(&m->reg_lock, NULL);
+    pthread_mutex_init(&m->unknown_lock, NULL);
+    m->index = mw_dict_new();
+    mw_status st = m->index ? MW_OK : MW_ENOMEM;
+    if (!st && opt && opt->db_path) {
+        mw_store_options so = {.synchronous_full = m->opt.synchronous_full};
+        st = mw_store_open(opt->db_path, &so, &m->store, err);
+        mw_store_version *sv = NULL;
+        size_t n = 0;
+        if (!st) st = mw_store_list_versions(m->store, &sv, &n, err);
+        for (size_t i = 0; !st && i < n; i++) st = restore_version(m, &sv[i], err);
+        mw_store_versions_free(sv, n);
+    }
+    if (st) {
+        mw_monitor_close(m);
+        return st;
+    }
+    *out = m;
+    return MW_OK;
+}
+
+void mw_monitor_close(mw_monitor *m) {
+    if (!m) return;
+    for (size_t i = 0; i < m->nversions; i++) vstate_free(m->versions[i]);
+    free(m->versions);
+    mw_dict_free(m->index);
+    mw_store_close(m->store);
+    pthread_rwlock_destroy(&m->reg_lock);
+    pthread_mutex_destroy(&m->unknown_lock);
+    free(m);
+}
+
+mw_status mw_monitor_register(mw_monitor *m, const char *model, const char *version,
+                              const char *config_json, mw_error *err) {
+    mw_status st = check_names(model, version, err);
+    if (st) return st;
+    mw_vconfig cfg;
+    if ((st = mw_vconfig_parse(config_json, &cfg, err))) return st;
+    const char *text = config_json ? config_json : "";
+    if (m->store &&
+        (st = mw_store_put_version(m->store, model, version, text, mw_monitor_now_ms(m), err))) {
+        mw_vconfig_free(&cfg);
+        return st;
+    }
+    pthread_rwlock_wrlock(&m->reg_lock);
+    mw_vstate *v = NULL;
+    char key[2 * MW_MAX_NAME + 2];
+    size_t kl = index_key(key, sizeof key, model, strlen(model), version, strlen(version));
+    uint32_t code;
+    if (mw_dict_find(m->index, key, kl, &code)) v = m->versions[code];
+    else st = add_version(m, model, version, &v, err);
+    pthread_rwlock_unlock(&m->reg_lock);
+    if (st) {
+        mw_vconfig_free(&cfg);
+        return st;
+    }
+    pthread_mutex_lock(&v->lock);
+    char *copy = strdup(text);
+    if (!copy) {
+        st = MW_ENOMEM;
+    } else {
+        mw_vconfig_free(&v->cfg);
+        v->cfg = cfg;
+        free(v->config_json);
+        v->config_json = copy;
+    }
+    pthread_mutex_unlock(&v->lock);
+    if (st) mw_vconfig_free(&cfg);
+    return st;
+}
+
+static mw_status not_registered(mw_error *err, const char *model, const char *version) {
+    return mw_error_set(err, MW_ENOTFOUND, NULL, 0, 0,
+                        "model \"%s\" version \"%s\" is not registered: register it with PUT "
+                        "/api/v1/models/%s/versions/%s",
+                        model, version, model, version);
+}
+
+mw_status mw_monitor_set_reference(mw_monitor *m, const char *model, const char *version,
+                                   mw_table *reference, mw_error *err) {
+    mw_vstate *v = mw_monitor_find(m, model, strlen(model), version, strlen(version));
+    if (!v) return not_registered(err, model, version);
+    pthread_mutex_lock(&v->lock);
+    mw_baseline *b = NULL;
+    unsigned char *blob = NULL;
+    size_t len = 0;
+    mw_status st = mw_baseline_from_table(reference, v->cfg.schema, m->opt.seed, &b, err);
+    if (!st && b->ncols == 0)
+        st = mw_error_set(err, MW_EINVAL, NULL, 0, 0, "the reference has no usable columns");
+    if (!st && (st = mw_baseline_serialize(b, &blob, &len)))
+        mw_error_set(err, st, NULL, 0, 0, "out of memory serialising the baseline");
+    /* the open window belongs to the old baseline: close it first */
+    if (!st && v->win_open && v->win.records) st = mw_vstate_close_window(m, v, NULL, err);
+    if (!st && m->store)
+        st = mw_store_put_baseline(m->store, model, version, blob, len, mw_monitor_now_ms(m), err);
+    if (!st) {
+        mw_window_free(&v->win);
+        v->win_open = 0;
+        mw_baseline_free(v->baseline);
+        v->baseline = b;
+        b = NULL;
+    }
+    pthread_mutex_unlock(&v->lock);
+    mw_baseline_free(b);
+    free(blob);
+    return st;
+}
+
+mw_status mw_monitor_close_window(mw_monitor *m, const char *model, const char *version,
+                                  char **result_json, mw_error *err) {
+    *result_json = NULL;
+    mw_vstate *v = mw_monitor_find(m, model, strlen(model), version, strlen(version));
+    if (!v) return not_registered(err, model, version);
+    pthread_mutex_lock(&v->lock);
+    mw_status st = MW_OK;
+    if (v->win_open && v->win.records) st = mw_vstate_close_window(m, v, result_json, err);
+    pthread_mutex_unlock(&v->lock);
+    return st;
+}
+
+size_t mw_monitor_tick(mw_monitor *m) {
+    size_t closed = 0;
+    double now = (double)mw_monitor_now_ms(m) / 1000.0;
+    pthread_rwlock_rdlock(&m->reg_lock);
+    size_t n = m->nversions;
+    pthread_rwlock_unlock(&m->reg_lock);
+    for (size_t i = 0; i < n; i++) {
+        pthread_rwlock_rdlock(&m->reg_lock);
+        mw_vstate *v = m->versions[i];
+        pthread_rwlock_unlock(&m->reg_lock);
+        pthread_mutex_lock(&v->lock);
+        if (v->win_open && now >= v->win.end) {
+            mw_error err;
+            if (v->win.records) closed += mw_vstate_close_window(m, v, NULL, &err) == MW_OK;
+            else {
+                mw_window_free(&v->win);
+                v->win_open = 0;
+            }
+        }
+        pthread_mutex_unlock(&v->lock);
+    }
+    return closed;
+}
+
+mw_status mw_monitor_windows(mw_monitor *m, const char *model, const char *version, size_t limit,
+                             char ***results_json, size_t *n, mw_error *err) {
+    *results_json = NULL;
+    *n = 0;
+    if (!mw_monitor_find(m, model, strlen(model), version, strlen(version)))
+        return not_registered(err, model, version);
+    if (!m->store) return MW_OK;
+    return mw_store_list_windows(m->store, model, version, limit, results_json, n, err);
+}
+
+void mw_monitor_each_version(mw_monitor *m, void (*fn)(const mw_version_status *s, void *ctx),
+                             void *ctx) {
+    pthread_rwlock_rdlock(&m->reg_lock);
+    size_t n = m->nversions;
+    pthread_rwlock_unlock(&m->reg_lock);
+    for (size_t i = 0; i < n; i++) {
+        pthread_rwlock_rdlock(&m->reg_lock);
+        mw_vstate *v = m->versions[i];
+        pthread_rwlock_unlock(&m->reg_lock);
+        pthread_mutex_lock(&v->lock);
+        mw_version_status s = {0};
+        s.model = v->model;
+        s.version = v->version;
+        s.has_baseline = v->baseline != NULL;
+        s.records_total = v->records_total;
+        s.late_total = v->late_total;
+        memcpy(s.rejected_total, v->rejected, sizeof s.rejected_total);
+        s.window_open = v->win_open;
+        s.window_start = v->win_open ? v->win.start : NAN;
+        s.window_end = v->win_open ? v->win.end : NAN;
+        s.window_records = v->win_open ? v->win.records : 0;
+        s.has_last = v->has_last;
+        s.last_start = v->last_start;
+        s.last_end = v->last_end;
+        s.last_records = v->last_records;
+        s.last = v->has_last ? &v->last : NULL;
+        fn(&s, ctx);
+        pthread_mutex_unlock(&v->lock);
+    }
+}
+
+uint64_t mw_monitor_rejected_unknown(mw_monitor *m) {
+    pthread_mutex_lock(&m->unknown_lock);
+    uint64_t n = m->rejected_unknown;
+    pthread_mutex_unlock(&m->unknown_lock);
+    return n;
+}
+
+/* ---- descriptions ---- */
+
+static json_t *describe_locked(const mw_vstate *v) {
+    json_t *o = json_object();
+    json_object_set_new(o, "model", json_string(v->model));
+    json_object_set_new(o, "version", json_string(v->version));
+    json_t *cfg = v->config_json && *v->config_json ? json_loads(v->config_json, 0, NULL) : NULL;
+    json_object_set_new(o, "config", cfg ? cfg : json_object());
+    json_object_set_new(o, "window_seconds", json_real(v->cfg.window_seconds));
+    json_object_set_new(o, "has_reference", json_boolean(v->baseline != NULL));
+    if (v->baseline) {
+        json_t *ref = json_object();
+        json_object_set_new(ref, "source", json_string(v->baseline->source));
+        json_object_set_new(ref, "rows", json_integer((json_int_t)v->baseline->rows));
+        json_t *cols = json_array();
+        for (size_t i = 0; i < v->baseline->ncols; i++) {
+            const mw_base_col *c = &v->baseline->cols[i];
+            json_t *cj = json_object();
+            json_object_set_new(cj, "name", json_string(c->name));
+            json_object_set_new(cj, "type", json_string(mw_coltype_name(c->type)));
+            if (c->type == MW_TYPE_NUMERIC) json_object_set_new(cj, "discrete", json_boolean(c->discrete));
+            json_array_append_new(cols, cj);
+        }
+        json_object_set_new(ref, "columns", cols);
+        json_object_set_new(o, "reference", ref);
+    }
+    json_object_set_new(o, "records_total", json_integer((json_int_t)v->records_total));
+    if (v->win_open) {
+        json_t *w = json_object();
+        json_object_set_new(w, "start", json_real(v->win.start));
+        json_object_set_new(w, "end", json_real(v->win.end));
+        json_object_set_new(w, "records", json_integer((json_int_t)v->win.records));
+        json_object_set_new(o, "open_window", w);
+    } else {
+        json_object_set_new(o, "open_window", json_null());
+    }
+    return o;
+}
+
+mw_status mw_monitor_describe(mw_monitor *m, const char *model, const char *version, char **json,
+                              mw_error *err) {
+    *json = NULL;
+    mw_vstate *v = mw_monitor_find(m, model, strlen(model), version, strlen(version));
+    if (!v) return not_registered(err, model, version);
+    pthread_mutex_lock(&v->lock);
+    json_t *o = describe_locked(v);
+    pthread_mutex_unlock(&v->lock);
+    *json = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return *json ? MW_OK : MW_ENOMEM;
+}
+
+mw_status mw_monitor_describe_all(mw_monitor *m, char **json) {
+    json_t *models = json_array();
+    pthread_rwlock_rdlock(&m->reg_lock);
+    size_t n = m->nversions;
+    pthread_rwlock_unlock(&m->reg_lock);
+    for (size_t i = 0; i < n; i++) {
+        pthread_rwlock_rdlock(&m->reg_lock);
+        mw_vstate *v = m->versions[i];
+        pthread_rwlock_unlock(&m->reg_lock);
+        pthread_mutex_lock(&v->lock);
+        json_array_append_new(models, describe_locked(v));
+        pthread_mutex_unlock(&v->lock);
+    }
+    json_t *root = json_pack("{s:o}", "versions", models);
+    *json = root ? json_dumps(root, JSON_COMPACT) : NULL;
+    json_decref(root);
+    return *json ? MW_OK : MW_ENOMEM;
+}

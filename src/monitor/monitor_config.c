@@ -1,0 +1,183 @@
+/*
+ * Version configuration: the JSON object given when a version is registered
+ * (PUT /api/v1/models/{model}/versions/{version}, or the YAML config file,
+ * converted), parsed with jansson into window length, record cap, drift options
+ * and column types. Every mistake names the key and what was expected, and
+ * unknown keys are errors (a typo must not silently fall back to a default).
+ */
+#include "monitor/monitor_int.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int mw_name_valid(const char *s, size_t len) {
+    if (len == 0 || len > MW_MAX_NAME) return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == ':' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+void mw_vconfig_free(mw_vconfig *cfg) {
+    for (size_t i = 0; cfg->thresholds && i < cfg->drift.ncolumn_thresholds; i++)
+        free((char *)cfg->thresholds[i].column);
+    free(cfg->thresholds);
+    mw_schema_free(cfg->schema);
+    memset(cfg, 0, sizeof *cfg);
+}
+
+static mw_status bad(mw_error *err, const char *fmt, const char *key) {
+    char msg[300];
+    snprintf(msg, sizeof msg, fmt, key);
+    return mw_error_set(err, MW_EINVAL, NULL, 0, 0, "version configuration: %s", msg);
+}
+
+static mw_status parse_tests(json_t *v, mw_drift_options *d, mw_error *err) {
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        if (!strcmp(s, "auto")) d->selection = MW_TESTS_AUTO;
+        else if (!strcmp(s, "all")) d->selection = MW_TESTS_ALL;
+        else return bad(err, "\"tests\": expected \"auto\", \"all\" or a list of test names, got \"%s\"", s);
+        return MW_OK;
+    }
+    if (!json_is_array(v) || json_array_size(v) == 0)
+        return bad(err, "\"tests\": expected \"auto\", \"all\" or a non-empty list%s", "");
+    d->selection = MW_TESTS_LIST;
+    d->nlist = 0;
+    size_t i;
+    json_t *t;
+    json_array_foreach(v, i, t) {
+        mw_test_id id;
+        if (!json_is_string(t)) return bad(err, "\"tests\": every entry must be a test name%s", "");
+        if (!mw_test_from_name(json_string_value(t), &id))
+            return bad(err, "\"tests\": unknown test \"%s\"", json_string_value(t));
+        if (d->nlist < MW_TEST_COUNT) d->list[d->nlist++] = id;
+    }
+    return MW_OK;
+}
+
+static int number_in(json_t *v, double lo, double hi, double *out) {
+    if (!json_is_number(v)) return 0;
+    double x = json_number_value(v);
+    if (!(x >= lo && x <= hi)) return 0;
+    *out = x;
+    return 1;
+}
+
+/* "columns": {"name": {"type": "...", "threshold": x}} -> schema YAML and thresholds */
+static mw_status parse_columns(json_t *cols, mw_vconfig *cfg, mw_error *err) {
+    if (!json_is_object(cols)) return bad(err, "\"columns\": expected an object%s", "");
+    size_t n = json_object_size(cols), k = 0;
+    cfg->thresholds = calloc(n + 1, sizeof *cfg->thresholds);
+    json_t *schema_obj = json_object();
+    if (!cfg->thresholds || !schema_obj) {
+        json_decref(schema_obj);
+        return MW_ENOMEM;
+    }
+    const char *name;
+    json_t *spec;
+    mw_status st = MW_OK;
+    json_object_foreach(cols, name, spec) {
+        if (!json_is_object(spec)) {
+            st = bad(err, "\"columns\": \"%s\" must be an object with \"type\" and/or \"threshold\"", name);
+            break;
+        }
+        const char *key;
+        json_t *val;
+        json_object_foreach(spec, key, val) {
+            if (!strcmp(key, "type")) {
+                const char *t = json_string_value(val);
+                if (!t || (strcmp(t, "numeric") && strcmp(t, "categorical") && strcmp(t, "ignore"))) {
+                    st = bad(err, "column \"%s\": \"type\" must be numeric, categorical or ignore", name);
+                    break;
+                }
+                json_object_set_new(schema_obj, name, json_string(t));
+            } else if (!strcmp(key, "threshold")) {
+                double x;
+                if (!number_in(val, 0, INFINITY, &x)) {
+                    st = bad(err, "column \"%s\": \"threshold\" must be a number >= 0", name);
+                    break;
+                }
+                cfg->thresholds[k].column = strdup(name);
+                cfg->thresholds[k++].threshold = x;
+            } else {
+                char what[300];
+                snprintf(what, sizeof what, "column \"%s\": unknown key \"%s\"", name, key);
+                st = bad(err, "%s", what);
+                break;
+            }
+        }
+        if (st) break;
+    }
+    cfg->drift.column_thresholds = cfg->thresholds;
+    cfg->drift.ncolumn_thresholds = k;
+    if (!st && json_object_size(schema_obj)) {
+        /* JSON is YAML: hand the types to the schema parser */
+        json_t *wrapped = json_pack("{s:O}", "columns", schema_obj);
+        char *text = wrapped ? json_dumps(wrapped, JSON_COMPACT) : NULL;
+        st = text ? mw_schema_parse("version configuration", text, strlen(text), &cfg->schema, err)
+                  : MW_ENOMEM;
+        free(text);
+        json_decref(wrapped);
+    }
+    json_decref(schema_obj);
+    return st;
+}
+
+mw_status mw_vconfig_parse(const char *text, mw_vconfig *cfg, mw_error *err) {
+    memset(cfg, 0, sizeof *cfg);
+    cfg->window_seconds = 300;
+    cfg->drift.threshold = NAN;
+    cfg->drift.drift_share = 0.5;
+    if (!text || !*text) return MW_OK;
+    json_error_t je;
+    json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+    if (!root)
+        return mw_error_set(err, MW_EPARSE, NULL, (uint64_t)je.line, (uint64_t)je.column,
+                            "version configuration is not valid JSON: %s (line %d, column %d)",
+                            je.text, je.line, je.column);
+    mw_status st = MW_OK;
+    if (!json_is_object(root)) st = bad(err, "expected a JSON object%s", "");
+    const char *key;
+    json_t *v;
+    double x;
+    if (!st) json_object_foreach(root, key, v) {
+        if (!strcmp(key, "window_seconds")) {
+            if (!number_in(v, 1, 366 * 86400.0, &cfg->window_seconds))
+                st = bad(err, "\"%s\" must be a number of seconds from 1 to 31622400", key);
+        } else if (!strcmp(key, "window_max_records")) {
+            if (!number_in(v, 0, 1e12, &x) || x != floor(x))
+                st = bad(err, "\"%s\" must be a whole number >= 0 (0 = no cap)", key);
+            else cfg->window_max_records = (uint64_t)x;
+        } else if (!strcmp(key, "tests")) {
+            st = parse_tests(v, &cfg->drift, err);
+        } else if (!strcmp(key, "threshold")) {
+            if (!number_in(v, 0, INFINITY, &cfg->drift.threshold))
+                st = bad(err, "\"%s\" must be a number >= 0", key);
+        } else if (!strcmp(key, "drift_share")) {
+            if (!number_in(v, 1e-12, 1, &cfg->drift.drift_share))
+                st = bad(err, "\"%s\" must be a number in (0, 1]", key);
+        } else if (!strcmp(key, "correction")) {
+            const char *c = json_string_value(v);
+            if (c && !strcmp(c, "none")) cfg->drift.correction = MW_CORRECTION_NONE;
+            else if (c && !strcmp(c, "bonferroni")) cfg->drift.correction = MW_CORRECTION_BONFERRONI;
+            else if (c && !strcmp(c, "bh")) cfg->drift.correction = MW_CORRECTION_BH;
+            else st = bad(err, "\"%s\" must be \"none\", \"bonferroni\" or \"bh\"", key);
+        } else if (!strcmp(key, "columns")) {
+            st = parse_columns(v, cfg, err);
+        } else {
+            st = bad(err, "unknown key \"%s\" (known: window_seconds, window_max_records, tests, "
+                          "threshold, drift_share, correction, columns)", key);
+        }
+        if (st) break;
+    }
+    json_decref(root);
+    if (st) mw_vconfig_free(cfg);
+    return st;
+}

@@ -1,0 +1,384 @@
+/*
+ * Records into windows, windows into results, and the journal that makes an
+ * acknowledged record survive a crash.
+ *
+ * Windows are tumbling, aligned to multiples of the window length since the
+ * epoch, by record time (ts) or arrival time. A record past the open window's
+ * end closes it first; an older record is "late" and goes into the open window;
+ * a record more than an hour ahead of the clock is rejected. A window also
+ * closes at its record cap (after that record), on request, and on time
+ * (mw_monitor_tick).
+ *
+ * Durability: mw_monitor_ingest parses the body, groups the accepted records by
+ * version, and for each version, under its lock, observes them and appends one
+ * journal row (arrival time + the records as NDJSON) before returning. Closing
+ * a window stores its result and deletes the version's journal rows in one
+ * transaction. So the journal holds exactly the records of the open windows,
+ * and reopening replays them (mw_vstate_replay), with each row's arrival time
+ * standing in for the clock. Records a batch put into a window that closed
+ * during the same batch are in that window's stored result and are left out of
+ * the batch's journal row. Cost: one SQLite transaction per request and
+ * version (WAL, synchronous=NORMAL: no fsync per commit; kill -9 safe, power
+ * loss may lose the last commits unless synchronous_full is set).
+ */
+#include "monitor/monitor_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { CLOSED_NONE = 0, CLOSED_BEFORE, CLOSED_AFTER };
+
+void mw_vstate_drop_last(mw_vstate *v) {
+    if (!v->has_last) return;
+    for (size_t i = 0; i < v->last.ncols; i++) free(v->last_names[i]);
+    free(v->last_names);
+    v->last_names = NULL;
+    mw_window_report_free(&v->last);
+    v->has_last = 0;
+}
+
+/* Keeps a closed window's report for the metrics, with its own copies of the
+ * column names (the baseline may be replaced later). */
+static void keep_last(mw_vstate *v, mw_drift_report *rep) {
+    mw_vstate_drop_last(v);
+    char **names = calloc(rep->ncols + 1, sizeof *names);
+    for (size_t i = 0; names && i < rep->ncols; i++) {
+        names[i] = strdup(rep->cols[i].name);
+        rep->cols[i].name = names[i] ? names[i] : "?";
+    }
+    rep->reference = NULL;
+    v->last = *rep;
+    v->last_names = names;
+    v->has_last = 1;
+    v->last_start = v->win.start;
+    v->last_end = v->win.end;
+    v->last_records = v->win.records;
+}
+
+mw_status mw_vstate_close_window(mw_monitor *m, mw_vstate *v, char **json_out, mw_error *err) {
+    if (json_out) *json_out = NULL;
+    mw_drift_report rep;
+    mw_status st = mw_window_report(&v->win, v->baseline, &v->cfg.drift, &rep);
+    if (st) return mw_error_set(err, st, NULL, 0, 0, "closing the window: %s", mw_status_str(st));
+    char *json = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&json, &len);
+    mw_window_meta meta = {v->model, v->version, v->win.start, v->win.end, v->win.records,
+                           v->win.late};
+    if (!f || mw_report_window_json(f, &rep, &meta) != MW_OK) st = MW_ENOMEM;
+    if (f) fclose(f);
+    if (!st && m->store) {
+        int64_t id;
+        st = mw_store_window_commit(m->store, v->model, v->version, v->win.start, v->win.end,
+                                    v->win.records, json, v->last_seq, &id, err);
+    }
+    if (st) { /* the window stays open; its records are still journaled */
+        mw_window_report_free(&rep);
+        free(json);
+        if (st == MW_ENOMEM) mw_error_set(err, st, NULL, 0, 0, "out of memory closing the window");
+        return st;
+    }
+    keep_last(v, &rep);
+    mw_window_free(&v->win);
+    v->win_open = 0;
+    if (json_out) *json_out = json;
+    else free(json);
+    return MW_OK;
+}
+
+static mw_status open_window(mw_monitor *m, mw_vstate *v, double ts) {
+    double w = v->cfg.window_seconds;
+    mw_status st = mw_window_init(&v->win, v->baseline, m->opt.sample_capacity,
+                                  m->opt.seed + __atomic_add_fetch(&m->seed_counter, 1, __ATOMIC_RELAXED));
+    if (st) return st;
+    v->win.start = floor(ts / w) * w;
+    v->win.end = v->win.start + w;
+    v->win_open = 1;
+    return MW_OK;
+}
+
+mw_status mw_vstate_observe(mw_monitor *m, mw_vstate *v, const mw_record *rec, double now_s,
+                            int *closed, mw_error *err) {
+    *closed = CLOSED_NONE;
+    double ts = isnan(rec->ts) ? now_s : rec->ts;
+    mw_status st;
+    if (v->win_open && ts >= v->win.end) {
+        if ((st = mw_vstate_close_window(m, v, NULL, err))) return st;
+        *closed = CLOSED_BEFORE;
+    }
+    if (!v->win_open && (st = open_window(m, v, ts))) return st;
+    if (ts < v->win.start) {
+        v->win.late++;
+        v->late_total++;
+    }
+    if ((st = mw_window_observe(&v->win, v->baseline, rec)))
+        return mw_error_set(err, st, NULL, 0, 0, "out of memory observing a record");
+    v->records_total++;
+    if (v->cfg.window_max_records && v->win.records >= v->cfg.window_max_records) {
+        if ((st = mw_vstate_close_window(m, v, NULL, err))) return st;
+        *closed = CLOSED_AFTER;
+    }
+    return MW_OK;
+}
+
+/* Why a parsed record cannot go to its version (lock held), or -1 when it can. */
+static int rejection(const mw_vstate *v, const mw_record *rec, double now_s) {
+    if (!v->baseline) return MW_REJECT_NO_BASELINE;
+    if (!isnan(rec->ts) && rec->ts > now_s + MW_FUTURE_TOLERANCE_S) return MW_REJECT_TIMESTAMP;
+    return -1;
+}
+
+static const char *reject_message(int reason) {
+    return reason == MW_REJECT_NO_BASELINE
+               ? "the version has no reference data yet: upload it with PUT "
+                 "/api/v1/models/{model}/versions/{version}/reference"
+               : "\"ts\" is more than an hour in the future";
+}
+
+mw_status mw_monitor_observe(mw_monitor *m, const mw_record *rec, mw_error *err) {
+    mw_vstate *v = mw_monitor_find(m, rec->model, rec->model_len, rec->version, rec->version_len);
+    if (!v) {
+        pthread_mutex_lock(&m->unknown_lock);
+        m->rejected_unknown++;
+        pthread_mutex_unlock(&m->unknown_lock);
+        return mw_error_set(err, MW_ENOTFOUND, NULL, 0, 0,
+                            "model \"%.*s\" version \"%.*s\" is not registered",
+                            (int)(rec->model_len > 128 ? 128 : rec->model_len), rec->model,
+                            (int)(rec->version_len > 128 ? 128 : rec->version_len), rec->version);
+    }
+    double now_s = (double)mw_monitor_now_ms(m) / 1000.0;
+    pthread_mutex_lock(&v->lock);
+    int why = rejection(v, rec, now_s), closed;
+    mw_status st;
+    if (why >= 0) {
+        v->rejected[why]++;
+        st = mw_error_set(err, MW_EINVAL, NULL, 0, 0, "%s", reject_message(why));
+    } else {
+        st = mw_vstate_observe(m, v, rec, now_s, &closed, err);
+    }
+    pthread_mutex_unlock(&v->lock);
+    return st;
+}
+
+/* ---- bulk ingestion ------------------------------------------------------------ */
+
+typedef struct span {
+    size_t off, len;
+} span;
+
+typedef struct group {
+    mw_vstate *v;
+    span *spans;
+    size_t n, cap;
+} group;
+
+typedef struct batch {
+    group *groups;
+    size_t n, cap;
+} batch;
+
+static mw_status add_span(batch *b, mw_vstate *v, size_t off, size_t len) {
+    group *g = NULL;
+    for (size_t i = 0; i < b->n && !g; i++)
+        if (b->groups[i].v == v) g = &b->groups[i];
+    if (!g) {
+        if (b->n == b->cap) {
+            size_t cap = b->cap ? b->cap * 2 : 4;
+            group *ng = realloc(b->groups, cap * sizeof *ng);
+            if (!ng) return MW_ENOMEM;
+            b->groups = ng;
+            b->cap = cap;
+        }
+        g = &b->groups[b->n++];
+        memset(g, 0, sizeof *g);
+        g->v = v;
+    }
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? g->cap * 2 : 64;
+        span *ns = realloc(g->spans, cap * sizeof *ns);
+        if (!ns) return MW_ENOMEM;
+        g->spans = ns;
+        g->cap = cap;
+    }
+    g->spans[g->n++] = (span){off, len};
+    return MW_OK;
+}
+
+static void add_error(mw_ingest_result *res, uint64_t line, const char *msg) {
+    res->rejected++;
+    if (res->nerrors >= MW_INGEST_MAX_ERRORS) return;
+    res->errors[res->nerrors].line = line;
+    size_t n = strlen(msg), cap = sizeof res->errors[0].message - 1;
+    memcpy(res->errors[res->nerrors].message, msg, n < cap ? n : cap);
+    res->errors[res->nerrors].message[n < cap ? n : cap] = 0;
+    res->nerrors++;
+}
+
+/* The record object's bytes within an iterator step: trims separators. */
+static void trim_span(const char *body, size_t *off, size_t *len) {
+    static const char skip[] = " \t\r\n,[]";
+    while (*len && strchr(skip, body[*off]) && body[*off]) {
+        (*off)++;
+        (*len)--;
+    }
+    while (*len && strchr(skip, body[*off + *len - 1]) && body[*off + *len - 1]) (*len)--;
+}
+
+/* Pass 1: parse, route to versions, reject what cannot go anywhere. */
+static mw_status route(mw_monitor *m, const char *body, size_t len, double now_s, batch *b,
+                       mw_record_parser *p, mw_ingest_result *res) {
+    mw_record_iter it;
+    mw_record_iter_init(&it, body, len);
+    for (;;) {
+        size_t before = it.pos;
+        mw_record rec;
+        mw_error e;
+        mw_error_clear(&e);
+        int r = mw_record_iter_next(&it, p, &rec, &e);
+        if (r == 0) break;
+        if (r < 0) {
+            /* an invalid record has no trustworthy model/version to count it under */
+            add_error(res, it.line, e.message);
+            continue;
+        }
+        mw_vstate *v = mw_monitor_find(m, rec.model, rec.model_len, rec.version, rec.version_len);
+        if (!v) {
+            char msg[200];
+            snprintf(msg, sizeof msg,
+                     "model \"%.*s\" version \"%.*s\" is not registered: register it with PUT "
+                     "/api/v1/models/{model}/versions/{version}",
+                     (int)(rec.model_len > 40 ? 40 : rec.model_len), rec.model,
+                     (int)(rec.version_len > 40 ? 40 : rec.version_len), rec.version);
+            add_error(res, it.line, msg);
+            pthread_mutex_lock(&m->unknown_lock);
+            m->rejected_unknown++;
+            pthread_mutex_unlock(&m->unknown_lock);
+            continue;
+        }
+        pthread_mutex_lock(&v->lock);
+        int why = rejection(v, &rec, now_s);
+        if (why >= 0) v->rejected[why]++;
+        pthread_mutex_unlock(&v->lock);
+        if (why >= 0) {
+            add_error(res, it.line, reject_message(why));
+            continue;
+        }
+        size_t off = before, sl = it.pos - before;
+        trim_span(body, &off, &sl);
+        if (add_span(b, v, off, sl)) return MW_ENOMEM;
+    }
+    return MW_OK;
+}
+
+/* Journal row: u64 arrival time (ms) then the records as NDJSON. */
+static mw_status journal_group(mw_monitor *m, mw_vstate *v, const char *body, const group *g,
+                               size_t from, int64_t now_ms, mw_error *err) {
+    if (!m->store || from >= g->n) return MW_OK;
+    mw_buf blob = {0};
+    mw_buf_u64(&blob, (uint64_t)now_ms);
+    for (size_t i = from; i < g->n; i++) {
+        mw_buf_put(&blob, body + g->spans[i].off, g->spans[i].len);
+        mw_buf_u8(&blob, '\n');
+    }
+    mw_status st = blob.failed ? MW_ENOMEM : MW_OK;
+    int64_t seq;
+    if (!st) st = mw_store_journal_append(m->store, v->model, v->version, blob.data, blob.len, &seq, err);
+    if (!st) v->last_seq = seq;
+    free(blob.data);
+    return st;
+}
+
+/* Pass 2 for one version, under its lock: observe, then journal. */
+static mw_status apply_group(mw_monitor *m, const char *body, const group *g, double now_s,
+                             int64_t now_ms, mw_record_parser *p, mw_ingest_result *res,
+                             mw_error *err) {
+    mw_vstate *v = g->v;
+    pthread_mutex_lock(&v->lock);
+    size_t from = 0;
+    mw_status st = MW_OK;
+    uint64_t accepted = 0;
+    for (size_t i = 0; i < g->n && !st; i++) {
+        mw_record rec;
+        mw_error e;
+        if (mw_record_parse(p, body + g->spans[i].off, g->spans[i].len, &rec, &e) != MW_OK)
+            continue; /* cannot happen: it parsed in pass 1 */
+        int closed;
+        if (!v->baseline) { /* the reference was replaced by nothing meanwhile */
+            v->rejected[MW_REJECT_NO_BASELINE]++;
+            continue;
+        }
+        st = mw_vstate_observe(m, v, &rec, now_s, &closed, err);
+        if (!st) accepted++;
+        if (closed == CLOSED_BEFORE) from = i;
+        else if (closed == CLOSED_AFTER) from = i + 1;
+    }
+    if (!st) st = journal_group(m, v, body, g, from, now_ms, err);
+    pthread_mutex_unlock(&v->lock);
+    if (!st) res->accepted += accepted;
+    return st;
+}
+
+mw_status mw_monitor_ingest(mw_monitor *m, const char *body, size_t len, mw_ingest_result *res,
+                            mw_error *err) {
+    memset(res, 0, sizeof *res);
+    int64_t now_ms = mw_monitor_now_ms(m);
+    double now_s = (double)now_ms / 1000.0;
+    mw_record_parser *p = mw_record_parser_new();
+    if (!p) return MW_ENOMEM;
+    batch b = {0};
+    mw_status st = route(m, body, len, now_s, &b, p, res);
+    for (size_t i = 0; i < b.n && !st; i++)
+        st = apply_group(m, body, &b.groups[i], now_s, now_ms, p, res, err);
+    for (size_t i = 0; i < b.n; i++) free(b.groups[i].spans);
+    free(b.groups);
+    mw_record_parser_free(p);
+    if (st == MW_ENOMEM) mw_error_set(err, st, NULL, 0, 0, "out of memory ingesting records");
+    return st;
+}
+
+/* ---- replay ------------------------------------------------------------------ */
+
+typedef struct replay_ctx {
+    mw_monitor *m;
+    mw_vstate *v;
+    mw_record_parser *p;
+    mw_error *err;
+    mw_status st;
+} replay_ctx;
+
+static int replay_row(int64_t seq, const void *blob, size_t len, void *arg) {
+    replay_ctx *c = arg;
+    mw_reader r = {blob, (const unsigned char *)blob + len, 0};
+    uint64_t arrival_ms = mw_rd_u64(&r);
+    if (r.failed) {
+        c->st = mw_error_set(c->err, MW_ECORRUPT, NULL, 0, 0, "journal row %lld is truncated",
+                             (long long)seq);
+        return 1;
+    }
+    const char *text = (const char *)r.p;
+    size_t tl = (size_t)(r.end - r.p);
+    mw_record_iter it;
+    mw_record_iter_init(&it, text, tl);
+    mw_record rec;
+    mw_error e;
+    int k;
+    while ((k = mw_record_iter_next(&it, c->p, &rec, &e)) != 0) {
+        if (k < 0) continue;
+        int closed;
+        c->st = mw_vstate_observe(c->m, c->v, &rec, (double)arrival_ms / 1000.0, &closed, c->err);
+        if (c->st) return 1;
+    }
+    c->v->last_seq = seq;
+    return 0;
+}
+
+mw_status mw_vstate_replay(mw_monitor *m, mw_vstate *v, mw_error *err) {
+    if (!m->store || !v->baseline) return MW_OK;
+    replay_ctx c = {m, v, mw_record_parser_new(), err, MW_OK};
+    if (!c.p) return MW_ENOMEM;
+    mw_status st = mw_store_journal_each(m->store, v->model, v->version, replay_row, &c, err);
+    mw_record_parser_free(c.p);
+    return st ? st : c.st;
+}

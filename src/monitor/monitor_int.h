@@ -1,0 +1,88 @@
+/*
+ * Internal state of mw_monitor (monitor.c: registry, persistence, listings;
+ * monitor_ingest.c: observing records, windows, journal; monitor_config.c:
+ * version configuration).
+ *
+ * Locking: the registry (array of versions + name index) is guarded by a
+ * read-write lock; each version has its own mutex guarding its options,
+ * baseline, open window and counters. A thread holds at most one version lock
+ * at a time, so there is no lock ordering to get wrong.
+ */
+#ifndef MW_MONITOR_MONITOR_INT_H
+#define MW_MONITOR_MONITOR_INT_H
+
+#include <pthread.h>
+
+#include "modelwatch/monitor.h"
+#include "modelwatch/record.h"
+#include "modelwatch/report.h"
+#include "modelwatch/store.h"
+#include "monitor/live_int.h"
+
+#define MW_MAX_NAME 128
+#define MW_FUTURE_TOLERANCE_S 3600.0
+
+/* A version's parsed configuration. */
+typedef struct mw_vconfig {
+    double window_seconds;       /* default 300 */
+    uint64_t window_max_records; /* 0 = no cap */
+    mw_drift_options drift;
+    mw_column_threshold *thresholds; /* owned, with owned column names */
+    mw_schema *schema;           /* column types, NULL when none given */
+} mw_vconfig;
+
+typedef struct mw_vstate {
+    char *model, *version;
+    pthread_mutex_t lock;
+    char *config_json;
+    mw_vconfig cfg;
+    mw_baseline *baseline;
+    mw_window win;
+    int win_open;
+    int64_t last_seq;            /* newest journal row of this version, -1 none */
+    uint64_t records_total, late_total, rejected[MW_REJECT_REASONS];
+    /* the last closed window, for metrics */
+    int has_last;
+    mw_drift_report last;
+    char **last_names;
+    double last_start, last_end;
+    uint64_t last_records;
+} mw_vstate;
+
+struct mw_monitor {
+    mw_monitor_options opt;
+    mw_store *store;             /* NULL when in memory only */
+    pthread_rwlock_t reg_lock;
+    mw_vstate **versions;
+    size_t nversions, cap;
+    mw_dict *index;              /* "model\x1fversion" -> position in versions */
+    pthread_mutex_t unknown_lock;
+    uint64_t rejected_unknown;
+    uint64_t seed_counter;
+};
+
+/* ---- monitor_config.c ---- */
+mw_status mw_vconfig_parse(const char *json, mw_vconfig *cfg, mw_error *err);
+void mw_vconfig_free(mw_vconfig *cfg);
+/* 1 when name is 1..MW_MAX_NAME bytes of [A-Za-z0-9_.:-]. */
+int mw_name_valid(const char *s, size_t len);
+
+/* ---- monitor.c ---- */
+int64_t mw_monitor_now_ms(const mw_monitor *m);
+/* Looks a version up (registry read lock taken and released); NULL when absent. */
+mw_vstate *mw_monitor_find(mw_monitor *m, const char *model, size_t model_len,
+                           const char *version, size_t version_len);
+
+/* ---- monitor_ingest.c ---- */
+/* Observes one record into v (lock held); closes the window first when the
+ * record's time is past it. *closed is set when a window closed. */
+mw_status mw_vstate_observe(mw_monitor *m, mw_vstate *v, const mw_record *rec, double now_s,
+                            int *closed, mw_error *err);
+/* Closes v's open window (lock held): stores the result, removes the journal
+ * rows up to v->last_seq, keeps the report for metrics. *json may be NULL. */
+mw_status mw_vstate_close_window(mw_monitor *m, mw_vstate *v, char **json, mw_error *err);
+/* Replays v's journal after opening (lock held). */
+mw_status mw_vstate_replay(mw_monitor *m, mw_vstate *v, mw_error *err);
+void mw_vstate_drop_last(mw_vstate *v);
+
+#endif
