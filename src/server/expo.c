@@ -32,9 +32,8 @@
 
 /* ---- buffer ---- */
 
-static int grow(mw_expo *e, size_t extra) {
+static int grow_slow(mw_expo *e, size_t extra) {
     if (e->failed) return 0;
-    if (e->len + extra + 1 <= e->cap) return 1;
     size_t cap = e->cap ? e->cap : 4096;
     while (cap < e->len + extra + 1) {
         if (cap > ((size_t)-1) / 2) {
@@ -46,11 +45,17 @@ static int grow(mw_expo *e, size_t extra) {
     char *p = realloc(e->buf, cap);
     if (!p) {
         e->failed = 1;
+        e->cap = e->len + 1 > e->cap ? e->cap : e->len + 1; /* no room: fast path fails */
         return 0;
     }
     e->buf = p;
     e->cap = cap;
     return 1;
+}
+
+static inline int grow(mw_expo *e, size_t extra) {
+    if (e->len + extra + 1 <= e->cap) return 1; /* cap is 0 after a failure */
+    return grow_slow(e, extra);
 }
 
 static void put(mw_expo *e, const char *s, size_t n) {
@@ -70,18 +75,18 @@ static void putch(mw_expo *e, char c) {
     e->buf[e->len] = '\0';
 }
 
-/* Escapes \\ and \n, plus \" when quote is set. */
+/* Escapes \\ and \n, plus \" when quote is set. Runs without special
+ * characters are found with strcspn (vectorised in libc) and copied whole. */
 static void put_escaped(mw_expo *e, const char *s, int quote) {
-    const char *run = s;
-    for (; *s; s++) {
-        char c = *s;
-        if (c == '\\' || c == '\n' || (quote && c == '"')) {
-            put(e, run, (size_t)(s - run));
-            put(e, c == '\\' ? "\\\\" : c == '\n' ? "\\n" : "\\\"", 2);
-            run = s + 1;
-        }
+    const char *special = quote ? "\\\n\"" : "\\\n";
+    for (;;) {
+        size_t n = strcspn(s, special);
+        put(e, s, n);
+        s += n;
+        if (!*s) return;
+        put(e, *s == '\\' ? "\\\\" : *s == '\n' ? "\\n" : "\\\"", 2);
+        s++;
     }
-    put(e, run, (size_t)(s - run));
 }
 
 /* ---- public helpers ---- */
@@ -282,8 +287,22 @@ size_t mw_expo_format_double(double v, char out[32]) {
     if (isnan(v)) return (size_t)snprintf(out, 32, "NaN");
     if (isinf(v)) return (size_t)snprintf(out, 32, v > 0 ? "+Inf" : "-Inf");
     if (v == 0) return (size_t)snprintf(out, 32, "0");
-    if (fabs(v) < 9007199254740992.0 && v == trunc(v))
-        return (size_t)snprintf(out, 32, "%lld", (long long)v);
+    if (fabs(v) < 9007199254740992.0 && v == trunc(v)) {
+        long long i = (long long)v;
+        unsigned long long u = i < 0 ? (unsigned long long)-i : (unsigned long long)i;
+        char tmp[24];
+        int k = 24;
+        do {
+            tmp[--k] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        size_t n = 0;
+        if (i < 0) out[n++] = '-';
+        memcpy(out + n, tmp + k, (size_t)(24 - k));
+        n += (size_t)(24 - k);
+        out[n] = '\0';
+        return n;
+    }
     int neg = v < 0;
     double a = fabs(v);
     char r[17];

@@ -338,22 +338,30 @@ static void test_histo_threads(void **state) {
     mw_histo_free(h);
 }
 
-/* Writes the 100 models x 20 features x 6 series exposition. */
+static char g_models[100][16], g_features[20][16];
+
+/* Writes the 100 models x 20 features x 6 series exposition (label values
+ * prepared beforehand, as a caller holding model and feature names would). */
 static void write_big(mw_expo *e, mw_histo *h) {
     static const char *fams[6] = {"modelwatch_drift_statistic", "modelwatch_drift_pvalue",
                                   "modelwatch_drift_detected",  "modelwatch_missing_values_total",
                                   "modelwatch_values_total",    "modelwatch_psi"};
     static const mw_expo_type types[6] = {MW_EXPO_GAUGE,   MW_EXPO_GAUGE,   MW_EXPO_GAUGE,
                                           MW_EXPO_COUNTER, MW_EXPO_COUNTER, MW_EXPO_GAUGE};
+    if (!g_models[0][0]) {
+        for (int m = 0; m < 100; m++)
+            snprintf(g_models[m], sizeof g_models[m], "model_%d", m);
+        for (int k = 0; k < 20; k++)
+            snprintf(g_features[k], sizeof g_features[k], "feature_%d", k);
+    }
     const char *names[4] = {"model", "version", "feature", "test"};
-    char model[32], feature[32];
-    const char *values[4] = {model, "3", feature, "ks"};
+    const char *values[4] = {NULL, "3", NULL, "ks"};
     for (int f = 0; f < 6; f++) {
         mw_expo_family(e, fams[f], types[f], "Per-feature drift and quality (test family).");
         for (int m = 0; m < 100; m++) {
-            snprintf(model, sizeof model, "model_%d", m);
+            values[0] = g_models[m];
             for (int k = 0; k < 20; k++) {
-                snprintf(feature, sizeof feature, "feature_%d", k);
+                values[2] = g_features[k];
                 double v = f == 2   ? (double)((m + k) % 2)
                            : f >= 3 ? (double)(m * 1000 + k * 7)
                                     : (double)(m * 20 + k + 1) / 7919.0;
