@@ -6,6 +6,8 @@
  *   hash.c      mw_data_hash64: 64-bit hash of a byte string (dictionary, row hashes)
  *   utf8.c      mw_data_utf8_check: UTF-8 validation with an ASCII fast path
  *   numparse.c  mw_data_parse_number: the number scanner used by the readers
+ *   json_scan.c mw_jscan_*: JSON number grammar, \u digits, UTF-8 output, describe
+ *   record.c    mw_record_parse / mw_record_iter (include/modelwatch/record.h)
  *   input.c     mw_input: bounded, refillable read buffer over fd / gzip / memory
  *   table.c     mw_tb: column builders (type inference, growth, switching)
  *   csv.c       mw_data_read_csv, ndjson.c mw_data_read_ndjson
@@ -46,6 +48,19 @@ size_t mw_data_utf8_check(const char *s, size_t len, int *nul);
  * a number. The caller checks that the returned byte is a delimiter.
  */
 const char *mw_data_parse_number(const char *p, const char *end, double *out);
+
+/* ---- json_scan.c: pieces shared by the JSON readers (ndjson.c, record.c) ---- */
+
+/* End of the JSON number at p (-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?), or
+ * NULL when p does not start with one. Does not look at the byte after it. */
+const char *mw_jscan_number(const char *p, const char *end);
+/* Four hex digits at p into *u; 0 when there are fewer or one is not hex. */
+int mw_jscan_hex4(const char *p, const char *end, unsigned *u);
+/* Writes code point u (< 0x110000, not a surrogate) as UTF-8 at o (room for 4
+ * bytes); returns the byte count. */
+size_t mw_jscan_utf8_put(char *o, unsigned u);
+/* What stands at p, for messages: "an object", "a number", "the end of the line". */
+const char *mw_jscan_describe(const char *p, const char *end);
 
 /* ---- input.c --------------------------------------------------------------- */
 

@@ -1,0 +1,1106 @@
+/*
+ * Prediction-record parser (include/modelwatch/record.h): one JSON object per
+ * call into a borrowed mw_record view, and the body iterator over NDJSON lines or
+ * a JSON array of records. This is the daemon's hot path (POST /api/v1/records).
+ *
+ * Why hand-written (DESIGN.md, record ingestion): a general JSON DOM costs more
+ * than the whole budget (jansson 190k records/s, cJSON 450k/s here). This parser
+ * walks the bytes once, never builds a tree, and dispatches the few known keys by
+ * length and memcmp. Measured with bench/bench_records.c on ~300-byte records (10
+ * numeric and 2 categorical features): see that file's header for the figure.
+ *
+ * Semantics (beyond the header):
+ *  - Duplicate top-level keys: the last one wins (a second "features" or "scores"
+ *    object replaces the first); every occurrence is still validated. Duplicate
+ *    names inside "features" or "scores" are errors.
+ *  - null for an optional field (id, ts, features, prediction, scores,
+ *    latency_ms, error) means absent. model and version must be non-empty.
+ *  - version and id given as numbers keep their text as written ("3", "1e3").
+ *  - Numbers in the range of a double only: 1e400 is an error, not infinity.
+ *  - Strings: full escapes incl. surrogate pairs; lone surrogates and \u0000 are
+ *    errors; raw bytes must be valid UTF-8 and not control characters.
+ *  - Skipped keys (llm, prompt, embedding, ...) are validated structurally, with
+ *    at most 64 levels of nested containers in one value.
+ *  - Limits: 10000 features (and scores), names up to 1024 bytes, a record (line
+ *    or array element) up to 16 MiB; beyond them MW_ERANGE, never a crash.
+ *  - Errors: message `<where>: <what was expected>, got <what was there>` where
+ *    <where> is `"field"`, `feature "name"` or `score "name"` (nothing for the
+ *    record's own structure); column = 1-based byte offset in the line (in array
+ *    mode: in the element); line = 0 from mw_record_parse, the line (NDJSON) or
+ *    element number (array) from the iterator.
+ *
+ * Invariants:
+ *  - Strings are views into the input unless they contain escapes; decoded ones
+ *    live in the parser's scratch. Decoding never grows a string (an escape is at
+ *    least as long as its output), so the scratch is sized to the record once, on
+ *    its first escape, and is never moved while a record is parsed: views into it
+ *    stay valid until the next call.
+ *  - The feature and score arrays and the duplicate-name table are reused: no
+ *    allocation per record in steady state.
+ *  - Never reads outside [line, line + len); no recursion (skipped values use a
+ *    64-entry stack); no global mutable state.
+ *  - Word-at-a-time string scanning assumes a little-endian machine (checked).
+ */
+#include "data/data_int.h"
+#include "modelwatch/record.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "record.c: the string scanner assumes a little-endian machine"
+#endif
+
+#define MAX_FEATURES 10000
+#define MAX_NAME 1024
+#define MAX_DEPTH 64
+#define MAX_RECORD ((size_t)16 << 20)
+
+struct mw_record_parser {
+    mw_feature *feat;
+    size_t feat_cap;
+    mw_feature *scores;
+    size_t scores_cap;
+    char *scratch; /* decoded strings of the current record */
+    size_t scratch_cap, scratch_len;
+    int scratch_ready; /* scratch holds >= the record's length (this record) */
+    uint64_t *dtab;    /* duplicate-name table: (generation << 32) | index */
+    size_t dmask;      /* slots - 1 */
+    uint32_t gen;
+    /* the call in progress */
+    const char *line, *end;
+    mw_error *err;
+    mw_status status;
+};
+
+/* Where an error is: nothing, "field", feature "name" or score "name". */
+enum { W_RECORD, W_FIELD, W_FEATURE, W_SCORE };
+typedef struct where {
+    int kind;
+    const char *name;
+    size_t len;
+} where;
+
+static const where at_record = {W_RECORD, NULL, 0};
+
+/* ---- messages --------------------------------------------------------------- */
+
+/* Writes s[0..n) for a message: at most max bytes (cut at a UTF-8 boundary, then
+ * "..."), control characters as '?'. Returns the bytes written (buf has room). */
+static size_t excerpt(char *buf, const char *s, size_t n, size_t max) {
+    size_t k = n, o = 0;
+    int cut = 0;
+    if (k > max) {
+        k = max;
+        while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80) k--;
+        cut = 1;
+    }
+    for (size_t i = 0; i < k; i++) buf[o++] = (unsigned char)s[i] < 0x20 ? '?' : s[i];
+    if (cut) {
+        memcpy(buf + o, "...", 3);
+        o += 3;
+    }
+    buf[o] = 0;
+    return o;
+}
+
+static int is_delim(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == ':' || c == '}' ||
+           c == ']' || c == '{' || c == '[' || c == '"';
+}
+
+/* What stands at p, for "got ...": a description, a token as written, or a
+ * quoted excerpt of a string. buf has room for 80 bytes. */
+static const char *got(char *buf, const char *p, const char *end) {
+    if (p >= end) return "the end of the line";
+    switch (*p) {
+    case '{':
+    case '[':
+    case ',':
+    case ':':
+    case '}':
+    case ']': return mw_jscan_describe(p, end);
+    case '"': {
+        const char *q = p + 1;
+        while (q < end && *q != '"' && q - p < 60) q += *q == '\\' && q + 1 < end ? 2 : 1;
+        if (q > end) q = end;
+        buf[0] = '"';
+        size_t o = 1 + excerpt(buf + 1, p + 1, (size_t)(q - p - 1), 40);
+        buf[o] = '"';
+        buf[o + 1] = 0;
+        return buf;
+    }
+    default: break;
+    }
+    if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7F) return "an unexpected character";
+    size_t n = 0;
+    while (p + n < end && n < 32 && !is_delim(p[n]) && (unsigned char)p[n] > 0x20 &&
+           (unsigned char)p[n] < 0x7F)
+        n++;
+    excerpt(buf, p, n, 32);
+    return buf;
+}
+
+/* Records an error at `at` (prefix from w) and returns 0. */
+__attribute__((cold, noinline, format(printf, 5, 6))) static int
+fail(mw_record_parser *P, mw_status st, const char *at, const where *w, const char *fmt, ...) {
+    P->status = st;
+    if (!P->err) return 0;
+    char body[400], name[80];
+    size_t o = 0;
+    if (w->kind != W_RECORD) {
+        excerpt(name, w->name, w->len, 64);
+        o = (size_t)snprintf(body, sizeof body, "%s\"%s\": ",
+                             w->kind == W_FEATURE ? "feature " : w->kind == W_SCORE ? "score " : "",
+                             name);
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(body + o, sizeof body - o, fmt, ap);
+    va_end(ap);
+    uint64_t col = at >= P->line ? (uint64_t)(at - P->line) + 1 : 1;
+    mw_error_set(P->err, st, "", 0, col, "%s", body);
+    return 0;
+}
+
+#define FAIL(at, w, ...) fail(P, MW_EPARSE, at, w, __VA_ARGS__)
+
+/* ---- scanning ---------------------------------------------------------------- */
+
+static inline const char *ws(const char *p, const char *end) {
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+    return p;
+}
+
+/* First byte at or after p that is '"', '\\', a control character or non-ASCII. */
+static inline const char *str_stop(const char *p, const char *end) {
+    const uint64_t L = 0x0101010101010101ULL, H = 0x8080808080808080ULL;
+    while (end - p >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        uint64_t q = v ^ (L * '"'), b = v ^ (L * '\\');
+        /* a borrow only starts at a byte that is itself a hit, so the lowest
+         * flagged byte is always a true one */
+        uint64_t m = (((q - L) & ~q) | ((b - L) & ~b) | ((v - L * 0x20) & ~v) | v) & H;
+        if (m) return p + (__builtin_ctzll(m) >> 3);
+        p += 8;
+    }
+    while (p < end) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) return p;
+        p++;
+    }
+    return end;
+}
+
+static int scratch_reserve(mw_record_parser *P) {
+    size_t need = (size_t)(P->end - P->line) + 16;
+    if (need > P->scratch_cap) {
+        size_t n = P->scratch_cap ? P->scratch_cap : 4096;
+        while (n < need) n *= 2;
+        char *s = realloc(P->scratch, n);
+        if (!s) return 0;
+        P->scratch = s;
+        P->scratch_cap = n;
+    }
+    P->scratch_ready = 1;
+    return 1;
+}
+
+/*
+ * The string from q on, where q is the first special byte after the opening
+ * quote at `open` (s = open + 1). decode: produce the text (view or scratch);
+ * else only validate. Moves *pp past the closing quote.
+ */
+static int str_slow(mw_record_parser *P, const char **pp, const char *q, const where *w,
+                    int decode, const char **out, size_t *outlen) {
+    const char *open = *pp, *s = open + 1, *end = P->end;
+    char *o = NULL; /* output cursor once decoding into scratch */
+    for (;;) {
+        if (q >= end)
+            return FAIL(open, w, "unterminated string (no closing '\"' on this line)");
+        unsigned char c = (unsigned char)*q;
+        if (c == '"') break;
+        if (c < 0x20) {
+            if (c == 0) return FAIL(q, w, "NUL byte in a string: this looks like binary data");
+            return FAIL(q, w, "control character in a string (must be escaped)");
+        }
+        if (c >= 0x80) {
+            size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+            size_t lim = (size_t)(end - q) < 4 ? (size_t)(end - q) : 4;
+            int nul;
+            if (n > lim || mw_data_utf8_check(q, n, &nul) != n)
+                return FAIL(q, w, "invalid UTF-8 in a string");
+            if (o) {
+                memcpy(o, q, n);
+                o += n;
+            }
+            q += n;
+        } else { /* backslash */
+            if (decode && !o) {
+                if (!P->scratch_ready && !scratch_reserve(P))
+                    return fail(P, MW_ENOMEM, q, w, "out of memory");
+                o = P->scratch + P->scratch_len;
+                memcpy(o, s, (size_t)(q - s));
+                o += q - s;
+                s = NULL; /* output starts at P->scratch + P->scratch_len */
+            }
+            if (q + 1 >= end) return FAIL(q, w, "unterminated escape sequence in a string");
+            char e = q[1];
+            char d = 0;
+            switch (e) {
+            case '"': d = '"'; break;
+            case '\\': d = '\\'; break;
+            case '/': d = '/'; break;
+            case 'b': d = '\b'; break;
+            case 'f': d = '\f'; break;
+            case 'n': d = '\n'; break;
+            case 'r': d = '\r'; break;
+            case 't': d = '\t'; break;
+            case 'u': {
+                unsigned u, lo;
+                if (!mw_jscan_hex4(q + 2, end, &u))
+                    return FAIL(q, w, "invalid \\u escape (expected 4 hex digits)");
+                const char *esc = q;
+                q += 6;
+                if (u >= 0xD800 && u <= 0xDBFF) {
+                    if (end - q < 6 || q[0] != '\\' || q[1] != 'u' ||
+                        !mw_jscan_hex4(q + 2, end, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+                        return FAIL(esc, w, "unpaired UTF-16 surrogate in a \\u escape");
+                    q += 6;
+                    u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+                } else if (u >= 0xDC00 && u <= 0xDFFF) {
+                    return FAIL(esc, w, "unpaired UTF-16 surrogate in a \\u escape");
+                } else if (u == 0) {
+                    return FAIL(esc, w, "\\u0000 (NUL) in a string is not supported");
+                }
+                if (o) o += mw_jscan_utf8_put(o, u);
+                break;
+            }
+            default: return FAIL(q, w, "invalid escape sequence in a string");
+            }
+            if (d) {
+                if (o) *o++ = d;
+                q += 2;
+            }
+        }
+        /* plain run up to the next special byte */
+        const char *r = str_stop(q, end);
+        if (o) {
+            memcpy(o, q, (size_t)(r - q));
+            o += r - q;
+        }
+        q = r;
+    }
+    *pp = q + 1;
+    if (!decode) return 1;
+    if (o) {
+        *out = P->scratch + P->scratch_len;
+        *outlen = (size_t)(o - *out);
+        P->scratch_len += *outlen;
+    } else {
+        *out = open + 1;
+        *outlen = (size_t)(q - open - 1);
+    }
+    return 1;
+}
+
+/* The string whose opening quote is at *pp: a view when it has no escapes, else
+ * decoded into the scratch. Moves *pp past the closing quote. */
+static inline int str_value(mw_record_parser *P, const char **pp, const where *w,
+                            const char **out, size_t *outlen) {
+    const char *s = *pp + 1;
+    const char *q = str_stop(s, P->end);
+    if (q < P->end && *q == '"') {
+        *out = s;
+        *outlen = (size_t)(q - s);
+        *pp = q + 1;
+        return 1;
+    }
+    return str_slow(P, pp, q, w, 1, out, outlen);
+}
+
+static inline int str_skip(mw_record_parser *P, const char **pp, const where *w) {
+    const char *q = str_stop(*pp + 1, P->end);
+    if (q < P->end && *q == '"') {
+        *pp = q + 1;
+        return 1;
+    }
+    return str_slow(P, pp, q, w, 0, NULL, NULL);
+}
+
+static inline int num_tail(char c) {
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '.' ||
+           c == '+' || c == '-';
+}
+
+/* End of the JSON number token at p, or NULL after recording an error. */
+static inline const char *num_token(mw_record_parser *P, const char *p, const where *w) {
+    const char *e = mw_jscan_number(p, P->end);
+    if (!e || (e < P->end && num_tail(*e))) {
+        char buf[80];
+        return FAIL(p, w, "invalid JSON number %s", got(buf, p, P->end)), NULL;
+    }
+    return e;
+}
+
+/* The JSON number at *pp as a finite double. */
+static inline int num_value(mw_record_parser *P, const char **pp, const where *w, double *v) {
+    const char *p = *pp;
+    const char *e = num_token(P, p, w);
+    if (!e) return 0;
+    if (mw_data_parse_number(p, e, v) != e || !isfinite(*v)) {
+        char buf[80];
+        return FAIL(p, w, "number %s is out of range", got(buf, p, P->end));
+    }
+    *pp = e;
+    return 1;
+}
+
+/* true / false / null at *pp (p[0] is t, f or n); 0 (no error recorded) when the
+ * bytes are something else. Sets *len to the literal's length. */
+static inline int literal(const char *p, const char *end, size_t *len) {
+    size_t n = *p == 'f' ? 5 : 4;
+    const char *lit = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
+    if ((size_t)(end - p) < n || memcmp(p, lit, n) != 0) return 0;
+    if ((size_t)(end - p) > n && num_tail(p[n])) return 0;
+    *len = n;
+    return 1;
+}
+
+/* Skips (validating) the value at *pp: at most MAX_DEPTH nested containers. */
+static int skip_value(mw_record_parser *P, const char **pp, const where *w) {
+    const char *p = *pp, *end = P->end;
+    char stack[MAX_DEPTH];
+    int d = 0;
+    char buf[80];
+    size_t n;
+value:
+    if (p >= end) return FAIL(p, w, "expected a value, got the end of the line");
+    switch (*p) {
+    case '{':
+    case '[':
+        if (d == MAX_DEPTH) return FAIL(p, w, "nested deeper than %d levels", MAX_DEPTH);
+        stack[d++] = *p == '{' ? '}' : ']';
+        p = ws(p + 1, end);
+        if (p < end && *p == stack[d - 1]) {
+            p++;
+            d--;
+            goto after;
+        }
+        if (stack[d - 1] == '}') goto key;
+        goto value;
+    case '"':
+        if (!str_skip(P, &p, w)) return 0;
+        goto after;
+    case 't':
+    case 'f':
+    case 'n':
+        if (!literal(p, end, &n)) return FAIL(p, w, "expected a value, got %s", got(buf, p, end));
+        p += n;
+        goto after;
+    default:
+        if (*p == '-' || (*p >= '0' && *p <= '9')) {
+            p = num_token(P, p, w);
+            if (!p) return 0;
+            goto after;
+        }
+        return FAIL(p, w, "expected a value, got %s", got(buf, p, end));
+    }
+key:
+    if (p >= end || *p != '"')
+        return FAIL(p, w, "expected a string key in an object, got %s", got(buf, p, end));
+    if (!str_skip(P, &p, w)) return 0;
+    p = ws(p, end);
+    if (p >= end || *p != ':')
+        return FAIL(p, w, "expected ':' after an object key, got %s", got(buf, p, end));
+    p = ws(p + 1, end);
+    goto value;
+after:
+    if (d == 0) {
+        *pp = p;
+        return 1;
+    }
+    p = ws(p, end);
+    if (p < end && *p == ',') {
+        p = ws(p + 1, end);
+        if (stack[d - 1] == '}') goto key;
+        goto value;
+    }
+    if (p < end && *p == stack[d - 1]) {
+        p++;
+        d--;
+        goto after;
+    }
+    return FAIL(p, w,
+                stack[d - 1] == '}' ? "expected ',' or '}' in an object, got %s"
+                                    : "expected ',' or ']' in an array, got %s",
+                got(buf, p, end));
+}
+
+/* ---- duplicate names in features / scores ------------------------------------ */
+
+static inline uint64_t name_hash(const char *s, size_t n) {
+    uint64_t a, b;
+    if (n > 16) return mw_data_hash64(s, n, 0);
+    if (n >= 8) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+    } else if (n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + n - 4, 4);
+        a = x;
+        b = y;
+    } else {
+        a = n ? (uint64_t)(unsigned char)s[0] | (uint64_t)(unsigned char)s[n / 2] << 8 |
+                    (uint64_t)(unsigned char)s[n - 1] << 16
+              : 0;
+        b = 0;
+    }
+    uint64_t h = (a ^ (b * 0x9E3779B97F4A7C15ULL) ^ n) * 0xFF51AFD7ED558CCDULL;
+    return h ^ (h >> 31);
+}
+
+/* Starts a new object: names inserted from now on are compared with each other. */
+static inline void dup_begin(mw_record_parser *P) {
+    if (++P->gen == 0) {
+        memset(P->dtab, 0, (P->dmask + 1) * sizeof *P->dtab);
+        P->gen = 1;
+    }
+}
+
+static void dup_put(mw_record_parser *P, const mw_feature *a, size_t i) {
+    size_t h = (size_t)name_hash(a[i].name, a[i].name_len) & P->dmask;
+    while ((P->dtab[h] >> 32) == P->gen) h = (h + 1) & P->dmask;
+    P->dtab[h] = (uint64_t)P->gen << 32 | i;
+}
+
+/* Inserts a[n]; returns 1 when an earlier a[i] has the same name, -1 when out
+ * of memory, else 0. The table stays at most half full. */
+static int dup_insert(mw_record_parser *P, const mw_feature *a, size_t n) {
+    if (2 * (n + 1) > P->dmask + 1) {
+        size_t slots = (P->dmask + 1) * 2;
+        uint64_t *t = calloc(slots, sizeof *t);
+        if (!t) return -1;
+        free(P->dtab);
+        P->dtab = t;
+        P->dmask = slots - 1;
+        P->gen = 1;
+        for (size_t i = 0; i < n; i++) dup_put(P, a, i);
+    }
+    const char *s = a[n].name;
+    size_t len = a[n].name_len;
+    size_t h = (size_t)name_hash(s, len) & P->dmask;
+    for (;;) {
+        uint64_t e = P->dtab[h];
+        if ((e >> 32) != P->gen) break;
+        const mw_feature *f = &a[(uint32_t)e];
+        if (f->name_len == len && memcmp(f->name, s, len) == 0) return 1;
+        h = (h + 1) & P->dmask;
+    }
+    P->dtab[h] = (uint64_t)P->gen << 32 | n;
+    return 0;
+}
+
+/* ---- values ---------------------------------------------------------------------- */
+
+/* A feature / prediction value: number, string, true/false ("true"/"false"), null. */
+static inline int any_value(mw_record_parser *P, const char **pp, const where *w, mw_feature *f) {
+    const char *p = *pp;
+    char c = *p;
+    f->number = NAN;
+    f->str = NULL;
+    f->str_len = 0;
+    if (c == '"') {
+        f->kind = MW_VALUE_STRING;
+        return str_value(P, pp, w, &f->str, &f->str_len);
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+        f->kind = MW_VALUE_NUMBER;
+        return num_value(P, pp, w, &f->number);
+    }
+    size_t n;
+    if ((c == 't' || c == 'f' || c == 'n') && literal(p, P->end, &n)) {
+        f->kind = c == 'n' ? MW_VALUE_MISSING : MW_VALUE_STRING;
+        if (c != 'n') {
+            f->str = p; /* "true" / "false" as written */
+            f->str_len = n;
+        }
+        *pp = p + n;
+        return 1;
+    }
+    char buf[80];
+    return FAIL(p, w, "expected a number, string, boolean or null, got %s", got(buf, p, P->end));
+}
+
+/* The object of "features" (scores = 0) or "scores" (scores = 1) at *pp ('{'). */
+static int parse_map(mw_record_parser *P, const char **pp, const where *field, int scores,
+                     size_t *count) {
+    const char *p = ws(*pp + 1, P->end), *end = P->end;
+    mw_feature **arr = scores ? &P->scores : &P->feat;
+    size_t *cap = scores ? &P->scores_cap : &P->feat_cap;
+    size_t n = 0;
+    char buf[80];
+    *count = 0;
+    dup_begin(P);
+    if (p < end && *p == '}') {
+        *pp = p + 1;
+        return 1;
+    }
+    for (;;) {
+        if (p >= end || *p != '"')
+            return FAIL(p, field, "expected a string key (a %s name), got %s",
+                        scores ? "class" : "feature", got(buf, p, end));
+        const char *keyat = p;
+        const char *name;
+        size_t nlen;
+        if (!str_value(P, &p, field, &name, &nlen)) return 0;
+        if (nlen > MAX_NAME)
+            return fail(P, MW_ERANGE, keyat, field, "a %s name is longer than %d bytes",
+                        scores ? "class" : "feature", MAX_NAME);
+        where w = {scores ? W_SCORE : W_FEATURE, name, nlen};
+        p = ws(p, end);
+        if (p >= end || *p != ':')
+            return FAIL(p, &w, "expected ':' after the name, got %s", got(buf, p, end));
+        p = ws(p + 1, end);
+        if (p >= end) return FAIL(p, &w, "expected a value, got the end of the line");
+        if (n == *cap) {
+            if (n == MAX_FEATURES)
+                return fail(P, MW_ERANGE, keyat, field, "more than %d %s", MAX_FEATURES,
+                            scores ? "scores" : "features");
+            size_t nc = *cap ? *cap * 2 : 32;
+            if (nc > MAX_FEATURES) nc = MAX_FEATURES;
+            mw_feature *na = realloc(*arr, nc * sizeof *na);
+            if (!na) return fail(P, MW_ENOMEM, keyat, field, "out of memory");
+            *arr = na;
+            *cap = nc;
+        }
+        mw_feature *f = &(*arr)[n];
+        f->name = name;
+        f->name_len = nlen;
+        if (scores) {
+            f->kind = MW_VALUE_NUMBER;
+            f->str = NULL;
+            f->str_len = 0;
+            if (*p != '-' && (*p < '0' || *p > '9'))
+                return FAIL(p, &w, "expected a number, got %s", got(buf, p, end));
+            if (!num_value(P, &p, &w, &f->number)) return 0;
+        } else if (!any_value(P, &p, &w, f)) {
+            return 0;
+        }
+        int dup = dup_insert(P, *arr, n);
+        if (dup < 0) return fail(P, MW_ENOMEM, keyat, field, "out of memory");
+        if (dup) return FAIL(keyat, &w, "duplicate name");
+        n++;
+        p = ws(p, end);
+        if (p < end && *p == ',') {
+            p = ws(p + 1, end);
+            continue;
+        }
+        if (p < end && *p == '}') {
+            *pp = p + 1;
+            *count = n;
+            return 1;
+        }
+        return FAIL(p, field, "expected ',' or '}' after a %s, got %s",
+                    scores ? "score" : "feature", got(buf, p, end));
+    }
+}
+
+/* ---- RFC 3339 ------------------------------------------------------------------ */
+
+static inline int dig2(const char *s, int *v) {
+    if ((unsigned)(s[0] - '0') > 9 || (unsigned)(s[1] - '0') > 9) return 0;
+    *v = (s[0] - '0') * 10 + (s[1] - '0');
+    return 1;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian), by 400-year eras. */
+static int64_t days_from_civil(int64_t y, int m, int d) {
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)" (T may be t or a space, Z may be
+ * z; seconds may be 60, a leap second) -> seconds since the epoch. */
+static int rfc3339(const char *s, size_t n, double *out) {
+    int y1, y2, mo, d, h, mi, sec;
+    if (n < 20 || !dig2(s, &y1) || !dig2(s + 2, &y2) || s[4] != '-' || !dig2(s + 5, &mo) ||
+        s[7] != '-' || !dig2(s + 8, &d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+        !dig2(s + 11, &h) || s[13] != ':' || !dig2(s + 14, &mi) || s[16] != ':' ||
+        !dig2(s + 17, &sec))
+        return 0;
+    int y = y1 * 100 + y2;
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (mo < 1 || mo > 12 || h > 23 || mi > 59 || sec > 60) return 0;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d < 1 || d > mdays[mo - 1] + (mo == 2 && leap)) return 0;
+    size_t i = 19;
+    double frac = 0;
+    if (i < n && s[i] == '.') {
+        size_t start = ++i;
+        uint64_t acc = 0;
+        int k = 0;
+        while (i < n && (unsigned)(s[i] - '0') <= 9) {
+            if (k < 15) {
+                acc = acc * 10 + (uint64_t)(s[i] - '0');
+                k++;
+            }
+            i++;
+        }
+        if (i == start) return 0;
+        static const double p10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+        frac = (double)acc / p10[k];
+    }
+    int off = 0;
+    if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
+        i++;
+    } else if (i < n && (s[i] == '+' || s[i] == '-')) {
+        int oh, om;
+        if (n - i < 6 || !dig2(s + i + 1, &oh) || s[i + 3] != ':' || !dig2(s + i + 4, &om) ||
+            oh > 23 || om > 59)
+            return 0;
+        off = (oh * 60 + om) * 60 * (s[i] == '-' ? -1 : 1);
+        i += 6;
+    } else {
+        return 0;
+    }
+    if (i != n) return 0;
+    int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+    *out = (double)t + frac;
+    return 1;
+}
+
+/* ---- records ------------------------------------------------------------------- */
+
+static void rec_clear(mw_record *rec) {
+    memset(rec, 0, sizeof *rec);
+    rec->ts = NAN;
+    rec->latency_ms = NAN;
+    rec->prediction.kind = MW_VALUE_MISSING;
+    rec->prediction.number = NAN;
+    rec->prediction.name = "prediction";
+    rec->prediction.name_len = 10;
+}
+
+mw_record_parser *mw_record_parser_new(void) {
+    mw_record_parser *P = calloc(1, sizeof *P);
+    if (!P) return NULL;
+    P->dtab = calloc(64, sizeof *P->dtab);
+    if (!P->dtab) {
+        free(P);
+        return NULL;
+    }
+    P->dmask = 63;
+    return P;
+}
+
+void mw_record_parser_free(mw_record_parser *P) {
+    if (!P) return;
+    free(P->feat);
+    free(P->scores);
+    free(P->scratch);
+    free(P->dtab);
+    free(P);
+}
+
+static inline int is_null(const char *p, const char *end) {
+    size_t n;
+    return *p == 'n' && literal(p, end, &n);
+}
+
+static int is_int_text(const char *s, const char *e) {
+    for (; s < e; s++)
+        if (*s == '.' || *s == 'e' || *s == 'E') return 0;
+    return 1;
+}
+
+/* The member value of top-level key k[0..kl) at *pp (not at the end). */
+static inline int member(mw_record_parser *P, const char **pp, const char *k, size_t kl,
+                         mw_record *rec, unsigned *seen) {
+    const char *p = *pp, *end = P->end;
+    where w = {W_FIELD, k, kl};
+    char buf[80];
+    char c = *p;
+    switch (kl) {
+    case 2:
+        if (k[0] == 'i' && k[1] == 'd') {
+            if (c == '"') {
+                if (!str_value(P, pp, &w, &rec->id, &rec->id_len)) return 0;
+            } else if (c == '-' || (c >= '0' && c <= '9')) {
+                const char *e = num_token(P, p, &w);
+                if (!e) return 0;
+                rec->id = p;
+                rec->id_len = (size_t)(e - p);
+                *pp = e;
+            } else if (is_null(p, end)) {
+                rec->id = NULL;
+                rec->id_len = 0;
+                *pp = p + 4;
+            } else {
+                return FAIL(p, &w, "expected a string or a number, got %s", got(buf, p, end));
+            }
+            return 1;
+        }
+        if (k[0] == 't' && k[1] == 's') {
+            if (c == '-' || (c >= '0' && c <= '9')) return num_value(P, pp, &w, &rec->ts);
+            if (c == '"') {
+                const char *s;
+                size_t n;
+                if (!str_value(P, pp, &w, &s, &n)) return 0;
+                if (rfc3339(s, n, &rec->ts)) return 1;
+            } else if (is_null(p, end)) {
+                rec->ts = NAN;
+                *pp = p + 4;
+                return 1;
+            }
+            return FAIL(p, &w, "expected seconds since the epoch or an RFC 3339 time, got %s",
+                        got(buf, p, end));
+        }
+        break;
+    case 5:
+        if (!memcmp(k, "model", 5)) {
+            if (c != '"') return FAIL(p, &w, "expected a string, got %s", got(buf, p, end));
+            if (!str_value(P, pp, &w, &rec->model, &rec->model_len)) return 0;
+            if (rec->model_len == 0) return FAIL(p, &w, "expected a non-empty string, got \"\"");
+            *seen |= 1;
+            return 1;
+        }
+        if (!memcmp(k, "error", 5)) {
+            if (c == '"') return str_value(P, pp, &w, &rec->error, &rec->error_len);
+            if (is_null(p, end)) {
+                rec->error = NULL;
+                rec->error_len = 0;
+                *pp = p + 4;
+                return 1;
+            }
+            return FAIL(p, &w, "expected a string, got %s", got(buf, p, end));
+        }
+        break;
+    case 6:
+        if (!memcmp(k, "scores", 6)) {
+            if (c == '{') {
+                if (!parse_map(P, pp, &w, 1, &rec->nscores)) return 0;
+                rec->scores = P->scores;
+                return 1;
+            }
+            if (is_null(p, end)) {
+                rec->nscores = 0;
+                *pp = p + 4;
+                return 1;
+            }
+            return FAIL(p, &w, "expected an object, got %s", got(buf, p, end));
+        }
+        break;
+    case 7:
+        if (!memcmp(k, "version", 7)) {
+            if (c == '"') {
+                if (!str_value(P, pp, &w, &rec->version, &rec->version_len)) return 0;
+                if (rec->version_len == 0)
+                    return FAIL(p, &w, "expected a non-empty string, got \"\"");
+            } else if (c == '-' || (c >= '0' && c <= '9')) {
+                const char *e = num_token(P, p, &w);
+                if (!e) return 0;
+                if (!is_int_text(p, e))
+                    return FAIL(p, &w, "expected a string or an integer, got %s",
+                                got(buf, p, end));
+                rec->version = p;
+                rec->version_len = (size_t)(e - p);
+                *pp = e;
+            } else {
+                return FAIL(p, &w, "expected a string or an integer, got %s", got(buf, p, end));
+            }
+            *seen |= 2;
+            return 1;
+        }
+        break;
+    case 8:
+        if (!memcmp(k, "features", 8)) {
+            if (c == '{') {
+                if (!parse_map(P, pp, &w, 0, &rec->nfeatures)) return 0;
+                rec->features = P->feat;
+                return 1;
+            }
+            if (is_null(p, end)) {
+                rec->nfeatures = 0;
+                *pp = p + 4;
+                return 1;
+            }
+            return FAIL(p, &w, "expected an object, got %s", got(buf, p, end));
+        }
+        break;
+    case 10:
+        if (!memcmp(k, "prediction", 10)) {
+            if (!any_value(P, pp, &w, &rec->prediction)) return 0;
+            rec->prediction.name = "prediction";
+            rec->prediction.name_len = 10;
+            return 1;
+        }
+        if (!memcmp(k, "latency_ms", 10)) {
+            if (is_null(p, end)) {
+                rec->latency_ms = NAN;
+                *pp = p + 4;
+                return 1;
+            }
+            if (c != '-' && (c < '0' || c > '9'))
+                return FAIL(p, &w, "expected a number >= 0, got %s", got(buf, p, end));
+            double v;
+            if (!num_value(P, pp, &w, &v)) return 0;
+            if (!(v >= 0)) return FAIL(p, &w, "expected a number >= 0, got %s", got(buf, p, end));
+            rec->latency_ms = v;
+            return 1;
+        }
+        break;
+    default: break;
+    }
+    return skip_value(P, pp, &w);
+}
+
+mw_status mw_record_parse(mw_record_parser *P, const char *line, size_t len, mw_record *rec,
+                          mw_error *err) {
+    if (err) { /* cleared on entry, cheaply: only what a reader looks at */
+        err->status = MW_OK;
+        err->message[0] = 0;
+        err->file[0] = 0;
+        err->line = 0;
+        err->column = 0;
+    }
+    if (!rec) return mw_error_set(err, MW_EINVAL, "", 0, 0, "no record to fill");
+    rec_clear(rec);
+    if (!P || (!line && len))
+        return mw_error_set(err, MW_EINVAL, "", 0, 0, "no parser or no input");
+    if (len > MAX_RECORD)
+        return mw_error_set(err, MW_ERANGE, "", 0, 1,
+                            "record is longer than the limit of %zu bytes", MAX_RECORD);
+    if (!line) line = "";
+    const char *end = line + len;
+    P->line = line;
+    P->end = end;
+    P->err = err;
+    P->status = MW_OK;
+    P->scratch_len = 0;
+    P->scratch_ready = 0;
+    char buf[80];
+    unsigned seen = 0;
+    const char *p = ws(line, end);
+    const char *open = p;
+    if (p >= end || *p != '{') {
+        FAIL(p, &at_record, "expected a JSON object ({...}) for the record, got %s",
+             got(buf, p, end));
+        goto failed;
+    }
+    p = ws(p + 1, end);
+    if (p < end && *p == '}') {
+        p++;
+    } else {
+        for (;;) {
+            if (p >= end || *p != '"') {
+                FAIL(p, &at_record, "expected a string key in the record, got %s",
+                     got(buf, p, end));
+                goto failed;
+            }
+            const char *k;
+            size_t kl;
+            if (!str_value(P, &p, &at_record, &k, &kl)) goto failed;
+            if (p < end && *p == ':') {
+                p++;
+            } else {
+                p = ws(p, end);
+                if (p >= end || *p != ':') {
+                    where w = {W_FIELD, k, kl};
+                    FAIL(p, &w, "expected ':' after the key, got %s", got(buf, p, end));
+                    goto failed;
+                }
+                p++;
+            }
+            p = ws(p, end);
+            if (p >= end) {
+                where w = {W_FIELD, k, kl};
+                FAIL(p, &w, "expected a value, got the end of the line");
+                goto failed;
+            }
+            if (!member(P, &p, k, kl, rec, &seen)) goto failed;
+            if (p < end && *p == ',') {
+                p = ws(p + 1, end);
+                continue;
+            }
+            p = ws(p, end);
+            if (p < end && *p == ',') {
+                p = ws(p + 1, end);
+                continue;
+            }
+            if (p < end && *p == '}') {
+                p++;
+                break;
+            }
+            FAIL(p, &at_record, "expected ',' or '}' in the record, got %s", got(buf, p, end));
+            goto failed;
+        }
+    }
+    p = ws(p, end);
+    if (p != end) {
+        FAIL(p, &at_record, "expected the end of the line after the record, got %s",
+             got(buf, p, end));
+        goto failed;
+    }
+    if (!(seen & 1)) {
+        FAIL(open, &at_record, "missing required field \"model\"");
+        goto failed;
+    }
+    if (!(seen & 2)) {
+        FAIL(open, &at_record, "missing required field \"version\"");
+        goto failed;
+    }
+    return MW_OK;
+failed:
+    rec_clear(rec);
+    return P->status ? P->status : MW_EPARSE;
+}
+
+/* ---- iterator ------------------------------------------------------------------ */
+
+void mw_record_iter_init(mw_record_iter *it, const char *body, size_t len) {
+    memset(it, 0, sizeof *it);
+    if (!body) len = 0;
+    it->body = body ? body : "";
+    it->len = len;
+    if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0) it->pos = 3;
+    const char *p = ws(it->body + it->pos, it->body + len);
+    if (p < it->body + len && *p == '[') {
+        it->array = 1;
+        it->pos = (size_t)(p - it->body) + 1;
+    }
+}
+
+/* End of the array element at p: brackets matched outside strings (validated
+ * later by the parser); a scalar ends at a delimiter. NULL when the body ends
+ * inside it. */
+static const char *element_end(const char *p, const char *end) {
+    if (*p != '{' && *p != '[' && *p != '"') {
+        while (p < end && *p != ',' && *p != ']' && *p != ' ' && *p != '\t' && *p != '\n' &&
+               *p != '\r')
+            p++;
+        return p;
+    }
+    int depth = 0, in_str = 0;
+    for (; p < end; p++) {
+        char c = *p;
+        if (in_str) {
+            if (c == '\\') p++;
+            else if (c == '"') {
+                in_str = 0;
+                if (depth == 0) return p + 1;
+            }
+            continue;
+        }
+        if (c == '"') in_str = 1;
+        else if (c == '{' || c == '[') depth++;
+        else if ((c == '}' || c == ']') && --depth == 0) return p + 1;
+    }
+    return NULL;
+}
+
+static int iter_fail(mw_record_iter *it, mw_error *err, mw_status st, const char *at,
+                     int end_it, const char *fmt, const char *what) {
+    char body[300];
+    snprintf(body, sizeof body, fmt, what);
+    uint64_t col = 0;
+    if (at) { /* column within the body's line at `at` */
+        const char *ls = at;
+        while (ls > it->body && ls[-1] != '\n') ls--;
+        col = (uint64_t)(at - ls) + 1;
+    }
+    mw_error_set(err, st, "", it->line, col, "%s", body);
+    if (end_it) it->done = 1;
+    return -1;
+}
+
+static int iter_array(mw_record_iter *it, mw_record_parser *P, mw_record *rec, mw_error *err) {
+    const char *body = it->body, *end = body + it->len;
+    const char *p = ws(body + it->pos, end);
+    char buf[80];
+    if (p >= end)
+        return iter_fail(it, err, MW_EPARSE, p, 1, "unterminated JSON array (missing ']')%s", "");
+    if (*p == ']') {
+        const char *q = ws(p + 1, end);
+        it->pos = (size_t)(q - body);
+        it->done = 1;
+        if (q != end)
+            return iter_fail(it, err, MW_EPARSE, q, 1,
+                             "expected the end of the body after the closing ']', got %s",
+                             got(buf, q, end));
+        return 0;
+    }
+    if (it->line > 0) {
+        if (*p != ',')
+            return iter_fail(it, err, MW_EPARSE, p, 1, "expected ',' or ']' in the array, got %s",
+                             got(buf, p, end));
+        p = ws(p + 1, end);
+        if (p >= end || *p == ']')
+            return iter_fail(it, err, MW_EPARSE, p, 1,
+                             "expected a record after ',' in the array, got %s", got(buf, p, end));
+    }
+    it->line++;
+    const char *e = element_end(p, end);
+    if (!e) { /* unterminated: the parser says what is missing; nothing follows */
+        it->pos = it->len;
+        it->done = 1;
+        if ((size_t)(end - p) > MAX_RECORD)
+            return iter_fail(it, err, MW_ERANGE, NULL, 1, "record is longer than the limit%s",
+                             " of 16777216 bytes");
+        mw_status st = mw_record_parse(P, p, (size_t)(end - p), rec, err);
+        if (st == MW_OK) /* cannot happen: a complete object would have matched */
+            return iter_fail(it, err, MW_EPARSE, p, 1, "unterminated JSON array%s", "");
+        if (err) err->line = it->line;
+        return -1;
+    }
+    it->pos = (size_t)(e - body);
+    mw_status st = mw_record_parse(P, p, (size_t)(e - p), rec, err);
+    if (st != MW_OK) {
+        if (err) err->line = it->line;
+        return -1;
+    }
+    return 1;
+}
+
+int mw_record_iter_next(mw_record_iter *it, mw_record_parser *P, mw_record *rec, mw_error *err) {
+    if (err) {
+        err->status = MW_OK;
+        err->message[0] = 0;
+        err->file[0] = 0;
+        err->line = 0;
+        err->column = 0;
+    }
+    if (it->done) return 0;
+    if (it->array) return iter_array(it, P, rec, err);
+    const char *body = it->body, *end = body + it->len;
+    while (it->pos < it->len) {
+        const char *s = body + it->pos;
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        const char *e = nl ? nl : end;
+        it->pos = nl ? (size_t)(nl - body) + 1 : it->len;
+        it->line++;
+        const char *q = ws(s, e);
+        if (q == e) continue; /* blank (CR, spaces, tabs) */
+        if ((size_t)(e - s) > MAX_RECORD) {
+            mw_error_set(err, MW_ERANGE, "", it->line, 0,
+                         "line is longer than the limit of %zu bytes", MAX_RECORD);
+            return -1;
+        }
+        mw_status st = mw_record_parse(P, s, (size_t)(e - s), rec, err);
+        if (st != MW_OK) {
+            if (err) err->line = it->line;
+            return -1;
+        }
+        return 1;
+    }
+    it->done = 1;
+    return 0;
+}
