@@ -137,6 +137,8 @@ void mw_monitor_each_version(mw_monitor *m, void (*fn)(const mw_version_status *
                              void *ctx);
 /* Records rejected because their model/version is not registered. */
 uint64_t mw_monitor_rejected_unknown(mw_monitor *m);
+/* Records rejected because they could not be parsed (no model/version to count them under). */
+uint64_t mw_monitor_rejected_invalid(mw_monitor *m);
 
 #ifdef __cplusplus
 }

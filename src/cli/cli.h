@@ -18,6 +18,8 @@ enum { MW_EXIT_OK = 0, MW_EXIT_ERROR = 1, MW_EXIT_USAGE = 2, MW_EXIT_CHECK_FAILE
 int mw_cmd_drift(int argc, char **argv);
 int mw_cmd_quality(int argc, char **argv);
 int mw_cmd_profile(int argc, char **argv);
+int mw_cmd_serve(int argc, char **argv);
+int mw_cmd_demo(int argc, char **argv);
 
 /* Prints "modelwatch CMD: message" to stderr and returns MW_EXIT_USAGE. */
 int mw_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -29,6 +31,13 @@ int mw_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(pr
 size_t mw_cli_split_list(char *s, char ***items);
 /* Parses a finite double; 1 on success. */
 int mw_cli_parse_number(const char *s, double *v);
+
+/* Blocks SIGINT and SIGTERM in this thread (and threads it starts later) and
+ * fills set with them, for mw_cli_wait_signal. */
+#include <signal.h>
+void mw_cli_block_signals(sigset_t *set);
+/* Waits for a signal of set; with timeout_ms > 0, returns 0 after that long. */
+int mw_cli_wait_signal(const sigset_t *set, long timeout_ms);
 
 /* Progress messages go to stderr only when it is a terminal. */
 void mw_cli_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

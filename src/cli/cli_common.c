@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -63,6 +65,24 @@ int mw_cli_parse_number(const char *s, double *v) {
     errno = 0;
     *v = strtod(s, &end);
     return end != s && !*end && errno == 0 && isfinite(*v);
+}
+
+void mw_cli_block_signals(sigset_t *set) {
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int mw_cli_wait_signal(const sigset_t *set, long timeout_ms) {
+    if (timeout_ms <= 0) {
+        int sig = 0;
+        return sigwait(set, &sig) == 0 ? sig : SIGTERM;
+    }
+    struct timespec ts = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
+    int sig = sigtimedwait(set, NULL, &ts);
+    return sig > 0 ? sig : 0;
 }
 
 static int progress_shown;

@@ -328,6 +328,13 @@ uint64_t mw_monitor_rejected_unknown(mw_monitor *m) {
     return n;
 }
 
+uint64_t mw_monitor_rejected_invalid(mw_monitor *m) {
+    pthread_mutex_lock(&m->unknown_lock);
+    uint64_t n = m->rejected_invalid;
+    pthread_mutex_unlock(&m->unknown_lock);
+    return n;
+}
+
 /* ---- descriptions ---- */
 
 static json_t *describe_locked(const mw_vstate *v) {

@@ -241,6 +241,9 @@ static mw_status route(mw_monitor *m, const char *body, size_t len, double now_s
         if (r < 0) {
             /* an invalid record has no trustworthy model/version to count it under */
             add_error(res, it.line, e.message);
+            pthread_mutex_lock(&m->unknown_lock);
+            m->rejected_invalid++;
+            pthread_mutex_unlock(&m->unknown_lock);
             continue;
         }
         mw_vstate *v = mw_monitor_find(m, rec.model, rec.model_len, rec.version, rec.version_len);

@@ -58,6 +58,7 @@ struct mw_monitor {
     mw_dict *index;              /* "model\x1fversion" -> position in versions */
     pthread_mutex_t unknown_lock;
     uint64_t rejected_unknown;
+    uint64_t rejected_invalid;
     uint64_t seed_counter;
 };
 

@@ -37,3 +37,30 @@ finish() {
   echo "$PASSES passed, $FAILS failed"
   [ "$FAILS" -eq 0 ]
 }
+
+# start_daemon NAME [serve options...]: starts `modelwatch serve` on a free
+# loopback port with its log in $TMP/NAME.log; sets PID and URL.
+start_daemon() {
+  local name=$1; shift
+  "$MW_BIN" serve --listen 127.0.0.1:0 "$@" > "$TMP/$name.log" 2>&1 &
+  PID=$!
+  local i addr=""
+  for i in $(seq 100); do
+    addr=$(sed -n 's/.*listening on http:\/\/\([^ ]*\).*/\1/p' "$TMP/$name.log" | head -1)
+    [ -n "$addr" ] && break
+    kill -0 "$PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ -z "$addr" ]; then fail "daemon $name did not start: $(cat "$TMP/$name.log")"; return 1; fi
+  URL="http://$addr"
+}
+
+# free_port: a loopback TCP port nobody listens on now.
+free_port() {
+  local p
+  for _ in $(seq 50); do
+    p=$(( 20000 + RANDOM % 30000 ))
+    (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo "$p"; return; }
+  done
+  return 1
+}

@@ -1,0 +1,102 @@
+/*
+ * `modelwatch serve`: the live monitoring daemon. Flags override the YAML
+ * configuration, which overrides the embedded defaults (listen
+ * 127.0.0.1:9750, database ./modelwatch.db). Runs until SIGINT or SIGTERM,
+ * then stops accepting, finishes requests in flight and closes the database
+ * (acknowledged records are journaled already, so even kill -9 loses nothing).
+ */
+#include "cli/cli.h"
+#include "server/daemon.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char serve_help[] =
+    "usage: modelwatch serve [--config FILE] [--listen HOST:PORT] [--db PATH] [options]\n"
+    "\n"
+    "Runs the monitoring daemon: receives prediction records over HTTP, keeps a\n"
+    "tumbling window per model version, tests each closed window against the\n"
+    "version's reference, stores results in SQLite and exposes Prometheus metrics.\n"
+    "\n"
+    "options:\n"
+    "  -c, --config FILE        YAML configuration (listen, db, http, models)\n"
+    "  -l, --listen HOST:PORT   address to listen on (default 127.0.0.1:9750;\n"
+    "                           use 0.0.0.0:9750 to accept other hosts)\n"
+    "      --db PATH            SQLite database (default ./modelwatch.db)\n"
+    "      --threads N          HTTP worker threads (default: cores)\n"
+    "      --max-body BYTES     largest request body, after gzip decoding (default 64 MiB)\n"
+    "  -h, --help               show this help\n"
+    "\n"
+    "endpoints: /healthz /readyz /metrics /api/v1/records /api/v1/models[/...]\n"
+    "(see README.md, \"The daemon\").\n";
+
+enum { OPT_DB = 1000, OPT_THREADS, OPT_MAX_BODY };
+
+int mw_cmd_serve(int argc, char **argv) {
+    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"listen", required_argument, NULL, 'l'},
+                                             {"db", required_argument, NULL, OPT_DB},
+                                             {"threads", required_argument, NULL, OPT_THREADS},
+                                             {"max-body", required_argument, NULL, OPT_MAX_BODY},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    const char *cmd = "serve", *config = NULL, *listen = NULL, *db = NULL;
+    double threads = -1, max_body = 0;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":c:l:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 'l': listen = optarg; break;
+        case OPT_DB: db = optarg; break;
+        case OPT_THREADS:
+            if (!mw_cli_parse_number(optarg, &threads) || threads < 0 || threads > 256)
+                return mw_cli_usage_error(cmd, "--threads expects 0 to 256");
+            break;
+        case OPT_MAX_BODY:
+            if (!mw_cli_parse_number(optarg, &max_body) || max_body < 1024)
+                return mw_cli_usage_error(cmd, "--max-body expects a byte count >= 1024");
+            break;
+        case 'h': fputs(serve_help, stdout); return MW_EXIT_OK;
+        case ':': return mw_cli_usage_error(cmd, "option %s needs a value", argv[optind - 1]);
+        default: return mw_cli_usage_error(cmd, "unknown option %s", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) return mw_cli_usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
+    mw_daemon_config cfg;
+    mw_daemon_config_defaults(&cfg);
+    mw_error err;
+    mw_error_clear(&err);
+    if (config && mw_daemon_config_load(config, &cfg, &err) != MW_OK) {
+        mw_daemon_config_free(&cfg);
+        return mw_cli_error(cmd, "%s", err.message);
+    }
+    if (listen) {
+        free(cfg.listen);
+        cfg.listen = strdup(listen);
+    }
+    if (db) {
+        free(cfg.db);
+        cfg.db = strdup(db);
+    }
+    if (threads >= 0) cfg.threads = (unsigned)threads;
+    if (max_body > 0) cfg.max_body_bytes = (size_t)max_body;
+    sigset_t set;
+    mw_cli_block_signals(&set); /* before any thread starts, so all inherit the mask */
+    mw_daemon d;
+    if (mw_daemon_start(&d, &cfg, &err) != MW_OK) {
+        int rc = mw_cli_error(cmd, "%s", err.message);
+        mw_daemon_config_free(&cfg);
+        return rc;
+    }
+    fprintf(stderr, "modelwatch %s: listening on http://%s (database %s); Ctrl-C to stop\n",
+            MW_VERSION, d.address, cfg.db);
+    int sig = mw_cli_wait_signal(&set, 0);
+    fprintf(stderr, "modelwatch: %s received, stopping\n", strsignal(sig));
+    mw_daemon_stop(&d);
+    mw_daemon_config_free(&cfg);
+    return MW_EXIT_OK;
+}

@@ -1,0 +1,118 @@
+/*
+ * Starting and stopping the daemon: the monitor (opening it restores every
+ * version and replays the open windows), the configured versions and
+ * reference files, the HTTP server and the scheduler thread that closes
+ * windows on time. Listening is on loopback unless told otherwise.
+ */
+#include "server/daemon.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int mw_parse_listen(const char *s, char *host, size_t hostsz, uint16_t *port) {
+    const char *colon;
+    if (*s == '[') { /* [v6]:port */
+        const char *close = strchr(s, ']');
+        if (!close || close[1] != ':') return 0;
+        size_t hl = (size_t)(close - s - 1);
+        if (hl + 1 > hostsz) return 0;
+        memcpy(host, s + 1, hl);
+        host[hl] = 0;
+        colon = close + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon) return 0;
+        size_t hl = (size_t)(colon - s);
+        if (hl + 1 > hostsz) return 0;
+        memcpy(host, s, hl);
+        host[hl] = 0;
+        if (!*host) snprintf(host, hostsz, "127.0.0.1");
+    }
+    char *end;
+    errno = 0;
+    long p = strtol(colon + 1, &end, 10);
+    if (*end || errno || p < 0 || p > 65535 || end == colon + 1) return 0;
+    *port = (uint16_t)p;
+    return 1;
+}
+
+static void *scheduler(void *arg) {
+    mw_daemon *d = arg;
+    long ms = (long)(d->tick_seconds * 1000);
+    while (!atomic_load(&d->stopping)) {
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        if (atomic_load(&d->stopping)) break;
+        size_t n = mw_monitor_tick(d->monitor);
+        if (n) fprintf(stderr, "modelwatch: closed %zu window%s\n", n, n == 1 ? "" : "s");
+    }
+    return NULL;
+}
+
+/* Registers the configured versions and builds missing baselines from files. */
+static mw_status apply_config(mw_daemon *d, const mw_daemon_config *cfg, mw_error *err) {
+    for (size_t i = 0; i < cfg->nversions; i++) {
+        const mw_config_version *cv = &cfg->versions[i];
+        mw_status st = mw_monitor_register(d->monitor, cv->model, cv->version, cv->config_json, err);
+        if (st) return st;
+        if (!cv->reference) continue;
+        char *desc = NULL;
+        st = mw_monitor_describe(d->monitor, cv->model, cv->version, &desc, err);
+        int has = st == MW_OK && strstr(desc, "\"has_reference\":true") != NULL;
+        free(desc);
+        if (has) continue; /* kept from the database; re-upload through the API to replace */
+        mw_read_options ro = {0};
+        mw_table *t;
+        if ((st = mw_table_read(cv->reference, &ro, &t, err))) return st;
+        st = mw_monitor_set_reference(d->monitor, cv->model, cv->version, t, err);
+        mw_table_free(t);
+        if (st) return st;
+        fprintf(stderr, "modelwatch: %s/%s: baseline built from %s\n", cv->model, cv->version,
+                cv->reference);
+    }
+    return MW_OK;
+}
+
+mw_status mw_daemon_start(mw_daemon *d, const mw_daemon_config *cfg, mw_error *err) {
+    memset(d, 0, sizeof *d);
+    atomic_init(&d->stopping, 0);
+    atomic_init(&d->ingested_bytes, 0);
+    d->tick_seconds = cfg->tick_seconds > 0 ? cfg->tick_seconds : 1;
+    char host[256];
+    uint16_t port;
+    if (!mw_parse_listen(cfg->listen, host, sizeof host, &port))
+        return mw_error_set(err, MW_EINVAL, NULL, 0, 0,
+                            "listen address \"%s\" is not HOST:PORT (e.g. 127.0.0.1:9750)", cfg->listen);
+    mw_monitor_options mo = {.db_path = cfg->db, .seed = (uint64_t)time(NULL)};
+    mw_status st = mw_monitor_open(&mo, &d->monitor, err);
+    if (!st) st = apply_config(d, cfg, err);
+    mw_http_options ho = {.host = host,
+                          .port = port,
+                          .threads = cfg->threads,
+                          .max_body_bytes = cfg->max_body_bytes,
+                          .timeout_s = cfg->timeout_s};
+    if (!st) st = mw_http_start(&ho, mw_daemon_handle, d, &d->http, err);
+    if (!st && pthread_create(&d->scheduler, NULL, scheduler, d) == 0) d->scheduler_started = 1;
+    if (st) {
+        mw_daemon_stop(d);
+        return st;
+    }
+    snprintf(d->address, sizeof d->address, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host,
+             mw_http_port(d->http));
+    d->ready = 1;
+    return MW_OK;
+}
+
+void mw_daemon_stop(mw_daemon *d) {
+    atomic_store(&d->stopping, 1);
+    d->ready = 0;
+    if (d->scheduler_started) pthread_join(d->scheduler, NULL);
+    d->scheduler_started = 0;
+    mw_http_stop(d->http);
+    d->http = NULL;
+    mw_monitor_close(d->monitor);
+    d->monitor = NULL;
+}

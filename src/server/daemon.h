@@ -1,0 +1,64 @@
+/*
+ * The daemon (`modelwatch serve`): an HTTP front over a monitor, a scheduler
+ * thread that closes windows on time, and the Prometheus exposition.
+ * routes.c answers the API, metrics.c writes /metrics, daemon.c starts and
+ * stops the parts, config.c reads the YAML configuration.
+ */
+#ifndef MW_SERVER_DAEMON_H
+#define MW_SERVER_DAEMON_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "modelwatch/monitor.h"
+#include "server/http.h"
+
+/* One version declared in the configuration file. */
+typedef struct mw_config_version {
+    char *model, *version;
+    char *config_json; /* the version options as JSON (window_seconds, tests, ...) */
+    char *reference;   /* reference file, optional */
+} mw_config_version;
+
+typedef struct mw_daemon_config {
+    char *listen;      /* HOST:PORT, default 127.0.0.1:9750 */
+    char *db;          /* default ./modelwatch.db */
+    unsigned threads;  /* HTTP threads, 0 = cores */
+    size_t max_body_bytes;
+    unsigned timeout_s;
+    double tick_seconds; /* how often windows are checked for closing, default 1 */
+    mw_config_version *versions;
+    size_t nversions;
+} mw_daemon_config;
+
+/* Reads a YAML configuration (see README, "Configuration"); errors name the
+ * file, line and key. */
+mw_status mw_daemon_config_load(const char *path, mw_daemon_config *cfg, mw_error *err);
+void mw_daemon_config_defaults(mw_daemon_config *cfg);
+void mw_daemon_config_free(mw_daemon_config *cfg);
+
+typedef struct mw_daemon {
+    mw_monitor *monitor;
+    mw_http_server *http;
+    pthread_t scheduler;
+    int scheduler_started;
+    atomic_int stopping;
+    atomic_uint_fast64_t ingested_bytes;
+    double tick_seconds;
+    int ready;
+    char address[300]; /* where it listens, with the bound port: "127.0.0.1:9750" */
+} mw_daemon;
+
+/* Opens the monitor, applies the configured versions and references, starts
+ * HTTP and the scheduler. */
+mw_status mw_daemon_start(mw_daemon *d, const mw_daemon_config *cfg, mw_error *err);
+void mw_daemon_stop(mw_daemon *d);
+
+/* HTTP handler (routes.c) and exposition (metrics.c). */
+void mw_daemon_handle(const mw_http_request *req, mw_http_response *resp, void *ctx);
+mw_status mw_daemon_write_metrics(mw_daemon *d, mw_expo *e);
+
+/* Splits HOST:PORT ("[::1]:9750", "0.0.0.0:80", ":9750"); 1 on success. */
+int mw_parse_listen(const char *s, char *host, size_t hostsz, uint16_t *port);
+
+#endif

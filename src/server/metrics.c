@@ -1,0 +1,144 @@
+/*
+ * /metrics: the daemon's Prometheus exposition (text 0.0.4, or OpenMetrics
+ * when the scraper asks). Drift metrics carry the values of each version's
+ * last closed window; counters count since start-up (Prometheus handles
+ * restarts). Labels are bounded: model, version, feature (columns of the
+ * reference), test (the test names), reason (a fixed set); record ids never.
+ *
+ * Each family is written in one pass over the versions, so all its samples
+ * stay together as the format requires.
+ */
+#include "server/daemon.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct pass {
+    mw_expo *e;
+    int family; /* which family this pass writes */
+    mw_status st;
+} pass;
+
+enum {
+    F_RECORDS,
+    F_REJECTED,
+    F_LATE,
+    F_OPEN_RECORDS,
+    F_WINDOW_RECORDS,
+    F_WINDOW_END,
+    F_SHARE,
+    F_DATASET_DRIFTED,
+    F_STAT,
+    F_PVALUE,
+    F_DRIFTED,
+    F_MISSING,
+    F_COUNT
+};
+
+static const struct {
+    const char *name;
+    mw_expo_type type;
+    const char *help;
+} families[F_COUNT] = {
+    {"modelwatch_records_total", MW_EXPO_COUNTER, "Prediction records accepted."},
+    {"modelwatch_records_rejected_total", MW_EXPO_COUNTER, "Prediction records rejected, by reason."},
+    {"modelwatch_records_late_total", MW_EXPO_COUNTER,
+     "Accepted records whose time was before their window's start."},
+    {"modelwatch_window_open_records", MW_EXPO_GAUGE, "Records in the open window."},
+    {"modelwatch_window_records", MW_EXPO_GAUGE, "Records in the last closed window."},
+    {"modelwatch_window_end_timestamp_seconds", MW_EXPO_GAUGE,
+     "End of the last closed window, seconds since the epoch."},
+    {"modelwatch_dataset_drift_share", MW_EXPO_GAUGE,
+     "Share of tested features that drifted in the last closed window."},
+    {"modelwatch_dataset_drifted", MW_EXPO_GAUGE,
+     "1 when the last closed window drifted as a data set."},
+    {"modelwatch_feature_drift_statistic", MW_EXPO_GAUGE,
+     "Drift test statistic of a feature in the last closed window."},
+    {"modelwatch_feature_drift_p_value", MW_EXPO_GAUGE,
+     "Drift test p-value of a feature in the last closed window."},
+    {"modelwatch_feature_drifted", MW_EXPO_GAUGE,
+     "1 when the feature drifted in the last closed window (its deciding test)."},
+    {"modelwatch_feature_missing_ratio", MW_EXPO_GAUGE,
+     "Share of missing values of a feature in the last closed window."},
+};
+
+static void write_version(const mw_version_status *s, void *ctx) {
+    pass *p = ctx;
+    if (p->st) return;
+    const char *names[4] = {"model", "version", "feature", "test"};
+    const char *values[4] = {s->model, s->version, NULL, NULL};
+    mw_expo *e = p->e;
+    const mw_drift_report *r = s->last;
+    switch (p->family) {
+    case F_RECORDS: p->st = mw_expo_sample_u64(e, NULL, names, values, 2, s->records_total); return;
+    case F_LATE: p->st = mw_expo_sample_u64(e, NULL, names, values, 2, s->late_total); return;
+    case F_REJECTED: {
+        const char *rn[3] = {"model", "version", "reason"};
+        for (int k = 0; k < MW_REJECT_REASONS && !p->st; k++) {
+            const char *rv[3] = {s->model, s->version, mw_reject_reason_name((mw_reject_reason)k)};
+            p->st = mw_expo_sample_u64(e, NULL, rn, rv, 3, s->rejected_total[k]);
+        }
+        return;
+    }
+    case F_OPEN_RECORDS: p->st = mw_expo_sample_u64(e, NULL, names, values, 2, s->window_records); return;
+    default: break;
+    }
+    if (!s->has_last) return;
+    switch (p->family) {
+    case F_WINDOW_RECORDS: p->st = mw_expo_sample_u64(e, NULL, names, values, 2, s->last_records); return;
+    case F_WINDOW_END: p->st = mw_expo_sample(e, NULL, names, values, 2, s->last_end); return;
+    case F_SHARE: p->st = mw_expo_sample(e, NULL, names, values, 2, r->drift_share); return;
+    case F_DATASET_DRIFTED: p->st = mw_expo_sample(e, NULL, names, values, 2, r->dataset_drift); return;
+    default: break;
+    }
+    for (size_t i = 0; i < r->ncols && !p->st; i++) {
+        const mw_column_report *c = &r->cols[i];
+        values[2] = c->name;
+        switch (p->family) {
+        case F_STAT:
+        case F_PVALUE:
+            for (int t = 0; t < MW_TEST_COUNT && !p->st; t++) {
+                if (!(c->computed & (1u << t))) continue;
+                if (p->family == F_PVALUE && !mw_test_has_p_value((mw_test_id)t)) continue;
+                values[3] = mw_test_name((mw_test_id)t);
+                p->st = mw_expo_sample(e, NULL, names, values, 4,
+                                       p->family == F_STAT ? c->tests[t].statistic : c->tests[t].p_value);
+            }
+            break;
+        case F_DRIFTED:
+            if (c->tested) p->st = mw_expo_sample(e, NULL, names, values, 3, c->drifted);
+            break;
+        case F_MISSING:
+            p->st = mw_expo_sample(e, NULL, names, values, 3,
+                                   c->cur_count ? (double)c->cur_missing / (double)c->cur_count : 0);
+            break;
+        default: break;
+        }
+    }
+}
+
+mw_status mw_daemon_write_metrics(mw_daemon *d, mw_expo *e) {
+    mw_status st = mw_expo_family(e, "modelwatch_build_info", MW_EXPO_INFO,
+                                  "modelwatch build; the value is always 1.");
+    const char *bn[1] = {"version"}, *bv[1] = {MW_VERSION};
+    if (!st) st = mw_expo_sample(e, NULL, bn, bv, 1, 1);
+    for (int f = 0; f < F_COUNT && !st; f++) {
+        st = mw_expo_family(e, families[f].name, families[f].type, families[f].help);
+        pass p = {e, f, MW_OK};
+        if (!st) mw_monitor_each_version(d->monitor, write_version, &p);
+        if (!st) st = p.st;
+        if (!st && f == F_REJECTED) { /* records no version could take */
+            const char *rn[3] = {"model", "version", "reason"};
+            const char *unknown[3] = {"", "", "unknown_version"};
+            const char *invalid[3] = {"", "", "invalid_record"};
+            st = mw_expo_sample_u64(e, NULL, rn, unknown, 3, mw_monitor_rejected_unknown(d->monitor));
+            if (!st)
+                st = mw_expo_sample_u64(e, NULL, rn, invalid, 3, mw_monitor_rejected_invalid(d->monitor));
+        }
+    }
+    if (!st) st = mw_expo_family(e, "modelwatch_ingested_bytes_total", MW_EXPO_COUNTER,
+                                 "Bytes of record bodies received (after gzip decoding).");
+    if (!st) st = mw_expo_sample_u64(e, NULL, NULL, NULL, 0, atomic_load(&d->ingested_bytes));
+    return st;
+}
