@@ -1,0 +1,206 @@
+/*
+ * The monitor with an injected clock: tumbling windows by record time and by
+ * arrival time, late and future records, the record cap, closing on time
+ * (tick), unknown versions and missing baselines, configuration errors, and a
+ * reopened database replaying the open window's journal.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "modelwatch/monitor.h"
+
+static int64_t fake_now_ms;
+static int64_t clock_fn(void *ctx) {
+    (void)ctx;
+    return fake_now_ms;
+}
+
+static const char reference_csv[] = "x,c\n1,a\n2,b\n3,a\n4,b\n5,a\n6,b\n7,a\n8,b\n";
+
+static mw_monitor *open_monitor(const char *db) {
+    mw_monitor_options o = {.db_path = db, .now_ms = clock_fn, .seed = 1};
+    mw_monitor *m;
+    mw_error err;
+    assert_int_equal(mw_monitor_open(&o, &m, &err), MW_OK);
+    return m;
+}
+
+static void setup_version(mw_monitor *m, const char *config) {
+    mw_error err;
+    assert_int_equal(mw_monitor_register(m, "m", "1", config, &err), MW_OK);
+    mw_read_options ro = {0};
+    mw_table *t;
+    assert_int_equal(mw_table_read_mem("ref", reference_csv, strlen(reference_csv), &ro, &t, &err), MW_OK);
+    assert_int_equal(mw_monitor_set_reference(m, "m", "1", t, &err), MW_OK);
+    mw_table_free(t);
+}
+
+static mw_status observe(mw_monitor *m, double ts, double x, const char *c) {
+    mw_feature f[2] = {{"x", 1, MW_VALUE_NUMBER, x, NULL, 0}, {"c", 1, MW_VALUE_STRING, 0, c, strlen(c)}};
+    mw_record r = {.model = "m", .model_len = 1, .version = "1", .version_len = 1, .ts = ts,
+                   .features = f, .nfeatures = 2, .latency_ms = NAN};
+    mw_error err;
+    return mw_monitor_observe(m, &r, &err);
+}
+
+typedef struct seen {
+    uint64_t records, late, rejected_ts, rejected_nobase;
+    int has_last, window_open;
+    double last_start, last_end, window_start;
+    uint64_t last_records, window_records;
+} seen;
+
+static void collect(const mw_version_status *s, void *ctx) {
+    seen *o = ctx;
+    o->records = s->records_total;
+    o->late = s->late_total;
+    o->rejected_ts = s->rejected_total[MW_REJECT_TIMESTAMP];
+    o->rejected_nobase = s->rejected_total[MW_REJECT_NO_BASELINE];
+    o->has_last = s->has_last;
+    o->last_start = s->last_start;
+    o->last_end = s->last_end;
+    o->last_records = s->last_records;
+    o->window_open = s->window_open;
+    o->window_start = s->window_start;
+    o->window_records = s->window_records;
+}
+
+static seen status(mw_monitor *m) {
+    seen s = {0};
+    mw_monitor_each_version(m, collect, &s);
+    return s;
+}
+
+static void test_windows_by_record_time(void **state) {
+    (void)state;
+    fake_now_ms = 1000000;
+    mw_monitor *m = open_monitor(NULL);
+    setup_version(m, "{\"window_seconds\": 60}");
+    assert_int_equal(observe(m, 100, 1, "a"), MW_OK); /* window [60, 120) */
+    assert_int_equal(observe(m, 119.9, 2, "b"), MW_OK);
+    seen s = status(m);
+    assert_true(s.window_open && s.window_start == 60 && s.window_records == 2);
+    assert_int_equal(observe(m, 150, 3, "a"), MW_OK); /* closes [60, 120), opens [120, 180) */
+    s = status(m);
+    assert_true(s.has_last && s.last_start == 60 && s.last_end == 120 && s.last_records == 2);
+    assert_true(s.window_start == 120 && s.window_records == 1);
+    assert_int_equal(observe(m, 30, 4, "b"), MW_OK); /* late: into the open window */
+    s = status(m);
+    assert_int_equal(s.late, 1);
+    assert_int_equal(s.window_records, 2);
+    /* more than an hour ahead of the clock: rejected */
+    assert_int_equal(observe(m, 1000 + 3601, 1, "a"), MW_EINVAL);
+    assert_int_equal(status(m).rejected_ts, 1);
+    assert_int_equal(status(m).records, 4);
+    mw_monitor_close(m);
+}
+
+static void test_arrival_time_cap_and_tick(void **state) {
+    (void)state;
+    fake_now_ms = 10000; /* 10 s */
+    mw_monitor *m = open_monitor(NULL);
+    setup_version(m, "{\"window_seconds\": 5, \"window_max_records\": 3}");
+    for (int i = 0; i < 3; i++) assert_int_equal(observe(m, NAN, i, "a"), MW_OK);
+    seen s = status(m);
+    assert_true(s.has_last && s.last_records == 3 && !s.window_open); /* closed at the cap */
+    assert_int_equal(observe(m, NAN, 9, "z"), MW_OK);                 /* unseen category */
+    assert_int_equal(mw_monitor_tick(m), 0);
+    fake_now_ms = 15000; /* the window [10, 15) is over */
+    assert_int_equal(mw_monitor_tick(m), 1);
+    s = status(m);
+    assert_true(s.last_start == 10 && s.last_records == 1 && !s.window_open);
+    mw_error err;
+    char *json;
+    assert_int_equal(mw_monitor_close_window(m, "m", "1", &json, &err), MW_OK);
+    assert_null(json); /* nothing open */
+    assert_int_equal(mw_monitor_close_window(m, "m", "2", &json, &err), MW_ENOTFOUND);
+    assert_non_null(strstr(err.message, "PUT /api/v1/models/m/versions/2"));
+    mw_monitor_close(m);
+}
+
+static void test_registration_errors(void **state) {
+    (void)state;
+    mw_monitor *m = open_monitor(NULL);
+    mw_error err;
+    assert_int_equal(mw_monitor_register(m, "m", "1", "{\"window_secnds\": 5}", &err), MW_EINVAL);
+    assert_non_null(strstr(err.message, "window_secnds"));
+    assert_int_equal(mw_monitor_register(m, "m", "1", "{\"tests\": [\"ks\", \"nope\"]}", &err), MW_EINVAL);
+    assert_non_null(strstr(err.message, "nope"));
+    assert_int_equal(mw_monitor_register(m, "m", "1", "{\"window_seconds\": 0}", &err), MW_EINVAL);
+    assert_int_equal(mw_monitor_register(m, "m", "1", "{not json", &err), MW_EPARSE);
+    assert_int_equal(mw_monitor_register(m, "bad name", "1", NULL, &err), MW_EINVAL);
+    assert_int_equal(mw_monitor_register(m, "m", "1", NULL, &err), MW_OK);
+    assert_int_equal(observe(m, NAN, 1, "a"), MW_EINVAL); /* no reference yet */
+    assert_int_equal(status(m).rejected_nobase, 1);
+    mw_feature f = {"x", 1, MW_VALUE_NUMBER, 1, NULL, 0};
+    mw_record r = {.model = "zz", .model_len = 2, .version = "1", .version_len = 1, .ts = NAN,
+                   .features = &f, .nfeatures = 1};
+    assert_int_equal(mw_monitor_observe(m, &r, &err), MW_ENOTFOUND);
+    assert_int_equal(mw_monitor_rejected_unknown(m), 1);
+    mw_monitor_close(m);
+}
+
+static void test_journal_replay(void **state) {
+    (void)state;
+    char dir[] = "/tmp/mw-monitor-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char db[64];
+    snprintf(db, sizeof db, "%s/m.db", dir);
+    fake_now_ms = 1000000;
+    mw_monitor *m = open_monitor(db);
+    setup_version(m, "{\"window_seconds\": 600}");
+    const char body[] = "{\"model\":\"m\",\"version\":\"1\",\"ts\":1000,\"features\":{\"x\":1,\"c\":\"a\"}}\n"
+                        "{\"model\":\"m\",\"version\":\"1\",\"ts\":1001,\"features\":{\"x\":2,\"c\":\"b\"}}\n"
+                        "not json\n"
+                        "{\"model\":\"m\",\"version\":\"1\",\"features\":{\"x\":3,\"c\":\"a\"}}\n";
+    mw_ingest_result res;
+    mw_error err;
+    assert_int_equal(mw_monitor_ingest(m, body, strlen(body), &res, &err), MW_OK);
+    assert_int_equal(res.accepted, 3);
+    assert_int_equal(res.rejected, 1);
+    assert_int_equal(res.errors[0].line, 3);
+    assert_int_equal(mw_monitor_rejected_invalid(m), 1);
+    mw_monitor_close(m); /* no window closed: everything is in the journal */
+
+    m = open_monitor(db);
+    seen s = status(m);
+    assert_true(s.window_open && s.window_records == 3 && s.window_start == 600);
+    char *json;
+    assert_int_equal(mw_monitor_close_window(m, "m", "1", &json, &err), MW_OK);
+    assert_non_null(json);
+    assert_non_null(strstr(json, "\"records\":3"));
+    free(json);
+    mw_monitor_close(m);
+
+    m = open_monitor(db); /* the closed window's journal is gone; its result stays */
+    s = status(m);
+    assert_false(s.window_open);
+    char **rows;
+    size_t n;
+    assert_int_equal(mw_monitor_windows(m, "m", "1", 10, &rows, &n, &err), MW_OK);
+    assert_int_equal(n, 1);
+    free(rows[0]);
+    free(rows);
+    mw_monitor_close(m);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_windows_by_record_time),
+        cmocka_unit_test(test_arrival_time_cap_and_tick),
+        cmocka_unit_test(test_registration_errors),
+        cmocka_unit_test(test_journal_replay),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
