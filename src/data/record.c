@@ -47,6 +47,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "record.c: the string scanner assumes a little-endian machine"
@@ -168,13 +171,33 @@ fail(mw_record_parser *P, mw_status st, const char *at, const where *w, const ch
 
 /* ---- scanning ---------------------------------------------------------------- */
 
-static inline const char *ws(const char *p, const char *end) {
+static const char *ws_slow(const char *p, const char *end) {
     while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
     return p;
 }
 
+/* Skips JSON whitespace; the usual case (none) costs one compare. */
+static inline const char *ws(const char *p, const char *end) {
+    if (p < end && (unsigned char)*p > ' ') return p;
+    return ws_slow(p, end);
+}
+
 /* First byte at or after p that is '"', '\\', a control character or non-ASCII. */
 static inline const char *str_stop(const char *p, const char *end) {
+#ifdef __SSE2__
+    /* 16 bytes at a time: a signed compare with 0x20 flags both control
+     * characters and bytes >= 0x80 (negative as signed chars) */
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+                  space = _mm_set1_epi8(0x20);
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                                   _mm_cmplt_epi8(v, space));
+        unsigned m = (unsigned)_mm_movemask_epi8(hit);
+        if (m) return p + __builtin_ctz(m);
+        p += 16;
+    }
+#endif
     const uint64_t L = 0x0101010101010101ULL, H = 0x8080808080808080ULL;
     while (end - p >= 8) {
         uint64_t v;
@@ -330,9 +353,21 @@ static inline int str_skip(mw_record_parser *P, const char **pp, const where *w)
     return str_slow(P, pp, q, w, 0, NULL, NULL);
 }
 
+/* Bytes that may not directly follow a number: letters, digits, '.', '+', '-'. */
+static const unsigned char tail_tab[256] = {
+    ['+'] = 1, ['-'] = 1, ['.'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
+    ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1,
+    ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1,
+    ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1,
+    ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['a'] = 1,
+    ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1,
+    ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1,
+    ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1,
+    ['z'] = 1,
+};
+
 static inline int num_tail(char c) {
-    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '.' ||
-           c == '+' || c == '-';
+    return tail_tab[(unsigned char)c];
 }
 
 /* End of the JSON number token at p, or NULL after recording an error. */
@@ -345,17 +380,105 @@ static inline const char *num_token(mw_record_parser *P, const char *p, const wh
     return e;
 }
 
-/* The JSON number at *pp as a finite double. */
-static inline int num_value(mw_record_parser *P, const char **pp, const where *w, double *v) {
-    const char *p = *pp;
-    const char *e = num_token(P, p, w);
-    if (!e) return 0;
-    if (mw_data_parse_number(p, e, v) != e || !isfinite(*v)) {
-        char buf[80];
-        return FAIL(p, w, "number %s is out of range", got(buf, p, P->end));
+/*
+ * Accumulates the decimal digits at p into *m (wrapping: callers count digits)
+ * and returns the first non-digit. Eight bytes at a time: per byte a = b - '0'
+ * is a digit when a < 10; the lowest byte failing that ends the run (a borrow
+ * or carry between bytes only starts at a failing byte, so the lowest flag is
+ * exact). The k digits are shifted to the top of the word, so the vacated low
+ * bytes act as leading zeros, and combined pairwise: 2, 4, then 8 digits.
+ */
+static inline const char *digits(const char *p, const char *end, uint64_t *m) {
+    const uint64_t L = 0x0101010101010101ULL, H = 0x8080808080808080ULL;
+    static const uint64_t pow10[9] = {1,      10,      100,      1000,     10000,
+                                      100000, 1000000, 10000000, 100000000};
+    uint64_t acc = *m;
+    while (end - p >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        uint64_t a = v - L * '0';
+        uint64_t bad = ((a + L * 0x76) | a) & H;
+        unsigned k = bad ? (unsigned)__builtin_ctzll(bad) >> 3 : 8;
+        if (k == 0) break;
+        uint64_t t = k == 8 ? a : a << (8 * (8 - k));
+        t = (t * 10 + (t >> 8)) & 0x00FF00FF00FF00FFULL;
+        t = (t * 100 + (t >> 16)) & 0x0000FFFF0000FFFFULL;
+        t = (t * 10000 + (t >> 32)) & 0xFFFFFFFFULL;
+        acc = acc * pow10[k] + t;
+        p += k;
+        if (k < 8) {
+            *m = acc;
+            return p;
+        }
     }
-    *pp = e;
+    while (p < end && (unsigned)(*p - '0') < 10) acc = acc * 10 + (uint64_t)(*p++ - '0');
+    *m = acc;
+    return p;
+}
+
+/*
+ * The JSON number at *pp as a finite double, in one pass: the grammar is checked
+ * while the digits are accumulated. When the digits fit 2^53 and the decimal
+ * exponent is within +-22, w and 10^|q| are exact doubles and one IEEE multiply
+ * or divide rounds correctly (Clinger 1990); otherwise mw_data_parse_number
+ * (Eisel-Lemire, exact) converts the token.
+ */
+__attribute__((always_inline)) static inline int num_value(mw_record_parser *P, const char **pp, const where *w, double *v) {
+    static const double p10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const char *s = *pp, *p = s, *end = P->end;
+    int neg = 0;
+    if (*p == '-') {
+        neg = 1;
+        p++;
+    }
+    uint64_t m = 0;
+    const char *ds = p;
+    if (p < end && *p == '0') {
+        p++;
+    } else if (p < end && (unsigned)(*p - '1') < 9) {
+        p = digits(p, end, &m);
+    } else {
+        goto bad;
+    }
+    size_t nd = (size_t)(p - ds);
+    int64_t q = 0;
+    if (p < end && *p == '.') {
+        const char *fs = ++p;
+        p = digits(p, end, &m);
+        if (p == fs) goto bad;
+        nd += (size_t)(p - fs);
+        q = -(int64_t)(p - fs);
+    }
+    if (p < end && (*p | 0x20) == 'e') {
+        p++;
+        int eneg = 0;
+        if (p < end && (*p == '+' || *p == '-')) eneg = *p++ == '-';
+        const char *es = p;
+        int64_t x = 0;
+        while (p < end && (unsigned)(*p - '0') < 10) {
+            if (x < 100000) x = x * 10 + (*p - '0');
+            p++;
+        }
+        if (p == es) goto bad;
+        q += eneg ? -x : x;
+    }
+    if (p < end && num_tail(*p)) goto bad;
+    if (nd <= 19 && m <= (1ULL << 53) && q >= -22 && q <= 22) {
+        double d = (double)m;
+        d = q < 0 ? d / p10[-q] : d * p10[q];
+        *v = neg ? -d : d;
+    } else if (mw_data_parse_number(s, p, v) != p || !isfinite(*v)) {
+        char buf[80];
+        return FAIL(s, w, "number %s is out of range", got(buf, s, end));
+    }
+    *pp = p;
     return 1;
+bad: {
+    char buf[80];
+    return FAIL(s, w, "invalid JSON number %s", got(buf, s, end));
+}
 }
 
 /* true / false / null at *pp (p[0] is t, f or n); 0 (no error recorded) when the
@@ -471,25 +594,25 @@ static inline void dup_begin(mw_record_parser *P) {
     }
 }
 
-static void dup_put(mw_record_parser *P, const mw_feature *a, size_t i) {
-    size_t h = (size_t)name_hash(a[i].name, a[i].name_len) & P->dmask;
-    while ((P->dtab[h] >> 32) == P->gen) h = (h + 1) & P->dmask;
-    P->dtab[h] = (uint64_t)P->gen << 32 | i;
+/* Makes the table hold 2 * cap slots at least (so it stays at most half full
+ * while an array of cap names is checked). Returns 1 when it was large enough,
+ * 2 when it was replaced by an empty one, 0 when out of memory. */
+static int dup_reserve(mw_record_parser *P, size_t cap) {
+    if (2 * cap <= P->dmask + 1) return 1;
+    size_t slots = P->dmask + 1;
+    while (slots < 2 * cap) slots *= 2;
+    uint64_t *t = calloc(slots, sizeof *t);
+    if (!t) return 0;
+    free(P->dtab);
+    P->dtab = t;
+    P->dmask = slots - 1;
+    P->gen = 1;
+    return 2;
 }
 
-/* Inserts a[n]; returns 1 when an earlier a[i] has the same name, -1 when out
- * of memory, else 0. The table stays at most half full. */
-static int dup_insert(mw_record_parser *P, const mw_feature *a, size_t n) {
-    if (2 * (n + 1) > P->dmask + 1) {
-        size_t slots = (P->dmask + 1) * 2;
-        uint64_t *t = calloc(slots, sizeof *t);
-        if (!t) return -1;
-        free(P->dtab);
-        P->dtab = t;
-        P->dmask = slots - 1;
-        P->gen = 1;
-        for (size_t i = 0; i < n; i++) dup_put(P, a, i);
-    }
+/* Inserts a[n] (n < the capacity given to dup_reserve); returns 1 when an
+ * earlier a[i] of this object has the same name, else 0. */
+static inline int dup_insert(mw_record_parser *P, const mw_feature *a, size_t n) {
     const char *s = a[n].name;
     size_t len = a[n].name_len;
     size_t h = (size_t)name_hash(s, len) & P->dmask;
@@ -507,7 +630,7 @@ static int dup_insert(mw_record_parser *P, const mw_feature *a, size_t n) {
 /* ---- values ---------------------------------------------------------------------- */
 
 /* A feature / prediction value: number, string, true/false ("true"/"false"), null. */
-static inline int any_value(mw_record_parser *P, const char **pp, const where *w, mw_feature *f) {
+__attribute__((always_inline)) static inline int any_value(mw_record_parser *P, const char **pp, const where *w, mw_feature *f) {
     const char *p = *pp;
     char c = *p;
     f->number = NAN;
@@ -536,7 +659,7 @@ static inline int any_value(mw_record_parser *P, const char **pp, const where *w
 }
 
 /* The object of "features" (scores = 0) or "scores" (scores = 1) at *pp ('{'). */
-static int parse_map(mw_record_parser *P, const char **pp, const where *field, int scores,
+__attribute__((always_inline)) static inline int parse_map(mw_record_parser *P, const char **pp, const where *field, int scores,
                      size_t *count) {
     const char *p = ws(*pp + 1, P->end), *end = P->end;
     mw_feature **arr = scores ? &P->scores : &P->feat;
@@ -576,6 +699,10 @@ static int parse_map(mw_record_parser *P, const char **pp, const where *field, i
             if (!na) return fail(P, MW_ENOMEM, keyat, field, "out of memory");
             *arr = na;
             *cap = nc;
+            int r = dup_reserve(P, nc);
+            if (!r) return fail(P, MW_ENOMEM, keyat, field, "out of memory");
+            if (r == 2) /* a new table forgot this object's names: put them back */
+                for (size_t i = 0; i < n; i++) (void)dup_insert(P, *arr, i);
         }
         mw_feature *f = &(*arr)[n];
         f->name = name;
@@ -590,9 +717,7 @@ static int parse_map(mw_record_parser *P, const char **pp, const where *field, i
         } else if (!any_value(P, &p, &w, f)) {
             return 0;
         }
-        int dup = dup_insert(P, *arr, n);
-        if (dup < 0) return fail(P, MW_ENOMEM, keyat, field, "out of memory");
-        if (dup) return FAIL(keyat, &w, "duplicate name");
+        if (dup_insert(P, *arr, n)) return FAIL(keyat, &w, "duplicate name");
         n++;
         p = ws(p, end);
         if (p < end && *p == ',') {
@@ -607,6 +732,15 @@ static int parse_map(mw_record_parser *P, const char **pp, const where *field, i
         return FAIL(p, field, "expected ',' or '}' after a %s, got %s",
                     scores ? "score" : "feature", got(buf, p, end));
     }
+}
+
+static int parse_features(mw_record_parser *P, const char **pp, const where *field,
+                          size_t *count) {
+    return parse_map(P, pp, field, 0, count);
+}
+
+static int parse_scores(mw_record_parser *P, const char **pp, const where *field, size_t *count) {
+    return parse_map(P, pp, field, 1, count);
 }
 
 /* ---- RFC 3339 ------------------------------------------------------------------ */
@@ -787,7 +921,7 @@ static inline int member(mw_record_parser *P, const char **pp, const char *k, si
     case 6:
         if (!memcmp(k, "scores", 6)) {
             if (c == '{') {
-                if (!parse_map(P, pp, &w, 1, &rec->nscores)) return 0;
+                if (!parse_scores(P, pp, &w, &rec->nscores)) return 0;
                 rec->scores = P->scores;
                 return 1;
             }
@@ -824,7 +958,7 @@ static inline int member(mw_record_parser *P, const char **pp, const char *k, si
     case 8:
         if (!memcmp(k, "features", 8)) {
             if (c == '{') {
-                if (!parse_map(P, pp, &w, 0, &rec->nfeatures)) return 0;
+                if (!parse_features(P, pp, &w, &rec->nfeatures)) return 0;
                 rec->features = P->feat;
                 return 1;
             }
