@@ -49,12 +49,20 @@ uint64_t mw_rng_next(mw_rng *r) {
     return result;
 }
 
+/* Lemire, "Fast random integer generation in an interval" (2019): the high
+ * half of x * bound, rejecting the few x that would bias it; the modulo is
+ * only computed in the rare case that needs it. */
 uint64_t mw_rng_below(mw_rng *r, uint64_t bound) {
-    uint64_t threshold = -bound % bound; /* 2^64 mod bound */
-    for (;;) {
-        uint64_t x = mw_rng_next(r);
-        if (x >= threshold) return x % bound;
+    unsigned __int128 m = (unsigned __int128)mw_rng_next(r) * bound;
+    uint64_t low = (uint64_t)m;
+    if (low < bound) {
+        uint64_t threshold = -bound % bound;
+        while (low < threshold) {
+            m = (unsigned __int128)mw_rng_next(r) * bound;
+            low = (uint64_t)m;
+        }
     }
+    return (uint64_t)(m >> 64);
 }
 
 double mw_rng_unit(mw_rng *r) {

@@ -44,7 +44,7 @@ void mw_baseline_free(mw_baseline *b) {
 
 long mw_baseline_find(const mw_baseline *b, const char *name, size_t len) {
     for (size_t i = 0; i < b->ncols; i++)
-        if (strlen(b->cols[i].name) == len && !memcmp(b->cols[i].name, name, len)) return (long)i;
+        if (b->cols[i].name_len == len && !memcmp(b->cols[i].name, name, len)) return (long)i;
     return -1;
 }
 
@@ -108,7 +108,7 @@ static mw_status numeric_column(mw_base_col *c, mw_column *col, size_t nrows) {
     c->sorted = malloc((keep ? keep : 1) * sizeof *c->sorted);
     if (!c->sorted) return MW_ENOMEM;
     if (keep == n) {
-        memcpy(c->sorted, v, n * sizeof *v);
+        if (n) memcpy(c->sorted, v, n * sizeof *v);
     } else { /* evenly spaced order statistics, first and last included */
         for (size_t i = 0; i < keep; i++)
             c->sorted[i] = v[(size_t)(((double)i * (double)(n - 1)) / (double)(keep - 1) + 0.5)];
@@ -160,6 +160,7 @@ mw_status mw_baseline_from_table(mw_table *t, const mw_schema *schema, uint64_t 
             break;
         mw_base_col *c = &b->cols[b->ncols++];
         c->name = strdup(col->name);
+        c->name_len = strlen(col->name);
         c->type = col->type;
         c->rows = t->nrows;
         if (!c->name) st = MW_ENOMEM;
@@ -219,6 +220,7 @@ static mw_status read_col(mw_base_col *c, mw_reader *r) {
     size_t nl;
     const char *name = mw_rd_str(r, &nl);
     if (!name || memchr(name, 0, nl) || !(c->name = strndup(name, nl))) return MW_ECORRUPT;
+    c->name_len = nl;
     c->type = (mw_coltype)mw_rd_u8(r);
     c->discrete = mw_rd_u8(r);
     if (c->type != MW_TYPE_NUMERIC && c->type != MW_TYPE_CATEGORICAL) return MW_ECORRUPT;

@@ -18,6 +18,7 @@
 
 typedef struct mw_base_col {
     char *name;
+    size_t name_len;
     mw_coltype type;        /* NUMERIC or CATEGORICAL */
     int discrete;           /* numeric with <= 5 distinct reference values */
     uint64_t rows, missing, inf, nvalues; /* nvalues: non-missing finite (or categories) */

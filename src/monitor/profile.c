@@ -320,7 +320,7 @@ mw_status mw_profile_sample(const mw_profile *p, size_t col, double **values, si
         free(scratch);
         return MW_ENOMEM;
     }
-    memcpy(v, r->values, r->len * sizeof *v);
+    if (r->len) memcpy(v, r->values, r->len * sizeof *v);
     mw_sort_doubles(v, r->len, scratch);
     free(scratch);
     *values = v;

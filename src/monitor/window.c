@@ -196,7 +196,7 @@ mw_status mw_window_observe(mw_window *w, const mw_baseline *b, const mw_record 
         const mw_feature *f = &rec->features[i];
         long j;
         /* fast path: features in the baseline's column order */
-        if (i < b->ncols && strlen(b->cols[i].name) == f->name_len &&
+        if (i < b->ncols && b->cols[i].name_len == f->name_len &&
             !memcmp(b->cols[i].name, f->name, f->name_len))
             j = (long)i;
         else
@@ -274,9 +274,12 @@ static mw_status categories(const mw_base_col *bc, const mw_win_col *c, mw_colum
         }
         free(vc);
     } else {
-        memcpy(*rc, bc->cat_counts, bc->ncats * sizeof **rc);
-        memcpy(*cc, c->cat_counts, bc->ncats * sizeof **cc);
-        memcpy(*cc + bc->ncats, c->unseen_counts, c->nunseen * sizeof **cc);
+        /* (the arrays are NULL when empty: memcpy must not see them) */
+        if (bc->ncats) {
+            memcpy(*rc, bc->cat_counts, bc->ncats * sizeof **rc);
+            memcpy(*cc, c->cat_counts, bc->ncats * sizeof **cc);
+        }
+        if (c->nunseen) memcpy(*cc + bc->ncats, c->unseen_counts, c->nunseen * sizeof **cc);
     }
     *k = bc->ncats + c->nunseen;
     if (c->unseen_overflow) { /* the rest of the unseen categories, as one */
@@ -321,7 +324,7 @@ static mw_status column_report(const mw_window *w, const mw_base_col *bc, const 
             st = MW_ENOMEM;
             goto done;
         }
-        memcpy(sample, c->sample.values, n * sizeof *sample);
+        if (n) memcpy(sample, c->sample.values, n * sizeof *sample);
         mw_sort_doubles(sample, n, scratch);
         free(scratch);
         d.ref = bc->sorted;
