@@ -76,7 +76,14 @@ typedef struct mw_table {
     uint64_t n_blank_lines; /* blank lines skipped (counted, reported) */
     uint64_t n_empty_rows;  /* rows whose every field is missing (kept as rows) */
     uint64_t n_arrays_skipped; /* NDJSON: array values skipped (not columns) */
+    uint64_t n_duplicate_rows; /* rows equal to an earlier row, once counted */
+    int duplicates_counted;    /* mw_table_count_duplicates has run (row_hash freed) */
 } mw_table;
+
+/* Counts the rows equal to an earlier row (n_duplicate_rows) from the row
+ * hashes, sorting them in place (no extra memory), then frees the hashes:
+ * call it as soon as a table is read when memory is tight. Idempotent. */
+void mw_table_count_duplicates(mw_table *t);
 
 /* Index of the column named name, or -1. */
 long mw_table_find(const mw_table *t, const char *name);

@@ -157,8 +157,8 @@ typedef struct mw_drift_report {
  * reconciles types (the reference's type wins; current values that do not fit
  * are type errors) and plans the work. mw_batch_run_column may be called for
  * different columns from different threads at once; it sorts the tables'
- * numeric arrays in place (the tables are consumed: their row order is not
- * kept). mw_batch_finish applies the correction and the data set decision.
+ * numeric arrays in place and mw_batch_new counts duplicate rows (freeing the
+ * row hashes; the tables are consumed: row order is not kept). mw_batch_finish applies the correction and the data set decision.
  * The report stays valid until mw_batch_free; the tables must outlive it.
  */
 typedef struct mw_batch mw_batch;

@@ -35,6 +35,8 @@ typedef struct mw_test_result {
 void mw_sort_doubles(double *v, size_t n, double *scratch);
 /* Sorts n unsigned 64-bit integers ascending in place; scratch holds n. */
 void mw_sort_u64(uint64_t *v, size_t n, uint64_t *scratch);
+/* The same without scratch memory (in-place MSD radix sort; somewhat slower). */
+void mw_sort_u64_inplace(uint64_t *v, size_t n);
 
 /* ---- distribution functions (src/stats/special.c) ---------------------- */
 

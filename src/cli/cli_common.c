@@ -115,6 +115,9 @@ static void *read_thread(void *arg) {
     read_job *j = arg;
     mw_error_clear(&j->err);
     j->st = mw_table_read(j->path, j->opt, &j->table, &j->err);
+    /* counting duplicates now frees the row hashes while the other file may
+     * still be reading, which lowers the peak memory of a comparison */
+    if (j->st == MW_OK) mw_table_count_duplicates(j->table);
     return NULL;
 }
 

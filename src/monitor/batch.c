@@ -29,20 +29,6 @@ struct mw_batch {
     mw_drift_report report;
 };
 
-static uint64_t count_duplicate_rows(const mw_table *t) {
-    if (t->nrows < 2 || !t->row_hash) return 0;
-    uint64_t *h = malloc(t->nrows * sizeof *h), *scratch = malloc(t->nrows * sizeof *h);
-    uint64_t dup = 0;
-    if (h && scratch) {
-        memcpy(h, t->row_hash, t->nrows * sizeof *h);
-        mw_sort_u64(h, t->nrows, scratch);
-        for (size_t i = 1; i < t->nrows; i++) dup += h[i] == h[i - 1];
-    }
-    free(h);
-    free(scratch);
-    return dup;
-}
-
 static int selected(const mw_drift_options *opt, const char *name) {
     if (!opt->columns) return 1;
     for (size_t i = 0; i < opt->ncolumns; i++)
@@ -124,8 +110,10 @@ mw_status mw_batch_new(mw_table *ref, mw_table *cur, const mw_drift_options *opt
     r->cur_empty_rows = cur->n_empty_rows;
     r->ref_blank_lines = ref->n_blank_lines;
     r->cur_blank_lines = cur->n_blank_lines;
-    r->ref_duplicate_rows = count_duplicate_rows(ref);
-    r->cur_duplicate_rows = count_duplicate_rows(cur);
+    mw_table_count_duplicates(ref);
+    mw_table_count_duplicates(cur);
+    r->ref_duplicate_rows = ref->n_duplicate_rows;
+    r->cur_duplicate_rows = cur->n_duplicate_rows;
     mw_status st = plan_columns(b, err);
     if (st) {
         if (st == MW_ENOMEM) mw_error_set(err, st, NULL, 0, 0, "out of memory planning columns");

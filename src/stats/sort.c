@@ -129,6 +129,47 @@ void mw_sort_u64(uint64_t *a, size_t n, uint64_t *scratch) {
     free(pos);
 }
 
+/* In-place MSD radix sort ("American flag sort", McIlroy, Bostic & McIlroy,
+ * "Engineering radix sort", 1993): each pass counts one byte's values, then
+ * permutes keys into their buckets by following cycles, and recurses into the
+ * buckets from the next byte down. No scratch memory; used where a second
+ * array of the same size would raise the peak (duplicate-row counting). */
+static void flag_sort(uint64_t *a, size_t n, int byte) {
+    while (n >= SMALL_BUCKET && byte >= 0) {
+        int shift = 8 * byte;
+        size_t count[256] = {0}, start[257], next[256];
+        for (size_t i = 0; i < n; i++) count[(a[i] >> shift) & 0xff]++;
+        start[0] = 0;
+        for (int j = 0; j < 256; j++) start[j + 1] = start[j] + count[j];
+        if (count[(a[0] >> shift) & 0xff] == n) { /* all share this byte */
+            byte--;
+            continue;
+        }
+        memcpy(next, start, sizeof next);
+        for (int j = 0; j < 256; j++) {
+            while (next[j] < start[j + 1]) {
+                uint64_t k = a[next[j]];
+                int d = (int)((k >> shift) & 0xff);
+                while (d != j) { /* swap k into its bucket, take what was there */
+                    uint64_t t = a[next[d]];
+                    a[next[d]++] = k;
+                    k = t;
+                    d = (int)((k >> shift) & 0xff);
+                }
+                a[next[j]++] = k;
+            }
+        }
+        for (int j = 0; j < 256; j++)
+            if (count[j] > 1) flag_sort(a + start[j], count[j], byte - 1);
+        return;
+    }
+    if (n < SMALL_BUCKET) insertion_sort_u64(a, n);
+}
+
+void mw_sort_u64_inplace(uint64_t *a, size_t n) {
+    flag_sort(a, n, 7);
+}
+
 void mw_sort_doubles(double *v, size_t n, double *scratch) {
     if (n < 64) {
         insertion_sort(v, n);

@@ -67,6 +67,26 @@ static void test_large_distributions(void **state) {
     free(v);
 }
 
+static void test_inplace_u64(void **state) {
+    (void)state;
+    size_t sizes[] = {0, 1, 63, 64, 1000, 200000};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        size_t n = sizes[k];
+        uint64_t *a = malloc((n + 1) * sizeof *a), *b = malloc((n + 1) * sizeof *b);
+        uint64_t *scratch = malloc((n + 1) * sizeof *a);
+        for (size_t i = 0; i < n; i++)
+            a[i] = i % 3 ? ((uint64_t)rand() << 33) ^ (uint64_t)rand() : (uint64_t)(i % 17);
+        memcpy(b, a, n * sizeof *a);
+        mw_sort_u64_inplace(a, n);
+        mw_sort_u64(b, n, scratch);
+        for (size_t i = 0; i < n; i++) assert_true(a[i] == b[i]);
+        for (size_t i = 1; i < n; i++) assert_true(a[i - 1] <= a[i]);
+        free(a);
+        free(b);
+        free(scratch);
+    }
+}
+
 static void test_small_and_ties(void **state) {
     (void)state;
     double a[] = {3, 1, 2, 2, -1, 0, 3, 3};
@@ -82,6 +102,7 @@ int main(void) {
         cmocka_unit_test(test_random),
         cmocka_unit_test(test_small_and_ties),
         cmocka_unit_test(test_large_distributions),
+        cmocka_unit_test(test_inplace_u64),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
