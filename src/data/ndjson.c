@@ -6,7 +6,8 @@
  * depth limit of 64, full string escapes (\uXXXX with surrogate pairs; lone
  * surrogates are errors), UTF-8 validation of raw string bytes, and the exact
  * JSON number grammar (-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?) converted by
- * mw_data_parse_number.
+ * mw_data_parse_number. The grammar, \u digits, UTF-8 output and the words for
+ * what stands at a position are shared with the record parser (json_scan.c).
  *
  * Mapping to columns: keys of the row object are columns; an object under the key
  * "features" of the row object contributes its keys bare ({"features":{"a":1}} ->
@@ -71,24 +72,6 @@ static int fail(nj *j, const char *at, const char *msg) {
     return fail_at(j, at, MW_EPARSE, "%s", msg);
 }
 
-static const char *describe(const char *p, const char *end) {
-    if (p >= end) return "the end of the line";
-    switch (*p) {
-    case '{': return "an object";
-    case '[': return "an array";
-    case '"': return "a string";
-    case 't': case 'f': return "a boolean";
-    case 'n': return "null";
-    case ',': return "','";
-    case ':': return "':'";
-    case '}': return "'}'";
-    case ']': return "']'";
-    default: break;
-    }
-    if (*p == '-' || (*p >= '0' && *p <= '9')) return "a number";
-    return "an unexpected character";
-}
-
 static inline const char *ws(const char *p, const char *end) {
     while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
     return p;
@@ -102,24 +85,6 @@ static int grow(char **buf, size_t *cap, size_t need) {
     if (!nb) return 0;
     *buf = nb;
     *cap = n;
-    return 1;
-}
-
-static int hexval(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') return (c | 0x20) - 'a' + 10;
-    return -1;
-}
-
-static int hex4(const char *p, const char *end, unsigned *u) {
-    if (end - p < 4) return 0;
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        int h = hexval(p[i]);
-        if (h < 0) return 0;
-        v = v * 16 + (unsigned)h;
-    }
-    *u = v;
     return 1;
 }
 
@@ -196,11 +161,11 @@ static int parse_string(nj *j, const char **pp, char **buf, size_t *cap, size_t 
         case 't': (*buf)[n++] = '\t'; break;
         case 'u': {
             unsigned u;
-            if (!hex4(p, end, &u)) return fail(j, p - 2, "invalid \\u escape (expected 4 hex digits)");
+            if (!mw_jscan_hex4(p, end, &u)) return fail(j, p - 2, "invalid \\u escape (expected 4 hex digits)");
             p += 4;
             if (u >= 0xD800 && u <= 0xDBFF) {
                 unsigned lo;
-                if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || !hex4(p + 2, end, &lo) ||
+                if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || !mw_jscan_hex4(p + 2, end, &lo) ||
                     lo < 0xDC00 || lo > 0xDFFF)
                     return fail(j, p - 6, "unpaired UTF-16 surrogate in a \\u escape");
                 p += 6;
@@ -209,26 +174,7 @@ static int parse_string(nj *j, const char **pp, char **buf, size_t *cap, size_t 
                 return fail(j, p - 6, "unpaired UTF-16 surrogate in a \\u escape");
             }
             if (u == 0) return fail(j, p - 6, "\\u0000 (NUL) in a string is not supported");
-            char *o = *buf + n;
-            if (u < 0x80) {
-                o[0] = (char)u;
-                n += 1;
-            } else if (u < 0x800) {
-                o[0] = (char)(0xC0 | (u >> 6));
-                o[1] = (char)(0x80 | (u & 0x3F));
-                n += 2;
-            } else if (u < 0x10000) {
-                o[0] = (char)(0xE0 | (u >> 12));
-                o[1] = (char)(0x80 | ((u >> 6) & 0x3F));
-                o[2] = (char)(0x80 | (u & 0x3F));
-                n += 3;
-            } else {
-                o[0] = (char)(0xF0 | (u >> 18));
-                o[1] = (char)(0x80 | ((u >> 12) & 0x3F));
-                o[2] = (char)(0x80 | ((u >> 6) & 0x3F));
-                o[3] = (char)(0x80 | (u & 0x3F));
-                n += 4;
-            }
+            n += mw_jscan_utf8_put(*buf + n, u);
             break;
         }
         default: return fail(j, p - 2, "invalid escape sequence in a string");
@@ -238,31 +184,6 @@ static int parse_string(nj *j, const char **pp, char **buf, size_t *cap, size_t 
     *outlen = n;
     *pp = p + 1;
     return 1;
-}
-
-/* JSON number grammar; returns the end of the token or NULL. */
-static const char *scan_json_number(const char *p, const char *end) {
-    if (p < end && *p == '-') p++;
-    if (p >= end) return NULL;
-    if (*p == '0') {
-        p++;
-    } else if (*p >= '1' && *p <= '9') {
-        while (p < end && *p >= '0' && *p <= '9') p++;
-    } else {
-        return NULL;
-    }
-    if (p < end && *p == '.') {
-        p++;
-        if (p >= end || *p < '0' || *p > '9') return NULL;
-        while (p < end && *p >= '0' && *p <= '9') p++;
-    }
-    if (p < end && (*p == 'e' || *p == 'E')) {
-        p++;
-        if (p < end && (*p == '+' || *p == '-')) p++;
-        if (p >= end || *p < '0' || *p > '9') return NULL;
-        while (p < end && *p >= '0' && *p <= '9') p++;
-    }
-    return p;
 }
 
 static int skip_value(nj *j, const char **pp, int depth);
@@ -281,12 +202,12 @@ static int skip_container(nj *j, const char **pp, int depth, char close) {
             size_t kl;
             if (p >= j->end || *p != '"')
                 return fail_at(j, p, MW_EPARSE, "expected a string key in an object, got %s",
-                               describe(p, j->end));
+                               mw_jscan_describe(p, j->end));
             if (!parse_string(j, &p, &j->sbuf, &j->scap, 0, &ks, &kl)) return 0;
             p = ws(p, j->end);
             if (p >= j->end || *p != ':')
                 return fail_at(j, p, MW_EPARSE, "expected ':' after an object key, got %s",
-                               describe(p, j->end));
+                               mw_jscan_describe(p, j->end));
             p = ws(p + 1, j->end);
         }
         if (!skip_value(j, &p, depth + 1)) return 0;
@@ -302,7 +223,7 @@ static int skip_container(nj *j, const char **pp, int depth, char close) {
         return fail_at(j, p, MW_EPARSE,
                        close == '}' ? "expected ',' or '}' in an object, got %s"
                                     : "expected ',' or ']' in an array, got %s",
-                       describe(p, j->end));
+                       mw_jscan_describe(p, j->end));
     }
 }
 
@@ -326,8 +247,8 @@ static int skip_value(nj *j, const char **pp, int depth) {
     case 'f': return literal(j, pp, "false", 5);
     case 'n': return literal(j, pp, "null", 4);
     default: {
-        const char *e = scan_json_number(p, end);
-        if (!e) return fail_at(j, p, MW_EPARSE, "expected a value, got %s", describe(p, end));
+        const char *e = mw_jscan_number(p, end);
+        if (!e) return fail_at(j, p, MW_EPARSE, "expected a value, got %s", mw_jscan_describe(p, end));
         *pp = e;
         return 1;
     }
@@ -437,10 +358,10 @@ static int member_value(nj *j, const char **pp, int depth, int top, const char *
         mw_tb_missing(b, col);
         return 1;
     } else {
-        const char *e = scan_json_number(p, end);
+        const char *e = mw_jscan_number(p, end);
         double v;
         if (!e || mw_data_parse_number(p, e, &v) != e)
-            return fail_at(j, p, MW_EPARSE, "expected a value, got %s", describe(p, end));
+            return fail_at(j, p, MW_EPARSE, "expected a value, got %s", mw_jscan_describe(p, end));
         *pp = e;
         hash_value(j, col, 'n', p, (size_t)(e - p));
         st = mw_tb_number(b, col, v, p, (size_t)(e - p));
@@ -461,7 +382,7 @@ static int parse_object(nj *j, const char **pp, int depth, int top) {
     for (;;) {
         if (p >= end || *p != '"')
             return fail_at(j, p, MW_EPARSE, "expected a string key in an object, got %s",
-                           describe(p, end));
+                           mw_jscan_describe(p, end));
         const char *keyat = p;
         const char *ks;
         size_t kl;
@@ -475,7 +396,7 @@ static int parse_object(nj *j, const char **pp, int depth, int top) {
         p = ws(p, end);
         if (p >= end || *p != ':')
             return fail_at(j, p, MW_EPARSE, "expected ':' after an object key, got %s",
-                           describe(p, end));
+                           mw_jscan_describe(p, end));
         p = ws(p + 1, end);
         if (!member_value(j, &p, depth, top, keyat)) return 0;
         j->klen = prefix;
@@ -489,7 +410,7 @@ static int parse_object(nj *j, const char **pp, int depth, int top) {
             return 1;
         }
         return fail_at(j, p, MW_EPARSE, "expected ',' or '}' in an object, got %s",
-                       describe(p, end));
+                       mw_jscan_describe(p, end));
     }
 }
 
@@ -499,7 +420,7 @@ static mw_status parse_row(nj *j, const char *p, const char **after) {
     mw_table *t = b->t;
     if (p >= j->end || *p != '{') {
         fail_at(j, p, MW_EPARSE, "expected a JSON object ({...}) for each record, got %s",
-                describe(p, j->end));
+                mw_jscan_describe(p, j->end));
         return MW_EPARSE;
     }
     j->klen = 0;
@@ -566,7 +487,7 @@ static mw_status read_lines(nj *j, mw_input *in) {
             if (after != r) {
                 fail_at(j, after, MW_EPARSE,
                         "expected the end of the line after the record's object, got %s",
-                        describe(after, r));
+                        mw_jscan_describe(after, r));
                 st = MW_EPARSE;
                 break;
             }
@@ -637,7 +558,7 @@ static mw_status read_array(nj *j, mw_input *in) {
         }
         if (state == 3) {
             fail_at(j, q, MW_EPARSE, "expected the end of the input after the closing ']', got %s",
-                    describe(q, end));
+                    mw_jscan_describe(q, end));
             return MW_EPARSE;
         }
         if (*q == ']' && (state == 2 || j->b->t->nrows == 0)) {
@@ -648,7 +569,7 @@ static mw_status read_array(nj *j, mw_input *in) {
         if (state == 2) {
             if (*q != ',') {
                 fail_at(j, q, MW_EPARSE, "expected ',' or ']' in the array, got %s",
-                        describe(q, end));
+                        mw_jscan_describe(q, end));
                 return MW_EPARSE;
             }
             in->pos++;
