@@ -9,9 +9,11 @@
  * closes at its record cap (after that record), on request, and on time
  * (mw_monitor_tick).
  *
- * Durability: mw_monitor_ingest parses the body, groups the accepted records by
- * version, and for each version, under its lock, observes them and appends one
- * journal row (arrival time + the records as NDJSON) before returning. Closing
+ * Durability: mw_monitor_ingest parses the body once, observing the records of
+ * the first version it meets under that version's lock (records of other
+ * versions are handled after, one version at a time), and for each version
+ * appends one journal row (arrival time + the accepted records as NDJSON)
+ * before returning. Closing
  * a window stores its result and deletes the version's journal rows in one
  * transaction. So the journal holds exactly the records of the open windows,
  * and reopening replays them (mw_vstate_replay), with each row's arrival time
@@ -164,45 +166,49 @@ mw_status mw_monitor_observe(mw_monitor *m, const mw_record *rec, mw_error *err)
 
 /* ---- bulk ingestion ------------------------------------------------------------ */
 
+/* A record's place in the request body, and its line for error messages. */
 typedef struct span {
     size_t off, len;
+    uint64_t line;
 } span;
 
 typedef struct group {
     mw_vstate *v;
     span *spans;
     size_t n, cap;
+    size_t from; /* first span still in the open window (journal from here) */
 } group;
 
 typedef struct batch {
-    group *groups;
+    group *groups; /* groups[0] is the first version met, observed during parsing */
     size_t n, cap;
 } batch;
 
-static mw_status add_span(batch *b, mw_vstate *v, size_t off, size_t len) {
-    group *g = NULL;
-    for (size_t i = 0; i < b->n && !g; i++)
-        if (b->groups[i].v == v) g = &b->groups[i];
-    if (!g) {
-        if (b->n == b->cap) {
-            size_t cap = b->cap ? b->cap * 2 : 4;
-            group *ng = realloc(b->groups, cap * sizeof *ng);
-            if (!ng) return MW_ENOMEM;
-            b->groups = ng;
-            b->cap = cap;
-        }
-        g = &b->groups[b->n++];
-        memset(g, 0, sizeof *g);
-        g->v = v;
+static group *group_of(batch *b, mw_vstate *v) {
+    for (size_t i = 0; i < b->n; i++)
+        if (b->groups[i].v == v) return &b->groups[i];
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 4;
+        group *ng = realloc(b->groups, cap * sizeof *ng);
+        if (!ng) return NULL;
+        b->groups = ng;
+        b->cap = cap;
     }
+    group *g = &b->groups[b->n++];
+    memset(g, 0, sizeof *g);
+    g->v = v;
+    return g;
+}
+
+static mw_status add_span(group *g, size_t off, size_t len, uint64_t line) {
     if (g->n == g->cap) {
-        size_t cap = g->cap ? g->cap * 2 : 64;
+        size_t cap = g->cap ? g->cap * 2 : 256;
         span *ns = realloc(g->spans, cap * sizeof *ns);
         if (!ns) return MW_ENOMEM;
         g->spans = ns;
         g->cap = cap;
     }
-    g->spans[g->n++] = (span){off, len};
+    g->spans[g->n++] = (span){off, len, line};
     return MW_OK;
 }
 
@@ -219,27 +225,73 @@ static void add_error(mw_ingest_result *res, uint64_t line, const char *msg) {
 /* The record object's bytes within an iterator step: trims separators. */
 static void trim_span(const char *body, size_t *off, size_t *len) {
     static const char skip[] = " \t\r\n,[]";
-    while (*len && strchr(skip, body[*off]) && body[*off]) {
+    while (*len && body[*off] && strchr(skip, body[*off])) {
         (*off)++;
         (*len)--;
     }
-    while (*len && strchr(skip, body[*off + *len - 1]) && body[*off + *len - 1]) (*len)--;
+    while (*len && body[*off + *len - 1] && strchr(skip, body[*off + *len - 1])) (*len)--;
 }
 
-/* Pass 1: parse, route to versions, reject what cannot go anywhere. */
-static mw_status route(mw_monitor *m, const char *body, size_t len, double now_s, batch *b,
-                       mw_record_parser *p, mw_ingest_result *res) {
+/* Observes one record of g's version (lock held) and keeps its span for the
+ * journal; a rejected record becomes an error of the result. */
+static mw_status take(mw_monitor *m, group *g, const mw_record *rec, size_t off, size_t len,
+                      uint64_t line, double now_s, mw_ingest_result *res, mw_error *err) {
+    mw_vstate *v = g->v;
+    int why = rejection(v, rec, now_s), closed;
+    if (why >= 0) {
+        v->rejected[why]++;
+        add_error(res, line, reject_message(why));
+        return MW_OK;
+    }
+    mw_status st = mw_vstate_observe(m, v, rec, now_s, &closed, err);
+    if (st) return st;
+    res->accepted++;
+    if ((st = add_span(g, off, len, line))) return st;
+    if (closed == CLOSED_BEFORE) g->from = g->n - 1;
+    else if (closed == CLOSED_AFTER) g->from = g->n;
+    return MW_OK;
+}
+
+/* Journal row: u64 arrival time (ms) then the records as NDJSON. */
+static mw_status journal_group(mw_monitor *m, const char *body, const group *g, int64_t now_ms,
+                               mw_error *err) {
+    if (!m->store || g->from >= g->n) return MW_OK;
+    mw_buf blob = {0};
+    mw_buf_u64(&blob, (uint64_t)now_ms);
+    for (size_t i = g->from; i < g->n; i++) {
+        mw_buf_put(&blob, body + g->spans[i].off, g->spans[i].len);
+        mw_buf_u8(&blob, '\n');
+    }
+    mw_status st = blob.failed ? MW_ENOMEM : MW_OK;
+    int64_t seq;
+    if (!st)
+        st = mw_store_journal_append(m->store, g->v->model, g->v->version, blob.data, blob.len, &seq, err);
+    if (!st) g->v->last_seq = seq;
+    free(blob.data);
+    return st;
+}
+
+/*
+ * Pass 1: parses the body once. Records of the first version met are observed
+ * at once under that version's lock, held to the end of the pass (the common
+ * request carries one version); records of other versions are only located
+ * (their checks need their locks, and a thread never holds two).
+ */
+static mw_status first_pass(mw_monitor *m, const char *body, size_t len, double now_s,
+                            int64_t now_ms, batch *b, mw_record_parser *p, mw_ingest_result *res,
+                            mw_error *err) {
     mw_record_iter it;
     mw_record_iter_init(&it, body, len);
-    for (;;) {
+    group *primary = NULL;
+    mw_status st = MW_OK;
+    while (!st) {
         size_t before = it.pos;
         mw_record rec;
         mw_error e;
         mw_error_clear(&e);
         int r = mw_record_iter_next(&it, p, &rec, &e);
         if (r == 0) break;
-        if (r < 0) {
-            /* an invalid record has no trustworthy model/version to count it under */
+        if (r < 0) { /* no trustworthy model/version to count it under */
             add_error(res, it.line, e.message);
             pthread_mutex_lock(&m->unknown_lock);
             m->rejected_invalid++;
@@ -260,66 +312,46 @@ static mw_status route(mw_monitor *m, const char *body, size_t len, double now_s
             pthread_mutex_unlock(&m->unknown_lock);
             continue;
         }
-        pthread_mutex_lock(&v->lock);
-        int why = rejection(v, &rec, now_s);
-        if (why >= 0) v->rejected[why]++;
-        pthread_mutex_unlock(&v->lock);
-        if (why >= 0) {
-            add_error(res, it.line, reject_message(why));
-            continue;
-        }
         size_t off = before, sl = it.pos - before;
         trim_span(body, &off, &sl);
-        if (add_span(b, v, off, sl)) return MW_ENOMEM;
+        if (!primary) {
+            if (!(primary = group_of(b, v))) return MW_ENOMEM;
+            pthread_mutex_lock(&v->lock);
+        }
+        if (v == primary->v) {
+            st = take(m, primary, &rec, off, sl, it.line, now_s, res, err);
+        } else {
+            group *g = group_of(b, v);
+            primary = &b->groups[0]; /* group_of may have moved the array */
+            st = g ? add_span(g, off, sl, it.line) : MW_ENOMEM;
+        }
     }
-    return MW_OK;
-}
-
-/* Journal row: u64 arrival time (ms) then the records as NDJSON. */
-static mw_status journal_group(mw_monitor *m, mw_vstate *v, const char *body, const group *g,
-                               size_t from, int64_t now_ms, mw_error *err) {
-    if (!m->store || from >= g->n) return MW_OK;
-    mw_buf blob = {0};
-    mw_buf_u64(&blob, (uint64_t)now_ms);
-    for (size_t i = from; i < g->n; i++) {
-        mw_buf_put(&blob, body + g->spans[i].off, g->spans[i].len);
-        mw_buf_u8(&blob, '\n');
+    if (primary) {
+        if (!st) st = journal_group(m, body, primary, now_ms, err);
+        pthread_mutex_unlock(&primary->v->lock);
     }
-    mw_status st = blob.failed ? MW_ENOMEM : MW_OK;
-    int64_t seq;
-    if (!st) st = mw_store_journal_append(m->store, v->model, v->version, blob.data, blob.len, &seq, err);
-    if (!st) v->last_seq = seq;
-    free(blob.data);
     return st;
 }
 
-/* Pass 2 for one version, under its lock: observe, then journal. */
-static mw_status apply_group(mw_monitor *m, const char *body, const group *g, double now_s,
-                             int64_t now_ms, mw_record_parser *p, mw_ingest_result *res,
-                             mw_error *err) {
-    mw_vstate *v = g->v;
-    pthread_mutex_lock(&v->lock);
-    size_t from = 0;
+/* Pass 2, for each other version, under its lock: parse again, observe, journal. */
+static mw_status other_version(mw_monitor *m, const char *body, group *g, double now_s,
+                               int64_t now_ms, mw_record_parser *p, mw_ingest_result *res,
+                               mw_error *err) {
+    span *spans = g->spans;
+    size_t n = g->n;
+    g->spans = NULL; /* take() refills the group with the accepted ones */
+    g->n = g->cap = g->from = 0;
+    pthread_mutex_lock(&g->v->lock);
     mw_status st = MW_OK;
-    uint64_t accepted = 0;
-    for (size_t i = 0; i < g->n && !st; i++) {
+    for (size_t i = 0; i < n && !st; i++) {
         mw_record rec;
         mw_error e;
-        if (mw_record_parse(p, body + g->spans[i].off, g->spans[i].len, &rec, &e) != MW_OK)
-            continue; /* cannot happen: it parsed in pass 1 */
-        int closed;
-        if (!v->baseline) { /* the reference was replaced by nothing meanwhile */
-            v->rejected[MW_REJECT_NO_BASELINE]++;
-            continue;
-        }
-        st = mw_vstate_observe(m, v, &rec, now_s, &closed, err);
-        if (!st) accepted++;
-        if (closed == CLOSED_BEFORE) from = i;
-        else if (closed == CLOSED_AFTER) from = i + 1;
+        if (mw_record_parse(p, body + spans[i].off, spans[i].len, &rec, &e) != MW_OK) continue;
+        st = take(m, g, &rec, spans[i].off, spans[i].len, spans[i].line, now_s, res, err);
     }
-    if (!st) st = journal_group(m, v, body, g, from, now_ms, err);
-    pthread_mutex_unlock(&v->lock);
-    if (!st) res->accepted += accepted;
+    if (!st) st = journal_group(m, body, g, now_ms, err);
+    pthread_mutex_unlock(&g->v->lock);
+    free(spans);
     return st;
 }
 
@@ -331,9 +363,9 @@ mw_status mw_monitor_ingest(mw_monitor *m, const char *body, size_t len, mw_inge
     mw_record_parser *p = mw_record_parser_new();
     if (!p) return MW_ENOMEM;
     batch b = {0};
-    mw_status st = route(m, body, len, now_s, &b, p, res);
-    for (size_t i = 0; i < b.n && !st; i++)
-        st = apply_group(m, body, &b.groups[i], now_s, now_ms, p, res, err);
+    mw_status st = first_pass(m, body, len, now_s, now_ms, &b, p, res, err);
+    for (size_t i = 1; i < b.n && !st; i++)
+        st = other_version(m, body, &b.groups[i], now_s, now_ms, p, res, err);
     for (size_t i = 0; i < b.n; i++) free(b.groups[i].spans);
     free(b.groups);
     mw_record_parser_free(p);

@@ -195,12 +195,58 @@ static void test_journal_replay(void **state) {
     assert_int_equal(system(cmd), 0);
 }
 
+typedef struct per_version {
+    uint64_t records[2];
+    uint64_t rejected_nobase[2];
+} per_version;
+
+static void collect_two(const mw_version_status *s, void *ctx) {
+    per_version *o = ctx;
+    int k = s->version[0] == '1' ? 0 : 1;
+    o->records[k] = s->records_total;
+    o->rejected_nobase[k] = s->rejected_total[MW_REJECT_NO_BASELINE];
+}
+
+static void test_body_with_several_versions(void **state) {
+    (void)state;
+    fake_now_ms = 1000000;
+    mw_monitor *m = open_monitor(NULL);
+    setup_version(m, "{\"window_seconds\": 600}");
+    mw_error err;
+    assert_int_equal(mw_monitor_register(m, "m", "2", NULL, &err), MW_OK);
+    const char body[] =
+        "{\"model\":\"m\",\"version\":\"2\",\"features\":{\"x\":1}}\n"  /* no reference: rejected */
+        "{\"model\":\"m\",\"version\":\"1\",\"features\":{\"x\":1,\"c\":\"a\"}}\n"
+        "{\"model\":\"m\",\"version\":\"1\",\"features\":{\"x\":2,\"c\":\"a\"}}\n";
+    mw_ingest_result res;
+    assert_int_equal(mw_monitor_ingest(m, body, strlen(body), &res, &err), MW_OK);
+    assert_int_equal(res.accepted, 2);
+    assert_int_equal(res.rejected, 1);
+    assert_int_equal(res.errors[0].line, 1);
+    /* now version 2 has a reference too: both versions in one body */
+    mw_read_options ro = {0};
+    mw_table *t;
+    assert_int_equal(mw_table_read_mem("ref", reference_csv, strlen(reference_csv), &ro, &t, &err), MW_OK);
+    assert_int_equal(mw_monitor_set_reference(m, "m", "2", t, &err), MW_OK);
+    mw_table_free(t);
+    assert_int_equal(mw_monitor_ingest(m, body, strlen(body), &res, &err), MW_OK);
+    assert_int_equal(res.accepted, 3);
+    assert_int_equal(res.rejected, 0);
+    per_version pv = {{0, 0}, {0, 0}};
+    mw_monitor_each_version(m, collect_two, &pv);
+    assert_int_equal(pv.records[0], 4);
+    assert_int_equal(pv.records[1], 1);
+    assert_int_equal(pv.rejected_nobase[1], 1);
+    mw_monitor_close(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_windows_by_record_time),
         cmocka_unit_test(test_arrival_time_cap_and_tick),
         cmocka_unit_test(test_registration_errors),
         cmocka_unit_test(test_journal_replay),
+        cmocka_unit_test(test_body_with_several_versions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
