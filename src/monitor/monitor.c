@@ -256,9 +256,9 @@ mw_status mw_monitor_close_window(mw_monitor *m, const char *model, const char *
     return st;
 }
 
-size_t mw_monitor_tick(mw_monitor *m) {
-    size_t closed = 0;
-    double now = (double)mw_monitor_now_ms(m) / 1000.0;
+/* Calls fn for each version in registration order, with its lock held. The
+ * registry lock is held only to read the array, so fn may take a while. */
+static void each_locked(mw_monitor *m, void (*fn)(mw_vstate *v, void *ctx), void *ctx) {
     pthread_rwlock_rdlock(&m->reg_lock);
     size_t n = m->nversions;
     pthread_rwlock_unlock(&m->reg_lock);
@@ -267,17 +267,33 @@ size_t mw_monitor_tick(mw_monitor *m) {
         mw_vstate *v = m->versions[i];
         pthread_rwlock_unlock(&m->reg_lock);
         pthread_mutex_lock(&v->lock);
-        if (v->win_open && now >= v->win.end) {
-            mw_error err;
-            if (v->win.records) closed += mw_vstate_close_window(m, v, NULL, &err) == MW_OK;
-            else {
-                mw_window_free(&v->win);
-                v->win_open = 0;
-            }
-        }
+        fn(v, ctx);
         pthread_mutex_unlock(&v->lock);
     }
-    return closed;
+}
+
+typedef struct tick_ctx {
+    mw_monitor *m;
+    double now;
+    size_t closed;
+} tick_ctx;
+
+static void tick_one(mw_vstate *v, void *arg) {
+    tick_ctx *t = arg;
+    if (!v->win_open || t->now < v->win.end) return;
+    mw_error err;
+    if (v->win.records) {
+        t->closed += mw_vstate_close_window(t->m, v, NULL, &err) == MW_OK;
+    } else {
+        mw_window_free(&v->win);
+        v->win_open = 0;
+    }
+}
+
+size_t mw_monitor_tick(mw_monitor *m) {
+    tick_ctx t = {m, (double)mw_monitor_now_ms(m) / 1000.0, 0};
+    each_locked(m, tick_one, &t);
+    return t.closed;
 }
 
 mw_status mw_monitor_windows(mw_monitor *m, const char *model, const char *version, size_t limit,
@@ -290,35 +306,36 @@ mw_status mw_monitor_windows(mw_monitor *m, const char *model, const char *versi
     return mw_store_list_windows(m->store, model, version, limit, results_json, n, err);
 }
 
+typedef struct status_ctx {
+    void (*fn)(const mw_version_status *s, void *ctx);
+    void *ctx;
+} status_ctx;
+
+static void status_one(mw_vstate *v, void *arg) {
+    status_ctx *c = arg;
+    mw_version_status s = {0};
+    s.model = v->model;
+    s.version = v->version;
+    s.has_baseline = v->baseline != NULL;
+    s.records_total = v->records_total;
+    s.late_total = v->late_total;
+    memcpy(s.rejected_total, v->rejected, sizeof s.rejected_total);
+    s.window_open = v->win_open;
+    s.window_start = v->win_open ? v->win.start : NAN;
+    s.window_end = v->win_open ? v->win.end : NAN;
+    s.window_records = v->win_open ? v->win.records : 0;
+    s.has_last = v->has_last;
+    s.last_start = v->last_start;
+    s.last_end = v->last_end;
+    s.last_records = v->last_records;
+    s.last = v->has_last ? &v->last : NULL;
+    c->fn(&s, c->ctx);
+}
+
 void mw_monitor_each_version(mw_monitor *m, void (*fn)(const mw_version_status *s, void *ctx),
                              void *ctx) {
-    pthread_rwlock_rdlock(&m->reg_lock);
-    size_t n = m->nversions;
-    pthread_rwlock_unlock(&m->reg_lock);
-    for (size_t i = 0; i < n; i++) {
-        pthread_rwlock_rdlock(&m->reg_lock);
-        mw_vstate *v = m->versions[i];
-        pthread_rwlock_unlock(&m->reg_lock);
-        pthread_mutex_lock(&v->lock);
-        mw_version_status s = {0};
-        s.model = v->model;
-        s.version = v->version;
-        s.has_baseline = v->baseline != NULL;
-        s.records_total = v->records_total;
-        s.late_total = v->late_total;
-        memcpy(s.rejected_total, v->rejected, sizeof s.rejected_total);
-        s.window_open = v->win_open;
-        s.window_start = v->win_open ? v->win.start : NAN;
-        s.window_end = v->win_open ? v->win.end : NAN;
-        s.window_records = v->win_open ? v->win.records : 0;
-        s.has_last = v->has_last;
-        s.last_start = v->last_start;
-        s.last_end = v->last_end;
-        s.last_records = v->last_records;
-        s.last = v->has_last ? &v->last : NULL;
-        fn(&s, ctx);
-        pthread_mutex_unlock(&v->lock);
-    }
+    status_ctx c = {fn, ctx};
+    each_locked(m, status_one, &c);
 }
 
 uint64_t mw_monitor_rejected_unknown(mw_monitor *m) {
@@ -387,19 +404,13 @@ mw_status mw_monitor_describe(mw_monitor *m, const char *model, const char *vers
     return *json ? MW_OK : MW_ENOMEM;
 }
 
+static void describe_one(mw_vstate *v, void *arr) {
+    json_array_append_new(arr, describe_locked(v));
+}
+
 mw_status mw_monitor_describe_all(mw_monitor *m, char **json) {
     json_t *models = json_array();
-    pthread_rwlock_rdlock(&m->reg_lock);
-    size_t n = m->nversions;
-    pthread_rwlock_unlock(&m->reg_lock);
-    for (size_t i = 0; i < n; i++) {
-        pthread_rwlock_rdlock(&m->reg_lock);
-        mw_vstate *v = m->versions[i];
-        pthread_rwlock_unlock(&m->reg_lock);
-        pthread_mutex_lock(&v->lock);
-        json_array_append_new(models, describe_locked(v));
-        pthread_mutex_unlock(&v->lock);
-    }
+    each_locked(m, describe_one, models);
     json_t *root = json_pack("{s:o}", "versions", models);
     *json = root ? json_dumps(root, JSON_COMPACT) : NULL;
     json_decref(root);

@@ -78,6 +78,14 @@ printf 'columns:\n  ties: [oops\n' > "$TMP/bad.yaml"
 expect_exit 1 "bad schema" -- mw drift -r "$REF" -c "$CUR" --schema "$TMP/bad.yaml"
 expect_contains "$TMP/err" "bad.yaml" "schema error names the file"
 
+# ---- a column with no values on one side: a documented skip, not an error ----
+printf 'a,b\n1,x\n2,y\n3,x\n4,y\n5,x\n6,y\n' > "$TMP/full.csv"
+printf 'a,b\n,x\n,y\nNA,x\n' > "$TMP/empty_a.csv"
+expect_exit 0 "empty column on one side" -- mw drift -r "$TMP/full.csv" -c "$TMP/empty_a.csv" --format json
+expect_jq "$TMP/out" '(.columns[]|select(.name=="a")|.drift.skipped=="no values in the current data" and .drift.test==null) and .tested_columns==1' "skipped with the reason, not counted"
+expect_exit 0 "empty column text" -- mw drift -r "$TMP/full.csv" -c "$TMP/empty_a.csv"
+expect_contains "$TMP/out" "skipped: no values in the current data" "skip shown in text"
+
 # ---- quality and profile ----
 expect_exit 0 "quality json" -- mw quality -r "$REF" -c "$CUR" --format json
 expect_jq "$TMP/out" '.issues>=1 and (.columns[]|select(.name=="color")|.quality.unseen_examples==["violet"])' "unseen category"

@@ -80,11 +80,19 @@ expect_status 400 "bad limit" "$URL$V/windows?limit=abc"
 expect_status 400 "bad reference" -X PUT -H 'Content-Type: text/csv' --data-binary $'a,b\n1\n' "$URL$V/reference"
 expect_contains "$TMP/body" "line" "reference error names the line"
 
+# hundreds of concurrent connections: every request answered, nothing lost
+head -20 "$CUR" > "$TMP/small.ndjson"
+seq 300 | xargs -P 300 -I{} curl -s -o /dev/null -w '%{http_code}\n' -X POST \
+  --data-binary @"$TMP/small.ndjson" "$URL/api/v1/records" > "$TMP/codes" 2>/dev/null
+[ "$(grep -c '^200$' "$TMP/codes")" = 300 ] && pass || fail "300 concurrent posts: $(sort "$TMP/codes" | uniq -c | tr '\n' ' ')"
+expect_status 200 "describe after the burst" "$URL$V"
+expect_jq "$TMP/body" '.open_window.records==(250+1+6000)' "burst fully counted"
+
 # restart: versions, baseline, history and the open window come back
 kill "$PID"; wait "$PID" 2>/dev/null
 start_daemon d2 --db "$DB" || { finish; exit 1; }
 expect_status 200 "describe after restart" "$URL$V"
-expect_jq "$TMP/body" '.has_reference and .open_window.records==251' "open window restored (1 + 250)"
+expect_jq "$TMP/body" '.has_reference and .open_window.records==6251' "open window restored (1 + 250 + 6000)"
 expect_status 200 "history after restart" "$URL$V/windows?limit=5"
 expect_jq "$TMP/body" '(.windows|length)==1 and .windows[0].records==250' "window history"
 
