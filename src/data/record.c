@@ -416,31 +416,94 @@ static inline const char *digits(const char *p, const char *end, uint64_t *m) {
     return p;
 }
 
+static const double p10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                               1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                               1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* Value of the k (0..8) decimal digits at p; 8 bytes at p must be readable. */
+static inline uint64_t conv8(const char *p, unsigned k) {
+    if (k == 0) return 0;
+    uint64_t v;
+    memcpy(&v, p, 8);
+    uint64_t t = (v - 0x3030303030303030ULL) << (8 * (8 - k)); /* low bytes: leading zeros */
+    t = (t * 10 + (t >> 8)) & 0x00FF00FF00FF00FFULL;
+    t = (t * 100 + (t >> 16)) & 0x0000FFFF0000FFFFULL;
+    return (t * 10000 + (t >> 32)) & 0xFFFFFFFFULL;
+}
+
+static const uint64_t pow10_u64[16] = {1ULL,
+                                       10ULL,
+                                       100ULL,
+                                       1000ULL,
+                                       10000ULL,
+                                       100000ULL,
+                                       1000000ULL,
+                                       10000000ULL,
+                                       100000000ULL,
+                                       1000000000ULL,
+                                       10000000000ULL,
+                                       100000000000ULL,
+                                       1000000000000ULL,
+                                       10000000000000ULL,
+                                       100000000000000ULL,
+                                       1000000000000000ULL};
+
+/* Value of the k (0..15) digits at p; 16 bytes at p must be readable. */
+static inline uint64_t conv16(const char *p, unsigned k) {
+    if (k == 1) return (uint64_t)(*p - '0');
+    if (k <= 8) return conv8(p, k);
+    return conv8(p, 8) * pow10_u64[k - 8] + conv8(p + 8, k - 8);
+}
+
 /*
  * The JSON number at *pp as a finite double, in one pass: the grammar is checked
  * while the digits are accumulated. When the digits fit 2^53 and the decimal
  * exponent is within +-22, w and 10^|q| are exact doubles and one IEEE multiply
- * or divide rounds correctly (Clinger 1990); otherwise mw_data_parse_number
- * (Eisel-Lemire, exact) converts the token.
+ * or divide rounds correctly (Clinger 1990); otherwise (more than 15 digits,
+ * large exponents) mw_data_parse_number (Eisel-Lemire, exact) converts the token.
  */
 __attribute__((always_inline)) static inline int num_value(mw_record_parser *P, const char **pp, const where *w, double *v) {
-    static const double p10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
     const char *s = *pp, *p = s, *end = P->end;
-    int neg = 0;
-    if (*p == '-') {
-        neg = 1;
-        p++;
-    }
-    uint64_t m = 0;
+    int neg = *p == '-';
+    p += neg;
+    if (p >= end) goto bad;
     const char *ds = p;
-    if (p < end && *p == '0') {
-        p++;
-    } else if (p < end && (unsigned)(*p - '1') < 9) {
-        p = digits(p, end, &m);
-    } else {
-        goto bad;
+#ifdef __SSE2__
+    /* Usual numbers (digits, '.', digits; at most 15 digits, no exponent) from
+     * one 16-byte load: the digit mask gives both lengths, conv16 the value. */
+    if (end - p >= 32) {
+        __m128i x = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)p),
+                                 _mm_set1_epi8('0'));
+        unsigned nond = ~(unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(9)), x));
+        unsigned i = (unsigned)__builtin_ctz(nond); /* nond has bits 16.. set */
+        if (i == 0) goto bad;
+        if (i > 1 && *p == '0') goto bad;
+        unsigned f = 0, len = i;
+        if (p[i] == '.') {
+            f = (unsigned)__builtin_ctz(nond >> (i + 1));
+            len = i + 1 + f;
+        }
+        if (i + f <= 15 && len < 16 && (p[i] != '.' || f > 0) && !num_tail(p[len])) {
+            uint64_t m = conv16(p, i);
+            if (f) m = m * pow10_u64[f] + conv16(p + i + 1, f);
+            double d = (double)(int64_t)m; /* m < 10^15: exact */
+            if (f) d /= p10[f];            /* exact operands: correctly rounded */
+            *v = neg ? -d : d;
+            *pp = p + len;
+            return 1;
+        }
+    }
+#endif
+    unsigned c0 = (unsigned)(*p - '0');
+    if (c0 > 9) goto bad;
+    uint64_t m = c0;
+    p++;
+    /* one or two integer digits are the usual case: no word needed. After a
+     * leading 0 a digit is left to the tail check (no leading zeros). */
+    if (c0 && p < end && (unsigned)(*p - '0') < 10) {
+        m = m * 10 + (uint64_t)(*p++ - '0');
+        if (p < end && (unsigned)(*p - '0') < 10) p = digits(p, end, &m);
     }
     size_t nd = (size_t)(p - ds);
     int64_t q = 0;
@@ -451,7 +514,8 @@ __attribute__((always_inline)) static inline int num_value(mw_record_parser *P, 
         nd += (size_t)(p - fs);
         q = -(int64_t)(p - fs);
     }
-    if (p < end && (*p | 0x20) == 'e') {
+    if (p < end && num_tail(*p)) {
+        if ((*p | 0x20) != 'e') goto bad;
         p++;
         int eneg = 0;
         if (p < end && (*p == '+' || *p == '-')) eneg = *p++ == '-';
@@ -461,12 +525,12 @@ __attribute__((always_inline)) static inline int num_value(mw_record_parser *P, 
             if (x < 100000) x = x * 10 + (*p - '0');
             p++;
         }
-        if (p == es) goto bad;
+        if (p == es || (p < end && num_tail(*p))) goto bad;
         q += eneg ? -x : x;
     }
-    if (p < end && num_tail(*p)) goto bad;
-    if (nd <= 19 && m <= (1ULL << 53) && q >= -22 && q <= 22) {
-        double d = (double)m;
+    /* nd <= 15: m < 10^15 < 2^53 */
+    if (nd <= 15 && (uint64_t)(q + 22) <= 44) {
+        double d = (double)(int64_t)m;
         d = q < 0 ? d / p10[-q] : d * p10[q];
         *v = neg ? -d : d;
     } else if (mw_data_parse_number(s, p, v) != p || !isfinite(*v)) {
@@ -664,7 +728,8 @@ __attribute__((always_inline)) static inline int parse_map(mw_record_parser *P, 
     const char *p = ws(*pp + 1, P->end), *end = P->end;
     mw_feature **arr = scores ? &P->scores : &P->feat;
     size_t *cap = scores ? &P->scores_cap : &P->feat_cap;
-    size_t n = 0;
+    mw_feature *a = *arr; /* local copies: no reloads through P */
+    size_t acap = *cap, n = 0;
     char buf[80];
     *count = 0;
     dup_begin(P);
@@ -673,9 +738,12 @@ __attribute__((always_inline)) static inline int parse_map(mw_record_parser *P, 
         return 1;
     }
     for (;;) {
-        if (p >= end || *p != '"')
-            return FAIL(p, field, "expected a string key (a %s name), got %s",
-                        scores ? "class" : "feature", got(buf, p, end));
+        if (p >= end || *p != '"') {
+            p = ws(p, end);
+            if (p >= end || *p != '"')
+                return FAIL(p, field, "expected a string key (a %s name), got %s",
+                            scores ? "class" : "feature", got(buf, p, end));
+        }
         const char *keyat = p;
         const char *name;
         size_t nlen;
@@ -684,27 +752,29 @@ __attribute__((always_inline)) static inline int parse_map(mw_record_parser *P, 
             return fail(P, MW_ERANGE, keyat, field, "a %s name is longer than %d bytes",
                         scores ? "class" : "feature", MAX_NAME);
         where w = {scores ? W_SCORE : W_FEATURE, name, nlen};
-        p = ws(p, end);
-        if (p >= end || *p != ':')
-            return FAIL(p, &w, "expected ':' after the name, got %s", got(buf, p, end));
+        if (p >= end || *p != ':') {
+            p = ws(p, end);
+            if (p >= end || *p != ':')
+                return FAIL(p, &w, "expected ':' after the name, got %s", got(buf, p, end));
+        }
         p = ws(p + 1, end);
         if (p >= end) return FAIL(p, &w, "expected a value, got the end of the line");
-        if (n == *cap) {
+        if (n == acap) {
             if (n == MAX_FEATURES)
                 return fail(P, MW_ERANGE, keyat, field, "more than %d %s", MAX_FEATURES,
                             scores ? "scores" : "features");
-            size_t nc = *cap ? *cap * 2 : 32;
+            size_t nc = acap ? acap * 2 : 32;
             if (nc > MAX_FEATURES) nc = MAX_FEATURES;
-            mw_feature *na = realloc(*arr, nc * sizeof *na);
+            mw_feature *na = realloc(a, nc * sizeof *na);
             if (!na) return fail(P, MW_ENOMEM, keyat, field, "out of memory");
-            *arr = na;
-            *cap = nc;
+            *arr = a = na;
+            *cap = acap = nc;
             int r = dup_reserve(P, nc);
             if (!r) return fail(P, MW_ENOMEM, keyat, field, "out of memory");
             if (r == 2) /* a new table forgot this object's names: put them back */
-                for (size_t i = 0; i < n; i++) (void)dup_insert(P, *arr, i);
+                for (size_t i = 0; i < n; i++) (void)dup_insert(P, a, i);
         }
-        mw_feature *f = &(*arr)[n];
+        mw_feature *f = &a[n];
         f->name = name;
         f->name_len = nlen;
         if (scores) {
@@ -717,11 +787,15 @@ __attribute__((always_inline)) static inline int parse_map(mw_record_parser *P, 
         } else if (!any_value(P, &p, &w, f)) {
             return 0;
         }
-        if (dup_insert(P, *arr, n)) return FAIL(keyat, &w, "duplicate name");
+        if (dup_insert(P, a, n)) return FAIL(keyat, &w, "duplicate name");
         n++;
+        if (p < end && *p == ',') { /* the next key skips any whitespace */
+            p++;
+            continue;
+        }
         p = ws(p, end);
         if (p < end && *p == ',') {
-            p = ws(p + 1, end);
+            p++;
             continue;
         }
         if (p < end && *p == '}') {
@@ -789,8 +863,6 @@ static int rfc3339(const char *s, size_t n, double *out) {
             i++;
         }
         if (i == start) return 0;
-        static const double p10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                       1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
         frac = (double)acc / p10[k];
     }
     int off = 0;
@@ -857,7 +929,7 @@ static int is_int_text(const char *s, const char *e) {
 }
 
 /* The member value of top-level key k[0..kl) at *pp (not at the end). */
-static inline int member(mw_record_parser *P, const char **pp, const char *k, size_t kl,
+__attribute__((always_inline)) static inline int member(mw_record_parser *P, const char **pp, const char *k, size_t kl,
                          mw_record *rec, unsigned *seen) {
     const char *p = *pp, *end = P->end;
     where w = {W_FIELD, k, kl};
@@ -1036,9 +1108,12 @@ mw_status mw_record_parse(mw_record_parser *P, const char *line, size_t len, mw_
     } else {
         for (;;) {
             if (p >= end || *p != '"') {
-                FAIL(p, &at_record, "expected a string key in the record, got %s",
-                     got(buf, p, end));
-                goto failed;
+                p = ws(p, end);
+                if (p >= end || *p != '"') {
+                    FAIL(p, &at_record, "expected a string key in the record, got %s",
+                         got(buf, p, end));
+                    goto failed;
+                }
             }
             const char *k;
             size_t kl;
@@ -1061,13 +1136,13 @@ mw_status mw_record_parse(mw_record_parser *P, const char *line, size_t len, mw_
                 goto failed;
             }
             if (!member(P, &p, k, kl, rec, &seen)) goto failed;
-            if (p < end && *p == ',') {
-                p = ws(p + 1, end);
+            if (p < end && *p == ',') { /* the next key skips any whitespace */
+                p++;
                 continue;
             }
             p = ws(p, end);
             if (p < end && *p == ',') {
-                p = ws(p + 1, end);
+                p++;
                 continue;
             }
             if (p < end && *p == '}') {
