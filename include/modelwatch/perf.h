@@ -207,14 +207,15 @@ typedef struct mw_reg_state {
     uint64_t n;
     mw_ksum abs_err, sq_err, ape;
     double max_err;
-    double mean_y, m2_y; /* running mean of y and sum of squared deviations (Chan et al.) */
+    double shift;         /* the first y seen: sums below are of d = y - shift, */
+    mw_ksum sum_d, sum_d2; /* exact differences (Sterbenz), so SS_tot keeps precision */
 } mw_reg_state;
 
 void mw_reg_init(mw_reg_state *s);
 mw_status mw_reg_add(mw_reg_state *s, double y, double yhat); /* MW_EINVAL for NaN/inf */
 void mw_reg_merge(mw_reg_state *dst, const mw_reg_state *src);
 void mw_reg_state_metrics(const mw_reg_state *s, mw_reg_metrics *out);
-#define MW_REG_STATE_BYTES (8 + 6 * 8 + 24)
+#define MW_REG_STATE_BYTES (16 + 12 * 8)
 void mw_reg_serialize(const mw_reg_state *s, unsigned char buf[MW_REG_STATE_BYTES]);
 mw_status mw_reg_deserialize(const void *buf, size_t len, mw_reg_state *out, mw_error *err);
 /* All metrics of n pairs (finite values; MW_EINVAL otherwise or when n == 0). */

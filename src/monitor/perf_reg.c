@@ -12,10 +12,13 @@
  *   max_error                      max |y - yhat|
  *   median_absolute_error          median |y - yhat| (mean of the two middle
  *                                  values for even n, as numpy.median)
- * The mergeable state keeps compensated sums, the maximum and the running mean
- * and sum of squared deviations of y (Welford; merged with Chan, Golub and
- * LeVeque's pairwise update), so every metric but the median merges exactly up
- * to rounding. The batch function computes SS_tot in two passes, as sklearn.
+ * The mergeable state keeps compensated sums, the maximum, and for SS_tot the
+ * compensated sums of d = y - K and d^2 with K the first target seen ("shifted
+ * data" variance: the differences are exact when y is within a factor two of
+ * K, so SS_tot = sum d^2 - (sum d)^2 / n keeps full precision where Welford's
+ * running mean loses 1e-10 per record at y ~ 1e6). Merging re-bases the source's
+ * sums on the destination's K. Every metric but the median merges exactly up to
+ * rounding. The batch function computes SS_tot in two passes, as sklearn.
  */
 #include "modelwatch/perf.h"
 #include "modelwatch/stats.h"
@@ -43,10 +46,11 @@ mw_status mw_reg_add(mw_reg_state *s, double y, double yhat) {
     mw_ksum_add(&s->sq_err, e * e);
     mw_ksum_add(&s->ape, ape(y, e));
     if (e > s->max_err || s->n == 0) s->max_err = e;
+    if (s->n == 0) s->shift = y;
     s->n++;
-    double d = y - s->mean_y;
-    s->mean_y += d / (double)s->n;
-    s->m2_y += d * (y - s->mean_y);
+    double d = y - s->shift;
+    mw_ksum_add(&s->sum_d, d);
+    mw_ksum_add(&s->sum_d2, d * d);
     return MW_OK;
 }
 
@@ -63,10 +67,16 @@ void mw_reg_merge(mw_reg_state *dst, const mw_reg_state *src) {
     mw_ksum_add(&dst->ape, src->ape.s);
     mw_ksum_add(&dst->ape, src->ape.c);
     if (src->max_err > dst->max_err) dst->max_err = src->max_err;
-    double na = (double)dst->n, nb = (double)src->n, n = na + nb;
-    double delta = src->mean_y - dst->mean_y;
-    dst->mean_y += delta * nb / n;
-    dst->m2_y += src->m2_y + delta * delta * na * nb / n;
+    /* src's d' = y - K2 = d - delta with delta = K1 - K2 */
+    double delta = dst->shift - src->shift, nb = (double)src->n;
+    double s1 = mw_ksum_value(&src->sum_d);
+    mw_ksum_add(&dst->sum_d, src->sum_d.s);
+    mw_ksum_add(&dst->sum_d, src->sum_d.c);
+    mw_ksum_add(&dst->sum_d, -nb * delta);
+    mw_ksum_add(&dst->sum_d2, src->sum_d2.s);
+    mw_ksum_add(&dst->sum_d2, src->sum_d2.c);
+    mw_ksum_add(&dst->sum_d2, -2.0 * delta * s1);
+    mw_ksum_add(&dst->sum_d2, nb * delta * delta);
     dst->n += src->n;
 }
 
@@ -92,7 +102,10 @@ void mw_reg_state_metrics(const mw_reg_state *s, mw_reg_metrics *out) {
     out->rmse = sqrt(out->mse);
     out->mape = mw_ksum_value(&s->ape) / n;
     out->max_error = s->max_err;
-    out->r2 = r2_of(mw_ksum_value(&s->sq_err), s->m2_y, s->n);
+    double s1 = mw_ksum_value(&s->sum_d);
+    double sst = mw_ksum_value(&s->sum_d2) - s1 * s1 / n;
+    if (sst < 0) sst = 0;
+    out->r2 = r2_of(mw_ksum_value(&s->sq_err), sst, s->n);
 }
 
 #define REG_MAGIC "MWRG"
@@ -101,10 +114,11 @@ void mw_reg_serialize(const mw_reg_state *s, unsigned char buf[MW_REG_STATE_BYTE
     memset(buf, 0, MW_REG_STATE_BYTES);
     memcpy(buf, REG_MAGIC, 4);
     buf[4] = 1;
-    const double v[9] = {s->abs_err.s, s->abs_err.c, s->sq_err.s, s->sq_err.c, s->ape.s,
-                         s->ape.c,     s->max_err,   s->mean_y,   s->m2_y};
+    const double v[12] = {s->abs_err.s, s->abs_err.c, s->sq_err.s, s->sq_err.c,
+                          s->ape.s,     s->ape.c,     s->max_err,  s->shift,
+                          s->sum_d.s,   s->sum_d.c,   s->sum_d2.s, s->sum_d2.c};
     mw_perf_put_u64(buf + 8, s->n);
-    for (int i = 0; i < 9; i++) mw_perf_put_f64(buf + 16 + 8 * i, v[i]);
+    for (int i = 0; i < 12; i++) mw_perf_put_f64(buf + 16 + 8 * i, v[i]);
 }
 
 mw_status mw_reg_deserialize(const void *buf, size_t len, mw_reg_state *out, mw_error *err) {
@@ -115,15 +129,16 @@ mw_status mw_reg_deserialize(const void *buf, size_t len, mw_reg_state *out, mw_
         return mw_error_set(err, MW_ECORRUPT, "", 0, 0,
                             "regression sums: bad header or size (%zu bytes, expected %d)", len,
                             MW_REG_STATE_BYTES);
-    double v[9];
-    for (int i = 0; i < 9; i++) v[i] = mw_perf_get_f64(b + 16 + 8 * i);
+    double v[12];
+    for (int i = 0; i < 12; i++) v[i] = mw_perf_get_f64(b + 16 + 8 * i);
     out->n = mw_perf_get_u64(b + 8);
     out->abs_err = (mw_ksum){v[0], v[1]};
     out->sq_err = (mw_ksum){v[2], v[3]};
     out->ape = (mw_ksum){v[4], v[5]};
     out->max_err = v[6];
-    out->mean_y = v[7];
-    out->m2_y = v[8];
+    out->shift = v[7];
+    out->sum_d = (mw_ksum){v[8], v[9]};
+    out->sum_d2 = (mw_ksum){v[10], v[11]};
     return MW_OK;
 }
 
