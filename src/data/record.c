@@ -886,8 +886,15 @@ static int rfc3339(const char *s, size_t n, double *out) {
 
 /* ---- records ------------------------------------------------------------------- */
 
-static void rec_clear(mw_record *rec) {
-    memset(rec, 0, sizeof *rec);
+/* Field by field: a memset of the struct compiles to `rep stos`, whose start-up
+ * cost showed in profiles of the hot path. */
+static inline void rec_clear(mw_record *rec) {
+    rec->model = rec->version = rec->id = rec->error = NULL;
+    rec->model_len = rec->version_len = rec->id_len = rec->error_len = 0;
+    rec->features = rec->scores = NULL;
+    rec->nfeatures = rec->nscores = 0;
+    rec->prediction.str = NULL;
+    rec->prediction.str_len = 0;
     rec->ts = NAN;
     rec->latency_ms = NAN;
     rec->prediction.kind = MW_VALUE_MISSING;
