@@ -1,0 +1,82 @@
+/*
+ * libFuzzer target: the record parser (record.h) over arbitrary bytes, through
+ * the body iterator (NDJSON lines or a JSON array) and mw_record_parse on the
+ * whole input. Checks invariants: every yielded record has a non-empty model
+ * and a version, all its strings are readable (ASan catches stray views), kinds
+ * are valid, counts respect the limits; every error has a status and a message;
+ * the iterator ends within one step per input byte (plus one).
+ */
+#include "modelwatch/record.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static unsigned sink;
+
+static void touch(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++) sink += (unsigned char)s[i];
+}
+
+static void check_feature(const mw_feature *f) {
+    touch(f->name, f->name_len);
+    if (f->name_len > 1024) abort();
+    switch (f->kind) {
+    case MW_VALUE_MISSING: break;
+    case MW_VALUE_NUMBER:
+        if (!isfinite(f->number)) abort();
+        break;
+    case MW_VALUE_STRING:
+        if (!f->str && f->str_len) abort();
+        touch(f->str, f->str_len);
+        break;
+    default: abort();
+    }
+}
+
+static void check(const mw_record *r) {
+    if (!r->model || !r->model_len || !r->version || !r->version_len) abort();
+    touch(r->model, r->model_len);
+    touch(r->version, r->version_len);
+    if (r->id) touch(r->id, r->id_len);
+    if (r->error) touch(r->error, r->error_len);
+    if (r->nfeatures > 10000 || r->nscores > 10000) abort();
+    if (!isnan(r->latency_ms) && !(r->latency_ms >= 0)) abort();
+    if (!isnan(r->ts) && !isfinite(r->ts)) abort();
+    for (size_t i = 0; i < r->nfeatures; i++) check_feature(&r->features[i]);
+    for (size_t i = 0; i < r->nscores; i++) {
+        if (r->scores[i].kind != MW_VALUE_NUMBER) abort();
+        check_feature(&r->scores[i]);
+    }
+    check_feature(&r->prediction);
+}
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
+    static mw_record_parser *p; /* reused, as the daemon does */
+    if (!p) p = mw_record_parser_new();
+    if (!p) abort();
+    const char *body = (const char *)data;
+    mw_record_iter it;
+    mw_record rec;
+    mw_error err;
+    mw_record_iter_init(&it, body, size);
+    size_t steps = 0;
+    int r;
+    while ((r = mw_record_iter_next(&it, p, &rec, &err)) != 0) {
+        if (++steps > size + 1) abort();
+        if (r == 1) {
+            if (err.status != MW_OK) abort();
+            check(&rec);
+        } else if (r == -1) {
+            if (err.status == MW_OK || err.message[0] == 0 || (err.line == 0 && !it.array)) abort();
+        } else {
+            abort();
+        }
+    }
+    if (mw_record_parse(p, body, size, &rec, &err) == MW_OK) {
+        check(&rec);
+    } else if (err.status == MW_OK || err.message[0] == 0 || rec.model) {
+        abort();
+    }
+    return 0;
+}
