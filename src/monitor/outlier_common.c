@@ -1,0 +1,678 @@
+/*
+ * Outlier detection, the parts both detectors share: the feature pipeline
+ * from tables (column choice, median imputation, one-hot / ordinal encoding,
+ * standardisation), the fitted model and its accessors, the contamination
+ * threshold, scoring entry points, explanations and the binomial test.
+ * Serialisation is in outlier_io.c, the detectors in iforest.c and lof.c.
+ *
+ * Pipeline (what sklearn users would write as SimpleImputer(strategy="median")
+ * -> OneHotEncoder / OrdinalEncoder -> StandardScaler -> detector):
+ *   - numeric input: missing (NaN) -> the reference median (numpy.median of the
+ *     non-missing values); +-inf is an error naming the column and row;
+ *   - categorical input: categories are the reference's, sorted by their bytes;
+ *     missing -> the most frequent reference category (ties: the first sorted);
+ *     one-hot: one 0/1 feature per category, an unseen category is all zeros;
+ *     ordinal: the category's rank, an unseen category is -1;
+ *   - standardise (optional): (x - mean) / sd with the reference mean and sd
+ *     (ddof 0; sd 0 -> 1, as StandardScaler);
+ *   - reference columns that are all missing or constant are dropped, noted.
+ * Threshold: numpy.percentile(reference scores, 100 (1 - contamination))
+ * (linear interpolation), or explicit; outlier when score > threshold;
+ * expected share = share of reference rows above the threshold.
+ * Binomial test: P(X >= x), X ~ Binomial(n, p) = I_p(x, n - x + 1) (regularized
+ * incomplete beta), scipy.stats.binomtest(x, n, p, alternative='greater').
+ */
+#include "monitor/outlier_int.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "modelwatch/stats.h"
+
+/* ---- model lifetime and notes -------------------------------------------- */
+
+void mw_outlier_free(mw_outlier_model *m) {
+    if (!m) return;
+    for (size_t i = 0; i < m->nin; i++) {
+        free(m->in[i].name);
+        for (size_t c = 0; c < m->in[i].ncat; c++) free(m->in[i].cats[c]);
+        free(m->in[i].cats);
+        mw_dict_free(m->in[i].dict);
+    }
+    free(m->in);
+    for (size_t j = 0; j < m->nfeat; j++) free(m->fname[j]);
+    free(m->fname);
+    free(m->finput);
+    free(m->mean);
+    free(m->scale);
+    free(m->fsd);
+    for (size_t i = 0; i < m->nnotes; i++) free(m->notes[i]);
+    free(m->notes);
+    mw_iforest_free(m->forest);
+    mw_lof_free(m->lof);
+    free(m);
+}
+
+mw_status mw_outlier_add_note(mw_outlier_model *m, const char *fmt, ...) {
+    char **n = realloc(m->notes, (m->nnotes + 1) * sizeof *n);
+    if (!n) return MW_ENOMEM;
+    m->notes = n;
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = vasprintf(&n[m->nnotes], fmt, ap);
+    va_end(ap);
+    if (rc < 0) return MW_ENOMEM;
+    m->nnotes++;
+    return MW_OK;
+}
+
+/* Sets the feature layout (feat0, names, finput) from the inputs. */
+mw_status mw_outlier_layout(mw_outlier_model *m) {
+    size_t nf = 0;
+    for (size_t i = 0; i < m->nin; i++) {
+        m->in[i].feat0 = nf;
+        m->in[i].nfeat = m->in[i].kind == MW_IN_ONEHOT ? m->in[i].ncat : 1;
+        nf += m->in[i].nfeat;
+    }
+    m->nfeat = nf;
+    m->fname = calloc(nf ? nf : 1, sizeof *m->fname);
+    m->finput = malloc((nf ? nf : 1) * sizeof *m->finput);
+    if (!m->fname || !m->finput) return MW_ENOMEM;
+    for (size_t i = 0; i < m->nin; i++)
+        for (size_t c = 0; c < m->in[i].nfeat; c++) {
+            size_t j = m->in[i].feat0 + c;
+            m->finput[j] = i;
+            int rc = m->in[i].kind == MW_IN_ONEHOT
+                         ? asprintf(&m->fname[j], "%s=%s", m->in[i].name, m->in[i].cats[c])
+                         : asprintf(&m->fname[j], "%s", m->in[i].name);
+            if (rc < 0) {
+                m->fname[j] = NULL;
+                return MW_ENOMEM;
+            }
+        }
+    return MW_OK;
+}
+
+/* Builds the category dictionary (code = index in the sorted list). */
+mw_status mw_outlier_build_dict(mw_outlier_input *in) {
+    in->dict = mw_dict_new();
+    if (!in->dict) return MW_ENOMEM;
+    for (size_t c = 0; c < in->ncat; c++) {
+        uint32_t code;
+        if (mw_dict_intern(in->dict, in->cats[c], strlen(in->cats[c]), &code) != MW_OK)
+            return MW_ENOMEM;
+        if (code != c) return MW_ECORRUPT; /* duplicate category */
+    }
+    return MW_OK;
+}
+
+/* ---- choosing and describing input columns ------------------------------- */
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct catref {
+    const char *s;
+    uint32_t code;
+    uint64_t count;
+} catref;
+
+static int cmp_cat(const void *a, const void *b) {
+    return strcmp(((const catref *)a)->s, ((const catref *)b)->s);
+}
+
+/* Describes numeric column col as an input; *keep = 0 when it is dropped. */
+static mw_status describe_numeric(mw_outlier_model *m, const mw_table *t, const mw_column *col,
+                                  mw_outlier_input *in, int *keep, mw_error *err) {
+    *keep = 0;
+    double *v = malloc((t->nrows ? t->nrows : 1) * sizeof *v);
+    if (!v) return mw_error_set(err, MW_ENOMEM, t->source, 0, 0, "out of memory");
+    size_t nv = 0;
+    for (size_t r = 0; r < t->nrows; r++) {
+        double x = col->num[r];
+        if (isnan(x)) continue;
+        if (isinf(x)) {
+            free(v);
+            return mw_error_set(err, MW_EINVAL, t->source, 0, 0,
+                                "%s: column \"%s\", data row %zu: infinite value; outlier "
+                                "detection needs finite numbers",
+                                t->source, col->name, r + 1);
+        }
+        v[nv++] = x;
+    }
+    mw_status st = MW_OK;
+    if (!nv) {
+        st = mw_outlier_add_note(m, "column \"%s\" is missing in every reference row: dropped",
+                                 col->name);
+    } else {
+        qsort(v, nv, sizeof *v, cmp_double);
+        if (v[0] == v[nv - 1]) {
+            st = mw_outlier_add_note(m, "column \"%s\" is constant in the reference (%.17g): dropped",
+                                     col->name, v[0]);
+        } else {
+            in->kind = MW_IN_NUMERIC;
+            in->fill = nv % 2 ? v[nv / 2] : (v[nv / 2 - 1] + v[nv / 2]) / 2.0;
+            in->n_imputed = t->nrows - nv;
+            *keep = 1;
+        }
+    }
+    free(v);
+    return st == MW_OK ? MW_OK : mw_error_set(err, st, NULL, 0, 0, "out of memory");
+}
+
+static mw_status describe_categorical(mw_outlier_model *m, const mw_table *t,
+                                      const mw_column *col, mw_outlier_input *in, int *keep,
+                                      mw_error *err) {
+    *keep = 0;
+    size_t nd = mw_dict_size(col->dict);
+    catref *cr = calloc(nd ? nd : 1, sizeof *cr);
+    if (!cr) return mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
+    uint64_t missing = 0;
+    for (size_t r = 0; r < t->nrows; r++) {
+        uint32_t c = col->codes[r];
+        if (c == MW_CODE_MISSING || c >= nd) missing++;
+        else cr[c].count++;
+    }
+    size_t nc = 0;
+    for (size_t c = 0; c < nd; c++)
+        if (cr[c].count) cr[nc++] = (catref){mw_dict_str(col->dict, (uint32_t)c, NULL), (uint32_t)c, cr[c].count};
+    mw_status st = MW_OK;
+    if (nc < 2) {
+        st = nc ? mw_outlier_add_note(m, "column \"%s\" has one category in the reference: dropped",
+                                      col->name)
+                : mw_outlier_add_note(m, "column \"%s\" is missing in every reference row: dropped",
+                                      col->name);
+    } else {
+        qsort(cr, nc, sizeof *cr, cmp_cat);
+        in->kind = m->encode == MW_OUTLIER_ENCODE_ONEHOT ? MW_IN_ONEHOT : MW_IN_ORDINAL;
+        in->cats = calloc(nc, sizeof *in->cats);
+        if (!in->cats) st = MW_ENOMEM;
+        size_t mode = 0;
+        for (size_t c = 0; c < nc && st == MW_OK; c++) {
+            if (!(in->cats[c] = strdup(cr[c].s))) st = MW_ENOMEM;
+            in->ncat = c + 1;
+            if (cr[c].count > cr[mode].count) mode = c;
+        }
+        in->fill = (double)mode;
+        in->n_imputed = missing;
+        if (st == MW_OK) st = mw_outlier_build_dict(in);
+        *keep = st == MW_OK;
+    }
+    free(cr);
+    return st == MW_OK ? MW_OK : mw_error_set(err, st, NULL, 0, 0, "out of memory");
+}
+
+static mw_status choose_inputs(mw_outlier_model *m, const mw_table *t,
+                               const mw_outlier_options *opt, mw_error *err) {
+    size_t nsel = opt->columns ? opt->ncolumns : t->ncols;
+    m->in = calloc(nsel ? nsel : 1, sizeof *m->in);
+    if (!m->in) return mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
+    for (size_t s = 0; s < nsel; s++) {
+        const mw_column *col;
+        if (opt->columns) {
+            long ci = mw_table_find(t, opt->columns[s]);
+            if (ci < 0)
+                return mw_error_set(err, MW_ENOTFOUND, t->source, 0, 0,
+                                    "%s: no column \"%s\" in the reference", t->source,
+                                    opt->columns[s]);
+            col = &t->cols[ci];
+            if (col->type == MW_TYPE_CATEGORICAL && m->encode == MW_OUTLIER_ENCODE_NONE)
+                return mw_error_set(err, MW_EINVAL, t->source, 0, 0,
+                                    "column \"%s\" is categorical: choose an encoding "
+                                    "(--encode onehot or ordinal) to use it",
+                                    col->name);
+            if (col->type == MW_TYPE_IGNORE)
+                return mw_error_set(err, MW_EINVAL, t->source, 0, 0,
+                                    "column \"%s\" is ignored by the schema", col->name);
+        } else {
+            col = &t->cols[s];
+            if (col->type == MW_TYPE_IGNORE) continue;
+            if (col->type == MW_TYPE_CATEGORICAL && m->encode == MW_OUTLIER_ENCODE_NONE) continue;
+        }
+        mw_outlier_input *in = &m->in[m->nin];
+        int keep = 0;
+        mw_status st = col->type == MW_TYPE_NUMERIC
+                           ? describe_numeric(m, t, col, in, &keep, err)
+                           : describe_categorical(m, t, col, in, &keep, err);
+        if (st == MW_OK && keep && !(in->name = strdup(col->name)))
+            st = mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
+        if (keep) m->nin++; /* freed with the model even on failure */
+        if (st != MW_OK) return st;
+    }
+    if (!m->nin) {
+        char notes[400] = "";
+        for (size_t i = 0; i < m->nnotes && strlen(notes) < 300; i++)
+            snprintf(notes + strlen(notes), sizeof notes - strlen(notes), "%s%s", i ? "; " : " (",
+                     m->notes[i]);
+        if (m->nnotes) strncat(notes, ")", sizeof notes - strlen(notes) - 1);
+        return mw_error_set(err, MW_EINVAL, t->source, 0, 0,
+                            "%s: no usable column for outlier detection%s%s", t->source, notes,
+                            m->encode == MW_OUTLIER_ENCODE_NONE
+                                ? "; categorical columns need --encode onehot|ordinal"
+                                : "");
+    }
+    return MW_OK;
+}
+
+/* ---- encoding ----------------------------------------------------------- */
+
+static void finish_features(const mw_outlier_model *m, double *f) {
+    if (!m->standardize || !m->mean) return; /* not yet fitted: raw encoding */
+    for (size_t j = 0; j < m->nfeat; j++) f[j] = (f[j] - m->mean[j]) / m->scale[j];
+}
+
+/* One categorical value: cat index (-1 = unseen, -2 = missing). */
+static void put_category(const mw_outlier_input *in, long c, double *f, uint64_t *imp,
+                         uint64_t *unseen) {
+    if (c == -2) {
+        c = (long)in->fill;
+        (*imp)++;
+    } else if (c == -1) {
+        (*unseen)++;
+    }
+    if (in->kind == MW_IN_ONEHOT) {
+        for (size_t k = 0; k < in->ncat; k++) f[in->feat0 + k] = 0.0;
+        if (c >= 0) f[in->feat0 + (size_t)c] = 1.0;
+    } else {
+        f[in->feat0] = (double)c;
+    }
+}
+
+mw_status mw_outlier_check_table(const mw_outlier_model *m, const mw_table *t, mw_error *err) {
+    char missing[400] = "";
+    size_t nmiss = 0;
+    for (size_t i = 0; i < m->nin; i++) {
+        long ci = mw_table_find(t, m->in[i].name);
+        mw_coltype want = m->in[i].kind == MW_IN_NUMERIC ? MW_TYPE_NUMERIC : MW_TYPE_CATEGORICAL;
+        if (ci >= 0 && t->cols[ci].type == want) continue;
+        if (ci >= 0)
+            return mw_error_set(err, MW_EINVAL, t->source, 0, (uint64_t)ci + 1,
+                                "%s: column \"%s\" is %s but %s in the reference", t->source,
+                                m->in[i].name, mw_coltype_name(t->cols[ci].type),
+                                mw_coltype_name(want));
+        if (strlen(missing) < 300)
+            snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s\"%s\"",
+                     nmiss ? ", " : "", m->in[i].name);
+        nmiss++;
+    }
+    if (nmiss)
+        return mw_error_set(err, MW_ENOTFOUND, t->source, 0, 0,
+                            "%s: %zu column%s of the reference %s missing: %s", t->source, nmiss,
+                            nmiss > 1 ? "s" : "", nmiss > 1 ? "are" : "is", missing);
+    return MW_OK;
+}
+
+mw_status mw_outlier_encode_table(const mw_outlier_model *m, const mw_table *t, size_t begin,
+                                  size_t end, double *features, uint64_t *n_imputed,
+                                  uint64_t *n_unseen, mw_error *err) {
+    mw_status st = mw_outlier_check_table(m, t, err);
+    if (st != MW_OK) return st;
+    if (end > t->nrows || begin > end)
+        return mw_error_set(err, MW_EINVAL, t->source, 0, 0, "row range outside the table");
+    uint64_t imp = 0, uns = 0;
+    const size_t nf = m->nfeat;
+    for (size_t i = 0; i < m->nin && st == MW_OK; i++) {
+        const mw_outlier_input *in = &m->in[i];
+        const mw_column *col = &t->cols[mw_table_find(t, in->name)];
+        if (in->kind == MW_IN_NUMERIC) {
+            for (size_t r = begin; r < end; r++) {
+                double x = col->num[r];
+                if (isnan(x)) {
+                    x = in->fill;
+                    imp++;
+                } else if (isinf(x)) {
+                    return mw_error_set(err, MW_EINVAL, t->source, r + 1, 0,
+                                        "%s: column \"%s\", data row %zu: infinite value; outlier "
+                                        "detection needs finite numbers",
+                                        t->source, in->name, r + 1);
+                }
+                features[(r - begin) * nf + in->feat0] = x;
+            }
+            continue;
+        }
+        /* categorical: map the table's codes to reference categories once */
+        size_t nd = mw_dict_size(col->dict);
+        long *map = malloc((nd ? nd : 1) * sizeof *map);
+        if (!map) return mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
+        for (size_t c = 0; c < nd; c++) {
+            size_t len;
+            const char *s = mw_dict_str(col->dict, (uint32_t)c, &len);
+            uint32_t code;
+            map[c] = mw_dict_find(in->dict, s, len, &code) ? (long)code : -1;
+        }
+        for (size_t r = begin; r < end; r++) {
+            uint32_t c = col->codes[r];
+            put_category(in, c == MW_CODE_MISSING || c >= nd ? -2 : map[c],
+                         features + (r - begin) * nf, &imp, &uns);
+        }
+        free(map);
+    }
+    for (size_t r = begin; r < end; r++) finish_features(m, features + (r - begin) * nf);
+    if (n_imputed) *n_imputed += imp;
+    if (n_unseen) *n_unseen += uns;
+    return MW_OK;
+}
+
+mw_status mw_outlier_encode_row(const mw_outlier_model *m, const double *num,
+                                const char *const *cat, double *features, uint64_t *n_imputed,
+                                uint64_t *n_unseen, mw_error *err) {
+    uint64_t imp = 0, uns = 0;
+    for (size_t i = 0; i < m->nin; i++) {
+        const mw_outlier_input *in = &m->in[i];
+        if (in->kind == MW_IN_NUMERIC) {
+            double x = num ? num[i] : NAN;
+            if (isnan(x)) {
+                x = in->fill;
+                imp++;
+            } else if (isinf(x)) {
+                return mw_error_set(err, MW_EINVAL, NULL, 0, i + 1,
+                                    "feature \"%s\": infinite value", in->name);
+            }
+            features[in->feat0] = x;
+        } else {
+            const char *s = cat ? cat[i] : NULL;
+            uint32_t code;
+            long c = !s ? -2 : mw_dict_find(in->dict, s, strlen(s), &code) ? (long)code : -1;
+            put_category(in, c, features, &imp, &uns);
+        }
+    }
+    finish_features(m, features);
+    if (n_imputed) *n_imputed += imp;
+    if (n_unseen) *n_unseen += uns;
+    return MW_OK;
+}
+
+/* ---- fitting ------------------------------------------------------------ */
+
+static mw_status check_options(const mw_outlier_options *o, mw_error *err) {
+    if (o->method != MW_OUTLIER_IFOREST && o->method != MW_OUTLIER_LOF)
+        return mw_error_set(err, MW_EINVAL, NULL, 0, 0, "unknown outlier method");
+    if (!(o->contamination >= 0 && o->contamination <= 0.5))
+        return mw_error_set(err, MW_EINVAL, NULL, 0, 0,
+                            "contamination must be in (0, 0.5], got %g", o->contamination);
+    if (!(o->max_features >= 0 && o->max_features <= 1))
+        return mw_error_set(err, MW_EINVAL, NULL, 0, 0, "max_features must be in (0, 1], got %g",
+                            o->max_features);
+    if (o->has_threshold && !isfinite(o->threshold))
+        return mw_error_set(err, MW_EINVAL, NULL, 0, 0, "the threshold must be a finite number");
+    if (o->encode > MW_OUTLIER_ENCODE_ORDINAL)
+        return mw_error_set(err, MW_EINVAL, NULL, 0, 0, "unknown encoding");
+    return MW_OK;
+}
+
+/* Reference statistics, standardisation, the detector and the threshold, once
+ * the inputs are chosen; x is the encoded reference (n x nfeat), modified. */
+static mw_status fit_features(mw_outlier_model *m, const mw_outlier_options *opt, double *x,
+                              size_t n, mw_error *err) {
+    const size_t nf = m->nfeat;
+    m->mean = calloc(nf, sizeof *m->mean);
+    m->scale = malloc(nf * sizeof *m->scale);
+    m->fsd = malloc(nf * sizeof *m->fsd);
+    double *scores = malloc(n * sizeof *scores);
+    mw_status st = MW_OK;
+    if (!m->mean || !m->scale || !m->fsd || !scores) {
+        free(scores);
+        return mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
+    }
+    for (size_t j = 0; j < nf; j++) {
+        double s = 0, ss = 0;
+        for (size_t r = 0; r < n; r++) s += x[r * nf + j];
+        double mean = s / (double)n;
+        for (size_t r = 0; r < n; r++) {
+            double dv = x[r * nf + j] - mean;
+            ss += dv * dv;
+        }
+        double sd = sqrt(ss / (double)n);
+        m->mean[j] = m->standardize ? mean : 0.0;
+        m->scale[j] = m->standardize && sd > 0 ? sd : 1.0;
+        m->fsd[j] = sd / m->scale[j];
+    }
+    if (m->standardize)
+        for (size_t r = 0; r < n; r++) finish_features(m, x + r * nf);
+    if (m->method == MW_OUTLIER_IFOREST) {
+        mw_iforest_params p = {opt->n_trees, opt->max_samples, opt->max_features, opt->seed};
+        st = mw_iforest_fit(x, n, nf, &p, &m->forest);
+        if (st == MW_OK) mw_iforest_score(m->forest, x, n, scores);
+    } else {
+        uint32_t k = opt->n_neighbors ? opt->n_neighbors : 20;
+        if (n <= k) {
+            free(scores);
+            return mw_error_set(err, MW_EINVAL, NULL, 0, 0,
+                                "LOF with k = %u neighbours needs more than %u reference rows, "
+                                "got %zu",
+                                k, k, n);
+        }
+        st = mw_lof_fit(x, n, nf, k, &m->lof, scores);
+    }
+    if (st != MW_OK) {
+        free(scores);
+        return mw_error_set(err, st, NULL, 0, 0, "fitting the detector failed: %s",
+                            mw_status_str(st));
+    }
+    qsort(scores, n, sizeof *scores, cmp_double);
+    for (int i = 0; i <= 100; i++) m->q[i] = mw_quantile_sorted(scores, n, i / 100.0);
+    m->has_threshold = opt->has_threshold;
+    m->contamination = opt->has_threshold ? NAN : opt->contamination > 0 ? opt->contamination : 0.01;
+    m->threshold = opt->has_threshold ? opt->threshold
+                                      : mw_quantile_sorted(scores, n, 1.0 - m->contamination);
+    size_t above = 0;
+    for (size_t i = 0; i < n; i++) above += scores[i] > m->threshold;
+    m->expected_share = (double)above / (double)n;
+    free(scores);
+    return MW_OK;
+}
+
+static mw_outlier_model *new_model(const mw_outlier_options *opt) {
+    mw_outlier_model *m = calloc(1, sizeof *m);
+    if (!m) return NULL;
+    m->method = opt->method;
+    m->encode = opt->encode;
+    m->standardize = opt->standardize != 0;
+    m->seed = opt->seed;
+    return m;
+}
+
+mw_status mw_outlier_fit(const mw_table *ref, const mw_outlier_options *opt,
+                         mw_outlier_model **out, mw_error *err) {
+    *out = NULL;
+    mw_status st = check_options(opt, err);
+    if (st != MW_OK) return st;
+    if (!ref->nrows)
+        return mw_error_set(err, MW_EINVAL, ref->source, 0, 0, "%s: the reference has no rows",
+                            ref->source);
+    mw_outlier_model *m = new_model(opt);
+    if (!m) return mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
+    double *x = NULL;
+    st = choose_inputs(m, ref, opt, err);
+    if (st == MW_OK && (st = mw_outlier_layout(m)) != MW_OK)
+        mw_error_set(err, st, NULL, 0, 0, "out of memory");
+    if (st == MW_OK && !(x = malloc(ref->nrows * m->nfeat * sizeof *x)))
+        st = mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
+    if (st == MW_OK) st = mw_outlier_encode_table(m, ref, 0, ref->nrows, x, &m->n_imputed, NULL, err);
+    m->n_ref = ref->nrows;
+    if (st == MW_OK) st = fit_features(m, opt, x, ref->nrows, err);
+    free(x);
+    if (st != MW_OK) {
+        mw_outlier_free(m);
+        return st;
+    }
+    *out = m;
+    return MW_OK;
+}
+
+mw_status mw_outlier_fit_matrix(const double *x, size_t n, size_t d, const char *const *names,
+                                const mw_outlier_options *opt, mw_outlier_model **out,
+                                mw_error *err) {
+    *out = NULL;
+    mw_table t;
+    memset(&t, 0, sizeof t);
+    t.source = (char *)"matrix";
+    t.nrows = n;
+    t.ncols = d;
+    t.cols = calloc(d ? d : 1, sizeof *t.cols);
+    char (*nm)[24] = malloc((d ? d : 1) * sizeof *nm);
+    mw_status st = MW_OK;
+    if (!t.cols || !nm) st = mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
+    for (size_t j = 0; j < d && st == MW_OK; j++) {
+        snprintf(nm[j], sizeof nm[j], "x%zu", j);
+        t.cols[j].name = names ? (char *)names[j] : nm[j];
+        t.cols[j].type = MW_TYPE_NUMERIC;
+        t.cols[j].nrows = n;
+        if (!(t.cols[j].num = malloc((n ? n : 1) * sizeof(double))))
+            st = mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
+        else
+            for (size_t r = 0; r < n; r++) t.cols[j].num[r] = x[r * d + j];
+    }
+    if (st == MW_OK) st = mw_outlier_fit(&t, opt, out, err);
+    for (size_t j = 0; t.cols && j < d; j++) free(t.cols[j].num);
+    free(t.cols);
+    free(nm);
+    return st;
+}
+
+/* ---- accessors ----------------------------------------------------------- */
+
+void mw_outlier_get_info(const mw_outlier_model *m, mw_outlier_info *info) {
+    memset(info, 0, sizeof *info);
+    info->method = m->method;
+    info->n_reference = m->n_ref;
+    info->n_inputs = m->nin;
+    info->n_features = m->nfeat;
+    if (m->forest) {
+        info->n_trees = m->forest->n_trees;
+        info->max_samples = m->forest->max_samples;
+        info->max_depth = m->forest->max_depth;
+    }
+    if (m->lof) info->n_neighbors = m->lof->k;
+    info->seed = m->seed;
+    info->encode = m->encode;
+    info->standardize = m->standardize;
+    info->contamination = m->contamination;
+    info->threshold = m->threshold;
+    info->expected_share = m->expected_share;
+    info->n_imputed = m->n_imputed;
+    memcpy(info->ref_quantiles, m->q, sizeof m->q);
+}
+
+const char *mw_outlier_input_name(const mw_outlier_model *m, size_t i) {
+    return i < m->nin ? m->in[i].name : NULL;
+}
+mw_coltype mw_outlier_input_type(const mw_outlier_model *m, size_t i) {
+    if (i >= m->nin) return MW_TYPE_AUTO;
+    return m->in[i].kind == MW_IN_NUMERIC ? MW_TYPE_NUMERIC : MW_TYPE_CATEGORICAL;
+}
+uint64_t mw_outlier_input_imputed(const mw_outlier_model *m, size_t i) {
+    return i < m->nin ? m->in[i].n_imputed : 0;
+}
+const char *mw_outlier_feature_name(const mw_outlier_model *m, size_t j) {
+    return j < m->nfeat ? m->fname[j] : NULL;
+}
+size_t mw_outlier_feature_input(const mw_outlier_model *m, size_t j) {
+    return j < m->nfeat ? m->finput[j] : 0;
+}
+size_t mw_outlier_nnotes(const mw_outlier_model *m) { return m->nnotes; }
+const char *mw_outlier_note(const mw_outlier_model *m, size_t i) {
+    return i < m->nnotes ? m->notes[i] : NULL;
+}
+
+/* ---- scoring and explanations --------------------------------------------- */
+
+mw_status mw_outlier_score_features(const mw_outlier_model *m, const double *features, size_t n,
+                                    double *scores) {
+    if (m->forest) {
+        mw_iforest_score(m->forest, features, n, scores);
+        return MW_OK;
+    }
+    return mw_lof_score(m->lof, features, n, scores, NULL);
+}
+
+mw_status mw_outlier_score_table(const mw_outlier_model *m, const mw_table *t, size_t begin,
+                                 size_t end, double *scores, uint64_t *n_imputed, mw_error *err) {
+    const size_t chunk = 4096;
+    size_t n = end > begin ? end - begin : 0;
+    double *f = malloc((n < chunk ? (n ? n : 1) : chunk) * m->nfeat * sizeof *f);
+    if (!f) return mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
+    mw_status st = MW_OK;
+    for (size_t r = begin; r < end && st == MW_OK; r += chunk) {
+        size_t e = end - r < chunk ? end : r + chunk;
+        st = mw_outlier_encode_table(m, t, r, e, f, n_imputed, NULL, err);
+        if (st == MW_OK && (st = mw_outlier_score_features(m, f, e - r, scores + (r - begin))))
+            mw_error_set(err, st, NULL, 0, 0, "scoring failed: %s", mw_status_str(st));
+    }
+    if (begin > end || end > t->nrows) st = mw_error_set(err, MW_EINVAL, NULL, 0, 0, "bad row range");
+    free(f);
+    return st;
+}
+
+mw_status mw_outlier_score_row(const mw_outlier_model *m, const double *num,
+                               const char *const *cat, double *score, mw_error *err) {
+    double stackbuf[256];
+    double *f = m->nfeat <= 256 ? stackbuf : malloc(m->nfeat * sizeof *f);
+    *score = NAN;
+    if (!f) return mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
+    mw_status st = mw_outlier_encode_row(m, num, cat, f, NULL, NULL, err);
+    if (st == MW_OK && (st = mw_outlier_score_features(m, f, 1, score)) != MW_OK)
+        mw_error_set(err, st, NULL, 0, 0, "scoring failed: %s", mw_status_str(st));
+    if (f != stackbuf) free(f);
+    return st;
+}
+
+int mw_outlier_is_outlier(const mw_outlier_model *m, double score) {
+    return score > m->threshold;
+}
+
+size_t mw_outlier_explain(const mw_outlier_model *m, const double *features,
+                          mw_outlier_reason *out, size_t max) {
+    const size_t nf = m->nfeat;
+    double *w = calloc(nf, sizeof *w);
+    if (!w || !max) {
+        free(w);
+        return 0;
+    }
+    if (m->forest) {
+        mw_iforest_explain(m->forest, features, w);
+    } else {
+        const uint32_t k = m->lof->k;
+        double *dist = malloc(k * sizeof *dist);
+        uint32_t *idx = malloc(k * sizeof *idx);
+        if (!dist || !idx || mw_lof_knn(m->lof, features, 1, 0, dist, idx) != MW_OK) {
+            free(dist);
+            free(idx);
+            free(w);
+            return 0;
+        }
+        for (size_t j = 0; j < nf; j++) {
+            double s = 0;
+            for (uint32_t i = 0; i < k; i++) s += m->lof->x[(size_t)idx[i] * nf + j];
+            w[j] = m->fsd[j] > 0 ? fabs(features[j] - s / k) / m->fsd[j] : 0.0;
+        }
+        free(dist);
+        free(idx);
+    }
+    size_t n = 0;
+    for (size_t j = 0; j < nf; j++) { /* insertion into the top list, largest first */
+        if (!(w[j] > 0)) continue;
+        size_t at = n < max ? n : max;
+        while (at > 0 && out[at - 1].weight < w[j]) at--;
+        if (at >= max) continue;
+        size_t last = n < max ? n : max - 1;
+        for (size_t p = last; p > at; p--) out[p] = out[p - 1];
+        out[at] = (mw_outlier_reason){j, w[j]};
+        if (n < max) n++;
+    }
+    free(w);
+    return n;
+}
+
+double mw_binom_test_greater(uint64_t x, uint64_t n, double p) {
+    if (x == 0) return 1.0;
+    if (x > n) return 0.0;
+    if (!(p > 0)) return 0.0;
+    if (p >= 1) return 1.0;
+    return mw_betainc((double)x, (double)(n - x) + 1.0, p);
+}
