@@ -426,6 +426,47 @@ static void test_numbers(void **state) {
     num_bad("truex", "feature \"a\": expected a number, string, boolean or null, got truex");
 }
 
+/* The one-load fast path, the digit-loop path and the exact fallback all agree
+ * with strtod, bit for bit, on numbers of every length and shape. */
+static void test_numbers_random(void **state) {
+    (void)state;
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    char num[64], buf[200];
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double v;
+        memcpy(&v, &x, sizeof v);
+        switch (i % 4) {
+        case 0: /* any finite double, shortest-ish forms */
+            if (!isfinite(v)) continue;
+            snprintf(num, sizeof num, "%.*g", 1 + (int)(x % 17), v);
+            break;
+        case 1: /* fixed point, 0..17 fraction digits */
+            snprintf(num, sizeof num, "%.*f", (int)(x % 18),
+                     (double)(x >> 20) / (double)(1ULL << (x % 40)));
+            break;
+        case 2: /* integers */
+            snprintf(num, sizeof num, "%llu", (unsigned long long)(x >> (x % 64)));
+            break;
+        default: /* small values with many digits */
+            snprintf(num, sizeof num, "-0.%0*llu", 1 + (int)(x % 18),
+                     (unsigned long long)(x % 1000000007ULL));
+            break;
+        }
+        int n = snprintf(buf, sizeof buf, "{\"model\":\"m\",\"version\":\"1\",\"features\":{\"a\":%s}}",
+                         num);
+        mw_error e;
+        if (mw_record_parse(P, buf, (size_t)n, &R, &e) != MW_OK) {
+            if (strstr(e.message, "out of range")) continue; /* %g of huge values: 1e308+ */
+            fail_msg("%s: %s", num, e.message);
+        }
+        double want = strtod(num, NULL), got = R.features[0].number;
+        if (memcmp(&want, &got, sizeof got) != 0) fail_msg("%s: got %.17g want %.17g", num, got, want);
+    }
+}
+
 /* ---- errors -------------------------------------------------------------------------- */
 
 static void test_errors(void **state) {
@@ -684,6 +725,7 @@ int main(void) {
         cmocka_unit_test(test_duplicates),      cmocka_unit_test(test_rfc3339),
         cmocka_unit_test(test_escapes),         cmocka_unit_test(test_scratch_stability),
         cmocka_unit_test(test_megabyte_string), cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_numbers_random),
         cmocka_unit_test(test_errors),          cmocka_unit_test(test_limits),
         cmocka_unit_test(test_iter_ndjson),     cmocka_unit_test(test_iter_array),
     };
