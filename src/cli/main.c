@@ -19,6 +19,7 @@ static const command commands[] = {
     {"profile", mw_cmd_profile, "summarise each column of a data file"},
     {"serve", mw_cmd_serve, "run the live monitoring daemon (HTTP, SQLite, /metrics)"},
     {"demo", mw_cmd_demo, "start the daemon with a demo model and drifting traffic"},
+    {"eval", mw_cmd_eval, "model performance on labelled data, or estimated without labels"},
 };
 
 static void usage(FILE *out) {
