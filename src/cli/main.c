@@ -17,6 +17,7 @@ static const command commands[] = {
     {"drift", mw_cmd_drift, "compare current data with a reference: drift tests and quality"},
     {"quality", mw_cmd_quality, "data-quality checks of current data against a reference"},
     {"profile", mw_cmd_profile, "summarise each column of a data file"},
+    {"outliers", mw_cmd_outliers, "find anomalous rows: isolation forest or local outlier factor"},
     {"serve", mw_cmd_serve, "run the live monitoring daemon (HTTP, SQLite, /metrics)"},
     {"demo", mw_cmd_demo, "start the daemon with a demo model and drifting traffic"},
     {"eval", mw_cmd_eval, "model performance on labelled data, or estimated without labels"},
