@@ -499,7 +499,8 @@ static void row_values_text(const report *r, size_t row, char *buf, size_t cap) 
 
 static void write_text(FILE *f, const report *r) {
     const mw_outlier_info *in = &r->info;
-    fprintf(f, "Outliers: %s vs %s\n", r->cur->source, r->ref->source);
+    fprintf(f, "Outliers\nReference: %s (%zu rows)\nCurrent:   %s (%zu rows)\n", r->ref->source,
+            r->ref->nrows, r->cur->source, r->cur->nrows);
     if (in->method == MW_OUTLIER_IFOREST)
         fprintf(f, "Method: isolation forest, %u trees, %u samples per tree, seed %llu\n",
                 in->n_trees, in->max_samples, (unsigned long long)in->seed);
