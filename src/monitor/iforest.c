@@ -236,8 +236,9 @@ static double to_score(const mw_iforest *f, double sum_h) {
     return den != 0 ? exp2(-(sum_h / den)) : 1.0;
 }
 
-/* 16 rows through every tree. */
-static void score_block(const mw_iforest *f, const double *const *row, double *sum) {
+/* 16 rows through every tree; xt holds them feature-major (xt[f * 16 + l]),
+ * so a step addresses its value from the node's feature and the lane alone. */
+static void score_block(const mw_iforest *f, const double *xt, double *sum) {
     const mw_if_node *nodes = f->nodes;
     const double *value = f->value;
     double acc[IF_LANES] = {0};
@@ -248,7 +249,7 @@ static void score_block(const mw_iforest *f, const double *const *row, double *s
         for (unsigned s = f->steps[t]; s; s--)
             for (int l = 0; l < IF_LANES; l++) {
                 const mw_if_node *nd = nodes + idx[l];
-                idx[l] = nd->left + (row[l][nd->feat] > nd->thr);
+                idx[l] = nd->left + (xt[(size_t)nd->feat * IF_LANES + (size_t)l] > nd->thr);
             }
         for (int l = 0; l < IF_LANES; l++) acc[l] += value[idx[l]];
     }
@@ -281,13 +282,21 @@ static double path_sum_row(const mw_iforest *f, const double *row) {
 
 void mw_iforest_score(const mw_iforest *f, const double *x, size_t n, double *scores) {
     size_t i = 0;
-    for (; i + IF_LANES <= n; i += IF_LANES) {
-        const double *row[IF_LANES];
-        double sum[IF_LANES];
-        for (int l = 0; l < IF_LANES; l++) row[l] = x + (i + (size_t)l) * f->d;
-        score_block(f, row, sum);
-        for (int l = 0; l < IF_LANES; l++) scores[i + (size_t)l] = to_score(f, sum[l]);
-    }
+    double stackbuf[IF_LANES * 64];
+    double *xt = n < IF_LANES ? NULL
+                 : f->d <= 64 ? stackbuf
+                              : malloc(f->d * IF_LANES * sizeof *xt);
+    if (xt)
+        for (; i + IF_LANES <= n; i += IF_LANES) {
+            double sum[IF_LANES];
+            for (int l = 0; l < IF_LANES; l++)
+                for (size_t j = 0; j < f->d; j++)
+                    xt[j * IF_LANES + (size_t)l] = x[(i + (size_t)l) * f->d + j];
+            score_block(f, xt, sum);
+            for (int l = 0; l < IF_LANES; l++) scores[i + (size_t)l] = to_score(f, sum[l]);
+        }
+    if (xt != stackbuf) free(xt);
+    /* the rest (and everything if the buffer could not be had): row by row */
     for (; i < n; i++) scores[i] = to_score(f, path_sum_row(f, x + i * f->d));
 }
 

@@ -54,9 +54,11 @@ typedef struct cand {
 } cand;
 
 typedef struct qstate {
-    double tau; /* k-th smallest upper bound among candidates (inf until k) */
+    double tau; /* k-th smallest upper bound seen (inf until k were seen) */
     size_t n, cap;
     cand *c;
+    double *heap; /* max-heap of the k smallest upper bounds seen */
+    uint32_t hn;
 } qstate;
 
 typedef struct scan {
@@ -67,53 +69,42 @@ typedef struct scan {
     double tq[QTILE];       /* tau - |q|^2 (1 - 2 tol), the kernel's test */
     uint32_t self[QTILE];   /* reference index to skip, UINT32_MAX = none */
     qstate *st[QTILE];
-    double *scratch;        /* quickselect buffer */
-    size_t scratch_cap;
 } scan;
 
-/* k-th smallest (0-based) of v[0..n), reordering v. */
-static double select_kth(double *v, size_t n, size_t k) {
-    size_t lo = 0, hi = n - 1;
-    while (lo < hi) {
-        double p = v[lo + (hi - lo) / 2];
-        size_t i = lo, j = hi;
-        while (i <= j) {
-            while (v[i] < p) i++;
-            while (v[j] > p) j--;
-            if (i <= j) {
-                double t = v[i];
-                v[i] = v[j];
-                v[j] = t;
-                i++;
-                if (j == 0) break;
-                j--;
-            }
+/* Records upper bound hi in the max-heap of the k smallest; tau is its top
+ * once k bounds were seen. */
+static void heap_push(qstate *st, uint32_t k, double hi) {
+    double *h = st->heap;
+    if (st->hn < k) {
+        size_t i = st->hn++;
+        while (i > 0 && h[(i - 1) / 2] < hi) {
+            h[i] = h[(i - 1) / 2];
+            i = (i - 1) / 2;
         }
-        if (k <= j) hi = j;
-        else if (k >= i) lo = i;
-        else return v[k];
+        h[i] = hi;
+    } else if (hi < h[0]) {
+        size_t i = 0;
+        for (;;) {
+            size_t c = 2 * i + 1;
+            if (c >= k) break;
+            if (c + 1 < k && h[c + 1] > h[c]) c++;
+            if (h[c] <= hi) break;
+            h[i] = h[c];
+            i = c;
+        }
+        h[i] = hi;
     }
-    return v[k];
+    if (st->hn == k) st->tau = h[0];
 }
 
-/* Lowers tau to the k-th smallest upper bound and drops candidates above it. */
-static mw_status compact(scan *s, qstate *st) {
-    uint32_t k = s->l->k;
-    if (st->n < k) return MW_OK;
-    if (s->scratch_cap < st->n) {
-        double *p = realloc(s->scratch, st->n * sizeof *p);
-        if (!p) return MW_ENOMEM;
-        s->scratch = p;
-        s->scratch_cap = st->n;
-    }
-    for (size_t i = 0; i < st->n; i++) s->scratch[i] = st->c[i].hi;
-    double tau = select_kth(s->scratch, st->n, k - 1);
-    if (tau < st->tau) st->tau = tau;
+/* Drops candidates whose lower bound is above tau; grows the list when many
+ * remain (ties: duplicates). */
+static mw_status compact(qstate *st) {
     size_t w = 0;
     for (size_t i = 0; i < st->n; i++)
         if (st->c[i].lo <= st->tau) st->c[w++] = st->c[i];
     st->n = w;
-    if (st->n > st->cap / 2) { /* many ties (duplicates): grow */
+    if (st->n > st->cap / 2) {
         cand *c = realloc(st->c, st->cap * 2 * sizeof *c);
         if (!c) return MW_ENOMEM;
         st->c = c;
@@ -127,18 +118,18 @@ static mw_status compact(scan *s, qstate *st) {
 static mw_status hit(scan *s, int i, size_t base, unsigned mask, const double *acc) {
     const mw_lof *l = s->l;
     qstate *st = s->st[i];
-    for (unsigned lane = 0; lane < 16; lane++) {
-        if (!(mask >> lane & 1)) continue;
+    for (; mask; mask &= mask - 1) {
+        unsigned lane = (unsigned)__builtin_ctz(mask);
         size_t r = base + lane;
         if (r >= l->n || r == s->self[i]) continue;
         double qr = s->qn[i] + l->norm2[r];
         double val = qr - 2.0 * acc[lane], bnd = s->tol * qr;
         double lo = val - bnd;
         if (!(lo <= st->tau)) continue;
+        heap_push(st, l->k, val + bnd);
         if (st->n == st->cap) {
-            mw_status rc = compact(s, st);
+            mw_status rc = compact(st);
             if (rc != MW_OK) return rc;
-            if (!(lo <= st->tau)) continue;
         }
         st->c[st->n++] = (cand){lo, val + bnd, (uint32_t)r};
     }
@@ -253,7 +244,7 @@ static int cmp_exact(const void *pa, const void *pb) {
 }
 
 static mw_status finish_query(scan *s, qstate *st, const double *q, double *dist, uint32_t *idx) {
-    mw_status rc = compact(s, st);
+    mw_status rc = compact(st);
     if (rc != MW_OK) return rc;
     const mw_lof *l = s->l;
     for (size_t i = 0; i < st->n; i++) /* lo now holds the exact squared distance */
@@ -280,7 +271,8 @@ mw_status mw_lof_knn(const mw_lof *l, const double *q, size_t m, int exclude_sel
     for (size_t i = 0; i < QCHUNK && rc == MW_OK; i++) {
         st[i].cap = 4 * (size_t)k + 32;
         st[i].c = malloc(st[i].cap * sizeof *st[i].c);
-        if (!st[i].c) rc = MW_ENOMEM;
+        st[i].heap = malloc(k * sizeof *st[i].heap);
+        if (!st[i].c || !st[i].heap) rc = MW_ENOMEM;
     }
     int avx = use_avx512(l);
     for (size_t c0 = 0; c0 < m && rc == MW_OK; c0 += QCHUNK) {
@@ -291,6 +283,7 @@ mw_status mw_lof_knn(const mw_lof *l, const double *q, size_t m, int exclude_sel
             for (size_t f = 0; f < l->d; f++) a += row[f] * row[f];
             qn[i] = a;
             st[i].n = 0;
+            st[i].hn = 0;
             st[i].tau = INFINITY;
         }
         for (size_t r0 = 0; r0 < l->nblk && rc == MW_OK; r0 += RCHUNK) {
@@ -318,10 +311,12 @@ mw_status mw_lof_knn(const mw_lof *l, const double *q, size_t m, int exclude_sel
     }
     (void)avx;
     if (st)
-        for (size_t i = 0; i < QCHUNK; i++) free(st[i].c);
+        for (size_t i = 0; i < QCHUNK; i++) {
+            free(st[i].c);
+            free(st[i].heap);
+        }
     free(st);
     free(qn);
-    free(s.scratch);
     return rc;
 }
 

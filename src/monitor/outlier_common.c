@@ -111,6 +111,27 @@ mw_status mw_outlier_build_dict(mw_outlier_input *in) {
 
 /* ---- choosing and describing input columns ------------------------------- */
 
+/* Rearranges v so that v[k] is the k-th smallest, v[<k] <= v[k] <= v[>k]
+ * (Hoare's selection, expected O(n)). */
+static double select_kth(double *v, size_t n, size_t k) {
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        double p = v[lo + (hi - lo) / 2];
+        size_t i = lo, j = hi;
+        for (;;) {
+            while (v[i] < p) i++;
+            while (v[j] > p) j--;
+            if (i >= j) break;
+            double t = v[i];
+            v[i++] = v[j];
+            v[j--] = t;
+        }
+        if (k <= j) hi = j;
+        else lo = j + 1;
+    }
+    return v[k];
+}
+
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
@@ -133,9 +154,12 @@ static mw_status describe_numeric(mw_outlier_model *m, const mw_table *t, const 
     double *v = malloc((t->nrows ? t->nrows : 1) * sizeof *v);
     if (!v) return mw_error_set(err, MW_ENOMEM, t->source, 0, 0, "out of memory");
     size_t nv = 0;
+    double mn = INFINITY, mx = -INFINITY;
     for (size_t r = 0; r < t->nrows; r++) {
         double x = col->num[r];
         if (isnan(x)) continue;
+        mn = x < mn ? x : mn;
+        mx = x > mx ? x : mx;
         if (isinf(x)) {
             free(v);
             return mw_error_set(err, MW_EINVAL, t->source, 0, 0,
@@ -150,13 +174,17 @@ static mw_status describe_numeric(mw_outlier_model *m, const mw_table *t, const 
         st = mw_outlier_add_note(m, "column \"%s\" is missing in every reference row: dropped",
                                  col->name);
     } else {
-        qsort(v, nv, sizeof *v, cmp_double);
-        if (v[0] == v[nv - 1]) {
+        if (mn == mx) {
             st = mw_outlier_add_note(m, "column \"%s\" is constant in the reference (%.17g): dropped",
-                                     col->name, v[0]);
+                                     col->name, mn);
         } else {
             in->kind = MW_IN_NUMERIC;
-            in->fill = nv % 2 ? v[nv / 2] : (v[nv / 2 - 1] + v[nv / 2]) / 2.0;
+            double upper = select_kth(v, nv, nv / 2), lower = upper;
+            if (nv % 2 == 0) { /* numpy.median: mean of the two middle values */
+                lower = v[0];
+                for (size_t i = 1; i < nv / 2; i++) lower = v[i] > lower ? v[i] : lower;
+            }
+            in->fill = nv % 2 ? upper : (lower + upper) / 2.0;
             in->n_imputed = t->nrows - nv;
             *keep = 1;
         }
