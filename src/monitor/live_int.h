@@ -58,6 +58,7 @@ typedef struct mw_win_col {
     double bins[MW_QUANTILE_BINS];  /* continuous numeric */
     mw_reservoir sample;            /* numeric */
     double *cat_counts;             /* reference categories */
+    size_t ncat_alloc;              /* entries in cat_counts */
     /* categories the reference lacks (categorical: texts; discrete: values) */
     mw_dict *unseen;
     double *unseen_values;
@@ -79,6 +80,9 @@ typedef struct mw_window {
 mw_status mw_window_init(mw_window *w, const mw_baseline *b, size_t sample_capacity,
                          uint64_t seed);
 void mw_window_free(mw_window *w);
+/* Empties a window for reuse with the same baseline, keeping its buffers, so
+ * that a long-running daemon allocates its per-window memory once. */
+void mw_window_reset(mw_window *w, uint64_t seed);
 /* Adds one record's features (matched to baseline columns by name). */
 mw_status mw_window_observe(mw_window *w, const mw_baseline *b, const mw_record *rec);
 /*

@@ -285,8 +285,7 @@ static void tick_one(mw_vstate *v, void *arg) {
     if (v->win.records) {
         t->closed += mw_vstate_close_window(t->m, v, NULL, &err) == MW_OK;
     } else {
-        mw_window_free(&v->win);
-        v->win_open = 0;
+        v->win_open = 0; /* empty: nothing to report; buffers kept for reuse */
     }
 }
 

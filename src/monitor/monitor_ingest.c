@@ -83,8 +83,7 @@ mw_status mw_vstate_close_window(mw_monitor *m, mw_vstate *v, char **json_out, m
         return st;
     }
     keep_last(v, &rep);
-    mw_window_free(&v->win);
-    v->win_open = 0;
+    v->win_open = 0; /* its buffers stay for the next window (mw_window_reset) */
     if (json_out) *json_out = json;
     else free(json);
     return MW_OK;
@@ -92,9 +91,14 @@ mw_status mw_vstate_close_window(mw_monitor *m, mw_vstate *v, char **json_out, m
 
 static mw_status open_window(mw_monitor *m, mw_vstate *v, double ts) {
     double w = v->cfg.window_seconds;
-    mw_status st = mw_window_init(&v->win, v->baseline, m->opt.sample_capacity,
-                                  m->opt.seed + __atomic_add_fetch(&m->seed_counter, 1, __ATOMIC_RELAXED));
-    if (st) return st;
+    uint64_t seed = m->opt.seed + __atomic_add_fetch(&m->seed_counter, 1, __ATOMIC_RELAXED);
+    if (v->win.cols && v->win.ncols == v->baseline->ncols) {
+        mw_window_reset(&v->win, seed);
+    } else {
+        mw_window_free(&v->win);
+        mw_status st = mw_window_init(&v->win, v->baseline, m->opt.sample_capacity, seed);
+        if (st) return st;
+    }
     v->win.start = floor(ts / w) * w;
     v->win.end = v->win.start + w;
     v->win_open = 1;

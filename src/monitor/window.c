@@ -36,8 +36,34 @@ mw_status mw_window_init(mw_window *w, const mw_baseline *b, size_t sample_capac
         mw_reservoir_init(&c->sample, sample_capacity ? sample_capacity : 100000);
         if (bc->ncats && !(c->cat_counts = calloc(bc->ncats, sizeof *c->cat_counts)))
             return MW_ENOMEM;
+        c->ncat_alloc = bc->ncats;
     }
     return MW_OK;
+}
+
+void mw_window_reset(mw_window *w, uint64_t seed) {
+    for (size_t j = 0; j < w->ncols; j++) {
+        mw_win_col *c = &w->cols[j];
+        /* keep the buffers: the sample, category counts and unseen arrays */
+        mw_reservoir keep = c->sample;
+        double *cat = c->cat_counts, *uv = c->unseen_values, *uc = c->unseen_counts;
+        size_t ncat = c->cat_counts ? c->ncat_alloc : 0;
+        mw_dict_free(c->unseen);
+        memset(c, 0, sizeof *c);
+        c->sample = keep;
+        c->sample.len = 0;
+        c->sample.seen = 0;
+        c->cat_counts = cat;
+        c->ncat_alloc = ncat;
+        if (cat) memset(cat, 0, ncat * sizeof *cat);
+        c->unseen_values = uv;
+        c->unseen_counts = uc;
+        c->min = INFINITY;
+        c->max = -INFINITY;
+    }
+    w->records = w->late = 0;
+    w->start = w->end = 0;
+    mw_rng_seed(&w->rng, seed);
 }
 
 void mw_window_free(mw_window *w) {
