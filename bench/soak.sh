@@ -8,18 +8,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MINUTES=${1:-10}
-BIN=${MW_BIN:-build/modelwatch}
 DATA=bench/data/ingest
 [ -f "$DATA/records.ndjson" ] || /usr/bin/python3 bench/gen_ingest_data.py "$DATA"
-TMP=$(mktemp -d)
-trap 'kill $PID $LOADER 2>/dev/null; rm -rf "$TMP"' EXIT
-"$BIN" serve --listen 127.0.0.1:0 --db "$TMP/soak.db" > "$TMP/serve.log" 2>&1 &
-PID=$!
-for _ in $(seq 50); do grep -q "listening on" "$TMP/serve.log" && break; sleep 0.1; done
-URL=http://$(sed -n 's/.*listening on http:\/\/\([^ ]*\).*/\1/p' "$TMP/serve.log")
-curl -sf -X PUT "$URL/api/v1/models/bench/versions/1" -d '{"window_seconds": 60}' > /dev/null
-curl -sf -X PUT -H 'Content-Type: text/csv' --data-binary @"$DATA/reference.csv" \
-  "$URL/api/v1/models/bench/versions/1/reference" > /dev/null
+. bench/lib.sh
+bench_start_daemon
+bench_register bench 1 '{"window_seconds": 60}' "$DATA/reference.csv"
 ( while true; do
     curl -s -o /dev/null -X POST --data-binary @"$DATA/records.ndjson" "$URL/api/v1/records"
     sleep 0.1

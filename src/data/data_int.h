@@ -49,6 +49,18 @@ size_t mw_data_utf8_check(const char *s, size_t len, int *nul);
  */
 const char *mw_data_parse_number(const char *p, const char *end, double *out);
 
+/* The powers of ten that are exact doubles, 1e0 .. 1e22 (Clinger's fast path). */
+extern const double mw_data_pow10_exact[23];
+
+/* Value of 8 ASCII digits, first digit in the lowest byte (little-endian),
+ * combined pairwise in three multiply-shift steps (SWAR). */
+static inline uint64_t mw_data_eight_value(uint64_t v) {
+    v -= 0x3030303030303030ULL;
+    v = (v * 10 + (v >> 8)) & 0x00FF00FF00FF00FFULL;   /* pairs */
+    v = (v * 100 + (v >> 16)) & 0x0000FFFF0000FFFFULL; /* quads */
+    return (v * 10000 + (v >> 32)) & 0xFFFFFFFFULL;     /* octet */
+}
+
 /* ---- json_scan.c: pieces shared by the JSON readers (ndjson.c, record.c) ---- */
 
 /* End of the JSON number at p (-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?), or

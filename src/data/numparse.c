@@ -42,9 +42,9 @@ extern const uint64_t mw_data_pow5_128[651][2];
 #define POW5_QMIN (-342)
 #define POW5_QMAX 308
 
-static const double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+const double mw_data_pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                        1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                        1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
 static inline uint64_t load8(const char *p) {
     uint64_t v;
@@ -52,13 +52,6 @@ static inline uint64_t load8(const char *p) {
     return v;
 }
 
-/* Value of 8 ASCII digits, first digit in the lowest byte (little-endian). */
-static inline uint64_t eight_value(uint64_t v) {
-    v -= 0x3030303030303030ULL;
-    v = (v * 10 + (v >> 8)) & 0x00FF00FF00FF00FFULL;      /* pairs */
-    v = (v * 100 + (v >> 16)) & 0x0000FFFF0000FFFFULL;    /* quads */
-    return (v * 10000 + (v >> 32)) & 0xFFFFFFFFULL;        /* octet */
-}
 
 static inline int is_digit(char c) {
     return (unsigned)(c - '0') < 10;
@@ -89,13 +82,13 @@ static inline const char *scan_digits(const char *p, const char *end, uint64_t *
         uint64_t v = load8(p);
         unsigned k = leading_digits(v);
         if (k == 8) {
-            acc = acc * 100000000 + eight_value(v);
+            acc = acc * 100000000 + mw_data_eight_value(v);
             p += 8;
             continue;
         }
         if (k) {
             uint64_t t = (v << (8 * (8 - k))) | (0x3030303030303030ULL >> (8 * k));
-            acc = acc * pow10_u64[k] + eight_value(t);
+            acc = acc * pow10_u64[k] + mw_data_eight_value(t);
             p += k;
         }
         *w = acc;
@@ -264,7 +257,7 @@ const char *mw_data_parse_number(const char *p, const char *end, double *out) {
         d = 0.0;
     } else if (!trunc && w <= (1ULL << 53) && q >= -22 && q <= 22) {
         d = (double)w;
-        d = q < 0 ? d / pow10_exact[-q] : d * pow10_exact[q];
+        d = q < 0 ? d / mw_data_pow10_exact[-q] : d * mw_data_pow10_exact[q];
     } else {
         uint64_t bits, bits2;
         if (eisel_lemire(w, q, &bits) &&

@@ -423,19 +423,16 @@ static inline const char *digits(const char *p, const char *end, uint64_t *m) {
     return p;
 }
 
-static const double p10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                               1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                               1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
 /* Value of the k (0..8) decimal digits at p; 8 bytes at p must be readable. */
 static inline uint64_t conv8(const char *p, unsigned k) {
     if (k == 0) return 0;
     uint64_t v;
     memcpy(&v, p, 8);
-    uint64_t t = (v - 0x3030303030303030ULL) << (8 * (8 - k)); /* low bytes: leading zeros */
-    t = (t * 10 + (t >> 8)) & 0x00FF00FF00FF00FFULL;
-    t = (t * 100 + (t >> 16)) & 0x0000FFFF0000FFFFULL;
-    return (t * 10000 + (t >> 32)) & 0xFFFFFFFFULL;
+    if (k < 8) { /* move the digits up; the vacated low bytes become leading '0's */
+        unsigned shift = 8 * (8 - k);
+        v = (v << shift) | (0x3030303030303030ULL >> (64 - shift));
+    }
+    return mw_data_eight_value(v);
 }
 
 static const uint64_t pow10_u64[16] = {1ULL,
@@ -495,7 +492,7 @@ __attribute__((always_inline)) static inline int num_value(mw_record_parser *P, 
             uint64_t m = conv16(p, i);
             if (f) m = m * pow10_u64[f] + conv16(p + i + 1, f);
             double d = (double)(int64_t)m; /* m < 10^15: exact */
-            if (f) d /= p10[f];            /* exact operands: correctly rounded */
+            if (f) d /= mw_data_pow10_exact[f];            /* exact operands: correctly rounded */
             *v = neg ? -d : d;
             *pp = p + len;
             return 1;
@@ -538,7 +535,7 @@ __attribute__((always_inline)) static inline int num_value(mw_record_parser *P, 
     /* nd <= 15: m < 10^15 < 2^53 */
     if (nd <= 15 && (uint64_t)(q + 22) <= 44) {
         double d = (double)(int64_t)m;
-        d = q < 0 ? d / p10[-q] : d * p10[q];
+        d = q < 0 ? d / mw_data_pow10_exact[-q] : d * mw_data_pow10_exact[q];
         *v = neg ? -d : d;
     } else if (mw_data_parse_number(s, p, v) != p || !isfinite(*v)) {
         char buf[80];
@@ -870,7 +867,7 @@ static int rfc3339(const char *s, size_t n, double *out) {
             i++;
         }
         if (i == start) return 0;
-        frac = (double)acc / p10[k];
+        frac = (double)acc / mw_data_pow10_exact[k];
     }
     int off = 0;
     if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
