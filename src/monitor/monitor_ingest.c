@@ -9,11 +9,10 @@
  * closes at its record cap (after that record), on request, and on time
  * (mw_monitor_tick).
  *
- * Durability: mw_monitor_ingest parses the body once, observing the records of
- * the first version it meets under that version's lock (records of other
- * versions are handled after, one version at a time), and for each version
- * appends one journal row (arrival time + the accepted records as NDJSON)
- * before returning. Closing
+ * Durability: mw_monitor_ingest parses the whole body without any lock (so
+ * concurrent requests to one model parse in parallel), then, one version at a
+ * time under its lock, observes that version's records and appends one journal
+ * row (arrival time + the accepted records as NDJSON) before returning. Closing
  * a window stores its result and deletes the version's journal rows in one
  * transaction. So the journal holds exactly the records of the open windows,
  * and reopening replays them (mw_vstate_replay), with each row's arrival time
@@ -170,49 +169,32 @@ mw_status mw_monitor_observe(mw_monitor *m, const mw_record *rec, mw_error *err)
 
 /* ---- bulk ingestion ------------------------------------------------------------ */
 
-/* A record's place in the request body, and its line for error messages. */
-typedef struct span {
-    size_t off, len;
-    uint64_t line;
-} span;
-
-typedef struct group {
+/* A parsed record, owned by the batch: its features live in batch.features and
+ * strings the parser had to unescape in batch.text (offsets until fixed up). */
+typedef struct parsed {
     mw_vstate *v;
-    span *spans;
-    size_t n, cap;
-    size_t from; /* first span still in the open window (journal from here) */
-} group;
+    double ts, latency_ms;
+    size_t feat, nfeat;   /* into batch.features */
+    size_t off, len;      /* the record's bytes in the body, for the journal */
+    uint64_t line;
+} parsed;
 
 typedef struct batch {
-    group *groups; /* groups[0] is the first version met, observed during parsing */
+    parsed *recs;
     size_t n, cap;
+    mw_feature *features;
+    size_t nfeat, featcap;
+    mw_buf text;          /* unescaped strings (outside the body) */
 } batch;
 
-static group *group_of(batch *b, mw_vstate *v) {
-    for (size_t i = 0; i < b->n; i++)
-        if (b->groups[i].v == v) return &b->groups[i];
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 4;
-        group *ng = realloc(b->groups, cap * sizeof *ng);
-        if (!ng) return NULL;
-        b->groups = ng;
-        b->cap = cap;
-    }
-    group *g = &b->groups[b->n++];
-    memset(g, 0, sizeof *g);
-    g->v = v;
-    return g;
-}
-
-static mw_status add_span(group *g, size_t off, size_t len, uint64_t line) {
-    if (g->n == g->cap) {
-        size_t cap = g->cap ? g->cap * 2 : 256;
-        span *ns = realloc(g->spans, cap * sizeof *ns);
-        if (!ns) return MW_ENOMEM;
-        g->spans = ns;
-        g->cap = cap;
-    }
-    g->spans[g->n++] = (span){off, len, line};
+static mw_status grow(void **p, size_t *cap, size_t need, size_t size) {
+    if (need <= *cap) return MW_OK;
+    size_t c = *cap ? *cap : 256;
+    while (c < need) c *= 2;
+    void *q = realloc(*p, c * size);
+    if (!q) return MW_ENOMEM;
+    *p = q;
+    *cap = c;
     return MW_OK;
 }
 
@@ -236,59 +218,52 @@ static void trim_span(const char *body, size_t *off, size_t *len) {
     while (*len && body[*off + *len - 1] && strchr(skip, body[*off + *len - 1])) (*len)--;
 }
 
-/* Observes one record of g's version (lock held) and keeps its span for the
- * journal; a rejected record becomes an error of the result. */
-static mw_status take(mw_monitor *m, group *g, const mw_record *rec, size_t off, size_t len,
-                      uint64_t line, double now_s, mw_ingest_result *res, mw_error *err) {
-    mw_vstate *v = g->v;
-    int why = rejection(v, rec, now_s), closed;
-    if (why >= 0) {
-        v->rejected[why]++;
-        add_error(res, line, reject_message(why));
-        return MW_OK;
-    }
-    mw_status st = mw_vstate_observe(m, v, rec, now_s, &closed, err);
-    if (st) return st;
-    res->accepted++;
-    if ((st = add_span(g, off, len, line))) return st;
-    if (closed == CLOSED_BEFORE) g->from = g->n - 1;
-    else if (closed == CLOSED_AFTER) g->from = g->n;
-    return MW_OK;
+/* Strings outside the body live in the parser's scratch: copy them into the
+ * batch (as an offset + 1 in the pointer, fixed up after parsing). */
+static const char *keep_string(batch *b, const char *body, size_t blen, const char *s, size_t n) {
+    if (!s || (s >= body && s + n <= body + blen)) return s;
+    uintptr_t at = b->text.len + 1;
+    mw_buf_put(&b->text, s, n);
+    return (const char *)at;
 }
 
-/* Journal row: u64 arrival time (ms) then the records as NDJSON. */
-static mw_status journal_group(mw_monitor *m, const char *body, const group *g, int64_t now_ms,
-                               mw_error *err) {
-    if (!m->store || g->from >= g->n) return MW_OK;
-    mw_buf blob = {0};
-    mw_buf_u64(&blob, (uint64_t)now_ms);
-    for (size_t i = g->from; i < g->n; i++) {
-        mw_buf_put(&blob, body + g->spans[i].off, g->spans[i].len);
-        mw_buf_u8(&blob, '\n');
+static mw_status keep_record(batch *b, mw_vstate *v, const mw_record *rec, const char *body,
+                             size_t blen, size_t off, size_t len, uint64_t line) {
+    if (grow((void **)&b->recs, &b->cap, b->n + 1, sizeof *b->recs) ||
+        grow((void **)&b->features, &b->featcap, b->nfeat + rec->nfeatures, sizeof *b->features))
+        return MW_ENOMEM;
+    parsed *r = &b->recs[b->n++];
+    *r = (parsed){v, rec->ts, rec->latency_ms, b->nfeat, rec->nfeatures, off, len, line};
+    for (size_t i = 0; i < rec->nfeatures; i++) {
+        mw_feature f = rec->features[i];
+        f.name = keep_string(b, body, blen, f.name, f.name_len);
+        if (f.kind == MW_VALUE_STRING) f.str = keep_string(b, body, blen, f.str, f.str_len);
+        b->features[b->nfeat++] = f;
     }
-    mw_status st = blob.failed ? MW_ENOMEM : MW_OK;
-    int64_t seq;
-    if (!st)
-        st = mw_store_journal_append(m->store, g->v->model, g->v->version, blob.data, blob.len, &seq, err);
-    if (!st) g->v->last_seq = seq;
-    free(blob.data);
-    return st;
+    return b->text.failed ? MW_ENOMEM : MW_OK;
 }
 
-/*
- * Pass 1: parses the body once. Records of the first version met are observed
- * at once under that version's lock, held to the end of the pass (the common
- * request carries one version); records of other versions are only located
- * (their checks need their locks, and a thread never holds two).
- */
-static mw_status first_pass(mw_monitor *m, const char *body, size_t len, double now_s,
-                            int64_t now_ms, batch *b, mw_record_parser *p, mw_ingest_result *res,
-                            mw_error *err) {
+/* Turns the offsets left by keep_string into pointers (the text buffer no
+ * longer moves). */
+static void fix_strings(batch *b, const char *body, size_t blen) {
+    for (size_t i = 0; i < b->nfeat; i++) {
+        mw_feature *f = &b->features[i];
+        const char *s[2] = {f->name, f->kind == MW_VALUE_STRING ? f->str : NULL};
+        for (int k = 0; k < 2; k++) {
+            if (!s[k] || (s[k] >= body && s[k] <= body + blen)) continue;
+            const char *p = (const char *)b->text.data + ((uintptr_t)s[k] - 1);
+            if (k == 0) f->name = p;
+            else f->str = p;
+        }
+    }
+}
+
+/* Phase 1, no lock held: parse every record, find its version, keep it. */
+static mw_status parse_all(mw_monitor *m, const char *body, size_t len, batch *b,
+                           mw_record_parser *p, mw_ingest_result *res) {
     mw_record_iter it;
     mw_record_iter_init(&it, body, len);
-    group *primary = NULL;
-    mw_status st = MW_OK;
-    while (!st) {
+    for (;;) {
         size_t before = it.pos;
         mw_record rec;
         mw_error e;
@@ -318,44 +293,54 @@ static mw_status first_pass(mw_monitor *m, const char *body, size_t len, double 
         }
         size_t off = before, sl = it.pos - before;
         trim_span(body, &off, &sl);
-        if (!primary) {
-            if (!(primary = group_of(b, v))) return MW_ENOMEM;
-            pthread_mutex_lock(&v->lock);
-        }
-        if (v == primary->v) {
-            st = take(m, primary, &rec, off, sl, it.line, now_s, res, err);
-        } else {
-            group *g = group_of(b, v);
-            primary = &b->groups[0]; /* group_of may have moved the array */
-            st = g ? add_span(g, off, sl, it.line) : MW_ENOMEM;
-        }
+        mw_status st = keep_record(b, v, &rec, body, len, off, sl, it.line);
+        if (st) return st;
     }
-    if (primary) {
-        if (!st) st = journal_group(m, body, primary, now_ms, err);
-        pthread_mutex_unlock(&primary->v->lock);
-    }
-    return st;
+    fix_strings(b, body, len);
+    return MW_OK;
 }
 
-/* Pass 2, for each other version, under its lock: parse again, observe, journal. */
-static mw_status other_version(mw_monitor *m, const char *body, group *g, double now_s,
-                               int64_t now_ms, mw_record_parser *p, mw_ingest_result *res,
-                               mw_error *err) {
-    span *spans = g->spans;
-    size_t n = g->n;
-    g->spans = NULL; /* take() refills the group with the accepted ones */
-    g->n = g->cap = g->from = 0;
-    pthread_mutex_lock(&g->v->lock);
+/*
+ * Phase 2 for one version, under its lock: check, observe and journal its
+ * records (those from index `first` on that belong to v). Records that went
+ * into a window which closed during this batch are in that window's stored
+ * result, and are left out of the journal row.
+ */
+static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t first,
+                               double now_s, int64_t now_ms, mw_ingest_result *res, mw_error *err) {
+    mw_vstate *v = b->recs[first].v;
+    mw_buf blob = {0};
+    mw_buf_u64(&blob, (uint64_t)now_ms);
+    size_t header = blob.len;
     mw_status st = MW_OK;
-    for (size_t i = 0; i < n && !st; i++) {
-        mw_record rec;
-        mw_error e;
-        if (mw_record_parse(p, body + spans[i].off, spans[i].len, &rec, &e) != MW_OK) continue;
-        st = take(m, g, &rec, spans[i].off, spans[i].len, spans[i].line, now_s, res, err);
+    pthread_mutex_lock(&v->lock);
+    for (size_t i = first; i < b->n && !st; i++) {
+        parsed *r = &b->recs[i];
+        if (r->v != v) continue;
+        r->v = NULL; /* done */
+        mw_record rec = {.ts = r->ts, .latency_ms = r->latency_ms,
+                         .features = &b->features[r->feat], .nfeatures = r->nfeat};
+        int why = rejection(v, &rec, now_s), closed;
+        if (why >= 0) {
+            v->rejected[why]++;
+            add_error(res, r->line, reject_message(why));
+            continue;
+        }
+        if ((st = mw_vstate_observe(m, v, &rec, now_s, &closed, err))) break;
+        res->accepted++;
+        if (closed == CLOSED_BEFORE) blob.len = header; /* earlier ones are in the result */
+        mw_buf_put(&blob, body + r->off, r->len);
+        mw_buf_u8(&blob, '\n');
+        if (closed == CLOSED_AFTER) blob.len = header; /* this one too */
     }
-    if (!st) st = journal_group(m, body, g, now_ms, err);
-    pthread_mutex_unlock(&g->v->lock);
-    free(spans);
+    if (!st && blob.failed) st = MW_ENOMEM;
+    if (!st && m->store && blob.len > header) {
+        int64_t seq;
+        st = mw_store_journal_append(m->store, v->model, v->version, blob.data, blob.len, &seq, err);
+        if (!st) v->last_seq = seq;
+    }
+    pthread_mutex_unlock(&v->lock);
+    free(blob.data);
     return st;
 }
 
@@ -367,12 +352,14 @@ mw_status mw_monitor_ingest(mw_monitor *m, const char *body, size_t len, mw_inge
     mw_record_parser *p = mw_record_parser_new();
     if (!p) return MW_ENOMEM;
     batch b = {0};
-    mw_status st = first_pass(m, body, len, now_s, now_ms, &b, p, res, err);
-    for (size_t i = 1; i < b.n && !st; i++)
-        st = other_version(m, body, &b.groups[i], now_s, now_ms, p, res, err);
-    for (size_t i = 0; i < b.n; i++) free(b.groups[i].spans);
-    free(b.groups);
+    mw_status st = parse_all(m, body, len, &b, p, res);
     mw_record_parser_free(p);
+    /* versions in order of first appearance; a thread holds one lock at a time */
+    for (size_t i = 0; i < b.n && !st; i++)
+        if (b.recs[i].v) st = apply_version(m, body, &b, i, now_s, now_ms, res, err);
+    free(b.recs);
+    free(b.features);
+    free(b.text.data);
     if (st == MW_ENOMEM) mw_error_set(err, st, NULL, 0, 0, "out of memory ingesting records");
     return st;
 }

@@ -232,10 +232,20 @@ static void test_body_with_several_versions(void **state) {
     assert_int_equal(mw_monitor_ingest(m, body, strlen(body), &res, &err), MW_OK);
     assert_int_equal(res.accepted, 3);
     assert_int_equal(res.rejected, 0);
+    /* escaped strings (unescaped by the parser outside the body) count as their text */
+    const char esc[] = "{\"model\":\"m\",\"version\":\"2\",\"features\":{\"x\":1,\"\\u0063\":\"\\u0061\"}}\n"
+                       "{\"model\":\"m\",\"version\":\"2\",\"features\":{\"x\":2,\"c\":\"b\\u0062\"}}\n";
+    assert_int_equal(mw_monitor_ingest(m, esc, strlen(esc), &res, &err), MW_OK);
+    assert_int_equal(res.accepted, 2);
+    char *json;
+    assert_int_equal(mw_monitor_close_window(m, "m", "2", &json, &err), MW_OK);
+    assert_non_null(json);
+    assert_non_null(strstr(json, "\"unseen_examples\":[\"bb\"]")); /* "a" was seen, "bb" was not */
+    free(json);
     per_version pv = {{0, 0}, {0, 0}};
     mw_monitor_each_version(m, collect_two, &pv);
     assert_int_equal(pv.records[0], 4);
-    assert_int_equal(pv.records[1], 1);
+    assert_int_equal(pv.records[1], 3);
     assert_int_equal(pv.rejected_nobase[1], 1);
     mw_monitor_close(m);
 }
