@@ -87,6 +87,7 @@ typedef struct mw_drift_options {
     const char *const *columns; /* only these columns (NULL = all common columns) */
     size_t ncolumns;
     int quality_only;    /* prepare and check quality, run no drift test */
+    int histograms;      /* fill each column's display histogram (for HTML reports) */
 } mw_drift_options;
 
 /* Display histogram of one column: bins with reference and current shares. */

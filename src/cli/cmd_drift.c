@@ -240,6 +240,7 @@ static int run(const char *cmd, int quality, int argc, char **argv) {
         }
         ropt.schema = schema;
     }
+    a.opt.histograms = a.format == MW_FORMAT_HTML;
     const char *paths[2] = {a.reference, a.current};
     if ((rc = mw_cli_read_tables(cmd, paths, 2, &ropt, tables))) goto out;
     if (mw_batch_new(tables[0], tables[1], &a.opt, &batch, &err) != MW_OK) {

@@ -214,7 +214,7 @@ static mw_status run_numeric(mw_batch *b, size_t i) {
         cr->cur_below_range = mw_col_count_below(cur, nc, cr->ref_min);
         cr->cur_above_range = mw_col_count_above(cur, nc, cr->ref_max);
     }
-    numeric_histogram(ref, nr, cur, nc, &cr->hist);
+    if (b->opt.histograms) numeric_histogram(ref, nr, cur, nc, &cr->hist);
 
     mw_drift_data d = {0};
     d.type = MW_TYPE_NUMERIC;
@@ -241,7 +241,7 @@ static mw_status run_numeric(mw_batch *b, size_t i) {
         d.ncat = mw_col_value_categories(ref, nr, cur, nc, rcat, ccat, cap);
         d.ref_counts = rcat;
         d.cur_counts = ccat;
-    } else if (nr) {
+    } else if (nr && mw_drift_needs_bins(&b->opt)) {
         mw_quantile_edges(ref, nr, MW_QUANTILE_BINS, edges);
         mw_col_bin_counts(ref, nr, edges, MW_QUANTILE_BINS - 1, rb);
         mw_col_bin_counts(cur, nc, edges, MW_QUANTILE_BINS - 1, cb);
@@ -367,7 +367,8 @@ static mw_status run_categorical(mw_batch *b, size_t i) {
     d.ref_values = cr->ref_values;
     if (!b->opt.quality_only)
         mw_drift_run_tests(&d, &b->opt, mw_drift_column_threshold(&b->opt, cr->name), cr);
-    categorical_histogram(cats, k, (double)cr->ref_values, (double)cr->cur_values, &cr->hist);
+    if (b->opt.histograms)
+        categorical_histogram(cats, k, (double)cr->ref_values, (double)cr->cur_values, &cr->hist);
     st = MW_OK;
 done:
     free(rc);

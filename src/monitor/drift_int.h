@@ -31,6 +31,11 @@ typedef struct mw_drift_data {
 void mw_drift_run_tests(const mw_drift_data *d, const mw_drift_options *opt, double threshold,
                         mw_column_report *out);
 
+/* 1 when the options may run a histogram measure (psi, kl, jensenshannon,
+ * hellinger, tvd) on a continuous numeric column, which needs the counts on
+ * the reference's quantile bins; auto never does. */
+int mw_drift_needs_bins(const mw_drift_options *opt);
+
 /* The threshold that applies to a column: per-column override, else the
  * global one, else NAN (the deciding test's default). */
 double mw_drift_column_threshold(const mw_drift_options *opt, const char *column);

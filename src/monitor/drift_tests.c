@@ -61,6 +61,19 @@ double mw_drift_column_threshold(const mw_drift_options *opt, const char *column
     return opt->threshold;
 }
 
+static int is_histogram_measure(mw_test_id t) {
+    return t == MW_TEST_PSI || t == MW_TEST_KL || t == MW_TEST_JENSENSHANNON ||
+           t == MW_TEST_HELLINGER || t == MW_TEST_TVD;
+}
+
+int mw_drift_needs_bins(const mw_drift_options *opt) {
+    if (opt->quality_only || opt->selection == MW_TESTS_AUTO) return 0;
+    if (opt->selection == MW_TESTS_ALL) return 1;
+    for (size_t i = 0; i < opt->nlist; i++)
+        if (is_histogram_measure(opt->list[i])) return 1;
+    return 0;
+}
+
 static int uses_categories(const mw_drift_data *d) {
     return d->type == MW_TYPE_CATEGORICAL || d->discrete;
 }

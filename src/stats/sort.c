@@ -82,15 +82,55 @@ static void insertion_sort_u64(uint64_t *a, size_t n) {
 #define MSD_BITS 16
 #define MSD_BUCKETS (1u << MSD_BITS)
 #define SMALL_BUCKET 64
+#define INNER_BITS 11
+#define INNER_BUCKETS (1u << INNER_BITS)
+
+/*
+ * Sorts a bucket that fits the cache: src holds the keys, dst receives them
+ * sorted. One pass on the 11 bits below the bucket's own common prefix, then
+ * each sub-bucket is sorted again the same way or, when small (the usual case),
+ * by insertion. Recursion depth is at most (64 - 16) / 11 + 1.
+ */
+static void inner_sort(uint64_t *src, uint64_t *dst, size_t n) {
+    uint64_t lo = src[0], hi = src[0];
+    for (size_t i = 1; i < n; i++) {
+        lo = src[i] < lo ? src[i] : lo;
+        hi = src[i] > hi ? src[i] : hi;
+    }
+    if (lo == hi) {
+        memcpy(dst, src, n * sizeof *dst);
+        return;
+    }
+    int top = 63 - __builtin_clzll(lo ^ hi);
+    int shift = top - (INNER_BITS - 1);
+    if (shift < 0) shift = 0;
+    size_t start[INNER_BUCKETS + 1], pos[INNER_BUCKETS];
+    memset(start, 0, sizeof start);
+    for (size_t i = 0; i < n; i++) start[((src[i] >> shift) & (INNER_BUCKETS - 1)) + 1]++;
+    for (size_t j = 0; j < INNER_BUCKETS; j++) start[j + 1] += start[j];
+    memcpy(pos, start, sizeof pos);
+    for (size_t i = 0; i < n; i++) dst[pos[(src[i] >> shift) & (INNER_BUCKETS - 1)]++] = src[i];
+    if (shift == 0) return; /* the digit was the last bits: sorted */
+    for (size_t j = 0; j < INNER_BUCKETS; j++) {
+        size_t b = start[j], m = start[j + 1] - b;
+        if (m < 2) continue;
+        if (m < SMALL_BUCKET) {
+            insertion_sort_u64(dst + b, m);
+        } else { /* sort the sub-bucket into src, then copy it back */
+            inner_sort(dst + b, src + b, m);
+            memcpy(dst + b, src + b, m * sizeof *dst);
+        }
+    }
+}
 
 /*
  * One most-significant-digit pass on the 16 bits just below the keys' common
  * prefix (so the buckets split the actual range of the data, whatever its
  * magnitude), then each bucket, now small enough for the cache, is finished by
- * insertion sort or an LSD pass over the bits below the digit. Compared with
- * eight LSD passes over the whole array this moves the data through memory
- * twice instead of eight times: measured here 30-60 ms instead of 70-90 ms per
- * million normal doubles.
+ * the same adaptive MSD idea on 11 bits (inner_sort) and insertion sort.
+ * Compared with eight LSD passes over the whole array this moves the data
+ * through memory about twice instead of eight times (70-90 ms per million
+ * normal doubles with LSD here).
  */
 void mw_sort_u64(uint64_t *a, size_t n, uint64_t *scratch) {
     if (n < SMALL_BUCKET) {
@@ -117,13 +157,15 @@ void mw_sort_u64(uint64_t *a, size_t n, uint64_t *scratch) {
     for (size_t j = 0; j < MSD_BUCKETS; j++) start[j + 1] += start[j];
     memcpy(pos, start, MSD_BUCKETS * sizeof *pos);
     for (size_t i = 0; i < n; i++) scratch[pos[(a[i] >> shift) & (MSD_BUCKETS - 1)]++] = a[i];
-    int rest = (shift + 7) / 8; /* bytes below the digit */
     for (size_t j = 0; j < MSD_BUCKETS; j++) {
         size_t b = start[j], m = start[j + 1] - b;
         if (!m) continue;
-        memcpy(a + b, scratch + b, m * sizeof *a);
-        if (m < SMALL_BUCKET) insertion_sort_u64(a + b, m);
-        else if (rest) lsd_sort(a + b, m, scratch + b, rest);
+        if (m < SMALL_BUCKET || shift == 0) {
+            memcpy(a + b, scratch + b, m * sizeof *a);
+            if (shift) insertion_sort_u64(a + b, m);
+        } else {
+            inner_sort(scratch + b, a + b, m);
+        }
     }
     free(start);
     free(pos);
