@@ -130,6 +130,15 @@ typedef struct mw_version_status {
     double last_start, last_end;
     uint64_t last_records;
     const mw_drift_report *last;                 /* its result */
+    /* outlier detection (has_detector 0: none configured) */
+    int has_detector;
+    const char *detector_method;                 /* "iforest" or "lof" */
+    uint64_t scored_total, outliers_total;       /* records scored, and above the threshold */
+    double last_outlier_share;                   /* of the last closed window, NaN when none */
+    size_t score_nbounds;
+    const double *score_bounds;                  /* histogram of all scores since start-up */
+    const uint64_t *score_counts;                /* score_nbounds + 1, not cumulative */
+    double score_sum;
 } mw_version_status;
 
 /* Calls fn for each version (in registration order), holding its lock. */

@@ -31,6 +31,10 @@ typedef struct mw_window_meta {
     const char *model, *version;
     double start, end;  /* seconds since the epoch */
     uint64_t records, late;
+    /* outliers (method NULL: no detector) */
+    const char *outlier_method;
+    uint64_t scored, outliers;
+    double expected_share, threshold, p_value; /* binomial test: more outliers than expected */
 } mw_window_meta;
 mw_status mw_report_window_json(FILE *out, const mw_drift_report *r, const mw_window_meta *w);
 

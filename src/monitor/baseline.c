@@ -22,7 +22,7 @@
 #include <string.h>
 
 #define BASELINE_MAGIC "MWBL"
-#define BASELINE_VERSION 1u
+#define BASELINE_VERSION 2u /* 2: with the outlier detector */
 
 static void base_col_free(mw_base_col *c) {
     free(c->name);
@@ -36,10 +36,44 @@ static void base_col_free(mw_base_col *c) {
 
 void mw_baseline_free(mw_baseline *b) {
     if (!b) return;
+    mw_outlier_free(b->detector);
+    free(b->col_input);
     for (size_t i = 0; i < b->ncols; i++) base_col_free(&b->cols[i]);
     free(b->cols);
     free(b->source);
     free(b);
+}
+
+const double *mw_outlier_bounds(mw_outlier_method method) {
+    /* forest scores lie in (0, 1), 0.5 being ordinary; LOF scores near 1 are ordinary */
+    static const double forest[MW_OUTLIER_BUCKETS] = {0.3, 0.4, 0.45, 0.5, 0.55,
+                                                      0.6, 0.65, 0.7, 0.8, 0.9};
+    static const double lof[MW_OUTLIER_BUCKETS] = {0.9, 1.0, 1.05, 1.1, 1.25, 1.5, 2, 3, 5, 10};
+    return method == MW_OUTLIER_LOF ? lof : forest;
+}
+
+mw_status mw_baseline_attach_detector(mw_baseline *b, mw_outlier_model *det, mw_error *err) {
+    mw_outlier_info info;
+    mw_outlier_get_info(det, &info);
+    long *map = malloc((b->ncols + 1) * sizeof *map);
+    if (!map) return MW_ENOMEM;
+    for (size_t j = 0; j < b->ncols; j++) map[j] = -1;
+    for (size_t i = 0; i < info.n_inputs; i++) {
+        const char *name = mw_outlier_input_name(det, i);
+        long j = mw_baseline_find(b, name, strlen(name));
+        if (j < 0) {
+            free(map);
+            return mw_error_set(err, MW_EINVAL, NULL, 0, 0,
+                                "outlier detector input \"%s\" is not a monitored column", name);
+        }
+        map[j] = (long)i;
+    }
+    mw_outlier_free(b->detector);
+    free(b->col_input);
+    b->detector = det;
+    b->col_input = map;
+    b->ninputs = info.n_inputs;
+    return MW_OK;
 }
 
 long mw_baseline_find(const mw_baseline *b, const char *name, size_t len) {
@@ -207,6 +241,18 @@ mw_status mw_baseline_serialize(const mw_baseline *b, unsigned char **buf, size_
             if (c->values) mw_buf_f64(&o, c->values[i]);
         }
     }
+    mw_buf_u8(&o, b->detector != NULL);
+    if (b->detector) {
+        unsigned char *det;
+        size_t dl;
+        if (mw_outlier_save(b->detector, &det, &dl) != MW_OK) {
+            free(o.data);
+            return MW_ENOMEM;
+        }
+        mw_buf_u64(&o, dl);
+        mw_buf_put(&o, det, dl);
+        free(det);
+    }
     if (o.failed) {
         free(o.data);
         return MW_ENOMEM;
@@ -289,7 +335,15 @@ mw_status mw_baseline_deserialize(const unsigned char *buf, size_t len, mw_basel
         b->ncols++;
         st = read_col(&b->cols[j], &r);
     }
-    if (!st && r.p != r.end) st = MW_ECORRUPT;
+    if (!st && mw_rd_u8(&r)) { /* the outlier detector */
+        uint64_t dl = mw_rd_u64(&r);
+        mw_outlier_model *det = NULL;
+        if (r.failed || dl > (uint64_t)(r.end - r.p)) st = MW_ECORRUPT;
+        else if (mw_outlier_load(r.p, (size_t)dl, &det, err) != MW_OK) st = MW_ECORRUPT;
+        else if ((st = mw_baseline_attach_detector(b, det, err))) mw_outlier_free(det);
+        if (!st) r.p += dl;
+    }
+    if (!st && (r.failed || r.p != r.end)) st = MW_ECORRUPT;
     if (st) {
         size_t at = (size_t)(r.p - buf);
         mw_baseline_free(b);

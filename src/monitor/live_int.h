@@ -10,6 +10,7 @@
 
 #include "core/util.h"
 #include "modelwatch/monitor.h"
+#include "modelwatch/outlier.h"
 #include "monitor/drift_int.h"
 #include "stats/sketch.h"
 
@@ -40,7 +41,17 @@ typedef struct mw_baseline {
     uint64_t rows;
     size_t ncols;
     mw_base_col *cols;
+    mw_outlier_model *detector; /* fitted on the same reference, or NULL */
+    long *col_input;        /* baseline column -> detector input, -1 when not an input */
+    size_t ninputs;
 } mw_baseline;
+
+/* Takes over a fitted detector; every detector input must be a baseline
+ * column (MW_EINVAL naming it otherwise). */
+mw_status mw_baseline_attach_detector(mw_baseline *b, mw_outlier_model *det, mw_error *err);
+
+#define MW_OUTLIER_BUCKETS 10 /* score histogram bounds per method (outlier_bounds) */
+const double *mw_outlier_bounds(mw_outlier_method method);
 
 /* Builds a baseline from a reference table (sorts its numeric arrays in place). */
 mw_status mw_baseline_from_table(mw_table *t, const mw_schema *schema, uint64_t seed,
@@ -72,6 +83,9 @@ typedef struct mw_win_col {
 typedef struct mw_window {
     double start, end;              /* seconds; end = start + window length */
     uint64_t records, late;
+    uint64_t scored, outliers;      /* records scored by the detector, and above its threshold */
+    uint64_t score_counts[MW_OUTLIER_BUCKETS + 1]; /* non-cumulative, last = above all bounds */
+    double score_sum;
     mw_win_col *cols;               /* one per baseline column */
     size_t ncols;
     mw_rng rng;

@@ -214,6 +214,31 @@ static mw_status not_registered(mw_error *err, const char *model, const char *ve
                         model, version, model, version);
 }
 
+/* Fits the version's outlier detector on the reference. Without a column list
+ * it uses the columns the baseline will monitor (not those the schema ignores). */
+static mw_status fit_detector(const mw_vstate *v, const mw_table *t, mw_outlier_model **out,
+                              mw_error *err) {
+    mw_outlier_options o = v->cfg.outlier;
+    const char **cols = NULL;
+    if (!o.columns) {
+        cols = calloc(t->ncols + 1, sizeof *cols);
+        if (!cols) return MW_ENOMEM;
+        size_t n = 0;
+        for (size_t j = 0; j < t->ncols; j++) {
+            mw_coltype want = v->cfg.schema ? mw_schema_type(v->cfg.schema, t->cols[j].name)
+                                            : MW_TYPE_AUTO;
+            if (want == MW_TYPE_IGNORE || t->cols[j].type == MW_TYPE_IGNORE) continue;
+            if (t->cols[j].type == MW_TYPE_NUMERIC || o.encode != MW_OUTLIER_ENCODE_NONE)
+                cols[n++] = t->cols[j].name;
+        }
+        o.columns = cols;
+        o.ncolumns = n;
+    }
+    mw_status st = mw_outlier_fit(t, &o, out, err);
+    free(cols);
+    return st;
+}
+
 mw_status mw_monitor_set_reference(mw_monitor *m, const char *model, const char *version,
                                    mw_table *reference, mw_error *err) {
     mw_vstate *v = mw_monitor_find(m, model, strlen(model), version, strlen(version));
@@ -222,7 +247,15 @@ mw_status mw_monitor_set_reference(mw_monitor *m, const char *model, const char 
     mw_baseline *b = NULL;
     unsigned char *blob = NULL;
     size_t len = 0;
-    mw_status st = mw_baseline_from_table(reference, v->cfg.schema, m->opt.seed, &b, err);
+    /* the detector first: building the baseline sorts the table's columns */
+    mw_outlier_model *det = NULL;
+    mw_status st = v->cfg.outliers ? fit_detector(v, reference, &det, err) : MW_OK;
+    if (!st) st = mw_baseline_from_table(reference, v->cfg.schema, m->opt.seed, &b, err);
+    if (!st && det) {
+        if ((st = mw_baseline_attach_detector(b, det, err))) mw_outlier_free(det);
+        det = NULL;
+    }
+    mw_outlier_free(det);
     if (!st && b->ncols == 0)
         st = mw_error_set(err, MW_EINVAL, NULL, 0, 0, "the reference has no usable columns");
     if (!st && (st = mw_baseline_serialize(b, &blob, &len)))
@@ -234,6 +267,9 @@ mw_status mw_monitor_set_reference(mw_monitor *m, const char *model, const char 
     if (!st) {
         mw_window_free(&v->win);
         v->win_open = 0;
+        /* a new detector: its score histogram starts again (bounds may differ) */
+        memset(v->score_counts, 0, sizeof v->score_counts);
+        v->score_sum = 0;
         mw_baseline_free(v->baseline);
         v->baseline = b;
         b = NULL;
@@ -328,6 +364,19 @@ static void status_one(mw_vstate *v, void *arg) {
     s.last_end = v->last_end;
     s.last_records = v->last_records;
     s.last = v->has_last ? &v->last : NULL;
+    s.last_outlier_share = v->has_last ? v->last_outlier_share : NAN;
+    if (v->baseline && v->baseline->detector) {
+        mw_outlier_info info;
+        mw_outlier_get_info(v->baseline->detector, &info);
+        s.has_detector = 1;
+        s.detector_method = info.method == MW_OUTLIER_LOF ? "lof" : "iforest";
+        s.scored_total = v->scored_total;
+        s.outliers_total = v->outliers_total;
+        s.score_nbounds = MW_OUTLIER_BUCKETS;
+        s.score_bounds = mw_outlier_bounds(info.method);
+        s.score_counts = v->score_counts;
+        s.score_sum = v->score_sum;
+    }
     c->fn(&s, c->ctx);
 }
 
@@ -376,6 +425,18 @@ static json_t *describe_locked(const mw_vstate *v) {
         }
         json_object_set_new(ref, "columns", cols);
         json_object_set_new(o, "reference", ref);
+        if (v->baseline->detector) {
+            mw_outlier_info info;
+            mw_outlier_get_info(v->baseline->detector, &info);
+            json_t *inputs = json_array();
+            for (size_t i = 0; i < info.n_inputs; i++)
+                json_array_append_new(inputs, json_string(mw_outlier_input_name(v->baseline->detector, i)));
+            json_object_set_new(o, "outliers",
+                                json_pack("{s:s,s:f,s:f,s:o}", "method",
+                                          info.method == MW_OUTLIER_LOF ? "lof" : "iforest",
+                                          "threshold", info.threshold, "expected_share",
+                                          info.expected_share, "columns", inputs));
+        }
     }
     json_object_set_new(o, "records_total", json_integer((json_int_t)v->records_total));
     if (v->win_open) {

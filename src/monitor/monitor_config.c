@@ -25,6 +25,9 @@ int mw_name_valid(const char *s, size_t len) {
 }
 
 void mw_vconfig_free(mw_vconfig *cfg) {
+    for (size_t i = 0; cfg->outlier_columns && i < cfg->outlier.ncolumns; i++)
+        free(cfg->outlier_columns[i]);
+    free(cfg->outlier_columns);
     for (size_t i = 0; cfg->thresholds && i < cfg->drift.ncolumn_thresholds; i++)
         free((char *)cfg->thresholds[i].column);
     free(cfg->thresholds);
@@ -130,6 +133,74 @@ static mw_status parse_columns(json_t *cols, mw_vconfig *cfg, mw_error *err) {
     return st;
 }
 
+static int whole_in(json_t *v, double lo, double hi, double *out) {
+    double x;
+    if (!number_in(v, lo, hi, &x) || x != floor(x)) return 0;
+    *out = x;
+    return 1;
+}
+
+/* "outliers": {"method": "iforest"|"lof", "trees", "max_samples", "neighbors",
+ * "contamination", "threshold", "seed", "standardize", "encode", "columns"} */
+static mw_status parse_outliers(json_t *o, mw_vconfig *cfg, mw_error *err) {
+    if (!json_is_object(o)) return bad(err, "\"outliers\": expected an object%s", "");
+    mw_outlier_options *op = &cfg->outlier;
+    memset(op, 0, sizeof *op);
+    cfg->outliers = 1;
+    const char *key;
+    json_t *v;
+    double x;
+    json_object_foreach(o, key, v) {
+        const char *sv = json_string_value(v);
+        int ok = 1;
+        if (!strcmp(key, "method")) {
+            if (sv && !strcmp(sv, "iforest")) op->method = MW_OUTLIER_IFOREST;
+            else if (sv && !strcmp(sv, "lof")) op->method = MW_OUTLIER_LOF;
+            else ok = 0;
+        } else if (!strcmp(key, "trees")) {
+            if ((ok = whole_in(v, 1, 100000, &x))) op->n_trees = (uint32_t)x;
+        } else if (!strcmp(key, "max_samples")) {
+            if ((ok = whole_in(v, 2, 1e9, &x))) op->max_samples = (uint32_t)x;
+        } else if (!strcmp(key, "neighbors")) {
+            if ((ok = whole_in(v, 1, 10000, &x))) op->n_neighbors = (uint32_t)x;
+        } else if (!strcmp(key, "contamination")) {
+            ok = number_in(v, 1e-9, 0.5, &op->contamination);
+        } else if (!strcmp(key, "threshold")) {
+            if ((ok = number_in(v, -INFINITY, INFINITY, &op->threshold))) op->has_threshold = 1;
+        } else if (!strcmp(key, "seed")) {
+            if ((ok = whole_in(v, 0, 9007199254740992.0, &x))) op->seed = (uint64_t)x;
+        } else if (!strcmp(key, "standardize")) {
+            if ((ok = json_is_boolean(v))) op->standardize = json_is_true(v);
+        } else if (!strcmp(key, "encode")) {
+            if (sv && !strcmp(sv, "none")) op->encode = MW_OUTLIER_ENCODE_NONE;
+            else if (sv && !strcmp(sv, "onehot")) op->encode = MW_OUTLIER_ENCODE_ONEHOT;
+            else if (sv && !strcmp(sv, "ordinal")) op->encode = MW_OUTLIER_ENCODE_ORDINAL;
+            else ok = 0;
+        } else if (!strcmp(key, "columns")) {
+            size_t n = json_array_size(v), i;
+            json_t *c;
+            ok = json_is_array(v) && n > 0;
+            if (ok && !(cfg->outlier_columns = calloc(n, sizeof *cfg->outlier_columns))) return MW_ENOMEM;
+            if (ok) json_array_foreach(v, i, c) {
+                if (!json_is_string(c)) {
+                    ok = 0;
+                    break;
+                }
+                cfg->outlier_columns[op->ncolumns++] = strdup(json_string_value(c));
+            }
+            op->columns = (const char *const *)cfg->outlier_columns;
+        } else {
+            return bad(err, "\"outliers\": unknown key \"%s\" (known: method, trees, max_samples, "
+                            "neighbors, contamination, threshold, seed, standardize, encode, columns)", key);
+        }
+        if (!ok)
+            return bad(err, "\"outliers\": bad value for \"%s\" (method iforest|lof; trees, "
+                            "max_samples, neighbors whole numbers; contamination in (0, 0.5]; "
+                            "encode none|onehot|ordinal; columns a list of names)", key);
+    }
+    return MW_OK;
+}
+
 mw_status mw_vconfig_parse(const char *text, mw_vconfig *cfg, mw_error *err) {
     memset(cfg, 0, sizeof *cfg);
     cfg->window_seconds = 300;
@@ -171,9 +242,11 @@ mw_status mw_vconfig_parse(const char *text, mw_vconfig *cfg, mw_error *err) {
             else st = bad(err, "\"%s\" must be \"none\", \"bonferroni\" or \"bh\"", key);
         } else if (!strcmp(key, "columns")) {
             st = parse_columns(v, cfg, err);
+        } else if (!strcmp(key, "outliers")) {
+            st = parse_outliers(v, cfg, err);
         } else {
             st = bad(err, "unknown key \"%s\" (known: window_seconds, window_max_records, tests, "
-                          "threshold, drift_share, correction, columns)", key);
+                          "threshold, drift_share, correction, columns, outliers)", key);
         }
         if (st) break;
     }

@@ -67,7 +67,19 @@ mw_status mw_vstate_close_window(mw_monitor *m, mw_vstate *v, char **json_out, m
     size_t len = 0;
     FILE *f = open_memstream(&json, &len);
     mw_window_meta meta = {v->model, v->version, v->win.start, v->win.end, v->win.records,
-                           v->win.late};
+                           v->win.late, NULL, 0, 0, NAN, NAN, NAN};
+    if (v->baseline->detector) {
+        mw_outlier_info info;
+        mw_outlier_get_info(v->baseline->detector, &info);
+        meta.outlier_method = info.method == MW_OUTLIER_LOF ? "lof" : "iforest";
+        meta.scored = v->win.scored;
+        meta.outliers = v->win.outliers;
+        meta.expected_share = info.expected_share;
+        meta.threshold = info.threshold;
+        meta.p_value = v->win.scored ? mw_binom_test_greater(v->win.outliers, v->win.scored,
+                                                             info.expected_share)
+                                     : NAN;
+    }
     if (!f || mw_report_window_json(f, &rep, &meta) != MW_OK) st = MW_ENOMEM;
     if (f) fclose(f);
     if (!st && m->store) {
@@ -82,6 +94,7 @@ mw_status mw_vstate_close_window(mw_monitor *m, mw_vstate *v, char **json_out, m
         return st;
     }
     keep_last(v, &rep);
+    v->last_outlier_share = v->win.scored ? (double)v->win.outliers / (double)v->win.scored : NAN;
     v->win_open = 0; /* its buffers stay for the next window (mw_window_reset) */
     if (json_out) *json_out = json;
     else free(json);
@@ -118,9 +131,20 @@ mw_status mw_vstate_observe(mw_monitor *m, mw_vstate *v, const mw_record *rec, d
         v->win.late++;
         v->late_total++;
     }
+    uint64_t scored = v->win.scored, outliers = v->win.outliers;
+    uint64_t before[MW_OUTLIER_BUCKETS + 1];
+    double sum = v->win.score_sum;
+    memcpy(before, v->win.score_counts, sizeof before);
     if ((st = mw_window_observe(&v->win, v->baseline, rec)))
         return mw_error_set(err, st, NULL, 0, 0, "out of memory observing a record");
     v->records_total++;
+    if (v->win.scored != scored) { /* running totals since start-up, for the metrics */
+        v->scored_total++;
+        v->outliers_total += v->win.outliers - outliers;
+        v->score_sum += v->win.score_sum - sum;
+        for (int k = 0; k <= MW_OUTLIER_BUCKETS; k++)
+            v->score_counts[k] += v->win.score_counts[k] - before[k];
+    }
     if (v->cfg.window_max_records && v->win.records >= v->cfg.window_max_records) {
         if ((st = mw_vstate_close_window(m, v, NULL, err))) return st;
         *closed = CLOSED_AFTER;

@@ -14,6 +14,7 @@
 #include <pthread.h>
 
 #include "modelwatch/monitor.h"
+#include "modelwatch/outlier.h"
 #include "modelwatch/record.h"
 #include "modelwatch/report.h"
 #include "modelwatch/store.h"
@@ -29,6 +30,9 @@ typedef struct mw_vconfig {
     mw_drift_options drift;
     mw_column_threshold *thresholds; /* owned, with owned column names */
     mw_schema *schema;           /* column types, NULL when none given */
+    int outliers;                /* an outlier detector is fitted with the reference */
+    mw_outlier_options outlier;  /* its options (columns owned below) */
+    char **outlier_columns;
 } mw_vconfig;
 
 typedef struct mw_vstate {
@@ -47,6 +51,10 @@ typedef struct mw_vstate {
     char **last_names;
     double last_start, last_end;
     uint64_t last_records;
+    /* outliers since start-up, and the last closed window's share */
+    uint64_t scored_total, outliers_total;
+    uint64_t score_counts[MW_OUTLIER_BUCKETS + 1];
+    double score_sum, last_outlier_share;
 } mw_vstate;
 
 struct mw_monitor {

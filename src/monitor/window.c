@@ -62,6 +62,9 @@ void mw_window_reset(mw_window *w, uint64_t seed) {
         c->max = -INFINITY;
     }
     w->records = w->late = 0;
+    w->scored = w->outliers = 0;
+    w->score_sum = 0;
+    memset(w->score_counts, 0, sizeof w->score_counts);
     w->start = w->end = 0;
     mw_rng_seed(&w->rng, seed);
 }
@@ -211,11 +214,81 @@ static mw_status observe_value(mw_window *w, const mw_base_col *bc, mw_win_col *
     return observe_text(bc, c, f->str, f->str_len);
 }
 
+/* A detector input's value from a record feature: numbers for numeric
+ * inputs (NaN when missing or not a number), NUL-terminated text for
+ * categorical ones (NULL when missing), copied into text. */
+typedef struct det_inputs {
+    double *num;
+    const char **cat;
+    char *text;
+    size_t used, cap;
+} det_inputs;
+
+static void det_value(det_inputs *d, const mw_outlier_model *det, size_t i, const mw_feature *f) {
+    int missing = f->kind == MW_VALUE_MISSING ||
+                  (f->kind == MW_VALUE_STRING && mw_is_na_token(f->str, f->str_len));
+    if (mw_outlier_input_type(det, i) == MW_TYPE_NUMERIC) {
+        double v = NAN;
+        if (!missing && f->kind == MW_VALUE_NUMBER) v = f->number;
+        else if (!missing && !mw_parse_double(f->str, f->str_len, &v)) v = NAN;
+        d->num[i] = v;
+        return;
+    }
+    if (missing) return;
+    char buf[32];
+    const char *s = f->str;
+    size_t len = f->str_len;
+    if (f->kind == MW_VALUE_NUMBER) {
+        len = mw_format_double(f->number, buf);
+        s = buf;
+    }
+    if (d->used + len + 1 > d->cap) return; /* longer than any category: unseen anyway */
+    memcpy(d->text + d->used, s, len);
+    d->text[d->used + len] = 0;
+    d->cat[i] = d->text + d->used;
+    d->used += len + 1;
+}
+
+static void score(mw_window *w, const mw_baseline *b, det_inputs *d) {
+    double sc;
+    mw_error err;
+    if (mw_outlier_score_row(b->detector, d->num, d->cat, &sc, &err) != MW_OK || isnan(sc)) return;
+    mw_outlier_info info;
+    mw_outlier_get_info(b->detector, &info);
+    w->scored++;
+    w->outliers += mw_outlier_is_outlier(b->detector, sc) != 0;
+    w->score_sum += sc;
+    const double *bounds = mw_outlier_bounds(info.method);
+    size_t k = 0;
+    while (k < MW_OUTLIER_BUCKETS && sc > bounds[k]) k++; /* le buckets: score <= bound */
+    w->score_counts[k]++;
+}
+
 mw_status mw_window_observe(mw_window *w, const mw_baseline *b, const mw_record *rec) {
     unsigned char seen_small[256];
     unsigned char *seen = b->ncols <= sizeof seen_small ? seen_small : calloc(b->ncols, 1);
     if (!seen) return MW_ENOMEM;
     memset(seen, 0, b->ncols <= sizeof seen_small ? b->ncols : 0);
+    /* detector inputs, when there is a detector (few inputs: on the stack) */
+    double num_small[64];
+    const char *cat_small[64];
+    char text_small[4096];
+    det_inputs d = {num_small, cat_small, text_small, 0, sizeof text_small};
+    int scoring = b->detector != NULL;
+    if (scoring && b->ninputs > 64) { /* many inputs: on the heap */
+        d.num = malloc(b->ninputs * sizeof *d.num);
+        d.cat = malloc(b->ninputs * sizeof *d.cat);
+        if (!d.num || !d.cat) {
+            free(d.num);
+            free(d.cat);
+            if (seen != seen_small) free(seen);
+            return MW_ENOMEM;
+        }
+    }
+    for (size_t i = 0; scoring && i < b->ninputs; i++) {
+        d.num[i] = NAN;
+        d.cat[i] = NULL;
+    }
     mw_status st = MW_OK;
     w->records++;
     for (size_t i = 0; i < rec->nfeatures && !st; i++) {
@@ -230,12 +303,18 @@ mw_status mw_window_observe(mw_window *w, const mw_baseline *b, const mw_record 
         if (j < 0 || seen[j]) continue; /* unknown features are ignored; first value wins */
         seen[j] = 1;
         st = observe_value(w, &b->cols[j], &w->cols[j], f);
+        if (scoring && b->col_input[j] >= 0) det_value(&d, b->detector, (size_t)b->col_input[j], f);
     }
     for (size_t j = 0; j < b->ncols; j++)
         if (!seen[j]) { /* absent from the record: missing */
             w->cols[j].rows++;
             w->cols[j].missing++;
         }
+    if (!st && scoring) score(w, b, &d);
+    if (d.num != num_small) {
+        free(d.num);
+        free(d.cat);
+    }
     if (seen != seen_small) free(seen);
     return st;
 }

@@ -7,6 +7,8 @@
  * correction, skipped columns and the quality figures. No bare NaN/Infinity:
  * those are null.
  */
+#include <math.h>
+
 #include "modelwatch/report.h"
 #include "report/json_writer.h"
 #include "report/report_int.h"
@@ -187,6 +189,18 @@ mw_status mw_report_window_json(FILE *out, const mw_drift_report *r, const mw_wi
     kv_num(&j, "end", w->end);
     kv_uint(&j, "records", w->records);
     kv_uint(&j, "late_records", w->late);
+    if (w->outlier_method) {
+        mw_json_key(&j, "outliers");
+        mw_json_begin_object(&j);
+        kv_str(&j, "method", w->outlier_method);
+        kv_uint(&j, "scored", w->scored);
+        kv_uint(&j, "outliers", w->outliers);
+        kv_num(&j, "share", w->scored ? (double)w->outliers / (double)w->scored : NAN);
+        kv_num(&j, "expected_share", w->expected_share);
+        kv_num(&j, "threshold", w->threshold);
+        kv_num(&j, "p_value", w->p_value);
+        mw_json_end_object(&j);
+    }
     drift_body(&j, r);
     mw_json_end_object(&j);
     return fflush(out) == 0 && !ferror(out) ? MW_OK : MW_EIO;

@@ -33,6 +33,9 @@ enum {
     F_PVALUE,
     F_DRIFTED,
     F_MISSING,
+    F_OUTLIER_RATIO,
+    F_OUTLIERS,
+    F_OUTLIER_SCORE,
     F_COUNT
 };
 
@@ -61,6 +64,11 @@ static const struct {
      "1 when the feature drifted in the last closed window (its deciding test)."},
     {"modelwatch_feature_missing_ratio", MW_EXPO_GAUGE,
      "Share of missing values of a feature in the last closed window."},
+    {"modelwatch_outlier_ratio", MW_EXPO_GAUGE,
+     "Share of scored records above the outlier threshold in the last closed window."},
+    {"modelwatch_outliers_total", MW_EXPO_COUNTER, "Records scored above the outlier threshold."},
+    {"modelwatch_outlier_score", MW_EXPO_HISTOGRAM,
+     "Outlier scores of the records (Isolation Forest: 0..1, LOF: around 1 and up)."},
 };
 
 static void write_version(const mw_version_status *s, void *ctx) {
@@ -82,6 +90,18 @@ static void write_version(const mw_version_status *s, void *ctx) {
         return;
     }
     case F_OPEN_RECORDS: p->st = mw_expo_sample_u64(e, NULL, names, values, 2, s->window_records); return;
+    case F_OUTLIERS:
+        if (s->has_detector) p->st = mw_expo_sample_u64(e, NULL, names, values, 2, s->outliers_total);
+        return;
+    case F_OUTLIER_SCORE:
+        if (s->has_detector)
+            p->st = mw_expo_histogram(e, names, values, 2, s->score_bounds, s->score_nbounds,
+                                      s->score_counts, s->score_sum);
+        return;
+    case F_OUTLIER_RATIO:
+        if (s->has_detector && s->has_last && !isnan(s->last_outlier_share))
+            p->st = mw_expo_sample(e, NULL, names, values, 2, s->last_outlier_share);
+        return;
     default: break;
     }
     if (!s->has_last) return;
