@@ -25,7 +25,7 @@ static const char serve_help[] =
     "  -l, --listen HOST:PORT   address to listen on (default 127.0.0.1:9750;\n"
     "                           use 0.0.0.0:9750 to accept other hosts)\n"
     "      --db PATH            SQLite database (default ./modelwatch.db)\n"
-    "      --threads N          HTTP worker threads (default: cores)\n"
+    "      --threads N          HTTP worker threads (default: two per core)\n"
     "      --max-body BYTES     largest request body, after gzip decoding (default 64 MiB)\n"
     "  -h, --help               show this help\n"
     "\n"

@@ -58,6 +58,7 @@ static void vstate_free(mw_vstate *v) {
     mw_vconfig_free(&v->cfg);
     mw_vstate_drop_last(v);
     pthread_mutex_destroy(&v->lock);
+    pthread_mutex_destroy(&v->jlock);
     free(v->config_json);
     free(v->model);
     free(v->version);
@@ -80,6 +81,7 @@ static mw_status add_version(mw_monitor *m, const char *model, const char *versi
     mw_vstate *v = calloc(1, sizeof *v);
     if (!v) return MW_ENOMEM;
     pthread_mutex_init(&v->lock, NULL);
+    pthread_mutex_init(&v->jlock, NULL);
     v->model = strdup(model);
     v->version = strdup(version);
     v->last_seq = -1;

@@ -84,8 +84,10 @@ mw_status mw_vstate_close_window(mw_monitor *m, mw_vstate *v, char **json_out, m
     if (f) fclose(f);
     if (!st && m->store) {
         int64_t id;
+        pthread_mutex_lock(&v->jlock); /* waits for journal rows still being written */
         st = mw_store_window_commit(m->store, v->model, v->version, v->win.start, v->win.end,
                                     v->win.records, json, v->last_seq, &id, err);
+        pthread_mutex_unlock(&v->jlock);
     }
     if (st) { /* the window stays open; its records are still journaled */
         mw_window_report_free(&rep);
@@ -196,10 +198,12 @@ mw_status mw_monitor_observe(mw_monitor *m, const mw_record *rec, mw_error *err)
 /* A parsed record, owned by the batch: its features live in batch.features and
  * strings the parser had to unescape in batch.text (offsets until fixed up). */
 typedef struct parsed {
-    mw_vstate *v;
+    mw_vstate *v;         /* its version; NULL once applied */
+    mw_vstate *owner;     /* its version, kept */
     double ts, latency_ms;
     size_t feat, nfeat;   /* into batch.features */
-    size_t off, len;      /* the record's bytes in the body, for the journal */
+    size_t off, jlen;     /* the record's bytes in the body, for the journal */
+    size_t len;           /* jlen once accepted, else 0 */
     uint64_t line;
 } parsed;
 
@@ -257,7 +261,7 @@ static mw_status keep_record(batch *b, mw_vstate *v, const mw_record *rec, const
         grow((void **)&b->features, &b->featcap, b->nfeat + rec->nfeatures, sizeof *b->features))
         return MW_ENOMEM;
     parsed *r = &b->recs[b->n++];
-    *r = (parsed){v, rec->ts, rec->latency_ms, b->nfeat, rec->nfeatures, off, len, line};
+    *r = (parsed){v, v, rec->ts, rec->latency_ms, b->nfeat, rec->nfeatures, off, len, 0, line};
     for (size_t i = 0; i < rec->nfeatures; i++) {
         mw_feature f = rec->features[i];
         f.name = keep_string(b, body, blen, f.name, f.name_len);
@@ -325,23 +329,23 @@ static mw_status parse_all(mw_monitor *m, const char *body, size_t len, batch *b
 }
 
 /*
- * Phase 2 for one version, under its lock: check, observe and journal its
- * records (those from index `first` on that belong to v). Records that went
- * into a window which closed during this batch are in that window's stored
- * result, and are left out of the journal row.
+ * Phase 2 for one version: under its lock, check and observe its records
+ * (those from index `first` on that belong to v), marking the ones to journal;
+ * then, holding only the journal lock, write them as one row. Records that
+ * went into a window which closed during this batch are in that window's
+ * stored result, and are left out of the journal row.
  */
 static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t first,
                                double now_s, int64_t now_ms, mw_ingest_result *res, mw_error *err) {
     mw_vstate *v = b->recs[first].v;
-    mw_buf blob = {0};
-    mw_buf_u64(&blob, (uint64_t)now_ms);
-    size_t header = blob.len;
+    size_t journal_from = first; /* records before this index are not journaled */
     mw_status st = MW_OK;
     pthread_mutex_lock(&v->lock);
     for (size_t i = first; i < b->n && !st; i++) {
         parsed *r = &b->recs[i];
         if (r->v != v) continue;
-        r->v = NULL; /* done */
+        r->v = NULL; /* done with this record */
+        r->len = 0;  /* not journaled unless accepted */
         mw_record rec = {.ts = r->ts, .latency_ms = r->latency_ms,
                          .features = &b->features[r->feat], .nfeatures = r->nfeat};
         int why = rejection(v, &rec, now_s), closed;
@@ -352,18 +356,32 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
         }
         if ((st = mw_vstate_observe(m, v, &rec, now_s, &closed, err))) break;
         res->accepted++;
-        if (closed == CLOSED_BEFORE) blob.len = header; /* earlier ones are in the result */
+        r->len = r->jlen; /* accepted: journal it */
+        if (closed == CLOSED_BEFORE) journal_from = i; /* earlier ones are in the result */
+        else if (closed == CLOSED_AFTER) journal_from = i + 1; /* this one too */
+    }
+    if (st || !m->store) {
+        pthread_mutex_unlock(&v->lock);
+        return st;
+    }
+    pthread_mutex_lock(&v->jlock); /* before releasing the version: no commit in between */
+    pthread_mutex_unlock(&v->lock);
+    mw_buf blob = {0};
+    mw_buf_u64(&blob, (uint64_t)now_ms);
+    size_t header = blob.len;
+    for (size_t i = journal_from; i < b->n; i++) {
+        parsed *r = &b->recs[i];
+        if (r->v || !r->len || r->owner != v) continue;
         mw_buf_put(&blob, body + r->off, r->len);
         mw_buf_u8(&blob, '\n');
-        if (closed == CLOSED_AFTER) blob.len = header; /* this one too */
     }
-    if (!st && blob.failed) st = MW_ENOMEM;
-    if (!st && m->store && blob.len > header) {
+    if (blob.failed) st = MW_ENOMEM;
+    if (!st && blob.len > header) {
         int64_t seq;
         st = mw_store_journal_append(m->store, v->model, v->version, blob.data, blob.len, &seq, err);
         if (!st) v->last_seq = seq;
     }
-    pthread_mutex_unlock(&v->lock);
+    pthread_mutex_unlock(&v->jlock);
     free(blob.data);
     return st;
 }

@@ -5,8 +5,9 @@
  *
  * Locking: the registry (array of versions + name index) is guarded by a
  * read-write lock; each version has its own mutex guarding its options,
- * baseline, open window and counters. A thread holds at most one version lock
- * at a time, so there is no lock ordering to get wrong.
+ * baseline, open window and counters, and a journal mutex (see mw_vstate).
+ * A thread holds at most one version's locks at a time, and always takes the
+ * version mutex before the journal mutex.
  */
 #ifndef MW_MONITOR_MONITOR_INT_H
 #define MW_MONITOR_MONITOR_INT_H
@@ -38,6 +39,12 @@ typedef struct mw_vconfig {
 typedef struct mw_vstate {
     char *model, *version;
     pthread_mutex_t lock;
+    /* Journal appends and window commits of this version. Taken after `lock`
+     * (never the other way round); a request takes it before releasing `lock`
+     * and then writes its journal row, so the next request can observe in the
+     * meantime, and a window commit, which takes it too, waits for every
+     * record observed before it to be journaled first. Guards last_seq. */
+    pthread_mutex_t jlock;
     char *config_json;
     mw_vconfig cfg;
     mw_baseline *baseline;

