@@ -31,6 +31,8 @@ int mw_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(pr
 /* Splits a comma-separated list in place (empty items dropped); returns the
  * count, items in *items (caller frees the array, not the strings). */
 size_t mw_cli_split_list(char *s, char ***items);
+/* Monotonic clock, seconds. */
+double mw_cli_now(void);
 /* Parses a finite double; 1 on success. */
 int mw_cli_parse_number(const char *s, double *v);
 

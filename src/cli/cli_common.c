@@ -60,6 +60,12 @@ size_t mw_cli_split_list(char *s, char ***items) {
     return n;
 }
 
+double mw_cli_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
 int mw_cli_parse_number(const char *s, double *v) {
     char *end;
     errno = 0;

@@ -45,6 +45,7 @@ static const char drift_help[] =
     "  -o, --output FILE        write the report to FILE (default stdout)\n"
     "      --fail-on-drift      exit with status 3 when the data set drifts\n"
     "      --threads N          worker threads (default: all cores)\n"
+    "      --timings            print the wall time of each phase to stderr\n"
     "  -h, --help               show this help\n"
     "\n"
     "exit status: 0 ok, 1 error, 2 usage, 3 drift found with --fail-on-drift\n";
@@ -76,7 +77,8 @@ enum {
     OPT_CORRECTION,
     OPT_SCHEMA,
     OPT_FAIL,
-    OPT_THREADS
+    OPT_THREADS,
+    OPT_TIMINGS
 };
 
 typedef struct drift_args {
@@ -87,6 +89,7 @@ typedef struct drift_args {
     mw_column_threshold *col_thresholds;
     int fail;
     unsigned threads;
+    int timings;
 } drift_args;
 
 static int parse_tests(const char *cmd, char *arg, mw_drift_options *opt) {
@@ -149,6 +152,7 @@ static int parse_args(const char *cmd, int quality, int argc, char **argv, drift
         {"fail-on-drift", no_argument, NULL, OPT_FAIL},
         {"fail-on-issues", no_argument, NULL, OPT_FAIL},
         {"threads", required_argument, NULL, OPT_THREADS},
+        {"timings", no_argument, NULL, OPT_TIMINGS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
@@ -201,6 +205,7 @@ static int parse_args(const char *cmd, int quality, int argc, char **argv, drift
             break;
         case 'o': a->output = optarg; break;
         case OPT_FAIL: a->fail = 1; break;
+        case OPT_TIMINGS: a->timings = 1; break;
         case OPT_THREADS:
             if (!mw_cli_parse_number(optarg, &v) || v < 1 || v > 64 || v != floor(v))
                 return mw_cli_usage_error(cmd, "--threads expects a whole number from 1 to 64");
@@ -242,12 +247,15 @@ static int run(const char *cmd, int quality, int argc, char **argv) {
     }
     a.opt.histograms = a.format == MW_FORMAT_HTML;
     const char *paths[2] = {a.reference, a.current};
+    double t0 = mw_cli_now();
     if ((rc = mw_cli_read_tables(cmd, paths, 2, &ropt, tables))) goto out;
+    double t_read = mw_cli_now();
     if (mw_batch_new(tables[0], tables[1], &a.opt, &batch, &err) != MW_OK) {
         rc = mw_cli_error(cmd, "%s", err.message);
         goto out;
     }
     if ((rc = mw_cli_run_batch(cmd, batch, a.threads))) goto out;
+    double t_tests = mw_cli_now();
     const mw_drift_report *r = mw_batch_report(batch);
     mw_cli_output o;
     if ((rc = mw_cli_output_open(cmd, a.output, &o))) goto out;
@@ -257,6 +265,9 @@ static int run(const char *cmd, int quality, int argc, char **argv) {
         rc = mw_cli_error(cmd, "writing the report failed");
         goto out;
     }
+    if (a.timings)
+        fprintf(stderr, "modelwatch %s: read %.3f s, %s %.3f s, report %.3f s\n", cmd,
+                t_read - t0, quality ? "checks" : "tests", t_tests - t_read, mw_cli_now() - t_tests);
     if (a.fail && (quality ? mw_report_quality_issue_count(r) > 0 : r->dataset_drift))
         rc = MW_EXIT_CHECK_FAILED;
 out:

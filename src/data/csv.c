@@ -373,11 +373,14 @@ static mw_status feed_fast(csv *c, const char *p, const char *r) {
     c->commas[ncols - 1] = (uint32_t)n; /* the last field ends at the record end */
     c->canon_len = 0;
     const char *f = p;
+    /* readable bytes: the input buffer is allocated 8 bytes beyond its capacity
+     * (a caller's memory buffer is not) */
+    const char *limit = c->in->mem ? c->in->data + c->in->end : c->in->data + c->in->cap + 8;
     for (size_t i = 0; i < ncols; i++) {
         const char *fe = p + c->commas[i];
         if (cols[i].type == MW_TYPE_NUMERIC) {
             double v;
-            const char *stop = mw_data_parse_number(f, fe, &v);
+            const char *stop = mw_data_parse_number_padded(f, fe, limit, &v);
             if (stop == fe) {
                 cols[i].num[row] = v;
                 goto next;

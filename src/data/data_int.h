@@ -48,6 +48,11 @@ size_t mw_data_utf8_check(const char *s, size_t len, int *nul);
  * a number. The caller checks that the returned byte is a delimiter.
  */
 const char *mw_data_parse_number(const char *p, const char *end, double *out);
+/* The same when the bytes up to limit (>= end) may be read: the 8-byte digit
+ * loads then run to the end of the number instead of finishing byte by byte
+ * (the last digits of most CSV fields). Digits still stop at end. */
+const char *mw_data_parse_number_padded(const char *p, const char *end, const char *limit,
+                                        double *out);
 
 /* The powers of ten that are exact doubles, 1e0 .. 1e22 (Clinger's fast path). */
 extern const double mw_data_pow10_exact[23];

@@ -76,11 +76,13 @@ static inline unsigned leading_digits(uint64_t v) {
  * shifting them to the top of the word and filling the vacated low bytes with
  * '0', which makes them leading zeros: no branch depends on the digit count.
  */
-static inline const char *scan_digits(const char *p, const char *end, uint64_t *w) {
+static inline const char *scan_digits(const char *p, const char *end, const char *limit,
+                                       uint64_t *w) {
     uint64_t acc = *w;
-    while (end - p >= 8) {
+    while (limit - p >= 8) { /* 8 readable bytes; only those before end are digits */
         uint64_t v = load8(p);
         unsigned k = leading_digits(v);
+        if ((size_t)(end - p) < k) k = (unsigned)(end - p);
         if (k == 8) {
             acc = acc * 100000000 + mw_data_eight_value(v);
             p += 8;
@@ -209,7 +211,9 @@ static void long_mantissa(const char *ip, const char *ie, const char *fp, const 
     *trunc = tr;
 }
 
-const char *mw_data_parse_number(const char *p, const char *end, double *out) {
+/* The parser; loads of 8 bytes may reach up to limit (>= end), digits stop at end. */
+static inline const char *parse_number(const char *p, const char *end, const char *limit,
+                                       double *out) {
     const char *start = p;
     int neg = 0;
     if (p < end && (*p == '-' || *p == '+')) {
@@ -218,11 +222,11 @@ const char *mw_data_parse_number(const char *p, const char *end, double *out) {
     }
     uint64_t w = 0;
     const char *ip = p;
-    p = scan_digits(p, end, &w);
+    p = scan_digits(p, end, limit, &w);
     const char *ie = p, *fp = p, *fe = p;
     if (p < end && *p == '.') {
         fp = p + 1;
-        p = scan_digits(fp, end, &w);
+        p = scan_digits(fp, end, limit, &w);
         fe = p;
     }
     size_t ndig = (size_t)(ie - ip) + (size_t)(fe - fp);
@@ -269,6 +273,15 @@ const char *mw_data_parse_number(const char *p, const char *end, double *out) {
     }
     *out = neg ? -d : d;
     return stop;
+}
+
+const char *mw_data_parse_number(const char *p, const char *end, double *out) {
+    return parse_number(p, end, end, out);
+}
+
+const char *mw_data_parse_number_padded(const char *p, const char *end, const char *limit,
+                                        double *out) {
+    return parse_number(p, end, limit, out);
 }
 
 static int is_space(char c) {

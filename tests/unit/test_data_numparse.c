@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "modelwatch/data.h"
+#include "data/data_int.h"
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
 static uint64_t rnd(void) {
@@ -233,6 +234,28 @@ static void test_format(void **state) {
     fmt_is(123456789.0, "123456789");
 }
 
+/* The padded parser may load bytes past the number's end: digits there must
+ * never count. Every field is followed by more digits in the buffer. */
+static void test_padded_stops_at_end(void **state) {
+    (void)state;
+    char buf[96];
+    srand(11);
+    for (int i = 0; i < 200000; i++) {
+        double x = ldexp((double)rand() / RAND_MAX, rand() % 64 - 32);
+        int len = snprintf(buf, 40, i % 3 ? "%.17g" : (i % 2 ? "%.9g" : "%.3f"), x);
+        for (int k = 0; k < 24; k++) buf[len + k] = (char)('0' + (i + k) % 10); /* trailing digits */
+        buf[len + 24] = 0;
+        double got, want;
+        const char *stop = mw_data_parse_number_padded(buf, buf + len, buf + len + 24, &got);
+        char field[48];
+        memcpy(field, buf, (size_t)len);
+        field[len] = 0;
+        want = strtod(field, NULL);
+        assert_ptr_equal(stop, buf + len);
+        if (memcmp(&got, &want, sizeof got)) fail_msg("\"%s\": padded %.17g, strtod %.17g", field, got, want);
+    }
+}
+
 static void test_na_tokens(void **state) {
     (void)state;
     const char *na[] = {"",    "#N/A", "#N/A N/A", "#NA",  "-1.#IND", "-1.#QNAN", "-NaN",
@@ -250,6 +273,7 @@ int main(void) {
         cmocka_unit_test(test_syntax),
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_na_tokens),
+        cmocka_unit_test(test_padded_stops_at_end),
         cmocka_unit_test(test_random_digit_strings),
         cmocka_unit_test(test_random_doubles),
         cmocka_unit_test(test_subnormals),
