@@ -46,6 +46,11 @@ typedef struct mw_record {
     double latency_ms;        /* NAN when absent */
     const char *error;        /* "error" string, NULL when absent */
     size_t error_len;
+    /* "llm": {"input_tokens": n, "output_tokens": n, "ttft_ms": x, "finish_reason": "stop"} */
+    double input_tokens, output_tokens; /* whole numbers >= 0; NAN when absent */
+    double ttft_ms;                     /* time to first token; NAN when absent */
+    const char *finish_reason;          /* NULL when absent */
+    size_t finish_reason_len;
 } mw_record;
 
 typedef struct mw_record_parser mw_record_parser;

@@ -53,6 +53,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -901,6 +902,9 @@ static inline void rec_clear(mw_record *rec) {
     rec->prediction.str_len = 0;
     rec->ts = NAN;
     rec->latency_ms = NAN;
+    rec->input_tokens = rec->output_tokens = rec->ttft_ms = NAN;
+    rec->finish_reason = NULL;
+    rec->finish_reason_len = 0;
     rec->prediction.kind = MW_VALUE_MISSING;
     rec->prediction.number = NAN;
     rec->prediction.name = "prediction";
@@ -939,6 +943,72 @@ static int is_int_text(const char *s, const char *e) {
     return 1;
 }
 
+/* A number >= 0 at *p for key w (whole when `whole`). */
+static int nonneg_value(mw_record_parser *P, const char **pp, const where *w, int whole,
+                        double *out) {
+    const char *p = *pp;
+    char buf[80];
+    if (*p != '-' && (*p < '0' || *p > '9'))
+        return FAIL(p, w, "expected a %s >= 0, got %s", whole ? "whole number" : "number",
+                    got(buf, p, P->end));
+    double v;
+    if (!num_value(P, pp, w, &v)) return 0;
+    if (!(v >= 0) || (whole && v != floor(v)))
+        return FAIL(p, w, "expected a %s >= 0, got %s", whole ? "whole number" : "number",
+                    got(buf, p, P->end));
+    *out = v;
+    return 1;
+}
+
+/* "llm": {"input_tokens", "output_tokens", "ttft_ms", "finish_reason", ...}: the
+ * OpenTelemetry GenAI quantities a record may carry; other keys are skipped. */
+static int parse_llm(mw_record_parser *P, const char **pp, const where *field, mw_record *rec) {
+    const char *p = *pp + 1, *end = P->end;
+    char buf[80];
+    p = ws(p, end);
+    if (p < end && *p == '}') {
+        *pp = p + 1;
+        return 1;
+    }
+    for (;;) {
+        p = ws(p, end);
+        if (p >= end || *p != '"')
+            return FAIL(p, field, "expected a string key in an object, got %s", got(buf, p, end));
+        const char *name;
+        size_t nlen;
+        if (!str_value(P, &p, field, &name, &nlen)) return 0;
+        where w = {W_FIELD, name, nlen};
+        p = ws(p, end);
+        if (p >= end || *p != ':') return FAIL(p, &w, "expected ':' after the name, got %s", got(buf, p, end));
+        p = ws(p + 1, end);
+        if (p >= end) return FAIL(p, &w, "expected a value, got the end of the line");
+        int ok;
+        if (nlen == 12 && !memcmp(name, "input_tokens", 12)) {
+            ok = nonneg_value(P, &p, &w, 1, &rec->input_tokens);
+        } else if (nlen == 13 && !memcmp(name, "output_tokens", 13)) {
+            ok = nonneg_value(P, &p, &w, 1, &rec->output_tokens);
+        } else if (nlen == 7 && !memcmp(name, "ttft_ms", 7)) {
+            ok = nonneg_value(P, &p, &w, 0, &rec->ttft_ms);
+        } else if (nlen == 13 && !memcmp(name, "finish_reason", 13)) {
+            if (*p != '"') return FAIL(p, &w, "expected a string, got %s", got(buf, p, end));
+            ok = str_value(P, &p, &w, &rec->finish_reason, &rec->finish_reason_len);
+        } else {
+            ok = skip_value(P, &p, &w);
+        }
+        if (!ok) return 0;
+        p = ws(p, end);
+        if (p < end && *p == ',') {
+            p++;
+            continue;
+        }
+        if (p < end && *p == '}') {
+            *pp = p + 1;
+            return 1;
+        }
+        return FAIL(p, field, "expected ',' or '}', got %s", got(buf, p, end));
+    }
+}
+
 /* The member value of top-level key k[0..kl) at *pp (not at the end). */
 __attribute__((always_inline)) static inline int member(mw_record_parser *P, const char **pp, const char *k, size_t kl,
                          mw_record *rec, unsigned *seen) {
@@ -947,6 +1017,16 @@ __attribute__((always_inline)) static inline int member(mw_record_parser *P, con
     char buf[80];
     char c = *p;
     switch (kl) {
+    case 3:
+        if (!memcmp(k, "llm", 3)) {
+            if (c == '{') return parse_llm(P, pp, &w, rec);
+            if (is_null(p, end)) {
+                *pp = p + 4;
+                return 1;
+            }
+            return FAIL(p, &w, "expected an object, got %s", got(buf, p, end));
+        }
+        break;
     case 2:
         if (k[0] == 'i' && k[1] == 'd') {
             if (c == '"') {

@@ -166,6 +166,10 @@ static void test_skipped_keys(void **state) {
        "\"prompt\":\"Say \\\"hi\\\" \\u00e9\",\"completion\":\"hi\","
        "\"embedding\":[0.1,-2e-3,3],\"model\":\"m\",\"version\":\"1\",\"extra\":true}");
     ASSERT_STR(R.model, R.model_len, "m");
+    assert_true(R.input_tokens == 812 && R.output_tokens == 95 && R.ttft_ms == 140);
+    ASSERT_STR(R.finish_reason, R.finish_reason_len, "stop");
+    ok("{\"model\":\"m\",\"version\":\"1\",\"llm\":{}}");
+    assert_true(isnan(R.input_tokens) && isnan(R.ttft_ms) && R.finish_reason == NULL);
     /* depth: 64 nested containers are fine, 65 are not */
     char buf[400];
     int n = sprintf(buf, "{\"model\":\"m\",\"version\":\"1\",\"deep\":");
@@ -179,9 +183,16 @@ static void test_skipped_keys(void **state) {
     for (int i = 0; i < 65; i++) buf[n++] = ']';
     strcpy(buf + n, "}");
     bad(buf, (uint64_t)start + 65, "\"deep\": nested deeper than 64 levels");
+    bad("{\"xtra\":{\"a\":1,}}", 16, "\"xtra\": expected a string key in an object, got '}'");
+    bad("{\"xtra\":[1 2]}", 12, "\"xtra\": expected ',' or ']' in an array, got 2");
+    bad("{\"xtra\":{\"a\" 1}}", 14, "\"xtra\": expected ':' after an object key, got 1");
+    /* llm is read, not skipped: its quantities are checked */
     bad("{\"llm\":{\"a\":1,}}", 15, "\"llm\": expected a string key in an object, got '}'");
-    bad("{\"llm\":[1 2]}", 11, "\"llm\": expected ',' or ']' in an array, got 2");
-    bad("{\"llm\":{\"a\" 1}}", 13, "\"llm\": expected ':' after an object key, got 1");
+    bad("{\"llm\":[1 2]}", 8, "\"llm\": expected an object, got an array");
+    bad("{\"llm\":{\"input_tokens\":-1}}", 24, "\"input_tokens\": expected a whole number >= 0, got -1");
+    bad("{\"llm\":{\"output_tokens\":2.5}}", 25, "\"output_tokens\": expected a whole number >= 0, got 2.5");
+    bad("{\"llm\":{\"ttft_ms\":\"fast\"}}", 19, "\"ttft_ms\": expected a number >= 0, got \"fast\"");
+    bad("{\"llm\":{\"finish_reason\":1}}", 25, "\"finish_reason\": expected a string, got 1");
     bad("{\"x\":tru}", 6, "\"x\": expected a value, got tru");
     bad("{\"x\":[1,\"a\\q\"]}", 11, "\"x\": invalid escape sequence in a string");
 }
