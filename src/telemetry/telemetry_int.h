@@ -1,0 +1,84 @@
+/*
+ * Helpers shared by the src/telemetry sources: whole-file reads of /proc into a caller's
+ * stack buffer (open + pread + close, no stdio), hand parsing of decimal
+ * numbers, the monotonic clock, and the /proc/PID/stat parser (exposed so that
+ * unit tests can feed it hostile process names).
+ */
+#ifndef MW_TELEMETRY_INT_H
+#define MW_TELEMETRY_INT_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "modelwatch/telemetry.h"
+
+/*
+ * Reads the file at path (relative to dirfd, or absolute with AT_FDCWD) into
+ * buf[0..cap-1] and NUL-terminates it. Returns the length, or -errno.
+ * /proc files are generated on the first read, so one pread of a large enough
+ * buffer returns them whole; a second read covers a buffer that filled up.
+ */
+static inline long mw_tel_read_file(int dirfd, const char *path, char *buf, size_t cap) {
+    int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    size_t len = 0;
+    while (len + 1 < cap) {
+        ssize_t r = pread(fd, buf + len, cap - 1 - len, (off_t)len);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            int e = errno;
+            close(fd);
+            return -e;
+        }
+        if (r == 0) break;
+        len += (size_t)r;
+    }
+    close(fd);
+    buf[len] = '\0';
+    return (long)len;
+}
+
+/* Parses an unsigned decimal at *p (leading spaces skipped), advancing *p past
+ * it. Returns 0 when no digit is there. */
+static inline int mw_tel_u64(const char **p, uint64_t *v) {
+    const char *s = *p;
+    while (*s == ' ' || *s == '\t') s++;
+    if (*s < '0' || *s > '9') return 0;
+    uint64_t x = 0;
+    while (*s >= '0' && *s <= '9') x = x * 10 + (uint64_t)(*s++ - '0');
+    *v = x;
+    *p = s;
+    return 1;
+}
+
+/* Skips to the character after the next space; NULL at the end of the string. */
+static inline const char *mw_tel_next_field(const char *s) {
+    while (*s && *s != ' ') s++;
+    return *s ? s + 1 : NULL;
+}
+
+static inline double mw_tel_monotonic(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Clock ticks per second (USER_HZ, 100 on Linux). */
+static inline long mw_tel_clk_tck(void) {
+    long t = sysconf(_SC_CLK_TCK);
+    return t > 0 ? t : 100;
+}
+
+/*
+ * Parses the text of /proc/PID/stat into out (pid, name, state, CPU ticks and
+ * seconds, threads, start, virtual bytes, resident bytes with page_size).
+ * comm may hold spaces and parentheses: it runs from the first '(' to the LAST
+ * ')'. Returns 0 on success, -1 when the text is malformed.
+ */
+int mw_tel_parse_proc_stat(const char *text, long clk_tck, long page_size, mw_proc_stats *out);
+
+#endif
