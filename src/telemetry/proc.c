@@ -9,9 +9,12 @@
  *                    20 num_threads
  *                    22 starttime             clock ticks after boot
  *                    23 vsize                 bytes
- *                    24 rss                   pages (sysconf(_SC_PAGESIZE)); the same
- *                                             counter as statm's resident, which is
- *                                             what psutil's memory_info().rss reads
+ *                    24 rss                   pages (sysconf(_SC_PAGESIZE)); an
+ *                                             approximate read of the per-CPU RSS
+ *                                             counters, replaced by statm's below
+ *   /proc/PID/statm  size, resident in pages: the exact sums of those counters,
+ *                    what psutil's memory_info() reads (vms, rss); measured here
+ *                    (Linux 6.18) stat's rss differed from it by ~100 kB
  *   /proc/PID/io     rchar, wchar, read_bytes, write_bytes in bytes; readable by
  *                    the owner (ptrace access) only: absent otherwise, no error
  *   /proc/PID/fd     st_size of the directory is the number of open descriptors
@@ -19,8 +22,8 @@
  *                    directory is then counted with getdents64 (like psutil)
  *   /proc/PID/comm, /proc/PID/cmdline  for mw_proc_find_by_name
  *   the owner uid is the st_uid of /proc/PID (fstat of the stat file's fd).
- * /proc/PID/status is not read: every field we report is in stat, which saves a
- * file and keeps one sample of everything under the issue's 50 µs (bench/).
+ * /proc/PID/status is not read: every field we report is in stat and statm, which
+ * saves a file and keeps one sample of everything under the issue's 50 µs (bench/).
  *
  * Cost: files are read with one pread into a stack buffer and parsed by hand;
  * no stdio, no allocation. Reference for the numbers: psutil 5.9 _pslinux.py
@@ -197,8 +200,22 @@ mw_status mw_proc_sample(pid_t pid, mw_proc_stats *out, mw_error *err) {
     out->sampled_at = mw_tel_monotonic();
     if (have_st) out->uid = st.st_uid;
 
-    memcpy(path + dl, "io", 3);
+    /* statm's resident is the exact sum of the per-CPU RSS counters; stat's rss
+     * field is their approximate read (Linux >= 6.x reads them differently),
+     * and psutil reads statm */
+    memcpy(path + dl, "statm", 6);
     long n = mw_tel_read_file(AT_FDCWD, path, buf, sizeof buf);
+    if (n > 0) {
+        const char *q = buf;
+        uint64_t size, resident;
+        if (mw_tel_u64(&q, &size) && mw_tel_u64(&q, &resident)) {
+            out->virtual_bytes = size * (uint64_t)(page > 0 ? page : 4096);
+            out->resident_bytes = resident * (uint64_t)(page > 0 ? page : 4096);
+        }
+    }
+
+    memcpy(path + dl, "io", 3);
+    n = mw_tel_read_file(AT_FDCWD, path, buf, sizeof buf);
     if (n <= 0 || parse_io(buf, out) != 0) {
         out->absent |= MW_PROC_ABSENT_IO;
         out->read_chars = out->write_chars = out->read_bytes = out->write_bytes = 0;
