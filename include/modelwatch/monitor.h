@@ -139,6 +139,10 @@ typedef struct mw_version_status {
     const double *score_bounds;                  /* histogram of all scores since start-up */
     const uint64_t *score_counts;                /* score_nbounds + 1, not cumulative */
     double score_sum;
+    /* serving: totals since start-up (src/monitor/serving.h), and the last
+     * closed window's latency percentiles (ms) and error ratio */
+    const struct mw_serving *serving;
+    double last_latency_p50, last_latency_p95, last_latency_p99, last_error_ratio;
 } mw_version_status;
 
 /* Calls fn for each version (in registration order), holding its lock. */

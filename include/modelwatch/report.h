@@ -35,6 +35,10 @@ typedef struct mw_window_meta {
     const char *outlier_method;
     uint64_t scored, outliers;
     double expected_share, threshold, p_value; /* binomial test: more outliers than expected */
+    /* serving telemetry of the window (src/monitor/serving.h), and its latency
+     * percentiles in milliseconds */
+    const struct mw_serving *serving;
+    double latency_p50, latency_p95, latency_p99;
 } mw_window_meta;
 mw_status mw_report_window_json(FILE *out, const mw_drift_report *r, const mw_window_meta *w);
 

@@ -12,6 +12,7 @@
 #include "modelwatch/monitor.h"
 #include "modelwatch/outlier.h"
 #include "monitor/drift_int.h"
+#include "monitor/serving.h"
 #include "stats/sketch.h"
 
 #define MW_BASELINE_SAMPLE 100000   /* reference values kept per numeric column */
@@ -86,6 +87,7 @@ typedef struct mw_window {
     uint64_t scored, outliers;      /* records scored by the detector, and above its threshold */
     uint64_t score_counts[MW_OUTLIER_BUCKETS + 1]; /* non-cumulative, last = above all bounds */
     double score_sum;
+    mw_serving serving;             /* latency, errors, LLM tokens of the window */
     mw_win_col *cols;               /* one per baseline column */
     size_t ncols;
     mw_rng rng;

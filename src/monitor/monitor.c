@@ -57,6 +57,7 @@ static void vstate_free(mw_vstate *v) {
     mw_baseline_free(v->baseline);
     mw_vconfig_free(&v->cfg);
     mw_vstate_drop_last(v);
+    mw_serving_free(&v->serving);
     pthread_mutex_destroy(&v->lock);
     pthread_mutex_destroy(&v->jlock);
     free(v->config_json);
@@ -85,6 +86,7 @@ static mw_status add_version(mw_monitor *m, const char *model, const char *versi
     v->model = strdup(model);
     v->version = strdup(version);
     v->last_seq = -1;
+    mw_serving_init(&v->serving, 0);
     char key[2 * MW_MAX_NAME + 2];
     size_t kl = index_key(key, sizeof key, model, strlen(model), version, strlen(version));
     uint32_t code;
@@ -367,6 +369,11 @@ static void status_one(mw_vstate *v, void *arg) {
     s.last_records = v->last_records;
     s.last = v->has_last ? &v->last : NULL;
     s.last_outlier_share = v->has_last ? v->last_outlier_share : NAN;
+    s.serving = &v->serving;
+    s.last_latency_p50 = v->has_last ? v->last_p50 : NAN;
+    s.last_latency_p95 = v->has_last ? v->last_p95 : NAN;
+    s.last_latency_p99 = v->has_last ? v->last_p99 : NAN;
+    s.last_error_ratio = v->has_last ? v->last_error_ratio : NAN;
     if (v->baseline && v->baseline->detector) {
         mw_outlier_info info;
         mw_outlier_get_info(v->baseline->detector, &info);

@@ -67,7 +67,9 @@ mw_status mw_vstate_close_window(mw_monitor *m, mw_vstate *v, char **json_out, m
     size_t len = 0;
     FILE *f = open_memstream(&json, &len);
     mw_window_meta meta = {v->model, v->version, v->win.start, v->win.end, v->win.records,
-                           v->win.late, NULL, 0, 0, NAN, NAN, NAN};
+                           v->win.late, NULL, 0, 0, NAN, NAN, NAN, &v->win.serving, NAN, NAN, NAN};
+    mw_serving_percentiles(&v->win.serving, &meta.latency_p50, &meta.latency_p95,
+                           &meta.latency_p99);
     if (v->baseline->detector) {
         mw_outlier_info info;
         mw_outlier_get_info(v->baseline->detector, &info);
@@ -97,6 +99,10 @@ mw_status mw_vstate_close_window(mw_monitor *m, mw_vstate *v, char **json_out, m
     }
     keep_last(v, &rep);
     v->last_outlier_share = v->win.scored ? (double)v->win.outliers / (double)v->win.scored : NAN;
+    v->last_p50 = meta.latency_p50;
+    v->last_p95 = meta.latency_p95;
+    v->last_p99 = meta.latency_p99;
+    v->last_error_ratio = v->win.records ? (double)v->win.serving.errors / (double)v->win.records : NAN;
     v->win_open = 0; /* its buffers stay for the next window (mw_window_reset) */
     if (json_out) *json_out = json;
     else free(json);
@@ -140,6 +146,7 @@ mw_status mw_vstate_observe(mw_monitor *m, mw_vstate *v, const mw_record *rec, d
     if ((st = mw_window_observe(&v->win, v->baseline, rec)))
         return mw_error_set(err, st, NULL, 0, 0, "out of memory observing a record");
     v->records_total++;
+    (void)mw_serving_observe(&v->serving, rec, NULL); /* totals keep no sample */
     if (v->win.scored != scored) { /* running totals since start-up, for the metrics */
         v->scored_total++;
         v->outliers_total += v->win.outliers - outliers;
@@ -201,6 +208,9 @@ typedef struct parsed {
     mw_vstate *v;         /* its version; NULL once applied */
     mw_vstate *owner;     /* its version, kept */
     double ts, latency_ms;
+    double input_tokens, output_tokens, ttft_ms;
+    const char *error, *finish_reason; /* as features' strings: body or batch.text */
+    size_t error_len, finish_reason_len;
     size_t feat, nfeat;   /* into batch.features */
     size_t off, jlen;     /* the record's bytes in the body, for the journal */
     size_t len;           /* jlen once accepted, else 0 */
@@ -261,7 +271,11 @@ static mw_status keep_record(batch *b, mw_vstate *v, const mw_record *rec, const
         grow((void **)&b->features, &b->featcap, b->nfeat + rec->nfeatures, sizeof *b->features))
         return MW_ENOMEM;
     parsed *r = &b->recs[b->n++];
-    *r = (parsed){v, v, rec->ts, rec->latency_ms, b->nfeat, rec->nfeatures, off, len, 0, line};
+    *r = (parsed){v, v, rec->ts, rec->latency_ms, rec->input_tokens, rec->output_tokens,
+                  rec->ttft_ms, keep_string(b, body, blen, rec->error, rec->error_len),
+                  keep_string(b, body, blen, rec->finish_reason, rec->finish_reason_len),
+                  rec->error_len, rec->finish_reason_len, b->nfeat, rec->nfeatures, off, len, 0,
+                  line};
     for (size_t i = 0; i < rec->nfeatures; i++) {
         mw_feature f = rec->features[i];
         f.name = keep_string(b, body, blen, f.name, f.name_len);
@@ -273,16 +287,20 @@ static mw_status keep_record(batch *b, mw_vstate *v, const mw_record *rec, const
 
 /* Turns the offsets left by keep_string into pointers (the text buffer no
  * longer moves). */
+static const char *fixed(const batch *b, const char *body, size_t blen, const char *s) {
+    if (!s || (s >= body && s <= body + blen)) return s;
+    return (const char *)b->text.data + ((uintptr_t)s - 1);
+}
+
 static void fix_strings(batch *b, const char *body, size_t blen) {
     for (size_t i = 0; i < b->nfeat; i++) {
         mw_feature *f = &b->features[i];
-        const char *s[2] = {f->name, f->kind == MW_VALUE_STRING ? f->str : NULL};
-        for (int k = 0; k < 2; k++) {
-            if (!s[k] || (s[k] >= body && s[k] <= body + blen)) continue;
-            const char *p = (const char *)b->text.data + ((uintptr_t)s[k] - 1);
-            if (k == 0) f->name = p;
-            else f->str = p;
-        }
+        f->name = fixed(b, body, blen, f->name);
+        if (f->kind == MW_VALUE_STRING) f->str = fixed(b, body, blen, f->str);
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        b->recs[i].error = fixed(b, body, blen, b->recs[i].error);
+        b->recs[i].finish_reason = fixed(b, body, blen, b->recs[i].finish_reason);
     }
 }
 
@@ -347,7 +365,11 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
         r->v = NULL; /* done with this record */
         r->len = 0;  /* not journaled unless accepted */
         mw_record rec = {.ts = r->ts, .latency_ms = r->latency_ms,
-                         .features = &b->features[r->feat], .nfeatures = r->nfeat};
+                         .features = &b->features[r->feat], .nfeatures = r->nfeat,
+                         .error = r->error, .error_len = r->error_len,
+                         .input_tokens = r->input_tokens, .output_tokens = r->output_tokens,
+                         .ttft_ms = r->ttft_ms, .finish_reason = r->finish_reason,
+                         .finish_reason_len = r->finish_reason_len};
         int why = rejection(v, &rec, now_s), closed;
         if (why >= 0) {
             v->rejected[why]++;

@@ -25,6 +25,7 @@ mw_status mw_window_init(mw_window *w, const mw_baseline *b, size_t sample_capac
                          uint64_t seed) {
     memset(w, 0, sizeof *w);
     w->ncols = b->ncols;
+    mw_serving_init(&w->serving, sample_capacity ? sample_capacity : 100000);
     w->cols = calloc(b->ncols + 1, sizeof *w->cols);
     if (!w->cols) return MW_ENOMEM;
     mw_rng_seed(&w->rng, seed);
@@ -62,6 +63,7 @@ void mw_window_reset(mw_window *w, uint64_t seed) {
         c->max = -INFINITY;
     }
     w->records = w->late = 0;
+    mw_serving_reset(&w->serving);
     w->scored = w->outliers = 0;
     w->score_sum = 0;
     memset(w->score_counts, 0, sizeof w->score_counts);
@@ -79,6 +81,7 @@ void mw_window_free(mw_window *w) {
         free(c->unseen_counts);
     }
     free(w->cols);
+    mw_serving_free(&w->serving);
     memset(w, 0, sizeof *w);
 }
 
@@ -311,6 +314,7 @@ mw_status mw_window_observe(mw_window *w, const mw_baseline *b, const mw_record 
             w->cols[j].missing++;
         }
     if (!st && scoring) score(w, b, &d);
+    if (!st) st = mw_serving_observe(&w->serving, rec, &w->rng);
     if (d.num != num_small) {
         free(d.num);
         free(d.cat);

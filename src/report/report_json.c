@@ -12,6 +12,7 @@
 #include "modelwatch/report.h"
 #include "report/json_writer.h"
 #include "report/report_int.h"
+#include "monitor/serving.h"
 
 static void kv_num(mw_json *j, const char *k, double v) {
     mw_json_key(j, k);
@@ -179,6 +180,48 @@ static void drift_body(mw_json *j, const mw_drift_report *r) {
     mw_json_end_array(j);
 }
 
+static void name_counts_json(mw_json *j, const char *key, const mw_name_counts *c) {
+    mw_json_key(j, key);
+    mw_json_begin_object(j);
+    for (size_t i = 0; i < c->n; i++) kv_uint(j, c->name[i], c->count[i]);
+    if (c->other) kv_uint(j, "other", c->other);
+    mw_json_end_object(j);
+}
+
+/* "serving": latency percentiles (ms), errors by type and their ratio, and for
+ * LLM records tokens, time to first token and finish reasons. */
+static void serving_json(mw_json *j, const mw_window_meta *w) {
+    const mw_serving *s = w->serving;
+    mw_json_key(j, "serving");
+    mw_json_begin_object(j);
+    mw_json_key(j, "latency_ms");
+    mw_json_begin_object(j);
+    kv_uint(j, "count", s->latency.n);
+    kv_num(j, "mean", s->latency.n ? 1000 * s->latency.sum / (double)s->latency.n : NAN);
+    kv_num(j, "p50", w->latency_p50);
+    kv_num(j, "p95", w->latency_p95);
+    kv_num(j, "p99", w->latency_p99);
+    mw_json_end_object(j);
+    kv_uint(j, "errors", s->errors);
+    kv_num(j, "error_ratio", s->records ? (double)s->errors / (double)s->records : NAN);
+    name_counts_json(j, "error_types", &s->error_types);
+    if (s->llm_records) {
+        mw_json_key(j, "llm");
+        mw_json_begin_object(j);
+        kv_uint(j, "records", s->llm_records);
+        kv_num(j, "input_tokens", s->input_tokens);
+        kv_num(j, "output_tokens", s->output_tokens);
+        kv_num(j, "ttft_ms_mean", s->ttft.n ? 1000 * s->ttft.sum / (double)s->ttft.n : NAN);
+        kv_num(j, "time_per_output_token_ms_mean",
+               s->tpot.n ? 1000 * s->tpot.sum / (double)s->tpot.n : NAN);
+        /* output tokens per second of generation after the first token */
+        kv_num(j, "tokens_per_second", s->tpot.sum > 0 ? (double)s->tpot.n / s->tpot.sum : NAN);
+        name_counts_json(j, "finish_reasons", &s->finish_reasons);
+        mw_json_end_object(j);
+    }
+    mw_json_end_object(j);
+}
+
 mw_status mw_report_window_json(FILE *out, const mw_drift_report *r, const mw_window_meta *w) {
     mw_json j;
     mw_json_init(&j, out, 0);
@@ -201,6 +244,7 @@ mw_status mw_report_window_json(FILE *out, const mw_drift_report *r, const mw_wi
         kv_num(&j, "p_value", w->p_value);
         mw_json_end_object(&j);
     }
+    if (w->serving) serving_json(&j, w);
     drift_body(&j, r);
     mw_json_end_object(&j);
     return fflush(out) == 0 && !ferror(out) ? MW_OK : MW_EIO;

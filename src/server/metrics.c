@@ -8,6 +8,7 @@
  * Each family is written in one pass over the versions, so all its samples
  * stay together as the format requires.
  */
+#include "monitor/serving.h"
 #include "server/daemon.h"
 
 #include <math.h>
@@ -36,6 +37,15 @@ enum {
     F_OUTLIER_RATIO,
     F_OUTLIERS,
     F_OUTLIER_SCORE,
+    F_LATENCY,
+    F_ERRORS,
+    F_WINDOW_ERROR_RATIO,
+    F_WINDOW_LATENCY,
+    F_LLM_TOKENS,
+    F_LLM_TOKEN_USAGE,
+    F_LLM_TTFT,
+    F_LLM_TPOT,
+    F_LLM_FINISH,
     F_COUNT
 };
 
@@ -69,7 +79,62 @@ static const struct {
     {"modelwatch_outliers_total", MW_EXPO_COUNTER, "Records scored above the outlier threshold."},
     {"modelwatch_outlier_score", MW_EXPO_HISTOGRAM,
      "Outlier scores of the records (Isolation Forest: 0..1, LOF: around 1 and up)."},
+    {"modelwatch_prediction_latency_seconds", MW_EXPO_HISTOGRAM,
+     "Prediction latency from the records' latency_ms (gen_ai.client.operation.duration)."},
+    {"modelwatch_prediction_errors_total", MW_EXPO_COUNTER,
+     "Records carrying an error, by error type (16 types by name, then \"other\")."},
+    {"modelwatch_window_error_ratio", MW_EXPO_GAUGE,
+     "Share of records with an error in the last closed window."},
+    {"modelwatch_window_latency_seconds", MW_EXPO_GAUGE,
+     "Latency percentiles of the last closed window."},
+    {"modelwatch_llm_tokens_total", MW_EXPO_COUNTER, "LLM tokens, by type (input, output)."},
+    {"modelwatch_llm_token_usage", MW_EXPO_HISTOGRAM,
+     "Tokens per LLM request, by type (gen_ai.client.token.usage)."},
+    {"modelwatch_llm_time_to_first_token_seconds", MW_EXPO_HISTOGRAM,
+     "Time to first token (gen_ai.server.time_to_first_token)."},
+    {"modelwatch_llm_time_per_output_token_seconds", MW_EXPO_HISTOGRAM,
+     "Time per output token after the first (gen_ai.server.time_per_output_token)."},
+    {"modelwatch_llm_finish_reasons_total", MW_EXPO_COUNTER, "LLM responses by finish reason."},
 };
+
+/* A counter by name (error types, finish reasons), with "other" for the rest. */
+static void names_family(pass *p, const mw_version_status *s, const char *label,
+                         const mw_name_counts *c) {
+    const char *n[3] = {"model", "version", label};
+    for (size_t i = 0; i <= c->n && !p->st; i++) {
+        if (i == c->n && !c->other) break;
+        const char *v[3] = {s->model, s->version, i < c->n ? c->name[i] : "other"};
+        p->st = mw_expo_sample_u64(p->e, NULL, n, v, 3, i < c->n ? c->count[i] : c->other);
+    }
+}
+
+static void llm_family(pass *p, const mw_version_status *s) {
+    const mw_serving *sv = s->serving;
+    const char *n[3] = {"model", "version", "type"};
+    const char *in[3] = {s->model, s->version, "input"}, *out[3] = {s->model, s->version, "output"};
+    switch (p->family) {
+    case F_LLM_TOKENS:
+        p->st = mw_expo_sample(p->e, NULL, n, in, 3, sv->input_tokens);
+        if (!p->st) p->st = mw_expo_sample(p->e, NULL, n, out, 3, sv->output_tokens);
+        break;
+    case F_LLM_TOKEN_USAGE:
+        p->st = mw_expo_histogram(p->e, n, in, 3, mw_token_bounds, MW_TOKEN_BOUNDS,
+                                  sv->input_hist.counts, sv->input_hist.sum);
+        if (!p->st)
+            p->st = mw_expo_histogram(p->e, n, out, 3, mw_token_bounds, MW_TOKEN_BOUNDS,
+                                      sv->output_hist.counts, sv->output_hist.sum);
+        break;
+    case F_LLM_TTFT:
+        p->st = mw_expo_histogram(p->e, n, in, 2, mw_ttft_bounds, MW_TTFT_BOUNDS, sv->ttft.counts,
+                                  sv->ttft.sum);
+        break;
+    case F_LLM_TPOT:
+        p->st = mw_expo_histogram(p->e, n, in, 2, mw_tpot_bounds, MW_TPOT_BOUNDS, sv->tpot.counts,
+                                  sv->tpot.sum);
+        break;
+    default: break;
+    }
+}
 
 static void write_version(const mw_version_status *s, void *ctx) {
     pass *p = ctx;
@@ -102,9 +167,37 @@ static void write_version(const mw_version_status *s, void *ctx) {
         if (s->has_detector && s->has_last && !isnan(s->last_outlier_share))
             p->st = mw_expo_sample(e, NULL, names, values, 2, s->last_outlier_share);
         return;
+    case F_LATENCY:
+        p->st = mw_expo_histogram(e, names, values, 2, mw_latency_bounds, MW_LATENCY_BOUNDS,
+                                  s->serving->latency.counts, s->serving->latency.sum);
+        return;
+    case F_ERRORS: names_family(p, s, "error_type", &s->serving->error_types); return;
+    case F_LLM_FINISH: names_family(p, s, "reason", &s->serving->finish_reasons); return;
+    case F_LLM_TOKENS:
+    case F_LLM_TOKEN_USAGE:
+    case F_LLM_TTFT:
+    case F_LLM_TPOT:
+        if (s->serving->llm_records) llm_family(p, s);
+        return;
     default: break;
     }
     if (!s->has_last) return;
+    if (p->family == F_WINDOW_ERROR_RATIO) {
+        if (!isnan(s->last_error_ratio))
+            p->st = mw_expo_sample(e, NULL, names, values, 2, s->last_error_ratio);
+        return;
+    }
+    if (p->family == F_WINDOW_LATENCY) {
+        const char *qn[3] = {"model", "version", "quantile"};
+        const char *qs[3] = {"0.5", "0.95", "0.99"};
+        double qv[3] = {s->last_latency_p50, s->last_latency_p95, s->last_latency_p99};
+        for (int k = 0; k < 3 && !p->st; k++) {
+            if (isnan(qv[k])) continue;
+            const char *vv[3] = {s->model, s->version, qs[k]};
+            p->st = mw_expo_sample(e, NULL, qn, vv, 3, qv[k] / 1000.0);
+        }
+        return;
+    }
     switch (p->family) {
     case F_WINDOW_RECORDS: p->st = mw_expo_sample_u64(e, NULL, names, values, 2, s->last_records); return;
     case F_WINDOW_END: p->st = mw_expo_sample(e, NULL, names, values, 2, s->last_end); return;
