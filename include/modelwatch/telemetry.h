@@ -38,7 +38,8 @@ extern "C" {
 /* Fields of mw_proc_stats that may be absent (bits of .absent). */
 enum {
     MW_PROC_ABSENT_IO = 1u << 0,  /* /proc/PID/io unreadable (another user, no taskstats) */
-    MW_PROC_ABSENT_FDS = 1u << 1, /* /proc/PID/fd unreadable (another user) */
+    MW_PROC_ABSENT_FDS = 1u << 1, /* /proc/PID/fd unreadable (another user's process on
+                                     Linux < 6.2; newer kernels give its count to anyone) */
 };
 
 typedef struct mw_proc_stats {
