@@ -20,6 +20,7 @@ int mw_cmd_quality(int argc, char **argv);
 int mw_cmd_profile(int argc, char **argv);
 int mw_cmd_serve(int argc, char **argv);
 int mw_cmd_demo(int argc, char **argv);
+int mw_cmd_top(int argc, char **argv);
 int mw_cmd_outliers(int argc, char **argv);
 int mw_cmd_eval(int argc, char **argv);
 

@@ -20,6 +20,7 @@ static const command commands[] = {
     {"outliers", mw_cmd_outliers, "find anomalous rows: isolation forest or local outlier factor"},
     {"serve", mw_cmd_serve, "run the live monitoring daemon (HTTP, SQLite, /metrics)"},
     {"demo", mw_cmd_demo, "start the daemon with a demo model and drifting traffic"},
+    {"top", mw_cmd_top, "live serving and resource view of a running daemon"},
     {"eval", mw_cmd_eval, "model performance on labelled data, or estimated without labels"},
 };
 

@@ -70,4 +70,10 @@ expect_jq "$TMP/w.json" '.serving.llm.records==2 and .serving.llm.input_tokens==
 curl -s "$URL/metrics" > "$TMP/metrics2.txt"
 expect_contains "$TMP/metrics2.txt" "modelwatch_window_latency_seconds{$L,quantile=\"0.5\"} 0.06" "window p50 gauge"
 expect_contains "$TMP/metrics2.txt" "modelwatch_window_error_ratio{$L} 0.3333333333333333" "window error ratio gauge"
+# modelwatch top reads the same metrics
+"$MW_BIN" top --url "$URL" --count 1 --interval 0.2 > "$TMP/top.txt" 2>&1
+expect_contains "$TMP/top.txt" "MODEL/VERSION" "top header"
+expect_contains "$TMP/top.txt" "m/1" "top lists the version"
+expect_exit 1 "top without a daemon" -- "$MW_BIN" top --url http://127.0.0.1:1 --count 1
+expect_contains "$TMP/err" "is \`modelwatch serve\` running" "top explains"
 finish
