@@ -19,27 +19,22 @@
 /*
  * Reads the file at path (relative to dirfd, or absolute with AT_FDCWD) into
  * buf[0..cap-1] and NUL-terminates it. Returns the length, or -errno.
- * /proc files are generated on the first read, so one pread of a large enough
- * buffer returns them whole; a second read covers a buffer that filled up.
+ * procfs generates a file whole on the first read and hands out as much as was
+ * asked, so one pread of a large enough buffer is the whole file (a short read
+ * is its end). A result of cap - 1 bytes may be truncated: callers that care
+ * (/proc/stat) check for it. One syscall fewer than reading until 0.
  */
 static inline long mw_tel_read_file(int dirfd, const char *path, char *buf, size_t cap) {
     int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -errno;
-    size_t len = 0;
-    while (len + 1 < cap) {
-        ssize_t r = pread(fd, buf + len, cap - 1 - len, (off_t)len);
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            int e = errno;
-            close(fd);
-            return -e;
-        }
-        if (r == 0) break;
-        len += (size_t)r;
-    }
+    ssize_t r;
+    do r = pread(fd, buf, cap - 1, 0);
+    while (r < 0 && errno == EINTR);
+    int e = errno;
     close(fd);
-    buf[len] = '\0';
-    return (long)len;
+    if (r < 0) return -e;
+    buf[r] = '\0';
+    return (long)r;
 }
 
 /* Parses an unsigned decimal at *p (leading spaces skipped), advancing *p past
