@@ -44,7 +44,8 @@ static int bench(long n) {
     }
     double c1 = now(CLOCK_PROCESS_CPUTIME_ID), w1 = now(CLOCK_MONOTONIC);
     double hc0 = now(CLOCK_PROCESS_CPUTIME_ID);
-    for (long i = 0; i < n; i++) mw_host_sample(&h, ".", NULL);
+    for (long i = 0; i < n; i++)
+        mw_host_sample(&h, ".", NULL);
     double hc1 = now(CLOCK_PROCESS_CPUTIME_ID);
     printf("samples %ld\n", n);
     printf("cpu_us_per_sample %.2f\n", (c1 - c0) * 1e6 / (double)n);
@@ -118,10 +119,12 @@ static int nvml_dump(int argc, char **argv) {
         pid_t pids[64];
         uint64_t used[64];
         size_t np = 0, failed = 0;
-        for (int i = 0; i < argc && np < 64; i++) pids[np++] = (pid_t)atol(argv[i]);
+        for (int i = 0; i < argc && np < 64; i++)
+            pids[np++] = (pid_t)atol(argv[i]);
         s = mw_nvml_process_memory(nv, pids, np, used, &failed);
         printf("procs %s\nprocs.failed_devices %zu\n", mw_status_str(s), failed);
-        for (size_t i = 0; i < np; i++) printf("pid%ld.gpu_mem_bytes %" PRIu64 "\n", (long)pids[i], used[i]);
+        for (size_t i = 0; i < np; i++)
+            printf("pid%ld.gpu_mem_bytes %" PRIu64 "\n", (long)pids[i], used[i]);
     }
     printf("errors_total %" PRIu64 "\n", mw_nvml_errors_total(nv));
     mw_nvml_close(nv);

@@ -46,27 +46,27 @@ enum {
 
 typedef struct mw_proc_stats {
     pid_t pid;
-    char name[16];              /* comm (at most 15 bytes, NUL-terminated), e.g. "python3" */
-    char state;                 /* 'R', 'S', 'D', 'Z', ... */
-    uid_t uid;                  /* owner (effective uid) of the process */
-    double cpu_user_seconds;    /* modelwatch_process_cpu_seconds_total{mode="user"} */
-    double cpu_system_seconds;  /* modelwatch_process_cpu_seconds_total{mode="system"} */
-    uint64_t cpu_user_ticks;    /* the same in clock ticks (1 / sysconf(_SC_CLK_TCK) s) */
+    char name[16];             /* comm (at most 15 bytes, NUL-terminated), e.g. "python3" */
+    char state;                /* 'R', 'S', 'D', 'Z', ... */
+    uid_t uid;                 /* owner (effective uid) of the process */
+    double cpu_user_seconds;   /* modelwatch_process_cpu_seconds_total{mode="user"} */
+    double cpu_system_seconds; /* modelwatch_process_cpu_seconds_total{mode="system"} */
+    uint64_t cpu_user_ticks;   /* the same in clock ticks (1 / sysconf(_SC_CLK_TCK) s) */
     uint64_t cpu_system_ticks;
-    uint64_t resident_bytes;    /* modelwatch_process_resident_memory_bytes (psutil rss) */
-    uint64_t virtual_bytes;     /* modelwatch_process_virtual_memory_bytes (psutil vms) */
-    uint32_t threads;           /* modelwatch_process_threads */
-    uint32_t open_fds;          /* modelwatch_process_open_fds (absent: MW_PROC_ABSENT_FDS) */
-    uint64_t read_bytes;        /* modelwatch_process_io_read_bytes_total: read_bytes of io */
-    uint64_t write_bytes;       /* modelwatch_process_io_write_bytes_total: write_bytes of io */
-    uint64_t read_chars;        /* rchar of io: bytes asked of read(2), cache hits included */
-    uint64_t write_chars;       /* wchar of io */
-    double start_seconds;       /* start time in seconds after boot; add mw_host_stats.boot_time
-                                   for modelwatch_process_start_time_seconds (Unix time) */
-    uint64_t start_ticks;       /* the same in clock ticks: (pid, start_ticks) names a process
-                                   across pid reuse */
-    double sampled_at;          /* CLOCK_MONOTONIC seconds when sampled, for rates */
-    unsigned absent;            /* MW_PROC_ABSENT_* bits */
+    uint64_t resident_bytes; /* modelwatch_process_resident_memory_bytes (psutil rss) */
+    uint64_t virtual_bytes;  /* modelwatch_process_virtual_memory_bytes (psutil vms) */
+    uint32_t threads;        /* modelwatch_process_threads */
+    uint32_t open_fds;       /* modelwatch_process_open_fds (absent: MW_PROC_ABSENT_FDS) */
+    uint64_t read_bytes;     /* modelwatch_process_io_read_bytes_total: read_bytes of io */
+    uint64_t write_bytes;    /* modelwatch_process_io_write_bytes_total: write_bytes of io */
+    uint64_t read_chars;     /* rchar of io: bytes asked of read(2), cache hits included */
+    uint64_t write_chars;    /* wchar of io */
+    double start_seconds;    /* start time in seconds after boot; add mw_host_stats.boot_time
+                                for modelwatch_process_start_time_seconds (Unix time) */
+    uint64_t start_ticks;    /* the same in clock ticks: (pid, start_ticks) names a process
+                                across pid reuse */
+    double sampled_at;       /* CLOCK_MONOTONIC seconds when sampled, for rates */
+    unsigned absent;         /* MW_PROC_ABSENT_* bits */
 } mw_proc_stats;
 
 /*
@@ -88,8 +88,7 @@ mw_status mw_proc_sample(pid_t pid, mw_proc_stats *out, mw_error *err);
  * MW_OK with *n = 0 when none; MW_EINVAL on NULL/empty name; MW_EIO when /proc
  * cannot be listed.
  */
-mw_status mw_proc_find_by_name(const char *name, pid_t *pids, size_t max, size_t *n,
-                               mw_error *err);
+mw_status mw_proc_find_by_name(const char *name, pid_t *pids, size_t max, size_t *n, mw_error *err);
 
 /*
  * CPU utilisation of a process between two samples as a ratio of ONE core:
@@ -123,21 +122,21 @@ typedef struct mw_host_stats {
      * kernel's user and nice include guest and guest_nice time (psutil too). */
     double cpu_seconds[MW_CPU_MODE_COUNT];
     uint64_t cpu_ticks[MW_CPU_MODE_COUNT]; /* the same in clock ticks */
-    uint32_t cpus;                  /* online CPUs (cpuN lines of /proc/stat) */
-    uint64_t mem_total_bytes;       /* modelwatch_host_memory_total_bytes: MemTotal */
-    uint64_t mem_available_bytes;   /* modelwatch_host_memory_available_bytes: MemAvailable */
-    uint64_t mem_free_bytes;        /* MemFree */
-    uint64_t mem_used_bytes;        /* total - available (psutil's percent definition) */
-    double mem_used_ratio;          /* modelwatch_host_memory_used_ratio: used / total, in [0,1];
-                                       psutil virtual_memory().percent / 100 */
-    double load1, load5, load15;    /* modelwatch_host_load1/5/15 (sysinfo(2), exact) */
-    double boot_time;               /* Unix time of boot (seconds) */
-    uint64_t fs_total_bytes;        /* modelwatch_host_filesystem_size_bytes (f_blocks) */
-    uint64_t fs_free_bytes;         /* free blocks, root's reserve included (f_bfree) */
-    uint64_t fs_avail_bytes;        /* modelwatch_host_filesystem_avail_bytes: usable by
-                                       unprivileged users (f_bavail), df's "Avail" */
-    int has_fs;                     /* 1 when fs_path was given and statvfs succeeded */
-    double sampled_at;              /* CLOCK_MONOTONIC seconds */
+    uint32_t cpus;                         /* online CPUs (cpuN lines of /proc/stat) */
+    uint64_t mem_total_bytes;              /* modelwatch_host_memory_total_bytes: MemTotal */
+    uint64_t mem_available_bytes; /* modelwatch_host_memory_available_bytes: MemAvailable */
+    uint64_t mem_free_bytes;      /* MemFree */
+    uint64_t mem_used_bytes;      /* total - available (psutil's percent definition) */
+    double mem_used_ratio;        /* modelwatch_host_memory_used_ratio: used / total, in [0,1];
+                                     psutil virtual_memory().percent / 100 */
+    double load1, load5, load15;  /* modelwatch_host_load1/5/15 (sysinfo(2), exact) */
+    double boot_time;             /* Unix time of boot (seconds) */
+    uint64_t fs_total_bytes;      /* modelwatch_host_filesystem_size_bytes (f_blocks) */
+    uint64_t fs_free_bytes;       /* free blocks, root's reserve included (f_bfree) */
+    uint64_t fs_avail_bytes;      /* modelwatch_host_filesystem_avail_bytes: usable by
+                                     unprivileged users (f_bavail), df's "Avail" */
+    int has_fs;                   /* 1 when fs_path was given and statvfs succeeded */
+    double sampled_at;            /* CLOCK_MONOTONIC seconds */
 } mw_host_stats;
 
 /*
@@ -169,21 +168,21 @@ enum {
     MW_GPU_ABSENT_MEMORY = 1u << 3, /* mem_used_bytes and mem_total_bytes */
     MW_GPU_ABSENT_TEMP = 1u << 4,
     MW_GPU_ABSENT_POWER = 1u << 5,
-    MW_GPU_ABSENT_ALL = 0x3f        /* the device handle itself could not be had */
+    MW_GPU_ABSENT_ALL = 0x3f /* the device handle itself could not be had */
 };
 
 typedef struct mw_gpu_stats {
-    uint32_t index;            /* label gpu="0" */
-    char uuid[96];             /* label uuid="GPU-..." */
-    char name[96];             /* label name="NVIDIA H200" */
-    double util_compute_ratio; /* modelwatch_gpu_utilization_ratio: share of the last sample
-                                  period a kernel ran (NVML utilization.gpu / 100) */
-    double util_memory_ratio;  /* modelwatch_gpu_memory_utilization_ratio (utilization.memory) */
-    uint64_t mem_used_bytes;   /* modelwatch_gpu_memory_used_bytes */
-    uint64_t mem_total_bytes;  /* modelwatch_gpu_memory_total_bytes */
+    uint32_t index;             /* label gpu="0" */
+    char uuid[96];              /* label uuid="GPU-..." */
+    char name[96];              /* label name="NVIDIA H200" */
+    double util_compute_ratio;  /* modelwatch_gpu_utilization_ratio: share of the last sample
+                                   period a kernel ran (NVML utilization.gpu / 100) */
+    double util_memory_ratio;   /* modelwatch_gpu_memory_utilization_ratio (utilization.memory) */
+    uint64_t mem_used_bytes;    /* modelwatch_gpu_memory_used_bytes */
+    uint64_t mem_total_bytes;   /* modelwatch_gpu_memory_total_bytes */
     double temperature_celsius; /* modelwatch_gpu_temperature_celsius */
-    double power_watts;        /* modelwatch_gpu_power_watts (NVML milliwatts / 1000) */
-    unsigned absent;           /* MW_GPU_ABSENT_* bits */
+    double power_watts;         /* modelwatch_gpu_power_watts (NVML milliwatts / 1000) */
+    unsigned absent;            /* MW_GPU_ABSENT_* bits */
 } mw_gpu_stats;
 
 /*
@@ -219,8 +218,8 @@ mw_status mw_nvml_sample(mw_nvml *h, mw_gpu_stats *gpus, size_t max, size_t *n);
  * v3, else v2, else v1). *failed_devices (may be NULL) counts GPUs whose list could
  * not be read. MW_ENOTFOUND when the library has no such function at all.
  */
-mw_status mw_nvml_process_memory(mw_nvml *h, const pid_t *pids, size_t npids,
-                                 uint64_t *used_bytes, size_t *failed_devices);
+mw_status mw_nvml_process_memory(mw_nvml *h, const pid_t *pids, size_t npids, uint64_t *used_bytes,
+                                 size_t *failed_devices);
 
 #ifdef __cplusplus
 }

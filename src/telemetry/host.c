@@ -31,8 +31,8 @@
 #include <sys/statvfs.h>
 #include <sys/sysinfo.h>
 
-static const char *const mode_names[MW_CPU_MODE_COUNT] = {
-    "user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"};
+static const char *const mode_names[MW_CPU_MODE_COUNT] = {"user",   "nice", "system",  "idle",
+                                                          "iowait", "irq",  "softirq", "steal"};
 
 const char *mw_cpu_mode_name(mw_cpu_mode m) {
     return (unsigned)m < MW_CPU_MODE_COUNT ? mode_names[m] : "?";
@@ -53,8 +53,7 @@ static int parse_stat(const char *s, mw_host_stats *out, long clk_tck, int trunc
     int ended = 0;
     while (line) {
         line++;
-        if (line[0] == 'c' && line[1] == 'p' && line[2] == 'u' && line[3] >= '0' &&
-            line[3] <= '9')
+        if (line[0] == 'c' && line[1] == 'p' && line[2] == 'u' && line[3] >= '0' && line[3] <= '9')
             cpus++;
         else if (*line) {
             ended = 1;
@@ -80,9 +79,12 @@ static int parse_meminfo(const char *s, mw_host_stats *out) {
         const char *v = colon + 1;
         uint64_t x;
         if (mw_tel_u64(&v, &x)) {
-            if (kl == 8 && memcmp(s, "MemTotal", 8) == 0) total = x, have_total = 1;
-            else if (kl == 7 && memcmp(s, "MemFree", 7) == 0) free_kb = x, have_free = 1;
-            else if (kl == 12 && memcmp(s, "MemAvailable", 12) == 0) avail = x, have_avail = 1;
+            if (kl == 8 && memcmp(s, "MemTotal", 8) == 0)
+                total = x, have_total = 1;
+            else if (kl == 7 && memcmp(s, "MemFree", 7) == 0)
+                free_kb = x, have_free = 1;
+            else if (kl == 12 && memcmp(s, "MemAvailable", 12) == 0)
+                avail = x, have_avail = 1;
         }
         const char *nl = strchr(colon, '\n');
         if (!nl) break;
@@ -148,18 +150,23 @@ mw_status mw_host_sample(mw_host_stats *out, const char *fs_path, mw_error *err)
 mw_status mw_host_cpu_ratios(const mw_host_stats *prev, const mw_host_stats *cur,
                              double out[MW_CPU_MODE_COUNT]) {
     if (!out) return MW_EINVAL;
-    for (int m = 0; m < MW_CPU_MODE_COUNT; m++) out[m] = 0;
+    for (int m = 0; m < MW_CPU_MODE_COUNT; m++)
+        out[m] = 0;
     if (!prev || !cur) return MW_EINVAL;
     uint64_t d[MW_CPU_MODE_COUNT], total = 0;
     for (int m = 0; m < MW_CPU_MODE_COUNT; m++) {
         /* iowait may go backwards on some kernels (proc(5)): clamp at 0 */
         if (cur->cpu_ticks[m] < prev->cpu_ticks[m]) {
-            if (m == MW_CPU_IOWAIT) d[m] = 0;
-            else return MW_EINVAL;
-        } else d[m] = cur->cpu_ticks[m] - prev->cpu_ticks[m];
+            if (m == MW_CPU_IOWAIT)
+                d[m] = 0;
+            else
+                return MW_EINVAL;
+        } else
+            d[m] = cur->cpu_ticks[m] - prev->cpu_ticks[m];
         total += d[m];
     }
     if (total == 0) return MW_EINVAL;
-    for (int m = 0; m < MW_CPU_MODE_COUNT; m++) out[m] = (double)d[m] / (double)total;
+    for (int m = 0; m < MW_CPU_MODE_COUNT; m++)
+        out[m] = (double)d[m] / (double)total;
     return MW_OK;
 }

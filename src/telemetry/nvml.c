@@ -143,9 +143,13 @@ void mw_nvml_close(mw_nvml *h) {
     free(h);
 }
 
-size_t mw_nvml_device_count(const mw_nvml *h) { return h ? h->count : 0; }
+size_t mw_nvml_device_count(const mw_nvml *h) {
+    return h ? h->count : 0;
+}
 
-uint64_t mw_nvml_errors_total(const mw_nvml *h) { return h ? h->errors : 0; }
+uint64_t mw_nvml_errors_total(const mw_nvml *h) {
+    return h ? h->errors : 0;
+}
 
 static void sample_one(mw_nvml *h, unsigned int i, mw_gpu_stats *g) {
     memset(g, 0, sizeof *g);
@@ -166,27 +170,34 @@ static void sample_one(mw_nvml *h, unsigned int i, mw_gpu_stats *g) {
     if (h->get_util && h->get_util(dev, &u) == NV_SUCCESS) {
         g->util_compute_ratio = u.gpu / 100.0;
         g->util_memory_ratio = u.memory / 100.0;
-    } else g->absent |= MW_GPU_ABSENT_UTIL;
+    } else
+        g->absent |= MW_GPU_ABSENT_UTIL;
     nv_mem m;
     if (h->get_mem && h->get_mem(dev, &m) == NV_SUCCESS) {
         g->mem_total_bytes = m.total;
         g->mem_used_bytes = m.used;
-    } else g->absent |= MW_GPU_ABSENT_MEMORY;
+    } else
+        g->absent |= MW_GPU_ABSENT_MEMORY;
     unsigned int t;
     if (h->get_temp && h->get_temp(dev, NV_TEMPERATURE_GPU, &t) == NV_SUCCESS)
         g->temperature_celsius = t;
-    else g->absent |= MW_GPU_ABSENT_TEMP;
+    else
+        g->absent |= MW_GPU_ABSENT_TEMP;
     unsigned int mw;
-    if (h->get_power && h->get_power(dev, &mw) == NV_SUCCESS) g->power_watts = mw / 1000.0;
-    else g->absent |= MW_GPU_ABSENT_POWER;
-    for (unsigned b = g->absent; b; b &= b - 1) h->errors++;
+    if (h->get_power && h->get_power(dev, &mw) == NV_SUCCESS)
+        g->power_watts = mw / 1000.0;
+    else
+        g->absent |= MW_GPU_ABSENT_POWER;
+    for (unsigned b = g->absent; b; b &= b - 1)
+        h->errors++;
 }
 
 mw_status mw_nvml_sample(mw_nvml *h, mw_gpu_stats *gpus, size_t max, size_t *n) {
     if (n) *n = 0;
     if (!h || !n || (max && !gpus)) return MW_EINVAL;
     size_t k = 0;
-    for (unsigned int i = 0; i < h->count && k < max; i++) sample_one(h, i, &gpus[k++]);
+    for (unsigned int i = 0; i < h->count && k < max; i++)
+        sample_one(h, i, &gpus[k++]);
     *n = k;
     return MW_OK;
 }
@@ -232,11 +243,12 @@ static int device_procs(mw_nvml *h, nv_dev dev, const pid_t *pids, size_t npids,
     return -1;
 }
 
-mw_status mw_nvml_process_memory(mw_nvml *h, const pid_t *pids, size_t npids,
-                                 uint64_t *used_bytes, size_t *failed_devices) {
+mw_status mw_nvml_process_memory(mw_nvml *h, const pid_t *pids, size_t npids, uint64_t *used_bytes,
+                                 size_t *failed_devices) {
     if (failed_devices) *failed_devices = 0;
     if (!h || (npids && (!pids || !used_bytes))) return MW_EINVAL;
-    for (size_t q = 0; q < npids; q++) used_bytes[q] = 0;
+    for (size_t q = 0; q < npids; q++)
+        used_bytes[q] = 0;
     if (!h->procs_v2 && !h->procs_v1) return MW_ENOTFOUND;
     size_t failed = 0;
     for (unsigned int i = 0; i < h->count; i++) {

@@ -54,7 +54,8 @@ static size_t proc_dir(char *buf, pid_t pid) {
             tmp[k++] = (char)('0' + v % 10);
             v /= 10;
         } while (v);
-        while (k) buf[n++] = tmp[--k];
+        while (k)
+            buf[n++] = tmp[--k];
     }
     buf[n++] = '/';
     buf[n] = '\0';
@@ -106,10 +107,14 @@ static int parse_io(const char *s, mw_proc_stats *out) {
         const char *v = colon + 1;
         uint64_t x;
         if (mw_tel_u64(&v, &x)) {
-            if (kl == 5 && memcmp(s, "rchar", 5) == 0) out->read_chars = x, got++;
-            else if (kl == 5 && memcmp(s, "wchar", 5) == 0) out->write_chars = x, got++;
-            else if (kl == 10 && memcmp(s, "read_bytes", 10) == 0) out->read_bytes = x, got++;
-            else if (kl == 11 && memcmp(s, "write_bytes", 11) == 0) out->write_bytes = x, got++;
+            if (kl == 5 && memcmp(s, "rchar", 5) == 0)
+                out->read_chars = x, got++;
+            else if (kl == 5 && memcmp(s, "wchar", 5) == 0)
+                out->write_chars = x, got++;
+            else if (kl == 10 && memcmp(s, "read_bytes", 10) == 0)
+                out->read_bytes = x, got++;
+            else if (kl == 11 && memcmp(s, "write_bytes", 11) == 0)
+                out->write_bytes = x, got++;
         }
         const char *nl = strchr(colon, '\n');
         if (!nl) break;
@@ -180,7 +185,8 @@ mw_status mw_proc_sample(pid_t pid, mw_proc_stats *out, mw_error *err) {
         return mw_error_set(err, MW_EIO, path, 0, 0, "cannot open %s: %s", path, strerror(e));
     }
     ssize_t r;
-    do r = pread(fd, buf, sizeof buf - 1, 0);
+    do
+        r = pread(fd, buf, sizeof buf - 1, 0);
     while (r < 0 && errno == EINTR);
     int re = errno;
     struct stat st;
@@ -223,14 +229,15 @@ mw_status mw_proc_sample(pid_t pid, mw_proc_stats *out, mw_error *err) {
 
     memcpy(path + dl, "fd", 3);
     long fds = count_fds(path);
-    if (fds < 0) out->absent |= MW_PROC_ABSENT_FDS;
-    else out->open_fds = (uint32_t)fds;
+    if (fds < 0)
+        out->absent |= MW_PROC_ABSENT_FDS;
+    else
+        out->open_fds = (uint32_t)fds;
     return MW_OK;
 }
 
 double mw_proc_cpu_ratio(const mw_proc_stats *prev, const mw_proc_stats *cur) {
-    if (!prev || !cur || prev->pid != cur->pid || prev->start_ticks != cur->start_ticks)
-        return NAN;
+    if (!prev || !cur || prev->pid != cur->pid || prev->start_ticks != cur->start_ticks) return NAN;
     double dt = cur->sampled_at - prev->sampled_at;
     if (!(dt > 0)) return NAN;
     double dc = (cur->cpu_user_seconds + cur->cpu_system_seconds) -
@@ -261,7 +268,8 @@ mw_status mw_proc_find_by_name(const char *name, pid_t *pids, size_t max, size_t
                             "mw_proc_find_by_name: empty process name or NULL output");
     size_t name_len = strlen(name);
     DIR *d = opendir("/proc");
-    if (!d) return mw_error_set(err, MW_EIO, "/proc", 0, 0, "cannot list /proc: %s", strerror(errno));
+    if (!d)
+        return mw_error_set(err, MW_EIO, "/proc", 0, 0, "cannot list /proc: %s", strerror(errno));
     int pfd = dirfd(d);
     struct dirent *de;
     size_t found = 0;
@@ -270,7 +278,8 @@ mw_status mw_proc_find_by_name(const char *name, pid_t *pids, size_t max, size_t
         const char *s = de->d_name;
         if (*s < '1' || *s > '9') continue;
         size_t k = 0;
-        while (s[k] >= '0' && s[k] <= '9' && k < 20) k++;
+        while (s[k] >= '0' && s[k] <= '9' && k < 20)
+            k++;
         if (s[k] || k + 10 > sizeof path) continue;
         memcpy(path, s, k);
         memcpy(path + k, "/comm", 6);

@@ -28,7 +28,8 @@ static inline long mw_tel_read_file(int dirfd, const char *path, char *buf, size
     int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -errno;
     ssize_t r;
-    do r = pread(fd, buf, cap - 1, 0);
+    do
+        r = pread(fd, buf, cap - 1, 0);
     while (r < 0 && errno == EINTR);
     int e = errno;
     close(fd);
@@ -41,10 +42,12 @@ static inline long mw_tel_read_file(int dirfd, const char *path, char *buf, size
  * it. Returns 0 when no digit is there. */
 static inline int mw_tel_u64(const char **p, uint64_t *v) {
     const char *s = *p;
-    while (*s == ' ' || *s == '\t') s++;
+    while (*s == ' ' || *s == '\t')
+        s++;
     if (*s < '0' || *s > '9') return 0;
     uint64_t x = 0;
-    while (*s >= '0' && *s <= '9') x = x * 10 + (uint64_t)(*s++ - '0');
+    while (*s >= '0' && *s <= '9')
+        x = x * 10 + (uint64_t)(*s++ - '0');
     *v = x;
     *p = s;
     return 1;
@@ -52,7 +55,8 @@ static inline int mw_tel_u64(const char **p, uint64_t *v) {
 
 /* Skips to the character after the next space; NULL at the end of the string. */
 static inline const char *mw_tel_next_field(const char *s) {
-    while (*s && *s != ' ') s++;
+    while (*s && *s != ' ')
+        s++;
     return *s ? s + 1 : NULL;
 }
 

@@ -6,9 +6,9 @@
  *
  * Build: cc -shared -fPIC tests/support/fake_nvml.c -o libfake.so
  *        (-DFAKE_V1_ONLY: only the original nvmlDeviceGetComputeRunningProcesses)
- * Environment: FAKE_NVML_COUNT (devices, default 2), FAKE_NVML_MANY=1 (see nprocs), FAKE_NVML_INIT_FAIL=1
- * (nvmlInit_v2 returns 999, NVML_ERROR_UNKNOWN), FAKE_NVML_BAD_HANDLE=1 (device 1's
- * handle cannot be had).
+ * Environment: FAKE_NVML_COUNT (devices, default 2), FAKE_NVML_MANY=1 (see nprocs),
+ * FAKE_NVML_INIT_FAIL=1 (nvmlInit_v2 returns 999, NVML_ERROR_UNKNOWN), FAKE_NVML_BAD_HANDLE=1
+ * (device 1's handle cannot be had).
  *
  * Known values:
  *   gpu0 "Fake GPU Alpha" GPU-00000000-1111-2222-3333-444444444444 util 37 %/12 %,
@@ -41,7 +41,7 @@ typedef struct {
 
 typedef struct fake_dev {
     int index;
-} *nvmlDevice_t;
+} * nvmlDevice_t;
 
 static struct fake_dev devs[8] = {{0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}};
 
@@ -57,7 +57,9 @@ int nvmlInit_v2(void) {
     const char *f = getenv("FAKE_NVML_INIT_FAIL");
     return f && *f == '1' ? 999 : 0;
 }
-int nvmlShutdown(void) { return 0; }
+int nvmlShutdown(void) {
+    return 0;
+}
 int nvmlDeviceGetCount_v2(unsigned int *n) {
     *n = count();
     return 0;
@@ -127,8 +129,7 @@ static void proc_at(nvmlDevice_t d, unsigned int i, unsigned int *pid, unsigned 
 }
 
 #ifndef FAKE_V1_ONLY
-int nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t d, unsigned int *n,
-                                            nvmlProcessInfo_t *p) {
+int nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t d, unsigned int *n, nvmlProcessInfo_t *p) {
     unsigned int have = nprocs(d);
     if (*n < have) {
         *n = have;
@@ -149,7 +150,8 @@ int nvmlDeviceGetComputeRunningProcesses(nvmlDevice_t d, unsigned int *n, nvmlPr
         *n = have;
         return 7;
     }
-    for (unsigned int i = 0; i < have; i++) proc_at(d, i, &p[i].pid, &p[i].usedGpuMemory);
+    for (unsigned int i = 0; i < have; i++)
+        proc_at(d, i, &p[i].pid, &p[i].usedGpuMemory);
     *n = have;
     return 0;
 }

@@ -2,9 +2,9 @@
  * Telemetry (src/telemetry): the /proc/PID/stat parser on hostile process names;
  * sampling this process against what the kernel tells it otherwise (getpid,
  * times(2), descriptors it opens, the name it sets); missing and foreign
- * processes (another user's process is sampled with io absent, never an error); lookup by comm and by argv[0] with a process that exits and comes
- * back; host memory against sysconf, CPU ratios summing to 1, the file system;
- * and NVML through the real dlopen path with the fake library
+ * processes (another user's process is sampled with io absent, never an error); lookup by comm and
+ * by argv[0] with a process that exits and comes back; host memory against sysconf, CPU ratios
+ * summing to 1, the file system; and NVML through the real dlopen path with the fake library
  * (tests/support/fake_nvml.c, compiled here with cc when one is installed).
  * The comparison with psutil is tests/integration/test_telemetry_psutil.sh.
  */
@@ -31,7 +31,8 @@
 static void spin(double seconds) {
     double t0 = mw_tel_monotonic();
     volatile double x = 0;
-    while (mw_tel_monotonic() - t0 < seconds) x = x + 1;
+    while (mw_tel_monotonic() - t0 < seconds)
+        x = x + 1;
     assert_true(x > 0);
 }
 
@@ -92,15 +93,18 @@ static void test_self(void **state) {
     assert_int_equal(b.start_ticks, a.start_ticks);
     /* three more descriptors are seen */
     int fds[3];
-    for (int i = 0; i < 3; i++) fds[i] = open("/dev/null", O_RDONLY);
+    for (int i = 0; i < 3; i++)
+        fds[i] = open("/dev/null", O_RDONLY);
     assert_int_equal(mw_proc_sample(0, &b, &err), MW_OK);
     assert_int_equal(b.open_fds, a.open_fds + 3);
-    for (int i = 0; i < 3; i++) close(fds[i]);
+    for (int i = 0; i < 3; i++)
+        close(fds[i]);
     /* write_chars counts what we write */
     int fd = open("/dev/null", O_WRONLY);
     char buf[4096] = {0};
     assert_int_equal(mw_proc_sample(0, &a, &err), MW_OK);
-    for (int i = 0; i < 10; i++) assert_int_equal(write(fd, buf, sizeof buf), sizeof buf);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(write(fd, buf, sizeof buf), sizeof buf);
     close(fd);
     assert_int_equal(mw_proc_sample(0, &b, &err), MW_OK);
     assert_true(b.write_chars - a.write_chars >= 40960);
@@ -114,8 +118,8 @@ static void test_cpu_ratio(void **state) {
     spin(0.3);
     assert_int_equal(mw_proc_sample(0, &b, NULL), MW_OK);
     double r = mw_proc_cpu_ratio(&a, &b);
-    assert_true(r > 0.6 && r < 1.1); /* one thread busy: about one core */
-    assert_true(isnan(mw_proc_cpu_ratio(&a, &a)));        /* no time elapsed */
+    assert_true(r > 0.6 && r < 1.1);               /* one thread busy: about one core */
+    assert_true(isnan(mw_proc_cpu_ratio(&a, &a))); /* no time elapsed */
     mw_proc_stats c = b;
     c.start_ticks++; /* a restarted process with the same pid */
     assert_true(isnan(mw_proc_cpu_ratio(&a, &c)));
@@ -188,7 +192,8 @@ static pid_t start_named(const char *name) {
         prctl(PR_SET_NAME, name, 0, 0, 0);
         close(p[0]);
         if (write(p[1], "x", 1) != 1) _exit(1);
-        for (;;) pause();
+        for (;;)
+            pause();
     }
     close(p[1]);
     char x;
@@ -295,7 +300,8 @@ static void test_host_ratios(void **state) {
     double r[MW_CPU_MODE_COUNT];
     assert_int_equal(mw_host_sample(&a, NULL, NULL), MW_OK);
     assert_int_equal(mw_host_cpu_ratios(&a, &a, r), MW_EINVAL); /* no tick elapsed */
-    for (int m = 0; m < MW_CPU_MODE_COUNT; m++) assert_true(r[m] == 0);
+    for (int m = 0; m < MW_CPU_MODE_COUNT; m++)
+        assert_true(r[m] == 0);
     spin(0.2);
     assert_int_equal(mw_host_sample(&b, NULL, NULL), MW_OK);
     assert_int_equal(mw_host_cpu_ratios(&a, &b, r), MW_OK);
@@ -392,11 +398,11 @@ static void test_nvml_fake(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_stat),   cmocka_unit_test(test_self),
-        cmocka_unit_test(test_cpu_ratio),    cmocka_unit_test(test_missing),
-        cmocka_unit_test(test_foreign),      cmocka_unit_test(test_find_by_name),
-        cmocka_unit_test(test_host),         cmocka_unit_test(test_host_ratios),
-        cmocka_unit_test(test_nvml_absent),  cmocka_unit_test(test_nvml_fake),
+        cmocka_unit_test(test_parse_stat),  cmocka_unit_test(test_self),
+        cmocka_unit_test(test_cpu_ratio),   cmocka_unit_test(test_missing),
+        cmocka_unit_test(test_foreign),     cmocka_unit_test(test_find_by_name),
+        cmocka_unit_test(test_host),        cmocka_unit_test(test_host_ratios),
+        cmocka_unit_test(test_nvml_absent), cmocka_unit_test(test_nvml_fake),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
