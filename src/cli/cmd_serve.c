@@ -9,6 +9,7 @@
 #include "server/daemon.h"
 
 #include <getopt.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,12 +28,15 @@ static const char serve_help[] =
     "      --db PATH            SQLite database (default ./modelwatch.db)\n"
     "      --threads N          HTTP worker threads (default: two per core)\n"
     "      --max-body BYTES     largest request body, after gzip decoding (default 64 MiB)\n"
+    "      --watch-pid PID      also report this process's resources (repeatable)\n"
+    "      --watch-process NAME also report processes of this name, found again\n"
+    "                           after a restart (repeatable), e.g. the model server\n"
     "  -h, --help               show this help\n"
     "\n"
     "endpoints: /healthz /readyz /metrics /api/v1/records /api/v1/models[/...]\n"
     "(see README.md, \"The daemon\").\n";
 
-enum { OPT_DB = 1000, OPT_THREADS, OPT_MAX_BODY };
+enum { OPT_DB = 1000, OPT_THREADS, OPT_MAX_BODY, OPT_WATCH_PID, OPT_WATCH_PROCESS };
 
 int mw_cmd_serve(int argc, char **argv) {
     static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
@@ -40,10 +44,16 @@ int mw_cmd_serve(int argc, char **argv) {
                                              {"db", required_argument, NULL, OPT_DB},
                                              {"threads", required_argument, NULL, OPT_THREADS},
                                              {"max-body", required_argument, NULL, OPT_MAX_BODY},
+                                             {"watch-pid", required_argument, NULL, OPT_WATCH_PID},
+                                             {"watch-process", required_argument, NULL, OPT_WATCH_PROCESS},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     const char *cmd = "serve", *config = NULL, *listen = NULL, *db = NULL;
     double threads = -1, max_body = 0;
+    pid_t wpids[MW_MAX_TARGETS];
+    const char *wnames[MW_MAX_TARGETS];
+    size_t nwpids = 0, nwnames = 0;
+    double pv;
     int c;
     optind = 1;
     opterr = 0;
@@ -59,6 +69,16 @@ int mw_cmd_serve(int argc, char **argv) {
         case OPT_MAX_BODY:
             if (!mw_cli_parse_number(optarg, &max_body) || max_body < 1024)
                 return mw_cli_usage_error(cmd, "--max-body expects a byte count >= 1024");
+            break;
+        case OPT_WATCH_PID:
+            if (!mw_cli_parse_number(optarg, &pv) || pv < 1 || pv != floor(pv) || nwpids >= MW_MAX_TARGETS)
+                return mw_cli_usage_error(cmd, "--watch-pid expects a process id (at most 64)");
+            wpids[nwpids++] = (pid_t)pv;
+            break;
+        case OPT_WATCH_PROCESS:
+            if (!*optarg || nwnames >= MW_MAX_TARGETS)
+                return mw_cli_usage_error(cmd, "--watch-process expects a name (at most 64)");
+            wnames[nwnames++] = optarg;
             break;
         case 'h': fputs(serve_help, stdout); return MW_EXIT_OK;
         case ':': return mw_cli_usage_error(cmd, "option %s needs a value", argv[optind - 1]);
@@ -83,6 +103,10 @@ int mw_cmd_serve(int argc, char **argv) {
         cfg.db = strdup(db);
     }
     if (threads >= 0) cfg.threads = (unsigned)threads;
+    for (size_t i = 0; i < nwpids && cfg.nwatch_pids < MW_MAX_TARGETS; i++)
+        cfg.watch_pids[cfg.nwatch_pids++] = wpids[i];
+    for (size_t i = 0; i < nwnames && cfg.nwatch_names < MW_MAX_TARGETS; i++)
+        cfg.watch_names[cfg.nwatch_names++] = strdup(wnames[i]);
     if (max_body > 0) cfg.max_body_bytes = (size_t)max_body;
     sigset_t set;
     mw_cli_block_signals(&set); /* before any thread starts, so all inherit the mask */

@@ -29,6 +29,7 @@ void mw_daemon_config_defaults(mw_daemon_config *cfg) {
     cfg->listen = strdup("127.0.0.1:9750");
     cfg->db = strdup("./modelwatch.db");
     cfg->tick_seconds = 1;
+    cfg->resource_seconds = 5;
 }
 
 void mw_daemon_config_free(mw_daemon_config *cfg) {
@@ -41,6 +42,7 @@ void mw_daemon_config_free(mw_daemon_config *cfg) {
         free(cfg->versions[i].reference);
     }
     free(cfg->versions);
+    for (size_t i = 0; i < cfg->nwatch_names; i++) free(cfg->watch_names[i]);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -271,6 +273,42 @@ static mw_status http_section(mw_daemon_config *cfg, json_t *h, const char *file
     return MW_OK;
 }
 
+/* resources: {interval_seconds: 5, watch_pids: [1234], watch_processes: [python3]} */
+static mw_status resources_section(mw_daemon_config *cfg, json_t *r, const char *file,
+                                   mw_error *err) {
+    if (!json_is_object(r)) return bad(err, file, "resources", "expected a mapping");
+    const char *key;
+    json_t *v;
+    double x;
+    json_object_foreach(r, key, v) {
+        size_t i;
+        json_t *item;
+        if (!strcmp(key, "interval_seconds") && json_is_number(v) && json_number_value(v) >= 0.1 &&
+            json_number_value(v) <= 3600) {
+            cfg->resource_seconds = json_number_value(v);
+        } else if (!strcmp(key, "watch_pids") && json_is_array(v)) {
+            json_array_foreach(v, i, item) {
+                if (!whole(item, 1, 4194304, &x) || cfg->nwatch_pids >= MW_MAX_TARGETS)
+                    return bad(err, file, "resources", "watch_pids: whole numbers (at most 64 of them)");
+                cfg->watch_pids[cfg->nwatch_pids++] = (pid_t)x;
+            }
+        } else if (!strcmp(key, "watch_processes") && json_is_array(v)) {
+            json_array_foreach(v, i, item) {
+                if (!json_is_string(item) || cfg->nwatch_names >= MW_MAX_TARGETS)
+                    return bad(err, file, "resources", "watch_processes: names (at most 64 of them)");
+                cfg->watch_names[cfg->nwatch_names++] = strdup(json_string_value(item));
+            }
+        } else {
+            char what[200];
+            snprintf(what, sizeof what,
+                     "bad or unknown key \"%s\" (interval_seconds 0.1-3600, watch_pids, "
+                     "watch_processes)", key);
+            return bad(err, file, "resources", what);
+        }
+    }
+    return MW_OK;
+}
+
 mw_status mw_daemon_config_load(const char *path, mw_daemon_config *cfg, mw_error *err) {
     json_t *root = yaml_file_to_json(path, err);
     if (!root) return err->status ? err->status : MW_EPARSE;
@@ -292,10 +330,13 @@ mw_status mw_daemon_config_load(const char *path, mw_daemon_config *cfg, mw_erro
             st = http_section(cfg, v, path, err);
         } else if (!strcmp(key, "models")) {
             st = models(cfg, v, path, err);
+        } else if (!strcmp(key, "resources")) {
+            st = resources_section(cfg, v, path, err);
         } else {
             char what[200];
             snprintf(what, sizeof what,
-                     "bad or unknown key \"%s\" (known: listen, db, tick_seconds, http, models)", key);
+                     "bad or unknown key \"%s\" (known: listen, db, tick_seconds, http, models, "
+                     "resources)", key);
             st = bad(err, path, "top level", what);
         }
         if (st) break;

@@ -40,15 +40,31 @@ int mw_parse_listen(const char *s, char *host, size_t hostsz, uint16_t *port) {
     return 1;
 }
 
+static double monotonic(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* Closes windows on time and samples resources, off the ingestion path. */
 static void *scheduler(void *arg) {
     mw_daemon *d = arg;
-    long ms = (long)(d->tick_seconds * 1000);
+    double tick = d->tick_seconds < d->resource_seconds ? d->tick_seconds : d->resource_seconds;
+    long ms = (long)(tick * 1000);
+    double next_tick = 0, next_sample = 0;
     while (!atomic_load(&d->stopping)) {
+        double now = monotonic();
+        if (now >= next_sample) {
+            mw_resources_sample(&d->resources);
+            next_sample = now + d->resource_seconds;
+        }
+        if (now >= next_tick) {
+            size_t n = mw_monitor_tick(d->monitor);
+            if (n) fprintf(stderr, "modelwatch: closed %zu window%s\n", n, n == 1 ? "" : "s");
+            next_tick = now + d->tick_seconds;
+        }
         struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
-        if (atomic_load(&d->stopping)) break;
-        size_t n = mw_monitor_tick(d->monitor);
-        if (n) fprintf(stderr, "modelwatch: closed %zu window%s\n", n, n == 1 ? "" : "s");
     }
     return NULL;
 }
@@ -82,6 +98,10 @@ mw_status mw_daemon_start(mw_daemon *d, const mw_daemon_config *cfg, mw_error *e
     atomic_init(&d->stopping, 0);
     atomic_init(&d->ingested_bytes, 0);
     d->tick_seconds = cfg->tick_seconds > 0 ? cfg->tick_seconds : 1;
+    d->resource_seconds = cfg->resource_seconds > 0 ? cfg->resource_seconds : 5;
+    mw_resources_init(&d->resources, cfg->db, cfg->watch_pids, cfg->nwatch_pids,
+                      (const char *const *)cfg->watch_names, cfg->nwatch_names);
+    d->resources_started = 1;
     char host[256];
     uint16_t port;
     if (!mw_parse_listen(cfg->listen, host, sizeof host, &port))
@@ -121,4 +141,6 @@ void mw_daemon_stop(mw_daemon *d) {
     d->http = NULL;
     mw_monitor_close(d->monitor);
     d->monitor = NULL;
+    if (d->resources_started) mw_resources_free(&d->resources);
+    d->resources_started = 0;
 }

@@ -12,6 +12,7 @@
 
 #include "modelwatch/monitor.h"
 #include "server/http.h"
+#include "server/resources.h"
 
 /* One version declared in the configuration file. */
 typedef struct mw_config_version {
@@ -29,6 +30,11 @@ typedef struct mw_daemon_config {
     double tick_seconds; /* how often windows are checked for closing, default 1 */
     mw_config_version *versions;
     size_t nversions;
+    double resource_seconds;   /* resource sampling interval, default 5 */
+    pid_t watch_pids[MW_MAX_TARGETS];
+    size_t nwatch_pids;
+    char *watch_names[MW_MAX_TARGETS];
+    size_t nwatch_names;
 } mw_daemon_config;
 
 /* Reads a YAML configuration (see README, "Configuration"); errors name the
@@ -45,6 +51,9 @@ typedef struct mw_daemon {
     atomic_int stopping;
     atomic_uint_fast64_t ingested_bytes;
     double tick_seconds;
+    double resource_seconds;
+    mw_resources resources;
+    int resources_started;
     int ready;
     char address[300]; /* where it listens, with the bound port: "127.0.0.1:9750" */
 } mw_daemon;
