@@ -40,4 +40,25 @@ expect_contains "$TMP/m2.txt" "target=\"mwwatched:$SLEEPER\"" "restarted process
 if grep -q "target=\"mwwatched:$OLD\"" "$TMP/m2.txt"; then fail "old pid still reported"; else pass; fi
 errs=$(sed -n 's/^modelwatch_resource_sample_errors_total //p' "$TMP/m2.txt")
 [ "${errs:-0}" -ge 1 ] && pass || fail "a vanished pid is counted ($errs)"
+kill "$PID"; wait "$PID" 2>/dev/null
+# GPUs through NVML: a fake libnvidia-ml built here, loaded through the same dlopen path
+if cc -shared -fPIC -o "$TMP/libfake-nvml.so" "$MW_SRC/tests/support/fake_nvml.c" 2>"$TMP/cc.txt"; then
+  MW_NVML_LIBRARY="$TMP/libfake-nvml.so" start_daemon g --config "$TMP/r.yaml" --db "$TMP/g.db" || { finish; exit 1; }
+  sleep 1
+  curl -s "$URL/metrics" > "$TMP/m3.txt"
+  G='gpu="0",uuid="GPU-00000000-1111-2222-3333-444444444444",name="Fake GPU Alpha"'
+  expect_contains "$TMP/m3.txt" "modelwatch_gpu_utilization_ratio{$G} 0.37" "gpu utilisation"
+  expect_contains "$TMP/m3.txt" "modelwatch_gpu_memory_used_bytes{$G} 5368709120" "gpu memory used"
+  expect_contains "$TMP/m3.txt" "modelwatch_gpu_memory_used_ratio{$G} 0.0625" "gpu memory ratio"
+  expect_contains "$TMP/m3.txt" "modelwatch_gpu_temperature_celsius{$G} 41" "gpu temperature"
+  expect_contains "$TMP/m3.txt" "modelwatch_gpu_power_watts{$G} 123.456" "gpu power"
+  # the second fake GPU's memory and temperature calls fail: left out, counted
+  if grep -q 'modelwatch_gpu_memory_used_bytes{gpu="1"' "$TMP/m3.txt"; then fail "failed field reported"; else pass; fi
+  expect_contains "$TMP/m3.txt" 'modelwatch_gpu_power_watts{gpu="1"' "other fields of a partly failing GPU"
+  if command -v promtool >/dev/null; then
+    promtool check metrics < "$TMP/m3.txt" > "$TMP/pt3.txt" 2>&1 && pass || fail "promtool: $(head -3 "$TMP/pt3.txt")"
+  fi
+else
+  fail "cannot build the fake NVML library: $(head -3 "$TMP/cc.txt")"
+fi
 finish
