@@ -943,9 +943,15 @@ static int is_int_text(const char *s, const char *e) {
     return 1;
 }
 
-/* A number >= 0 at *p for key w (whole when `whole`). */
+/* Largest plausible values: a day in milliseconds would already be absurd for
+ * a prediction, but a bound this loose only refuses values that would poison
+ * sums (1e300 ms) while never refusing a real, slow request. */
+#define MAX_DURATION_MS 1e10 /* about 115 days */
+#define MAX_TOKENS 1e12
+
+/* A number in [0, max] at *p for key w (whole when `whole`). */
 static int nonneg_value(mw_record_parser *P, const char **pp, const where *w, int whole,
-                        double *out) {
+                        double max, double *out) {
     const char *p = *pp;
     char buf[80];
     if (*p != '-' && (*p < '0' || *p > '9'))
@@ -956,6 +962,8 @@ static int nonneg_value(mw_record_parser *P, const char **pp, const where *w, in
     if (!(v >= 0) || (whole && v != floor(v)))
         return FAIL(p, w, "expected a %s >= 0, got %s", whole ? "whole number" : "number",
                     got(buf, p, P->end));
+    if (v > max)
+        return FAIL(p, w, "%s is not plausible (more than %g)", got(buf, p, P->end), max);
     *out = v;
     return 1;
 }
@@ -984,11 +992,11 @@ static int parse_llm(mw_record_parser *P, const char **pp, const where *field, m
         if (p >= end) return FAIL(p, &w, "expected a value, got the end of the line");
         int ok;
         if (nlen == 12 && !memcmp(name, "input_tokens", 12)) {
-            ok = nonneg_value(P, &p, &w, 1, &rec->input_tokens);
+            ok = nonneg_value(P, &p, &w, 1, MAX_TOKENS, &rec->input_tokens);
         } else if (nlen == 13 && !memcmp(name, "output_tokens", 13)) {
-            ok = nonneg_value(P, &p, &w, 1, &rec->output_tokens);
+            ok = nonneg_value(P, &p, &w, 1, MAX_TOKENS, &rec->output_tokens);
         } else if (nlen == 7 && !memcmp(name, "ttft_ms", 7)) {
-            ok = nonneg_value(P, &p, &w, 0, &rec->ttft_ms);
+            ok = nonneg_value(P, &p, &w, 0, MAX_DURATION_MS, &rec->ttft_ms);
         } else if (nlen == 13 && !memcmp(name, "finish_reason", 13)) {
             if (*p != '"') return FAIL(p, &w, "expected a string, got %s", got(buf, p, end));
             ok = str_value(P, &p, &w, &rec->finish_reason, &rec->finish_reason_len);
@@ -1146,13 +1154,7 @@ __attribute__((always_inline)) static inline int member(mw_record_parser *P, con
                 *pp = p + 4;
                 return 1;
             }
-            if (c != '-' && (c < '0' || c > '9'))
-                return FAIL(p, &w, "expected a number >= 0, got %s", got(buf, p, end));
-            double v;
-            if (!num_value(P, pp, &w, &v)) return 0;
-            if (!(v >= 0)) return FAIL(p, &w, "expected a number >= 0, got %s", got(buf, p, end));
-            rec->latency_ms = v;
-            return 1;
+            return nonneg_value(P, pp, &w, 0, MAX_DURATION_MS, &rec->latency_ms);
         }
         break;
     default: break;

@@ -193,6 +193,10 @@ static void test_skipped_keys(void **state) {
     bad("{\"llm\":{\"output_tokens\":2.5}}", 25, "\"output_tokens\": expected a whole number >= 0, got 2.5");
     bad("{\"llm\":{\"ttft_ms\":\"fast\"}}", 19, "\"ttft_ms\": expected a number >= 0, got \"fast\"");
     bad("{\"llm\":{\"finish_reason\":1}}", 25, "\"finish_reason\": expected a string, got 1");
+    /* absurd values would poison sums: refused */
+    bad("{\"latency_ms\":1e300}", 15, "\"latency_ms\": 1e300 is not plausible (more than 1e+10)");
+    bad("{\"llm\":{\"output_tokens\":10000000000000}}", 25,
+        "\"output_tokens\": 10000000000000 is not plausible (more than 1e+12)");
     bad("{\"x\":tru}", 6, "\"x\": expected a value, got tru");
     bad("{\"x\":[1,\"a\\q\"]}", 11, "\"x\": invalid escape sequence in a string");
 }
