@@ -72,23 +72,16 @@ static int parse_stat(const char *s, mw_host_stats *out, long clk_tck, int trunc
 static int parse_meminfo(const char *s, mw_host_stats *out) {
     uint64_t total = 0, free_kb = 0, avail = 0;
     int have_total = 0, have_free = 0, have_avail = 0;
-    while (*s && !(have_total && have_free && have_avail)) {
-        const char *colon = strchr(s, ':');
-        if (!colon) break;
-        size_t kl = (size_t)(colon - s);
-        const char *v = colon + 1;
-        uint64_t x;
-        if (mw_tel_u64(&v, &x)) {
-            if (kl == 8 && memcmp(s, "MemTotal", 8) == 0)
-                total = x, have_total = 1;
-            else if (kl == 7 && memcmp(s, "MemFree", 7) == 0)
-                free_kb = x, have_free = 1;
-            else if (kl == 12 && memcmp(s, "MemAvailable", 12) == 0)
-                avail = x, have_avail = 1;
-        }
-        const char *nl = strchr(colon, '\n');
-        if (!nl) break;
-        s = nl + 1;
+    const char *k;
+    size_t kl;
+    uint64_t x;
+    while (!(have_total && have_free && have_avail) && mw_tel_next_kv(&s, &k, &kl, &x)) {
+        if (kl == 8 && memcmp(k, "MemTotal", 8) == 0)
+            total = x, have_total = 1;
+        else if (kl == 7 && memcmp(k, "MemFree", 7) == 0)
+            free_kb = x, have_free = 1;
+        else if (kl == 12 && memcmp(k, "MemAvailable", 12) == 0)
+            avail = x, have_avail = 1;
     }
     if (!have_total || !have_free || total == 0) return -1;
     if (!have_avail || avail > total) avail = free_kb;

@@ -100,25 +100,18 @@ int mw_tel_parse_proc_stat(const char *text, long clk_tck, long page_size, mw_pr
 /* Parses /proc/PID/io ("rchar: N\nwchar: N\n...read_bytes: N\nwrite_bytes: N\n"). */
 static int parse_io(const char *s, mw_proc_stats *out) {
     int got = 0;
-    while (*s) {
-        const char *colon = strchr(s, ':');
-        if (!colon) break;
-        size_t kl = (size_t)(colon - s);
-        const char *v = colon + 1;
-        uint64_t x;
-        if (mw_tel_u64(&v, &x)) {
-            if (kl == 5 && memcmp(s, "rchar", 5) == 0)
-                out->read_chars = x, got++;
-            else if (kl == 5 && memcmp(s, "wchar", 5) == 0)
-                out->write_chars = x, got++;
-            else if (kl == 10 && memcmp(s, "read_bytes", 10) == 0)
-                out->read_bytes = x, got++;
-            else if (kl == 11 && memcmp(s, "write_bytes", 11) == 0)
-                out->write_bytes = x, got++;
-        }
-        const char *nl = strchr(colon, '\n');
-        if (!nl) break;
-        s = nl + 1;
+    const char *k;
+    size_t kl;
+    uint64_t x;
+    while (mw_tel_next_kv(&s, &k, &kl, &x)) {
+        if (kl == 5 && memcmp(k, "rchar", 5) == 0)
+            out->read_chars = x, got++;
+        else if (kl == 5 && memcmp(k, "wchar", 5) == 0)
+            out->write_chars = x, got++;
+        else if (kl == 10 && memcmp(k, "read_bytes", 10) == 0)
+            out->read_bytes = x, got++;
+        else if (kl == 11 && memcmp(k, "write_bytes", 11) == 0)
+            out->write_bytes = x, got++;
     }
     return got == 4 ? 0 : -1;
 }

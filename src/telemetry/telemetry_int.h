@@ -8,6 +8,7 @@
 #define MW_TELEMETRY_INT_H
 
 #include <errno.h>
+#include <string.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,6 +52,25 @@ static inline int mw_tel_u64(const char **p, uint64_t *v) {
     *v = x;
     *p = s;
     return 1;
+}
+
+/* Iterates the "key: number ..." lines of a /proc file (meminfo, PID/io): returns
+ * 1 with the next line's key (not NUL-terminated), its length and its number,
+ * passing over lines without a number; 0 at the end. */
+static inline int mw_tel_next_kv(const char **s, const char **key, size_t *klen, uint64_t *value) {
+    while (**s) {
+        const char *line = *s, *colon = strchr(line, ':');
+        if (!colon) return 0;
+        const char *nl = strchr(colon, '\n');
+        *s = nl ? nl + 1 : colon + strlen(colon);
+        const char *v = colon + 1;
+        if (mw_tel_u64(&v, value)) {
+            *key = line;
+            *klen = (size_t)(colon - line);
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* Skips to the character after the next space; NULL at the end of the string. */
