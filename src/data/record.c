@@ -813,14 +813,6 @@ __attribute__((always_inline)) static inline int parse_map(mw_record_parser *P, 
     }
 }
 
-static int parse_features(mw_record_parser *P, const char **pp, const where *field,
-                          size_t *count) {
-    return parse_map(P, pp, field, 0, count);
-}
-
-static int parse_scores(mw_record_parser *P, const char **pp, const where *field, size_t *count) {
-    return parse_map(P, pp, field, 1, count);
-}
 
 /* ---- RFC 3339 ------------------------------------------------------------------ */
 
@@ -935,6 +927,25 @@ void mw_record_parser_free(mw_record_parser *P) {
 static inline int is_null(const char *p, const char *end) {
     size_t n;
     return *p == 'n' && literal(p, end, &n);
+}
+
+/* "features" or "scores" (scores != 0): an object of values, or null for none.
+ * *out is pointed at the parser's array only when an object was read. */
+static inline int map_member(mw_record_parser *P, const char **pp, const where *w, int scores,
+                             const mw_feature **out, size_t *count) {
+    const char *p = *pp;
+    char buf[80];
+    if (*p == '{') {
+        if (!parse_map(P, pp, w, scores, count)) return 0;
+        *out = scores ? P->scores : P->feat;
+        return 1;
+    }
+    if (is_null(p, P->end)) {
+        *count = 0;
+        *pp = p + 4;
+        return 1;
+    }
+    return FAIL(p, w, "expected an object, got %s", got(buf, p, P->end));
 }
 
 static int is_int_text(const char *s, const char *e) {
@@ -1090,19 +1101,7 @@ __attribute__((always_inline)) static inline int member(mw_record_parser *P, con
         }
         break;
     case 6:
-        if (!memcmp(k, "scores", 6)) {
-            if (c == '{') {
-                if (!parse_scores(P, pp, &w, &rec->nscores)) return 0;
-                rec->scores = P->scores;
-                return 1;
-            }
-            if (is_null(p, end)) {
-                rec->nscores = 0;
-                *pp = p + 4;
-                return 1;
-            }
-            return FAIL(p, &w, "expected an object, got %s", got(buf, p, end));
-        }
+        if (!memcmp(k, "scores", 6)) return map_member(P, pp, &w, 1, &rec->scores, &rec->nscores);
         break;
     case 7:
         if (!memcmp(k, "version", 7)) {
@@ -1127,19 +1126,8 @@ __attribute__((always_inline)) static inline int member(mw_record_parser *P, con
         }
         break;
     case 8:
-        if (!memcmp(k, "features", 8)) {
-            if (c == '{') {
-                if (!parse_features(P, pp, &w, &rec->nfeatures)) return 0;
-                rec->features = P->feat;
-                return 1;
-            }
-            if (is_null(p, end)) {
-                rec->nfeatures = 0;
-                *pp = p + 4;
-                return 1;
-            }
-            return FAIL(p, &w, "expected an object, got %s", got(buf, p, end));
-        }
+        if (!memcmp(k, "features", 8))
+            return map_member(P, pp, &w, 0, &rec->features, &rec->nfeatures);
         break;
     case 10:
         if (!memcmp(k, "prediction", 10)) {
