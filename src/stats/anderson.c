@@ -90,10 +90,7 @@ static void polyfit2(const double *x, const double *y, double c[3]) {
 
 mw_status mw_anderson_ksamp(const double *x, size_t n, const double *y, size_t m,
                             mw_test_result *out) {
-    if (!out) return MW_EINVAL;
-    out->statistic = NAN;
-    out->p_value = NAN;
-    mw_status st = mw_rank_check2(x, n, y, m);
+    mw_status st = mw_rank_begin(x, n, y, m, out);
     if (st != MW_OK) return st;
     if (x[0] == x[n - 1] && y[0] == y[m - 1] && x[0] == y[0]) return MW_EINVAL;
     if (n + m < 4) return MW_EINVAL;

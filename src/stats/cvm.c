@@ -194,10 +194,7 @@ done:
 }
 
 mw_status mw_cvm_2samp(const double *x, size_t n, const double *y, size_t m, mw_test_result *out) {
-    if (!out) return MW_EINVAL;
-    out->statistic = NAN;
-    out->p_value = NAN;
-    mw_status st = mw_rank_check2(x, n, y, m);
+    mw_status st = mw_rank_begin(x, n, y, m, out);
     if (st != MW_OK) return st;
     if (n < 2 || m < 2) return MW_EINVAL;
 

@@ -41,10 +41,9 @@ static inline double step_weight(int64_t num, int power) {
     return power == 1 ? fabs(d) : d * d;
 }
 
+/* Inputs checked by the caller (mw_rank_begin). */
 static mw_status ecdf_integral(const double *x, size_t n, const double *y, size_t m, int power,
                                double *res) {
-    mw_status st = mw_rank_check2(x, n, y, m);
-    if (st != MW_OK) return st;
     mw_ksum total = {0, 0};
     double block = 0, prev = x[0] < y[0] ? x[0] : y[0];
     int64_t num = 0; /* i*m - j*n */
@@ -83,11 +82,9 @@ static mw_status ecdf_integral(const double *x, size_t n, const double *y, size_
 
 mw_status mw_wasserstein_distance(const double *x, size_t n, const double *y, size_t m,
                                   mw_test_result *out) {
-    if (!out) return MW_EINVAL;
-    out->statistic = NAN;
-    out->p_value = NAN;
+    mw_status st = mw_rank_begin(x, n, y, m, out);
     double v;
-    mw_status st = ecdf_integral(x, n, y, m, 1, &v);
+    if (st == MW_OK) st = ecdf_integral(x, n, y, m, 1, &v);
     if (st != MW_OK) return st;
     out->statistic = v;
     return MW_OK;
@@ -95,11 +92,9 @@ mw_status mw_wasserstein_distance(const double *x, size_t n, const double *y, si
 
 mw_status mw_energy_distance(const double *x, size_t n, const double *y, size_t m,
                              mw_test_result *out) {
-    if (!out) return MW_EINVAL;
-    out->statistic = NAN;
-    out->p_value = NAN;
+    mw_status st = mw_rank_begin(x, n, y, m, out);
     double v;
-    mw_status st = ecdf_integral(x, n, y, m, 2, &v);
+    if (st == MW_OK) st = ecdf_integral(x, n, y, m, 2, &v);
     if (st != MW_OK) return st;
     out->statistic = sqrt(2.0) * sqrt(v);
     return MW_OK;

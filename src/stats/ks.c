@@ -150,10 +150,7 @@ static double prob_outside_inside_method(int64_t m, int64_t n, int64_t g, int64_
 }
 
 mw_status mw_ks_2samp(const double *x, size_t n, const double *y, size_t m, mw_test_result *out) {
-    if (!out) return MW_EINVAL;
-    out->statistic = NAN;
-    out->p_value = NAN;
-    mw_status st = mw_rank_check2(x, n, y, m);
+    mw_status st = mw_rank_begin(x, n, y, m, out);
     if (st != MW_OK) return st;
 
     double dn = (double)n, dm = (double)m, maxs = -INFINITY, mins = INFINITY;

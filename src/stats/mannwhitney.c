@@ -57,10 +57,7 @@ static double mwu_exact_two_sided(size_t s, size_t L, uint64_t K) {
 
 mw_status mw_mannwhitneyu(const double *x, size_t n, const double *y, size_t m,
                           mw_test_result *out) {
-    if (!out) return MW_EINVAL;
-    out->statistic = NAN;
-    out->p_value = NAN;
-    mw_status st = mw_rank_check2(x, n, y, m);
+    mw_status st = mw_rank_begin(x, n, y, m, out);
     if (st != MW_OK) return st;
 
     double R1 = 0.0, tie_term = 0.0;

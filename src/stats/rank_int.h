@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #include "modelwatch/core.h"
+#include "modelwatch/stats.h"
 
 /* MW_OK when v[0..n) is non-empty, finite and sorted ascending. */
 static inline mw_status mw_rank_check(const double *v, size_t n) {
@@ -38,6 +39,16 @@ static inline mw_status mw_rank_check2(const double *x, size_t n, const double *
     mw_status s = mw_rank_check(x, n);
     if (s != MW_OK) return s;
     return mw_rank_check(y, m);
+}
+
+/* The opening of every two-sample test: out is required and cleared to NaN,
+ * then both samples are checked (sorted, finite, non-empty). */
+static inline mw_status mw_rank_begin(const double *x, size_t n, const double *y, size_t m,
+                                      mw_test_result *out) {
+    if (!out) return MW_EINVAL;
+    out->statistic = NAN;
+    out->p_value = NAN;
+    return mw_rank_check2(x, n, y, m);
 }
 
 /* Cursor over the distinct values of the merged sorted arrays x and y. */
