@@ -190,6 +190,24 @@ static inline const char *ws(const char *p, const char *end) {
     return ws_slow(p, end);
 }
 
+/* After an object member: consumes the ',' or '}' that follows (after any
+ * whitespace) and returns it, or returns 0 with *pp at whatever came instead.
+ * A ',' right after the value, the compact common case, is tried first. */
+static inline char member_end(const char **pp, const char *end) {
+    const char *p = *pp;
+    if (p < end && *p == ',') {
+        *pp = p + 1;
+        return ',';
+    }
+    p = ws(p, end);
+    if (p < end && (*p == ',' || *p == '}')) {
+        *pp = p + 1;
+        return *p;
+    }
+    *pp = p;
+    return 0;
+}
+
 /* First byte at or after p that is '"', '\\', a control character or non-ASCII. */
 static inline const char *str_stop(const char *p, const char *end) {
 #ifdef __SSE2__
@@ -794,17 +812,10 @@ __attribute__((always_inline)) static inline int parse_map(mw_record_parser *P, 
         }
         if (dup_insert(P, a, n)) return FAIL(keyat, &w, "duplicate name");
         n++;
-        if (p < end && *p == ',') { /* the next key skips any whitespace */
-            p++;
-            continue;
-        }
-        p = ws(p, end);
-        if (p < end && *p == ',') {
-            p++;
-            continue;
-        }
-        if (p < end && *p == '}') {
-            *pp = p + 1;
+        char sep = member_end(&p, end);
+        if (sep == ',') continue; /* the next key skips any whitespace */
+        if (sep == '}') {
+            *pp = p;
             *count = n;
             return 1;
         }
@@ -1015,13 +1026,10 @@ static int parse_llm(mw_record_parser *P, const char **pp, const where *field, m
             ok = skip_value(P, &p, &w);
         }
         if (!ok) return 0;
-        p = ws(p, end);
-        if (p < end && *p == ',') {
-            p++;
-            continue;
-        }
-        if (p < end && *p == '}') {
-            *pp = p + 1;
+        char sep = member_end(&p, end);
+        if (sep == ',') continue;
+        if (sep == '}') {
+            *pp = p;
             return 1;
         }
         return FAIL(p, field, "expected ',' or '}', got %s", got(buf, p, end));
@@ -1217,19 +1225,9 @@ mw_status mw_record_parse(mw_record_parser *P, const char *line, size_t len, mw_
                 goto failed;
             }
             if (!member(P, &p, k, kl, rec, &seen)) goto failed;
-            if (p < end && *p == ',') { /* the next key skips any whitespace */
-                p++;
-                continue;
-            }
-            p = ws(p, end);
-            if (p < end && *p == ',') {
-                p++;
-                continue;
-            }
-            if (p < end && *p == '}') {
-                p++;
-                break;
-            }
+            char sep = member_end(&p, end);
+            if (sep == ',') continue; /* the next key skips any whitespace */
+            if (sep == '}') break;
             FAIL(p, &at_record, "expected ',' or '}' in the record, got %s", got(buf, p, end));
             goto failed;
         }
