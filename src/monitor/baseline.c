@@ -71,6 +71,7 @@ mw_status mw_baseline_attach_detector(mw_baseline *b, mw_outlier_model *det, mw_
     mw_outlier_free(b->detector);
     free(b->col_input);
     b->detector = det;
+    b->detector_bounds = mw_outlier_bounds(info.method);
     b->col_input = map;
     b->ninputs = info.n_inputs;
     return MW_OK;

@@ -43,6 +43,7 @@ typedef struct mw_baseline {
     size_t ncols;
     mw_base_col *cols;
     mw_outlier_model *detector; /* fitted on the same reference, or NULL */
+    const double *detector_bounds; /* its score histogram bounds (mw_outlier_bounds) */
     long *col_input;        /* baseline column -> detector input, -1 when not an input */
     size_t ninputs;
 } mw_baseline;
@@ -53,6 +54,13 @@ mw_status mw_baseline_attach_detector(mw_baseline *b, mw_outlier_model *det, mw_
 
 #define MW_OUTLIER_BUCKETS 10 /* score histogram bounds per method (outlier_bounds) */
 const double *mw_outlier_bounds(mw_outlier_method method);
+
+/* Outlier scores seen: per window, and per version since start-up. */
+typedef struct mw_score_counts {
+    uint64_t scored, outliers;                /* scored, and above the threshold */
+    uint64_t counts[MW_OUTLIER_BUCKETS + 1];  /* non-cumulative, last = above all bounds */
+    double sum;
+} mw_score_counts;
 
 /* Builds a baseline from a reference table (sorts its numeric arrays in place). */
 mw_status mw_baseline_from_table(mw_table *t, const mw_schema *schema, uint64_t seed,
@@ -84,9 +92,7 @@ typedef struct mw_win_col {
 typedef struct mw_window {
     double start, end;              /* seconds; end = start + window length */
     uint64_t records, late;
-    uint64_t scored, outliers;      /* records scored by the detector, and above its threshold */
-    uint64_t score_counts[MW_OUTLIER_BUCKETS + 1]; /* non-cumulative, last = above all bounds */
-    double score_sum;
+    mw_score_counts scores;         /* outlier scores of the window's records */
     mw_serving serving;             /* latency, errors, LLM tokens of the window */
     mw_win_col *cols;               /* one per baseline column */
     size_t ncols;
@@ -99,8 +105,10 @@ void mw_window_free(mw_window *w);
 /* Empties a window for reuse with the same baseline, keeping its buffers, so
  * that a long-running daemon allocates its per-window memory once. */
 void mw_window_reset(mw_window *w, uint64_t seed);
-/* Adds one record's features (matched to baseline columns by name). */
-mw_status mw_window_observe(mw_window *w, const mw_baseline *b, const mw_record *rec);
+/* Adds one record's features (matched to baseline columns by name); its
+ * outlier score, when there is a detector, also goes into totals (may be NULL). */
+mw_status mw_window_observe(mw_window *w, const mw_baseline *b, const mw_record *rec,
+                            mw_score_counts *totals);
 /*
  * Runs the drift tests of a closed window: fills report (whose cols array the
  * function allocates; free with mw_window_report_free) with one column report

@@ -272,8 +272,8 @@ mw_status mw_monitor_set_reference(mw_monitor *m, const char *model, const char 
         mw_window_free(&v->win);
         v->win_open = 0;
         /* a new detector: its score histogram starts again (bounds may differ) */
-        memset(v->score_counts, 0, sizeof v->score_counts);
-        v->score_sum = 0;
+        memset(&v->scores_total.counts, 0, sizeof v->scores_total.counts);
+        v->scores_total.sum = 0;
         mw_baseline_free(v->baseline);
         v->baseline = b;
         b = NULL;
@@ -379,12 +379,12 @@ static void status_one(mw_vstate *v, void *arg) {
         mw_outlier_get_info(v->baseline->detector, &info);
         s.has_detector = 1;
         s.detector_method = info.method == MW_OUTLIER_LOF ? "lof" : "iforest";
-        s.scored_total = v->scored_total;
-        s.outliers_total = v->outliers_total;
+        s.scored_total = v->scores_total.scored;
+        s.outliers_total = v->scores_total.outliers;
         s.score_nbounds = MW_OUTLIER_BUCKETS;
         s.score_bounds = mw_outlier_bounds(info.method);
-        s.score_counts = v->score_counts;
-        s.score_sum = v->score_sum;
+        s.score_counts = v->scores_total.counts;
+        s.score_sum = v->scores_total.sum;
     }
     c->fn(&s, c->ctx);
 }

@@ -74,13 +74,14 @@ mw_status mw_vstate_close_window(mw_monitor *m, mw_vstate *v, char **json_out, m
         mw_outlier_info info;
         mw_outlier_get_info(v->baseline->detector, &info);
         meta.outlier_method = info.method == MW_OUTLIER_LOF ? "lof" : "iforest";
-        meta.scored = v->win.scored;
-        meta.outliers = v->win.outliers;
+        meta.scored = v->win.scores.scored;
+        meta.outliers = v->win.scores.outliers;
         meta.expected_share = info.expected_share;
         meta.threshold = info.threshold;
-        meta.p_value = v->win.scored ? mw_binom_test_greater(v->win.outliers, v->win.scored,
-                                                             info.expected_share)
-                                     : NAN;
+        const mw_score_counts *sc = &v->win.scores;
+        meta.p_value = sc->scored
+                           ? mw_binom_test_greater(sc->outliers, sc->scored, info.expected_share)
+                           : NAN;
     }
     if (!f || mw_report_window_json(f, &rep, &meta) != MW_OK) st = MW_ENOMEM;
     if (f) fclose(f);
@@ -98,7 +99,9 @@ mw_status mw_vstate_close_window(mw_monitor *m, mw_vstate *v, char **json_out, m
         return st;
     }
     keep_last(v, &rep);
-    v->last_outlier_share = v->win.scored ? (double)v->win.outliers / (double)v->win.scored : NAN;
+    v->last_outlier_share = v->win.scores.scored
+                                ? (double)v->win.scores.outliers / (double)v->win.scores.scored
+                                : NAN;
     v->last_p50 = meta.latency_p50;
     v->last_p95 = meta.latency_p95;
     v->last_p99 = meta.latency_p99;
@@ -139,21 +142,10 @@ mw_status mw_vstate_observe(mw_monitor *m, mw_vstate *v, const mw_record *rec, d
         v->win.late++;
         v->late_total++;
     }
-    uint64_t scored = v->win.scored, outliers = v->win.outliers;
-    uint64_t before[MW_OUTLIER_BUCKETS + 1];
-    double sum = v->win.score_sum;
-    memcpy(before, v->win.score_counts, sizeof before);
-    if ((st = mw_window_observe(&v->win, v->baseline, rec)))
+    if ((st = mw_window_observe(&v->win, v->baseline, rec, &v->scores_total)))
         return mw_error_set(err, st, NULL, 0, 0, "out of memory observing a record");
     v->records_total++;
     (void)mw_serving_observe(&v->serving, rec, NULL); /* totals keep no sample */
-    if (v->win.scored != scored) { /* running totals since start-up, for the metrics */
-        v->scored_total++;
-        v->outliers_total += v->win.outliers - outliers;
-        v->score_sum += v->win.score_sum - sum;
-        for (int k = 0; k <= MW_OUTLIER_BUCKETS; k++)
-            v->score_counts[k] += v->win.score_counts[k] - before[k];
-    }
     if (v->cfg.window_max_records && v->win.records >= v->cfg.window_max_records) {
         if ((st = mw_vstate_close_window(m, v, NULL, err))) return st;
         *closed = CLOSED_AFTER;

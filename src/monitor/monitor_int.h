@@ -59,9 +59,8 @@ typedef struct mw_vstate {
     double last_start, last_end;
     uint64_t last_records;
     /* outliers since start-up, and the last closed window's share */
-    uint64_t scored_total, outliers_total;
-    uint64_t score_counts[MW_OUTLIER_BUCKETS + 1];
-    double score_sum, last_outlier_share;
+    mw_score_counts scores_total;
+    double last_outlier_share;
     mw_serving serving;          /* since start-up (no sample) */
     double last_p50, last_p95, last_p99, last_error_ratio;
 } mw_vstate;

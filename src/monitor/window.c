@@ -64,9 +64,7 @@ void mw_window_reset(mw_window *w, uint64_t seed) {
     }
     w->records = w->late = 0;
     mw_serving_reset(&w->serving);
-    w->scored = w->outliers = 0;
-    w->score_sum = 0;
-    memset(w->score_counts, 0, sizeof w->score_counts);
+    memset(&w->scores, 0, sizeof w->scores);
     w->start = w->end = 0;
     mw_rng_seed(&w->rng, seed);
 }
@@ -252,22 +250,26 @@ static void det_value(det_inputs *d, const mw_outlier_model *det, size_t i, cons
     d->used += len + 1;
 }
 
-static void score(mw_window *w, const mw_baseline *b, det_inputs *d) {
+static void count_score(mw_score_counts *c, double sc, int outlier, size_t bucket) {
+    c->scored++;
+    c->outliers += outlier != 0;
+    c->sum += sc;
+    c->counts[bucket]++;
+}
+
+static void score(mw_window *w, const mw_baseline *b, det_inputs *d, mw_score_counts *totals) {
     double sc;
     mw_error err;
     if (mw_outlier_score_row(b->detector, d->num, d->cat, &sc, &err) != MW_OK || isnan(sc)) return;
-    mw_outlier_info info;
-    mw_outlier_get_info(b->detector, &info);
-    w->scored++;
-    w->outliers += mw_outlier_is_outlier(b->detector, sc) != 0;
-    w->score_sum += sc;
-    const double *bounds = mw_outlier_bounds(info.method);
+    int outlier = mw_outlier_is_outlier(b->detector, sc);
     size_t k = 0;
-    while (k < MW_OUTLIER_BUCKETS && sc > bounds[k]) k++; /* le buckets: score <= bound */
-    w->score_counts[k]++;
+    while (k < MW_OUTLIER_BUCKETS && sc > b->detector_bounds[k]) k++; /* le: score <= bound */
+    count_score(&w->scores, sc, outlier, k);
+    if (totals) count_score(totals, sc, outlier, k);
 }
 
-mw_status mw_window_observe(mw_window *w, const mw_baseline *b, const mw_record *rec) {
+mw_status mw_window_observe(mw_window *w, const mw_baseline *b, const mw_record *rec,
+                            mw_score_counts *totals) {
     unsigned char seen_small[256];
     unsigned char *seen = b->ncols <= sizeof seen_small ? seen_small : calloc(b->ncols, 1);
     if (!seen) return MW_ENOMEM;
@@ -313,7 +315,7 @@ mw_status mw_window_observe(mw_window *w, const mw_baseline *b, const mw_record 
             w->cols[j].rows++;
             w->cols[j].missing++;
         }
-    if (!st && scoring) score(w, b, &d);
+    if (!st && scoring) score(w, b, &d, totals);
     if (!st) st = mw_serving_observe(&w->serving, rec, &w->rng);
     if (d.num != num_small) {
         free(d.num);
