@@ -42,7 +42,8 @@ int mw_cli_error(const char *cmd, const char *fmt, ...) {
 
 size_t mw_cli_split_list(char *s, char ***items) {
     size_t cap = 1;
-    for (char *p = s; *p; p++) cap += *p == ',';
+    for (char *p = s; *p; p++)
+        cap += *p == ',';
     char **v = malloc(cap * sizeof *v);
     size_t n = 0;
     if (!v) {
@@ -51,9 +52,11 @@ size_t mw_cli_split_list(char *s, char ***items) {
     }
     char *save = NULL;
     for (char *tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        while (*tok == ' ') tok++;
+        while (*tok == ' ')
+            tok++;
         char *end = tok + strlen(tok);
-        while (end > tok && end[-1] == ' ') *--end = 0;
+        while (end > tok && end[-1] == ' ')
+            *--end = 0;
         if (*tok) v[n++] = tok;
     }
     *items = v;
@@ -135,14 +138,18 @@ int mw_cli_read_tables(const char *cmd, const char *const *paths, size_t n,
     if (n > 2) return mw_cli_error(cmd, "internal: at most two files at once");
     mw_cli_progress("reading %s%s%s ...", paths[0], n > 1 ? " and " : "", n > 1 ? paths[1] : "");
     int stdin_count = 0;
-    for (size_t i = 0; i < n; i++) stdin_count += !strcmp(paths[i], "-");
-    if (stdin_count > 1) return mw_cli_usage_error(cmd, "only one input can be read from stdin (-)");
+    for (size_t i = 0; i < n; i++)
+        stdin_count += !strcmp(paths[i], "-");
+    if (stdin_count > 1)
+        return mw_cli_usage_error(cmd, "only one input can be read from stdin (-)");
     for (size_t i = 0; i < n; i++) {
         jobs[i].path = paths[i];
         jobs[i].opt = opt;
         /* the last file is read on this thread */
-        if (i + 1 < n && pthread_create(&th[i], NULL, read_thread, &jobs[i]) == 0) started[i] = 1;
-        else read_thread(&jobs[i]);
+        if (i + 1 < n && pthread_create(&th[i], NULL, read_thread, &jobs[i]) == 0)
+            started[i] = 1;
+        else
+            read_thread(&jobs[i]);
     }
     for (size_t i = 0; i < n; i++)
         if (started[i]) pthread_join(th[i], NULL);
@@ -150,8 +157,9 @@ int mw_cli_read_tables(const char *cmd, const char *const *paths, size_t n,
     for (size_t i = 0; i < n; i++) {
         tables[i] = jobs[i].table;
         if (jobs[i].st != MW_OK && rc == MW_EXIT_OK)
-            rc = mw_cli_error(cmd, "%s", jobs[i].err.message[0] ? jobs[i].err.message
-                                                              : mw_status_str(jobs[i].st));
+            rc = mw_cli_error(cmd, "%s",
+                              jobs[i].err.message[0] ? jobs[i].err.message
+                                                     : mw_status_str(jobs[i].st));
     }
     if (rc != MW_EXIT_OK)
         for (size_t i = 0; i < n; i++) {
@@ -206,7 +214,8 @@ int mw_cli_run_batch(const char *cmd, mw_batch *b, unsigned threads) {
     for (unsigned t = 1; t < threads; t++)
         if (pthread_create(&th[started], NULL, batch_worker, &pool) == 0) started++;
     batch_worker(&pool);
-    for (unsigned t = 0; t < started; t++) pthread_join(th[t], NULL);
+    for (unsigned t = 0; t < started; t++)
+        pthread_join(th[t], NULL);
     pthread_mutex_destroy(&pool.lock);
     if (atomic_load(&pool.failed)) return mw_cli_error(cmd, "%s", pool.err.message);
     if (mw_batch_finish(b) != MW_OK) return mw_cli_error(cmd, "out of memory");
@@ -238,10 +247,12 @@ int mw_cli_output_open(const char *cmd, const char *path, mw_cli_output *o) {
 int mw_cli_output_close(const char *cmd, mw_cli_output *o, int ok) {
     int rc = MW_EXIT_OK;
     if (o->f == stdout) {
-        if (fflush(stdout) != 0) rc = mw_cli_error(cmd, "writing the report failed: %s", strerror(errno));
+        if (fflush(stdout) != 0)
+            rc = mw_cli_error(cmd, "writing the report failed: %s", strerror(errno));
         return rc;
     }
-    if (fclose(o->f) != 0 && ok) rc = mw_cli_error(cmd, "writing %s failed: %s", o->tmp, strerror(errno));
+    if (fclose(o->f) != 0 && ok)
+        rc = mw_cli_error(cmd, "writing %s failed: %s", o->tmp, strerror(errno));
     if (ok && rc == MW_EXIT_OK && rename(o->tmp, o->path) != 0)
         rc = mw_cli_error(cmd, "cannot rename %s to %s: %s", o->tmp, o->path, strerror(errno));
     if (!ok || rc != MW_EXIT_OK) unlink(o->tmp);

@@ -103,8 +103,10 @@ static long request(http *h, const char *method, const char *path, const char *c
         curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
     curl_slist_free_all(hdr);
     mw_buf_u8(&resp, 0);
-    if (out) *out = (char *)resp.data;
-    else free(resp.data);
+    if (out)
+        *out = (char *)resp.data;
+    else
+        free(resp.data);
     return status;
 }
 
@@ -133,16 +135,16 @@ static long post_batch(http *h, mw_rng *r, int drifted, size_t n, uint64_t *next
         const char *c, *d;
         features(r, drifted, &a, &g, &s, &c, &d);
         double p = 1 / (1 + exp(-(a / 40 - 1.5)));
-        int k = snprintf(line, sizeof line,
-                         "{\"model\":\"demo\",\"version\":\"1\",\"id\":\"r-%llu\",\"features\":{"
-                         "\"amount\":%.4f,\"age\":%.2f,\"score\":%.5f,\"country\":\"%s\",\"device\":"
-                         "\"%s\"},\"prediction\":%d,\"scores\":{\"1\":%.4f},\"latency_ms\":%.2f}\n",
-                         (unsigned long long)(*next_id)++, a, g, s, c, d, p > 0.5, p,
-                         5 + 3 * mw_rng_unit(r));
+        int k = snprintf(
+            line, sizeof line,
+            "{\"model\":\"demo\",\"version\":\"1\",\"id\":\"r-%llu\",\"features\":{"
+            "\"amount\":%.4f,\"age\":%.2f,\"score\":%.5f,\"country\":\"%s\",\"device\":"
+            "\"%s\"},\"prediction\":%d,\"scores\":{\"1\":%.4f},\"latency_ms\":%.2f}\n",
+            (unsigned long long)(*next_id)++, a, g, s, c, d, p > 0.5, p, 5 + 3 * mw_rng_unit(r));
         mw_buf_put(&body, line, (size_t)k);
     }
-    long st = request(h, "POST", "/api/v1/records", "application/x-ndjson",
-                      (const char *)body.data, body.len, NULL);
+    long st = request(h, "POST", "/api/v1/records", "application/x-ndjson", (const char *)body.data,
+                      body.len, NULL);
     free(body.data);
     return st;
 }
@@ -150,7 +152,8 @@ static long post_batch(http *h, mw_rng *r, int drifted, size_t n, uint64_t *next
 /* Prints a line for the newest window result when it is new. */
 static void report_window(http *h, double *last_end) {
     char *out = NULL;
-    if (request(h, "GET", "/api/v1/models/demo/versions/1/windows?limit=1", NULL, NULL, 0, &out) != 200) {
+    if (request(h, "GET", "/api/v1/models/demo/versions/1/windows?limit=1", NULL, NULL, 0, &out) !=
+        200) {
         free(out);
         return;
     }
@@ -184,33 +187,45 @@ static void report_window(http *h, double *last_end) {
 enum { OPT_DB = 1000, OPT_WINDOW, OPT_RATE, OPT_DRIFT_AFTER, OPT_DURATION };
 
 int mw_cmd_demo(int argc, char **argv) {
-    static const struct option longopts[] = {{"listen", required_argument, NULL, 'l'},
-                                             {"db", required_argument, NULL, OPT_DB},
-                                             {"window", required_argument, NULL, OPT_WINDOW},
-                                             {"rate", required_argument, NULL, OPT_RATE},
-                                             {"drift-after", required_argument, NULL, OPT_DRIFT_AFTER},
-                                             {"duration", required_argument, NULL, OPT_DURATION},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"listen", required_argument, NULL, 'l'},
+        {"db", required_argument, NULL, OPT_DB},
+        {"window", required_argument, NULL, OPT_WINDOW},
+        {"rate", required_argument, NULL, OPT_RATE},
+        {"drift-after", required_argument, NULL, OPT_DRIFT_AFTER},
+        {"duration", required_argument, NULL, OPT_DURATION},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     const char *cmd = "demo", *listen = "127.0.0.1:9750", *db = "./modelwatch-demo.db";
     double window = 10, rate = 500, drift_after = 25, duration = 0;
     int c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":l:h", longopts, NULL)) != -1) {
-        double *target = c == OPT_WINDOW ? &window : c == OPT_RATE ? &rate
-                         : c == OPT_DRIFT_AFTER ? &drift_after : c == OPT_DURATION ? &duration : NULL;
+        double *target = c == OPT_WINDOW        ? &window
+                         : c == OPT_RATE        ? &rate
+                         : c == OPT_DRIFT_AFTER ? &drift_after
+                         : c == OPT_DURATION    ? &duration
+                                                : NULL;
         if (target) {
             if (!mw_cli_parse_number(optarg, target) || *target < 0 || *target > 1e7)
                 return mw_cli_usage_error(cmd, "%s expects a number >= 0", argv[optind - 1]);
             continue;
         }
         switch (c) {
-        case 'l': listen = optarg; break;
-        case OPT_DB: db = optarg; break;
-        case 'h': fputs(demo_help, stdout); return MW_EXIT_OK;
-        case ':': return mw_cli_usage_error(cmd, "option %s needs a value", argv[optind - 1]);
-        default: return mw_cli_usage_error(cmd, "unknown option %s", argv[optind - 1]);
+        case 'l':
+            listen = optarg;
+            break;
+        case OPT_DB:
+            db = optarg;
+            break;
+        case 'h':
+            fputs(demo_help, stdout);
+            return MW_EXIT_OK;
+        case ':':
+            return mw_cli_usage_error(cmd, "option %s needs a value", argv[optind - 1]);
+        default:
+            return mw_cli_usage_error(cmd, "unknown option %s", argv[optind - 1]);
         }
     }
     if (window < 1 || rate < 1) return mw_cli_usage_error(cmd, "--window and --rate must be >= 1");
@@ -224,8 +239,11 @@ int mw_cmd_demo(int argc, char **argv) {
     char cfg_json[128];
     snprintf(cfg_json, sizeof cfg_json, "{\"window_seconds\":%g}", window);
     mw_config_version ver = {"demo", "1", cfg_json, NULL};
-    mw_daemon_config cfg = {.listen = (char *)listen, .db = (char *)db, .tick_seconds = 0.5,
-                            .versions = &ver, .nversions = 1};
+    mw_daemon_config cfg = {.listen = (char *)listen,
+                            .db = (char *)db,
+                            .tick_seconds = 0.5,
+                            .versions = &ver,
+                            .nversions = 1};
     sigset_t set;
     mw_cli_block_signals(&set);
     mw_daemon d;
@@ -260,7 +278,8 @@ int mw_cmd_demo(int argc, char **argv) {
         for (int tick = 0;; tick++) {
             struct timespec now;
             clock_gettime(CLOCK_MONOTONIC, &now);
-            double elapsed = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) * 1e-9;
+            double elapsed =
+                (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) * 1e-9;
             if (duration > 0 && elapsed >= duration) break;
             int drifted = elapsed >= drift_after;
             if (drifted && !announced) {
@@ -268,7 +287,8 @@ int mw_cmd_demo(int argc, char **argv) {
                 announced = 1;
             }
             long st = post_batch(&h, &rng, drifted, (size_t)ceil(rate / 5), &next_id);
-            if (st != 200) fprintf(stderr, "modelwatch demo: POST /api/v1/records answered %ld\n", st);
+            if (st != 200)
+                fprintf(stderr, "modelwatch demo: POST /api/v1/records answered %ld\n", st);
             if (tick % 5 == 0) report_window(&h, &last_end);
             if (mw_cli_wait_signal(&set, 200)) break;
         }

@@ -164,8 +164,12 @@ static int parse_args(const char *cmd, int quality, int argc, char **argv, drift
     double v;
     while ((c = getopt_long(argc, argv, ":r:c:t:f:o:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'r': a->reference = optarg; break;
-        case 'c': a->current = optarg; break;
+        case 'r':
+            a->reference = optarg;
+            break;
+        case 'c':
+            a->current = optarg;
+            break;
         case 't':
             if (quality) return mw_cli_usage_error(cmd, "quality runs no drift tests; use drift");
             if ((rc = parse_tests(cmd, optarg, &a->opt))) return rc;
@@ -174,11 +178,13 @@ static int parse_args(const char *cmd, int quality, int argc, char **argv, drift
             free(a->columns);
             a->opt.ncolumns = mw_cli_split_list(optarg, &a->columns);
             a->opt.columns = (const char *const *)a->columns;
-            if (!a->opt.ncolumns) return mw_cli_usage_error(cmd, "--columns needs at least one name");
+            if (!a->opt.ncolumns)
+                return mw_cli_usage_error(cmd, "--columns needs at least one name");
             break;
         case OPT_THRESHOLD:
             if (!mw_cli_parse_number(optarg, &v) || v < 0)
-                return mw_cli_usage_error(cmd, "--threshold expects a number >= 0, got \"%s\"", optarg);
+                return mw_cli_usage_error(cmd, "--threshold expects a number >= 0, got \"%s\"",
+                                          optarg);
             a->opt.threshold = v;
             break;
         case OPT_COLUMN_THRESHOLD:
@@ -186,26 +192,38 @@ static int parse_args(const char *cmd, int quality, int argc, char **argv, drift
             break;
         case OPT_DRIFT_SHARE:
             if (!mw_cli_parse_number(optarg, &v) || v <= 0 || v > 1)
-                return mw_cli_usage_error(cmd, "--drift-share expects a number in (0, 1], got \"%s\"",
-                                          optarg);
+                return mw_cli_usage_error(
+                    cmd, "--drift-share expects a number in (0, 1], got \"%s\"", optarg);
             a->opt.drift_share = v;
             break;
         case OPT_CORRECTION:
-            if (!strcmp(optarg, "none")) a->opt.correction = MW_CORRECTION_NONE;
-            else if (!strcmp(optarg, "bonferroni")) a->opt.correction = MW_CORRECTION_BONFERRONI;
-            else if (!strcmp(optarg, "bh")) a->opt.correction = MW_CORRECTION_BH;
+            if (!strcmp(optarg, "none"))
+                a->opt.correction = MW_CORRECTION_NONE;
+            else if (!strcmp(optarg, "bonferroni"))
+                a->opt.correction = MW_CORRECTION_BONFERRONI;
+            else if (!strcmp(optarg, "bh"))
+                a->opt.correction = MW_CORRECTION_BH;
             else
-                return mw_cli_usage_error(cmd, "--correction expects none, bonferroni or bh, got \"%s\"",
-                                          optarg);
+                return mw_cli_usage_error(
+                    cmd, "--correction expects none, bonferroni or bh, got \"%s\"", optarg);
             break;
-        case OPT_SCHEMA: a->schema = optarg; break;
+        case OPT_SCHEMA:
+            a->schema = optarg;
+            break;
         case 'f':
             if (!mw_report_format_from_name(optarg, &a->format))
-                return mw_cli_usage_error(cmd, "--format expects text, json or html, got \"%s\"", optarg);
+                return mw_cli_usage_error(cmd, "--format expects text, json or html, got \"%s\"",
+                                          optarg);
             break;
-        case 'o': a->output = optarg; break;
-        case OPT_FAIL: a->fail = 1; break;
-        case OPT_TIMINGS: a->timings = 1; break;
+        case 'o':
+            a->output = optarg;
+            break;
+        case OPT_FAIL:
+            a->fail = 1;
+            break;
+        case OPT_TIMINGS:
+            a->timings = 1;
+            break;
         case OPT_THREADS:
             if (!mw_cli_parse_number(optarg, &v) || v < 1 || v > 64 || v != floor(v))
                 return mw_cli_usage_error(cmd, "--threads expects a whole number from 1 to 64");
@@ -214,8 +232,10 @@ static int parse_args(const char *cmd, int quality, int argc, char **argv, drift
         case 'h':
             fputs(quality ? quality_help : drift_help, stdout);
             return -1;
-        case ':': return mw_cli_usage_error(cmd, "option %s needs a value", argv[optind - 1]);
-        default: return mw_cli_usage_error(cmd, "unknown option %s", argv[optind - 1]);
+        case ':':
+            return mw_cli_usage_error(cmd, "option %s needs a value", argv[optind - 1]);
+        default:
+            return mw_cli_usage_error(cmd, "unknown option %s", argv[optind - 1]);
         }
     }
     if (optind < argc) return mw_cli_usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
@@ -259,15 +279,16 @@ static int run(const char *cmd, int quality, int argc, char **argv) {
     const mw_drift_report *r = mw_batch_report(batch);
     mw_cli_output o;
     if ((rc = mw_cli_output_open(cmd, a.output, &o))) goto out;
-    mw_status st = quality ? mw_report_quality(o.f, r, a.format) : mw_report_drift(o.f, r, a.format);
+    mw_status st =
+        quality ? mw_report_quality(o.f, r, a.format) : mw_report_drift(o.f, r, a.format);
     if ((rc = mw_cli_output_close(cmd, &o, st == MW_OK))) goto out;
     if (st != MW_OK) {
         rc = mw_cli_error(cmd, "writing the report failed");
         goto out;
     }
     if (a.timings)
-        fprintf(stderr, "modelwatch %s: read %.3f s, %s %.3f s, report %.3f s\n", cmd,
-                t_read - t0, quality ? "checks" : "tests", t_tests - t_read, mw_cli_now() - t_tests);
+        fprintf(stderr, "modelwatch %s: read %.3f s, %s %.3f s, report %.3f s\n", cmd, t_read - t0,
+                quality ? "checks" : "tests", t_tests - t_read, mw_cli_now() - t_tests);
     if (a.fail && (quality ? mw_report_quality_issue_count(r) > 0 : r->dataset_drift))
         rc = MW_EXIT_CHECK_FAILED;
 out:

@@ -33,7 +33,8 @@ enum { OPT_SCHEMA = 1000, OPT_SAVE, OPT_SAMPLE };
 static int save_profile(const mw_profile *p, const char *path) {
     unsigned char *buf;
     size_t len;
-    if (mw_profile_serialize(p, &buf, &len) != MW_OK) return mw_cli_error("profile", "out of memory");
+    if (mw_profile_serialize(p, &buf, &len) != MW_OK)
+        return mw_cli_error("profile", "out of memory");
     FILE *f = fopen(path, "wb");
     int ok = f && fwrite(buf, 1, len, f) == len;
     if (f && fclose(f) != 0) ok = 0;
@@ -59,21 +60,32 @@ int mw_cmd_profile(int argc, char **argv) {
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":f:o:h", longopts, NULL)) != -1) {
         switch (c) {
-        case OPT_SCHEMA: schema_path = optarg; break;
+        case OPT_SCHEMA:
+            schema_path = optarg;
+            break;
         case 'f':
             if (!mw_report_format_from_name(optarg, &fmt))
-                return mw_cli_usage_error(cmd, "--format expects text, json or html, got \"%s\"", optarg);
+                return mw_cli_usage_error(cmd, "--format expects text, json or html, got \"%s\"",
+                                          optarg);
             break;
-        case 'o': output = optarg; break;
-        case OPT_SAVE: save = optarg; break;
+        case 'o':
+            output = optarg;
+            break;
+        case OPT_SAVE:
+            save = optarg;
+            break;
         case OPT_SAMPLE:
             if (!mw_cli_parse_number(optarg, &v) || v < 1 || v > 1e8)
                 return mw_cli_usage_error(cmd, "--sample expects a count from 1 to 100000000");
             popt.sample_capacity = (size_t)v;
             break;
-        case 'h': fputs(profile_help, stdout); return MW_EXIT_OK;
-        case ':': return mw_cli_usage_error(cmd, "option %s needs a value", argv[optind - 1]);
-        default: return mw_cli_usage_error(cmd, "unknown option %s", argv[optind - 1]);
+        case 'h':
+            fputs(profile_help, stdout);
+            return MW_EXIT_OK;
+        case ':':
+            return mw_cli_usage_error(cmd, "option %s needs a value", argv[optind - 1]);
+        default:
+            return mw_cli_usage_error(cmd, "unknown option %s", argv[optind - 1]);
         }
     }
     if (optind != argc - 1) return mw_cli_usage_error(cmd, "expects exactly one FILE");

@@ -39,15 +39,16 @@ static const char serve_help[] =
 enum { OPT_DB = 1000, OPT_THREADS, OPT_MAX_BODY, OPT_WATCH_PID, OPT_WATCH_PROCESS };
 
 int mw_cmd_serve(int argc, char **argv) {
-    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
-                                             {"listen", required_argument, NULL, 'l'},
-                                             {"db", required_argument, NULL, OPT_DB},
-                                             {"threads", required_argument, NULL, OPT_THREADS},
-                                             {"max-body", required_argument, NULL, OPT_MAX_BODY},
-                                             {"watch-pid", required_argument, NULL, OPT_WATCH_PID},
-                                             {"watch-process", required_argument, NULL, OPT_WATCH_PROCESS},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"listen", required_argument, NULL, 'l'},
+        {"db", required_argument, NULL, OPT_DB},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"max-body", required_argument, NULL, OPT_MAX_BODY},
+        {"watch-pid", required_argument, NULL, OPT_WATCH_PID},
+        {"watch-process", required_argument, NULL, OPT_WATCH_PROCESS},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     const char *cmd = "serve", *config = NULL, *listen = NULL, *db = NULL;
     double threads = -1, max_body = 0;
     pid_t wpids[MW_MAX_TARGETS];
@@ -59,9 +60,15 @@ int mw_cmd_serve(int argc, char **argv) {
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":c:l:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'c': config = optarg; break;
-        case 'l': listen = optarg; break;
-        case OPT_DB: db = optarg; break;
+        case 'c':
+            config = optarg;
+            break;
+        case 'l':
+            listen = optarg;
+            break;
+        case OPT_DB:
+            db = optarg;
+            break;
         case OPT_THREADS:
             if (!mw_cli_parse_number(optarg, &threads) || threads < 0 || threads > 256)
                 return mw_cli_usage_error(cmd, "--threads expects 0 to 256");
@@ -71,7 +78,8 @@ int mw_cmd_serve(int argc, char **argv) {
                 return mw_cli_usage_error(cmd, "--max-body expects a byte count >= 1024");
             break;
         case OPT_WATCH_PID:
-            if (!mw_cli_parse_number(optarg, &pv) || pv < 1 || pv != floor(pv) || nwpids >= MW_MAX_TARGETS)
+            if (!mw_cli_parse_number(optarg, &pv) || pv < 1 || pv != floor(pv) ||
+                nwpids >= MW_MAX_TARGETS)
                 return mw_cli_usage_error(cmd, "--watch-pid expects a process id (at most 64)");
             wpids[nwpids++] = (pid_t)pv;
             break;
@@ -80,9 +88,13 @@ int mw_cmd_serve(int argc, char **argv) {
                 return mw_cli_usage_error(cmd, "--watch-process expects a name (at most 64)");
             wnames[nwnames++] = optarg;
             break;
-        case 'h': fputs(serve_help, stdout); return MW_EXIT_OK;
-        case ':': return mw_cli_usage_error(cmd, "option %s needs a value", argv[optind - 1]);
-        default: return mw_cli_usage_error(cmd, "unknown option %s", argv[optind - 1]);
+        case 'h':
+            fputs(serve_help, stdout);
+            return MW_EXIT_OK;
+        case ':':
+            return mw_cli_usage_error(cmd, "option %s needs a value", argv[optind - 1]);
+        default:
+            return mw_cli_usage_error(cmd, "unknown option %s", argv[optind - 1]);
         }
     }
     if (optind < argc) return mw_cli_usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);

@@ -120,8 +120,10 @@ static double sum_prefix(const scrape *s, const char *name, const char *prefix) 
 }
 
 static void cell(double v, const char *fmt, int width) {
-    if (isnan(v)) printf("%*s", width, "-");
-    else printf(fmt, width, v);
+    if (isnan(v))
+        printf("%*s", width, "-");
+    else
+        printf(fmt, width, v);
 }
 
 static void draw(const scrape *now, const scrape *before, double dt, const char *url) {
@@ -143,7 +145,8 @@ static void draw(const scrape *now, const scrape *before, double dt, const char 
         snprintf(pre, sizeof pre, "%s", sm->labels);
         double rec = (sm->value - get(before, sm->name, sm->labels)) / dt;
         double err = (sum_prefix(now, "modelwatch_prediction_errors_total", pre) -
-                      sum_prefix(before, "modelwatch_prediction_errors_total", pre)) / dt;
+                      sum_prefix(before, "modelwatch_prediction_errors_total", pre)) /
+                     dt;
         char ql[340];
         double q[3];
         const char *qs[3] = {"0.5", "0.95", "0.99"};
@@ -154,7 +157,8 @@ static void draw(const scrape *now, const scrape *before, double dt, const char 
         printf("%-24.24s ", mv);
         cell(rec, "%*.0f", 9);
         cell(err, " %*.1f", 8);
-        for (int k = 0; k < 3; k++) cell(q[k], " %*.1f", 8);
+        for (int k = 0; k < 3; k++)
+            cell(q[k], " %*.1f", 8);
         cell(get(now, "modelwatch_dataset_drift_share", sm->labels), " %*.2f", 7);
         cell(get(now, "modelwatch_outlier_ratio", sm->labels), " %*.3f", 7);
         printf("\n");
@@ -197,7 +201,9 @@ int mw_cmd_top(int argc, char **argv) {
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":u:i:n:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'u': url = optarg; break;
+        case 'u':
+            url = optarg;
+            break;
         case 'i':
             if (!mw_cli_parse_number(optarg, &interval) || interval < 0.1 || interval > 3600)
                 return mw_cli_usage_error(cmd, "--interval expects seconds from 0.1 to 3600");
@@ -206,9 +212,13 @@ int mw_cmd_top(int argc, char **argv) {
             if (!mw_cli_parse_number(optarg, &count) || count < 1 || count != floor(count))
                 return mw_cli_usage_error(cmd, "--count expects a whole number >= 1");
             break;
-        case 'h': fputs(top_help, stdout); return MW_EXIT_OK;
-        case ':': return mw_cli_usage_error(cmd, "option %s needs a value", argv[optind - 1]);
-        default: return mw_cli_usage_error(cmd, "unknown option %s", argv[optind - 1]);
+        case 'h':
+            fputs(top_help, stdout);
+            return MW_EXIT_OK;
+        case ':':
+            return mw_cli_usage_error(cmd, "option %s needs a value", argv[optind - 1]);
+        default:
+            return mw_cli_usage_error(cmd, "unknown option %s", argv[optind - 1]);
         }
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -11,14 +11,22 @@
 
 const char *mw_status_str(mw_status s) {
     switch (s) {
-    case MW_OK: return "ok";
-    case MW_EINVAL: return "invalid argument";
-    case MW_ENOMEM: return "out of memory";
-    case MW_EIO: return "input/output error";
-    case MW_EPARSE: return "parse error";
-    case MW_ECORRUPT: return "corrupt data";
-    case MW_ERANGE: return "value out of range";
-    case MW_ENOTFOUND: return "not found";
+    case MW_OK:
+        return "ok";
+    case MW_EINVAL:
+        return "invalid argument";
+    case MW_ENOMEM:
+        return "out of memory";
+    case MW_EIO:
+        return "input/output error";
+    case MW_EPARSE:
+        return "parse error";
+    case MW_ECORRUPT:
+        return "corrupt data";
+    case MW_ERANGE:
+        return "value out of range";
+    case MW_ENOTFOUND:
+        return "not found";
     }
     return "unknown status";
 }
@@ -43,8 +51,8 @@ mw_status mw_error_set(mw_error *err, mw_status status, const char *file, uint64
         snprintf(err->message, sizeof err->message, "%s:%llu:%llu: %s", file,
                  (unsigned long long)line, (unsigned long long)column, body);
     else if (file && *file && line)
-        snprintf(err->message, sizeof err->message, "%s:%llu: %s", file,
-                 (unsigned long long)line, body);
+        snprintf(err->message, sizeof err->message, "%s:%llu: %s", file, (unsigned long long)line,
+                 body);
     else if (file && *file)
         snprintf(err->message, sizeof err->message, "%s: %s", file, body);
     else

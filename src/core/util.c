@@ -73,7 +73,8 @@ void mw_buf_put(mw_buf *b, const void *p, size_t n) {
     if (b->failed) return;
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n) cap *= 2;
+        while (cap < b->len + n)
+            cap *= 2;
         unsigned char *d = realloc(b->data, cap);
         if (!d) {
             b->failed = 1;
@@ -92,13 +93,15 @@ void mw_buf_u8(mw_buf *b, uint8_t v) {
 
 void mw_buf_u32(mw_buf *b, uint32_t v) {
     unsigned char x[4];
-    for (int i = 0; i < 4; i++) x[i] = (unsigned char)(v >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        x[i] = (unsigned char)(v >> (8 * i));
     mw_buf_put(b, x, 4);
 }
 
 void mw_buf_u64(mw_buf *b, uint64_t v) {
     unsigned char x[8];
-    for (int i = 0; i < 8; i++) x[i] = (unsigned char)(v >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        x[i] = (unsigned char)(v >> (8 * i));
     mw_buf_put(b, x, 8);
 }
 
@@ -132,7 +135,8 @@ uint32_t mw_rd_u32(mw_reader *r) {
     const unsigned char *q = take(r, 4);
     uint32_t v = 0;
     if (q)
-        for (int i = 0; i < 4; i++) v |= (uint32_t)q[i] << (8 * i);
+        for (int i = 0; i < 4; i++)
+            v |= (uint32_t)q[i] << (8 * i);
     return v;
 }
 
@@ -140,7 +144,8 @@ uint64_t mw_rd_u64(mw_reader *r) {
     const unsigned char *q = take(r, 8);
     uint64_t v = 0;
     if (q)
-        for (int i = 0; i < 8; i++) v |= (uint64_t)q[i] << (8 * i);
+        for (int i = 0; i < 8; i++)
+            v |= (uint64_t)q[i] << (8 * i);
     return v;
 }
 

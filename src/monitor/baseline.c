@@ -27,7 +27,8 @@
 static void base_col_free(mw_base_col *c) {
     free(c->name);
     free(c->sorted);
-    for (size_t i = 0; c->labels && i < c->ncats; i++) free(c->labels[i]);
+    for (size_t i = 0; c->labels && i < c->ncats; i++)
+        free(c->labels[i]);
     free(c->labels);
     free(c->values);
     free(c->cat_counts);
@@ -38,7 +39,8 @@ void mw_baseline_free(mw_baseline *b) {
     if (!b) return;
     mw_outlier_free(b->detector);
     free(b->col_input);
-    for (size_t i = 0; i < b->ncols; i++) base_col_free(&b->cols[i]);
+    for (size_t i = 0; i < b->ncols; i++)
+        base_col_free(&b->cols[i]);
     free(b->cols);
     free(b->source);
     free(b);
@@ -46,8 +48,8 @@ void mw_baseline_free(mw_baseline *b) {
 
 const double *mw_outlier_bounds(mw_outlier_method method) {
     /* forest scores lie in (0, 1), 0.5 being ordinary; LOF scores near 1 are ordinary */
-    static const double forest[MW_OUTLIER_BUCKETS] = {0.3, 0.4, 0.45, 0.5, 0.55,
-                                                      0.6, 0.65, 0.7, 0.8, 0.9};
+    static const double forest[MW_OUTLIER_BUCKETS] = {0.3, 0.4,  0.45, 0.5, 0.55,
+                                                      0.6, 0.65, 0.7,  0.8, 0.9};
     static const double lof[MW_OUTLIER_BUCKETS] = {0.9, 1.0, 1.05, 1.1, 1.25, 1.5, 2, 3, 5, 10};
     return method == MW_OUTLIER_LOF ? lof : forest;
 }
@@ -57,7 +59,8 @@ mw_status mw_baseline_attach_detector(mw_baseline *b, mw_outlier_model *det, mw_
     mw_outlier_get_info(det, &info);
     long *map = malloc((b->ncols + 1) * sizeof *map);
     if (!map) return MW_ENOMEM;
-    for (size_t j = 0; j < b->ncols; j++) map[j] = -1;
+    for (size_t j = 0; j < b->ncols; j++)
+        map[j] = -1;
     for (size_t i = 0; i < info.n_inputs; i++) {
         const char *name = mw_outlier_input_name(det, i);
         long j = mw_baseline_find(b, name, strlen(name));
@@ -87,8 +90,10 @@ static mw_status alloc_categories(mw_base_col *c, size_t k) {
     c->ncats = k;
     c->labels = calloc(k + 1, sizeof *c->labels);
     c->cat_counts = calloc(k + 1, sizeof *c->cat_counts);
-    if (c->type == MW_TYPE_NUMERIC) c->values = calloc(k + 1, sizeof *c->values);
-    else c->dict = mw_dict_new();
+    if (c->type == MW_TYPE_NUMERIC)
+        c->values = calloc(k + 1, sizeof *c->values);
+    else
+        c->dict = mw_dict_new();
     if (!c->labels || !c->cat_counts || (c->type == MW_TYPE_NUMERIC ? !c->values : !c->dict))
         return MW_ENOMEM;
     return MW_OK;
@@ -127,7 +132,8 @@ static mw_status numeric_column(mw_base_col *c, mw_column *col, size_t nrows) {
         size_t k = 0;
         for (size_t i = 0; i < n;) {
             size_t j = i;
-            while (j < n && v[j] == v[i]) j++;
+            while (j < n && v[j] == v[i])
+                j++;
             char text[32];
             size_t len = mw_format_double(v[i], text);
             c->values[k] = v[i];
@@ -157,13 +163,16 @@ static mw_status categorical_column(mw_base_col *c, const mw_column *col, size_t
     double *counts = calloc(k + 1, sizeof *counts);
     if (!counts) return MW_ENOMEM;
     for (size_t r = 0; r < nrows; r++) {
-        if (col->codes[r] == MW_CODE_MISSING) c->missing++;
-        else counts[col->codes[r]]++;
+        if (col->codes[r] == MW_CODE_MISSING)
+            c->missing++;
+        else
+            counts[col->codes[r]]++;
     }
     c->nvalues = nrows - c->missing;
     c->min = c->max = c->mean = c->std = NAN;
     size_t present = 0;
-    for (size_t i = 0; i < k; i++) present += counts[i] > 0;
+    for (size_t i = 0; i < k; i++)
+        present += counts[i] > 0;
     mw_status st = alloc_categories(c, present);
     for (size_t i = 0, j = 0; !st && i < k; i++) {
         if (counts[i] == 0) continue;
@@ -198,13 +207,16 @@ mw_status mw_baseline_from_table(mw_table *t, const mw_schema *schema, uint64_t 
         c->name_len = strlen(col->name);
         c->type = col->type;
         c->rows = t->nrows;
-        if (!c->name) st = MW_ENOMEM;
-        else st = c->type == MW_TYPE_NUMERIC ? numeric_column(c, col, t->nrows)
-                                             : categorical_column(c, col, t->nrows);
+        if (!c->name)
+            st = MW_ENOMEM;
+        else
+            st = c->type == MW_TYPE_NUMERIC ? numeric_column(c, col, t->nrows)
+                                            : categorical_column(c, col, t->nrows);
     }
     if (st) {
         mw_baseline_free(b);
-        if (st == MW_ENOMEM) mw_error_set(err, st, NULL, 0, 0, "out of memory building the baseline");
+        if (st == MW_ENOMEM)
+            mw_error_set(err, st, NULL, 0, 0, "out of memory building the baseline");
         return st;
     }
     *out = b;
@@ -232,9 +244,12 @@ mw_status mw_baseline_serialize(const mw_baseline *b, unsigned char **buf, size_
         mw_buf_f64(&o, c->mean);
         mw_buf_f64(&o, c->std);
         mw_buf_u64(&o, c->nsorted);
-        for (size_t i = 0; i < c->nsorted; i++) mw_buf_f64(&o, c->sorted[i]);
-        for (int i = 0; i < MW_QUANTILE_BINS - 1; i++) mw_buf_f64(&o, c->edges[i]);
-        for (int i = 0; i < MW_QUANTILE_BINS; i++) mw_buf_f64(&o, c->bins[i]);
+        for (size_t i = 0; i < c->nsorted; i++)
+            mw_buf_f64(&o, c->sorted[i]);
+        for (int i = 0; i < MW_QUANTILE_BINS - 1; i++)
+            mw_buf_f64(&o, c->edges[i]);
+        for (int i = 0; i < MW_QUANTILE_BINS; i++)
+            mw_buf_f64(&o, c->bins[i]);
         mw_buf_u32(&o, (uint32_t)c->ncats);
         for (size_t i = 0; i < c->ncats; i++) {
             mw_buf_str(&o, c->labels[i], strlen(c->labels[i]));
@@ -289,8 +304,10 @@ static mw_status read_col(mw_base_col *c, mw_reader *r) {
         c->sorted[i] = mw_rd_f64(r);
         if (!isfinite(c->sorted[i]) || (i && c->sorted[i] < c->sorted[i - 1])) return MW_ECORRUPT;
     }
-    for (int i = 0; i < MW_QUANTILE_BINS - 1; i++) c->edges[i] = mw_rd_f64(r);
-    for (int i = 0; i < MW_QUANTILE_BINS; i++) c->bins[i] = mw_rd_f64(r);
+    for (int i = 0; i < MW_QUANTILE_BINS - 1; i++)
+        c->edges[i] = mw_rd_f64(r);
+    for (int i = 0; i < MW_QUANTILE_BINS; i++)
+        c->bins[i] = mw_rd_f64(r);
     uint32_t k = mw_rd_u32(r);
     if (r->failed || k > (uint64_t)(r->end - r->p) / 12) return MW_ECORRUPT;
     if (c->type == MW_TYPE_NUMERIC && !c->discrete && k) return MW_ECORRUPT;
@@ -303,7 +320,8 @@ static mw_status read_col(mw_base_col *c, mw_reader *r) {
         st = set_category(c, i, s, len, cnt);
         if (!st && c->values) {
             c->values[i] = mw_rd_f64(r);
-            if (!isfinite(c->values[i]) || (i && c->values[i] <= c->values[i - 1])) return MW_ECORRUPT;
+            if (!isfinite(c->values[i]) || (i && c->values[i] <= c->values[i - 1]))
+                return MW_ECORRUPT;
         }
     }
     return r->failed ? MW_ECORRUPT : st;
@@ -314,7 +332,8 @@ mw_status mw_baseline_deserialize(const unsigned char *buf, size_t len, mw_basel
     *out = NULL;
     mw_reader r = {buf, buf + len, 0};
     if (len < 8 || memcmp(buf, BASELINE_MAGIC, 4))
-        return mw_error_set(err, MW_ECORRUPT, NULL, 0, 0, "stored baseline is not a modelwatch baseline");
+        return mw_error_set(err, MW_ECORRUPT, NULL, 0, 0,
+                            "stored baseline is not a modelwatch baseline");
     r.p += 4;
     uint32_t version = mw_rd_u32(&r);
     if (version != BASELINE_VERSION)
@@ -339,18 +358,21 @@ mw_status mw_baseline_deserialize(const unsigned char *buf, size_t len, mw_basel
     if (!st && mw_rd_u8(&r)) { /* the outlier detector */
         uint64_t dl = mw_rd_u64(&r);
         mw_outlier_model *det = NULL;
-        if (r.failed || dl > (uint64_t)(r.end - r.p)) st = MW_ECORRUPT;
-        else if (mw_outlier_load(r.p, (size_t)dl, &det, err) != MW_OK) st = MW_ECORRUPT;
-        else if ((st = mw_baseline_attach_detector(b, det, err))) mw_outlier_free(det);
+        if (r.failed || dl > (uint64_t)(r.end - r.p))
+            st = MW_ECORRUPT;
+        else if (mw_outlier_load(r.p, (size_t)dl, &det, err) != MW_OK)
+            st = MW_ECORRUPT;
+        else if ((st = mw_baseline_attach_detector(b, det, err)))
+            mw_outlier_free(det);
         if (!st) r.p += dl;
     }
     if (!st && (r.failed || r.p != r.end)) st = MW_ECORRUPT;
     if (st) {
         size_t at = (size_t)(r.p - buf);
         mw_baseline_free(b);
-        return st == MW_ECORRUPT
-                   ? mw_error_set(err, st, NULL, 0, 0, "stored baseline is corrupt near byte %zu", at)
-                   : st;
+        return st == MW_ECORRUPT ? mw_error_set(err, st, NULL, 0, 0,
+                                                "stored baseline is corrupt near byte %zu", at)
+                                 : st;
     }
     *out = b;
     return MW_OK;

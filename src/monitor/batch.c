@@ -73,7 +73,8 @@ static mw_status plan_columns(mw_batch *b, mw_error *err) {
     for (size_t i = 0; i < b->opt.ncolumns; i++) {
         const char *want = b->opt.columns[i];
         int found = 0;
-        for (size_t j = 0; j < n && !found; j++) found = !strcmp(r->cols[j].name, want);
+        for (size_t j = 0; j < n && !found; j++)
+            found = !strcmp(r->cols[j].name, want);
         if (!found)
             return mw_error_set(err, MW_ENOTFOUND, NULL, 0, 0,
                                 "column \"%s\" given in --columns is not in both files (reference "
@@ -84,8 +85,8 @@ static mw_status plan_columns(mw_batch *b, mw_error *err) {
     return MW_OK;
 }
 
-mw_status mw_batch_new(mw_table *ref, mw_table *cur, const mw_drift_options *opt,
-                       mw_batch **out, mw_error *err) {
+mw_status mw_batch_new(mw_table *ref, mw_table *cur, const mw_drift_options *opt, mw_batch **out,
+                       mw_error *err) {
     *out = NULL;
     if (ref->nrows == 0)
         return mw_error_set(err, MW_EINVAL, ref->source, 0, 0,
@@ -176,11 +177,12 @@ static void numeric_histogram(const double *ref, size_t nr, const double *cur, s
     for (int s = 0; s < 2; s++) {
         for (size_t i = 0; i < ns[s]; i++) {
             double x = side[s][i];
-            size_t bi = width > 0 ? (size_t)fmax(0, fmin((double)(nb - 1), floor((x - lo) / width)))
-                                  : 0;
+            size_t bi =
+                width > 0 ? (size_t)fmax(0, fmin((double)(nb - 1), floor((x - lo) / width))) : 0;
             dst[s][bi] += 1;
         }
-        for (size_t i = 0; ns[s] && i < nb; i++) dst[s][i] /= (double)ns[s];
+        for (size_t i = 0; ns[s] && i < nb; i++)
+            dst[s][i] /= (double)ns[s];
     }
 }
 
@@ -315,20 +317,26 @@ static mw_status run_categorical(mw_batch *b, size_t i) {
     }
     for (size_t r = 0; r < b->ref->nrows; r++) {
         uint32_t code = bc->ref->codes[r];
-        if (code == MW_CODE_MISSING) cr->ref_missing++;
-        else rc[code]++;
+        if (code == MW_CODE_MISSING)
+            cr->ref_missing++;
+        else
+            rc[code]++;
     }
     for (size_t r = 0; r < b->cur->nrows; r++) {
         uint32_t code = bc->cur->codes[r];
-        if (code == MW_CODE_MISSING) cr->cur_missing++;
-        else cc[cur_to_union[code]]++;
+        if (code == MW_CODE_MISSING)
+            cr->cur_missing++;
+        else
+            cc[cur_to_union[code]]++;
     }
     cr->ref_values = b->ref->nrows - cr->ref_missing;
     cr->cur_values = b->cur->nrows - cr->cur_missing;
     /* labels of the union, distinct counts, unseen categories */
-    for (size_t c = 0; c < nref_cat; c++) cats[c].label = mw_dict_str(bc->ref->dict, (uint32_t)c, NULL);
+    for (size_t c = 0; c < nref_cat; c++)
+        cats[c].label = mw_dict_str(bc->ref->dict, (uint32_t)c, NULL);
     for (uint32_t c = 0; c < ncur_cat; c++)
-        if (cur_to_union[c] >= nref_cat) cats[cur_to_union[c]].label = mw_dict_str(bc->cur->dict, c, NULL);
+        if (cur_to_union[c] >= nref_cat)
+            cats[cur_to_union[c]].label = mw_dict_str(bc->cur->dict, c, NULL);
     for (size_t c = 0; c < k; c++) {
         cats[c].ref = rc[c];
         cats[c].cur = cc[c];
@@ -383,15 +391,17 @@ mw_status mw_batch_run_column(mw_batch *b, size_t i, mw_error *err) {
     mw_column_report *cr = &b->report.cols[i];
     const mw_column *cur = b->cols[i].cur;
     cr->cur_type_errors = cur->n_type_errors;
-    size_t nex = cur->n_type_errors < MW_TYPE_ERROR_EXAMPLES ? cur->n_type_errors
-                                                             : MW_TYPE_ERROR_EXAMPLES;
+    size_t nex =
+        cur->n_type_errors < MW_TYPE_ERROR_EXAMPLES ? cur->n_type_errors : MW_TYPE_ERROR_EXAMPLES;
     for (size_t e = 0; e < nex && e < MW_QUALITY_EXAMPLES; e++) {
-        memcpy(cr->type_error_example[e], cur->type_error_example[e], sizeof cr->type_error_example[e]);
+        memcpy(cr->type_error_example[e], cur->type_error_example[e],
+               sizeof cr->type_error_example[e]);
         cr->type_error_line[e] = cur->type_error_line[e];
     }
     cr->n_type_error_examples = nex;
     mw_status st = cr->type == MW_TYPE_NUMERIC ? run_numeric(b, i) : run_categorical(b, i);
-    if (st) return mw_error_set(err, st, NULL, 0, 0, "column \"%s\": %s", cr->name, mw_status_str(st));
+    if (st)
+        return mw_error_set(err, st, NULL, 0, 0, "column \"%s\": %s", cr->name, mw_status_str(st));
     return MW_OK;
 }
 

@@ -16,14 +16,14 @@
 
 typedef struct mw_drift_data {
     mw_coltype type;
-    int discrete;                 /* numeric column treated as categories */
-    const double *ref, *cur;      /* numeric: sorted finite values */
+    int discrete;            /* numeric column treated as categories */
+    const double *ref, *cur; /* numeric: sorted finite values */
     size_t nref, ncur;
     const double *ref_counts, *cur_counts; /* categories (categorical or discrete numeric) */
     size_t ncat;
-    const double *ref_bins, *cur_bins;     /* numeric: counts on reference quantile bins */
+    const double *ref_bins, *cur_bins; /* numeric: counts on reference quantile bins */
     size_t nbins;
-    uint64_t ref_values;          /* non-missing values on the reference side */
+    uint64_t ref_values; /* non-missing values on the reference side */
 } mw_drift_data;
 
 /* Runs the selected tests and fills out->computed, tests, tested, skip_reason,

@@ -15,9 +15,10 @@
 #include <string.h>
 
 static const char *const test_names[MW_TEST_COUNT] = {
-    "ks",     "cvm",        "anderson", "mannwhitney", "ttest",         "energy",
-    "wasserstein", "wasserstein_norm", "chi2", "gtest", "fisher", "psi", "kl",
-    "jensenshannon", "hellinger", "tvd"};
+    "ks",    "cvm",           "anderson",    "mannwhitney",
+    "ttest", "energy",        "wasserstein", "wasserstein_norm",
+    "chi2",  "gtest",         "fisher",      "psi",
+    "kl",    "jensenshannon", "hellinger",   "tvd"};
 
 const char *mw_test_name(mw_test_id t) {
     return (unsigned)t < MW_TEST_COUNT ? test_names[t] : "?";
@@ -34,8 +35,14 @@ int mw_test_from_name(const char *name, mw_test_id *t) {
 
 int mw_test_has_p_value(mw_test_id t) {
     switch (t) {
-    case MW_TEST_KS: case MW_TEST_CVM: case MW_TEST_ANDERSON: case MW_TEST_MANNWHITNEY:
-    case MW_TEST_TTEST: case MW_TEST_CHI2: case MW_TEST_GTEST: case MW_TEST_FISHER:
+    case MW_TEST_KS:
+    case MW_TEST_CVM:
+    case MW_TEST_ANDERSON:
+    case MW_TEST_MANNWHITNEY:
+    case MW_TEST_TTEST:
+    case MW_TEST_CHI2:
+    case MW_TEST_GTEST:
+    case MW_TEST_FISHER:
         return 1;
     default:
         return 0;
@@ -48,9 +55,12 @@ double mw_test_default_threshold(mw_test_id t) {
 
 const char *mw_correction_name(mw_correction c) {
     switch (c) {
-    case MW_CORRECTION_BONFERRONI: return "bonferroni";
-    case MW_CORRECTION_BH: return "bh";
-    default: return "none";
+    case MW_CORRECTION_BONFERRONI:
+        return "bonferroni";
+    case MW_CORRECTION_BH:
+        return "bh";
+    default:
+        return "none";
     }
 }
 
@@ -81,11 +91,15 @@ static int uses_categories(const mw_drift_data *d) {
 /* Whether test t can run on this column at all. */
 static int applies(const mw_drift_data *d, mw_test_id t) {
     switch (t) {
-    case MW_TEST_CHI2: case MW_TEST_GTEST:
+    case MW_TEST_CHI2:
+    case MW_TEST_GTEST:
         return uses_categories(d);
     case MW_TEST_FISHER:
         return uses_categories(d) && d->ncat == 2;
-    case MW_TEST_PSI: case MW_TEST_KL: case MW_TEST_JENSENSHANNON: case MW_TEST_HELLINGER:
+    case MW_TEST_PSI:
+    case MW_TEST_KL:
+    case MW_TEST_JENSENSHANNON:
+    case MW_TEST_HELLINGER:
     case MW_TEST_TVD:
         return 1;
     default: /* the numeric tests */
@@ -102,19 +116,23 @@ static mw_test_id auto_test(const mw_drift_data *d) {
 /* Population standard deviation (ddof 0) of sorted values, two-pass. */
 static double std_ddof0(const double *v, size_t n) {
     double mean = 0;
-    for (size_t i = 0; i < n; i++) mean += v[i];
+    for (size_t i = 0; i < n; i++)
+        mean += v[i];
     mean /= (double)n;
     double ss = 0;
-    for (size_t i = 0; i < n; i++) ss += (v[i] - mean) * (v[i] - mean);
+    for (size_t i = 0; i < n; i++)
+        ss += (v[i] - mean) * (v[i] - mean);
     return sqrt(ss / (double)n);
 }
 
 static void sample_moments(const double *v, size_t n, double *mean, double *var) {
     double m = 0;
-    for (size_t i = 0; i < n; i++) m += v[i];
+    for (size_t i = 0; i < n; i++)
+        m += v[i];
     m /= (double)n;
     double ss = 0;
-    for (size_t i = 0; i < n; i++) ss += (v[i] - m) * (v[i] - m);
+    for (size_t i = 0; i < n; i++)
+        ss += (v[i] - m) * (v[i] - m);
     *mean = m;
     *var = n > 1 ? ss / (double)(n - 1) : NAN;
 }
@@ -125,12 +143,18 @@ static mw_status run_one(const mw_drift_data *d, mw_test_id t, mw_test_result *r
     size_t hk = uses_categories(d) ? d->ncat : d->nbins;
     r->p_value = NAN;
     switch (t) {
-    case MW_TEST_KS: return mw_ks_2samp(d->ref, d->nref, d->cur, d->ncur, r);
-    case MW_TEST_CVM: return mw_cvm_2samp(d->ref, d->nref, d->cur, d->ncur, r);
-    case MW_TEST_ANDERSON: return mw_anderson_ksamp(d->ref, d->nref, d->cur, d->ncur, r);
-    case MW_TEST_MANNWHITNEY: return mw_mannwhitneyu(d->ref, d->nref, d->cur, d->ncur, r);
-    case MW_TEST_ENERGY: return mw_energy_distance(d->ref, d->nref, d->cur, d->ncur, r);
-    case MW_TEST_WASSERSTEIN: return mw_wasserstein_distance(d->ref, d->nref, d->cur, d->ncur, r);
+    case MW_TEST_KS:
+        return mw_ks_2samp(d->ref, d->nref, d->cur, d->ncur, r);
+    case MW_TEST_CVM:
+        return mw_cvm_2samp(d->ref, d->nref, d->cur, d->ncur, r);
+    case MW_TEST_ANDERSON:
+        return mw_anderson_ksamp(d->ref, d->nref, d->cur, d->ncur, r);
+    case MW_TEST_MANNWHITNEY:
+        return mw_mannwhitneyu(d->ref, d->nref, d->cur, d->ncur, r);
+    case MW_TEST_ENERGY:
+        return mw_energy_distance(d->ref, d->nref, d->cur, d->ncur, r);
+    case MW_TEST_WASSERSTEIN:
+        return mw_wasserstein_distance(d->ref, d->nref, d->cur, d->ncur, r);
     case MW_TEST_WASSERSTEIN_NORM: {
         mw_status st = mw_wasserstein_distance(d->ref, d->nref, d->cur, d->ncur, r);
         if (st) return st;
@@ -150,7 +174,8 @@ static mw_status run_one(const mw_drift_data *d, mw_test_id t, mw_test_result *r
     case MW_TEST_CHI2:
     case MW_TEST_GTEST: {
         size_t nonzero = 0;
-        for (size_t i = 0; i < d->ncat; i++) nonzero += d->ref_counts[i] + d->cur_counts[i] > 0;
+        for (size_t i = 0; i < d->ncat; i++)
+            nonzero += d->ref_counts[i] + d->cur_counts[i] > 0;
         if (nonzero < 2) { /* one category overall: scipy's dof = 0 answer */
             r->statistic = 0;
             r->p_value = 1;
@@ -161,12 +186,23 @@ static mw_status run_one(const mw_drift_data *d, mw_test_id t, mw_test_result *r
     case MW_TEST_FISHER:
         return mw_fisher_exact((uint64_t)d->ref_counts[0], (uint64_t)d->ref_counts[1],
                                (uint64_t)d->cur_counts[0], (uint64_t)d->cur_counts[1], r);
-    case MW_TEST_PSI: r->statistic = mw_psi(hr, hc, hk); return MW_OK;
-    case MW_TEST_KL: r->statistic = mw_kl(hr, hc, hk); return MW_OK;
-    case MW_TEST_JENSENSHANNON: r->statistic = mw_jensenshannon(hr, hc, hk); return MW_OK;
-    case MW_TEST_HELLINGER: r->statistic = mw_hellinger(hr, hc, hk); return MW_OK;
-    case MW_TEST_TVD: r->statistic = mw_tvd(hr, hc, hk); return MW_OK;
-    default: return MW_EINVAL;
+    case MW_TEST_PSI:
+        r->statistic = mw_psi(hr, hc, hk);
+        return MW_OK;
+    case MW_TEST_KL:
+        r->statistic = mw_kl(hr, hc, hk);
+        return MW_OK;
+    case MW_TEST_JENSENSHANNON:
+        r->statistic = mw_jensenshannon(hr, hc, hk);
+        return MW_OK;
+    case MW_TEST_HELLINGER:
+        r->statistic = mw_hellinger(hr, hc, hk);
+        return MW_OK;
+    case MW_TEST_TVD:
+        r->statistic = mw_tvd(hr, hc, hk);
+        return MW_OK;
+    default:
+        return MW_EINVAL;
     }
 }
 
@@ -202,7 +238,8 @@ void mw_drift_run_tests(const mw_drift_data *d, const mw_drift_options *opt, dou
     if (opt->selection == MW_TESTS_AUTO) {
         want[decider] = 1;
     } else if (opt->selection == MW_TESTS_ALL) {
-        for (int t = 0; t < MW_TEST_COUNT; t++) want[t] = applies(d, (mw_test_id)t);
+        for (int t = 0; t < MW_TEST_COUNT; t++)
+            want[t] = applies(d, (mw_test_id)t);
     } else {
         have_decider = 0;
         for (size_t i = 0; i < opt->nlist; i++)
@@ -257,8 +294,10 @@ mw_status mw_drift_report_finish(mw_drift_report *r) {
     if (!p) return MW_ENOMEM;
     for (size_t i = 0; i < r->ncols; i++)
         p[i] = r->cols[i].tested ? r->cols[i].p_value : NAN;
-    if (r->correction == MW_CORRECTION_BONFERRONI) mw_correct_bonferroni(p, r->ncols);
-    else if (r->correction == MW_CORRECTION_BH) mw_correct_bh(p, r->ncols);
+    if (r->correction == MW_CORRECTION_BONFERRONI)
+        mw_correct_bonferroni(p, r->ncols);
+    else if (r->correction == MW_CORRECTION_BH)
+        mw_correct_bh(p, r->ncols);
     r->n_tested = r->n_drifted = 0;
     for (size_t i = 0; i < r->ncols; i++) {
         mw_column_report *c = &r->cols[i];

@@ -15,36 +15,36 @@
 #include "monitor/serving.h"
 #include "stats/sketch.h"
 
-#define MW_BASELINE_SAMPLE 100000   /* reference values kept per numeric column */
-#define MW_WINDOW_MAX_UNSEEN 1000    /* distinct unseen categories counted per column */
+#define MW_BASELINE_SAMPLE 100000 /* reference values kept per numeric column */
+#define MW_WINDOW_MAX_UNSEEN 1000 /* distinct unseen categories counted per column */
 
 typedef struct mw_base_col {
     char *name;
     size_t name_len;
-    mw_coltype type;        /* NUMERIC or CATEGORICAL */
-    int discrete;           /* numeric with <= 5 distinct reference values */
+    mw_coltype type;                      /* NUMERIC or CATEGORICAL */
+    int discrete;                         /* numeric with <= 5 distinct reference values */
     uint64_t rows, missing, inf, nvalues; /* nvalues: non-missing finite (or categories) */
     double min, max, mean, std;
-    double *sorted;         /* numeric: sorted reference values (a uniform sample beyond
-                               MW_BASELINE_SAMPLE) */
+    double *sorted; /* numeric: sorted reference values (a uniform sample beyond
+                       MW_BASELINE_SAMPLE) */
     size_t nsorted;
-    double edges[MW_QUANTILE_BINS - 1];  /* continuous numeric: quantile bin edges */
-    double bins[MW_QUANTILE_BINS];       /* and the reference's exact counts on them */
-    size_t ncats;           /* categorical or discrete: reference categories */
-    char **labels;          /* category texts (discrete: the values' shortest text) */
-    double *values;         /* discrete: category values, ascending */
-    double *cat_counts;     /* exact reference counts per category */
-    mw_dict *dict;          /* categorical: label -> index */
+    double edges[MW_QUANTILE_BINS - 1]; /* continuous numeric: quantile bin edges */
+    double bins[MW_QUANTILE_BINS];      /* and the reference's exact counts on them */
+    size_t ncats;                       /* categorical or discrete: reference categories */
+    char **labels;                      /* category texts (discrete: the values' shortest text) */
+    double *values;                     /* discrete: category values, ascending */
+    double *cat_counts;                 /* exact reference counts per category */
+    mw_dict *dict;                      /* categorical: label -> index */
 } mw_base_col;
 
 typedef struct mw_baseline {
-    char *source;           /* where the reference came from, for reports */
+    char *source; /* where the reference came from, for reports */
     uint64_t rows;
     size_t ncols;
     mw_base_col *cols;
-    mw_outlier_model *detector; /* fitted on the same reference, or NULL */
+    mw_outlier_model *detector;    /* fitted on the same reference, or NULL */
     const double *detector_bounds; /* its score histogram bounds (mw_outlier_bounds) */
-    long *col_input;        /* baseline column -> detector input, -1 when not an input */
+    long *col_input;               /* baseline column -> detector input, -1 when not an input */
     size_t ninputs;
 } mw_baseline;
 
@@ -57,8 +57,8 @@ const double *mw_outlier_bounds(mw_outlier_method method);
 
 /* Outlier scores seen: per window, and per version since start-up. */
 typedef struct mw_score_counts {
-    uint64_t scored, outliers;                /* scored, and above the threshold */
-    uint64_t counts[MW_OUTLIER_BUCKETS + 1];  /* non-cumulative, last = above all bounds */
+    uint64_t scored, outliers;               /* scored, and above the threshold */
+    uint64_t counts[MW_OUTLIER_BUCKETS + 1]; /* non-cumulative, last = above all bounds */
     double sum;
 } mw_score_counts;
 
@@ -74,33 +74,32 @@ mw_status mw_baseline_deserialize(const unsigned char *buf, size_t len, mw_basel
 typedef struct mw_win_col {
     uint64_t rows, missing, inf, type_errors, values;
     double mean, m2, min, max;
-    uint64_t below, above;          /* outside the reference range */
-    double bins[MW_QUANTILE_BINS];  /* continuous numeric */
-    mw_reservoir sample;            /* numeric */
-    double *cat_counts;             /* reference categories */
-    size_t ncat_alloc;              /* entries in cat_counts */
+    uint64_t below, above;         /* outside the reference range */
+    double bins[MW_QUANTILE_BINS]; /* continuous numeric */
+    mw_reservoir sample;           /* numeric */
+    double *cat_counts;            /* reference categories */
+    size_t ncat_alloc;             /* entries in cat_counts */
     /* categories the reference lacks (categorical: texts; discrete: values) */
     mw_dict *unseen;
     double *unseen_values;
     double *unseen_counts;
     size_t nunseen;
-    double unseen_overflow;         /* beyond MW_WINDOW_MAX_UNSEEN distinct */
+    double unseen_overflow; /* beyond MW_WINDOW_MAX_UNSEEN distinct */
     char type_error_example[MW_QUALITY_EXAMPLES][64];
     size_t n_type_error_examples;
 } mw_win_col;
 
 typedef struct mw_window {
-    double start, end;              /* seconds; end = start + window length */
+    double start, end; /* seconds; end = start + window length */
     uint64_t records, late;
-    mw_score_counts scores;         /* outlier scores of the window's records */
-    mw_serving serving;             /* latency, errors, LLM tokens of the window */
-    mw_win_col *cols;               /* one per baseline column */
+    mw_score_counts scores; /* outlier scores of the window's records */
+    mw_serving serving;     /* latency, errors, LLM tokens of the window */
+    mw_win_col *cols;       /* one per baseline column */
     size_t ncols;
     mw_rng rng;
 } mw_window;
 
-mw_status mw_window_init(mw_window *w, const mw_baseline *b, size_t sample_capacity,
-                         uint64_t seed);
+mw_status mw_window_init(mw_window *w, const mw_baseline *b, size_t sample_capacity, uint64_t seed);
 void mw_window_free(mw_window *w);
 /* Empties a window for reuse with the same baseline, keeping its buffers, so
  * that a long-running daemon allocates its per-window memory once. */

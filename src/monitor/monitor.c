@@ -15,10 +15,14 @@
 
 const char *mw_reject_reason_name(mw_reject_reason r) {
     switch (r) {
-    case MW_REJECT_INVALID: return "invalid_record";
-    case MW_REJECT_NO_BASELINE: return "no_baseline";
-    case MW_REJECT_TIMESTAMP: return "future_timestamp";
-    default: return "other";
+    case MW_REJECT_INVALID:
+        return "invalid_record";
+    case MW_REJECT_NO_BASELINE:
+        return "no_baseline";
+    case MW_REJECT_TIMESTAMP:
+        return "future_timestamp";
+    default:
+        return "other";
     }
 }
 
@@ -67,11 +71,11 @@ static void vstate_free(mw_vstate *v) {
 }
 
 /* Adds a new version to the registry (write lock held by the caller). */
-static mw_status add_version(mw_monitor *m, const char *model, const char *version,
-                             mw_vstate **out, mw_error *err) {
+static mw_status add_version(mw_monitor *m, const char *model, const char *version, mw_vstate **out,
+                             mw_error *err) {
     if (m->nversions >= m->opt.max_versions)
-        return mw_error_set(err, MW_ERANGE, NULL, 0, 0,
-                            "too many versions registered (limit %zu)", m->opt.max_versions);
+        return mw_error_set(err, MW_ERANGE, NULL, 0, 0, "too many versions registered (limit %zu)",
+                            m->opt.max_versions);
     if (m->nversions == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 16;
         mw_vstate **nv = realloc(m->versions, cap * sizeof *nv);
@@ -150,7 +154,8 @@ mw_status mw_monitor_open(const mw_monitor_options *opt, mw_monitor **out, mw_er
         mw_store_version *sv = NULL;
         size_t n = 0;
         if (!st) st = mw_store_list_versions(m->store, &sv, &n, err);
-        for (size_t i = 0; !st && i < n; i++) st = restore_version(m, &sv[i], err);
+        for (size_t i = 0; !st && i < n; i++)
+            st = restore_version(m, &sv[i], err);
         mw_store_versions_free(sv, n);
     }
     if (st) {
@@ -163,7 +168,8 @@ mw_status mw_monitor_open(const mw_monitor_options *opt, mw_monitor **out, mw_er
 
 void mw_monitor_close(mw_monitor *m) {
     if (!m) return;
-    for (size_t i = 0; i < m->nversions; i++) vstate_free(m->versions[i]);
+    for (size_t i = 0; i < m->nversions; i++)
+        vstate_free(m->versions[i]);
     free(m->versions);
     mw_dict_free(m->index);
     mw_store_close(m->store);
@@ -189,8 +195,10 @@ mw_status mw_monitor_register(mw_monitor *m, const char *model, const char *vers
     char key[2 * MW_MAX_NAME + 2];
     size_t kl = index_key(key, sizeof key, model, strlen(model), version, strlen(version));
     uint32_t code;
-    if (mw_dict_find(m->index, key, kl, &code)) v = m->versions[code];
-    else st = add_version(m, model, version, &v, err);
+    if (mw_dict_find(m->index, key, kl, &code))
+        v = m->versions[code];
+    else
+        st = add_version(m, model, version, &v, err);
     pthread_rwlock_unlock(&m->reg_lock);
     if (st) {
         mw_vconfig_free(&cfg);
@@ -229,8 +237,8 @@ static mw_status fit_detector(const mw_vstate *v, const mw_table *t, mw_outlier_
         if (!cols) return MW_ENOMEM;
         size_t n = 0;
         for (size_t j = 0; j < t->ncols; j++) {
-            mw_coltype want = v->cfg.schema ? mw_schema_type(v->cfg.schema, t->cols[j].name)
-                                            : MW_TYPE_AUTO;
+            mw_coltype want =
+                v->cfg.schema ? mw_schema_type(v->cfg.schema, t->cols[j].name) : MW_TYPE_AUTO;
             if (want == MW_TYPE_IGNORE || t->cols[j].type == MW_TYPE_IGNORE) continue;
             if (t->cols[j].type == MW_TYPE_NUMERIC || o.encode != MW_OUTLIER_ENCODE_NONE)
                 cols[n++] = t->cols[j].name;
@@ -429,7 +437,8 @@ static json_t *describe_locked(const mw_vstate *v) {
             json_t *cj = json_object();
             json_object_set_new(cj, "name", json_string(c->name));
             json_object_set_new(cj, "type", json_string(mw_coltype_name(c->type)));
-            if (c->type == MW_TYPE_NUMERIC) json_object_set_new(cj, "discrete", json_boolean(c->discrete));
+            if (c->type == MW_TYPE_NUMERIC)
+                json_object_set_new(cj, "discrete", json_boolean(c->discrete));
             json_array_append_new(cols, cj);
         }
         json_object_set_new(ref, "columns", cols);
@@ -439,7 +448,8 @@ static json_t *describe_locked(const mw_vstate *v) {
             mw_outlier_get_info(v->baseline->detector, &info);
             json_t *inputs = json_array();
             for (size_t i = 0; i < info.n_inputs; i++)
-                json_array_append_new(inputs, json_string(mw_outlier_input_name(v->baseline->detector, i)));
+                json_array_append_new(inputs,
+                                      json_string(mw_outlier_input_name(v->baseline->detector, i)));
             json_object_set_new(o, "outliers",
                                 json_pack("{s:s,s:f,s:f,s:o}", "method",
                                           info.method == MW_OUTLIER_LOF ? "lof" : "iforest",

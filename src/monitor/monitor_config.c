@@ -44,9 +44,14 @@ static mw_status bad(mw_error *err, const char *fmt, const char *key) {
 static mw_status parse_tests(json_t *v, mw_drift_options *d, mw_error *err) {
     if (json_is_string(v)) {
         const char *s = json_string_value(v);
-        if (!strcmp(s, "auto")) d->selection = MW_TESTS_AUTO;
-        else if (!strcmp(s, "all")) d->selection = MW_TESTS_ALL;
-        else return bad(err, "\"tests\": expected \"auto\", \"all\" or a list of test names, got \"%s\"", s);
+        if (!strcmp(s, "auto"))
+            d->selection = MW_TESTS_AUTO;
+        else if (!strcmp(s, "all"))
+            d->selection = MW_TESTS_ALL;
+        else
+            return bad(err,
+                       "\"tests\": expected \"auto\", \"all\" or a list of test names, got \"%s\"",
+                       s);
         return MW_OK;
     }
     if (!json_is_array(v) || json_array_size(v) == 0)
@@ -88,7 +93,9 @@ static mw_status parse_columns(json_t *cols, mw_vconfig *cfg, mw_error *err) {
     mw_status st = MW_OK;
     json_object_foreach(cols, name, spec) {
         if (!json_is_object(spec)) {
-            st = bad(err, "\"columns\": \"%s\" must be an object with \"type\" and/or \"threshold\"", name);
+            st =
+                bad(err, "\"columns\": \"%s\" must be an object with \"type\" and/or \"threshold\"",
+                    name);
             break;
         }
         const char *key;
@@ -96,8 +103,10 @@ static mw_status parse_columns(json_t *cols, mw_vconfig *cfg, mw_error *err) {
         json_object_foreach(spec, key, val) {
             if (!strcmp(key, "type")) {
                 const char *t = json_string_value(val);
-                if (!t || (strcmp(t, "numeric") && strcmp(t, "categorical") && strcmp(t, "ignore"))) {
-                    st = bad(err, "column \"%s\": \"type\" must be numeric, categorical or ignore", name);
+                if (!t ||
+                    (strcmp(t, "numeric") && strcmp(t, "categorical") && strcmp(t, "ignore"))) {
+                    st = bad(err, "column \"%s\": \"type\" must be numeric, categorical or ignore",
+                             name);
                     break;
                 }
                 json_object_set_new(schema_obj, name, json_string(t));
@@ -154,9 +163,12 @@ static mw_status parse_outliers(json_t *o, mw_vconfig *cfg, mw_error *err) {
         const char *sv = json_string_value(v);
         int ok = 1;
         if (!strcmp(key, "method")) {
-            if (sv && !strcmp(sv, "iforest")) op->method = MW_OUTLIER_IFOREST;
-            else if (sv && !strcmp(sv, "lof")) op->method = MW_OUTLIER_LOF;
-            else ok = 0;
+            if (sv && !strcmp(sv, "iforest"))
+                op->method = MW_OUTLIER_IFOREST;
+            else if (sv && !strcmp(sv, "lof"))
+                op->method = MW_OUTLIER_LOF;
+            else
+                ok = 0;
         } else if (!strcmp(key, "trees")) {
             if ((ok = whole_in(v, 1, 100000, &x))) op->n_trees = (uint32_t)x;
         } else if (!strcmp(key, "max_samples")) {
@@ -172,31 +184,40 @@ static mw_status parse_outliers(json_t *o, mw_vconfig *cfg, mw_error *err) {
         } else if (!strcmp(key, "standardize")) {
             if ((ok = json_is_boolean(v))) op->standardize = json_is_true(v);
         } else if (!strcmp(key, "encode")) {
-            if (sv && !strcmp(sv, "none")) op->encode = MW_OUTLIER_ENCODE_NONE;
-            else if (sv && !strcmp(sv, "onehot")) op->encode = MW_OUTLIER_ENCODE_ONEHOT;
-            else if (sv && !strcmp(sv, "ordinal")) op->encode = MW_OUTLIER_ENCODE_ORDINAL;
-            else ok = 0;
+            if (sv && !strcmp(sv, "none"))
+                op->encode = MW_OUTLIER_ENCODE_NONE;
+            else if (sv && !strcmp(sv, "onehot"))
+                op->encode = MW_OUTLIER_ENCODE_ONEHOT;
+            else if (sv && !strcmp(sv, "ordinal"))
+                op->encode = MW_OUTLIER_ENCODE_ORDINAL;
+            else
+                ok = 0;
         } else if (!strcmp(key, "columns")) {
             size_t n = json_array_size(v), i;
             json_t *c;
             ok = json_is_array(v) && n > 0;
-            if (ok && !(cfg->outlier_columns = calloc(n, sizeof *cfg->outlier_columns))) return MW_ENOMEM;
+            if (ok && !(cfg->outlier_columns = calloc(n, sizeof *cfg->outlier_columns)))
+                return MW_ENOMEM;
             if (ok) json_array_foreach(v, i, c) {
-                if (!json_is_string(c)) {
-                    ok = 0;
-                    break;
+                    if (!json_is_string(c)) {
+                        ok = 0;
+                        break;
+                    }
+                    cfg->outlier_columns[op->ncolumns++] = strdup(json_string_value(c));
                 }
-                cfg->outlier_columns[op->ncolumns++] = strdup(json_string_value(c));
-            }
             op->columns = (const char *const *)cfg->outlier_columns;
         } else {
-            return bad(err, "\"outliers\": unknown key \"%s\" (known: method, trees, max_samples, "
-                            "neighbors, contamination, threshold, seed, standardize, encode, columns)", key);
+            return bad(err,
+                       "\"outliers\": unknown key \"%s\" (known: method, trees, max_samples, "
+                       "neighbors, contamination, threshold, seed, standardize, encode, columns)",
+                       key);
         }
         if (!ok)
-            return bad(err, "\"outliers\": bad value for \"%s\" (method iforest|lof; trees, "
-                            "max_samples, neighbors whole numbers; contamination in (0, 0.5]; "
-                            "encode none|onehot|ordinal; columns a list of names)", key);
+            return bad(err,
+                       "\"outliers\": bad value for \"%s\" (method iforest|lof; trees, "
+                       "max_samples, neighbors whole numbers; contamination in (0, 0.5]; "
+                       "encode none|onehot|ordinal; columns a list of names)",
+                       key);
     }
     return MW_OK;
 }
@@ -219,37 +240,44 @@ mw_status mw_vconfig_parse(const char *text, mw_vconfig *cfg, mw_error *err) {
     json_t *v;
     double x;
     if (!st) json_object_foreach(root, key, v) {
-        if (!strcmp(key, "window_seconds")) {
-            if (!number_in(v, 1, 366 * 86400.0, &cfg->window_seconds))
-                st = bad(err, "\"%s\" must be a number of seconds from 1 to 31622400", key);
-        } else if (!strcmp(key, "window_max_records")) {
-            if (!number_in(v, 0, 1e12, &x) || x != floor(x))
-                st = bad(err, "\"%s\" must be a whole number >= 0 (0 = no cap)", key);
-            else cfg->window_max_records = (uint64_t)x;
-        } else if (!strcmp(key, "tests")) {
-            st = parse_tests(v, &cfg->drift, err);
-        } else if (!strcmp(key, "threshold")) {
-            if (!number_in(v, 0, INFINITY, &cfg->drift.threshold))
-                st = bad(err, "\"%s\" must be a number >= 0", key);
-        } else if (!strcmp(key, "drift_share")) {
-            if (!number_in(v, 1e-12, 1, &cfg->drift.drift_share))
-                st = bad(err, "\"%s\" must be a number in (0, 1]", key);
-        } else if (!strcmp(key, "correction")) {
-            const char *c = json_string_value(v);
-            if (c && !strcmp(c, "none")) cfg->drift.correction = MW_CORRECTION_NONE;
-            else if (c && !strcmp(c, "bonferroni")) cfg->drift.correction = MW_CORRECTION_BONFERRONI;
-            else if (c && !strcmp(c, "bh")) cfg->drift.correction = MW_CORRECTION_BH;
-            else st = bad(err, "\"%s\" must be \"none\", \"bonferroni\" or \"bh\"", key);
-        } else if (!strcmp(key, "columns")) {
-            st = parse_columns(v, cfg, err);
-        } else if (!strcmp(key, "outliers")) {
-            st = parse_outliers(v, cfg, err);
-        } else {
-            st = bad(err, "unknown key \"%s\" (known: window_seconds, window_max_records, tests, "
-                          "threshold, drift_share, correction, columns, outliers)", key);
+            if (!strcmp(key, "window_seconds")) {
+                if (!number_in(v, 1, 366 * 86400.0, &cfg->window_seconds))
+                    st = bad(err, "\"%s\" must be a number of seconds from 1 to 31622400", key);
+            } else if (!strcmp(key, "window_max_records")) {
+                if (!number_in(v, 0, 1e12, &x) || x != floor(x))
+                    st = bad(err, "\"%s\" must be a whole number >= 0 (0 = no cap)", key);
+                else
+                    cfg->window_max_records = (uint64_t)x;
+            } else if (!strcmp(key, "tests")) {
+                st = parse_tests(v, &cfg->drift, err);
+            } else if (!strcmp(key, "threshold")) {
+                if (!number_in(v, 0, INFINITY, &cfg->drift.threshold))
+                    st = bad(err, "\"%s\" must be a number >= 0", key);
+            } else if (!strcmp(key, "drift_share")) {
+                if (!number_in(v, 1e-12, 1, &cfg->drift.drift_share))
+                    st = bad(err, "\"%s\" must be a number in (0, 1]", key);
+            } else if (!strcmp(key, "correction")) {
+                const char *c = json_string_value(v);
+                if (c && !strcmp(c, "none"))
+                    cfg->drift.correction = MW_CORRECTION_NONE;
+                else if (c && !strcmp(c, "bonferroni"))
+                    cfg->drift.correction = MW_CORRECTION_BONFERRONI;
+                else if (c && !strcmp(c, "bh"))
+                    cfg->drift.correction = MW_CORRECTION_BH;
+                else
+                    st = bad(err, "\"%s\" must be \"none\", \"bonferroni\" or \"bh\"", key);
+            } else if (!strcmp(key, "columns")) {
+                st = parse_columns(v, cfg, err);
+            } else if (!strcmp(key, "outliers")) {
+                st = parse_outliers(v, cfg, err);
+            } else {
+                st = bad(err,
+                         "unknown key \"%s\" (known: window_seconds, window_max_records, tests, "
+                         "threshold, drift_share, correction, columns, outliers)",
+                         key);
+            }
+            if (st) break;
         }
-        if (st) break;
-    }
     json_decref(root);
     if (st) mw_vconfig_free(cfg);
     return st;

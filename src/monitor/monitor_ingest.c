@@ -33,7 +33,8 @@ enum { CLOSED_NONE = 0, CLOSED_BEFORE, CLOSED_AFTER };
 
 void mw_vstate_drop_last(mw_vstate *v) {
     if (!v->has_last) return;
-    for (size_t i = 0; i < v->last.ncols; i++) free(v->last_names[i]);
+    for (size_t i = 0; i < v->last.ncols; i++)
+        free(v->last_names[i]);
     free(v->last_names);
     v->last_names = NULL;
     mw_window_report_free(&v->last);
@@ -66,8 +67,9 @@ mw_status mw_vstate_close_window(mw_monitor *m, mw_vstate *v, char **json_out, m
     char *json = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&json, &len);
-    mw_window_meta meta = {v->model, v->version, v->win.start, v->win.end, v->win.records,
-                           v->win.late, NULL, 0, 0, NAN, NAN, NAN, &v->win.serving, NAN, NAN, NAN};
+    mw_window_meta meta = {
+        v->model, v->version, v->win.start, v->win.end, v->win.records,  v->win.late, NULL, 0,
+        0,        NAN,        NAN,          NAN,        &v->win.serving, NAN,         NAN,  NAN};
     mw_serving_percentiles(&v->win.serving, &meta.latency_p50, &meta.latency_p95,
                            &meta.latency_p99);
     if (v->baseline->detector) {
@@ -79,9 +81,8 @@ mw_status mw_vstate_close_window(mw_monitor *m, mw_vstate *v, char **json_out, m
         meta.expected_share = info.expected_share;
         meta.threshold = info.threshold;
         const mw_score_counts *sc = &v->win.scores;
-        meta.p_value = sc->scored
-                           ? mw_binom_test_greater(sc->outliers, sc->scored, info.expected_share)
-                           : NAN;
+        meta.p_value =
+            sc->scored ? mw_binom_test_greater(sc->outliers, sc->scored, info.expected_share) : NAN;
     }
     if (!f || mw_report_window_json(f, &rep, &meta) != MW_OK) st = MW_ENOMEM;
     if (f) fclose(f);
@@ -99,16 +100,18 @@ mw_status mw_vstate_close_window(mw_monitor *m, mw_vstate *v, char **json_out, m
         return st;
     }
     keep_last(v, &rep);
-    v->last_outlier_share = v->win.scores.scored
-                                ? (double)v->win.scores.outliers / (double)v->win.scores.scored
-                                : NAN;
+    v->last_outlier_share =
+        v->win.scores.scored ? (double)v->win.scores.outliers / (double)v->win.scores.scored : NAN;
     v->last_p50 = meta.latency_p50;
     v->last_p95 = meta.latency_p95;
     v->last_p99 = meta.latency_p99;
-    v->last_error_ratio = v->win.records ? (double)v->win.serving.errors / (double)v->win.records : NAN;
+    v->last_error_ratio =
+        v->win.records ? (double)v->win.serving.errors / (double)v->win.records : NAN;
     v->win_open = 0; /* its buffers stay for the next window (mw_window_reset) */
-    if (json_out) *json_out = json;
-    else free(json);
+    if (json_out)
+        *json_out = json;
+    else
+        free(json);
     return MW_OK;
 }
 
@@ -197,15 +200,15 @@ mw_status mw_monitor_observe(mw_monitor *m, const mw_record *rec, mw_error *err)
 /* A parsed record, owned by the batch: its features live in batch.features and
  * strings the parser had to unescape in batch.text (offsets until fixed up). */
 typedef struct parsed {
-    mw_vstate *v;         /* its version; NULL once applied */
-    mw_vstate *owner;     /* its version, kept */
+    mw_vstate *v;     /* its version; NULL once applied */
+    mw_vstate *owner; /* its version, kept */
     double ts, latency_ms;
     double input_tokens, output_tokens, ttft_ms;
     const char *error, *finish_reason; /* as features' strings: body or batch.text */
     size_t error_len, finish_reason_len;
-    size_t feat, nfeat;   /* into batch.features */
-    size_t off, jlen;     /* the record's bytes in the body, for the journal */
-    size_t len;           /* jlen once accepted, else 0 */
+    size_t feat, nfeat; /* into batch.features */
+    size_t off, jlen;   /* the record's bytes in the body, for the journal */
+    size_t len;         /* jlen once accepted, else 0 */
     uint64_t line;
 } parsed;
 
@@ -214,13 +217,14 @@ typedef struct batch {
     size_t n, cap;
     mw_feature *features;
     size_t nfeat, featcap;
-    mw_buf text;          /* unescaped strings (outside the body) */
+    mw_buf text; /* unescaped strings (outside the body) */
 } batch;
 
 static mw_status grow(void **p, size_t *cap, size_t need, size_t size) {
     if (need <= *cap) return MW_OK;
     size_t c = *cap ? *cap : 256;
-    while (c < need) c *= 2;
+    while (c < need)
+        c *= 2;
     void *q = realloc(*p, c * size);
     if (!q) return MW_ENOMEM;
     *p = q;
@@ -245,7 +249,8 @@ static void trim_span(const char *body, size_t *off, size_t *len) {
         (*off)++;
         (*len)--;
     }
-    while (*len && body[*off + *len - 1] && strchr(skip, body[*off + *len - 1])) (*len)--;
+    while (*len && body[*off + *len - 1] && strchr(skip, body[*off + *len - 1]))
+        (*len)--;
 }
 
 /* Strings outside the body live in the parser's scratch: copy them into the
@@ -263,10 +268,22 @@ static mw_status keep_record(batch *b, mw_vstate *v, const mw_record *rec, const
         grow((void **)&b->features, &b->featcap, b->nfeat + rec->nfeatures, sizeof *b->features))
         return MW_ENOMEM;
     parsed *r = &b->recs[b->n++];
-    *r = (parsed){v, v, rec->ts, rec->latency_ms, rec->input_tokens, rec->output_tokens,
-                  rec->ttft_ms, keep_string(b, body, blen, rec->error, rec->error_len),
+    *r = (parsed){v,
+                  v,
+                  rec->ts,
+                  rec->latency_ms,
+                  rec->input_tokens,
+                  rec->output_tokens,
+                  rec->ttft_ms,
+                  keep_string(b, body, blen, rec->error, rec->error_len),
                   keep_string(b, body, blen, rec->finish_reason, rec->finish_reason_len),
-                  rec->error_len, rec->finish_reason_len, b->nfeat, rec->nfeatures, off, len, 0,
+                  rec->error_len,
+                  rec->finish_reason_len,
+                  b->nfeat,
+                  rec->nfeatures,
+                  off,
+                  len,
+                  0,
                   line};
     for (size_t i = 0; i < rec->nfeatures; i++) {
         mw_feature f = rec->features[i];
@@ -356,11 +373,16 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
         if (r->v != v) continue;
         r->v = NULL; /* done with this record */
         r->len = 0;  /* not journaled unless accepted */
-        mw_record rec = {.ts = r->ts, .latency_ms = r->latency_ms,
-                         .features = &b->features[r->feat], .nfeatures = r->nfeat,
-                         .error = r->error, .error_len = r->error_len,
-                         .input_tokens = r->input_tokens, .output_tokens = r->output_tokens,
-                         .ttft_ms = r->ttft_ms, .finish_reason = r->finish_reason,
+        mw_record rec = {.ts = r->ts,
+                         .latency_ms = r->latency_ms,
+                         .features = &b->features[r->feat],
+                         .nfeatures = r->nfeat,
+                         .error = r->error,
+                         .error_len = r->error_len,
+                         .input_tokens = r->input_tokens,
+                         .output_tokens = r->output_tokens,
+                         .ttft_ms = r->ttft_ms,
+                         .finish_reason = r->finish_reason,
                          .finish_reason_len = r->finish_reason_len};
         int why = rejection(v, &rec, now_s), closed;
         if (why >= 0) {
@@ -371,8 +393,10 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
         if ((st = mw_vstate_observe(m, v, &rec, now_s, &closed, err))) break;
         res->accepted++;
         r->len = r->jlen; /* accepted: journal it */
-        if (closed == CLOSED_BEFORE) journal_from = i; /* earlier ones are in the result */
-        else if (closed == CLOSED_AFTER) journal_from = i + 1; /* this one too */
+        if (closed == CLOSED_BEFORE)
+            journal_from = i; /* earlier ones are in the result */
+        else if (closed == CLOSED_AFTER)
+            journal_from = i + 1; /* this one too */
     }
     if (st || !m->store) {
         pthread_mutex_unlock(&v->lock);
@@ -392,7 +416,8 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
     if (blob.failed) st = MW_ENOMEM;
     if (!st && blob.len > header) {
         int64_t seq;
-        st = mw_store_journal_append(m->store, v->model, v->version, blob.data, blob.len, &seq, err);
+        st =
+            mw_store_journal_append(m->store, v->model, v->version, blob.data, blob.len, &seq, err);
         if (!st) v->last_seq = seq;
     }
     pthread_mutex_unlock(&v->jlock);

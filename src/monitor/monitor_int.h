@@ -30,9 +30,9 @@ typedef struct mw_vconfig {
     uint64_t window_max_records; /* 0 = no cap */
     mw_drift_options drift;
     mw_column_threshold *thresholds; /* owned, with owned column names */
-    mw_schema *schema;           /* column types, NULL when none given */
-    int outliers;                /* an outlier detector is fitted with the reference */
-    mw_outlier_options outlier;  /* its options (columns owned below) */
+    mw_schema *schema;               /* column types, NULL when none given */
+    int outliers;                    /* an outlier detector is fitted with the reference */
+    mw_outlier_options outlier;      /* its options (columns owned below) */
     char **outlier_columns;
 } mw_vconfig;
 
@@ -50,7 +50,7 @@ typedef struct mw_vstate {
     mw_baseline *baseline;
     mw_window win;
     int win_open;
-    int64_t last_seq;            /* newest journal row of this version, -1 none */
+    int64_t last_seq; /* newest journal row of this version, -1 none */
     uint64_t records_total, late_total, rejected[MW_REJECT_REASONS];
     /* the last closed window, for metrics */
     int has_last;
@@ -61,17 +61,17 @@ typedef struct mw_vstate {
     /* outliers since start-up, and the last closed window's share */
     mw_score_counts scores_total;
     double last_outlier_share;
-    mw_serving serving;          /* since start-up (no sample) */
+    mw_serving serving; /* since start-up (no sample) */
     double last_p50, last_p95, last_p99, last_error_ratio;
 } mw_vstate;
 
 struct mw_monitor {
     mw_monitor_options opt;
-    mw_store *store;             /* NULL when in memory only */
+    mw_store *store; /* NULL when in memory only */
     pthread_rwlock_t reg_lock;
     mw_vstate **versions;
     size_t nversions, cap;
-    mw_dict *index;              /* "model\x1fversion" -> position in versions */
+    mw_dict *index; /* "model\x1fversion" -> position in versions */
     pthread_mutex_t unknown_lock;
     uint64_t rejected_unknown;
     uint64_t rejected_invalid;
@@ -87,8 +87,8 @@ int mw_name_valid(const char *s, size_t len);
 /* ---- monitor.c ---- */
 int64_t mw_monitor_now_ms(const mw_monitor *m);
 /* Looks a version up (registry read lock taken and released); NULL when absent. */
-mw_vstate *mw_monitor_find(mw_monitor *m, const char *model, size_t model_len,
-                           const char *version, size_t version_len);
+mw_vstate *mw_monitor_find(mw_monitor *m, const char *model, size_t model_len, const char *version,
+                           size_t version_len);
 
 /* ---- monitor_ingest.c ---- */
 /* Observes one record into v (lock held); closes the window first when the

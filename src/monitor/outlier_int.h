@@ -22,16 +22,16 @@ typedef struct mw_if_node {
 } mw_if_node;
 
 typedef struct mw_iforest {
-    size_t d;                /* features */
+    size_t d; /* features */
     uint32_t n_trees;
-    uint32_t max_samples;    /* psi */
-    uint32_t max_depth;      /* ceil(log2(max(psi, 2))) */
-    double c_psi;            /* c(psi) */
-    uint32_t *root;          /* n_trees + 1: tree t owns nodes [root[t], root[t+1]) */
-    uint8_t *steps;          /* n_trees: depth of the deepest leaf of the tree */
+    uint32_t max_samples; /* psi */
+    uint32_t max_depth;   /* ceil(log2(max(psi, 2))) */
+    double c_psi;         /* c(psi) */
+    uint32_t *root;       /* n_trees + 1: tree t owns nodes [root[t], root[t+1]) */
+    uint8_t *steps;       /* n_trees: depth of the deepest leaf of the tree */
     size_t n_nodes;
     mw_if_node *nodes;
-    double *value;           /* n_nodes: leaf: depth + c(leaf size); internal: 0 */
+    double *value; /* n_nodes: leaf: depth + c(leaf size); internal: 0 */
 } mw_iforest;
 
 typedef struct mw_iforest_params {
@@ -62,15 +62,15 @@ mw_status mw_iforest_load(mw_reader *r, size_t d, mw_iforest **out);
 typedef struct mw_lof {
     size_t n, d;
     uint32_t k;
-    double *x;      /* n x d reference rows */
-    double *kdist;  /* n: distance to the k-th neighbour among the other rows */
-    double *lrd;    /* n: local reachability density */
+    double *x;     /* n x d reference rows */
+    double *kdist; /* n: distance to the k-th neighbour among the other rows */
+    double *lrd;   /* n: local reachability density */
     /* derived, rebuilt on load: reference in blocks of 8 rows, feature-major
      * inside a block (blk[b][f][lane]), and squared norms (padding: +inf) */
     size_t nblk;
     double *blk;
     double *norm2;
-    int portable;   /* tests: use the portable kernel even when AVX-512 is there */
+    int portable; /* tests: use the portable kernel even when AVX-512 is there */
 } mw_lof;
 
 /* Fits on n > k rows; ref_scores (n, may be NULL) gets the reference rows'
@@ -80,12 +80,11 @@ mw_status mw_lof_fit(const double *x, size_t n, size_t d, uint32_t k, mw_lof **o
 void mw_lof_free(mw_lof *l);
 /* Scores m query rows; nbrs (m x k, may be NULL) gets each row's neighbours,
  * nearest first. MW_ENOMEM is the only failure. */
-mw_status mw_lof_score(const mw_lof *l, const double *q, size_t m, double *scores,
-                       uint32_t *nbrs);
+mw_status mw_lof_score(const mw_lof *l, const double *q, size_t m, double *scores, uint32_t *nbrs);
 /* k nearest reference rows of each of m query rows (exact; ties by index).
  * exclude_self: query row i is reference row i, which is skipped. */
-mw_status mw_lof_knn(const mw_lof *l, const double *q, size_t m, int exclude_self,
-                     double *dist, uint32_t *idx);
+mw_status mw_lof_knn(const mw_lof *l, const double *q, size_t m, int exclude_self, double *dist,
+                     uint32_t *idx);
 void mw_lof_save(const mw_lof *l, mw_buf *b);
 mw_status mw_lof_load(mw_reader *r, size_t d, mw_lof **out);
 
@@ -95,9 +94,9 @@ enum { MW_IN_NUMERIC = 0, MW_IN_ONEHOT = 1, MW_IN_ORDINAL = 2 };
 
 typedef struct mw_outlier_input {
     char *name;
-    int kind;            /* MW_IN_* */
-    double fill;         /* numeric: reference median; categorical: index of the mode */
-    size_t ncat;         /* categorical: reference categories, sorted by bytes */
+    int kind;    /* MW_IN_* */
+    double fill; /* numeric: reference median; categorical: index of the mode */
+    size_t ncat; /* categorical: reference categories, sorted by bytes */
     char **cats;
     mw_dict *dict;       /* cats interned in order: code = index */
     size_t feat0, nfeat; /* features it encodes to */
@@ -121,7 +120,7 @@ struct mw_outlier_model {
     double *fsd;          /* sd of each feature as the detector sees it (explanations) */
     size_t nnotes;
     char **notes;
-    double q[101];        /* reference score percentiles */
+    double q[101]; /* reference score percentiles */
     mw_iforest *forest;
     mw_lof *lof;
 };

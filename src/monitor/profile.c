@@ -40,7 +40,8 @@ static void colprof_free(mw_colprof *c) {
 
 void mw_profile_free(mw_profile *p) {
     if (!p) return;
-    for (size_t i = 0; i < p->ncols; i++) colprof_free(&p->cols[i]);
+    for (size_t i = 0; i < p->ncols; i++)
+        colprof_free(&p->cols[i]);
     free(p->cols);
     free(p);
 }
@@ -71,8 +72,7 @@ mw_status mw_profile_append_column(mw_profile *p, const char *name, size_t name_
     return MW_OK;
 }
 
-mw_status mw_profile_column_index(mw_profile *p, const char *name, mw_coltype type,
-                                  size_t *index) {
+mw_status mw_profile_column_index(mw_profile *p, const char *name, mw_coltype type, size_t *index) {
     for (size_t i = 0; i < p->ncols; i++)
         if (!strcmp(p->cols[i].name, name)) {
             if (p->cols[i].type != type) return MW_EINVAL;
@@ -98,8 +98,10 @@ mw_status mw_profile_add_number(mw_profile *p, size_t col, double v) {
         return MW_OK;
     }
     if (isinf(v)) {
-        if (v > 0) c->pos_inf++;
-        else c->neg_inf++;
+        if (v > 0)
+            c->pos_inf++;
+        else
+            c->neg_inf++;
         return MW_OK;
     }
     c->n++;
@@ -126,7 +128,8 @@ mw_status mw_profile_add_category_n(mw_profile *p, size_t col, const char *s, si
         if (mw_dict_intern(c->cats, s, len, &code)) return MW_ENOMEM;
         if (code >= c->cat_alloc) {
             size_t na = c->cat_alloc ? c->cat_alloc * 2 : 16;
-            while (na <= code) na *= 2;
+            while (na <= code)
+                na *= 2;
             uint64_t *nc = realloc(c->cat_counts, na * sizeof *nc);
             if (!nc) return MW_ENOMEM;
             memset(nc + c->cat_alloc, 0, (na - c->cat_alloc) * sizeof *nc);
@@ -236,8 +239,9 @@ mw_status mw_profile_merge(mw_profile *into, const mw_profile *other, mw_error *
                                 mw_coltype_name(b->type));
         }
         mw_status st = merge_column(into, &into->cols[idx], b, idx);
-        if (st) return mw_error_set(err, st, NULL, 0, 0, "merging column \"%s\": %s", b->name,
-                                    mw_status_str(st));
+        if (st)
+            return mw_error_set(err, st, NULL, 0, 0, "merging column \"%s\": %s", b->name,
+                                mw_status_str(st));
     }
     return MW_OK;
 }
@@ -286,7 +290,8 @@ mw_status mw_profile_summary(const mw_profile *p, size_t col, mw_column_summary 
     s->n = c->n;
     s->distinct = mw_distinct_count(&c->distinct, &s->distinct_exact);
     s->other_count = c->other_count;
-    for (int i = 0; i < MW_PROFILE_NQUANTILES; i++) s->quantiles[i] = NAN;
+    for (int i = 0; i < MW_PROFILE_NQUANTILES; i++)
+        s->quantiles[i] = NAN;
     if (c->type == MW_TYPE_CATEGORICAL) {
         s->min = s->max = s->mean = s->stddev = NAN;
         top_categories(c, s);

@@ -10,14 +10,14 @@ typedef struct mw_colprof {
     char *name;
     mw_coltype type;
     uint64_t count, missing, type_errors, pos_inf, neg_inf;
-    uint64_t n;            /* finite numbers or non-missing categories */
+    uint64_t n; /* finite numbers or non-missing categories */
     double min, max, mean, m2;
-    mw_reservoir sample;   /* numeric only */
+    mw_reservoir sample; /* numeric only */
     mw_distinct distinct;
-    mw_dict *cats;         /* categorical: category -> code */
-    uint64_t *cat_counts;  /* by code */
+    mw_dict *cats;        /* categorical: category -> code */
+    uint64_t *cat_counts; /* by code */
     size_t cat_alloc;
-    uint64_t other_count;  /* categories past max_categories */
+    uint64_t other_count; /* categories past max_categories */
     /* summary scratch: top categories, rebuilt by mw_profile_summary */
     const char *top[MW_PROFILE_TOP];
     uint64_t top_count[MW_PROFILE_TOP];

@@ -27,7 +27,8 @@ mw_status mw_profile_serialize(const mw_profile *p, unsigned char **buf, size_t 
     mw_buf_u64(&b, p->opt.sample_capacity);
     mw_buf_u64(&b, p->opt.max_categories);
     mw_buf_u64(&b, p->opt.seed);
-    for (int i = 0; i < 4; i++) mw_buf_u64(&b, p->rng.s[i]);
+    for (int i = 0; i < 4; i++)
+        mw_buf_u64(&b, p->rng.s[i]);
     mw_buf_u32(&b, (uint32_t)p->ncols);
     for (size_t j = 0; j < p->ncols; j++) {
         const mw_colprof *c = &p->cols[j];
@@ -69,8 +70,8 @@ mw_status mw_profile_serialize(const mw_profile *p, unsigned char **buf, size_t 
 
 static mw_status corrupt(mw_error *err, const mw_reader *r, const unsigned char *start,
                          const char *what) {
-    return mw_error_set(err, MW_ECORRUPT, NULL, 0, 0,
-                        "corrupt profile at byte %zu: %s", (size_t)(r->p - start), what);
+    return mw_error_set(err, MW_ECORRUPT, NULL, 0, 0, "corrupt profile at byte %zu: %s",
+                        (size_t)(r->p - start), what);
 }
 
 static mw_status read_column(mw_profile *p, mw_reader *r, const unsigned char *start,
@@ -117,7 +118,8 @@ static mw_status read_column(mw_profile *p, mw_reader *r, const unsigned char *s
         uint64_t cnt = mw_rd_u64(r);
         if (!s || r->failed) return corrupt(err, r, start, "truncated category");
         uint32_t code;
-        if (mw_dict_find(c->cats, s, sl, &code)) return corrupt(err, r, start, "duplicate category");
+        if (mw_dict_find(c->cats, s, sl, &code))
+            return corrupt(err, r, start, "duplicate category");
         st = mw_profile_add_category_n(p, idx, s, sl, cnt);
         if (st) return st;
     }
@@ -149,10 +151,12 @@ mw_status mw_profile_deserialize(const unsigned char *buf, size_t len, mw_profil
     mw_profile *p;
     mw_status st = mw_profile_new(&opt, &p);
     if (st) return st;
-    for (int i = 0; i < 4; i++) p->rng.s[i] = mw_rd_u64(&r);
+    for (int i = 0; i < 4; i++)
+        p->rng.s[i] = mw_rd_u64(&r);
     uint32_t ncols = mw_rd_u32(&r);
     if (r.failed) st = corrupt(err, &r, buf, "truncated header");
-    for (uint32_t j = 0; j < ncols && !st; j++) st = read_column(p, &r, buf, err);
+    for (uint32_t j = 0; j < ncols && !st; j++)
+        st = read_column(p, &r, buf, err);
     if (!st && r.p != r.end) st = corrupt(err, &r, buf, "trailing bytes");
     if (st) {
         mw_profile_free(p);

@@ -11,12 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-const double mw_latency_bounds[MW_LATENCY_BOUNDS] = {
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02,  0.04,  0.08,  0.16,
-    0.32,   0.64,  1.28,   2.56,  5.12, 10.24, 20.48, 40.96, 81.92};
-const double mw_token_bounds[MW_TOKEN_BOUNDS] = {1,     4,      16,      64,      256,
-                                                 1024,  4096,   16384,   65536,   262144,
-                                                 1048576, 4194304, 16777216, 67108864};
+const double mw_latency_bounds[MW_LATENCY_BOUNDS] = {0.0005, 0.001, 0.0025, 0.005, 0.01,  0.02,
+                                                     0.04,   0.08,  0.16,   0.32,  0.64,  1.28,
+                                                     2.56,   5.12,  10.24,  20.48, 40.96, 81.92};
+const double mw_token_bounds[MW_TOKEN_BOUNDS] = {
+    1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864};
 const double mw_ttft_bounds[MW_TTFT_BOUNDS] = {0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1,
                                                0.25,  0.5,   0.75, 1.0,  2.5,  5.0,  7.5,  10.0};
 const double mw_tpot_bounds[MW_TPOT_BOUNDS] = {0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2,
@@ -45,7 +44,8 @@ void mw_serving_free(mw_serving *s) {
 
 static void hist_add(mw_hist_counts *h, const double *bounds, size_t nb, double v) {
     size_t k = 0;
-    while (k < nb && v > bounds[k]) k++;
+    while (k < nb && v > bounds[k])
+        k++;
     h->counts[k]++;
     h->sum += v;
     h->n++;
@@ -90,12 +90,14 @@ mw_status mw_serving_observe(mw_serving *s, const mw_record *rec, mw_rng *rng) {
         s->output_tokens += rec->output_tokens;
         hist_add(&s->output_hist, mw_token_bounds, MW_TOKEN_BOUNDS, rec->output_tokens);
     }
-    if (!isnan(rec->ttft_ms)) hist_add(&s->ttft, mw_ttft_bounds, MW_TTFT_BOUNDS, rec->ttft_ms / 1000.0);
+    if (!isnan(rec->ttft_ms))
+        hist_add(&s->ttft, mw_ttft_bounds, MW_TTFT_BOUNDS, rec->ttft_ms / 1000.0);
     if (!isnan(rec->latency_ms) && !isnan(rec->ttft_ms) && rec->output_tokens >= 2 &&
         rec->latency_ms >= rec->ttft_ms)
         hist_add(&s->tpot, mw_tpot_bounds, MW_TPOT_BOUNDS,
                  (rec->latency_ms - rec->ttft_ms) / 1000.0 / (rec->output_tokens - 1));
-    if (rec->finish_reason) name_add(&s->finish_reasons, rec->finish_reason, rec->finish_reason_len);
+    if (rec->finish_reason)
+        name_add(&s->finish_reasons, rec->finish_reason, rec->finish_reason_len);
     return MW_OK;
 }
 

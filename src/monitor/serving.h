@@ -22,12 +22,13 @@
 #define MW_TOKEN_BOUNDS 14
 #define MW_TTFT_BOUNDS 16
 #define MW_TPOT_BOUNDS 13
-#define MW_SERVING_NAMES 16 /* error types / finish reasons counted by name; the rest as "other" */
+#define MW_SERVING_NAMES 16 /* error types / finish reasons counted by name; the rest as "other"   \
+                             */
 
 extern const double mw_latency_bounds[MW_LATENCY_BOUNDS]; /* seconds */
 extern const double mw_token_bounds[MW_TOKEN_BOUNDS];
-extern const double mw_ttft_bounds[MW_TTFT_BOUNDS];       /* seconds */
-extern const double mw_tpot_bounds[MW_TPOT_BOUNDS];       /* seconds */
+extern const double mw_ttft_bounds[MW_TTFT_BOUNDS]; /* seconds */
+extern const double mw_tpot_bounds[MW_TPOT_BOUNDS]; /* seconds */
 
 /* A bounded set of names with counts (error types, finish reasons). */
 typedef struct mw_name_counts {
@@ -45,15 +46,15 @@ typedef struct mw_hist_counts {
 } mw_hist_counts;
 
 typedef struct mw_serving {
-    uint64_t records;        /* records seen */
-    mw_hist_counts latency;  /* seconds */
+    uint64_t records;       /* records seen */
+    mw_hist_counts latency; /* seconds */
     uint64_t errors;
     mw_name_counts error_types;
-    uint64_t llm_records;    /* records with an llm object */
+    uint64_t llm_records; /* records with an llm object */
     double input_tokens, output_tokens;
     mw_hist_counts input_hist, output_hist, ttft, tpot;
     mw_name_counts finish_reasons;
-    int sampled;             /* keeps a latency sample (windows) */
+    int sampled;                 /* keeps a latency sample (windows) */
     mw_reservoir latency_sample; /* milliseconds */
 } mw_serving;
 

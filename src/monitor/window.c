@@ -144,8 +144,10 @@ static long find_value(const double *values, size_t n, double v) {
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (values[mid] < v) lo = mid + 1;
-        else hi = mid;
+        if (values[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo < n && values[lo] == v ? (long)lo : -1;
 }
@@ -169,8 +171,10 @@ static mw_status observe_number(mw_window *w, const mw_base_col *bc, mw_win_col 
     c->above += v > bc->max;
     if (bc->discrete) {
         long k = find_value(bc->values, bc->ncats, v);
-        if (k >= 0) c->cat_counts[k]++;
-        else if (count_unseen_value(c, v)) return MW_ENOMEM;
+        if (k >= 0)
+            c->cat_counts[k]++;
+        else if (count_unseen_value(c, v))
+            return MW_ENOMEM;
     } else {
         c->bins[mw_bin_index(bc->edges, MW_QUANTILE_BINS - 1, v)]++;
     }
@@ -230,8 +234,10 @@ static void det_value(det_inputs *d, const mw_outlier_model *det, size_t i, cons
                   (f->kind == MW_VALUE_STRING && mw_is_na_token(f->str, f->str_len));
     if (mw_outlier_input_type(det, i) == MW_TYPE_NUMERIC) {
         double v = NAN;
-        if (!missing && f->kind == MW_VALUE_NUMBER) v = f->number;
-        else if (!missing && !mw_parse_double(f->str, f->str_len, &v)) v = NAN;
+        if (!missing && f->kind == MW_VALUE_NUMBER)
+            v = f->number;
+        else if (!missing && !mw_parse_double(f->str, f->str_len, &v))
+            v = NAN;
         d->num[i] = v;
         return;
     }
@@ -263,7 +269,8 @@ static void score(mw_window *w, const mw_baseline *b, det_inputs *d, mw_score_co
     if (mw_outlier_score_row(b->detector, d->num, d->cat, &sc, &err) != MW_OK || isnan(sc)) return;
     int outlier = mw_outlier_is_outlier(b->detector, sc);
     size_t k = 0;
-    while (k < MW_OUTLIER_BUCKETS && sc > b->detector_bounds[k]) k++; /* le: score <= bound */
+    while (k < MW_OUTLIER_BUCKETS && sc > b->detector_bounds[k])
+        k++; /* le: score <= bound */
     count_score(&w->scores, sc, outlier, k);
     if (totals) count_score(totals, sc, outlier, k);
 }
@@ -398,17 +405,22 @@ static mw_status categories(const mw_base_col *bc, const mw_win_col *c, mw_colum
         (*k)++;
     }
     cr->ref_distinct = bc->ncats;
-    for (size_t i = 0; i < *k; i++) cr->cur_distinct += (*cc)[i] > 0;
+    for (size_t i = 0; i < *k; i++)
+        cr->cur_distinct += (*cc)[i] > 0;
     double unseen = c->unseen_overflow;
-    for (size_t i = 0; i < c->nunseen; i++) unseen += c->unseen_counts[i];
+    for (size_t i = 0; i < c->nunseen; i++)
+        unseen += c->unseen_counts[i];
     cr->unseen_values = (uint64_t)unseen;
     cr->unseen_distinct = c->nunseen + (c->unseen_overflow > 0);
     for (size_t i = 0; i < c->nunseen && cr->n_unseen_examples < MW_QUALITY_EXAMPLES; i++) {
         char text[32];
         const char *s = text;
-        if (bc->discrete) mw_format_double(c->unseen_values[i], text);
-        else s = mw_dict_str(c->unseen, (uint32_t)i, NULL);
-        snprintf(cr->unseen_example[cr->n_unseen_examples++], sizeof cr->unseen_example[0], "%s", s);
+        if (bc->discrete)
+            mw_format_double(c->unseen_values[i], text);
+        else
+            s = mw_dict_str(c->unseen, (uint32_t)i, NULL);
+        snprintf(cr->unseen_example[cr->n_unseen_examples++], sizeof cr->unseen_example[0], "%s",
+                 s);
     }
     return MW_OK;
 }

@@ -14,7 +14,8 @@ void mw_json_init(mw_json *j, FILE *f, int pretty) {
 static void indent(mw_json *j) {
     if (!j->pretty) return;
     fputc('\n', j->f);
-    for (int i = 0; i < j->depth; i++) fputs("  ", j->f);
+    for (int i = 0; i < j->depth; i++)
+        fputs("  ", j->f);
 }
 
 /* Separator and indentation before a value or key at the current level. */
@@ -43,22 +44,42 @@ static void close_(mw_json *j, char c) {
     if (j->depth == 0 && j->pretty) fputc('\n', j->f);
 }
 
-void mw_json_begin_object(mw_json *j) { open(j, '{'); }
-void mw_json_end_object(mw_json *j) { close_(j, '}'); }
-void mw_json_begin_array(mw_json *j) { open(j, '['); }
-void mw_json_end_array(mw_json *j) { close_(j, ']'); }
+void mw_json_begin_object(mw_json *j) {
+    open(j, '{');
+}
+void mw_json_end_object(mw_json *j) {
+    close_(j, '}');
+}
+void mw_json_begin_array(mw_json *j) {
+    open(j, '[');
+}
+void mw_json_end_array(mw_json *j) {
+    close_(j, ']');
+}
 
 void mw_json_escape(FILE *f, const char *s) {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         switch (*p) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
+        case '"':
+            fputs("\\\"", f);
+            break;
+        case '\\':
+            fputs("\\\\", f);
+            break;
+        case '\n':
+            fputs("\\n", f);
+            break;
+        case '\r':
+            fputs("\\r", f);
+            break;
+        case '\t':
+            fputs("\\t", f);
+            break;
         default:
-            if (*p < 0x20) fprintf(f, "\\u%04x", *p);
-            else fputc(*p, f);
+            if (*p < 0x20)
+                fprintf(f, "\\u%04x", *p);
+            else
+                fputc(*p, f);
         }
     }
 }
@@ -80,8 +101,10 @@ void mw_json_string(mw_json *j, const char *s) {
 
 void mw_json_number(mw_json *j, double v) {
     before_item(j);
-    if (isnan(v) || isinf(v)) fputs("null", j->f);
-    else fprintf(j->f, "%.17g", v);
+    if (isnan(v) || isinf(v))
+        fputs("null", j->f);
+    else
+        fprintf(j->f, "%.17g", v);
 }
 
 void mw_json_uint(mw_json *j, uint64_t v) {

@@ -16,10 +16,14 @@
 #include <string.h>
 
 int mw_report_format_from_name(const char *name, mw_report_format *fmt) {
-    if (!strcmp(name, "text")) *fmt = MW_FORMAT_TEXT;
-    else if (!strcmp(name, "json")) *fmt = MW_FORMAT_JSON;
-    else if (!strcmp(name, "html")) *fmt = MW_FORMAT_HTML;
-    else return 0;
+    if (!strcmp(name, "text"))
+        *fmt = MW_FORMAT_TEXT;
+    else if (!strcmp(name, "json"))
+        *fmt = MW_FORMAT_JSON;
+    else if (!strcmp(name, "html"))
+        *fmt = MW_FORMAT_HTML;
+    else
+        return 0;
     return 1;
 }
 
@@ -28,24 +32,33 @@ static mw_status flush_status(FILE *out) {
 }
 
 mw_status mw_report_drift(FILE *out, const mw_drift_report *r, mw_report_format fmt) {
-    if (fmt == MW_FORMAT_JSON) mw_report_drift_json(out, r);
-    else if (fmt == MW_FORMAT_HTML) mw_report_drift_html(out, r, 0);
-    else mw_report_drift_text(out, r);
+    if (fmt == MW_FORMAT_JSON)
+        mw_report_drift_json(out, r);
+    else if (fmt == MW_FORMAT_HTML)
+        mw_report_drift_html(out, r, 0);
+    else
+        mw_report_drift_text(out, r);
     return flush_status(out);
 }
 
 mw_status mw_report_quality(FILE *out, const mw_drift_report *r, mw_report_format fmt) {
-    if (fmt == MW_FORMAT_JSON) mw_report_quality_json(out, r);
-    else if (fmt == MW_FORMAT_HTML) mw_report_drift_html(out, r, 1);
-    else mw_report_quality_text(out, r);
+    if (fmt == MW_FORMAT_JSON)
+        mw_report_quality_json(out, r);
+    else if (fmt == MW_FORMAT_HTML)
+        mw_report_drift_html(out, r, 1);
+    else
+        mw_report_quality_text(out, r);
     return flush_status(out);
 }
 
 mw_status mw_report_profile(FILE *out, const mw_profile *p, const char *source, uint64_t rows,
                             mw_report_format fmt) {
-    if (fmt == MW_FORMAT_JSON) mw_report_profile_json(out, p, source, rows);
-    else if (fmt == MW_FORMAT_HTML) mw_report_profile_html(out, p, source, rows);
-    else mw_report_profile_text(out, p, source, rows);
+    if (fmt == MW_FORMAT_JSON)
+        mw_report_profile_json(out, p, source, rows);
+    else if (fmt == MW_FORMAT_HTML)
+        mw_report_profile_html(out, p, source, rows);
+    else
+        mw_report_profile_text(out, p, source, rows);
     return flush_status(out);
 }
 
@@ -70,7 +83,8 @@ static int by_score(const void *a, const void *b, void *ctx) {
 }
 
 void mw_report_drift_order(const mw_drift_report *r, size_t *order) {
-    for (size_t i = 0; i < r->ncols; i++) order[i] = i;
+    for (size_t i = 0; i < r->ncols; i++)
+        order[i] = i;
     qsort_r(order, r->ncols, sizeof *order, by_score, (void *)r);
 }
 
@@ -80,9 +94,9 @@ static double pct(uint64_t part, uint64_t whole) {
 
 size_t mw_report_column_issues(const mw_column_report *c, char out[][96], size_t max) {
     size_t n = 0;
-#define ADD(...)                                                                                  \
-    do {                                                                                          \
-        if (n < max) snprintf(out[n++], 96, __VA_ARGS__);                                         \
+#define ADD(...)                                                                                   \
+    do {                                                                                           \
+        if (n < max) snprintf(out[n++], 96, __VA_ARGS__);                                          \
     } while (0)
     double rm = pct(c->ref_missing, c->ref_count), cm = pct(c->cur_missing, c->cur_count);
     if ((c->cur_missing && !c->ref_missing) || cm - rm > 1.0)
@@ -108,9 +122,10 @@ size_t mw_report_column_issues(const mw_column_report *c, char out[][96], size_t
 }
 
 uint64_t mw_report_quality_issue_count(const mw_drift_report *r) {
-    uint64_t n = r->n_only_ref + r->n_only_cur + (r->cur_duplicate_rows > 0) +
-                 (r->cur_empty_rows > 0);
+    uint64_t n =
+        r->n_only_ref + r->n_only_cur + (r->cur_duplicate_rows > 0) + (r->cur_empty_rows > 0);
     char buf[8][96];
-    for (size_t i = 0; i < r->ncols; i++) n += mw_report_column_issues(&r->cols[i], buf, 8);
+    for (size_t i = 0; i < r->ncols; i++)
+        n += mw_report_column_issues(&r->cols[i], buf, 8);
     return n;
 }

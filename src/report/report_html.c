@@ -14,18 +14,29 @@
 static void esc(FILE *out, const char *s) {
     for (; *s; s++) {
         switch (*s) {
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '&': fputs("&amp;", out); break;
-        case '"': fputs("&quot;", out); break;
-        default: fputc(*s, out);
+        case '<':
+            fputs("&lt;", out);
+            break;
+        case '>':
+            fputs("&gt;", out);
+            break;
+        case '&':
+            fputs("&amp;", out);
+            break;
+        case '"':
+            fputs("&quot;", out);
+            break;
+        default:
+            fputc(*s, out);
         }
     }
 }
 
 static void num(FILE *out, double v) {
-    if (isnan(v)) fputs("&ndash;", out);
-    else fprintf(out, "%.4g", v);
+    if (isnan(v))
+        fputs("&ndash;", out);
+    else
+        fprintf(out, "%.4g", v);
 }
 
 static void page_start(FILE *out, const char *title) {
@@ -55,7 +66,8 @@ static void histogram_svg(FILE *out, const mw_column_report *c) {
         return;
     }
     double maxv = 0;
-    for (size_t i = 0; i < h->nbins; i++) maxv = fmax(maxv, fmax(h->ref[i], h->cur[i]));
+    for (size_t i = 0; i < h->nbins; i++)
+        maxv = fmax(maxv, fmax(h->ref[i], h->cur[i]));
     if (maxv <= 0) maxv = 1;
     double slot = (double)W / (double)h->nbins, bw = slot * 0.42, ph = H - top - bottom;
     for (size_t i = 0; i < h->nbins; i++) {
@@ -64,11 +76,14 @@ static void histogram_svg(FILE *out, const mw_column_report *c) {
         fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#4e79a7\">",
                 x, top + ph - hr, bw, hr);
         fputs("<title>", out);
-        if (h->label[i]) esc(out, h->label[i]);
-        else fprintf(out, "%.4g to %.4g", h->lo[i], h->hi[i]);
+        if (h->label[i])
+            esc(out, h->label[i]);
+        else
+            fprintf(out, "%.4g to %.4g", h->lo[i], h->hi[i]);
         fprintf(out, ": reference %.2f%%, current %.2f%%</title></rect>", 100 * h->ref[i],
                 100 * h->cur[i]);
-        fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#f28e2b\"/>",
+        fprintf(out,
+                "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#f28e2b\"/>",
                 x + bw, top + ph - hc, bw, hc);
     }
     fprintf(out, "<line x1=\"0\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#888\"/>", top + ph, W,
@@ -95,7 +110,8 @@ static void drift_table(FILE *out, const mw_drift_report *r) {
         const mw_column_report *c = &r->cols[order[k]];
         fputs("<tr><td>", out);
         esc(out, c->name);
-        fprintf(out, "</td><td>%s%s</td>", mw_coltype_name(c->type), c->discrete ? " (discrete)" : "");
+        fprintf(out, "</td><td>%s%s</td>", mw_coltype_name(c->type),
+                c->discrete ? " (discrete)" : "");
         if (!c->tested) {
             fputs("<td colspan=\"5\">skipped: ", out);
             esc(out, c->skip_reason);
@@ -155,7 +171,8 @@ static void quality_list(FILE *out, const mw_drift_report *r) {
 
 void mw_report_drift_html(FILE *out, const mw_drift_report *r, int quality_only) {
     page_start(out, quality_only ? "modelwatch data quality report" : "modelwatch drift report");
-    fprintf(out, "<h1>%s</h1>\n<div class=\"summary\">", quality_only ? "Data quality" : "Data drift");
+    fprintf(out, "<h1>%s</h1>\n<div class=\"summary\">",
+            quality_only ? "Data quality" : "Data drift");
     fputs("<p>Reference: <b>", out);
     esc(out, r->reference);
     fprintf(out, "</b> (%llu rows) &middot; Current: <b>", (unsigned long long)r->ref_rows);
@@ -214,7 +231,8 @@ void mw_report_profile_html(FILE *out, const mw_profile *p, const char *src, uin
         fputs("<td>", out);
         for (size_t t = 0; t < s.ntop && t < 5; t++) {
             esc(out, s.top[t]);
-            fprintf(out, " (%llu)%s", (unsigned long long)s.top_count[t], t + 1 < s.ntop ? ", " : "");
+            fprintf(out, " (%llu)%s", (unsigned long long)s.top_count[t],
+                    t + 1 < s.ntop ? ", " : "");
         }
         fputs("</td></tr>\n", out);
     }

@@ -87,7 +87,8 @@ static void column_quality(mw_json *j, const mw_column_report *c) {
         kv_num(j, "unseen_share", share(c->unseen_values, c->cur_values));
         mw_json_key(j, "unseen_examples");
         mw_json_begin_array(j);
-        for (size_t e = 0; e < c->n_unseen_examples; e++) mw_json_string(j, c->unseen_example[e]);
+        for (size_t e = 0; e < c->n_unseen_examples; e++)
+            mw_json_string(j, c->unseen_example[e]);
         mw_json_end_array(j);
     }
     kv_uint(j, "reference_distinct", c->ref_distinct);
@@ -108,11 +109,13 @@ static void dataset_quality(mw_json *j, const mw_drift_report *r) {
     kv_uint(j, "current_blank_lines", r->cur_blank_lines);
     mw_json_key(j, "columns_only_in_reference");
     mw_json_begin_array(j);
-    for (size_t i = 0; i < r->n_only_ref; i++) mw_json_string(j, r->only_ref[i]);
+    for (size_t i = 0; i < r->n_only_ref; i++)
+        mw_json_string(j, r->only_ref[i]);
     mw_json_end_array(j);
     mw_json_key(j, "columns_only_in_current");
     mw_json_begin_array(j);
-    for (size_t i = 0; i < r->n_only_cur; i++) mw_json_string(j, r->only_cur[i]);
+    for (size_t i = 0; i < r->n_only_cur; i++)
+        mw_json_string(j, r->only_cur[i]);
     mw_json_end_array(j);
     mw_json_end_object(j);
 }
@@ -183,7 +186,8 @@ static void drift_body(mw_json *j, const mw_drift_report *r) {
 static void name_counts_json(mw_json *j, const char *key, const mw_name_counts *c) {
     mw_json_key(j, key);
     mw_json_begin_object(j);
-    for (size_t i = 0; i < c->n; i++) kv_uint(j, c->name[i], c->count[i]);
+    for (size_t i = 0; i < c->n; i++)
+        kv_uint(j, c->name[i], c->count[i]);
     if (c->other) kv_uint(j, "other", c->other);
     mw_json_end_object(j);
 }

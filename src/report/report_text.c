@@ -13,14 +13,19 @@
 
 static void put_name(FILE *out, const char *name, int width) {
     int len = (int)strlen(name);
-    if (len <= width) fprintf(out, "%-*s", width, name);
-    else fprintf(out, "%.*s~", width - 1, name);
+    if (len <= width)
+        fprintf(out, "%-*s", width, name);
+    else
+        fprintf(out, "%.*s~", width - 1, name);
 }
 
 static void put_num(FILE *out, double v, int width) {
-    if (isnan(v)) fprintf(out, "%*s", width, "-");
-    else if (isinf(v)) fprintf(out, "%*s", width, v > 0 ? "inf" : "-inf");
-    else fprintf(out, "%*.4g", width, v);
+    if (isnan(v))
+        fprintf(out, "%*s", width, "-");
+    else if (isinf(v))
+        fprintf(out, "%*s", width, v > 0 ? "inf" : "-inf");
+    else
+        fprintf(out, "%*.4g", width, v);
 }
 
 static const char *short_type(const mw_column_report *c) {
@@ -39,7 +44,8 @@ static void quality_section(FILE *out, const mw_drift_report *r) {
     fprintf(out, "Data quality\n");
     if (r->cur_duplicate_rows)
         fprintf(out, "  %llu duplicate rows in current data (reference: %llu)\n",
-                (unsigned long long)r->cur_duplicate_rows, (unsigned long long)r->ref_duplicate_rows);
+                (unsigned long long)r->cur_duplicate_rows,
+                (unsigned long long)r->ref_duplicate_rows);
     if (r->cur_empty_rows)
         fprintf(out, "  %llu empty rows in current data\n", (unsigned long long)r->cur_empty_rows);
     for (size_t i = 0; i < r->n_only_ref; i++)
@@ -62,13 +68,15 @@ static void quality_section(FILE *out, const mw_drift_report *r) {
 
 void mw_report_drift_text(FILE *out, const mw_drift_report *r) {
     sources(out, r);
-    fprintf(out, "Dataset drift: %s\n  %zu of %zu tested columns drifted (share %.3g, threshold %.3g",
+    fprintf(out,
+            "Dataset drift: %s\n  %zu of %zu tested columns drifted (share %.3g, threshold %.3g",
             r->dataset_drift ? "DETECTED" : "not detected", r->n_drifted, r->n_tested,
             r->drift_share, r->drift_share_threshold);
     if (r->correction != MW_CORRECTION_NONE)
         fprintf(out, ", %s correction", mw_correction_name(r->correction));
     fprintf(out, ")\n\n");
-    fputs("COLUMN               TYPE  TEST              STATISTIC    P-VALUE  THRESH  DRIFT\n", out);
+    fputs("COLUMN               TYPE  TEST              STATISTIC    P-VALUE  THRESH  DRIFT\n",
+          out);
     size_t *order = malloc((r->ncols + 1) * sizeof *order);
     if (!order) return;
     mw_report_drift_order(r, order);
@@ -90,9 +98,11 @@ void mw_report_drift_text(FILE *out, const mw_drift_report *r) {
     }
     free(order);
     int any_discrete = 0;
-    for (size_t i = 0; i < r->ncols; i++) any_discrete |= r->cols[i].discrete;
+    for (size_t i = 0; i < r->ncols; i++)
+        any_discrete |= r->cols[i].discrete;
     if (any_discrete)
-        fprintf(out, "(num* = numeric with <= 5 distinct reference values, tested as categories)\n");
+        fprintf(out,
+                "(num* = numeric with <= 5 distinct reference values, tested as categories)\n");
     fputc('\n', out);
     quality_section(out, r);
 }

@@ -42,7 +42,8 @@ void mw_daemon_config_free(mw_daemon_config *cfg) {
         free(cfg->versions[i].reference);
     }
     free(cfg->versions);
-    for (size_t i = 0; i < cfg->nwatch_names; i++) free(cfg->watch_names[i]);
+    for (size_t i = 0; i < cfg->nwatch_names; i++)
+        free(cfg->watch_names[i]);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -67,7 +68,8 @@ static json_t *scalar(const yaml_event_t *ev) {
 /* Reads one node starting at ev (already taken); returns NULL with err set. */
 static json_t *node(yaml_parser_t *p, yaml_event_t *ev, const char *file, mw_error *err, int depth);
 
-static json_t *collection(yaml_parser_t *p, int mapping, const char *file, mw_error *err, int depth) {
+static json_t *collection(yaml_parser_t *p, int mapping, const char *file, mw_error *err,
+                          int depth) {
     json_t *out = mapping ? json_object() : json_array();
     for (;;) {
         yaml_event_t ev;
@@ -122,7 +124,8 @@ static json_t *collection(yaml_parser_t *p, int mapping, const char *file, mw_er
     }
 }
 
-static json_t *node(yaml_parser_t *p, yaml_event_t *ev, const char *file, mw_error *err, int depth) {
+static json_t *node(yaml_parser_t *p, yaml_event_t *ev, const char *file, mw_error *err,
+                    int depth) {
     json_t *out = NULL;
     if (depth > 32) {
         mw_error_set(err, MW_EPARSE, file, ev->start_mark.line + 1, 0, "YAML nested too deeply");
@@ -187,9 +190,12 @@ static mw_status version_entry(mw_daemon_config *cfg, const char *model, json_t 
     if (!json_is_object(v)) return bad(err, file, where, "expected a mapping with \"version\"");
     json_t *ver = json_object_get(v, "version");
     char vtext[64];
-    if (json_is_string(ver)) snprintf(vtext, sizeof vtext, "%s", json_string_value(ver));
-    else if (json_is_integer(ver)) snprintf(vtext, sizeof vtext, "%lld", (long long)json_integer_value(ver));
-    else return bad(err, file, where, "\"version\" is required (text or a whole number)");
+    if (json_is_string(ver))
+        snprintf(vtext, sizeof vtext, "%s", json_string_value(ver));
+    else if (json_is_integer(ver))
+        snprintf(vtext, sizeof vtext, "%lld", (long long)json_integer_value(ver));
+    else
+        return bad(err, file, where, "\"version\" is required (text or a whole number)");
     json_t *opts = json_deep_copy(v);
     json_object_del(opts, "version");
     json_t *ref = json_object_get(opts, "reference");
@@ -225,7 +231,8 @@ static mw_status models(mw_daemon_config *cfg, json_t *ms, const char *file, mw_
         snprintf(where, sizeof where, "models[%zu]", mi);
         const char *name = json_string_value(json_object_get(m, "name"));
         json_t *vs = json_object_get(m, "versions");
-        if (!json_is_object(m) || !name) return bad(err, file, where, "each model needs a \"name\"");
+        if (!json_is_object(m) || !name)
+            return bad(err, file, where, "each model needs a \"name\"");
         const char *key;
         json_t *val;
         json_object_foreach(m, key, val) if (strcmp(key, "name") && strcmp(key, "versions")) {
@@ -258,15 +265,18 @@ static mw_status http_section(mw_daemon_config *cfg, json_t *h, const char *file
     json_t *v;
     double x;
     json_object_foreach(h, key, v) {
-        if (!strcmp(key, "threads") && whole(v, 0, 256, &x)) cfg->threads = (unsigned)x;
+        if (!strcmp(key, "threads") && whole(v, 0, 256, &x))
+            cfg->threads = (unsigned)x;
         else if (!strcmp(key, "max_body_bytes") && whole(v, 1024, 4.0 * 1024 * 1024 * 1024, &x))
             cfg->max_body_bytes = (size_t)x;
-        else if (!strcmp(key, "timeout_seconds") && whole(v, 1, 3600, &x)) cfg->timeout_s = (unsigned)x;
+        else if (!strcmp(key, "timeout_seconds") && whole(v, 1, 3600, &x))
+            cfg->timeout_s = (unsigned)x;
         else {
             char what[160];
             snprintf(what, sizeof what,
                      "bad or unknown key \"%s\" (threads 0-256, max_body_bytes >= 1024, "
-                     "timeout_seconds 1-3600)", key);
+                     "timeout_seconds 1-3600)",
+                     key);
             return bad(err, file, "http", what);
         }
     }
@@ -289,20 +299,23 @@ static mw_status resources_section(mw_daemon_config *cfg, json_t *r, const char 
         } else if (!strcmp(key, "watch_pids") && json_is_array(v)) {
             json_array_foreach(v, i, item) {
                 if (!whole(item, 1, 4194304, &x) || cfg->nwatch_pids >= MW_MAX_TARGETS)
-                    return bad(err, file, "resources", "watch_pids: whole numbers (at most 64 of them)");
+                    return bad(err, file, "resources",
+                               "watch_pids: whole numbers (at most 64 of them)");
                 cfg->watch_pids[cfg->nwatch_pids++] = (pid_t)x;
             }
         } else if (!strcmp(key, "watch_processes") && json_is_array(v)) {
             json_array_foreach(v, i, item) {
                 if (!json_is_string(item) || cfg->nwatch_names >= MW_MAX_TARGETS)
-                    return bad(err, file, "resources", "watch_processes: names (at most 64 of them)");
+                    return bad(err, file, "resources",
+                               "watch_processes: names (at most 64 of them)");
                 cfg->watch_names[cfg->nwatch_names++] = strdup(json_string_value(item));
             }
         } else {
             char what[200];
             snprintf(what, sizeof what,
                      "bad or unknown key \"%s\" (interval_seconds 0.1-3600, watch_pids, "
-                     "watch_processes)", key);
+                     "watch_processes)",
+                     key);
             return bad(err, file, "resources", what);
         }
     }
@@ -317,30 +330,32 @@ mw_status mw_daemon_config_load(const char *path, mw_daemon_config *cfg, mw_erro
     const char *key;
     json_t *v;
     if (!st) json_object_foreach(root, key, v) {
-        if (!strcmp(key, "listen") && json_is_string(v)) {
-            free(cfg->listen);
-            cfg->listen = strdup(json_string_value(v));
-        } else if (!strcmp(key, "db") && json_is_string(v)) {
-            free(cfg->db);
-            cfg->db = strdup(json_string_value(v));
-        } else if (!strcmp(key, "tick_seconds") && json_is_number(v) && json_number_value(v) >= 0.05 &&
-                   json_number_value(v) <= 3600) {
-            cfg->tick_seconds = json_number_value(v);
-        } else if (!strcmp(key, "http")) {
-            st = http_section(cfg, v, path, err);
-        } else if (!strcmp(key, "models")) {
-            st = models(cfg, v, path, err);
-        } else if (!strcmp(key, "resources")) {
-            st = resources_section(cfg, v, path, err);
-        } else {
-            char what[200];
-            snprintf(what, sizeof what,
-                     "bad or unknown key \"%s\" (known: listen, db, tick_seconds, http, models, "
-                     "resources)", key);
-            st = bad(err, path, "top level", what);
+            if (!strcmp(key, "listen") && json_is_string(v)) {
+                free(cfg->listen);
+                cfg->listen = strdup(json_string_value(v));
+            } else if (!strcmp(key, "db") && json_is_string(v)) {
+                free(cfg->db);
+                cfg->db = strdup(json_string_value(v));
+            } else if (!strcmp(key, "tick_seconds") && json_is_number(v) &&
+                       json_number_value(v) >= 0.05 && json_number_value(v) <= 3600) {
+                cfg->tick_seconds = json_number_value(v);
+            } else if (!strcmp(key, "http")) {
+                st = http_section(cfg, v, path, err);
+            } else if (!strcmp(key, "models")) {
+                st = models(cfg, v, path, err);
+            } else if (!strcmp(key, "resources")) {
+                st = resources_section(cfg, v, path, err);
+            } else {
+                char what[200];
+                snprintf(
+                    what, sizeof what,
+                    "bad or unknown key \"%s\" (known: listen, db, tick_seconds, http, models, "
+                    "resources)",
+                    key);
+                st = bad(err, path, "top level", what);
+            }
+            if (st) break;
         }
-        if (st) break;
-    }
     json_decref(root);
     return st;
 }

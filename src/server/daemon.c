@@ -73,7 +73,8 @@ static void *scheduler(void *arg) {
 static mw_status apply_config(mw_daemon *d, const mw_daemon_config *cfg, mw_error *err) {
     for (size_t i = 0; i < cfg->nversions; i++) {
         const mw_config_version *cv = &cfg->versions[i];
-        mw_status st = mw_monitor_register(d->monitor, cv->model, cv->version, cv->config_json, err);
+        mw_status st =
+            mw_monitor_register(d->monitor, cv->model, cv->version, cv->config_json, err);
         if (st) return st;
         if (!cv->reference) continue;
         char *desc = NULL;
@@ -106,7 +107,8 @@ mw_status mw_daemon_start(mw_daemon *d, const mw_daemon_config *cfg, mw_error *e
     uint16_t port;
     if (!mw_parse_listen(cfg->listen, host, sizeof host, &port))
         return mw_error_set(err, MW_EINVAL, NULL, 0, 0,
-                            "listen address \"%s\" is not HOST:PORT (e.g. 127.0.0.1:9750)", cfg->listen);
+                            "listen address \"%s\" is not HOST:PORT (e.g. 127.0.0.1:9750)",
+                            cfg->listen);
     mw_monitor_options mo = {.db_path = cfg->db, .seed = (uint64_t)time(NULL)};
     mw_status st = mw_monitor_open(&mo, &d->monitor, err);
     if (!st) st = apply_config(d, cfg, err);

@@ -22,15 +22,15 @@ typedef struct mw_config_version {
 } mw_config_version;
 
 typedef struct mw_daemon_config {
-    char *listen;      /* HOST:PORT, default 127.0.0.1:9750 */
-    char *db;          /* default ./modelwatch.db */
-    unsigned threads;  /* HTTP threads, 0 = cores */
+    char *listen;     /* HOST:PORT, default 127.0.0.1:9750 */
+    char *db;         /* default ./modelwatch.db */
+    unsigned threads; /* HTTP threads, 0 = cores */
     size_t max_body_bytes;
     unsigned timeout_s;
     double tick_seconds; /* how often windows are checked for closing, default 1 */
     mw_config_version *versions;
     size_t nversions;
-    double resource_seconds;   /* resource sampling interval, default 5 */
+    double resource_seconds; /* resource sampling interval, default 5 */
     pid_t watch_pids[MW_MAX_TARGETS];
     size_t nwatch_pids;
     char *watch_names[MW_MAX_TARGETS];

@@ -55,7 +55,8 @@ static const struct {
     const char *help;
 } families[F_COUNT] = {
     {"modelwatch_records_total", MW_EXPO_COUNTER, "Prediction records accepted."},
-    {"modelwatch_records_rejected_total", MW_EXPO_COUNTER, "Prediction records rejected, by reason."},
+    {"modelwatch_records_rejected_total", MW_EXPO_COUNTER,
+     "Prediction records rejected, by reason."},
     {"modelwatch_records_late_total", MW_EXPO_COUNTER,
      "Accepted records whose time was before their window's start."},
     {"modelwatch_window_open_records", MW_EXPO_GAUGE, "Records in the open window."},
@@ -132,7 +133,8 @@ static void llm_family(pass *p, const mw_version_status *s) {
         p->st = mw_expo_histogram(p->e, n, in, 2, mw_tpot_bounds, MW_TPOT_BOUNDS, sv->tpot.counts,
                                   sv->tpot.sum);
         break;
-    default: break;
+    default:
+        break;
     }
 }
 
@@ -144,8 +146,12 @@ static void write_version(const mw_version_status *s, void *ctx) {
     mw_expo *e = p->e;
     const mw_drift_report *r = s->last;
     switch (p->family) {
-    case F_RECORDS: p->st = mw_expo_sample_u64(e, NULL, names, values, 2, s->records_total); return;
-    case F_LATE: p->st = mw_expo_sample_u64(e, NULL, names, values, 2, s->late_total); return;
+    case F_RECORDS:
+        p->st = mw_expo_sample_u64(e, NULL, names, values, 2, s->records_total);
+        return;
+    case F_LATE:
+        p->st = mw_expo_sample_u64(e, NULL, names, values, 2, s->late_total);
+        return;
     case F_REJECTED: {
         const char *rn[3] = {"model", "version", "reason"};
         for (int k = 0; k < MW_REJECT_REASONS && !p->st; k++) {
@@ -154,9 +160,12 @@ static void write_version(const mw_version_status *s, void *ctx) {
         }
         return;
     }
-    case F_OPEN_RECORDS: p->st = mw_expo_sample_u64(e, NULL, names, values, 2, s->window_records); return;
+    case F_OPEN_RECORDS:
+        p->st = mw_expo_sample_u64(e, NULL, names, values, 2, s->window_records);
+        return;
     case F_OUTLIERS:
-        if (s->has_detector) p->st = mw_expo_sample_u64(e, NULL, names, values, 2, s->outliers_total);
+        if (s->has_detector)
+            p->st = mw_expo_sample_u64(e, NULL, names, values, 2, s->outliers_total);
         return;
     case F_OUTLIER_SCORE:
         if (s->has_detector)
@@ -171,15 +180,20 @@ static void write_version(const mw_version_status *s, void *ctx) {
         p->st = mw_expo_histogram(e, names, values, 2, mw_latency_bounds, MW_LATENCY_BOUNDS,
                                   s->serving->latency.counts, s->serving->latency.sum);
         return;
-    case F_ERRORS: names_family(p, s, "error_type", &s->serving->error_types); return;
-    case F_LLM_FINISH: names_family(p, s, "reason", &s->serving->finish_reasons); return;
+    case F_ERRORS:
+        names_family(p, s, "error_type", &s->serving->error_types);
+        return;
+    case F_LLM_FINISH:
+        names_family(p, s, "reason", &s->serving->finish_reasons);
+        return;
     case F_LLM_TOKENS:
     case F_LLM_TOKEN_USAGE:
     case F_LLM_TTFT:
     case F_LLM_TPOT:
         if (s->serving->llm_records) llm_family(p, s);
         return;
-    default: break;
+    default:
+        break;
     }
     if (!s->has_last) return;
     if (p->family == F_WINDOW_ERROR_RATIO) {
@@ -199,11 +213,20 @@ static void write_version(const mw_version_status *s, void *ctx) {
         return;
     }
     switch (p->family) {
-    case F_WINDOW_RECORDS: p->st = mw_expo_sample_u64(e, NULL, names, values, 2, s->last_records); return;
-    case F_WINDOW_END: p->st = mw_expo_sample(e, NULL, names, values, 2, s->last_end); return;
-    case F_SHARE: p->st = mw_expo_sample(e, NULL, names, values, 2, r->drift_share); return;
-    case F_DATASET_DRIFTED: p->st = mw_expo_sample(e, NULL, names, values, 2, r->dataset_drift); return;
-    default: break;
+    case F_WINDOW_RECORDS:
+        p->st = mw_expo_sample_u64(e, NULL, names, values, 2, s->last_records);
+        return;
+    case F_WINDOW_END:
+        p->st = mw_expo_sample(e, NULL, names, values, 2, s->last_end);
+        return;
+    case F_SHARE:
+        p->st = mw_expo_sample(e, NULL, names, values, 2, r->drift_share);
+        return;
+    case F_DATASET_DRIFTED:
+        p->st = mw_expo_sample(e, NULL, names, values, 2, r->dataset_drift);
+        return;
+    default:
+        break;
     }
     for (size_t i = 0; i < r->ncols && !p->st; i++) {
         const mw_column_report *c = &r->cols[i];
@@ -216,17 +239,20 @@ static void write_version(const mw_version_status *s, void *ctx) {
                 if (p->family == F_PVALUE && !mw_test_has_p_value((mw_test_id)t)) continue;
                 values[3] = mw_test_name((mw_test_id)t);
                 p->st = mw_expo_sample(e, NULL, names, values, 4,
-                                       p->family == F_STAT ? c->tests[t].statistic : c->tests[t].p_value);
+                                       p->family == F_STAT ? c->tests[t].statistic
+                                                           : c->tests[t].p_value);
             }
             break;
         case F_DRIFTED:
             if (c->tested) p->st = mw_expo_sample(e, NULL, names, values, 3, c->drifted);
             break;
         case F_MISSING:
-            p->st = mw_expo_sample(e, NULL, names, values, 3,
-                                   c->cur_count ? (double)c->cur_missing / (double)c->cur_count : 0);
+            p->st =
+                mw_expo_sample(e, NULL, names, values, 3,
+                               c->cur_count ? (double)c->cur_missing / (double)c->cur_count : 0);
             break;
-        default: break;
+        default:
+            break;
         }
     }
 }
@@ -245,13 +271,16 @@ mw_status mw_daemon_write_metrics(mw_daemon *d, mw_expo *e) {
             const char *rn[3] = {"model", "version", "reason"};
             const char *unknown[3] = {"", "", "unknown_version"};
             const char *invalid[3] = {"", "", "invalid_record"};
-            st = mw_expo_sample_u64(e, NULL, rn, unknown, 3, mw_monitor_rejected_unknown(d->monitor));
+            st = mw_expo_sample_u64(e, NULL, rn, unknown, 3,
+                                    mw_monitor_rejected_unknown(d->monitor));
             if (!st)
-                st = mw_expo_sample_u64(e, NULL, rn, invalid, 3, mw_monitor_rejected_invalid(d->monitor));
+                st = mw_expo_sample_u64(e, NULL, rn, invalid, 3,
+                                        mw_monitor_rejected_invalid(d->monitor));
         }
     }
-    if (!st) st = mw_expo_family(e, "modelwatch_ingested_bytes_total", MW_EXPO_COUNTER,
-                                 "Bytes of record bodies received (after gzip decoding).");
+    if (!st)
+        st = mw_expo_family(e, "modelwatch_ingested_bytes_total", MW_EXPO_COUNTER,
+                            "Bytes of record bodies received (after gzip decoding).");
     if (!st) st = mw_expo_sample_u64(e, NULL, NULL, NULL, 0, atomic_load(&d->ingested_bytes));
     if (!st) st = mw_resources_write_metrics(&d->resources, e);
     return st;

@@ -17,12 +17,15 @@ void mw_resources_init(mw_resources *r, const char *fs_path, const pid_t *pids, 
     memset(r, 0, sizeof *r);
     pthread_mutex_init(&r->lock, NULL);
     r->fs_path = fs_path;
-    for (size_t i = 0; i < npids && i < MW_MAX_TARGETS; i++) r->watch_pids[r->nwatch_pids++] = pids[i];
-    for (size_t i = 0; i < nnames && i < MW_MAX_TARGETS; i++) r->watch_names[r->nwatch_names++] = names[i];
+    for (size_t i = 0; i < npids && i < MW_MAX_TARGETS; i++)
+        r->watch_pids[r->nwatch_pids++] = pids[i];
+    for (size_t i = 0; i < nnames && i < MW_MAX_TARGETS; i++)
+        r->watch_names[r->nwatch_names++] = names[i];
     mw_error err;
     mw_error_clear(&err);
     if (mw_nvml_open(&r->nvml, &err) != MW_OK)
-        fprintf(stderr, "modelwatch: no GPU metrics: %s\n", err.message[0] ? err.message : "NVML not available");
+        fprintf(stderr, "modelwatch: no GPU metrics: %s\n",
+                err.message[0] ? err.message : "NVML not available");
     else
         fprintf(stderr, "modelwatch: NVML: %zu GPU(s)\n", mw_nvml_device_count(r->nvml));
 }
@@ -58,12 +61,16 @@ void mw_resources_sample(mw_resources *r) {
     size_t n = 0;
     uint64_t errors = 0;
     mw_error err;
-    if (mw_proc_sample(0, &procs[n], &err) == MW_OK) n++;
-    else errors++;
+    if (mw_proc_sample(0, &procs[n], &err) == MW_OK)
+        n++;
+    else
+        errors++;
     for (size_t i = 0; i < r->nwatch_pids && n <= MW_MAX_TARGETS; i++) {
         if (sampled(procs, n, r->watch_pids[i])) continue; /* each process once */
-        if (mw_proc_sample(r->watch_pids[i], &procs[n], &err) == MW_OK) n++;
-        else errors++; /* gone, or another user's: counted, never fatal */
+        if (mw_proc_sample(r->watch_pids[i], &procs[n], &err) == MW_OK)
+            n++;
+        else
+            errors++; /* gone, or another user's: counted, never fatal */
     }
     for (size_t i = 0; i < r->nwatch_names && n <= MW_MAX_TARGETS; i++) {
         pid_t pids[8];
@@ -73,7 +80,8 @@ void mw_resources_sample(mw_resources *r) {
             continue;
         }
         for (size_t k = 0; k < found && k < 8 && n <= MW_MAX_TARGETS; k++)
-            if (!sampled(procs, n, pids[k]) && mw_proc_sample(pids[k], &procs[n], &err) == MW_OK) n++;
+            if (!sampled(procs, n, pids[k]) && mw_proc_sample(pids[k], &procs[n], &err) == MW_OK)
+                n++;
     }
     mw_host_stats host;
     int has_host = mw_host_sample(&host, r->fs_path, &err) == MW_OK;
@@ -84,7 +92,8 @@ void mw_resources_sample(mw_resources *r) {
     if (r->nvml) {
         mw_nvml_sample(r->nvml, gpus, MW_MAX_GPUS, &ngpus);
         pid_t pids[MW_MAX_TARGETS + 1];
-        for (size_t i = 0; i < n; i++) pids[i] = procs[i].pid;
+        for (size_t i = 0; i < n; i++)
+            pids[i] = procs[i].pid;
         mw_nvml_process_memory(r->nvml, pids, n, gpu_bytes, NULL);
     }
     pthread_mutex_lock(&r->lock);
@@ -93,8 +102,11 @@ void mw_resources_sample(mw_resources *r) {
         const mw_proc_stats *prev = previous(r, &procs[i]);
         ratios[i] = prev ? mw_proc_cpu_ratio(prev, &procs[i]) : NAN;
     }
-    if (has_host && r->has_host) mw_host_cpu_ratios(&r->host, &host, r->host_cpu_ratio);
-    else for (int m = 0; m < MW_CPU_MODE_COUNT; m++) r->host_cpu_ratio[m] = NAN;
+    if (has_host && r->has_host)
+        mw_host_cpu_ratios(&r->host, &host, r->host_cpu_ratio);
+    else
+        for (int m = 0; m < MW_CPU_MODE_COUNT; m++)
+            r->host_cpu_ratio[m] = NAN;
     memcpy(r->target, procs, n * sizeof *procs);
     memcpy(r->target_cpu_ratio, ratios, n * sizeof *ratios);
     memcpy(r->target_gpu_bytes, gpu_bytes, n * sizeof *gpu_bytes);
@@ -119,7 +131,8 @@ typedef struct fam {
 
 static mw_status process_families(mw_resources *r, mw_expo *e) {
     static const fam f[] = {
-        {"modelwatch_process_cpu_seconds_total", MW_EXPO_COUNTER, "CPU time of the process, by mode."},
+        {"modelwatch_process_cpu_seconds_total", MW_EXPO_COUNTER,
+         "CPU time of the process, by mode."},
         {"modelwatch_process_cpu_utilization_ratio", MW_EXPO_GAUGE,
          "CPU used between the last two samples, as a ratio of one core."},
         {"modelwatch_process_resident_memory_bytes", MW_EXPO_GAUGE, "Resident memory."},
@@ -150,19 +163,30 @@ static mw_status process_families(mw_resources *r, mw_expo *e) {
                 if (!isnan(r->target_cpu_ratio[i]))
                     st = mw_expo_sample(e, NULL, n1, v1, 1, r->target_cpu_ratio[i]);
                 break;
-            case 2: st = mw_expo_sample_u64(e, NULL, n1, v1, 1, p->resident_bytes); break;
-            case 3: st = mw_expo_sample_u64(e, NULL, n1, v1, 1, p->virtual_bytes); break;
-            case 4: st = mw_expo_sample_u64(e, NULL, n1, v1, 1, p->threads); break;
+            case 2:
+                st = mw_expo_sample_u64(e, NULL, n1, v1, 1, p->resident_bytes);
+                break;
+            case 3:
+                st = mw_expo_sample_u64(e, NULL, n1, v1, 1, p->virtual_bytes);
+                break;
+            case 4:
+                st = mw_expo_sample_u64(e, NULL, n1, v1, 1, p->threads);
+                break;
             case 5:
-                if (!(p->absent & MW_PROC_ABSENT_FDS)) st = mw_expo_sample_u64(e, NULL, n1, v1, 1, p->open_fds);
+                if (!(p->absent & MW_PROC_ABSENT_FDS))
+                    st = mw_expo_sample_u64(e, NULL, n1, v1, 1, p->open_fds);
                 break;
             case 6:
-                if (!(p->absent & MW_PROC_ABSENT_IO)) st = mw_expo_sample_u64(e, NULL, n1, v1, 1, p->read_bytes);
+                if (!(p->absent & MW_PROC_ABSENT_IO))
+                    st = mw_expo_sample_u64(e, NULL, n1, v1, 1, p->read_bytes);
                 break;
             case 7:
-                if (!(p->absent & MW_PROC_ABSENT_IO)) st = mw_expo_sample_u64(e, NULL, n1, v1, 1, p->write_bytes);
+                if (!(p->absent & MW_PROC_ABSENT_IO))
+                    st = mw_expo_sample_u64(e, NULL, n1, v1, 1, p->write_bytes);
                 break;
-            default: st = mw_expo_sample_u64(e, NULL, n1, v1, 1, r->target_gpu_bytes[i]); break;
+            default:
+                st = mw_expo_sample_u64(e, NULL, n1, v1, 1, r->target_gpu_bytes[i]);
+                break;
             }
         }
     }
@@ -179,8 +203,9 @@ static mw_status host_families(mw_resources *r, mw_expo *e) {
         const char *mv[1] = {mw_cpu_mode_name((mw_cpu_mode)m)};
         st = mw_expo_sample(e, NULL, mn, mv, 1, h->cpu_seconds[m]);
     }
-    if (!st) st = mw_expo_family(e, "modelwatch_host_cpu_utilization_ratio", MW_EXPO_GAUGE,
-                                 "Share of host CPU time by mode between the last two samples.");
+    if (!st)
+        st = mw_expo_family(e, "modelwatch_host_cpu_utilization_ratio", MW_EXPO_GAUGE,
+                            "Share of host CPU time by mode between the last two samples.");
     for (int m = 0; m < MW_CPU_MODE_COUNT && !st; m++) {
         if (isnan(r->host_cpu_ratio[m])) continue;
         const char *mv[1] = {mw_cpu_mode_name((mw_cpu_mode)m)};
@@ -189,11 +214,12 @@ static mw_status host_families(mw_resources *r, mw_expo *e) {
     struct {
         const char *name, *help;
         double v;
-    } g[] = {{"modelwatch_host_memory_total_bytes", "Host memory (MemTotal).", (double)h->mem_total_bytes},
+    } g[] = {{"modelwatch_host_memory_total_bytes", "Host memory (MemTotal).",
+              (double)h->mem_total_bytes},
              {"modelwatch_host_memory_available_bytes", "Available memory (MemAvailable).",
               (double)h->mem_available_bytes},
-             {"modelwatch_host_memory_used_ratio", "Used memory share, (total - available) / total.",
-              h->mem_used_ratio},
+             {"modelwatch_host_memory_used_ratio",
+              "Used memory share, (total - available) / total.", h->mem_used_ratio},
              {"modelwatch_host_load1", "Load average over 1 minute.", h->load1},
              {"modelwatch_host_load5", "Load average over 5 minutes.", h->load5},
              {"modelwatch_host_load15", "Load average over 15 minutes.", h->load15}};
@@ -206,8 +232,9 @@ static mw_status host_families(mw_resources *r, mw_expo *e) {
         st = mw_expo_family(e, "modelwatch_host_filesystem_avail_bytes", MW_EXPO_GAUGE,
                             "Bytes available to the daemon on the database's file system.");
         if (!st) st = mw_expo_sample_u64(e, NULL, pn, pv, 1, h->fs_avail_bytes);
-        if (!st) st = mw_expo_family(e, "modelwatch_host_filesystem_size_bytes", MW_EXPO_GAUGE,
-                                     "Size of the database's file system.");
+        if (!st)
+            st = mw_expo_family(e, "modelwatch_host_filesystem_size_bytes", MW_EXPO_GAUGE,
+                                "Size of the database's file system.");
         if (!st) st = mw_expo_sample_u64(e, NULL, pn, pv, 1, h->fs_total_bytes);
     }
     return st;
@@ -217,15 +244,16 @@ static mw_status gpu_families(mw_resources *r, mw_expo *e) {
     if (!r->nvml) return MW_OK;
     static const fam f[] = {
         {"modelwatch_gpu_utilization_ratio", MW_EXPO_GAUGE, "GPU compute utilisation."},
-        {"modelwatch_gpu_memory_utilization_ratio", MW_EXPO_GAUGE, "GPU memory bandwidth utilisation."},
+        {"modelwatch_gpu_memory_utilization_ratio", MW_EXPO_GAUGE,
+         "GPU memory bandwidth utilisation."},
         {"modelwatch_gpu_memory_used_bytes", MW_EXPO_GAUGE, "GPU memory used."},
         {"modelwatch_gpu_memory_total_bytes", MW_EXPO_GAUGE, "GPU memory."},
         {"modelwatch_gpu_memory_used_ratio", MW_EXPO_GAUGE, "GPU memory used / total."},
         {"modelwatch_gpu_temperature_celsius", MW_EXPO_GAUGE, "GPU temperature."},
         {"modelwatch_gpu_power_watts", MW_EXPO_GAUGE, "GPU power draw."}};
-    static const unsigned need[] = {MW_GPU_ABSENT_UTIL,   MW_GPU_ABSENT_UTIL, MW_GPU_ABSENT_MEMORY,
-                                    MW_GPU_ABSENT_MEMORY, MW_GPU_ABSENT_MEMORY, MW_GPU_ABSENT_TEMP,
-                                    MW_GPU_ABSENT_POWER};
+    static const unsigned need[] = {
+        MW_GPU_ABSENT_UTIL,   MW_GPU_ABSENT_UTIL, MW_GPU_ABSENT_MEMORY, MW_GPU_ABSENT_MEMORY,
+        MW_GPU_ABSENT_MEMORY, MW_GPU_ABSENT_TEMP, MW_GPU_ABSENT_POWER};
     mw_status st = MW_OK;
     for (size_t k = 0; k < sizeof f / sizeof *f && !st; k++) {
         st = mw_expo_family(e, f[k].name, f[k].type, f[k].help);
@@ -235,15 +263,20 @@ static mw_status gpu_families(mw_resources *r, mw_expo *e) {
             char idx[16];
             snprintf(idx, sizeof idx, "%u", g->index);
             const char *n[3] = {"gpu", "uuid", "name"}, *v[3] = {idx, g->uuid, g->name};
-            double val[] = {g->util_compute_ratio, g->util_memory_ratio, (double)g->mem_used_bytes,
-                            (double)g->mem_total_bytes,
-                            g->mem_total_bytes ? (double)g->mem_used_bytes / (double)g->mem_total_bytes : NAN,
-                            g->temperature_celsius, g->power_watts};
+            double val[] = {
+                g->util_compute_ratio,
+                g->util_memory_ratio,
+                (double)g->mem_used_bytes,
+                (double)g->mem_total_bytes,
+                g->mem_total_bytes ? (double)g->mem_used_bytes / (double)g->mem_total_bytes : NAN,
+                g->temperature_celsius,
+                g->power_watts};
             if (!isnan(val[k])) st = mw_expo_sample(e, NULL, n, v, 3, val[k]);
         }
     }
-    if (!st) st = mw_expo_family(e, "modelwatch_gpu_errors_total", MW_EXPO_COUNTER,
-                                 "NVML calls that failed (fields left out).");
+    if (!st)
+        st = mw_expo_family(e, "modelwatch_gpu_errors_total", MW_EXPO_COUNTER,
+                            "NVML calls that failed (fields left out).");
     if (!st) st = mw_expo_sample_u64(e, NULL, NULL, NULL, 0, mw_nvml_errors_total(r->nvml));
     return st;
 }
@@ -256,11 +289,13 @@ mw_status mw_resources_write_metrics(mw_resources *r, mw_expo *e) {
         if (!st) st = host_families(r, e);
         if (!st) st = gpu_families(r, e);
     }
-    if (!st) st = mw_expo_family(e, "modelwatch_resource_sample_errors_total", MW_EXPO_COUNTER,
-                                 "Watched processes not found and unreadable sources.");
+    if (!st)
+        st = mw_expo_family(e, "modelwatch_resource_sample_errors_total", MW_EXPO_COUNTER,
+                            "Watched processes not found and unreadable sources.");
     if (!st) st = mw_expo_sample_u64(e, NULL, NULL, NULL, 0, r->sample_errors);
-    if (!st) st = mw_expo_family(e, "modelwatch_resource_sample_cpu_seconds", MW_EXPO_GAUGE,
-                                 "CPU time the last resource sample cost.");
+    if (!st)
+        st = mw_expo_family(e, "modelwatch_resource_sample_cpu_seconds", MW_EXPO_GAUGE,
+                            "CPU time the last resource sample cost.");
     if (!st) st = mw_expo_sample(e, NULL, NULL, NULL, 0, r->last_cost_seconds);
     pthread_mutex_unlock(&r->lock);
     return st;

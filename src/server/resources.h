@@ -19,14 +19,14 @@
 
 typedef struct mw_resources {
     pthread_mutex_t lock;
-    const char *fs_path;            /* the database's file system */
+    const char *fs_path; /* the database's file system */
     pid_t watch_pids[MW_MAX_TARGETS];
     size_t nwatch_pids;
     const char *watch_names[MW_MAX_TARGETS];
     size_t nwatch_names;
-    mw_nvml *nvml;                  /* NULL without NVML or GPUs */
+    mw_nvml *nvml; /* NULL without NVML or GPUs */
     /* the latest sample */
-    size_t ntargets;                /* [0] is the daemon itself */
+    size_t ntargets; /* [0] is the daemon itself */
     mw_proc_stats target[MW_MAX_TARGETS + 1];
     double target_cpu_ratio[MW_MAX_TARGETS + 1];
     uint64_t target_gpu_bytes[MW_MAX_TARGETS + 1];
@@ -35,8 +35,8 @@ typedef struct mw_resources {
     double host_cpu_ratio[MW_CPU_MODE_COUNT];
     size_t ngpus;
     mw_gpu_stats gpu[MW_MAX_GPUS];
-    uint64_t sample_errors;         /* watched processes not found, unreadable files */
-    double last_cost_seconds;       /* CPU time of the last sample */
+    uint64_t sample_errors;   /* watched processes not found, unreadable files */
+    double last_cost_seconds; /* CPU time of the last sample */
     uint64_t samples;
 } mw_resources;
 

@@ -34,11 +34,21 @@ static void method_not_allowed(mw_http_response *resp, const char *allow) {
 static void from_status(mw_http_response *resp, mw_status st, const mw_error *err) {
     const char *msg = err->message[0] ? err->message : mw_status_str(st);
     switch (st) {
-    case MW_ENOTFOUND: mw_http_set_error(resp, 404, "not_found", msg, 0); break;
-    case MW_EINVAL: mw_http_set_error(resp, 400, "invalid_request", msg, 0); break;
-    case MW_EPARSE: mw_http_set_error(resp, 400, "invalid_json", msg, err->line); break;
-    case MW_ERANGE: mw_http_set_error(resp, 413, "too_large", msg, 0); break;
-    default: mw_http_set_error(resp, 500, "internal_error", msg, 0); break;
+    case MW_ENOTFOUND:
+        mw_http_set_error(resp, 404, "not_found", msg, 0);
+        break;
+    case MW_EINVAL:
+        mw_http_set_error(resp, 400, "invalid_request", msg, 0);
+        break;
+    case MW_EPARSE:
+        mw_http_set_error(resp, 400, "invalid_json", msg, err->line);
+        break;
+    case MW_ERANGE:
+        mw_http_set_error(resp, 413, "too_large", msg, 0);
+        break;
+    default:
+        mw_http_set_error(resp, 500, "internal_error", msg, 0);
+        break;
     }
 }
 
@@ -61,7 +71,8 @@ static void records(mw_daemon *d, const mw_http_request *req, mw_http_response *
     mw_error_clear(&err);
     mw_status st = mw_monitor_ingest(d->monitor, req->body, req->body_len, &res, &err);
     if (st) {
-        mw_http_set_error(resp, 503, "storage_error", err.message[0] ? err.message : mw_status_str(st), 0);
+        mw_http_set_error(resp, 503, "storage_error",
+                          err.message[0] ? err.message : mw_status_str(st), 0);
         return;
     }
     json_t *o = json_object(), *errs = json_array();
@@ -77,7 +88,8 @@ static void records(mw_daemon *d, const mw_http_request *req, mw_http_response *
         status = 400;
         json_object_set_new(o, "error",
                             json_pack("{s:s,s:s,s:I}", "code", "invalid_record", "message",
-                                      res.errors[0].message, "line", (json_int_t)res.errors[0].line));
+                                      res.errors[0].message, "line",
+                                      (json_int_t)res.errors[0].line));
     }
     take_json(resp, status, json_dumps(o, JSON_COMPACT));
     json_decref(o);
@@ -149,7 +161,8 @@ static void version_route(mw_daemon *d, const mw_http_request *req, mw_http_resp
             char *end;
             long v = strtol(lim, &end, 10);
             if (*end || v < 1 || v > 10000) {
-                mw_http_set_error(resp, 400, "invalid_request", "limit must be a whole number from 1 to 10000", 0);
+                mw_http_set_error(resp, 400, "invalid_request",
+                                  "limit must be a whole number from 1 to 10000", 0);
                 return;
             }
             limit = (size_t)v;
@@ -160,14 +173,17 @@ static void version_route(mw_daemon *d, const mw_http_request *req, mw_http_resp
             return from_status(resp, st, &err);
         /* stored results are JSON text already: splice them into an array */
         size_t total = 16;
-        for (size_t i = 0; i < n; i++) total += strlen(rows[i]) + 1;
+        for (size_t i = 0; i < n; i++)
+            total += strlen(rows[i]) + 1;
         char *out = malloc(total);
         if (out) {
             size_t k = (size_t)sprintf(out, "{\"windows\":[");
-            for (size_t i = 0; i < n; i++) k += (size_t)sprintf(out + k, "%s%s", i ? "," : "", rows[i]);
+            for (size_t i = 0; i < n; i++)
+                k += (size_t)sprintf(out + k, "%s%s", i ? "," : "", rows[i]);
             sprintf(out + k, "]}");
         }
-        for (size_t i = 0; i < n; i++) free(rows[i]);
+        for (size_t i = 0; i < n; i++)
+            free(rows[i]);
         free(rows);
         return take_json(resp, 200, out);
     }
@@ -179,7 +195,8 @@ static void models_route(mw_daemon *d, const mw_http_request *req, mw_http_respo
     const char *p = req->path + strlen(PREFIX);
     const char *slash = strchr(p, '/');
     if (!slash || strncmp(slash, "/versions/", 10)) {
-        mw_http_set_error(resp, 404, "not_found", "expected /api/v1/models/{model}/versions/{version}", 0);
+        mw_http_set_error(resp, 404, "not_found",
+                          "expected /api/v1/models/{model}/versions/{version}", 0);
         return;
     }
     char model[160], version[160];
@@ -188,7 +205,8 @@ static void models_route(mw_daemon *d, const mw_http_request *req, mw_http_respo
     const char *vend = strchr(vp, '/');
     size_t vl = vend ? (size_t)(vend - vp) : strlen(vp);
     if (ml == 0 || ml >= sizeof model || vl == 0 || vl >= sizeof version) {
-        mw_http_set_error(resp, 400, "invalid_request", "model and version names are 1 to 128 characters", 0);
+        mw_http_set_error(resp, 400, "invalid_request",
+                          "model and version names are 1 to 128 characters", 0);
         return;
     }
     memcpy(model, p, ml);
@@ -206,8 +224,10 @@ void mw_daemon_handle(const mw_http_request *req, mw_http_response *resp, void *
         mw_http_set_json(resp, 200, "{\"status\":\"ok\"}");
     } else if (!strcmp(path, "/readyz")) {
         resp->route = "/readyz";
-        if (d->ready) mw_http_set_json(resp, 200, "{\"status\":\"ready\"}");
-        else mw_http_set_error(resp, 503, "not_ready", "starting up", 0);
+        if (d->ready)
+            mw_http_set_json(resp, 200, "{\"status\":\"ready\"}");
+        else
+            mw_http_set_error(resp, 503, "not_ready", "starting up", 0);
     } else if (!strcmp(path, "/metrics")) {
         resp->route = "/metrics";
         if (!is(req, "GET")) return method_not_allowed(resp, "GET");
@@ -235,6 +255,7 @@ void mw_daemon_handle(const mw_http_request *req, mw_http_response *resp, void *
     } else if (!strncmp(path, PREFIX, strlen(PREFIX))) {
         models_route(d, req, resp);
     } else {
-        mw_http_set_error(resp, 404, "not_found", "no such endpoint; the API lives under /api/v1/", 0);
+        mw_http_set_error(resp, 404, "not_found", "no such endpoint; the API lives under /api/v1/",
+                          0);
     }
 }

@@ -221,14 +221,14 @@ void mw_reservoir_write(const mw_reservoir *s, mw_buf *b) {
     mw_buf_u64(b, s->cap);
     mw_buf_u64(b, s->seen);
     mw_buf_u64(b, s->len);
-    for (size_t i = 0; i < s->len; i++) mw_buf_f64(b, s->values[i]);
+    for (size_t i = 0; i < s->len; i++)
+        mw_buf_f64(b, s->values[i]);
 }
 
 mw_status mw_reservoir_read(mw_reservoir *s, mw_reader *r) {
     memset(s, 0, sizeof *s);
     uint64_t cap = mw_rd_u64(r), seen = mw_rd_u64(r), len = mw_rd_u64(r);
-    if (r->failed || cap == 0 || len > cap || len > seen ||
-        len > (uint64_t)(r->end - r->p) / 8)
+    if (r->failed || cap == 0 || len > cap || len > seen || len > (uint64_t)(r->end - r->p) / 8)
         return MW_ECORRUPT;
     s->cap = (size_t)cap;
     s->seen = seen;
@@ -236,6 +236,7 @@ mw_status mw_reservoir_read(mw_reservoir *s, mw_reader *r) {
     s->alloc = len ? (size_t)len : 1;
     s->values = malloc((len ? len : 1) * sizeof *s->values);
     if (!s->values) return MW_ENOMEM;
-    for (size_t i = 0; i < len; i++) s->values[i] = mw_rd_f64(r);
+    for (size_t i = 0; i < len; i++)
+        s->values[i] = mw_rd_f64(r);
     return r->failed ? MW_ECORRUPT : MW_OK;
 }

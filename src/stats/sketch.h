@@ -18,9 +18,9 @@
 #define MW_HLL_REGISTERS (1u << MW_HLL_BITS)
 
 typedef struct mw_distinct {
-    uint64_t *set;     /* 2*MW_DISTINCT_EXACT slots, 0 = empty (hash 0 is remapped) */
+    uint64_t *set; /* 2*MW_DISTINCT_EXACT slots, 0 = empty (hash 0 is remapped) */
     uint32_t set_count;
-    int overflowed;    /* exact set abandoned; only the registers count */
+    int overflowed;     /* exact set abandoned; only the registers count */
     uint8_t *registers; /* MW_HLL_REGISTERS, allocated on first add */
 } mw_distinct;
 

@@ -47,7 +47,8 @@ static void lsd_sort(uint64_t *a, size_t n, uint64_t *b, int passes) {
     size_t count[8][256];
     memset(count, 0, sizeof count);
     for (size_t i = 0; i < n; i++)
-        for (int p = 0; p < passes; p++) count[p][(a[i] >> (8 * p)) & 0xff]++;
+        for (int p = 0; p < passes; p++)
+            count[p][(a[i] >> (8 * p)) & 0xff]++;
     uint64_t *src = a, *dst = b;
     for (int p = 0; p < passes; p++) {
         size_t *c = count[p];
@@ -59,7 +60,8 @@ static void lsd_sort(uint64_t *a, size_t n, uint64_t *b, int passes) {
             sum += t;
         }
         int shift = 8 * p;
-        for (size_t i = 0; i < n; i++) dst[c[(src[i] >> shift) & 0xff]++] = src[i];
+        for (size_t i = 0; i < n; i++)
+            dst[c[(src[i] >> shift) & 0xff]++] = src[i];
         uint64_t *t = src;
         src = dst;
         dst = t;
@@ -106,10 +108,13 @@ static void inner_sort(uint64_t *src, uint64_t *dst, size_t n) {
     if (shift < 0) shift = 0;
     size_t start[INNER_BUCKETS + 1], pos[INNER_BUCKETS];
     memset(start, 0, sizeof start);
-    for (size_t i = 0; i < n; i++) start[((src[i] >> shift) & (INNER_BUCKETS - 1)) + 1]++;
-    for (size_t j = 0; j < INNER_BUCKETS; j++) start[j + 1] += start[j];
+    for (size_t i = 0; i < n; i++)
+        start[((src[i] >> shift) & (INNER_BUCKETS - 1)) + 1]++;
+    for (size_t j = 0; j < INNER_BUCKETS; j++)
+        start[j + 1] += start[j];
     memcpy(pos, start, sizeof pos);
-    for (size_t i = 0; i < n; i++) dst[pos[(src[i] >> shift) & (INNER_BUCKETS - 1)]++] = src[i];
+    for (size_t i = 0; i < n; i++)
+        dst[pos[(src[i] >> shift) & (INNER_BUCKETS - 1)]++] = src[i];
     if (shift == 0) return; /* the digit was the last bits: sorted */
     for (size_t j = 0; j < INNER_BUCKETS; j++) {
         size_t b = start[j], m = start[j + 1] - b;
@@ -153,10 +158,13 @@ void mw_sort_u64(uint64_t *a, size_t n, uint64_t *scratch) {
         lsd_sort(a, n, scratch, (top + 8) / 8);
         return;
     }
-    for (size_t i = 0; i < n; i++) start[((a[i] >> shift) & (MSD_BUCKETS - 1)) + 1]++;
-    for (size_t j = 0; j < MSD_BUCKETS; j++) start[j + 1] += start[j];
+    for (size_t i = 0; i < n; i++)
+        start[((a[i] >> shift) & (MSD_BUCKETS - 1)) + 1]++;
+    for (size_t j = 0; j < MSD_BUCKETS; j++)
+        start[j + 1] += start[j];
     memcpy(pos, start, MSD_BUCKETS * sizeof *pos);
-    for (size_t i = 0; i < n; i++) scratch[pos[(a[i] >> shift) & (MSD_BUCKETS - 1)]++] = a[i];
+    for (size_t i = 0; i < n; i++)
+        scratch[pos[(a[i] >> shift) & (MSD_BUCKETS - 1)]++] = a[i];
     for (size_t j = 0; j < MSD_BUCKETS; j++) {
         size_t b = start[j], m = start[j + 1] - b;
         if (!m) continue;
@@ -180,9 +188,11 @@ static void flag_sort(uint64_t *a, size_t n, int byte) {
     while (n >= SMALL_BUCKET && byte >= 0) {
         int shift = 8 * byte;
         size_t count[256] = {0}, start[257], next[256];
-        for (size_t i = 0; i < n; i++) count[(a[i] >> shift) & 0xff]++;
+        for (size_t i = 0; i < n; i++)
+            count[(a[i] >> shift) & 0xff]++;
         start[0] = 0;
-        for (int j = 0; j < 256; j++) start[j + 1] = start[j] + count[j];
+        for (int j = 0; j < 256; j++)
+            start[j + 1] = start[j] + count[j];
         if (count[(a[0] >> shift) & 0xff] == n) { /* all share this byte */
             byte--;
             continue;
