@@ -48,8 +48,7 @@ void mw_error_clear(mw_error *err);
  * err may be NULL, in which case only the status is returned.
  */
 mw_status mw_error_set(mw_error *err, mw_status status, const char *file, uint64_t line,
-                       uint64_t column, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
+                       uint64_t column, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 #ifdef __cplusplus
 }

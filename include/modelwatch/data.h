@@ -56,10 +56,10 @@ const char *mw_dict_str(const mw_dict *d, uint32_t code, size_t *len);
 
 typedef struct mw_column {
     char *name;
-    mw_coltype type;  /* NUMERIC, CATEGORICAL or IGNORE once read */
-    double *num;      /* NUMERIC: nrows values, NaN = missing; NULL otherwise */
-    uint32_t *codes;  /* CATEGORICAL: nrows codes, MW_CODE_MISSING = missing */
-    mw_dict *dict;    /* CATEGORICAL: code -> text */
+    mw_coltype type;        /* NUMERIC, CATEGORICAL or IGNORE once read */
+    double *num;            /* NUMERIC: nrows values, NaN = missing; NULL otherwise */
+    uint32_t *codes;        /* CATEGORICAL: nrows codes, MW_CODE_MISSING = missing */
+    mw_dict *dict;          /* CATEGORICAL: code -> text */
     uint64_t n_missing;     /* empty, null and NA-token values */
     uint64_t n_type_errors; /* values not fitting an imposed type (stored as missing) */
     char type_error_example[MW_TYPE_ERROR_EXAMPLES][64]; /* first few offending texts */
@@ -68,13 +68,13 @@ typedef struct mw_column {
 } mw_column;
 
 typedef struct mw_table {
-    char *source;      /* file name used in messages ("-" for stdin) */
+    char *source; /* file name used in messages ("-" for stdin) */
     size_t ncols;
     mw_column *cols;
-    size_t nrows;      /* data rows kept (blank lines are not rows) */
-    uint64_t *row_hash; /* nrows 64-bit hashes of each row's values, for duplicate rows */
-    uint64_t n_blank_lines; /* blank lines skipped (counted, reported) */
-    uint64_t n_empty_rows;  /* rows whose every field is missing (kept as rows) */
+    size_t nrows;              /* data rows kept (blank lines are not rows) */
+    uint64_t *row_hash;        /* nrows 64-bit hashes of each row's values, for duplicate rows */
+    uint64_t n_blank_lines;    /* blank lines skipped (counted, reported) */
+    uint64_t n_empty_rows;     /* rows whose every field is missing (kept as rows) */
     uint64_t n_arrays_skipped; /* NDJSON: array values skipped (not columns) */
     uint64_t n_duplicate_rows; /* rows equal to an earlier row, once counted */
     int duplicates_counted;    /* mw_table_count_duplicates has run (row_hash freed) */
@@ -105,12 +105,12 @@ void mw_schema_free(mw_schema *s);
 typedef enum mw_format { MW_FMT_AUTO = 0, MW_FMT_CSV, MW_FMT_NDJSON } mw_format;
 
 typedef struct mw_read_options {
-    mw_format format;         /* AUTO: by extension (.csv, .jsonl, .ndjson, .json, each
-                                 optionally .gz); otherwise by the first non-blank byte
-                                 ('{' or '[' = NDJSON) */
-    const mw_schema *schema;  /* optional type overrides */
-    size_t max_line_bytes;    /* 0 = default (8 MiB): a longer line is an error */
-    size_t max_columns;       /* 0 = default (10000) */
+    mw_format format;        /* AUTO: by extension (.csv, .jsonl, .ndjson, .json, each
+                                optionally .gz); otherwise by the first non-blank byte
+                                ('{' or '[' = NDJSON) */
+    const mw_schema *schema; /* optional type overrides */
+    size_t max_line_bytes;   /* 0 = default (8 MiB): a longer line is an error */
+    size_t max_columns;      /* 0 = default (10000) */
 } mw_read_options;
 
 /* Reads a file ("-" = stdin; gzip detected by magic bytes) into a new table. */

@@ -79,23 +79,23 @@ typedef struct mw_drift_options {
     mw_test_selection selection;
     mw_test_id list[MW_TEST_COUNT]; /* MW_TESTS_LIST: tests in priority order */
     size_t nlist;
-    double threshold;    /* NAN = each test's default */
+    double threshold; /* NAN = each test's default */
     const mw_column_threshold *column_thresholds;
     size_t ncolumn_thresholds;
-    double drift_share;  /* 0 = default 0.5 */
+    double drift_share; /* 0 = default 0.5 */
     mw_correction correction;
     const char *const *columns; /* only these columns (NULL = all common columns) */
     size_t ncolumns;
-    int quality_only;    /* prepare and check quality, run no drift test */
-    int histograms;      /* fill each column's display histogram (for HTML reports) */
+    int quality_only; /* prepare and check quality, run no drift test */
+    int histograms;   /* fill each column's display histogram (for HTML reports) */
 } mw_drift_options;
 
 /* Display histogram of one column: bins with reference and current shares. */
 #define MW_HIST_MAX_BINS 20
 typedef struct mw_histogram {
     size_t nbins;
-    double lo[MW_HIST_MAX_BINS], hi[MW_HIST_MAX_BINS]; /* numeric bin bounds */
-    const char *label[MW_HIST_MAX_BINS];               /* categorical bin labels */
+    double lo[MW_HIST_MAX_BINS], hi[MW_HIST_MAX_BINS];   /* numeric bin bounds */
+    const char *label[MW_HIST_MAX_BINS];                 /* categorical bin labels */
     double ref[MW_HIST_MAX_BINS], cur[MW_HIST_MAX_BINS]; /* shares of non-missing values */
 } mw_histogram;
 
@@ -106,13 +106,13 @@ typedef struct mw_column_report {
     mw_coltype type;
     int discrete; /* numeric column tested as categories (<= 5 distinct reference values) */
     /* drift */
-    uint32_t computed;                 /* bit t set when tests[t] holds a result */
+    uint32_t computed; /* bit t set when tests[t] holds a result */
     mw_test_result tests[MW_TEST_COUNT];
-    int tested;                        /* 0 when no deciding test could run (skip_reason) */
+    int tested; /* 0 when no deciding test could run (skip_reason) */
     char skip_reason[160];
     mw_test_id drift_test;
-    double statistic, p_value;         /* of the deciding test; p NAN for distances */
-    double p_adjusted;                 /* after the correction (= p_value with none) */
+    double statistic, p_value; /* of the deciding test; p NAN for distances */
+    double p_adjusted;         /* after the correction (= p_value with none) */
     double threshold;
     int drifted;
     /* quality */
@@ -127,21 +127,21 @@ typedef struct mw_column_report {
     double ref_min, ref_max, cur_min, cur_max, ref_mean, cur_mean, ref_std, cur_std;
     uint64_t cur_below_range, cur_above_range; /* current values outside [ref_min, ref_max] */
     uint64_t ref_distinct, cur_distinct;
-    uint64_t unseen_values;            /* current rows whose category the reference lacks */
+    uint64_t unseen_values; /* current rows whose category the reference lacks */
     uint64_t unseen_distinct;
     char unseen_example[MW_QUALITY_EXAMPLES][64];
     size_t n_unseen_examples;
-    int ref_constant, cur_constant;    /* at most one distinct non-missing value */
+    int ref_constant, cur_constant; /* at most one distinct non-missing value */
     mw_histogram hist;
 } mw_column_report;
 
 typedef struct mw_drift_report {
-    const char *reference, *current;   /* source names */
+    const char *reference, *current; /* source names */
     uint64_t ref_rows, cur_rows;
     size_t ncols;
     mw_column_report *cols;
     size_t n_tested, n_drifted;
-    double drift_share;                /* n_drifted / n_tested (0 when none tested) */
+    double drift_share; /* n_drifted / n_tested (0 when none tested) */
     double drift_share_threshold;
     int dataset_drift;
     mw_correction correction;
@@ -149,7 +149,7 @@ typedef struct mw_drift_report {
     uint64_t ref_duplicate_rows, cur_duplicate_rows;
     uint64_t ref_empty_rows, cur_empty_rows;
     uint64_t ref_blank_lines, cur_blank_lines;
-    size_t n_only_ref, n_only_cur;     /* columns present on one side only */
+    size_t n_only_ref, n_only_cur; /* columns present on one side only */
     const char **only_ref, **only_cur;
 } mw_drift_report;
 
@@ -159,12 +159,13 @@ typedef struct mw_drift_report {
  * are type errors) and plans the work. mw_batch_run_column may be called for
  * different columns from different threads at once; it sorts the tables'
  * numeric arrays in place and mw_batch_new counts duplicate rows (freeing the
- * row hashes; the tables are consumed: row order is not kept). mw_batch_finish applies the correction and the data set decision.
- * The report stays valid until mw_batch_free; the tables must outlive it.
+ * row hashes; the tables are consumed: row order is not kept). mw_batch_finish applies the
+ * correction and the data set decision. The report stays valid until mw_batch_free; the tables must
+ * outlive it.
  */
 typedef struct mw_batch mw_batch;
-mw_status mw_batch_new(mw_table *ref, mw_table *cur, const mw_drift_options *opt,
-                       mw_batch **out, mw_error *err);
+mw_status mw_batch_new(mw_table *ref, mw_table *cur, const mw_drift_options *opt, mw_batch **out,
+                       mw_error *err);
 size_t mw_batch_ncolumns(const mw_batch *b);
 mw_status mw_batch_run_column(mw_batch *b, size_t i, mw_error *err);
 mw_status mw_batch_finish(mw_batch *b);

@@ -35,13 +35,13 @@ extern "C" {
 typedef struct mw_monitor mw_monitor;
 
 typedef struct mw_monitor_options {
-    const char *db_path;       /* NULL = in memory only (nothing persisted) */
+    const char *db_path;          /* NULL = in memory only (nothing persisted) */
     int64_t (*now_ms)(void *ctx); /* clock, NULL = the real-time clock */
     void *clock_ctx;
-    uint64_t seed;             /* sampling seed */
-    size_t sample_capacity;    /* values kept per numeric feature per window (default 100000) */
-    int synchronous_full;      /* SQLite synchronous=FULL (power-loss safe) instead of NORMAL */
-    size_t max_versions;       /* default 10000 */
+    uint64_t seed;          /* sampling seed */
+    size_t sample_capacity; /* values kept per numeric feature per window (default 100000) */
+    int synchronous_full;   /* SQLite synchronous=FULL (power-loss safe) instead of NORMAL */
+    size_t max_versions;    /* default 10000 */
 } mw_monitor_options;
 
 /* Opens a monitor; with a database, restores versions, baselines and the open
@@ -120,24 +120,24 @@ const char *mw_reject_reason_name(mw_reject_reason r); /* "invalid_record", ... 
 typedef struct mw_version_status {
     const char *model, *version;
     int has_baseline;
-    uint64_t records_total;                      /* accepted records, ever */
-    uint64_t late_total;                         /* accepted records older than their window */
+    uint64_t records_total; /* accepted records, ever */
+    uint64_t late_total;    /* accepted records older than their window */
     uint64_t rejected_total[MW_REJECT_REASONS];
     int window_open;
-    double window_start, window_end;             /* the open window */
+    double window_start, window_end; /* the open window */
     uint64_t window_records;
-    int has_last;                                /* a window has closed since start-up */
+    int has_last; /* a window has closed since start-up */
     double last_start, last_end;
     uint64_t last_records;
-    const mw_drift_report *last;                 /* its result */
+    const mw_drift_report *last; /* its result */
     /* outlier detection (has_detector 0: none configured) */
     int has_detector;
-    const char *detector_method;                 /* "iforest" or "lof" */
-    uint64_t scored_total, outliers_total;       /* records scored, and above the threshold */
-    double last_outlier_share;                   /* of the last closed window, NaN when none */
+    const char *detector_method;           /* "iforest" or "lof" */
+    uint64_t scored_total, outliers_total; /* records scored, and above the threshold */
+    double last_outlier_share;             /* of the last closed window, NaN when none */
     size_t score_nbounds;
-    const double *score_bounds;                  /* histogram of all scores since start-up */
-    const uint64_t *score_counts;                /* score_nbounds + 1, not cumulative */
+    const double *score_bounds;   /* histogram of all scores since start-up */
+    const uint64_t *score_counts; /* score_nbounds + 1, not cumulative */
     double score_sum;
     /* serving: totals since start-up (src/monitor/serving.h), and the last
      * closed window's latency percentiles (ms) and error ratio */

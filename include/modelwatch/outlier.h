@@ -57,8 +57,8 @@ typedef struct mw_outlier_options {
     double contamination; /* share of reference rows above the threshold, (0, 0.5] (0 = 0.01) */
     int has_threshold;    /* 1: use threshold below instead of contamination */
     double threshold;
-    mw_outlier_encode encode; /* categorical columns (default: not used) */
-    int standardize;          /* 1: scale each feature by the reference mean and sd */
+    mw_outlier_encode encode;   /* categorical columns (default: not used) */
+    int standardize;            /* 1: scale each feature by the reference mean and sd */
     const char *const *columns; /* input columns (NULL = all usable ones) */
     size_t ncolumns;
 } mw_outlier_options;
@@ -68,8 +68,8 @@ typedef struct mw_outlier_model mw_outlier_model;
 /* Fits a detector on the reference table. Errors: unknown or unusable columns
  * (named), infinite values (column and row), no usable column left, fewer
  * reference rows than k + 1 (LOF), invalid options. */
-mw_status mw_outlier_fit(const mw_table *ref, const mw_outlier_options *opt,
-                         mw_outlier_model **out, mw_error *err);
+mw_status mw_outlier_fit(const mw_table *ref, const mw_outlier_options *opt, mw_outlier_model **out,
+                         mw_error *err);
 /* Fits on a row-major n x d matrix of finite numbers (NaN = missing, imputed);
  * names may be NULL ("x0", "x1", ... then). Same pipeline as mw_outlier_fit. */
 mw_status mw_outlier_fit_matrix(const double *x, size_t n, size_t d, const char *const *names,
@@ -81,18 +81,18 @@ void mw_outlier_free(mw_outlier_model *m);
 
 typedef struct mw_outlier_info {
     mw_outlier_method method;
-    size_t n_reference;     /* reference rows */
-    size_t n_inputs;        /* input columns used */
-    size_t n_features;      /* encoded features the detector sees */
+    size_t n_reference;                       /* reference rows */
+    size_t n_inputs;                          /* input columns used */
+    size_t n_features;                        /* encoded features the detector sees */
     uint32_t n_trees, max_samples, max_depth; /* forest (effective values) */
-    uint32_t n_neighbors;   /* LOF k */
+    uint32_t n_neighbors;                     /* LOF k */
     uint64_t seed;
     mw_outlier_encode encode;
     int standardize;
-    double contamination;   /* as used (NaN when the threshold was explicit) */
-    double threshold;       /* score above which a row is an outlier */
-    double expected_share;  /* share of reference rows above the threshold */
-    uint64_t n_imputed;     /* reference values imputed */
+    double contamination;      /* as used (NaN when the threshold was explicit) */
+    double threshold;          /* score above which a row is an outlier */
+    double expected_share;     /* share of reference rows above the threshold */
+    uint64_t n_imputed;        /* reference values imputed */
     double ref_quantiles[101]; /* reference score percentiles 0..100 (linear) */
 } mw_outlier_info;
 void mw_outlier_get_info(const mw_outlier_model *m, mw_outlier_info *info);
@@ -132,8 +132,8 @@ mw_status mw_outlier_score_features(const mw_outlier_model *m, const double *fea
 mw_status mw_outlier_score_table(const mw_outlier_model *m, const mw_table *t, size_t begin,
                                  size_t end, double *scores, uint64_t *n_imputed, mw_error *err);
 /* Encodes and scores one record (live path; see mw_outlier_encode_row). */
-mw_status mw_outlier_score_row(const mw_outlier_model *m, const double *num,
-                               const char *const *cat, double *score, mw_error *err);
+mw_status mw_outlier_score_row(const mw_outlier_model *m, const double *num, const char *const *cat,
+                               double *score, mw_error *err);
 /* 1 when score is above the model's threshold. */
 int mw_outlier_is_outlier(const mw_outlier_model *m, double score);
 
@@ -146,8 +146,8 @@ typedef struct mw_outlier_reason {
     double weight;
 } mw_outlier_reason;
 /* Writes up to max reasons, largest first; returns how many (0 on failure). */
-size_t mw_outlier_explain(const mw_outlier_model *m, const double *features,
-                          mw_outlier_reason *out, size_t max);
+size_t mw_outlier_explain(const mw_outlier_model *m, const double *features, mw_outlier_reason *out,
+                          size_t max);
 
 /* ---- serialisation ------------------------------------------------------ */
 

@@ -110,10 +110,10 @@ void mw_class_metrics_free(mw_class_metrics *m);
  */
 typedef struct mw_calibration {
     uint64_t n;
-    int binary;                  /* filled by add_binary (1) or add (0); not mixed */
-    mw_ksum log_loss;            /* sum of -ln p(true class), clipped and renormalised */
-    mw_ksum brier;               /* binary: sum of (1[y = pos] - p)^2 */
-    uint64_t bin_n[MW_ECE_BINS]; /* records per confidence bin */
+    int binary;                    /* filled by add_binary (1) or add (0); not mixed */
+    mw_ksum log_loss;              /* sum of -ln p(true class), clipped and renormalised */
+    mw_ksum brier;                 /* binary: sum of (1[y = pos] - p)^2 */
+    uint64_t bin_n[MW_ECE_BINS];   /* records per confidence bin */
     mw_ksum bin_conf[MW_ECE_BINS]; /* sum of confidences */
     mw_ksum bin_hit[MW_ECE_BINS];  /* binary: positives; multiclass: correct argmax */
 } mw_calibration;
@@ -207,7 +207,7 @@ typedef struct mw_reg_state {
     uint64_t n;
     mw_ksum abs_err, sq_err, ape;
     double max_err;
-    double shift;         /* the first y seen: sums below are of d = y - shift, */
+    double shift;          /* the first y seen: sums below are of d = y - shift, */
     mw_ksum sum_d, sum_d2; /* exact differences (Sterbenz), so SS_tot keeps precision */
 } mw_reg_state;
 
@@ -256,7 +256,7 @@ typedef struct mw_cbpe_estimate {
     double accuracy;
     double precision_macro, recall_macro, f1_macro;
     double precision, recall, f1; /* binary: of the positive class (code 1); else NaN */
-    double roc_auc; /* binary: expected AUC; multiclass: OvR macro of expected AUCs */
+    double roc_auc;               /* binary: expected AUC; multiclass: OvR macro of expected AUCs */
 } mw_cbpe_estimate;
 
 /* Estimates metrics of n unlabelled records from their predictions and scores. */

@@ -44,13 +44,13 @@ typedef struct mw_column_summary {
     uint64_t missing;     /* missing values */
     uint64_t type_errors; /* values that did not fit the type (also counted as missing) */
     uint64_t pos_inf, neg_inf;
-    uint64_t n;           /* finite numbers, or non-missing categories */
+    uint64_t n;                    /* finite numbers, or non-missing categories */
     double min, max, mean, stddev; /* finite numbers; stddev with ddof = 1 (NaN when n < 2) */
     double quantiles[MW_PROFILE_NQUANTILES]; /* numpy.quantile (linear) of the sample */
-    int quantiles_exact;  /* 1 when the sample holds every value */
+    int quantiles_exact;                     /* 1 when the sample holds every value */
     uint64_t distinct;
     int distinct_exact;
-    size_t ntop;          /* categorical: most frequent categories, count descending */
+    size_t ntop; /* categorical: most frequent categories, count descending */
     const char *top[MW_PROFILE_TOP];
     uint64_t top_count[MW_PROFILE_TOP];
     uint64_t other_count; /* categories beyond max_categories */
@@ -70,8 +70,7 @@ mw_status mw_profile_add_category(mw_profile *p, size_t col, const char *s, size
 void mw_profile_add_type_errors(mw_profile *p, size_t col, uint64_t n);
 
 /* Profile of a whole table (IGNORE columns are left out). */
-mw_status mw_profile_from_table(const mw_table *t, const mw_profile_options *opt,
-                                mw_profile **out);
+mw_status mw_profile_from_table(const mw_table *t, const mw_profile_options *opt, mw_profile **out);
 /* Adds other into into, column by column matched by name (new columns are
  * appended). Types must agree, else MW_EINVAL naming the column. */
 mw_status mw_profile_merge(mw_profile *into, const mw_profile *other, mw_error *err);

@@ -37,14 +37,14 @@ typedef struct mw_record {
     size_t version_len;
     const char *id; /* NULL when absent */
     size_t id_len;
-    double ts;      /* seconds since the epoch; NAN = arrival time */
+    double ts; /* seconds since the epoch; NAN = arrival time */
     const mw_feature *features;
     size_t nfeatures;
     mw_feature prediction;    /* kind MISSING when absent */
     const mw_feature *scores; /* "scores" object: name = class, number = score */
     size_t nscores;
-    double latency_ms;        /* NAN when absent */
-    const char *error;        /* "error" string, NULL when absent */
+    double latency_ms; /* NAN when absent */
+    const char *error; /* "error" string, NULL when absent */
     size_t error_len;
     /* "llm": {"input_tokens": n, "output_tokens": n, "ttft_ms": x, "finish_reason": "stop"} */
     double input_tokens, output_tokens; /* whole numbers >= 0; NAN when absent */
@@ -84,8 +84,8 @@ mw_status mw_record_parse(mw_record_parser *p, const char *line, size_t len, mw_
 typedef struct mw_record_iter {
     const char *body;
     size_t len, pos;
-    uint64_t line;  /* 1-based line (NDJSON) or element (array) of the last record */
-    int array;      /* body is a JSON array */
+    uint64_t line; /* 1-based line (NDJSON) or element (array) of the last record */
+    int array;     /* body is a JSON array */
     int done;
 } mw_record_iter;
 void mw_record_iter_init(mw_record_iter *it, const char *body, size_t len);

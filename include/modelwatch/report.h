@@ -16,7 +16,11 @@
 extern "C" {
 #endif
 
-typedef enum mw_report_format { MW_FORMAT_TEXT = 0, MW_FORMAT_JSON, MW_FORMAT_HTML } mw_report_format;
+typedef enum mw_report_format {
+    MW_FORMAT_TEXT = 0,
+    MW_FORMAT_JSON,
+    MW_FORMAT_HTML
+} mw_report_format;
 
 /* 1 and the format for "text", "json" or "html", else 0. */
 int mw_report_format_from_name(const char *name, mw_report_format *fmt);
@@ -29,7 +33,7 @@ mw_status mw_report_quality(FILE *out, const mw_drift_report *r, mw_report_forma
  * window plus where and when it was. */
 typedef struct mw_window_meta {
     const char *model, *version;
-    double start, end;  /* seconds since the epoch */
+    double start, end; /* seconds since the epoch */
     uint64_t records, late;
     /* outliers (method NULL: no detector) */
     const char *outlier_method;

@@ -41,12 +41,12 @@ void mw_sort_u64_inplace(uint64_t *v, size_t n);
 /* ---- distribution functions (src/stats/special.c) ---------------------- */
 
 double mw_norm_cdf(double z);
-double mw_norm_sf(double z);                 /* 1 - cdf, accurate in the upper tail */
-double mw_gammainc_lower(double a, double x); /* regularized P(a, x), scipy.special.gammainc */
-double mw_gammainc_upper(double a, double x); /* regularized Q(a, x), scipy.special.gammaincc */
+double mw_norm_sf(double z);                     /* 1 - cdf, accurate in the upper tail */
+double mw_gammainc_lower(double a, double x);    /* regularized P(a, x), scipy.special.gammainc */
+double mw_gammainc_upper(double a, double x);    /* regularized Q(a, x), scipy.special.gammaincc */
 double mw_betainc(double a, double b, double x); /* regularized I_x(a, b), scipy.special.betainc */
-double mw_chi2_sf(double x, double df);       /* scipy.stats.chi2.sf */
-double mw_t_sf(double t, double df);          /* scipy.stats.t.sf, df may be non-integer */
+double mw_chi2_sf(double x, double df);          /* scipy.stats.chi2.sf */
+double mw_t_sf(double t, double df);             /* scipy.stats.t.sf, df may be non-integer */
 /* scipy.stats.kstwo.sf(d, n): exact one-sample Kolmogorov distribution (src/stats/kolmogorov.c) */
 double mw_kstwo_sf(double d, double n);
 
@@ -75,8 +75,8 @@ mw_status mw_wasserstein_distance(const double *x, size_t n, const double *y, si
 
 /* scipy.stats.ttest_ind(x, y, equal_var=False) from sufficient statistics:
  * means, sample variances (ddof = 1) and counts (each >= 2). */
-mw_status mw_ttest_welch(double mean1, double var1, double n1, double mean2, double var2,
-                         double n2, mw_test_result *out);
+mw_status mw_ttest_welch(double mean1, double var1, double n1, double mean2, double var2, double n2,
+                         mw_test_result *out);
 
 /* ---- categorical tests on counts --------------------------------------- */
 
@@ -95,8 +95,8 @@ mw_status mw_fisher_exact(uint64_t a, uint64_t b, uint64_t c, uint64_t d, mw_tes
 /* ---- histogram distances on counts (reference ref, current cur) -------- */
 /* p = ref/sum(ref), q = cur/sum(cur); both sums must be > 0. */
 
-double mw_psi(const double *ref, const double *cur, size_t k);   /* zeros -> 1e-4 */
-double mw_kl(const double *ref, const double *cur, size_t k);    /* entropy(p, q), zeros -> 1e-4 */
+double mw_psi(const double *ref, const double *cur, size_t k); /* zeros -> 1e-4 */
+double mw_kl(const double *ref, const double *cur, size_t k);  /* entropy(p, q), zeros -> 1e-4 */
 double mw_jensenshannon(const double *ref, const double *cur, size_t k); /* natural log */
 double mw_hellinger(const double *ref, const double *cur, size_t k);
 double mw_tvd(const double *ref, const double *cur, size_t k);

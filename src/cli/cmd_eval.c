@@ -78,9 +78,7 @@ static const char *CMD = "eval";
 
 enum { OPT_TARGET = 1000, OPT_PRED, OPT_SCORES, OPT_TASK, OPT_ESTIMATE, OPT_POS };
 
-
 /* ---- warnings --------------------------------------------------------------- */
-
 
 static void warn(warns *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void warn(warns *w, const char *fmt, ...) {
@@ -94,15 +92,16 @@ static void warn(warns *w, const char *fmt, ...) {
 }
 
 static void warns_free(warns *w) {
-    for (size_t i = 0; i < w->n; i++) free(w->msg[i]);
+    for (size_t i = 0; i < w->n; i++)
+        free(w->msg[i]);
 }
 
 /* ---- labels ----------------------------------------------------------------- */
 
-
 static void labels_free(labels *L) {
     free(L->num);
-    for (size_t i = 0; L->text && i < L->k; i++) free(L->text[i]);
+    for (size_t i = 0; L->text && i < L->k; i++)
+        free(L->text[i]);
     free(L->text);
 }
 
@@ -228,7 +227,8 @@ static int encode(const mw_column *c, const labels *L, uint32_t *out) {
     size_t nd = mw_dict_size(c->dict);
     uint32_t *map = malloc((nd ? nd : 1) * sizeof *map);
     if (!map) return -1;
-    for (size_t d = 0; d < nd; d++) map[d] = (uint32_t)label_find_text(L, mw_dict_str(c->dict, (uint32_t)d, NULL));
+    for (size_t d = 0; d < nd; d++)
+        map[d] = (uint32_t)label_find_text(L, mw_dict_str(c->dict, (uint32_t)d, NULL));
     for (size_t i = 0; i < c->nrows; i++)
         out[i] = c->codes[i] == MW_CODE_MISSING ? MW_PERF_MISSING : map[c->codes[i]];
     free(map);
@@ -316,7 +316,8 @@ static int resolve_scores(view *v, const char *arg) {
             v->m++;
         }
         if (!v->m)
-            return mw_cli_error(CMD, "%s: --scores \"%s\" is neither a column nor the prefix of one",
+            return mw_cli_error(CMD,
+                                "%s: --scores \"%s\" is neither a column nor the prefix of one",
                                 v->t->source, arg);
     }
     for (size_t j = 0; j < v->m; j++)
@@ -324,9 +325,9 @@ static int resolve_scores(view *v, const char *arg) {
             const mw_column *c = v->score[j];
             for (size_t r = 0; r < c->nrows; r++)
                 if (c->codes[r] != MW_CODE_MISSING)
-                    return mw_cli_error(CMD, "%s: score column \"%s\", row %zu: \"%s\" is not a number",
-                                        v->t->source, c->name, r + 1,
-                                        mw_dict_str(c->dict, c->codes[r], NULL));
+                    return mw_cli_error(
+                        CMD, "%s: score column \"%s\", row %zu: \"%s\" is not a number",
+                        v->t->source, c->name, r + 1, mw_dict_str(c->dict, c->codes[r], NULL));
             /* every value missing: treat as numeric NaN */
             mw_error err;
             if (mw_column_convert(v->score[j], MW_TYPE_NUMERIC, &err) != MW_OK)
@@ -338,14 +339,14 @@ static int resolve_scores(view *v, const char *arg) {
 /* ---- scores of evaluated rows ------------------------------------------------ */
 
 typedef struct scoremat {
-    int binary;          /* one positive-class score per row */
-    size_t k;            /* columns (binary: 1) */
-    double *v;           /* n x k */
-    unsigned char *ok;   /* row usable for score metrics */
-    int probs;           /* binary: every usable score is in [0, 1] */
+    int binary;        /* one positive-class score per row */
+    size_t k;          /* columns (binary: 1) */
+    double *v;         /* n x k */
+    unsigned char *ok; /* row usable for score metrics */
+    int probs;         /* binary: every usable score is in [0, 1] */
     uint64_t n_invalid, n_renorm;
     size_t first_invalid, first_renorm; /* 1-based rows */
-    int available;       /* score metrics can be computed */
+    int available;                      /* score metrics can be computed */
 } scoremat;
 
 /* Fills the score matrix for rows[0..n) of view v; col_of_class[c] = index into
@@ -366,8 +367,10 @@ static int build_scores(const view *v, const size_t *rows, size_t n, const long 
         if (S->binary) {
             double s = v->score[pos_col]->num[r];
             S->v[i] = s;
-            if (isnan(s)) ok = 0;
-            else if (!(s >= 0 && s <= 1)) S->probs = 0;
+            if (isnan(s))
+                ok = 0;
+            else if (!(s >= 0 && s <= 1))
+                S->probs = 0;
         } else {
             double sum = 0;
             for (size_t c = 0; c < k; c++) {
@@ -379,7 +382,8 @@ static int build_scores(const view *v, const size_t *rows, size_t n, const long 
             if (ok && !(sum > 0)) ok = 0;
             if (ok && !(fabs(sum - 1.0) <= 1e-8 + 1e-5 * sum)) {
                 if (!S->n_renorm++) S->first_renorm = r + 1;
-                for (size_t c = 0; c < k; c++) S->v[i * k + c] /= sum;
+                for (size_t c = 0; c < k; c++)
+                    S->v[i * k + c] /= sum;
             }
         }
         S->ok[i] = (unsigned char)ok;
@@ -391,47 +395,67 @@ static int build_scores(const view *v, const size_t *rows, size_t n, const long 
 /* ---- evaluation -------------------------------------------------------------- */
 
 static int parse_args(int argc, char **argv, eval_args *a) {
-    static const struct option longopts[] = {
-        {"target", required_argument, NULL, OPT_TARGET},
-        {"prediction", required_argument, NULL, OPT_PRED},
-        {"scores", required_argument, NULL, OPT_SCORES},
-        {"pos-label", required_argument, NULL, OPT_POS},
-        {"task", required_argument, NULL, OPT_TASK},
-        {"estimate", no_argument, NULL, OPT_ESTIMATE},
-        {"reference", required_argument, NULL, 'r'},
-        {"format", required_argument, NULL, 'f'},
-        {"output", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"target", required_argument, NULL, OPT_TARGET},
+                                             {"prediction", required_argument, NULL, OPT_PRED},
+                                             {"scores", required_argument, NULL, OPT_SCORES},
+                                             {"pos-label", required_argument, NULL, OPT_POS},
+                                             {"task", required_argument, NULL, OPT_TASK},
+                                             {"estimate", no_argument, NULL, OPT_ESTIMATE},
+                                             {"reference", required_argument, NULL, 'r'},
+                                             {"format", required_argument, NULL, 'f'},
+                                             {"output", required_argument, NULL, 'o'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
     optind = 1;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":r:f:o:h", longopts, NULL)) != -1) {
         switch (c) {
-        case OPT_TARGET: a->target = optarg; break;
-        case OPT_PRED: a->pred = optarg; break;
-        case OPT_SCORES: a->scores = optarg; break;
-        case OPT_POS: a->pos_label = optarg; break;
+        case OPT_TARGET:
+            a->target = optarg;
+            break;
+        case OPT_PRED:
+            a->pred = optarg;
+            break;
+        case OPT_SCORES:
+            a->scores = optarg;
+            break;
+        case OPT_POS:
+            a->pos_label = optarg;
+            break;
         case OPT_TASK:
-            if (!strcmp(optarg, "auto")) a->task = TASK_AUTO;
-            else if (!strcmp(optarg, "classification")) a->task = TASK_CLASS;
-            else if (!strcmp(optarg, "regression")) a->task = TASK_REG;
+            if (!strcmp(optarg, "auto"))
+                a->task = TASK_AUTO;
+            else if (!strcmp(optarg, "classification"))
+                a->task = TASK_CLASS;
+            else if (!strcmp(optarg, "regression"))
+                a->task = TASK_REG;
             else
                 return mw_cli_usage_error(
                     CMD, "--task expects auto, classification or regression, got \"%s\"", optarg);
             break;
-        case OPT_ESTIMATE: a->estimate = 1; break;
-        case 'r': a->reference = optarg; break;
+        case OPT_ESTIMATE:
+            a->estimate = 1;
+            break;
+        case 'r':
+            a->reference = optarg;
+            break;
         case 'f':
             if (!mw_report_format_from_name(optarg, &a->format))
                 return mw_cli_usage_error(CMD, "--format expects text, json or html, got \"%s\"",
                                           optarg);
             break;
-        case 'o': a->output = optarg; break;
-        case 'h': fputs(eval_help, stdout); return -1;
-        case ':': return mw_cli_usage_error(CMD, "option %s needs a value", argv[optind - 1]);
-        default: return mw_cli_usage_error(CMD, "unknown option %s", argv[optind - 1]);
+        case 'o':
+            a->output = optarg;
+            break;
+        case 'h':
+            fputs(eval_help, stdout);
+            return -1;
+        case ':':
+            return mw_cli_usage_error(CMD, "option %s needs a value", argv[optind - 1]);
+        default:
+            return mw_cli_usage_error(CMD, "unknown option %s", argv[optind - 1]);
         }
     }
     if (optind < argc) a->file = argv[optind++];
@@ -462,7 +486,8 @@ static int looks_like_classes(const mw_column *t, const mw_column *p) {
             if (isnan(v)) continue;
             if (v != floor(v) || isinf(v)) return 0;
             size_t s = 0;
-            while (s < ns && seen[s] != v) s++;
+            while (s < ns && seen[s] != v)
+                s++;
             if (s == ns) {
                 if (ns == 50) return 0;
                 seen[ns++] = v;
@@ -482,8 +507,9 @@ static int run_regression(const eval_args *a, view *v, result *R) {
                     size_t len;
                     const char *s = mw_dict_str(col->dict, col->codes[r], &len);
                     if (!mw_parse_double(s, len, &x))
-                        return mw_cli_error(CMD, "%s: column \"%s\", row %zu: \"%s\" is not a number "
-                                                 "(regression needs numbers)",
+                        return mw_cli_error(CMD,
+                                            "%s: column \"%s\", row %zu: \"%s\" is not a number "
+                                            "(regression needs numbers)",
                                             a->file, col->name, r + 1, s);
                 }
             mw_error err;
@@ -558,7 +584,8 @@ static int build_labels(const eval_args *a, view **vs, size_t nv, result *R) {
     if (numeric < 0) return MW_EXIT_ERROR;
     vlist vl = {0};
     int bad = 0;
-    for (size_t i = 0; i < nc; i++) bad |= vl_column(&vl, cols[i], numeric);
+    for (size_t i = 0; i < nc; i++)
+        bad |= vl_column(&vl, cols[i], numeric);
     double *sufnum = calloc(vs[0]->m + 2, sizeof *sufnum);
     if (!sufnum) bad = 1;
     for (size_t j = 0; !bad && !vs[0]->single && j < vs[0]->m; j++) {
@@ -585,8 +612,8 @@ static int build_labels(const eval_args *a, view **vs, size_t nv, result *R) {
                 free(sufnum);
                 free(vl.num);
                 free(vl.text);
-                return mw_cli_usage_error(CMD, "--pos-label \"%s\" is not a number but the labels are",
-                                          a->pos_label);
+                return mw_cli_usage_error(
+                    CMD, "--pos-label \"%s\" is not a number but the labels are", a->pos_label);
             }
             bad |= vl_num(&vl, posv);
         } else {
@@ -621,7 +648,8 @@ static int map_classes(const eval_args *a, const view *v, result *R, classes *C)
     const labels *L = &R->L;
     C->col_of_class = malloc((L->k ? L->k : 1) * sizeof *C->col_of_class);
     if (!C->col_of_class) return mw_cli_error(CMD, "out of memory");
-    for (size_t c = 0; c < L->k; c++) C->col_of_class[c] = -1;
+    for (size_t c = 0; c < L->k; c++)
+        C->col_of_class[c] = -1;
     for (size_t j = 0; !v->single && j < v->m; j++) {
         long c = -1;
         if (L->numeric) {
@@ -642,8 +670,10 @@ static int map_classes(const eval_args *a, const view *v, result *R, classes *C)
         } else {
             c = label_find_text(L, a->pos_label);
         }
-        if (c < 0) return mw_cli_usage_error(CMD, "--pos-label \"%s\" is not a class", a->pos_label);
-        if (L->k != 2) warn(&R->w, "--pos-label applies to binary classifiers; %zu classes here", L->k);
+        if (c < 0)
+            return mw_cli_usage_error(CMD, "--pos-label \"%s\" is not a class", a->pos_label);
+        if (L->k != 2)
+            warn(&R->w, "--pos-label applies to binary classifiers; %zu classes here", L->k);
         C->pos = (uint32_t)c;
     }
     C->pos_col = v->single ? 0 : (L->k == 2 ? C->col_of_class[C->pos] : -1);
@@ -680,16 +710,19 @@ static int scores_usable(const view *v, const result *R, const classes *C, warns
 
 static void report_scores(const scoremat *S, const char *src, warns *w) {
     if (S->n_invalid)
-        warn(w, "%s: %llu rows with a missing, NaN or negative score left out of the score metrics "
-                "(first: row %zu)",
+        warn(w,
+             "%s: %llu rows with a missing, NaN or negative score left out of the score metrics "
+             "(first: row %zu)",
              src, (unsigned long long)S->n_invalid, S->first_invalid);
     if (S->n_renorm)
-        warn(w, "%s: %llu rows whose scores do not sum to 1 were divided by their sum (first: row "
-                "%zu)",
+        warn(w,
+             "%s: %llu rows whose scores do not sum to 1 were divided by their sum (first: row "
+             "%zu)",
              src, (unsigned long long)S->n_renorm, S->first_renorm);
     if (S->binary && !S->probs)
-        warn(w, "%s: scores outside [0, 1] are not probabilities: log_loss, brier and ece not "
-                "computed",
+        warn(w,
+             "%s: scores outside [0, 1] are not probabilities: log_loss, brier and ece not "
+             "computed",
              src);
 }
 
@@ -860,7 +893,8 @@ static int run_estimate(const eval_args *a, view *cur, view *ref, result *R) {
             ry[m++] = ry[i];
         }
     R->ref_rows = m;
-    if (m < 100) warn(&R->w, "the reference has only %zu usable rows: the calibration is coarse", m);
+    if (m < 100)
+        warn(&R->w, "the reference has only %zu usable rows: the calibration is coarse", m);
     mw_error err;
     if (!m || mw_cbpe_fit(ry, RS.v, m, R->L.k, RS.k, &cb, &err) != MW_OK) {
         rc = mw_cli_error(CMD, "%s: %s", a->reference,
@@ -868,8 +902,7 @@ static int run_estimate(const eval_args *a, view *cur, view *ref, result *R) {
         goto out;
     }
     /* current: rows with a prediction and usable scores */
-    if ((rc = select_rows(cur, &R->L, 0, &y, &yp, &rows, &n, &R->missing_target,
-                          &R->missing_pred)))
+    if ((rc = select_rows(cur, &R->L, 0, &y, &yp, &rows, &n, &R->missing_target, &R->missing_pred)))
         goto out;
     if ((rc = build_scores(cur, rows, n, C.col_of_class, R->L.k, C.pos_col, &S))) goto out;
     report_scores(&S, a->file, &R->w);
@@ -929,7 +962,8 @@ int mw_cmd_eval(int argc, char **argv) {
         if (!(ref.pred = need_col(ref.t, a.pred, "prediction")) ||
             !(ref.target = need_col(ref.t, a.target, "target")))
             goto out;
-        if ((rc = resolve_scores(&cur, a.scores)) || (rc = resolve_scores(&ref, a.scores))) goto out;
+        if ((rc = resolve_scores(&cur, a.scores)) || (rc = resolve_scores(&ref, a.scores)))
+            goto out;
         if (cur.single != ref.single || cur.m != ref.m) {
             rc = mw_cli_error(CMD, "%s and %s have different score columns for --scores \"%s\"",
                               a.reference, a.file, a.scores);
@@ -942,8 +976,7 @@ int mw_cmd_eval(int argc, char **argv) {
         int task = a.task;
         if (task == TASK_AUTO)
             task = looks_like_classes(cur.target, cur.pred) ? TASK_CLASS : TASK_REG;
-        if (task == TASK_REG && a.scores)
-            warn(&R.w, "--scores is ignored for regression");
+        if (task == TASK_REG && a.scores) warn(&R.w, "--scores is ignored for regression");
         rc = task == TASK_REG ? run_regression(&a, &cur, &R) : run_classification(&a, &cur, &R);
     }
     if (rc) goto out;

@@ -123,12 +123,20 @@ static int parse_args(int argc, char **argv, args *a) {
     double v;
     while ((c = getopt_long(argc, argv, ":r:c:m:f:o:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'r': a->reference = optarg; break;
-        case 'c': a->current = optarg; break;
+        case 'r':
+            a->reference = optarg;
+            break;
+        case 'c':
+            a->current = optarg;
+            break;
         case 'm':
-            if (!strcmp(optarg, "iforest")) a->opt.method = MW_OUTLIER_IFOREST;
-            else if (!strcmp(optarg, "lof")) a->opt.method = MW_OUTLIER_LOF;
-            else return mw_cli_usage_error(CMD, "--method expects iforest or lof, got \"%s\"", optarg);
+            if (!strcmp(optarg, "iforest"))
+                a->opt.method = MW_OUTLIER_IFOREST;
+            else if (!strcmp(optarg, "lof"))
+                a->opt.method = MW_OUTLIER_LOF;
+            else
+                return mw_cli_usage_error(CMD, "--method expects iforest or lof, got \"%s\"",
+                                          optarg);
             break;
         case OPT_TREES:
             if ((rc = parse_count("--trees", optarg, 1, 100000, &v))) return rc;
@@ -144,8 +152,8 @@ static int parse_args(int argc, char **argv, args *a) {
             break;
         case OPT_CONTAMINATION:
             if (!mw_cli_parse_number(optarg, &v) || v <= 0 || v > 0.5)
-                return mw_cli_usage_error(CMD, "--contamination expects a share in (0, 0.5], got \"%s\"",
-                                          optarg);
+                return mw_cli_usage_error(
+                    CMD, "--contamination expects a share in (0, 0.5], got \"%s\"", optarg);
             a->opt.contamination = v;
             break;
         case OPT_THRESHOLD:
@@ -162,36 +170,53 @@ static int parse_args(int argc, char **argv, args *a) {
             free(a->columns);
             a->opt.ncolumns = mw_cli_split_list(optarg, &a->columns);
             a->opt.columns = (const char *const *)a->columns;
-            if (!a->opt.ncolumns) return mw_cli_usage_error(CMD, "--columns needs at least one name");
+            if (!a->opt.ncolumns)
+                return mw_cli_usage_error(CMD, "--columns needs at least one name");
             break;
         case OPT_ENCODE:
-            if (!strcmp(optarg, "onehot")) a->opt.encode = MW_OUTLIER_ENCODE_ONEHOT;
-            else if (!strcmp(optarg, "ordinal")) a->opt.encode = MW_OUTLIER_ENCODE_ORDINAL;
-            else return mw_cli_usage_error(CMD, "--encode expects onehot or ordinal, got \"%s\"", optarg);
+            if (!strcmp(optarg, "onehot"))
+                a->opt.encode = MW_OUTLIER_ENCODE_ONEHOT;
+            else if (!strcmp(optarg, "ordinal"))
+                a->opt.encode = MW_OUTLIER_ENCODE_ORDINAL;
+            else
+                return mw_cli_usage_error(CMD, "--encode expects onehot or ordinal, got \"%s\"",
+                                          optarg);
             break;
-        case OPT_STANDARDIZE: a->opt.standardize = 1; break;
-        case OPT_SCORES: a->scores = optarg; break;
+        case OPT_STANDARDIZE:
+            a->opt.standardize = 1;
+            break;
+        case OPT_SCORES:
+            a->scores = optarg;
+            break;
         case OPT_TOP:
             if ((rc = parse_count("--top", optarg, 0, 100000, &v))) return rc;
             a->top = (size_t)v;
             break;
         case 'f':
             if (!mw_report_format_from_name(optarg, &a->format))
-                return mw_cli_usage_error(CMD, "--format expects text, json or html, got \"%s\"", optarg);
+                return mw_cli_usage_error(CMD, "--format expects text, json or html, got \"%s\"",
+                                          optarg);
             break;
-        case 'o': a->output = optarg; break;
+        case 'o':
+            a->output = optarg;
+            break;
         case OPT_FAIL_ABOVE:
             if (!mw_cli_parse_number(optarg, &v) || v < 0 || v > 1)
-                return mw_cli_usage_error(CMD, "--fail-above expects a share in [0, 1], got \"%s\"", optarg);
+                return mw_cli_usage_error(CMD, "--fail-above expects a share in [0, 1], got \"%s\"",
+                                          optarg);
             a->fail_above = v;
             break;
         case OPT_THREADS:
             if ((rc = parse_count("--threads", optarg, 1, 64, &v))) return rc;
             a->threads = (unsigned)v;
             break;
-        case 'h': fputs(help, stdout); return -1;
-        case ':': return mw_cli_usage_error(CMD, "option %s needs a value", argv[optind - 1]);
-        default: return mw_cli_usage_error(CMD, "unknown option %s", argv[optind - 1]);
+        case 'h':
+            fputs(help, stdout);
+            return -1;
+        case ':':
+            return mw_cli_usage_error(CMD, "option %s needs a value", argv[optind - 1]);
+        default:
+            return mw_cli_usage_error(CMD, "unknown option %s", argv[optind - 1]);
         }
     }
     if (optind < argc) return mw_cli_usage_error(CMD, "unexpected argument \"%s\"", argv[optind]);
@@ -237,14 +262,17 @@ static int score_all(const mw_outlier_model *m, const mw_table *t, unsigned thre
         jobs[i] = (score_job){.m = m, .t = t, .scores = scores};
         jobs[i].begin = t->nrows * i / threads;
         jobs[i].end = t->nrows * (i + 1) / threads;
-        if (i + 1 < threads && pthread_create(&th[i], NULL, score_thread, &jobs[i]) == 0) started[i] = 1;
-        else score_thread(&jobs[i]);
+        if (i + 1 < threads && pthread_create(&th[i], NULL, score_thread, &jobs[i]) == 0)
+            started[i] = 1;
+        else
+            score_thread(&jobs[i]);
     }
     int rc = MW_EXIT_OK;
     for (unsigned i = 0; i < threads; i++) {
         if (started[i]) pthread_join(th[i], NULL);
         *imputed += jobs[i].imputed;
-        if (jobs[i].st != MW_OK && rc == MW_EXIT_OK) rc = mw_cli_error(CMD, "%s", jobs[i].err.message);
+        if (jobs[i].st != MW_OK && rc == MW_EXIT_OK)
+            rc = mw_cli_error(CMD, "%s", jobs[i].err.message);
     }
     return rc;
 }
@@ -284,7 +312,8 @@ static int cmp_desc(const void *a, const void *b) {
 static int build_report(report *r) {
     const mw_table *cur = r->cur;
     size_t n = cur->nrows;
-    for (size_t i = 0; i < n; i++) r->n_out += mw_outlier_is_outlier(r->m, r->scores[i]);
+    for (size_t i = 0; i < n; i++)
+        r->n_out += mw_outlier_is_outlier(r->m, r->scores[i]);
     r->share = n ? (double)r->n_out / (double)n : 0;
     r->p_value = mw_binom_test_greater(r->n_out, n, r->info.expected_share);
     r->failed = !isnan(r->a->fail_above) && r->share > r->a->fail_above;
@@ -310,7 +339,8 @@ static int build_report(report *r) {
         free(f);
         return mw_cli_error(CMD, "out of memory");
     }
-    for (size_t i = 0; i < n; i++) order[i] = i;
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
     g_scores = r->scores;
     qsort(order, n, sizeof *order, cmp_desc);
     for (size_t i = 0; i < ntop; i++) {
@@ -346,7 +376,9 @@ static const char *method_name(mw_outlier_method m) {
     return m == MW_OUTLIER_LOF ? "lof" : "iforest";
 }
 static const char *encode_name(mw_outlier_encode e) {
-    return e == MW_OUTLIER_ENCODE_ONEHOT ? "onehot" : e == MW_OUTLIER_ENCODE_ORDINAL ? "ordinal" : "none";
+    return e == MW_OUTLIER_ENCODE_ONEHOT    ? "onehot"
+           : e == MW_OUTLIER_ENCODE_ORDINAL ? "ordinal"
+                                            : "none";
 }
 
 static void write_json(FILE *f, const report *r) {
@@ -408,11 +440,13 @@ static void write_json(FILE *f, const report *r) {
     mw_json_end_object(&j);
     mw_json_key(&j, "features");
     mw_json_begin_array(&j);
-    for (size_t i = 0; i < in->n_features; i++) mw_json_string(&j, mw_outlier_feature_name(r->m, i));
+    for (size_t i = 0; i < in->n_features; i++)
+        mw_json_string(&j, mw_outlier_feature_name(r->m, i));
     mw_json_end_array(&j);
     mw_json_key(&j, "notes");
     mw_json_begin_array(&j);
-    for (size_t i = 0; i < mw_outlier_nnotes(r->m); i++) mw_json_string(&j, mw_outlier_note(r->m, i));
+    for (size_t i = 0; i < mw_outlier_nnotes(r->m); i++)
+        mw_json_string(&j, mw_outlier_note(r->m, i));
     mw_json_end_array(&j);
     mw_json_key(&j, "threshold");
     mw_json_number(&j, in->threshold);
@@ -445,10 +479,14 @@ static void write_json(FILE *f, const report *r) {
             char v[128];
             value_text(r, i, tr->row, v, sizeof v);
             mw_json_key(&j, mw_outlier_input_name(r->m, i));
-            const mw_column *col = &r->cur->cols[mw_table_find(r->cur, mw_outlier_input_name(r->m, i))];
-            if (!v[0]) mw_json_null(&j);
-            else if (col->type == MW_TYPE_NUMERIC) mw_json_number(&j, col->num[tr->row]);
-            else mw_json_string(&j, v);
+            const mw_column *col =
+                &r->cur->cols[mw_table_find(r->cur, mw_outlier_input_name(r->m, i))];
+            if (!v[0])
+                mw_json_null(&j);
+            else if (col->type == MW_TYPE_NUMERIC)
+                mw_json_number(&j, col->num[tr->row]);
+            else
+                mw_json_string(&j, v);
         }
         mw_json_end_object(&j);
         mw_json_key(&j, "explanation");
@@ -469,11 +507,13 @@ static void write_json(FILE *f, const report *r) {
     mw_json_begin_object(&j);
     mw_json_key(&j, "edges");
     mw_json_begin_array(&j);
-    for (int b = 0; b <= HIST_BINS; b++) mw_json_number(&j, r->lo + (r->hi - r->lo) * b / HIST_BINS);
+    for (int b = 0; b <= HIST_BINS; b++)
+        mw_json_number(&j, r->lo + (r->hi - r->lo) * b / HIST_BINS);
     mw_json_end_array(&j);
     mw_json_key(&j, "counts");
     mw_json_begin_array(&j);
-    for (int b = 0; b < HIST_BINS; b++) mw_json_uint(&j, r->hist[b]);
+    for (int b = 0; b < HIST_BINS; b++)
+        mw_json_uint(&j, r->hist[b]);
     mw_json_end_array(&j);
     mw_json_end_object(&j);
     mw_json_end_object(&j);
@@ -517,11 +557,15 @@ static void write_text(FILE *f, const report *r) {
         fprintf(f, "%s%s", nm, i + 1 < in->n_features ? ", " : "\n");
         w += strlen(nm) + 2;
     }
-    for (size_t i = 0; i < mw_outlier_nnotes(r->m); i++) fprintf(f, "Note: %s\n", mw_outlier_note(r->m, i));
+    for (size_t i = 0; i < mw_outlier_nnotes(r->m); i++)
+        fprintf(f, "Note: %s\n", mw_outlier_note(r->m, i));
     fprintf(f, "Imputed values: %llu in reference, %llu in current (reference medians)\n",
             (unsigned long long)in->n_imputed, (unsigned long long)r->cur_imputed);
-    if (isnan(in->contamination)) fprintf(f, "Threshold: %.6g (explicit)\n", in->threshold);
-    else fprintf(f, "Threshold: %.6g (contamination %g of the reference)\n", in->threshold, in->contamination);
+    if (isnan(in->contamination))
+        fprintf(f, "Threshold: %.6g (explicit)\n", in->threshold);
+    else
+        fprintf(f, "Threshold: %.6g (contamination %g of the reference)\n", in->threshold,
+                in->contamination);
     fprintf(f, "\nOutliers in current: %zu of %zu rows (%.2f%%), expected %.2f%%\n", r->n_out,
             r->cur->nrows, 100 * r->share, 100 * in->expected_share);
     fprintf(f, "Binomial test (more outliers than expected): p = %.4g\n", r->p_value);
@@ -529,7 +573,8 @@ static void write_text(FILE *f, const report *r) {
         fprintf(f, "Gate: share %s %.4g -> %s\n", r->failed ? ">" : "<=", r->a->fail_above,
                 r->failed ? "FAILED" : "passed");
     if (r->ntop) {
-        fprintf(f, "\nMost anomalous rows:\n  %8s  %9s  %s\n", "row", "score", "why (feature weight)");
+        fprintf(f, "\nMost anomalous rows:\n  %8s  %9s  %s\n", "row", "score",
+                "why (feature weight)");
         for (size_t t = 0; t < r->ntop; t++) {
             char why[200], vals[400];
             reasons_text(r, &r->top[t], why, sizeof why);
@@ -540,10 +585,12 @@ static void write_text(FILE *f, const report *r) {
         }
     }
     uint64_t mx = 1;
-    for (int b = 0; b < HIST_BINS; b++) mx = r->hist[b] > mx ? r->hist[b] : mx;
+    for (int b = 0; b < HIST_BINS; b++)
+        mx = r->hist[b] > mx ? r->hist[b] : mx;
     fprintf(f, "\nScore histogram (current; | marks the bin of the threshold):\n");
     for (int b = 0; b < HIST_BINS; b++) {
-        double lo = r->lo + (r->hi - r->lo) * b / HIST_BINS, hi = r->lo + (r->hi - r->lo) * (b + 1) / HIST_BINS;
+        double lo = r->lo + (r->hi - r->lo) * b / HIST_BINS,
+               hi = r->lo + (r->hi - r->lo) * (b + 1) / HIST_BINS;
         int bar = (int)((double)r->hist[b] / (double)mx * 40 + 0.5);
         fprintf(f, "  %8.4f-%-8.4f %c %8llu %.*s\n", lo, hi,
                 in->threshold >= lo && in->threshold < hi ? '|' : ' ',
@@ -554,26 +601,37 @@ static void write_text(FILE *f, const report *r) {
 static void html_escape(FILE *f, const char *s) {
     for (; *s; s++) {
         switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: fputc(*s, f);
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        default:
+            fputc(*s, f);
         }
     }
 }
 
 static void write_html(FILE *f, const report *r) {
     const mw_outlier_info *in = &r->info;
-    fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>modelwatch outliers</title>\n"
-          "<style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse}"
-          "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}.bad{color:#b00}"
-          "</style></head><body>\n<h1>Outliers</h1>\n<p>",
-          f);
+    fputs(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>modelwatch outliers</title>\n"
+        "<style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}.bad{color:#b00}"
+        "</style></head><body>\n<h1>Outliers</h1>\n<p>",
+        f);
     html_escape(f, r->cur->source);
     fputs(" against ", f);
     html_escape(f, r->ref->source);
-    fprintf(f, " &mdash; %s</p>\n<ul>\n", in->method == MW_OUTLIER_LOF ? "local outlier factor" : "isolation forest");
+    fprintf(f, " &mdash; %s</p>\n<ul>\n",
+            in->method == MW_OUTLIER_LOF ? "local outlier factor" : "isolation forest");
     fprintf(f, "<li%s>Outliers in current: <b>%zu</b> of %zu rows (%.2f%%), expected %.2f%%</li>\n",
             r->failed ? " class=\"bad\"" : "", r->n_out, r->cur->nrows, 100 * r->share,
             100 * in->expected_share);
@@ -587,30 +645,39 @@ static void write_html(FILE *f, const report *r) {
     fputs("</ul>\n<h2>Score histogram</h2>\n", f);
     const int W = 600, H = 200;
     uint64_t mx = 1;
-    for (int b = 0; b < HIST_BINS; b++) mx = r->hist[b] > mx ? r->hist[b] : mx;
-    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\">\n", W, H + 20);
+    for (int b = 0; b < HIST_BINS; b++)
+        mx = r->hist[b] > mx ? r->hist[b] : mx;
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\">\n", W,
+            H + 20);
     for (int b = 0; b < HIST_BINS; b++) {
         double h = (double)r->hist[b] / (double)mx * H;
         double lo = r->lo + (r->hi - r->lo) * b / HIST_BINS;
-        fprintf(f, "<rect x=\"%d\" y=\"%.1f\" width=\"%d\" height=\"%.1f\" fill=\"%s\">"
-                   "<title>%.4g: %llu</title></rect>\n",
+        fprintf(f,
+                "<rect x=\"%d\" y=\"%.1f\" width=\"%d\" height=\"%.1f\" fill=\"%s\">"
+                "<title>%.4g: %llu</title></rect>\n",
                 b * W / HIST_BINS, H - h, W / HIST_BINS - 2, h,
                 lo >= in->threshold ? "#c44" : "#48c", lo, (unsigned long long)r->hist[b]);
     }
     double tx = (in->threshold - r->lo) / (r->hi - r->lo) * W;
     if (tx >= 0 && tx <= W)
-        fprintf(f, "<line x1=\"%.1f\" y1=\"0\" x2=\"%.1f\" y2=\"%d\" stroke=\"#000\" stroke-dasharray=\"4\"/>\n",
+        fprintf(f,
+                "<line x1=\"%.1f\" y1=\"0\" x2=\"%.1f\" y2=\"%d\" stroke=\"#000\" "
+                "stroke-dasharray=\"4\"/>\n",
                 tx, tx, H);
-    fprintf(f, "<text x=\"0\" y=\"%d\" font-size=\"12\">%.4g</text><text x=\"%d\" y=\"%d\" "
-               "font-size=\"12\" text-anchor=\"end\">%.4g</text>\n</svg>\n",
+    fprintf(f,
+            "<text x=\"0\" y=\"%d\" font-size=\"12\">%.4g</text><text x=\"%d\" y=\"%d\" "
+            "font-size=\"12\" text-anchor=\"end\">%.4g</text>\n</svg>\n",
             H + 15, r->lo, W, H + 15, r->hi);
-    fputs("<h2>Most anomalous rows</h2>\n<table><tr><th>row</th><th>score</th><th>why</th><th>values</th></tr>\n", f);
+    fputs("<h2>Most anomalous "
+          "rows</h2>\n<table><tr><th>row</th><th>score</th><th>why</th><th>values</th></tr>\n",
+          f);
     for (size_t t = 0; t < r->ntop; t++) {
         char why[200], vals[2000];
         reasons_text(r, &r->top[t], why, sizeof why);
         row_values_text(r, r->top[t].row, vals, sizeof vals);
         fprintf(f, "<tr><td>%zu</td><td%s>%.5f</td><td>", r->top[t].row + 1,
-                mw_outlier_is_outlier(r->m, r->top[t].score) ? " class=\"bad\"" : "", r->top[t].score);
+                mw_outlier_is_outlier(r->m, r->top[t].score) ? " class=\"bad\"" : "",
+                r->top[t].score);
         html_escape(f, why);
         fputs("</td><td>", f);
         html_escape(f, vals);
@@ -624,7 +691,8 @@ static int write_scores(const char *path, const double *s, size_t n) {
     int rc = mw_cli_output_open(CMD, path, &o);
     if (rc) return rc;
     int ok = 1;
-    for (size_t i = 0; i < n && ok; i++) ok = fprintf(o.f, "%.17g\n", s[i]) > 0;
+    for (size_t i = 0; i < n && ok; i++)
+        ok = fprintf(o.f, "%.17g\n", s[i]) > 0;
     return mw_cli_output_close(CMD, &o, ok);
 }
 
@@ -661,8 +729,8 @@ int mw_cmd_outliers(int argc, char **argv) {
     mw_read_options ropt = {0};
     const char *paths[2] = {a.reference, a.current};
     if ((rc = mw_cli_read_tables(CMD, paths, 2, &ropt, tables))) goto out;
-    mw_cli_progress("fitting the %s on %zu rows ...", a.opt.method == MW_OUTLIER_LOF ? "LOF" : "forest",
-                    tables[0]->nrows);
+    mw_cli_progress("fitting the %s on %zu rows ...",
+                    a.opt.method == MW_OUTLIER_LOF ? "LOF" : "forest", tables[0]->nrows);
     if (mw_outlier_fit(tables[0], &a.opt, &m, &err) != MW_OK) {
         rc = mw_cli_error(CMD, "%s", err.message);
         goto out;
@@ -690,9 +758,12 @@ int mw_cmd_outliers(int argc, char **argv) {
     if ((rc = build_report(&r))) goto out;
     mw_cli_output o;
     if ((rc = mw_cli_output_open(CMD, a.output, &o))) goto out;
-    if (a.format == MW_FORMAT_JSON) write_json(o.f, &r);
-    else if (a.format == MW_FORMAT_HTML) write_html(o.f, &r);
-    else write_text(o.f, &r);
+    if (a.format == MW_FORMAT_JSON)
+        write_json(o.f, &r);
+    else if (a.format == MW_FORMAT_HTML)
+        write_html(o.f, &r);
+    else
+        write_text(o.f, &r);
     if ((rc = mw_cli_output_close(CMD, &o, !ferror(o.f)))) goto out;
     if (r.failed) rc = MW_EXIT_CHECK_FAILED;
 out:

@@ -25,8 +25,8 @@ typedef struct warns {
 typedef struct labels {
     int numeric;
     size_t k;
-    double *num;  /* numeric: ascending */
-    char **text;  /* text: ascending, owned */
+    double *num; /* numeric: ascending */
+    char **text; /* text: ascending, owned */
 } labels;
 
 /* Text of class c for messages and JSON keys (buf holds 32 bytes). */

@@ -11,7 +11,6 @@
 
 /* ---- report writing --------------------------------------------------------- */
 
-
 static void json_labels(mw_json *j, const labels *L) {
     mw_json_begin_array(j);
     for (size_t c = 0; c < L->k; c++) {
@@ -141,7 +140,8 @@ void mw_eval_write_json(FILE *f, const eval_args *a, const result *R) {
         mw_json_begin_array(&j);
         for (size_t a1 = 0; a1 < e->k; a1++) {
             mw_json_begin_array(&j);
-            for (size_t b1 = 0; b1 < e->k; b1++) mw_json_number(&j, e->confusion[a1 * e->k + b1]);
+            for (size_t b1 = 0; b1 < e->k; b1++)
+                mw_json_number(&j, e->confusion[a1 * e->k + b1]);
             mw_json_end_array(&j);
         }
         mw_json_end_array(&j);
@@ -157,7 +157,8 @@ void mw_eval_write_json(FILE *f, const eval_args *a, const result *R) {
     mw_json_end_object(&j);
     mw_json_key(&j, "warnings");
     mw_json_begin_array(&j);
-    for (size_t i = 0; i < R->w.n; i++) mw_json_string(&j, R->w.msg[i]);
+    for (size_t i = 0; i < R->w.n; i++)
+        mw_json_string(&j, R->w.msg[i]);
     mw_json_end_array(&j);
     mw_json_end_object(&j);
     fputc('\n', f);
@@ -179,22 +180,28 @@ static void html_row(FILE *f, const char *name, double v) {
 
 static void html_escape(FILE *f, const char *s) {
     for (; *s; s++) {
-        if (*s == '<') fputs("&lt;", f);
-        else if (*s == '>') fputs("&gt;", f);
-        else if (*s == '&') fputs("&amp;", f);
-        else if (*s == '"') fputs("&quot;", f);
-        else fputc(*s, f);
+        if (*s == '<')
+            fputs("&lt;", f);
+        else if (*s == '>')
+            fputs("&gt;", f);
+        else if (*s == '&')
+            fputs("&amp;", f);
+        else if (*s == '"')
+            fputs("&quot;", f);
+        else
+            fputc(*s, f);
     }
 }
 
 void mw_eval_write_text(FILE *f, int html, const eval_args *a, const result *R) {
     void (*row)(FILE *, const char *, double) = text_row;
     if (html) {
-        fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>modelwatch eval</title>\n"
-              "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-              "td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}"
-              "td:first-child{text-align:left}</style></head><body>\n<h1>Model performance: ",
-              f);
+        fputs(
+            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>modelwatch eval</title>\n"
+            "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+            "td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}"
+            "td:first-child{text-align:left}</style></head><body>\n<h1>Model performance: ",
+            f);
         html_escape(f, a->file);
         fprintf(f, "</h1>\n<p>%s, %zu rows, %zu evaluated</p>\n<table>\n", R->task, R->rows,
                 R->evaluated);
@@ -283,4 +290,3 @@ void mw_eval_write_text(FILE *f, int html, const eval_args *a, const result *R) 
     }
     if (html) fputs("</body></html>\n", f);
 }
-

@@ -55,8 +55,8 @@ mw_status mw_column_convert(mw_column *col, mw_coltype to, mw_error *err) {
     if (!col) return mw_error_set(err, MW_EINVAL, "", 0, 0, "no column given");
     size_t nrows = col->nrows;
     if (to == col->type) return MW_OK;
-    if (to == MW_TYPE_AUTO || (to != MW_TYPE_NUMERIC && to != MW_TYPE_CATEGORICAL &&
-                               to != MW_TYPE_IGNORE))
+    if (to == MW_TYPE_AUTO ||
+        (to != MW_TYPE_NUMERIC && to != MW_TYPE_CATEGORICAL && to != MW_TYPE_IGNORE))
         return mw_error_set(err, MW_EINVAL, "", 0, 0, "cannot convert column \"%s\" to type %s",
                             col->name ? col->name : "", mw_coltype_name(to));
     if (col->type == MW_TYPE_IGNORE)

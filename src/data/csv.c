@@ -66,7 +66,8 @@ enum { PARSE_OK = 0, PARSE_MORE = 1, PARSE_ERR = 2 };
 static int grow(char **buf, size_t *cap, size_t need) {
     if (need <= *cap && *buf) return 1; /* (always allocate: no NULL + 0 arithmetic) */
     size_t n = *cap ? *cap : 256;
-    while (n < need) n *= 2;
+    while (n < need)
+        n *= 2;
     char *p = realloc(*buf, n);
     if (!p) return 0;
     *buf = p;
@@ -175,7 +176,8 @@ static int parse_general(csv *c, size_t *next, uint64_t *nlines) {
             for (;;) {
                 const char *q = memchr(p, '"', (size_t)(end - p));
                 const char *stop = q ? q : end;
-                for (const char *k = p; k < stop; k++) lines += *k == '\n';
+                for (const char *k = p; k < stop; k++)
+                    lines += *k == '\n';
                 if (!scratch_put(c, p, (size_t)(stop - p))) return nomem(c), PARSE_ERR;
                 if ((size_t)(stop - rec) > c->ctx->max_line) {
                     too_long(c);
@@ -238,11 +240,14 @@ static int parse_general(csv *c, size_t *next, uint64_t *nlines) {
         }
         /* unquoted field: up to ',' or '\n' (a '"' here is literal) */
         const char *k = p;
-        while (k < end && *k != ',' && *k != '\n') k++;
+        while (k < end && *k != ',' && *k != '\n')
+            k++;
         if (k == end && !eof) return PARSE_MORE;
         const char *fe = k;
-        if (k < end && *k == '\n' && fe > p && fe[-1] == '\r') fe--;
-        else if (k == end && fe > p && fe[-1] == '\r') fe--;
+        if (k < end && *k == '\n' && fe > p && fe[-1] == '\r')
+            fe--;
+        else if (k == end && fe > p && fe[-1] == '\r')
+            fe--;
         if (!scratch_put(c, p, (size_t)(fe - p))) return nomem(c), PARSE_ERR;
         if (!field_push(c, off, (size_t)(fe - p))) return nomem(c), PARSE_ERR;
         if (k == end) {
@@ -406,8 +411,7 @@ static mw_status read_header(csv *c) {
         mw_status st = refill(c);
         if (st != MW_OK) return st;
     }
-    if (in->end - in->pos >= 3 && memcmp(in->data + in->pos, "\xEF\xBB\xBF", 3) == 0)
-        in->pos += 3;
+    if (in->end - in->pos >= 3 && memcmp(in->data + in->pos, "\xEF\xBB\xBF", 3) == 0) in->pos += 3;
     c->line = 1;
     for (;;) {
         /* blank lines before the header */

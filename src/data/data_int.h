@@ -63,7 +63,7 @@ static inline uint64_t mw_data_eight_value(uint64_t v) {
     v -= 0x3030303030303030ULL;
     v = (v * 10 + (v >> 8)) & 0x00FF00FF00FF00FFULL;   /* pairs */
     v = (v * 100 + (v >> 16)) & 0x0000FFFF0000FFFFULL; /* quads */
-    return (v * 10000 + (v >> 32)) & 0xFFFFFFFFULL;     /* octet */
+    return (v * 10000 + (v >> 32)) & 0xFFFFFFFFULL;    /* octet */
 }
 
 /* ---- json_scan.c: pieces shared by the JSON readers (ndjson.c, record.c) ---- */
@@ -88,14 +88,14 @@ const char *mw_jscan_describe(const char *p, const char *end);
  * record is longer, and never exceeds max_record + one chunk.
  */
 typedef struct mw_input {
-    char *data;      /* owned unless mem */
-    size_t cap;      /* allocated bytes (data has cap + 8 bytes, zero padded) */
-    size_t pos, end; /* unread window */
-    int eof;         /* no more bytes will arrive */
-    int fd;          /* -1 when none */
-    int own_fd;      /* close fd at the end */
-    void *gz;        /* gzFile when the stream is gzip */
-    int mem;         /* data points to the caller's buffer */
+    char *data;          /* owned unless mem */
+    size_t cap;          /* allocated bytes (data has cap + 8 bytes, zero padded) */
+    size_t pos, end;     /* unread window */
+    int eof;             /* no more bytes will arrive */
+    int fd;              /* -1 when none */
+    int own_fd;          /* close fd at the end */
+    void *gz;            /* gzFile when the stream is gzip */
+    int mem;             /* data points to the caller's buffer */
     uint64_t total_size; /* size of a regular file (0 if unknown), for row estimates */
     uint64_t consumed;   /* bytes discarded before data[0], for size estimates */
 } mw_input;
@@ -116,20 +116,19 @@ typedef struct mw_colstate {
 } mw_colstate;
 
 typedef struct mw_tb {
-    mw_table *t;        /* the table being built (owned by the builder until done) */
-    mw_colstate *st;    /* per column */
+    mw_table *t;     /* the table being built (owned by the builder until done) */
+    mw_colstate *st; /* per column */
     size_t cols_cap;
-    size_t rows_cap;    /* capacity of every value array and of row_hash */
+    size_t rows_cap; /* capacity of every value array and of row_hash */
     const mw_schema *schema;
-    const char *name;   /* source name for messages */
-    mw_dict *names;     /* column name -> index (codes equal indices) */
+    const char *name; /* source name for messages */
+    mw_dict *names;   /* column name -> index (codes equal indices) */
 } mw_tb;
 
 mw_status mw_tb_init(mw_tb *b, const char *name, const mw_read_options *opt);
 /* Adds a column (name need not be NUL-terminated); earlier rows get missing values.
  * MW_EPARSE with a message when the name already exists. */
-mw_status mw_tb_add_column(mw_tb *b, const char *name, size_t len, uint64_t line,
-                           mw_error *err);
+mw_status mw_tb_add_column(mw_tb *b, const char *name, size_t len, uint64_t line, mw_error *err);
 /* Makes room for row index `row` in every column. */
 mw_status mw_tb_reserve(mw_tb *b, size_t rows);
 /* Stores a text field (CSV field or JSON string) for row b->t->nrows.

@@ -142,7 +142,8 @@ static int grow_table(mw_dict *d) {
     size_t nmask = nsize - 1;
     for (size_t c = 0; c < d->n; c++) {
         size_t i = (size_t)d->hashes[c] & nmask;
-        while (ns[i]) i = (i + 1) & nmask;
+        while (ns[i])
+            i = (i + 1) & nmask;
         ns[i] = (uint32_t)(c + 1);
     }
     free(d->slots);

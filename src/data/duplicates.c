@@ -15,7 +15,8 @@ void mw_table_count_duplicates(mw_table *t) {
     uint64_t dup = 0;
     if (t->row_hash && t->nrows >= 2) {
         mw_sort_u64_inplace(t->row_hash, t->nrows);
-        for (size_t i = 1; i < t->nrows; i++) dup += t->row_hash[i] == t->row_hash[i - 1];
+        for (size_t i = 1; i < t->nrows; i++)
+            dup += t->row_hash[i] == t->row_hash[i - 1];
     }
     free(t->row_hash);
     t->row_hash = NULL;

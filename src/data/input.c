@@ -41,7 +41,8 @@ static mw_status gz_read(mw_input *in, size_t room, const char *name, mw_error *
     while (produced == 0) {
         if (g->zs.avail_in == 0 && !g->in_eof) {
             ssize_t r;
-            do r = read(in->fd, g->zbuf, ZCHUNK);
+            do
+                r = read(in->fd, g->zbuf, ZCHUNK);
             while (r < 0 && errno == EINTR);
             if (r < 0)
                 return mw_error_set(err, MW_EIO, name, 0, 0, "read failed: %s", strerror(errno));

@@ -18,20 +18,23 @@ const char *mw_jscan_number(const char *p, const char *end) {
         p++;
     } else if (*p >= '1' && *p <= '9') {
         p++;
-        while (p < end && *p >= '0' && *p <= '9') p++;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
     } else {
         return NULL;
     }
     if (p < end && *p == '.') {
         p++;
         if (p >= end || *p < '0' || *p > '9') return NULL;
-        while (p < end && *p >= '0' && *p <= '9') p++;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
     }
     if (p < end && (*p == 'e' || *p == 'E')) {
         p++;
         if (p < end && (*p == '+' || *p == '-')) p++;
         if (p >= end || *p < '0' || *p > '9') return NULL;
-        while (p < end && *p >= '0' && *p <= '9') p++;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
     }
     return p;
 }
@@ -80,17 +83,27 @@ size_t mw_jscan_utf8_put(char *o, unsigned u) {
 const char *mw_jscan_describe(const char *p, const char *end) {
     if (p >= end) return "the end of the line";
     switch (*p) {
-    case '{': return "an object";
-    case '[': return "an array";
-    case '"': return "a string";
+    case '{':
+        return "an object";
+    case '[':
+        return "an array";
+    case '"':
+        return "a string";
     case 't':
-    case 'f': return "a boolean";
-    case 'n': return "null";
-    case ',': return "','";
-    case ':': return "':'";
-    case '}': return "'}'";
-    case ']': return "']'";
-    default: break;
+    case 'f':
+        return "a boolean";
+    case 'n':
+        return "null";
+    case ',':
+        return "','";
+    case ':':
+        return "':'";
+    case '}':
+        return "'}'";
+    case ']':
+        return "']'";
+    default:
+        break;
     }
     if (*p == '-' || (*p >= '0' && *p <= '9')) return "a number";
     return "an unexpected character";

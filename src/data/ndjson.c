@@ -49,8 +49,8 @@ typedef struct nj {
     size_t slen, scap;
     uint64_t *set_row; /* per column: row + 1 when set in the current row */
     size_t set_cap;
-    size_t pred;  /* predicted next column */
-    size_t nset;  /* values set in this row (non-missing) */
+    size_t pred;   /* predicted next column */
+    size_t nset;   /* values set in this row (non-missing) */
     uint64_t hacc; /* row hash accumulator */
     int failed;
 } nj;
@@ -59,9 +59,11 @@ static int fail_at(nj *j, const char *at, mw_status st, const char *fmt, const c
     if (j->failed) return 0;
     j->failed = 1;
     uint64_t line = j->rec_line;
-    for (const char *k = j->rec; k < at; k++) line += *k == '\n';
+    for (const char *k = j->rec; k < at; k++)
+        line += *k == '\n';
     const char *ls = at; /* start of at's line (as far back as the buffer holds) */
-    while (ls > j->buf && ls[-1] != '\n') ls--;
+    while (ls > j->buf && ls[-1] != '\n')
+        ls--;
     char msg[300];
     snprintf(msg, sizeof msg, fmt, what);
     mw_error_set(j->err, st, j->name, line, (uint64_t)(at - ls) + 1, "%s", msg);
@@ -73,14 +75,16 @@ static int fail(nj *j, const char *at, const char *msg) {
 }
 
 static inline const char *ws(const char *p, const char *end) {
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
     return p;
 }
 
 static int grow(char **buf, size_t *cap, size_t need) {
     if (need <= *cap && *buf) return 1; /* (always allocate: no NULL + 0 arithmetic) */
     size_t n = *cap ? *cap : 256;
-    while (n < need) n *= 2;
+    while (n < need)
+        n *= 2;
     char *nb = realloc(*buf, n);
     if (!nb) return 0;
     *buf = nb;
@@ -151,17 +155,34 @@ static int parse_string(nj *j, const char **pp, char **buf, size_t *cap, size_t 
         char e = p[1];
         p += 2;
         switch (e) {
-        case '"': (*buf)[n++] = '"'; break;
-        case '\\': (*buf)[n++] = '\\'; break;
-        case '/': (*buf)[n++] = '/'; break;
-        case 'b': (*buf)[n++] = '\b'; break;
-        case 'f': (*buf)[n++] = '\f'; break;
-        case 'n': (*buf)[n++] = '\n'; break;
-        case 'r': (*buf)[n++] = '\r'; break;
-        case 't': (*buf)[n++] = '\t'; break;
+        case '"':
+            (*buf)[n++] = '"';
+            break;
+        case '\\':
+            (*buf)[n++] = '\\';
+            break;
+        case '/':
+            (*buf)[n++] = '/';
+            break;
+        case 'b':
+            (*buf)[n++] = '\b';
+            break;
+        case 'f':
+            (*buf)[n++] = '\f';
+            break;
+        case 'n':
+            (*buf)[n++] = '\n';
+            break;
+        case 'r':
+            (*buf)[n++] = '\r';
+            break;
+        case 't':
+            (*buf)[n++] = '\t';
+            break;
         case 'u': {
             unsigned u;
-            if (!mw_jscan_hex4(p, end, &u)) return fail(j, p - 2, "invalid \\u escape (expected 4 hex digits)");
+            if (!mw_jscan_hex4(p, end, &u))
+                return fail(j, p - 2, "invalid \\u escape (expected 4 hex digits)");
             p += 4;
             if (u >= 0xD800 && u <= 0xDBFF) {
                 unsigned lo;
@@ -177,7 +198,8 @@ static int parse_string(nj *j, const char **pp, char **buf, size_t *cap, size_t 
             n += mw_jscan_utf8_put(*buf + n, u);
             break;
         }
-        default: return fail(j, p - 2, "invalid escape sequence in a string");
+        default:
+            return fail(j, p - 2, "invalid escape sequence in a string");
         }
     }
     *out = *buf;
@@ -240,15 +262,22 @@ static int skip_value(nj *j, const char **pp, int depth) {
     const char *s;
     size_t n;
     switch (*p) {
-    case '{': return skip_container(j, pp, depth, '}');
-    case '[': return skip_container(j, pp, depth, ']');
-    case '"': return parse_string(j, pp, &j->sbuf, &j->scap, 0, &s, &n);
-    case 't': return literal(j, pp, "true", 4);
-    case 'f': return literal(j, pp, "false", 5);
-    case 'n': return literal(j, pp, "null", 4);
+    case '{':
+        return skip_container(j, pp, depth, '}');
+    case '[':
+        return skip_container(j, pp, depth, ']');
+    case '"':
+        return parse_string(j, pp, &j->sbuf, &j->scap, 0, &s, &n);
+    case 't':
+        return literal(j, pp, "true", 4);
+    case 'f':
+        return literal(j, pp, "false", 5);
+    case 'n':
+        return literal(j, pp, "null", 4);
     default: {
         const char *e = mw_jscan_number(p, end);
-        if (!e) return fail_at(j, p, MW_EPARSE, "expected a value, got %s", mw_jscan_describe(p, end));
+        if (!e)
+            return fail_at(j, p, MW_EPARSE, "expected a value, got %s", mw_jscan_describe(p, end));
         *pp = e;
         return 1;
     }
@@ -285,7 +314,8 @@ static int column_of(nj *j, const char *at, size_t *col) {
     }
     if (t->ncols > j->set_cap) {
         size_t nc = j->set_cap ? j->set_cap * 2 : 64;
-        while (nc < t->ncols) nc *= 2;
+        while (nc < t->ncols)
+            nc *= 2;
         uint64_t *ns = realloc(j->set_row, nc * sizeof *ns);
         if (!ns) return fail(j, at, "out of memory");
         memset(ns + j->set_cap, 0, (nc - j->set_cap) * sizeof *ns);
@@ -296,8 +326,8 @@ static int column_of(nj *j, const char *at, size_t *col) {
 found:
     if (j->set_row[*col] == t->nrows + 1) {
         char msg[300];
-        snprintf(msg, sizeof msg, "duplicate key \"%.*s\" in one record", (int)(kl > 200 ? 200 : kl),
-                 k);
+        snprintf(msg, sizeof msg, "duplicate key \"%.*s\" in one record",
+                 (int)(kl > 200 ? 200 : kl), k);
         return fail(j, at, msg);
     }
     j->set_row[*col] = t->nrows + 1;
@@ -505,12 +535,16 @@ static const char *object_end(const char *p, const char *end) {
     for (; p < end; p++) {
         char c = *p;
         if (in_str) {
-            if (c == '\\') p++;
-            else if (c == '"') in_str = 0;
+            if (c == '\\')
+                p++;
+            else if (c == '"')
+                in_str = 0;
             continue;
         }
-        if (c == '"') in_str = 1;
-        else if (c == '{' || c == '[') depth++;
+        if (c == '"')
+            in_str = 1;
+        else if (c == '{' || c == '[')
+            depth++;
         else if (c == '}' || c == ']') {
             if (--depth == 0) return p + 1;
         }
@@ -519,7 +553,8 @@ static const char *object_end(const char *p, const char *end) {
 }
 
 static void count_lines(nj *j, const char *a, const char *b) {
-    for (; a < b; a++) j->rec_line += *a == '\n';
+    for (; a < b; a++)
+        j->rec_line += *a == '\n';
 }
 
 /* Array mode: [ {..}, {..} ] possibly over many lines. */
@@ -531,7 +566,8 @@ static mw_status read_array(nj *j, mw_input *in) {
         j->rec = p;
         j->end = end;
         const char *q = p;
-        while (q < end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')) q++;
+        while (q < end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r'))
+            q++;
         count_lines(j, p, q);
         in->pos = (size_t)(q - in->data);
         if (q == end) {
@@ -616,8 +652,8 @@ mw_status mw_data_read_ndjson(mw_read_ctx *ctx, mw_tb *b, mw_error *err) {
     for (;;) {
         size_t i = in->pos;
         if (in->end - i >= 3 && memcmp(in->data + i, "\xEF\xBB\xBF", 3) == 0) in->pos = i += 3;
-        while (i < in->end && (in->data[i] == ' ' || in->data[i] == '\t' ||
-                               in->data[i] == '\r' || in->data[i] == '\n'))
+        while (i < in->end && (in->data[i] == ' ' || in->data[i] == '\t' || in->data[i] == '\r' ||
+                               in->data[i] == '\n'))
             i++;
         if (i < in->end) {
             array = in->data[i] == '[';
@@ -631,7 +667,8 @@ mw_status mw_data_read_ndjson(mw_read_ctx *ctx, mw_tb *b, mw_error *err) {
     j.set_row = calloc(j.set_cap, sizeof *j.set_row);
     if (!j.set_row) return mw_error_set(err, MW_ENOMEM, j.name, 0, 0, "out of memory");
     st = array ? read_array(&j, in) : read_lines(&j, in);
-    if (st != MW_OK && err && err->status == MW_OK) mw_error_set(err, st, j.name, j.rec_line, 0, "%s", mw_status_str(st));
+    if (st != MW_OK && err && err->status == MW_OK)
+        mw_error_set(err, st, j.name, j.rec_line, 0, "%s", mw_status_str(st));
     free(j.kbuf);
     free(j.sbuf);
     free(j.set_row);

@@ -52,20 +52,19 @@ static inline uint64_t load8(const char *p) {
     return v;
 }
 
-
 static inline int is_digit(char c) {
     return (unsigned)(c - '0') < 10;
 }
 
 static const uint64_t pow10_u64[9] = {1,      10,      100,      1000,     10000,
-                                       100000, 1000000, 10000000, 100000000};
+                                      100000, 1000000, 10000000, 100000000};
 
 /* Number of leading ASCII digits among the 8 bytes of v (lowest byte first). */
 static inline unsigned leading_digits(uint64_t v) {
     const uint64_t H = 0x8080808080808080ULL;
-    uint64_t ge0 = ((v | H) - 0x3030303030303030ULL) & H;           /* byte >= '0' */
+    uint64_t ge0 = ((v | H) - 0x3030303030303030ULL) & H;                     /* byte >= '0' */
     uint64_t le9 = (0xB9B9B9B9B9B9B9B9ULL - (v & 0x7F7F7F7F7F7F7F7FULL)) & H; /* <= '9' */
-    uint64_t nondigit = ~(ge0 & le9 & ~v) & H;                       /* ASCII digits only */
+    uint64_t nondigit = ~(ge0 & le9 & ~v) & H; /* ASCII digits only */
     return nondigit ? (unsigned)__builtin_ctzll(nondigit) >> 3 : 8;
 }
 
@@ -77,7 +76,7 @@ static inline unsigned leading_digits(uint64_t v) {
  * '0', which makes them leading zeros: no branch depends on the digit count.
  */
 static inline const char *scan_digits(const char *p, const char *end, const char *limit,
-                                       uint64_t *w) {
+                                      uint64_t *w) {
     uint64_t acc = *w;
     while (limit - p >= 8) { /* 8 readable bytes; only those before end are digits */
         uint64_t v = load8(p);
@@ -96,7 +95,8 @@ static inline const char *scan_digits(const char *p, const char *end, const char
         *w = acc;
         return p;
     }
-    while (p < end && is_digit(*p)) acc = acc * 10 + (uint64_t)(*p++ - '0');
+    while (p < end && is_digit(*p))
+        acc = acc * 10 + (uint64_t)(*p++ - '0');
     *w = acc;
     return p;
 }
@@ -297,8 +297,10 @@ static int ieq(const char *s, const char *lower, size_t n) {
 int mw_parse_double(const char *s, size_t len, double *out) {
     if (!s) return 0;
     const char *p = s, *end = s + len;
-    while (p < end && is_space(*p)) p++;
-    while (end > p && is_space(end[-1])) end--;
+    while (p < end && is_space(*p))
+        p++;
+    while (end > p && is_space(end[-1]))
+        end--;
     if (p == end) return 0;
     /* inf / infinity with an optional sign */
     const char *q = p;

@@ -68,7 +68,8 @@ static mw_status run(const char *name, mw_input *in, mw_format fmt, const mw_rea
     mw_read_ctx ctx = {in, name, MW_DEFAULT_MAX_LINE, MW_DEFAULT_MAX_COLUMNS, opt};
     if (opt && opt->max_line_bytes) ctx.max_line = opt->max_line_bytes;
     if (opt && opt->max_columns) ctx.max_columns = opt->max_columns;
-    st = fmt == MW_FMT_NDJSON ? mw_data_read_ndjson(&ctx, &b, err) : mw_data_read_csv(&ctx, &b, err);
+    st =
+        fmt == MW_FMT_NDJSON ? mw_data_read_ndjson(&ctx, &b, err) : mw_data_read_csv(&ctx, &b, err);
     if (st != MW_OK) {
         if (err && err->status == MW_OK) mw_error_set(err, st, name, 0, 0, "%s", mw_status_str(st));
         mw_tb_destroy(&b);

@@ -104,10 +104,12 @@ static size_t excerpt(char *buf, const char *s, size_t n, size_t max) {
     int cut = 0;
     if (k > max) {
         k = max;
-        while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80) k--;
+        while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
+            k--;
         cut = 1;
     }
-    for (size_t i = 0; i < k; i++) buf[o++] = (unsigned char)s[i] < 0x20 ? '?' : s[i];
+    for (size_t i = 0; i < k; i++)
+        buf[o++] = (unsigned char)s[i] < 0x20 ? '?' : s[i];
     if (cut) {
         memcpy(buf + o, "...", 3);
         o += 3;
@@ -131,10 +133,12 @@ static const char *got(char *buf, const char *p, const char *end) {
     case ',':
     case ':':
     case '}':
-    case ']': return mw_jscan_describe(p, end);
+    case ']':
+        return mw_jscan_describe(p, end);
     case '"': {
         const char *q = p + 1;
-        while (q < end && *q != '"' && q - p < 60) q += *q == '\\' && q + 1 < end ? 2 : 1;
+        while (q < end && *q != '"' && q - p < 60)
+            q += *q == '\\' && q + 1 < end ? 2 : 1;
         if (q > end) q = end;
         buf[0] = '"';
         size_t o = 1 + excerpt(buf + 1, p + 1, (size_t)(q - p - 1), 40);
@@ -142,7 +146,8 @@ static const char *got(char *buf, const char *p, const char *end) {
         buf[o + 1] = 0;
         return buf;
     }
-    default: break;
+    default:
+        break;
     }
     if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7F) return "an unexpected character";
     size_t n = 0;
@@ -163,7 +168,9 @@ fail(mw_record_parser *P, mw_status st, const char *at, const where *w, const ch
     if (w->kind != W_RECORD) {
         excerpt(name, w->name, w->len, 64);
         o = (size_t)snprintf(body, sizeof body, "%s\"%s\": ",
-                             w->kind == W_FEATURE ? "feature " : w->kind == W_SCORE ? "score " : "",
+                             w->kind == W_FEATURE ? "feature "
+                             : w->kind == W_SCORE ? "score "
+                                                  : "",
                              name);
     }
     va_list ap;
@@ -180,7 +187,8 @@ fail(mw_record_parser *P, mw_status st, const char *at, const where *w, const ch
 /* ---- scanning ---------------------------------------------------------------- */
 
 static const char *ws_slow(const char *p, const char *end) {
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
     return p;
 }
 
@@ -217,8 +225,9 @@ static inline const char *str_stop(const char *p, const char *end) {
                   space = _mm_set1_epi8(0x20);
     while (end - p >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
-                                   _mm_cmplt_epi8(v, space));
+        __m128i hit =
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                         _mm_cmplt_epi8(v, space));
         unsigned m = (unsigned)_mm_movemask_epi8(hit);
         if (m) return p + __builtin_ctz(m);
         p += 16;
@@ -247,7 +256,8 @@ static int scratch_reserve(mw_record_parser *P) {
     size_t need = (size_t)(P->end - P->line) + 16;
     if (need > P->scratch_cap) {
         size_t n = P->scratch_cap ? P->scratch_cap : 4096;
-        while (n < need) n *= 2;
+        while (n < need)
+            n *= 2;
         char *s = realloc(P->scratch, n);
         if (!s) return 0;
         P->scratch = s;
@@ -262,13 +272,12 @@ static int scratch_reserve(mw_record_parser *P) {
  * quote at `open` (s = open + 1). decode: produce the text (view or scratch);
  * else only validate. Moves *pp past the closing quote.
  */
-static int str_slow(mw_record_parser *P, const char **pp, const char *q, const where *w,
-                    int decode, const char **out, size_t *outlen) {
+static int str_slow(mw_record_parser *P, const char **pp, const char *q, const where *w, int decode,
+                    const char **out, size_t *outlen) {
     const char *open = *pp, *s = open + 1, *end = P->end;
     char *o = NULL; /* output cursor once decoding into scratch */
     for (;;) {
-        if (q >= end)
-            return FAIL(open, w, "unterminated string (no closing '\"' on this line)");
+        if (q >= end) return FAIL(open, w, "unterminated string (no closing '\"' on this line)");
         unsigned char c = (unsigned char)*q;
         if (c == '"') break;
         if (c < 0x20) {
@@ -299,14 +308,30 @@ static int str_slow(mw_record_parser *P, const char **pp, const char *q, const w
             char e = q[1];
             char d = 0;
             switch (e) {
-            case '"': d = '"'; break;
-            case '\\': d = '\\'; break;
-            case '/': d = '/'; break;
-            case 'b': d = '\b'; break;
-            case 'f': d = '\f'; break;
-            case 'n': d = '\n'; break;
-            case 'r': d = '\r'; break;
-            case 't': d = '\t'; break;
+            case '"':
+                d = '"';
+                break;
+            case '\\':
+                d = '\\';
+                break;
+            case '/':
+                d = '/';
+                break;
+            case 'b':
+                d = '\b';
+                break;
+            case 'f':
+                d = '\f';
+                break;
+            case 'n':
+                d = '\n';
+                break;
+            case 'r':
+                d = '\r';
+                break;
+            case 't':
+                d = '\t';
+                break;
             case 'u': {
                 unsigned u, lo;
                 if (!mw_jscan_hex4(q + 2, end, &u))
@@ -327,7 +352,8 @@ static int str_slow(mw_record_parser *P, const char **pp, const char *q, const w
                 if (o) o += mw_jscan_utf8_put(o, u);
                 break;
             }
-            default: return FAIL(q, w, "invalid escape sequence in a string");
+            default:
+                return FAIL(q, w, "invalid escape sequence in a string");
             }
             if (d) {
                 if (o) *o++ = d;
@@ -357,8 +383,8 @@ static int str_slow(mw_record_parser *P, const char **pp, const char *q, const w
 
 /* The string whose opening quote is at *pp: a view when it has no escapes, else
  * decoded into the scratch. Moves *pp past the closing quote. */
-static inline int str_value(mw_record_parser *P, const char **pp, const where *w,
-                            const char **out, size_t *outlen) {
+static inline int str_value(mw_record_parser *P, const char **pp, const where *w, const char **out,
+                            size_t *outlen) {
     const char *s = *pp + 1;
     const char *q = str_stop(s, P->end);
     if (q < P->end && *q == '"') {
@@ -437,7 +463,8 @@ static inline const char *digits(const char *p, const char *end, uint64_t *m) {
             return p;
         }
     }
-    while (p < end && (unsigned)(*p - '0') < 10) acc = acc * 10 + (uint64_t)(*p++ - '0');
+    while (p < end && (unsigned)(*p - '0') < 10)
+        acc = acc * 10 + (uint64_t)(*p++ - '0');
     *m = acc;
     return p;
 }
@@ -485,7 +512,8 @@ static inline uint64_t conv16(const char *p, unsigned k) {
  * or divide rounds correctly (Clinger 1990); otherwise (more than 15 digits,
  * large exponents) mw_data_parse_number (Eisel-Lemire, exact) converts the token.
  */
-__attribute__((always_inline)) static inline int num_value(mw_record_parser *P, const char **pp, const where *w, double *v) {
+__attribute__((always_inline)) static inline int num_value(mw_record_parser *P, const char **pp,
+                                                           const where *w, double *v) {
     const char *s = *pp, *p = s, *end = P->end;
     int neg = *p == '-';
     p += neg;
@@ -495,10 +523,10 @@ __attribute__((always_inline)) static inline int num_value(mw_record_parser *P, 
     /* Usual numbers (digits, '.', digits; at most 15 digits, no exponent) from
      * one 16-byte load: the digit mask gives both lengths, conv16 the value. */
     if (end - p >= 32) {
-        __m128i x = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)p),
-                                 _mm_set1_epi8('0'));
-        unsigned nond = ~(unsigned)_mm_movemask_epi8(
-            _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(9)), x));
+        __m128i x =
+            _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), _mm_set1_epi8('0'));
+        unsigned nond =
+            ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(9)), x));
         unsigned i = (unsigned)__builtin_ctz(nond); /* nond has bits 16.. set */
         if (i == 0) goto bad;
         if (i > 1 && *p == '0') goto bad;
@@ -510,8 +538,8 @@ __attribute__((always_inline)) static inline int num_value(mw_record_parser *P, 
         if (i + f <= 15 && len < 16 && (p[i] != '.' || f > 0) && !num_tail(p[len])) {
             uint64_t m = conv16(p, i);
             if (f) m = m * pow10_u64[f] + conv16(p + i + 1, f);
-            double d = (double)(int64_t)m; /* m < 10^15: exact */
-            if (f) d /= mw_data_pow10_exact[f];            /* exact operands: correctly rounded */
+            double d = (double)(int64_t)m;      /* m < 10^15: exact */
+            if (f) d /= mw_data_pow10_exact[f]; /* exact operands: correctly rounded */
             *v = neg ? -d : d;
             *pp = p + len;
             return 1;
@@ -562,7 +590,7 @@ __attribute__((always_inline)) static inline int num_value(mw_record_parser *P, 
     }
     *pp = p;
     return 1;
-bad: {
+bad : {
     char buf[80];
     return FAIL(s, w, "invalid JSON number %s", got(buf, s, end));
 }
@@ -687,7 +715,8 @@ static inline void dup_begin(mw_record_parser *P) {
 static int dup_reserve(mw_record_parser *P, size_t cap) {
     if (2 * cap <= P->dmask + 1) return 1;
     size_t slots = P->dmask + 1;
-    while (slots < 2 * cap) slots *= 2;
+    while (slots < 2 * cap)
+        slots *= 2;
     uint64_t *t = calloc(slots, sizeof *t);
     if (!t) return 0;
     free(P->dtab);
@@ -717,7 +746,8 @@ static inline int dup_insert(mw_record_parser *P, const mw_feature *a, size_t n)
 /* ---- values ---------------------------------------------------------------------- */
 
 /* A feature / prediction value: number, string, true/false ("true"/"false"), null. */
-__attribute__((always_inline)) static inline int any_value(mw_record_parser *P, const char **pp, const where *w, mw_feature *f) {
+__attribute__((always_inline)) static inline int any_value(mw_record_parser *P, const char **pp,
+                                                           const where *w, mw_feature *f) {
     const char *p = *pp;
     char c = *p;
     f->number = NAN;
@@ -746,8 +776,8 @@ __attribute__((always_inline)) static inline int any_value(mw_record_parser *P, 
 }
 
 /* The object of "features" (scores = 0) or "scores" (scores = 1) at *pp ('{'). */
-__attribute__((always_inline)) static inline int parse_map(mw_record_parser *P, const char **pp, const where *field, int scores,
-                     size_t *count) {
+__attribute__((always_inline)) static inline int
+parse_map(mw_record_parser *P, const char **pp, const where *field, int scores, size_t *count) {
     const char *p = ws(*pp + 1, P->end), *end = P->end;
     mw_feature **arr = scores ? &P->scores : &P->feat;
     size_t *cap = scores ? &P->scores_cap : &P->feat_cap;
@@ -795,7 +825,8 @@ __attribute__((always_inline)) static inline int parse_map(mw_record_parser *P, 
             int r = dup_reserve(P, nc);
             if (!r) return fail(P, MW_ENOMEM, keyat, field, "out of memory");
             if (r == 2) /* a new table forgot this object's names: put them back */
-                for (size_t i = 0; i < n; i++) (void)dup_insert(P, a, i);
+                for (size_t i = 0; i < n; i++)
+                    (void)dup_insert(P, a, i);
         }
         mw_feature *f = &a[n];
         f->name = name;
@@ -823,7 +854,6 @@ __attribute__((always_inline)) static inline int parse_map(mw_record_parser *P, 
                     scores ? "score" : "feature", got(buf, p, end));
     }
 }
-
 
 /* ---- RFC 3339 ------------------------------------------------------------------ */
 
@@ -972,8 +1002,8 @@ static int is_int_text(const char *s, const char *e) {
 #define MAX_TOKENS 1e12
 
 /* A number in [0, max] at *p for key w (whole when `whole`). */
-static int nonneg_value(mw_record_parser *P, const char **pp, const where *w, int whole,
-                        double max, double *out) {
+static int nonneg_value(mw_record_parser *P, const char **pp, const where *w, int whole, double max,
+                        double *out) {
     const char *p = *pp;
     char buf[80];
     if (*p != '-' && (*p < '0' || *p > '9'))
@@ -984,8 +1014,7 @@ static int nonneg_value(mw_record_parser *P, const char **pp, const where *w, in
     if (!(v >= 0) || (whole && v != floor(v)))
         return FAIL(p, w, "expected a %s >= 0, got %s", whole ? "whole number" : "number",
                     got(buf, p, P->end));
-    if (v > max)
-        return FAIL(p, w, "%s is not plausible (more than %g)", got(buf, p, P->end), max);
+    if (v > max) return FAIL(p, w, "%s is not plausible (more than %g)", got(buf, p, P->end), max);
     *out = v;
     return 1;
 }
@@ -1009,7 +1038,8 @@ static int parse_llm(mw_record_parser *P, const char **pp, const where *field, m
         if (!str_value(P, &p, field, &name, &nlen)) return 0;
         where w = {W_FIELD, name, nlen};
         p = ws(p, end);
-        if (p >= end || *p != ':') return FAIL(p, &w, "expected ':' after the name, got %s", got(buf, p, end));
+        if (p >= end || *p != ':')
+            return FAIL(p, &w, "expected ':' after the name, got %s", got(buf, p, end));
         p = ws(p + 1, end);
         if (p >= end) return FAIL(p, &w, "expected a value, got the end of the line");
         int ok;
@@ -1037,8 +1067,9 @@ static int parse_llm(mw_record_parser *P, const char **pp, const where *field, m
 }
 
 /* The member value of top-level key k[0..kl) at *pp (not at the end). */
-__attribute__((always_inline)) static inline int member(mw_record_parser *P, const char **pp, const char *k, size_t kl,
-                         mw_record *rec, unsigned *seen) {
+__attribute__((always_inline)) static inline int member(mw_record_parser *P, const char **pp,
+                                                        const char *k, size_t kl, mw_record *rec,
+                                                        unsigned *seen) {
     const char *p = *pp, *end = P->end;
     where w = {W_FIELD, k, kl};
     char buf[80];
@@ -1121,8 +1152,7 @@ __attribute__((always_inline)) static inline int member(mw_record_parser *P, con
                 const char *e = num_token(P, p, &w);
                 if (!e) return 0;
                 if (!is_int_text(p, e))
-                    return FAIL(p, &w, "expected a string or an integer, got %s",
-                                got(buf, p, end));
+                    return FAIL(p, &w, "expected a string or an integer, got %s", got(buf, p, end));
                 rec->version = p;
                 rec->version_len = (size_t)(e - p);
                 *pp = e;
@@ -1153,7 +1183,8 @@ __attribute__((always_inline)) static inline int member(mw_record_parser *P, con
             return nonneg_value(P, pp, &w, 0, MAX_DURATION_MS, &rec->latency_ms);
         }
         break;
-    default: break;
+    default:
+        break;
     }
     return skip_value(P, pp, &w);
 }
@@ -1281,28 +1312,33 @@ static const char *element_end(const char *p, const char *end) {
     for (; p < end; p++) {
         char c = *p;
         if (in_str) {
-            if (c == '\\') p++;
+            if (c == '\\')
+                p++;
             else if (c == '"') {
                 in_str = 0;
                 if (depth == 0) return p + 1;
             }
             continue;
         }
-        if (c == '"') in_str = 1;
-        else if (c == '{' || c == '[') depth++;
-        else if ((c == '}' || c == ']') && --depth == 0) return p + 1;
+        if (c == '"')
+            in_str = 1;
+        else if (c == '{' || c == '[')
+            depth++;
+        else if ((c == '}' || c == ']') && --depth == 0)
+            return p + 1;
     }
     return NULL;
 }
 
-static int iter_fail(mw_record_iter *it, mw_error *err, mw_status st, const char *at,
-                     int end_it, const char *fmt, const char *what) {
+static int iter_fail(mw_record_iter *it, mw_error *err, mw_status st, const char *at, int end_it,
+                     const char *fmt, const char *what) {
     char body[300];
     snprintf(body, sizeof body, fmt, what);
     uint64_t col = 0;
     if (at) { /* column within the body's line at `at` */
         const char *ls = at;
-        while (ls > it->body && ls[-1] != '\n') ls--;
+        while (ls > it->body && ls[-1] != '\n')
+            ls--;
         col = (uint64_t)(at - ls) + 1;
     }
     mw_error_set(err, st, "", it->line, col, "%s", body);

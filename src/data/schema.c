@@ -33,7 +33,8 @@ void mw_schema_free(mw_schema *s) {
 
 mw_coltype mw_schema_type(const mw_schema *s, const char *column) {
     uint32_t code;
-    if (!s || !column || !mw_dict_find(s->names, column, strlen(column), &code)) return MW_TYPE_AUTO;
+    if (!s || !column || !mw_dict_find(s->names, column, strlen(column), &code))
+        return MW_TYPE_AUTO;
     return s->types[code];
 }
 
@@ -63,11 +64,16 @@ static uint64_t ev_line(const yparse *y) {
 
 static const char *ev_what(yaml_event_type_t t) {
     switch (t) {
-    case YAML_MAPPING_START_EVENT: return "a mapping";
-    case YAML_SEQUENCE_START_EVENT: return "a list";
-    case YAML_SCALAR_EVENT: return "a scalar";
-    case YAML_ALIAS_EVENT: return "an alias";
-    default: return "the end of the document";
+    case YAML_MAPPING_START_EVENT:
+        return "a mapping";
+    case YAML_SEQUENCE_START_EVENT:
+        return "a list";
+    case YAML_SCALAR_EVENT:
+        return "a scalar";
+    case YAML_ALIAS_EVENT:
+        return "an alias";
+    default:
+        return "the end of the document";
     }
 }
 
@@ -78,18 +84,23 @@ static mw_status add(yparse *y, mw_schema *s, const char *col, size_t len, uint6
                             (int)(len > 100 ? 100 : len), col, ev_what(y->ev.type));
     const char *v = (const char *)y->ev.data.scalar.value;
     mw_coltype t;
-    if (!strcmp(v, "numeric")) t = MW_TYPE_NUMERIC;
-    else if (!strcmp(v, "categorical")) t = MW_TYPE_CATEGORICAL;
-    else if (!strcmp(v, "ignore")) t = MW_TYPE_IGNORE;
-    else if (!strcmp(v, "auto")) t = MW_TYPE_AUTO;
+    if (!strcmp(v, "numeric"))
+        t = MW_TYPE_NUMERIC;
+    else if (!strcmp(v, "categorical"))
+        t = MW_TYPE_CATEGORICAL;
+    else if (!strcmp(v, "ignore"))
+        t = MW_TYPE_IGNORE;
+    else if (!strcmp(v, "auto"))
+        t = MW_TYPE_AUTO;
     else
-        return mw_error_set(y->err, MW_EPARSE, y->name, ev_line(y), 0,
-                            "column \"%.*s\": expected numeric, categorical or ignore, got \"%.60s\"",
-                            (int)(len > 100 ? 100 : len), col, v);
+        return mw_error_set(
+            y->err, MW_EPARSE, y->name, ev_line(y), 0,
+            "column \"%.*s\": expected numeric, categorical or ignore, got \"%.60s\"",
+            (int)(len > 100 ? 100 : len), col, v);
     uint32_t code;
     if (mw_dict_find(s->names, col, len, &code))
-        return mw_error_set(y->err, MW_EPARSE, y->name, line, 0,
-                            "column \"%.*s\" is listed twice", (int)(len > 100 ? 100 : len), col);
+        return mw_error_set(y->err, MW_EPARSE, y->name, line, 0, "column \"%.*s\" is listed twice",
+                            (int)(len > 100 ? 100 : len), col);
     if (mw_dict_intern(s->names, col, len, &code) != MW_OK) goto nomem;
     if (s->n == s->cap) {
         size_t nc = s->cap ? s->cap * 2 : 16;
@@ -154,8 +165,8 @@ mw_status mw_schema_parse(const char *name, const char *text, size_t len, mw_sch
     mw_status st;
     do {
         st = next(&y);
-    } while (st == MW_OK && (y.ev.type == YAML_STREAM_START_EVENT ||
-                             y.ev.type == YAML_DOCUMENT_START_EVENT));
+    } while (st == MW_OK &&
+             (y.ev.type == YAML_STREAM_START_EVENT || y.ev.type == YAML_DOCUMENT_START_EVENT));
     if (st == MW_OK) {
         if (y.ev.type == YAML_MAPPING_START_EVENT)
             st = read_map(&y, s, 1);

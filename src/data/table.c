@@ -25,10 +25,14 @@
 
 const char *mw_coltype_name(mw_coltype t) {
     switch (t) {
-    case MW_TYPE_AUTO: return "auto";
-    case MW_TYPE_NUMERIC: return "numeric";
-    case MW_TYPE_CATEGORICAL: return "categorical";
-    case MW_TYPE_IGNORE: return "ignore";
+    case MW_TYPE_AUTO:
+        return "auto";
+    case MW_TYPE_NUMERIC:
+        return "numeric";
+    case MW_TYPE_CATEGORICAL:
+        return "categorical";
+    case MW_TYPE_IGNORE:
+        return "ignore";
     }
     return "unknown";
 }
@@ -49,7 +53,8 @@ static void column_free(mw_column *c) {
 
 void mw_table_free(mw_table *t) {
     if (!t) return;
-    for (size_t i = 0; i < t->ncols; i++) column_free(&t->cols[i]);
+    for (size_t i = 0; i < t->ncols; i++)
+        column_free(&t->cols[i]);
     free(t->cols);
     free(t->row_hash);
     free(t->source);
@@ -83,18 +88,19 @@ static mw_status alloc_values(mw_column *c, size_t cap, size_t filled) {
     if (c->type == MW_TYPE_NUMERIC) {
         c->num = malloc(cap * sizeof *c->num);
         if (!c->num) return MW_ENOMEM;
-        for (size_t i = 0; i < filled; i++) c->num[i] = NAN;
+        for (size_t i = 0; i < filled; i++)
+            c->num[i] = NAN;
     } else if (c->type == MW_TYPE_CATEGORICAL) {
         c->codes = malloc(cap * sizeof *c->codes);
         c->dict = mw_dict_new();
         if (!c->codes || !c->dict) return MW_ENOMEM;
-        for (size_t i = 0; i < filled; i++) c->codes[i] = MW_CODE_MISSING;
+        for (size_t i = 0; i < filled; i++)
+            c->codes[i] = MW_CODE_MISSING;
     }
     return MW_OK;
 }
 
-mw_status mw_tb_add_column(mw_tb *b, const char *name, size_t len, uint64_t line,
-                           mw_error *err) {
+mw_status mw_tb_add_column(mw_tb *b, const char *name, size_t len, uint64_t line, mw_error *err) {
     mw_table *t = b->t;
     uint32_t code;
     if (mw_dict_find(b->names, name, len, &code)) {
@@ -201,7 +207,8 @@ void mw_data_type_error(mw_column *c, const char *s, size_t len, uint64_t line) 
     size_t n = len;
     if (n > sizeof c->type_error_example[0] - 1) {
         n = sizeof c->type_error_example[0] - 1;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
     }
     memcpy(c->type_error_example[k], s, n);
     c->type_error_example[k][n] = 0;
@@ -235,8 +242,10 @@ mw_status mw_tb_text(mw_tb *b, size_t col, const char *s, size_t len, uint64_t l
 mw_status mw_tb_number(mw_tb *b, size_t col, double v, const char *s, size_t len) {
     mw_column *c = &b->t->cols[col];
     size_t row = b->t->nrows;
-    if (c->type == MW_TYPE_NUMERIC) c->num[row] = v;
-    else if (c->type == MW_TYPE_CATEGORICAL) return mw_dict_intern(c->dict, s, len, &c->codes[row]);
+    if (c->type == MW_TYPE_NUMERIC)
+        c->num[row] = v;
+    else if (c->type == MW_TYPE_CATEGORICAL)
+        return mw_dict_intern(c->dict, s, len, &c->codes[row]);
     return MW_OK;
 }
 

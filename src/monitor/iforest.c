@@ -43,7 +43,8 @@ double mw_iforest_c(double n) {
 
 static uint32_t depth_limit(uint32_t psi) {
     uint32_t m = 0, v = psi < 2 ? 2 : psi;
-    while (m < 32 && ((uint64_t)1 << m) < v) m++;
+    while (m < 32 && ((uint64_t)1 << m) < v)
+        m++;
     return m;
 }
 
@@ -87,7 +88,8 @@ static uint32_t grow_tree(builder *b, const double *s, uint32_t psi, const uint3
                           uint32_t nf, uint32_t max_depth, mw_rng *rng, uint32_t *order,
                           build_item *stack, uint32_t *cand, double *mn, double *mx) {
     uint32_t deepest = 0;
-    for (uint32_t i = 0; i < psi; i++) order[i] = i;
+    for (uint32_t i = 0; i < psi; i++)
+        order[i] = i;
     size_t top = 0;
     stack[top++] = (build_item){add_nodes(b, 1), 0, psi, 0};
     while (top) {
@@ -119,7 +121,8 @@ static uint32_t grow_tree(builder *b, const double *s, uint32_t psi, const uint3
         const double *col = s + (size_t)fi * psi;
         uint32_t i = it.lo, j = it.hi;
         while (i < j) { /* partition: <= thr first */
-            if (col[order[i]] <= thr) i++;
+            if (col[order[i]] <= thr)
+                i++;
             else {
                 uint32_t t = order[i];
                 order[i] = order[--j];
@@ -174,8 +177,10 @@ mw_status mw_iforest_fit(const double *x, size_t n, size_t d, const mw_iforest_p
     }
     mw_rng rng;
     mw_rng_seed(&rng, p->seed);
-    for (size_t i = 0; i < n; i++) perm[i] = (uint32_t)i;
-    for (size_t j = 0; j < d; j++) fperm[j] = (uint32_t)j;
+    for (size_t i = 0; i < n; i++)
+        perm[i] = (uint32_t)i;
+    for (size_t j = 0; j < d; j++)
+        fperm[j] = (uint32_t)j;
     for (uint32_t t = 0; t < T; t++) {
         for (uint32_t i = 0; i < psi; i++) {
             size_t j = i + (size_t)mw_rng_below(&rng, n - i);
@@ -191,7 +196,8 @@ mw_status mw_iforest_fit(const double *x, size_t n, size_t d, const mw_iforest_p
                 fperm[j] = tmp;
             }
         for (size_t fi = 0; fi < nf; fi++)
-            for (uint32_t i = 0; i < psi; i++) s[fi * psi + i] = x[(size_t)perm[i] * d + fperm[fi]];
+            for (uint32_t i = 0; i < psi; i++)
+                s[fi * psi + i] = x[(size_t)perm[i] * d + fperm[fi]];
         f->root[t] = (uint32_t)b.n_nodes;
         f->steps[t] = (uint8_t)grow_tree(&b, s, psi, fperm, (uint32_t)nf, max_depth, &rng, order,
                                          stack, cand, mn, mx);
@@ -245,15 +251,18 @@ static void score_block(const mw_iforest *f, const double *xt, double *sum) {
     for (uint32_t t = 0; t < f->n_trees; t++) {
         uint32_t idx[IF_LANES];
         uint32_t r = f->root[t];
-        for (int l = 0; l < IF_LANES; l++) idx[l] = r;
+        for (int l = 0; l < IF_LANES; l++)
+            idx[l] = r;
         for (unsigned s = f->steps[t]; s; s--)
             for (int l = 0; l < IF_LANES; l++) {
                 const mw_if_node *nd = nodes + idx[l];
                 idx[l] = nd->left + (xt[(size_t)nd->feat * IF_LANES + (size_t)l] > nd->thr);
             }
-        for (int l = 0; l < IF_LANES; l++) acc[l] += value[idx[l]];
+        for (int l = 0; l < IF_LANES; l++)
+            acc[l] += value[idx[l]];
     }
-    for (int l = 0; l < IF_LANES; l++) sum[l] = acc[l];
+    for (int l = 0; l < IF_LANES; l++)
+        sum[l] = acc[l];
 }
 
 /* One row through 16 trees at a time (the live path). Trees are added in
@@ -275,7 +284,8 @@ static double path_sum_row(const mw_iforest *f, const double *row) {
                 const mw_if_node *nd = nodes + idx[l];
                 idx[l] = nd->left + (row[nd->feat] > nd->thr);
             }
-        for (uint32_t l = 0; l < nt; l++) acc += f->value[idx[l]];
+        for (uint32_t l = 0; l < nt; l++)
+            acc += f->value[idx[l]];
     }
     return acc;
 }
@@ -283,9 +293,7 @@ static double path_sum_row(const mw_iforest *f, const double *row) {
 void mw_iforest_score(const mw_iforest *f, const double *x, size_t n, double *scores) {
     size_t i = 0;
     double stackbuf[IF_LANES * 64];
-    double *xt = n < IF_LANES ? NULL
-                 : f->d <= 64 ? stackbuf
-                              : malloc(f->d * IF_LANES * sizeof *xt);
+    double *xt = n < IF_LANES ? NULL : f->d <= 64 ? stackbuf : malloc(f->d * IF_LANES * sizeof *xt);
     if (xt)
         for (; i + IF_LANES <= n; i += IF_LANES) {
             double sum[IF_LANES];
@@ -293,11 +301,13 @@ void mw_iforest_score(const mw_iforest *f, const double *x, size_t n, double *sc
                 for (size_t j = 0; j < f->d; j++)
                     xt[j * IF_LANES + (size_t)l] = x[(i + (size_t)l) * f->d + j];
             score_block(f, xt, sum);
-            for (int l = 0; l < IF_LANES; l++) scores[i + (size_t)l] = to_score(f, sum[l]);
+            for (int l = 0; l < IF_LANES; l++)
+                scores[i + (size_t)l] = to_score(f, sum[l]);
         }
     if (xt != stackbuf) free(xt);
     /* the rest (and everything if the buffer could not be had): row by row */
-    for (; i < n; i++) scores[i] = to_score(f, path_sum_row(f, x + i * f->d));
+    for (; i < n; i++)
+        scores[i] = to_score(f, path_sum_row(f, x + i * f->d));
 }
 
 double mw_iforest_path_length(const mw_iforest *f, const double *row) {
@@ -316,7 +326,8 @@ void mw_iforest_explain(const mw_iforest *f, const double *row, double *weight) 
         }
         if (last != UINT32_MAX && f->value[i] < f->c_psi) weight[last] += 1.0;
     }
-    for (size_t j = 0; j < f->d; j++) weight[j] /= (double)f->n_trees;
+    for (size_t j = 0; j < f->d; j++)
+        weight[j] /= (double)f->n_trees;
 }
 
 /* ---- construction from nodes, serialisation ----------------------------- */
@@ -353,8 +364,10 @@ mw_status mw_iforest_from_nodes(size_t d, uint32_t n_trees, uint32_t max_samples
         for (size_t i = root[t]; i < root[t + 1]; i++) {
             const mw_if_node *nd = &nodes[i];
             if (nd->left == i) { /* leaf */
-                if (!(isinf(nd->thr) && nd->thr > 0)) st = MW_ECORRUPT;
-                else if (depth[i] > f->steps[t]) f->steps[t] = depth[i];
+                if (!(isinf(nd->thr) && nd->thr > 0))
+                    st = MW_ECORRUPT;
+                else if (depth[i] > f->steps[t])
+                    f->steps[t] = depth[i];
             } else if (nd->left <= i || (size_t)nd->left + 1 >= root[t + 1] || nd->feat >= d ||
                        isnan(nd->thr) || depth[i] >= 64) {
                 st = MW_ECORRUPT;
@@ -386,7 +399,8 @@ void mw_iforest_save(const mw_iforest *f, mw_buf *b) {
     mw_buf_u32(b, f->n_trees);
     mw_buf_u32(b, f->max_samples);
     mw_buf_u64(b, f->n_nodes);
-    for (uint32_t t = 0; t <= f->n_trees; t++) mw_buf_u32(b, f->root[t]);
+    for (uint32_t t = 0; t <= f->n_trees; t++)
+        mw_buf_u32(b, f->root[t]);
     for (size_t i = 0; i < f->n_nodes; i++) {
         mw_buf_f64(b, f->nodes[i].thr);
         mw_buf_u32(b, f->nodes[i].feat);
@@ -401,14 +415,14 @@ mw_status mw_iforest_load(mw_reader *r, size_t d, mw_iforest **out) {
     uint64_t nn = mw_rd_u64(r);
     /* every count is checked against the bytes left before allocating */
     size_t left = (size_t)(r->end - r->p);
-    if (r->failed || !T || !nn || (uint64_t)T + 1 > left / 4 || nn > left / 24)
-        return MW_ECORRUPT;
+    if (r->failed || !T || !nn || (uint64_t)T + 1 > left / 4 || nn > left / 24) return MW_ECORRUPT;
     uint32_t *root = malloc(((size_t)T + 1) * sizeof *root);
     mw_if_node *nodes = malloc((size_t)nn * sizeof *nodes);
     double *value = malloc((size_t)nn * sizeof *value);
     mw_status st = MW_ENOMEM;
     if (root && nodes && value) {
-        for (uint32_t t = 0; t <= T; t++) root[t] = mw_rd_u32(r);
+        for (uint32_t t = 0; t <= T; t++)
+            root[t] = mw_rd_u32(r);
         for (size_t i = 0; i < nn; i++) {
             nodes[i].thr = mw_rd_f64(r);
             nodes[i].feat = mw_rd_u32(r);

@@ -44,9 +44,9 @@
 #pragma clang fp contract(off) /* the exact distance must not fuse into FMA */
 #endif
 
-#define QTILE 8          /* queries per kernel tile */
-#define QCHUNK 256       /* queries whose candidate lists are live at once */
-#define RCHUNK 128       /* reference blocks (8 rows each) per L2-sized chunk */
+#define QTILE 8    /* queries per kernel tile */
+#define QCHUNK 256 /* queries whose candidate lists are live at once */
+#define RCHUNK 128 /* reference blocks (8 rows each) per L2-sized chunk */
 
 typedef struct cand {
     double lo, hi;
@@ -66,8 +66,8 @@ typedef struct scan {
     double tol;
     const double *q[QTILE];
     double qn[QTILE];
-    double tq[QTILE];       /* tau - |q|^2 (1 - 2 tol), the kernel's test */
-    uint32_t self[QTILE];   /* reference index to skip, UINT32_MAX = none */
+    double tq[QTILE];     /* tau - |q|^2 (1 - 2 tol), the kernel's test */
+    uint32_t self[QTILE]; /* reference index to skip, UINT32_MAX = none */
     qstate *st[QTILE];
 } scan;
 
@@ -257,8 +257,8 @@ static mw_status finish_query(scan *s, qstate *st, const double *q, double *dist
     return MW_OK;
 }
 
-mw_status mw_lof_knn(const mw_lof *l, const double *q, size_t m, int exclude_self,
-                     double *dist, uint32_t *idx) {
+mw_status mw_lof_knn(const mw_lof *l, const double *q, size_t m, int exclude_self, double *dist,
+                     uint32_t *idx) {
     if (!m) return MW_OK;
     const uint32_t k = l->k;
     scan s;
@@ -280,7 +280,8 @@ mw_status mw_lof_knn(const mw_lof *l, const double *q, size_t m, int exclude_sel
         for (size_t i = 0; i < nq; i++) {
             const double *row = q + (c0 + i) * l->d;
             double a = 0;
-            for (size_t f = 0; f < l->d; f++) a += row[f] * row[f];
+            for (size_t f = 0; f < l->d; f++)
+                a += row[f] * row[f];
             qn[i] = a;
             st[i].n = 0;
             st[i].hn = 0;
@@ -299,7 +300,8 @@ mw_status mw_lof_knn(const mw_lof *l, const double *q, size_t m, int exclude_sel
                     s.tq[i] = valid ? st[qi].tau - qn[qi] * (1.0 - 2.0 * s.tol) : -INFINITY;
                 }
 #ifdef MW_LOF_AVX512
-                if (avx) rc = scan_avx512(&s, r0, r1);
+                if (avx)
+                    rc = scan_avx512(&s, r0, r1);
                 else
 #endif
                     rc = scan_generic(&s, r0, r1);
@@ -339,7 +341,8 @@ static mw_status build_blocks(mw_lof *l) {
     l->blk = calloc(l->nblk * l->d * 8 + 8, sizeof *l->blk);
     l->norm2 = malloc((l->nblk * 8 + 8) * sizeof *l->norm2);
     if (!l->blk || !l->norm2) return MW_ENOMEM;
-    for (size_t i = 0; i < l->nblk * 8 + 8; i++) l->norm2[i] = NAN;
+    for (size_t i = 0; i < l->nblk * 8 + 8; i++)
+        l->norm2[i] = NAN;
     for (size_t r = 0; r < l->n; r++) {
         const double *row = l->x + r * l->d;
         double a = 0;
@@ -364,7 +367,8 @@ static double lrd_of(const mw_lof *l, const double *dist, const uint32_t *idx) {
 
 static double lof_of(const mw_lof *l, double lrd, const uint32_t *idx) {
     double s = 0;
-    for (uint32_t j = 0; j < l->k; j++) s += l->lrd[idx[j]] / lrd;
+    for (uint32_t j = 0; j < l->k; j++)
+        s += l->lrd[idx[j]] / lrd;
     return s / (double)l->k;
 }
 
@@ -389,10 +393,13 @@ mw_status mw_lof_fit(const double *x, size_t n, size_t d, uint32_t k, mw_lof **o
     }
     if (rc == MW_OK) rc = mw_lof_knn(l, l->x, n, 1, dist, idx);
     if (rc == MW_OK) {
-        for (size_t i = 0; i < n; i++) l->kdist[i] = dist[i * k + k - 1];
-        for (size_t i = 0; i < n; i++) l->lrd[i] = lrd_of(l, dist + i * k, idx + i * k);
+        for (size_t i = 0; i < n; i++)
+            l->kdist[i] = dist[i * k + k - 1];
+        for (size_t i = 0; i < n; i++)
+            l->lrd[i] = lrd_of(l, dist + i * k, idx + i * k);
         if (ref_scores)
-            for (size_t i = 0; i < n; i++) ref_scores[i] = lof_of(l, l->lrd[i], idx + i * k);
+            for (size_t i = 0; i < n; i++)
+                ref_scores[i] = lof_of(l, l->lrd[i], idx + i * k);
         *out = l;
         l = NULL;
     }
@@ -402,8 +409,7 @@ mw_status mw_lof_fit(const double *x, size_t n, size_t d, uint32_t k, mw_lof **o
     return rc;
 }
 
-mw_status mw_lof_score(const mw_lof *l, const double *q, size_t m, double *scores,
-                       uint32_t *nbrs) {
+mw_status mw_lof_score(const mw_lof *l, const double *q, size_t m, double *scores, uint32_t *nbrs) {
     const size_t chunk = 4096;
     const uint32_t k = l->k;
     size_t cm = m < chunk ? m : chunk;
@@ -429,9 +435,12 @@ mw_status mw_lof_score(const mw_lof *l, const double *q, size_t m, double *score
 void mw_lof_save(const mw_lof *l, mw_buf *b) {
     mw_buf_u64(b, l->n);
     mw_buf_u32(b, l->k);
-    for (size_t i = 0; i < l->n * l->d; i++) mw_buf_f64(b, l->x[i]);
-    for (size_t i = 0; i < l->n; i++) mw_buf_f64(b, l->kdist[i]);
-    for (size_t i = 0; i < l->n; i++) mw_buf_f64(b, l->lrd[i]);
+    for (size_t i = 0; i < l->n * l->d; i++)
+        mw_buf_f64(b, l->x[i]);
+    for (size_t i = 0; i < l->n; i++)
+        mw_buf_f64(b, l->kdist[i]);
+    for (size_t i = 0; i < l->n; i++)
+        mw_buf_f64(b, l->lrd[i]);
 }
 
 mw_status mw_lof_load(mw_reader *r, size_t d, mw_lof **out) {

@@ -38,18 +38,21 @@ void mw_outlier_free(mw_outlier_model *m) {
     if (!m) return;
     for (size_t i = 0; i < m->nin; i++) {
         free(m->in[i].name);
-        for (size_t c = 0; c < m->in[i].ncat; c++) free(m->in[i].cats[c]);
+        for (size_t c = 0; c < m->in[i].ncat; c++)
+            free(m->in[i].cats[c]);
         free(m->in[i].cats);
         mw_dict_free(m->in[i].dict);
     }
     free(m->in);
-    for (size_t j = 0; j < m->nfeat; j++) free(m->fname[j]);
+    for (size_t j = 0; j < m->nfeat; j++)
+        free(m->fname[j]);
     free(m->fname);
     free(m->finput);
     free(m->mean);
     free(m->scale);
     free(m->fsd);
-    for (size_t i = 0; i < m->nnotes; i++) free(m->notes[i]);
+    for (size_t i = 0; i < m->nnotes; i++)
+        free(m->notes[i]);
     free(m->notes);
     mw_iforest_free(m->forest);
     mw_lof_free(m->lof);
@@ -119,15 +122,19 @@ static double select_kth(double *v, size_t n, size_t k) {
         double p = v[lo + (hi - lo) / 2];
         size_t i = lo, j = hi;
         for (;;) {
-            while (v[i] < p) i++;
-            while (v[j] > p) j--;
+            while (v[i] < p)
+                i++;
+            while (v[j] > p)
+                j--;
             if (i >= j) break;
             double t = v[i];
             v[i++] = v[j];
             v[j--] = t;
         }
-        if (k <= j) hi = j;
-        else lo = j + 1;
+        if (k <= j)
+            hi = j;
+        else
+            lo = j + 1;
     }
     return v[k];
 }
@@ -175,14 +182,15 @@ static mw_status describe_numeric(mw_outlier_model *m, const mw_table *t, const 
                                  col->name);
     } else {
         if (mn == mx) {
-            st = mw_outlier_add_note(m, "column \"%s\" is constant in the reference (%.17g): dropped",
-                                     col->name, mn);
+            st = mw_outlier_add_note(
+                m, "column \"%s\" is constant in the reference (%.17g): dropped", col->name, mn);
         } else {
             in->kind = MW_IN_NUMERIC;
             double upper = select_kth(v, nv, nv / 2), lower = upper;
             if (nv % 2 == 0) { /* numpy.median: mean of the two middle values */
                 lower = v[0];
-                for (size_t i = 1; i < nv / 2; i++) lower = v[i] > lower ? v[i] : lower;
+                for (size_t i = 1; i < nv / 2; i++)
+                    lower = v[i] > lower ? v[i] : lower;
             }
             in->fill = nv % 2 ? upper : (lower + upper) / 2.0;
             in->n_imputed = t->nrows - nv;
@@ -193,9 +201,8 @@ static mw_status describe_numeric(mw_outlier_model *m, const mw_table *t, const 
     return st == MW_OK ? MW_OK : mw_error_set(err, st, NULL, 0, 0, "out of memory");
 }
 
-static mw_status describe_categorical(mw_outlier_model *m, const mw_table *t,
-                                      const mw_column *col, mw_outlier_input *in, int *keep,
-                                      mw_error *err) {
+static mw_status describe_categorical(mw_outlier_model *m, const mw_table *t, const mw_column *col,
+                                      mw_outlier_input *in, int *keep, mw_error *err) {
     *keep = 0;
     size_t nd = mw_dict_size(col->dict);
     catref *cr = calloc(nd ? nd : 1, sizeof *cr);
@@ -203,12 +210,16 @@ static mw_status describe_categorical(mw_outlier_model *m, const mw_table *t,
     uint64_t missing = 0;
     for (size_t r = 0; r < t->nrows; r++) {
         uint32_t c = col->codes[r];
-        if (c == MW_CODE_MISSING || c >= nd) missing++;
-        else cr[c].count++;
+        if (c == MW_CODE_MISSING || c >= nd)
+            missing++;
+        else
+            cr[c].count++;
     }
     size_t nc = 0;
     for (size_t c = 0; c < nd; c++)
-        if (cr[c].count) cr[nc++] = (catref){mw_dict_str(col->dict, (uint32_t)c, NULL), (uint32_t)c, cr[c].count};
+        if (cr[c].count)
+            cr[nc++] =
+                (catref){mw_dict_str(col->dict, (uint32_t)c, NULL), (uint32_t)c, cr[c].count};
     mw_status st = MW_OK;
     if (nc < 2) {
         st = nc ? mw_outlier_add_note(m, "column \"%s\" has one category in the reference: dropped",
@@ -291,7 +302,8 @@ static mw_status choose_inputs(mw_outlier_model *m, const mw_table *t,
 
 static void finish_features(const mw_outlier_model *m, double *f) {
     if (!m->standardize || !m->mean) return; /* not yet fitted: raw encoding */
-    for (size_t j = 0; j < m->nfeat; j++) f[j] = (f[j] - m->mean[j]) / m->scale[j];
+    for (size_t j = 0; j < m->nfeat; j++)
+        f[j] = (f[j] - m->mean[j]) / m->scale[j];
 }
 
 /* One categorical value: cat index (-1 = unseen, -2 = missing). */
@@ -304,7 +316,8 @@ static void put_category(const mw_outlier_input *in, long c, double *f, uint64_t
         (*unseen)++;
     }
     if (in->kind == MW_IN_ONEHOT) {
-        for (size_t k = 0; k < in->ncat; k++) f[in->feat0 + k] = 0.0;
+        for (size_t k = 0; k < in->ncat; k++)
+            f[in->feat0 + k] = 0.0;
         if (c >= 0) f[in->feat0 + (size_t)c] = 1.0;
     } else {
         f[in->feat0] = (double)c;
@@ -380,7 +393,8 @@ mw_status mw_outlier_encode_table(const mw_outlier_model *m, const mw_table *t, 
         }
         free(map);
     }
-    for (size_t r = begin; r < end; r++) finish_features(m, features + (r - begin) * nf);
+    for (size_t r = begin; r < end; r++)
+        finish_features(m, features + (r - begin) * nf);
     if (n_imputed) *n_imputed += imp;
     if (n_unseen) *n_unseen += uns;
     return MW_OK;
@@ -421,8 +435,8 @@ static mw_status check_options(const mw_outlier_options *o, mw_error *err) {
     if (o->method != MW_OUTLIER_IFOREST && o->method != MW_OUTLIER_LOF)
         return mw_error_set(err, MW_EINVAL, NULL, 0, 0, "unknown outlier method");
     if (!(o->contamination >= 0 && o->contamination <= 0.5))
-        return mw_error_set(err, MW_EINVAL, NULL, 0, 0,
-                            "contamination must be in (0, 0.5], got %g", o->contamination);
+        return mw_error_set(err, MW_EINVAL, NULL, 0, 0, "contamination must be in (0, 0.5], got %g",
+                            o->contamination);
     if (!(o->max_features >= 0 && o->max_features <= 1))
         return mw_error_set(err, MW_EINVAL, NULL, 0, 0, "max_features must be in (0, 1], got %g",
                             o->max_features);
@@ -449,7 +463,8 @@ static mw_status fit_features(mw_outlier_model *m, const mw_outlier_options *opt
     }
     for (size_t j = 0; j < nf; j++) {
         double s = 0, ss = 0;
-        for (size_t r = 0; r < n; r++) s += x[r * nf + j];
+        for (size_t r = 0; r < n; r++)
+            s += x[r * nf + j];
         double mean = s / (double)n;
         for (size_t r = 0; r < n; r++) {
             double dv = x[r * nf + j] - mean;
@@ -461,7 +476,8 @@ static mw_status fit_features(mw_outlier_model *m, const mw_outlier_options *opt
         m->fsd[j] = sd / m->scale[j];
     }
     if (m->standardize)
-        for (size_t r = 0; r < n; r++) finish_features(m, x + r * nf);
+        for (size_t r = 0; r < n; r++)
+            finish_features(m, x + r * nf);
     if (m->method == MW_OUTLIER_IFOREST) {
         mw_iforest_params p = {opt->n_trees, opt->max_samples, opt->max_features, opt->seed};
         st = mw_iforest_fit(x, n, nf, &p, &m->forest);
@@ -483,13 +499,17 @@ static mw_status fit_features(mw_outlier_model *m, const mw_outlier_options *opt
                             mw_status_str(st));
     }
     qsort(scores, n, sizeof *scores, cmp_double);
-    for (int i = 0; i <= 100; i++) m->q[i] = mw_quantile_sorted(scores, n, i / 100.0);
+    for (int i = 0; i <= 100; i++)
+        m->q[i] = mw_quantile_sorted(scores, n, i / 100.0);
     m->has_threshold = opt->has_threshold;
-    m->contamination = opt->has_threshold ? NAN : opt->contamination > 0 ? opt->contamination : 0.01;
-    m->threshold = opt->has_threshold ? opt->threshold
-                                      : mw_quantile_sorted(scores, n, 1.0 - m->contamination);
+    m->contamination = opt->has_threshold       ? NAN
+                       : opt->contamination > 0 ? opt->contamination
+                                                : 0.01;
+    m->threshold =
+        opt->has_threshold ? opt->threshold : mw_quantile_sorted(scores, n, 1.0 - m->contamination);
     size_t above = 0;
-    for (size_t i = 0; i < n; i++) above += scores[i] > m->threshold;
+    for (size_t i = 0; i < n; i++)
+        above += scores[i] > m->threshold;
     m->expected_share = (double)above / (double)n;
     free(scores);
     return MW_OK;
@@ -505,8 +525,8 @@ static mw_outlier_model *new_model(const mw_outlier_options *opt) {
     return m;
 }
 
-mw_status mw_outlier_fit(const mw_table *ref, const mw_outlier_options *opt,
-                         mw_outlier_model **out, mw_error *err) {
+mw_status mw_outlier_fit(const mw_table *ref, const mw_outlier_options *opt, mw_outlier_model **out,
+                         mw_error *err) {
     *out = NULL;
     mw_status st = check_options(opt, err);
     if (st != MW_OK) return st;
@@ -521,7 +541,8 @@ mw_status mw_outlier_fit(const mw_table *ref, const mw_outlier_options *opt,
         mw_error_set(err, st, NULL, 0, 0, "out of memory");
     if (st == MW_OK && !(x = malloc(ref->nrows * m->nfeat * sizeof *x)))
         st = mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
-    if (st == MW_OK) st = mw_outlier_encode_table(m, ref, 0, ref->nrows, x, &m->n_imputed, NULL, err);
+    if (st == MW_OK)
+        st = mw_outlier_encode_table(m, ref, 0, ref->nrows, x, &m->n_imputed, NULL, err);
     m->n_ref = ref->nrows;
     if (st == MW_OK) st = fit_features(m, opt, x, ref->nrows, err);
     free(x);
@@ -543,7 +564,7 @@ mw_status mw_outlier_fit_matrix(const double *x, size_t n, size_t d, const char 
     t.nrows = n;
     t.ncols = d;
     t.cols = calloc(d ? d : 1, sizeof *t.cols);
-    char (*nm)[24] = malloc((d ? d : 1) * sizeof *nm);
+    char(*nm)[24] = malloc((d ? d : 1) * sizeof *nm);
     mw_status st = MW_OK;
     if (!t.cols || !nm) st = mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
     for (size_t j = 0; j < d && st == MW_OK; j++) {
@@ -554,10 +575,12 @@ mw_status mw_outlier_fit_matrix(const double *x, size_t n, size_t d, const char 
         if (!(t.cols[j].num = malloc((n ? n : 1) * sizeof(double))))
             st = mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
         else
-            for (size_t r = 0; r < n; r++) t.cols[j].num[r] = x[r * d + j];
+            for (size_t r = 0; r < n; r++)
+                t.cols[j].num[r] = x[r * d + j];
     }
     if (st == MW_OK) st = mw_outlier_fit(&t, opt, out, err);
-    for (size_t j = 0; t.cols && j < d; j++) free(t.cols[j].num);
+    for (size_t j = 0; t.cols && j < d; j++)
+        free(t.cols[j].num);
     free(t.cols);
     free(nm);
     return st;
@@ -603,7 +626,9 @@ const char *mw_outlier_feature_name(const mw_outlier_model *m, size_t j) {
 size_t mw_outlier_feature_input(const mw_outlier_model *m, size_t j) {
     return j < m->nfeat ? m->finput[j] : 0;
 }
-size_t mw_outlier_nnotes(const mw_outlier_model *m) { return m->nnotes; }
+size_t mw_outlier_nnotes(const mw_outlier_model *m) {
+    return m->nnotes;
+}
 const char *mw_outlier_note(const mw_outlier_model *m, size_t i) {
     return i < m->nnotes ? m->notes[i] : NULL;
 }
@@ -632,13 +657,14 @@ mw_status mw_outlier_score_table(const mw_outlier_model *m, const mw_table *t, s
         if (st == MW_OK && (st = mw_outlier_score_features(m, f, e - r, scores + (r - begin))))
             mw_error_set(err, st, NULL, 0, 0, "scoring failed: %s", mw_status_str(st));
     }
-    if (begin > end || end > t->nrows) st = mw_error_set(err, MW_EINVAL, NULL, 0, 0, "bad row range");
+    if (begin > end || end > t->nrows)
+        st = mw_error_set(err, MW_EINVAL, NULL, 0, 0, "bad row range");
     free(f);
     return st;
 }
 
-mw_status mw_outlier_score_row(const mw_outlier_model *m, const double *num,
-                               const char *const *cat, double *score, mw_error *err) {
+mw_status mw_outlier_score_row(const mw_outlier_model *m, const double *num, const char *const *cat,
+                               double *score, mw_error *err) {
     double stackbuf[256];
     double *f = m->nfeat <= 256 ? stackbuf : malloc(m->nfeat * sizeof *f);
     *score = NAN;
@@ -654,8 +680,8 @@ int mw_outlier_is_outlier(const mw_outlier_model *m, double score) {
     return score > m->threshold;
 }
 
-size_t mw_outlier_explain(const mw_outlier_model *m, const double *features,
-                          mw_outlier_reason *out, size_t max) {
+size_t mw_outlier_explain(const mw_outlier_model *m, const double *features, mw_outlier_reason *out,
+                          size_t max) {
     const size_t nf = m->nfeat;
     double *w = calloc(nf, sizeof *w);
     if (!w || !max) {
@@ -676,7 +702,8 @@ size_t mw_outlier_explain(const mw_outlier_model *m, const double *features,
         }
         for (size_t j = 0; j < nf; j++) {
             double s = 0;
-            for (uint32_t i = 0; i < k; i++) s += m->lof->x[(size_t)idx[i] * nf + j];
+            for (uint32_t i = 0; i < k; i++)
+                s += m->lof->x[(size_t)idx[i] * nf + j];
             w[j] = m->fsd[j] > 0 ? fabs(features[j] - s / k) / m->fsd[j] : 0.0;
         }
         free(dist);
@@ -686,10 +713,12 @@ size_t mw_outlier_explain(const mw_outlier_model *m, const double *features,
     for (size_t j = 0; j < nf; j++) { /* insertion into the top list, largest first */
         if (!(w[j] > 0)) continue;
         size_t at = n < max ? n : max;
-        while (at > 0 && out[at - 1].weight < w[j]) at--;
+        while (at > 0 && out[at - 1].weight < w[j])
+            at--;
         if (at >= max) continue;
         size_t last = n < max ? n : max - 1;
-        for (size_t p = last; p > at; p--) out[p] = out[p - 1];
+        for (size_t p = last; p > at; p--)
+            out[p] = out[p - 1];
         out[at] = (mw_outlier_reason){j, w[j]};
         if (n < max) n++;
     }

@@ -43,7 +43,8 @@ mw_status mw_outlier_save(const mw_outlier_model *m, unsigned char **buf, size_t
         mw_buf_f64(&p, in->fill);
         mw_buf_u64(&p, in->n_imputed);
         mw_buf_u32(&p, (uint32_t)in->ncat);
-        for (size_t c = 0; c < in->ncat; c++) mw_buf_str(&p, in->cats[c], strlen(in->cats[c]));
+        for (size_t c = 0; c < in->ncat; c++)
+            mw_buf_str(&p, in->cats[c], strlen(in->cats[c]));
     }
     for (size_t j = 0; j < m->nfeat; j++) {
         mw_buf_f64(&p, m->mean[j]);
@@ -51,10 +52,14 @@ mw_status mw_outlier_save(const mw_outlier_model *m, unsigned char **buf, size_t
         mw_buf_f64(&p, m->fsd[j]);
     }
     mw_buf_u32(&p, (uint32_t)m->nnotes);
-    for (size_t i = 0; i < m->nnotes; i++) mw_buf_str(&p, m->notes[i], strlen(m->notes[i]));
-    for (int i = 0; i <= 100; i++) mw_buf_f64(&p, m->q[i]);
-    if (m->forest) mw_iforest_save(m->forest, &p);
-    else mw_lof_save(m->lof, &p);
+    for (size_t i = 0; i < m->nnotes; i++)
+        mw_buf_str(&p, m->notes[i], strlen(m->notes[i]));
+    for (int i = 0; i <= 100; i++)
+        mw_buf_f64(&p, m->q[i]);
+    if (m->forest)
+        mw_iforest_save(m->forest, &p);
+    else
+        mw_lof_save(m->lof, &p);
     mw_buf out = {0};
     mw_buf_put(&out, MAGIC, 4);
     mw_buf_u32(&out, FORMAT_VERSION);
@@ -99,8 +104,9 @@ static mw_status load_inputs(mw_reader *r, mw_outlier_model *m, mw_error *err) {
     for (uint32_t i = 0; i < nin; i++) {
         mw_outlier_input *in = &m->in[i];
         m->nin = i + 1;
-        if (!(in->name = rd_cstr(r))) return r->failed ? corrupt(err, "input name")
-                                                       : mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
+        if (!(in->name = rd_cstr(r)))
+            return r->failed ? corrupt(err, "input name")
+                             : mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
         in->kind = mw_rd_u8(r);
         in->fill = mw_rd_f64(r);
         in->n_imputed = mw_rd_u64(r);
@@ -111,8 +117,8 @@ static mw_status load_inputs(mw_reader *r, mw_outlier_model *m, mw_error *err) {
             if (ncat) return corrupt(err, "numeric input with categories");
             continue;
         }
-        if (ncat < 2 || ncat > (size_t)(r->end - r->p) / 5 || in->fill < 0 ||
-            in->fill >= ncat || in->fill != floor(in->fill))
+        if (ncat < 2 || ncat > (size_t)(r->end - r->p) / 5 || in->fill < 0 || in->fill >= ncat ||
+            in->fill != floor(in->fill))
             return corrupt(err, "categories");
         in->cats = calloc(ncat, sizeof *in->cats);
         if (!in->cats) return mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
@@ -121,8 +127,9 @@ static mw_status load_inputs(mw_reader *r, mw_outlier_model *m, mw_error *err) {
             if (!(in->cats[c] = rd_cstr(r))) return corrupt(err, "category");
         }
         mw_status st = mw_outlier_build_dict(in);
-        if (st != MW_OK) return st == MW_ECORRUPT ? corrupt(err, "duplicate category")
-                                                  : mw_error_set(err, st, NULL, 0, 0, "out of memory");
+        if (st != MW_OK)
+            return st == MW_ECORRUPT ? corrupt(err, "duplicate category")
+                                     : mw_error_set(err, st, NULL, 0, 0, "out of memory");
     }
     return MW_OK;
 }
@@ -171,7 +178,8 @@ mw_status mw_outlier_load(const void *buf, size_t len, mw_outlier_model **out, m
         m->mean = malloc(m->nfeat * sizeof *m->mean);
         m->scale = malloc(m->nfeat * sizeof *m->scale);
         m->fsd = malloc(m->nfeat * sizeof *m->fsd);
-        if (!m->mean || !m->scale || !m->fsd) st = mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
+        if (!m->mean || !m->scale || !m->fsd)
+            st = mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
     }
     for (size_t j = 0; st == MW_OK && j < m->nfeat; j++) {
         m->mean[j] = mw_rd_f64(r);
@@ -183,7 +191,8 @@ mw_status mw_outlier_load(const void *buf, size_t len, mw_outlier_model **out, m
     }
     if (st == MW_OK) {
         uint32_t nn = mw_rd_u32(r);
-        if (r->failed || nn > (size_t)(r->end - r->p) / 5) st = corrupt(err, "notes");
+        if (r->failed || nn > (size_t)(r->end - r->p) / 5)
+            st = corrupt(err, "notes");
         else if (nn && !(m->notes = calloc(nn, sizeof *m->notes)))
             st = mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
         for (uint32_t i = 0; st == MW_OK && i < nn; i++) {
@@ -196,8 +205,10 @@ mw_status mw_outlier_load(const void *buf, size_t len, mw_outlier_model **out, m
     if (st == MW_OK) {
         mw_status ds = m->method == MW_OUTLIER_IFOREST ? mw_iforest_load(r, m->nfeat, &m->forest)
                                                        : mw_lof_load(r, m->nfeat, &m->lof);
-        if (ds == MW_ENOMEM) st = mw_error_set(err, ds, NULL, 0, 0, "out of memory");
-        else if (ds != MW_OK) st = corrupt(err, "detector");
+        if (ds == MW_ENOMEM)
+            st = mw_error_set(err, ds, NULL, 0, 0, "out of memory");
+        else if (ds != MW_OK)
+            st = corrupt(err, "detector");
     }
     if (st == MW_OK && (r->failed || r->p != r->end)) st = corrupt(err, "trailing bytes");
     if (st != MW_OK) {

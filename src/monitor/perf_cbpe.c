@@ -45,8 +45,8 @@
 /* ---- isotonic regression -------------------------------------------------- */
 
 struct mw_isotonic {
-    size_t m;   /* knots */
-    double *x;  /* ascending */
+    size_t m;  /* knots */
+    double *x; /* ascending */
     double *y;
 };
 
@@ -63,7 +63,8 @@ static int cmp_xy(const void *a, const void *b) {
 
 /* sklearn's _inplace_contiguous_isotonic_regression. */
 static void pava(double *y, double *w, size_t n, size_t *target) {
-    for (size_t i = 0; i < n; i++) target[i] = i;
+    for (size_t i = 0; i < n; i++)
+        target[i] = i;
     size_t i = 0;
     while (i < n) {
         size_t k = target[i] + 1;
@@ -91,7 +92,8 @@ static void pava(double *y, double *w, size_t n, size_t *target) {
     i = 0;
     while (i < n) {
         size_t k = target[i] + 1;
-        for (size_t j = i + 1; j < k; j++) y[j] = y[i];
+        for (size_t j = i + 1; j < k; j++)
+            y[j] = y[i];
         i = k;
     }
 }
@@ -204,7 +206,8 @@ struct mw_cbpe {
 
 void mw_cbpe_free(mw_cbpe *c) {
     if (!c) return;
-    for (size_t j = 0; c->cal && j < c->m; j++) mw_isotonic_free(c->cal[j]);
+    for (size_t j = 0; c->cal && j < c->m; j++)
+        mw_isotonic_free(c->cal[j]);
     free(c->cal);
     free(c);
 }
@@ -231,8 +234,8 @@ mw_status mw_cbpe_fit(const uint32_t *y, const double *scores, size_t n, size_t 
         for (size_t j = 0; j < m; j++)
             if (!isfinite(scores[i * m + j]))
                 return mw_error_set(err, MW_EINVAL, "", i + 1, j + 1,
-                                    "reference record %zu: score %zu is not a finite number",
-                                    i + 1, j + 1);
+                                    "reference record %zu: score %zu is not a finite number", i + 1,
+                                    j + 1);
     }
     mw_cbpe *c = calloc(1, sizeof *c);
     double *x = malloc(n * sizeof *x), *t = malloc(n * sizeof *t);
@@ -279,7 +282,8 @@ mw_status mw_cbpe_calibrate(const mw_cbpe *c, const double *scores, double *prob
         probs[j] = mw_isotonic_predict(c->cal[j], scores[j]);
         s += probs[j];
     }
-    for (size_t j = 0; j < c->k; j++) probs[j] = s > 0 ? probs[j] / s : 1.0 / (double)c->k;
+    for (size_t j = 0; j < c->k; j++)
+        probs[j] = s > 0 ? probs[j] / s : 1.0 / (double)c->k;
     return MW_OK;
 }
 
@@ -343,19 +347,20 @@ mw_status mw_cbpe_estimate_metrics(const mw_cbpe *c, const uint32_t *y_pred, con
         double *p = probs + i * k;
         if (y_pred[i] >= k || mw_cbpe_calibrate(c, scores + i * m, p) != MW_OK) {
             free(conf), free(probs), free(v), free(npred);
-            return mw_error_set(err, MW_EINVAL, "", i + 1, 0,
-                                "record %zu: %s", i + 1,
+            return mw_error_set(err, MW_EINVAL, "", i + 1, 0, "record %zu: %s", i + 1,
                                 y_pred[i] >= k ? "predicted class unknown to the calibration"
                                                : "a score is NaN");
         }
-        for (size_t t = 0; t < k; t++) conf[t * k + y_pred[i]] += p[t];
+        for (size_t t = 0; t < k; t++)
+            conf[t * k + y_pred[i]] += p[t];
         acc += p[y_pred[i]];
         npred[y_pred[i]]++;
     }
     double sp_ = 0, sr = 0, sf = 0;
     for (size_t cl = 0; cl < k; cl++) {
         double tp = conf[cl * k + cl], sup = 0;
-        for (size_t j = 0; j < k; j++) sup += conf[cl * k + j];
+        for (size_t j = 0; j < k; j++)
+            sup += conf[cl * k + j];
         double pr = npred[cl] ? tp / (double)npred[cl] : 0.0;
         double rc = sup > 0 ? tp / sup : 0.0;
         double f = pr + rc > 0 ? 2.0 * pr * rc / (pr + rc) : 0.0;
@@ -374,7 +379,8 @@ mw_status mw_cbpe_estimate_metrics(const mw_cbpe *c, const uint32_t *y_pred, con
     for (size_t a = 0; a < nauc; a++) {
         size_t cl = k == 2 ? 1 : a;
         size_t col = m == 1 ? 0 : cl;
-        for (size_t i = 0; i < n; i++) v[i] = (sp){scores[i * m + col], probs[i * k + cl]};
+        for (size_t i = 0; i < n; i++)
+            v[i] = (sp){scores[i * m + col], probs[i * k + cl]};
         auc_sum += expected_auc(v, n);
     }
     out->k = k;

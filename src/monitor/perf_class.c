@@ -106,7 +106,8 @@ size_t mw_confusion_classes(const mw_confusion *cm) {
 uint64_t mw_confusion_total(const mw_confusion *cm) {
     uint64_t t = 0;
     if (!cm) return 0;
-    for (size_t i = 0; i < cm->k * cm->k; i++) t += cm->m[i];
+    for (size_t i = 0; i < cm->k * cm->k; i++)
+        t += cm->m[i];
     return t;
 }
 
@@ -154,7 +155,8 @@ mw_status mw_confusion_add_codes(mw_confusion *cm, const uint32_t *t, const uint
     }
     uint64_t *m = cm->m;
     if (!skip) {
-        for (size_t i = 0; i < n; i++) m[(size_t)t[i] * k + p[i]]++;
+        for (size_t i = 0; i < n; i++)
+            m[(size_t)t[i] * k + p[i]]++;
     } else {
         for (size_t i = 0; i < n; i++)
             if (t[i] != MW_PERF_MISSING && p[i] != MW_PERF_MISSING) m[(size_t)t[i] * k + p[i]]++;
@@ -168,7 +170,8 @@ mw_status mw_confusion_merge(mw_confusion *dst, const mw_confusion *src) {
     mw_status st = grow(dst, src->k);
     if (st != MW_OK) return st;
     for (size_t i = 0; i < src->k; i++)
-        for (size_t j = 0; j < src->k; j++) dst->m[i * dst->k + j] += src->m[i * src->k + j];
+        for (size_t j = 0; j < src->k; j++)
+            dst->m[i * dst->k + j] += src->m[i * src->k + j];
     return MW_OK;
 }
 
@@ -186,7 +189,8 @@ mw_status mw_confusion_serialize(const mw_confusion *cm, unsigned char **buf, si
     b[4] = CM_VERSION;
     b[5] = b[6] = b[7] = 0;
     mw_perf_put_u64(b + 8, cm->k);
-    for (size_t i = 0; i < cm->k * cm->k; i++) mw_perf_put_u64(b + 16 + 8 * i, cm->m[i]);
+    for (size_t i = 0; i < cm->k * cm->k; i++)
+        mw_perf_put_u64(b + 16 + 8 * i, cm->m[i]);
     *buf = b;
     *len = n;
     return MW_OK;
@@ -207,7 +211,8 @@ mw_status mw_confusion_deserialize(const void *buf, size_t len, mw_confusion **o
     mw_confusion *cm;
     mw_status st = mw_confusion_new((size_t)k, &cm);
     if (st != MW_OK) return mw_error_set(err, st, "", 0, 0, "confusion matrix: out of memory");
-    for (size_t i = 0; i < k * k; i++) cm->m[i] = mw_perf_get_u64(b + 16 + 8 * i);
+    for (size_t i = 0; i < k * k; i++)
+        cm->m[i] = mw_perf_get_u64(b + 16 + 8 * i);
     *out = cm;
     return MW_OK;
 }
@@ -461,8 +466,7 @@ mw_status mw_log_loss(const uint32_t *y, const double *probs, size_t n, size_t k
                       double *out, mw_error *err) {
     if (!out) return mw_error_set(err, MW_EINVAL, "", 0, 0, "no output");
     *out = NAN;
-    if (k < 2)
-        return mw_error_set(err, MW_EINVAL, "", 0, 0, "log loss needs at least two classes");
+    if (k < 2) return mw_error_set(err, MW_EINVAL, "", 0, 0, "log loss needs at least two classes");
     if (!n || !y || !probs) return mw_error_set(err, MW_EINVAL, "", 0, 0, "log loss of no record");
     mw_calibration c;
     mw_calibration_init(&c);

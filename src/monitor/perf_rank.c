@@ -260,7 +260,8 @@ static void drop_pairs(mw_rank_acc *r) {
 static mw_status reserve(mw_rank_acc *r, size_t need) {
     if (need <= r->alloc) return MW_OK;
     size_t a = r->alloc ? r->alloc : 1024;
-    while (a < need) a *= 2;
+    while (a < need)
+        a *= 2;
     if (a > r->cap) a = r->cap;
     double *s = realloc(r->score, a * sizeof *s);
     if (!s) return MW_ENOMEM;
@@ -329,7 +330,8 @@ mw_status mw_rank_acc_merge(mw_rank_acc *dst, const mw_rank_acc *src) {
 static mw_status acc_exact(const mw_rank_acc *r, int metric, double *out) {
     uint32_t *y = malloc((r->n ? r->n : 1) * sizeof *y);
     if (!y) return MW_ENOMEM;
-    for (size_t i = 0; i < r->n; i++) y[i] = r->pos[i];
+    for (size_t i = 0; i < r->n; i++)
+        y[i] = r->pos[i];
     mw_status st = binary_entry(metric, y, 1, r->score, r->n, out, NULL);
     free(y);
     return st;
@@ -380,8 +382,7 @@ mw_status mw_rank_acc_average_precision(const mw_rank_acc *r, double *ap, int *e
     for (size_t b = MW_RANK_BINS; b-- > 0;) {
         tp += r->hpos[b];
         fp += r->hneg[b];
-        if (r->hpos[b])
-            s += (double)r->hpos[b] / (double)r->np * ((double)tp / (double)(tp + fp));
+        if (r->hpos[b]) s += (double)r->hpos[b] / (double)r->np * ((double)tp / (double)(tp + fp));
     }
     *ap = s;
     return MW_OK;

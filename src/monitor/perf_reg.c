@@ -118,7 +118,8 @@ void mw_reg_serialize(const mw_reg_state *s, unsigned char buf[MW_REG_STATE_BYTE
                           s->ape.s,     s->ape.c,     s->max_err,  s->shift,
                           s->sum_d.s,   s->sum_d.c,   s->sum_d2.s, s->sum_d2.c};
     mw_perf_put_u64(buf + 8, s->n);
-    for (int i = 0; i < 12; i++) mw_perf_put_f64(buf + 16 + 8 * i, v[i]);
+    for (int i = 0; i < 12; i++)
+        mw_perf_put_f64(buf + 16 + 8 * i, v[i]);
 }
 
 mw_status mw_reg_deserialize(const void *buf, size_t len, mw_reg_state *out, mw_error *err) {
@@ -130,7 +131,8 @@ mw_status mw_reg_deserialize(const void *buf, size_t len, mw_reg_state *out, mw_
                             "regression sums: bad header or size (%zu bytes, expected %d)", len,
                             MW_REG_STATE_BYTES);
     double v[12];
-    for (int i = 0; i < 12; i++) v[i] = mw_perf_get_f64(b + 16 + 8 * i);
+    for (int i = 0; i < 12; i++)
+        v[i] = mw_perf_get_f64(b + 16 + 8 * i);
     out->n = mw_perf_get_u64(b + 8);
     out->abs_err = (mw_ksum){v[0], v[1]};
     out->sq_err = (mw_ksum){v[2], v[3]};
@@ -155,10 +157,9 @@ mw_status mw_regression_metrics(const double *y, const double *yhat, size_t n, m
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(y[i]) || !isfinite(yhat[i])) {
             free(e);
-            return mw_error_set(err, MW_EINVAL, "", i + 1, 0,
-                                "record %zu: %s value %g is not a finite number", i + 1,
-                                isfinite(y[i]) ? "predicted" : "target",
-                                isfinite(y[i]) ? yhat[i] : y[i]);
+            return mw_error_set(
+                err, MW_EINVAL, "", i + 1, 0, "record %zu: %s value %g is not a finite number",
+                i + 1, isfinite(y[i]) ? "predicted" : "target", isfinite(y[i]) ? yhat[i] : y[i]);
         }
         double d = fabs(y[i] - yhat[i]);
         e[i] = d;
@@ -171,7 +172,8 @@ mw_status mw_regression_metrics(const double *y, const double *yhat, size_t n, m
     double dn = (double)n;
     double mean = mw_ksum_value(&sy) / dn;
     mw_ksum st = {0, 0};
-    for (size_t i = 0; i < n; i++) mw_ksum_add(&st, (y[i] - mean) * (y[i] - mean));
+    for (size_t i = 0; i < n; i++)
+        mw_ksum_add(&st, (y[i] - mean) * (y[i] - mean));
     mw_sort_doubles(e, n, e + n);
     out->n = n;
     out->mae = mw_ksum_value(&sa) / dn;

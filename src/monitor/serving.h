@@ -22,8 +22,9 @@
 #define MW_TOKEN_BOUNDS 14
 #define MW_TTFT_BOUNDS 16
 #define MW_TPOT_BOUNDS 13
-#define MW_SERVING_NAMES 16 /* error types / finish reasons counted by name; the rest as "other"   \
-                             */
+#define MW_SERVING_NAMES                                                                           \
+    16 /* error types / finish reasons counted by name; the rest as "other"                        \
+        */
 
 extern const double mw_latency_bounds[MW_LATENCY_BOUNDS]; /* seconds */
 extern const double mw_token_bounds[MW_TOKEN_BOUNDS];

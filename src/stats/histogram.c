@@ -139,7 +139,8 @@ size_t mw_bin_index(const double *edges, size_t nedges, double x) {
          * search mispredicts about half its steps, and this runs for every
          * value a window observes (10 bins: 9 edges) */
         size_t count = 0;
-        for (size_t i = 0; i < nedges; i++) count += edges[i] <= x;
+        for (size_t i = 0; i < nedges; i++)
+            count += edges[i] <= x;
         return count;
     }
     size_t lo = 0, hi = nedges; /* first index with edges[i] > x */

@@ -402,7 +402,8 @@ static mw_status configure(mw_store *s, const mw_store_options *opt, mw_error *e
      * window close, and each checkpoint costs an fsync. Measured on the
      * ingestion benchmark: 290-333k records/s against 160-320k with 1000, a
      * difference within this machine's noise except for fewer slow outliers. */
-    if (rc == SQLITE_OK) rc = sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint = 8192", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint = 8192", NULL, NULL, NULL);
     if (rc == SQLITE_OK) rc = sqlite3_exec(s->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
     if (rc == SQLITE_OK) rc = sqlite3_exec(s->db, "PRAGMA trusted_schema = OFF", NULL, NULL, NULL);
     if (rc != SQLITE_OK) return mw_st_fail(s, rc, "open (settings)", NULL, NULL, err);
