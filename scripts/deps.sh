@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS="build-essential cmake pkg-config zlib1g-dev libyaml-dev libcmocka-dev
       libsqlite3-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev
-      clang libclang-rt-14-dev jq curl prometheus"
+      clang libclang-rt-14-dev jq curl prometheus prometheus-alertmanager"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
