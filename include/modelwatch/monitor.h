@@ -135,6 +135,7 @@ typedef struct mw_version_status {
     const char *detector_method;           /* "iforest" or "lof" */
     uint64_t scored_total, outliers_total; /* records scored, and above the threshold */
     double last_outlier_share;             /* of the last closed window, NaN when none */
+    double last_outlier_p_value; /* its binomial test against the expected share, NaN when none */
     size_t score_nbounds;
     const double *score_bounds;   /* histogram of all scores since start-up */
     const uint64_t *score_counts; /* score_nbounds + 1, not cumulative */

@@ -49,7 +49,7 @@ extern "C" {
 #endif
 
 /* The schema version this build creates and understands (PRAGMA user_version). */
-#define MW_STORE_SCHEMA_VERSION 1
+#define MW_STORE_SCHEMA_VERSION 2
 /* PRAGMA application_id of a modelwatch database ("MWst"). */
 #define MW_STORE_APPLICATION_ID 0x4D577374
 /* Longest model, version or state key, in bytes. */
@@ -164,6 +164,28 @@ mw_status mw_store_put_state(mw_store *s, const char *key, const void *blob, siz
 mw_status mw_store_get_state(mw_store *s, const char *key, void **blob, size_t *len, mw_error *err);
 /* MW_ENOTFOUND when the key is absent. */
 mw_status mw_store_delete_state(mw_store *s, const char *key, mw_error *err);
+
+/* ---- alerts ------------------------------------------------------------------------ */
+
+/* One alert state transition, for the history. */
+typedef struct mw_store_alert_event {
+    double at;               /* unix seconds */
+    const char *rule;        /* the rule's name */
+    const char *labels_json; /* the alert's labels as a JSON object */
+    const char *from, *to;   /* state names */
+    double value;            /* NaN is stored as NULL */
+} mw_store_alert_event;
+
+/* In one transaction: stores state_json under the state key "alerts" (the
+ * alert engine's state), appends the n events to the history and keeps only
+ * the newest keep events (0 = keep all). */
+mw_status mw_store_alerts_commit(mw_store *s, const char *state_json,
+                                 const mw_store_alert_event *events, size_t n, size_t keep,
+                                 mw_error *err);
+/* The newest history events first, at most limit (0 = all), as a malloc'd JSON
+ * array of {"at": unix seconds, "rule", "labels": {...}, "from", "to",
+ * "value"} (value null when it was NaN). */
+mw_status mw_store_alert_history(mw_store *s, size_t limit, char **json, mw_error *err);
 
 #ifdef __cplusplus
 }

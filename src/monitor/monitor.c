@@ -377,6 +377,7 @@ static void status_one(mw_vstate *v, void *arg) {
     s.last_records = v->last_records;
     s.last = v->has_last ? &v->last : NULL;
     s.last_outlier_share = v->has_last ? v->last_outlier_share : NAN;
+    s.last_outlier_p_value = v->has_last ? v->last_outlier_p_value : NAN;
     s.serving = &v->serving;
     s.last_latency_p50 = v->has_last ? v->last_p50 : NAN;
     s.last_latency_p95 = v->has_last ? v->last_p95 : NAN;

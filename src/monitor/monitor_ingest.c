@@ -102,6 +102,7 @@ mw_status mw_vstate_close_window(mw_monitor *m, mw_vstate *v, char **json_out, m
     keep_last(v, &rep);
     v->last_outlier_share =
         v->win.scores.scored ? (double)v->win.scores.outliers / (double)v->win.scores.scored : NAN;
+    v->last_outlier_p_value = meta.p_value;
     v->last_p50 = meta.latency_p50;
     v->last_p95 = meta.latency_p95;
     v->last_p99 = meta.latency_p99;

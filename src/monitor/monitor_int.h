@@ -60,7 +60,7 @@ typedef struct mw_vstate {
     uint64_t last_records;
     /* outliers since start-up, and the last closed window's share */
     mw_score_counts scores_total;
-    double last_outlier_share;
+    double last_outlier_share, last_outlier_p_value;
     mw_serving serving; /* since start-up (no sample) */
     double last_p50, last_p95, last_p99, last_error_ratio;
 } mw_vstate;

@@ -35,6 +35,7 @@ enum {
     F_DRIFTED,
     F_MISSING,
     F_OUTLIER_RATIO,
+    F_OUTLIER_P_VALUE,
     F_OUTLIERS,
     F_OUTLIER_SCORE,
     F_LATENCY,
@@ -77,6 +78,9 @@ static const struct {
      "Share of missing values of a feature in the last closed window."},
     {"modelwatch_outlier_ratio", MW_EXPO_GAUGE,
      "Share of scored records above the outlier threshold in the last closed window."},
+    {"modelwatch_outlier_ratio_p_value", MW_EXPO_GAUGE,
+     "One-sided binomial test p-value of the last closed window's outlier share against the "
+     "share expected from the reference (small: far more outliers than expected)."},
     {"modelwatch_outliers_total", MW_EXPO_COUNTER, "Records scored above the outlier threshold."},
     {"modelwatch_outlier_score", MW_EXPO_HISTOGRAM,
      "Outlier scores of the records (Isolation Forest: 0..1, LOF: around 1 and up)."},
@@ -175,6 +179,10 @@ static void write_version(const mw_version_status *s, void *ctx) {
     case F_OUTLIER_RATIO:
         if (s->has_detector && s->has_last && !isnan(s->last_outlier_share))
             p->st = mw_expo_sample(e, NULL, names, values, 2, s->last_outlier_share);
+        return;
+    case F_OUTLIER_P_VALUE:
+        if (s->has_detector && s->has_last && !isnan(s->last_outlier_p_value))
+            p->st = mw_expo_sample(e, NULL, names, values, 2, s->last_outlier_p_value);
         return;
     case F_LATENCY:
         p->st = mw_expo_histogram(e, names, values, 2, mw_latency_bounds, MW_LATENCY_BOUNDS,

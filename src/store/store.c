@@ -4,7 +4,7 @@
  * store_versions.c (registrations, baselines, key/value state) and
  * store_journal.c (journal of accepted batches, window results).
  *
- * Schema (version 1; PRAGMA user_version holds the version, PRAGMA
+ * Schema (version 2; PRAGMA user_version holds the version, PRAGMA
  * application_id marks the file as modelwatch's):
  *   versions(id, model, version, config_json, created_ms, updated_ms)
  *       UNIQUE(model, version); replaced by upsert so id (and the baseline that
@@ -16,6 +16,8 @@
  *   windows(id AUTOINCREMENT, model, version, start_s, end_s, records,
  *       result_json), index (model, version, end_s, id)
  *   state(key, data) WITHOUT ROWID
+ *   alert_history(seq AUTOINCREMENT, at_s, rule, labels_json, from_state,
+ *       to_state, value)   (version 2: alert state transitions)
  * journal and windows are keyed by name rather than by versions.id so that
  * the daemon can accept records and close windows for a version whose
  * registration is made or changed independently; delete_version removes them
@@ -84,6 +86,12 @@ static const char *const stmt_sql[MW_ST_COUNT] = {
                         "ON CONFLICT(key) DO UPDATE SET data = excluded.data",
     [MW_ST_STATE_GET] = "SELECT data FROM state WHERE key = ?1",
     [MW_ST_STATE_DELETE] = "DELETE FROM state WHERE key = ?1",
+    [MW_ST_ALERT_EVENT_INSERT] = "INSERT INTO alert_history(at_s, rule, labels_json, from_state, "
+                                 "to_state, value) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [MW_ST_ALERT_EVENT_LIST] = "SELECT at_s, rule, labels_json, from_state, to_state, value "
+                               "FROM alert_history ORDER BY seq DESC LIMIT ?1",
+    [MW_ST_ALERT_EVENT_PRUNE] = "DELETE FROM alert_history WHERE seq <= "
+                                "(SELECT seq FROM alert_history ORDER BY seq DESC LIMIT 1 OFFSET ?1)",
 };
 
 /* ---- migrations --------------------------------------------------------------------- */
@@ -126,6 +134,15 @@ static const mw_st_migration migrations[] = {
         "  data BLOB NOT NULL) WITHOUT ROWID;"
         "PRAGMA application_id = 1297576820;" /* MW_STORE_APPLICATION_ID */
         "PRAGMA user_version = 1;"},
+    {2, "CREATE TABLE alert_history ("
+        "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+        "  at_s REAL NOT NULL,"
+        "  rule TEXT NOT NULL,"
+        "  labels_json TEXT NOT NULL,"
+        "  from_state TEXT NOT NULL,"
+        "  to_state TEXT NOT NULL,"
+        "  value REAL);"
+        "PRAGMA user_version = 2;"},
 };
 #define MW_ST_NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
