@@ -96,6 +96,9 @@ mw_status mw_monitor_close_window(mw_monitor *m, const char *model, const char *
 
 /* Closes every window whose time is up; returns how many closed. */
 size_t mw_monitor_tick(mw_monitor *m);
+/* Windows closed since open, by any path (tick, record time, API): the alert
+ * evaluator runs when this changes. */
+uint64_t mw_monitor_windows_closed(mw_monitor *m);
 
 /* Stored window results of a version, newest first (caller frees each and the array). */
 mw_status mw_monitor_windows(mw_monitor *m, const char *model, const char *version, size_t limit,

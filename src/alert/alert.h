@@ -21,6 +21,10 @@
  * win), then alertname = the rule's name. Annotations are rendered at every
  * evaluation with the current value.
  *
+ * No data is not "resolved": a rule one of whose metrics has no sample at all
+ * is skipped (no_data[i] = 1) and its alerts keep their state, so that a
+ * restart, before the first window closes, does not resolve firing alerts.
+ *
  * Threads: none of its own; the caller serialises calls.
  */
 #ifndef MW_ALERT_ALERT_H
@@ -73,6 +77,9 @@ typedef struct mw_alert_engine {
     size_t n, cap;
     double resolved_retention_s; /* default 900 */
     unsigned long long evaluations, overflow;
+    /* after an evaluation: 1 for each rule skipped for lack of data (one of
+     * its metrics had no sample at all); its alerts kept their state */
+    unsigned char *no_data;
 } mw_alert_engine;
 
 void mw_alert_engine_init(mw_alert_engine *e);

@@ -43,6 +43,7 @@ void mw_alert_engine_free(mw_alert_engine *e) {
     for (size_t i = 0; i < e->n; i++)
         alert_free(&e->alerts[i]);
     free(e->alerts);
+    free(e->no_data);
     mw_rules_free(&e->rules);
     memset(e, 0, sizeof *e);
 }
@@ -275,13 +276,32 @@ static int on_absent(mw_alert_engine *e, mw_alert *a, double now, mw_alert_trans
     }
 }
 
+/* 1 when every metric the rule reads has at least one sample. */
+static int has_data(const mw_rule *r, const mw_sample_set *samples) {
+    const char *names[16];
+    size_t n = mw_expr_metrics(r->expr, names, 16);
+    for (size_t i = 0; i < n && i < 16; i++)
+        if (!mw_samples_has_metric(samples, names[i])) return 0;
+    return 1;
+}
+
+/* 1 when the alert's rule was skipped for lack of data. */
+static int held(const mw_alert_engine *e, const mw_alert *a) {
+    for (size_t i = 0; i < e->rules.n; i++)
+        if (!strcmp(e->rules.r[i].name, a->rule)) return e->no_data[i];
+    return 0;
+}
+
 mw_status mw_alert_engine_eval(mw_alert_engine *e, const mw_sample_set *samples, double now,
                                mw_alert_transitions *tr, mw_error *err) {
     e->evaluations++;
     mw_sample_set *results = calloc(e->rules.n + 1, sizeof *results);
+    free(e->no_data);
+    e->no_data = calloc(e->rules.n + 1, 1);
     size_t total = 0;
-    mw_status st = results ? MW_OK : MW_ENOMEM;
+    mw_status st = results && e->no_data ? MW_OK : MW_ENOMEM;
     for (size_t i = 0; !st && i < e->rules.n; i++) {
+        if ((e->no_data[i] = !has_data(&e->rules.r[i], samples))) continue;
         st = mw_expr_eval(e->rules.r[i].expr, samples, &results[i], err);
         total += results[i].n;
     }
@@ -299,7 +319,8 @@ mw_status mw_alert_engine_eval(mw_alert_engine *e, const mw_sample_set *samples,
             st = on_result(e, &ix, &e->rules.r[i], &results[i].s[j], now, seen, tr);
     size_t kept = 0;
     for (size_t i = 0; i < e->n; i++) {
-        if (!st && !seen[i] && on_absent(e, &e->alerts[i], now, tr, &st)) {
+        if (!st && !seen[i] && !held(e, &e->alerts[i]) &&
+            on_absent(e, &e->alerts[i], now, tr, &st)) {
             alert_free(&e->alerts[i]);
             continue;
         }

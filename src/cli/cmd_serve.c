@@ -22,7 +22,8 @@ static const char serve_help[] =
     "version's reference, stores results in SQLite and exposes Prometheus metrics.\n"
     "\n"
     "options:\n"
-    "  -c, --config FILE        YAML configuration (listen, db, http, models)\n"
+    "  -c, --config FILE        YAML configuration (listen, db, http, models,\n"
+    "                           resources, alerting, rules)\n"
     "  -l, --listen HOST:PORT   address to listen on (default 127.0.0.1:9750;\n"
     "                           use 0.0.0.0:9750 to accept other hosts)\n"
     "      --db PATH            SQLite database (default ./modelwatch.db)\n"
@@ -31,12 +32,24 @@ static const char serve_help[] =
     "      --watch-pid PID      also report this process's resources (repeatable)\n"
     "      --watch-process NAME also report processes of this name, found again\n"
     "                           after a restart (repeatable), e.g. the model server\n"
+    "      --starter-rules      enable the starter alert rules (dataset drift, accuracy,\n"
+    "                           outliers, errors, p99 latency, GPU memory; README \"Alerting\")\n"
+    "      --alertmanager URL   send alerts to this Alertmanager (http://host:9093)\n"
     "  -h, --help               show this help\n"
     "\n"
     "endpoints: /healthz /readyz /metrics /api/v1/records /api/v1/models[/...]\n"
+    "/api/v1/rules /api/v1/alerts\n"
     "(see README.md, \"The daemon\").\n";
 
-enum { OPT_DB = 1000, OPT_THREADS, OPT_MAX_BODY, OPT_WATCH_PID, OPT_WATCH_PROCESS };
+enum {
+    OPT_DB = 1000,
+    OPT_THREADS,
+    OPT_MAX_BODY,
+    OPT_WATCH_PID,
+    OPT_WATCH_PROCESS,
+    OPT_STARTER_RULES,
+    OPT_ALERTMANAGER
+};
 
 int mw_cmd_serve(int argc, char **argv) {
     static const struct option longopts[] = {
@@ -47,9 +60,12 @@ int mw_cmd_serve(int argc, char **argv) {
         {"max-body", required_argument, NULL, OPT_MAX_BODY},
         {"watch-pid", required_argument, NULL, OPT_WATCH_PID},
         {"watch-process", required_argument, NULL, OPT_WATCH_PROCESS},
+        {"starter-rules", no_argument, NULL, OPT_STARTER_RULES},
+        {"alertmanager", required_argument, NULL, OPT_ALERTMANAGER},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    const char *cmd = "serve", *config = NULL, *listen = NULL, *db = NULL;
+    const char *cmd = "serve", *config = NULL, *listen = NULL, *db = NULL, *alertmanager = NULL;
+    int starter_rules = 0;
     double threads = -1, max_body = 0;
     pid_t wpids[MW_MAX_TARGETS];
     const char *wnames[MW_MAX_TARGETS];
@@ -88,6 +104,12 @@ int mw_cmd_serve(int argc, char **argv) {
                 return mw_cli_usage_error(cmd, "--watch-process expects a name (at most 64)");
             wnames[nwnames++] = optarg;
             break;
+        case OPT_STARTER_RULES:
+            starter_rules = 1;
+            break;
+        case OPT_ALERTMANAGER:
+            alertmanager = optarg;
+            break;
         case 'h':
             fputs(serve_help, stdout);
             return MW_EXIT_OK;
@@ -120,6 +142,11 @@ int mw_cmd_serve(int argc, char **argv) {
     for (size_t i = 0; i < nwnames && cfg.nwatch_names < MW_MAX_TARGETS; i++)
         cfg.watch_names[cfg.nwatch_names++] = strdup(wnames[i]);
     if (max_body > 0) cfg.max_body_bytes = (size_t)max_body;
+    if (starter_rules) cfg.alerting.starter_rules = 1;
+    if (alertmanager) {
+        free(cfg.alerting.alertmanager_url);
+        cfg.alerting.alertmanager_url = strdup(alertmanager);
+    }
     sigset_t set;
     mw_cli_block_signals(&set); /* before any thread starts, so all inherit the mask */
     mw_daemon d;

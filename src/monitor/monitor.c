@@ -337,6 +337,10 @@ static void tick_one(mw_vstate *v, void *arg) {
     }
 }
 
+uint64_t mw_monitor_windows_closed(mw_monitor *m) {
+    return atomic_load(&m->windows_closed);
+}
+
 size_t mw_monitor_tick(mw_monitor *m) {
     tick_ctx t = {m, (double)mw_monitor_now_ms(m) / 1000.0, 0};
     each_locked(m, tick_one, &t);

@@ -100,6 +100,7 @@ mw_status mw_vstate_close_window(mw_monitor *m, mw_vstate *v, char **json_out, m
         return st;
     }
     keep_last(v, &rep);
+    atomic_fetch_add(&m->windows_closed, 1);
     v->last_outlier_share =
         v->win.scores.scored ? (double)v->win.scores.outliers / (double)v->win.scores.scored : NAN;
     v->last_outlier_p_value = meta.p_value;

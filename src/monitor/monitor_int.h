@@ -13,6 +13,7 @@
 #define MW_MONITOR_MONITOR_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "modelwatch/monitor.h"
 #include "modelwatch/outlier.h"
@@ -76,6 +77,7 @@ struct mw_monitor {
     uint64_t rejected_unknown;
     uint64_t rejected_invalid;
     uint64_t seed_counter;
+    atomic_uint_fast64_t windows_closed; /* since open, for the alert evaluator */
 };
 
 /* ---- monitor_config.c ---- */

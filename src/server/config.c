@@ -44,6 +44,7 @@ void mw_daemon_config_free(mw_daemon_config *cfg) {
     free(cfg->versions);
     for (size_t i = 0; i < cfg->nwatch_names; i++)
         free(cfg->watch_names[i]);
+    mw_alerting_config_free(&cfg->alerting);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -141,6 +142,29 @@ static json_t *node(yaml_parser_t *p, yaml_event_t *ev, const char *file, mw_err
     return out;
 }
 
+/* The first document of a parser's input as JSON; `name` names the input in errors. */
+static json_t *parse_document(yaml_parser_t *p, const char *name, mw_error *err) {
+    json_t *root = NULL;
+    yaml_event_t ev;
+    for (;;) {
+        if (!yaml_parser_parse(p, &ev)) {
+            mw_error_set(err, MW_EPARSE, name, p->problem_mark.line + 1,
+                         p->problem_mark.column + 1, "YAML: %s",
+                         p->problem ? p->problem : "syntax error");
+            return NULL;
+        }
+        if (ev.type == YAML_STREAM_END_EVENT) {
+            yaml_event_delete(&ev);
+            return json_object(); /* an empty input is an empty mapping */
+        }
+        if (ev.type == YAML_MAPPING_START_EVENT || ev.type == YAML_SEQUENCE_START_EVENT ||
+            ev.type == YAML_SCALAR_EVENT)
+            return node(p, &ev, name, err, 0);
+        yaml_event_delete(&ev);
+    }
+    return root;
+}
+
 static json_t *yaml_file_to_json(const char *path, mw_error *err) {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -150,30 +174,18 @@ static json_t *yaml_file_to_json(const char *path, mw_error *err) {
     yaml_parser_t p;
     yaml_parser_initialize(&p);
     yaml_parser_set_input_file(&p, f);
-    json_t *root = NULL;
-    yaml_event_t ev;
-    int ok = 1;
-    while (ok && !root) {
-        if (!yaml_parser_parse(&p, &ev)) {
-            mw_error_set(err, MW_EPARSE, path, p.problem_mark.line + 1, p.problem_mark.column + 1,
-                         "YAML: %s", p.problem ? p.problem : "syntax error");
-            break;
-        }
-        if (ev.type == YAML_STREAM_END_EVENT) {
-            yaml_event_delete(&ev);
-            root = json_object(); /* an empty file is an empty configuration */
-            break;
-        }
-        if (ev.type == YAML_MAPPING_START_EVENT || ev.type == YAML_SEQUENCE_START_EVENT ||
-            ev.type == YAML_SCALAR_EVENT) {
-            root = node(&p, &ev, path, err, 0);
-            ok = root != NULL;
-            break;
-        }
-        yaml_event_delete(&ev);
-    }
+    json_t *root = parse_document(&p, path, err);
     yaml_parser_delete(&p);
     fclose(f);
+    return root;
+}
+
+json_t *mw_yaml_to_json(const char *text, size_t len, const char *name, mw_error *err) {
+    yaml_parser_t p;
+    yaml_parser_initialize(&p);
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+    json_t *root = parse_document(&p, name, err);
+    yaml_parser_delete(&p);
     return root;
 }
 
@@ -345,12 +357,17 @@ mw_status mw_daemon_config_load(const char *path, mw_daemon_config *cfg, mw_erro
                 st = models(cfg, v, path, err);
             } else if (!strcmp(key, "resources")) {
                 st = resources_section(cfg, v, path, err);
+            } else if (!strcmp(key, "alerting")) {
+                st = mw_alerting_config_read(&cfg->alerting, v, path, err);
+            } else if (!strcmp(key, "rules")) {
+                json_decref(cfg->alerting.rules);
+                cfg->alerting.rules = json_incref(json_is_null(v) ? json_array() : v);
             } else {
                 char what[200];
                 snprintf(
                     what, sizeof what,
                     "bad or unknown key \"%s\" (known: listen, db, tick_seconds, http, models, "
-                    "resources)",
+                    "resources, alerting, rules)",
                     key);
                 st = bad(err, path, "top level", what);
             }

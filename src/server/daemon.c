@@ -51,7 +51,8 @@ static void *scheduler(void *arg) {
     mw_daemon *d = arg;
     double tick = d->tick_seconds < d->resource_seconds ? d->tick_seconds : d->resource_seconds;
     long ms = (long)(tick * 1000);
-    double next_tick = 0, next_sample = 0;
+    double next_tick = 0, next_sample = 0, next_alerts = 0;
+    uint64_t closed_seen = 0;
     while (!atomic_load(&d->stopping)) {
         double now = monotonic();
         if (now >= next_sample) {
@@ -62,6 +63,15 @@ static void *scheduler(void *arg) {
             size_t n = mw_monitor_tick(d->monitor);
             if (n) fprintf(stderr, "modelwatch: closed %zu window%s\n", n, n == 1 ? "" : "s");
             next_tick = now + d->tick_seconds;
+        }
+        /* alerts: after any window closed (tick, record time or API), and on the interval */
+        uint64_t closed = mw_monitor_windows_closed(d->monitor);
+        if (d->alerting && (closed != closed_seen || now >= next_alerts)) {
+            closed_seen = closed;
+            struct timespec wall;
+            clock_gettime(CLOCK_REALTIME, &wall);
+            mw_alerting_evaluate(d->alerting, d, (double)wall.tv_sec + (double)wall.tv_nsec * 1e-9);
+            next_alerts = monotonic() + mw_alerting_interval(d->alerting);
         }
         struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
@@ -123,13 +133,16 @@ mw_status mw_daemon_start(mw_daemon *d, const mw_daemon_config *cfg, mw_error *e
                           .max_body_bytes = cfg->max_body_bytes,
                           .timeout_s = cfg->timeout_s};
     if (!st) st = mw_http_start(&ho, mw_daemon_handle, d, &d->http, err);
+    if (!st) {
+        snprintf(d->address, sizeof d->address, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host,
+                 mw_http_port(d->http));
+        st = mw_alerting_start(&cfg->alerting, cfg->db, d->address, &d->alerting, err);
+    }
     if (!st && pthread_create(&d->scheduler, NULL, scheduler, d) == 0) d->scheduler_started = 1;
     if (st) {
         mw_daemon_stop(d);
         return st;
     }
-    snprintf(d->address, sizeof d->address, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host,
-             mw_http_port(d->http));
     d->ready = 1;
     return MW_OK;
 }
@@ -141,6 +154,8 @@ void mw_daemon_stop(mw_daemon *d) {
     d->scheduler_started = 0;
     mw_http_stop(d->http);
     d->http = NULL;
+    mw_alerting_stop(d->alerting);
+    d->alerting = NULL;
     mw_monitor_close(d->monitor);
     d->monitor = NULL;
     if (d->resources_started) mw_resources_free(&d->resources);

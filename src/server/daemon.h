@@ -7,10 +7,12 @@
 #ifndef MW_SERVER_DAEMON_H
 #define MW_SERVER_DAEMON_H
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
 #include "modelwatch/monitor.h"
+#include "server/alerting.h"
 #include "server/http.h"
 #include "server/resources.h"
 
@@ -35,12 +37,16 @@ typedef struct mw_daemon_config {
     size_t nwatch_pids;
     char *watch_names[MW_MAX_TARGETS];
     size_t nwatch_names;
+    mw_alerting_config alerting; /* alerting: and rules: */
 } mw_daemon_config;
 
 /* Reads a YAML configuration (see README, "Configuration"); errors name the
  * file, line and key. */
 mw_status mw_daemon_config_load(const char *path, mw_daemon_config *cfg, mw_error *err);
 void mw_daemon_config_defaults(mw_daemon_config *cfg);
+/* YAML (or JSON, which it reads too) text to a JSON tree, with the
+ * configuration's conversions; NULL with err naming `name`, line and column. */
+json_t *mw_yaml_to_json(const char *text, size_t len, const char *name, mw_error *err);
 void mw_daemon_config_free(mw_daemon_config *cfg);
 
 typedef struct mw_daemon {
@@ -54,6 +60,7 @@ typedef struct mw_daemon {
     double resource_seconds;
     mw_resources resources;
     int resources_started;
+    mw_alerting *alerting;
     int ready;
     char address[300]; /* where it listens, with the bound port: "127.0.0.1:9750" */
 } mw_daemon;

@@ -10,6 +10,8 @@
  *   POST /api/v1/models/{model}/versions/{version}/windows/close
  *   GET  /api/v1/models/{model}/versions/{version}/windows?limit=N
  *   POST /api/v1/records                                       NDJSON or JSON array
+ *   GET  /api/v1/rules, PUT /api/v1/rules                      alert rules (YAML or JSON)
+ *   GET  /api/v1/alerts?history=N                              alerts and their history
  */
 #include "server/daemon.h"
 
@@ -93,6 +95,17 @@ static void records(mw_daemon *d, const mw_http_request *req, mw_http_response *
     }
     take_json(resp, status, json_dumps(o, JSON_COMPACT));
     json_decref(o);
+}
+
+static void alerting_route(mw_daemon *d, const mw_http_request *req, mw_http_response *resp) {
+    int rules = !strcmp(req->path, "/api/v1/rules");
+    resp->route = rules ? "/api/v1/rules" : "/api/v1/alerts";
+    if (!d->alerting)
+        return mw_http_set_error(resp, 503, "not_ready", "alerting is starting", 0);
+    if (rules && is(req, "PUT")) return mw_alerting_put_rules(d->alerting, d, req, resp);
+    if (!is(req, "GET")) return method_not_allowed(resp, rules ? "GET, PUT" : "GET");
+    if (rules) mw_alerting_get_rules(d->alerting, resp);
+    else mw_alerting_get_alerts(d->alerting, req, resp);
 }
 
 static mw_format reference_format(const mw_http_request *req) {
@@ -246,6 +259,8 @@ void mw_daemon_handle(const mw_http_request *req, mw_http_response *resp, void *
         resp->body = mw_expo_take(&e, &resp->body_len);
     } else if (!strcmp(path, "/api/v1/records")) {
         records(d, req, resp);
+    } else if (!strcmp(path, "/api/v1/rules") || !strcmp(path, "/api/v1/alerts")) {
+        alerting_route(d, req, resp);
     } else if (!strcmp(path, "/api/v1/models") || !strcmp(path, "/api/v1/models/")) {
         resp->route = "/api/v1/models";
         if (!is(req, "GET")) return method_not_allowed(resp, "GET");
