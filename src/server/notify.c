@@ -38,6 +38,7 @@ typedef struct batch {
 typedef struct target {
     const char *name;   /* "alertmanager", "webhook": in log lines */
     char *url;          /* where to POST */
+    char *log_url;      /* url without user:password@, for log lines */
     const mw_notifier_options *opt; /* the notifier's resolved options */
     CURL *curl;
     struct curl_slist *headers;
@@ -110,9 +111,9 @@ static void log_failure(target *t, const char *fmt, ...) {
     va_end(ap);
     if (t->log_skipped)
         fprintf(stderr, "modelwatch: notify %s %s: %s (%llu similar lines left out)\n", t->name,
-                t->url, msg, (unsigned long long)t->log_skipped);
+                t->log_url, msg, (unsigned long long)t->log_skipped);
     else
-        fprintf(stderr, "modelwatch: notify %s %s: %s\n", t->name, t->url, msg);
+        fprintf(stderr, "modelwatch: notify %s %s: %s\n", t->name, t->log_url, msg);
     t->log_last = now;
     t->log_skipped = 0;
 }
@@ -219,8 +220,9 @@ static int curl_setup(target *t) {
 static int after_failure(target *t, unsigned attempt, double backoff, const char *why) {
     t->stats.failed++;
     int last = attempt >= t->opt->max_attempts;
-    log_failure(t, "attempt %u of %u failed: %s%s", attempt, t->opt->max_attempts, why,
-                last ? "; batch dropped" : "");
+    if (!t->stopping) /* an attempt aborted by stop is not the receiver's fault */
+        log_failure(t, "attempt %u of %u failed: %s%s", attempt, t->opt->max_attempts, why,
+                    last ? "; batch dropped" : "");
     if (!last) {
         double deadline = now_mono() + backoff;
         while (!t->stopping && wait_until(t, deadline)) {
@@ -295,7 +297,18 @@ static void target_free(target *t) {
     pthread_cond_destroy(&t->cond);
     pthread_mutex_destroy(&t->mu);
     free(t->url);
+    free(t->log_url);
     free(t);
+}
+
+/* A new string: the n first bytes of a, then b. */
+static char *concat(const char *a, size_t n, const char *b) {
+    size_t m = strlen(b);
+    char *u = malloc(n + m + 1);
+    if (!u) return NULL;
+    memcpy(u, a, n);
+    memcpy(u + n, b, m + 1);
+    return u;
 }
 
 /* The URL to POST to: base URL, without trailing slashes, plus suffix. */
@@ -303,12 +316,17 @@ static char *join_url(const char *base, const char *suffix) {
     size_t n = strlen(base);
     while (n > 0 && base[n - 1] == '/')
         n--;
-    size_t m = strlen(suffix);
-    char *u = malloc(n + m + 1);
-    if (!u) return NULL;
-    memcpy(u, base, n);
-    memcpy(u + n, suffix, m + 1);
-    return u;
+    return concat(base, n, suffix);
+}
+
+/* url without the credentials of its authority ("user:password@"), so that
+ * they do not reach the log. */
+static char *redact_url(const char *url) {
+    const char *host = strstr(url, "://") + 3; /* validated: there is one */
+    size_t authority = strcspn(host, "/?#");
+    const char *at = memchr(host, '@', authority);
+    if (!at) return strdup(url);
+    return concat(url, (size_t)(host - url), at + 1);
 }
 
 static int target_init_sync(target *t) {
@@ -337,7 +355,8 @@ static mw_status target_new(const char *name, const char *url, const char *suffi
     t->name = name;
     t->opt = opt;
     t->url = join_url(url, suffix);
-    t->curl = t->url ? curl_easy_init() : NULL;
+    t->log_url = t->url ? redact_url(t->url) : NULL;
+    t->curl = t->log_url ? curl_easy_init() : NULL;
     if (!t->curl || !curl_setup(t)) {
         target_free(t);
         return mw_error_set(err, MW_ENOMEM, "", 0, 0, "cannot set up libcurl for the %s notifier",
