@@ -36,9 +36,9 @@ typedef struct batch {
 } batch;
 
 typedef struct target {
-    const char *name;   /* "alertmanager", "webhook": in log lines */
-    char *url;          /* where to POST */
-    char *log_url;      /* url without user:password@, for log lines */
+    const char *name;               /* "alertmanager", "webhook": in log lines */
+    char *url;                      /* where to POST */
+    char *log_url;                  /* url without user:password@, for log lines */
     const mw_notifier_options *opt; /* the notifier's resolved options */
     CURL *curl;
     struct curl_slist *headers;
@@ -52,7 +52,7 @@ typedef struct target {
     int busy; /* a batch is taken off the queue and not finished */
     int stopping;
     mw_notifier_stats stats;
-    double log_last;     /* monotonic time of the last failure line, 0 = none */
+    double log_last;      /* monotonic time of the last failure line, 0 = none */
     uint64_t log_skipped; /* failure lines left out since */
 } target;
 
@@ -364,8 +364,7 @@ static mw_status target_new(const char *name, const char *url, const char *suffi
     }
     if (pthread_create(&t->thread, NULL, worker, t) != 0) {
         target_free(t);
-        return mw_error_set(err, MW_ENOMEM, "", 0, 0, "cannot start the %s notifier thread",
-                            name);
+        return mw_error_set(err, MW_ENOMEM, "", 0, 0, "cannot start the %s notifier thread", name);
     }
     t->started = 1;
     *out = t;
@@ -415,8 +414,8 @@ mw_status mw_notifier_start(const mw_notifier_options *opt, mw_notifier **out, m
     if (!n) return mw_error_set(err, MW_ENOMEM, "", 0, 0, "out of memory starting the notifier");
     resolve_options(opt, &n->opt);
     if (opt->alertmanager_url)
-        st = target_new("alertmanager", opt->alertmanager_url, "/api/v2/alerts", &n->opt,
-                        &n->t[AM], err);
+        st = target_new("alertmanager", opt->alertmanager_url, "/api/v2/alerts", &n->opt, &n->t[AM],
+                        err);
     if (st == MW_OK && opt->webhook_url)
         st = target_new("webhook", opt->webhook_url, "", &n->opt, &n->t[WH], err);
     if (st != MW_OK) {

@@ -43,8 +43,8 @@ static void sleep_s(double s) {
 
 typedef struct rx {
     pthread_mutex_t mu;
-    int fail_first;  /* answer 500 to the first N requests */
-    double sleep_s;  /* sleep this long before answering */
+    int fail_first; /* answer 500 to the first N requests */
+    double sleep_s; /* sleep this long before answering */
     int calls;
     char method[16], path[128], ctype[64];
     char *body; /* the last one */
