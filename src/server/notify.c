@@ -236,7 +236,8 @@ static int after_failure(target *t, unsigned attempt, double backoff, const char
 /* Delivers one batch: attempts with backoff until success, the attempt
  * limit, or stop. Called without mu. */
 static void deliver(target *t, const batch *b) {
-    double backoff = t->opt->backoff_initial_s;
+    double cap = t->opt->backoff_max_s;
+    double backoff = t->opt->backoff_initial_s < cap ? t->opt->backoff_initial_s : cap;
     for (unsigned attempt = 1;; attempt++) {
         char why[256];
         int ok = post_once(t, b->body, why, sizeof why);
@@ -248,7 +249,7 @@ static void deliver(target *t, const batch *b) {
             again = after_failure(t, attempt, backoff, why);
         pthread_mutex_unlock(&t->mu);
         if (!again) return;
-        backoff = backoff * 2 < t->opt->backoff_max_s ? backoff * 2 : t->opt->backoff_max_s;
+        backoff = backoff * 2 < cap ? backoff * 2 : cap;
     }
 }
 
