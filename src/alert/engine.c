@@ -97,19 +97,22 @@ typedef struct alert_index {
 
 static uint64_t hash_str(const char *s) {
     uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
     return h;
 }
 
 static int index_build(alert_index *ix, const mw_alert_engine *e, size_t room) {
     size_t size = 64;
-    while (size < 2 * (e->n + room)) size *= 2;
+    while (size < 2 * (e->n + room))
+        size *= 2;
     ix->slot = calloc(size, sizeof *ix->slot);
     ix->mask = size - 1;
     if (!ix->slot) return 0;
     for (size_t i = 0; i < e->n; i++) {
         size_t h = hash_str(e->alerts[i].key) & ix->mask;
-        while (ix->slot[h]) h = (h + 1) & ix->mask;
+        while (ix->slot[h])
+            h = (h + 1) & ix->mask;
         ix->slot[h] = i + 1;
     }
     return 1;
@@ -133,7 +136,8 @@ static int label_cmp(const void *x, const void *y) {
 /* Sets name=value in l (n entries, room for more): replaces or appends. */
 static int set_label(mw_label *l, size_t *n, const char *name, const char *value) {
     size_t i = 0;
-    while (i < *n && strcmp(l[i].name, name)) i++;
+    while (i < *n && strcmp(l[i].name, name))
+        i++;
     char *v = strdup(value);
     if (!v) return 0;
     if (i == *n) {
@@ -200,8 +204,9 @@ static const mw_rule *find_rule(const mw_alert_engine *e, const char *name) {
 }
 
 /* A result of rule r at now: updates its alert or starts one. */
-static mw_status on_result(mw_alert_engine *e, alert_index *ix, const mw_rule *r, const mw_sample *s,
-                           double now, unsigned char *seen, mw_alert_transitions *tr) {
+static mw_status on_result(mw_alert_engine *e, alert_index *ix, const mw_rule *r,
+                           const mw_sample *s, double now, unsigned char *seen,
+                           mw_alert_transitions *tr) {
     size_t n;
     mw_label *labels = alert_labels(r, s, &n);
     char *key = labels ? labels_key(labels, n) : NULL;
@@ -310,8 +315,10 @@ mw_status mw_alert_engine_eval(mw_alert_engine *e, const mw_sample_set *samples,
     unsigned char *seen = NULL;
     if (!st && e->cap < e->n + room) {
         mw_alert *grown = realloc(e->alerts, (e->n + room) * sizeof *grown);
-        if (grown) e->alerts = grown, e->cap = e->n + room;
-        else st = MW_ENOMEM;
+        if (grown)
+            e->alerts = grown, e->cap = e->n + room;
+        else
+            st = MW_ENOMEM;
     }
     if (!st && (!(seen = calloc(e->n + room + 1, 1)) || !index_build(&ix, e, room))) st = MW_ENOMEM;
     for (size_t i = 0; !st && i < e->rules.n; i++)
@@ -333,7 +340,8 @@ mw_status mw_alert_engine_eval(mw_alert_engine *e, const mw_sample_set *samples,
     free(results);
     free(seen);
     free(ix.slot);
-    if (st == MW_ENOMEM) return mw_error_set(err, st, NULL, 0, 0, "out of memory evaluating alerts");
+    if (st == MW_ENOMEM)
+        return mw_error_set(err, st, NULL, 0, 0, "out of memory evaluating alerts");
     return st;
 }
 
@@ -371,11 +379,10 @@ json_t *mw_alert_engine_to_json(const mw_alert_engine *e) {
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < e->n; i++) {
         const mw_alert *a = &e->alerts[i];
-        json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o}", "rule", a->rule, "state",
-                              mw_alert_state_name(a->state), "labels",
-                              map_json(a->labels, a->nlabels), "annotations",
-                              map_json(a->annotations, a->nannotations), "value",
-                              value_json(a->value));
+        json_t *o = json_pack(
+            "{s:s, s:s, s:o, s:o, s:o}", "rule", a->rule, "state", mw_alert_state_name(a->state),
+            "labels", map_json(a->labels, a->nlabels), "annotations",
+            map_json(a->annotations, a->nannotations), "value", value_json(a->value));
         if (!o) continue;
         set_time(o, "activeAt", a->active_at);
         set_time(o, "firedAt", a->fired_at);

@@ -138,7 +138,8 @@ static mw_status string_map(const json_t *obj, const char *field, int templates,
     *out = NULL;
     *n = 0;
     if (!obj || json_is_null(obj)) return MW_OK;
-    if (!json_is_object(obj)) return bad(err, p, "%s: expected a mapping of names to strings", field);
+    if (!json_is_object(obj))
+        return bad(err, p, "%s: expected a mapping of names to strings", field);
     size_t cnt = json_object_size(obj);
     if (cnt > 64) return bad(err, p, "%s: more than 64 entries", field);
     mw_label *l = calloc(cnt ? cnt : 1, sizeof *l);
@@ -150,12 +151,17 @@ static mw_status string_map(const json_t *obj, const char *field, int templates,
     json_object_foreach((json_t *)obj, k, v) {
         char num[64];
         const char *s = NULL;
-        if (json_is_string(v)) s = json_string_value(v);
-        else if (json_is_integer(v)) snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v)), s = num;
-        else if (json_is_real(v)) mw_format_go_float(json_real_value(v), num, sizeof num), s = num;
-        else if (json_is_boolean(v)) s = json_is_true(v) ? "true" : "false";
+        if (json_is_string(v))
+            s = json_string_value(v);
+        else if (json_is_integer(v))
+            snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v)), s = num;
+        else if (json_is_real(v))
+            mw_format_go_float(json_real_value(v), num, sizeof num), s = num;
+        else if (json_is_boolean(v))
+            s = json_is_true(v) ? "true" : "false";
         if (!valid_name(k, 128) || (k[0] == '_' && k[1] == '_')) {
-            st = bad(err, p, "%s: \"%s\" is not a valid name ([a-zA-Z_][a-zA-Z0-9_]*, not __*)", field, k);
+            st = bad(err, p, "%s: \"%s\" is not a valid name ([a-zA-Z_][a-zA-Z0-9_]*, not __*)",
+                     field, k);
         } else if (!templates && !strcmp(k, "alertname")) {
             st = bad(err, p, "%s: alertname is the rule's name and cannot be set", field);
         } else if (!s) {
@@ -195,7 +201,7 @@ static void rule_free(mw_rule *r) {
     memset(r, 0, sizeof *r);
 }
 
-static const char *const rule_keys[] = {"name", "alert", "expr", "for", "keep_firing_for",
+static const char *const rule_keys[] = {"name",   "alert",      "expr", "for", "keep_firing_for",
                                         "labels", "annotations"};
 
 static mw_status rule_from_json(const json_t *o, place *p, mw_rule *r, mw_error *err) {
@@ -215,14 +221,17 @@ static mw_status rule_from_json(const json_t *o, place *p, mw_rule *r, mw_error 
         for (size_t i = 0; i < sizeof rule_keys / sizeof *rule_keys; i++)
             known |= !strcmp(k, rule_keys[i]);
         if (!known)
-            return bad(err, p, "unknown key \"%s\" (expected name, expr, for, keep_firing_for, "
-                               "labels, annotations)", k);
+            return bad(err, p,
+                       "unknown key \"%s\" (expected name, expr, for, keep_firing_for, "
+                       "labels, annotations)",
+                       k);
     }
     const json_t *expr = json_object_get(o, "expr");
     if (!json_is_string(expr)) return bad(err, p, "expr: expected a string");
     mw_error ee = {0};
     mw_status st;
-    if ((r->name = strdup(p->name)) == NULL || (r->expr_text = strdup(json_string_value(expr))) == NULL)
+    if ((r->name = strdup(p->name)) == NULL ||
+        (r->expr_text = strdup(json_string_value(expr))) == NULL)
         return mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
     if (mw_expr_parse(r->expr_text, &r->expr, &ee)) return bad(err, p, "expr: %s", ee.message);
     const json_t *f = json_object_get(o, "for");
@@ -231,7 +240,8 @@ static mw_status rule_from_json(const json_t *o, place *p, mw_rule *r, mw_error 
     f = json_object_get(o, "keep_firing_for");
     if (f && !mw_duration_parse(f, &r->keep_firing_for_s))
         return bad(err, p, "keep_firing_for: not a duration (e.g. 0s, 30s, 5m, 1h30m)");
-    if ((st = string_map(json_object_get(o, "labels"), "labels", 0, p, &r->labels, &r->nlabels, err)))
+    if ((st = string_map(json_object_get(o, "labels"), "labels", 0, p, &r->labels, &r->nlabels,
+                         err)))
         return st;
     return string_map(json_object_get(o, "annotations"), "annotations", 1, p, &r->annotations,
                       &r->nannotations, err);
@@ -278,11 +288,11 @@ json_t *mw_rules_to_json(const mw_rule_set *set) {
         char f[64], k[64];
         mw_duration_format(r->for_s, f, sizeof f);
         mw_duration_format(r->keep_firing_for_s, k, sizeof k);
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "name", r->name,
-                                             "expr", r->expr_text, "for", f, "keep_firing_for", k,
-                                             "labels", map_json(r->labels, r->nlabels),
-                                             "annotations",
-                                             map_json(r->annotations, r->nannotations)));
+        json_array_append_new(arr,
+                              json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "name", r->name, "expr",
+                                        r->expr_text, "for", f, "keep_firing_for", k, "labels",
+                                        map_json(r->labels, r->nlabels), "annotations",
+                                        map_json(r->annotations, r->nannotations)));
     }
     return arr;
 }
@@ -302,8 +312,10 @@ mw_status mw_rules_merge(mw_rule_set *set, mw_rule_set *add) {
         int dup = 0;
         for (size_t j = 0; j < set->n && !dup; j++)
             dup = !strcmp(set->r[j].name, add->r[i].name);
-        if (dup) rule_free(&add->r[i]);
-        else set->r[set->n++] = add->r[i];
+        if (dup)
+            rule_free(&add->r[i]);
+        else
+            set->r[set->n++] = add->r[i];
     }
     free(add->r);
     memset(add, 0, sizeof *add);

@@ -28,8 +28,10 @@ static int is_space(char c) {
 
 /* The action text between "{{" and "}}", trimmed, into a; 1 when known. */
 static int parse_action(const char *s, size_t len, action *a) {
-    while (len && is_space(*s)) s++, len--;
-    while (len && is_space(s[len - 1])) len--;
+    while (len && is_space(*s))
+        s++, len--;
+    while (len && is_space(s[len - 1]))
+        len--;
 #define IS(lit) (len == sizeof(lit) - 1 && !memcmp(s, lit, len))
     if (IS("$value")) return a->kind = ACT_VALUE, 1;
     if (IS("humanize $value") || IS("$value | humanize")) return a->kind = ACT_HUMANIZE, 1;
@@ -124,9 +126,11 @@ static void humanize(double v, char *buf, size_t size) {
     char prefix[2] = "";
     if (v != 0 && isfinite(v)) {
         if (fabs(v) >= 1)
-            for (size_t i = 0; i < sizeof big - 1 && fabs(v) >= 1000; i++) v /= 1000, prefix[0] = big[i];
+            for (size_t i = 0; i < sizeof big - 1 && fabs(v) >= 1000; i++)
+                v /= 1000, prefix[0] = big[i];
         else
-            for (size_t i = 0; i < sizeof small - 1 && fabs(v) < 1; i++) v *= 1000, prefix[0] = small[i];
+            for (size_t i = 0; i < sizeof small - 1 && fabs(v) < 1; i++)
+                v *= 1000, prefix[0] = small[i];
     }
     if (special(v, buf, size)) return;
     snprintf(buf, size, "%.4g%s", v, prefix);
@@ -175,7 +179,8 @@ static void render_piece(void *ctx, const char *text, size_t len, const action *
         humanize(c->value, num, sizeof num);
         break;
     case ACT_PRINTF:
-        if (!special(c->value, num, sizeof num)) snprintf(num, sizeof num, "%.*f", a->decimals, c->value);
+        if (!special(c->value, num, sizeof num))
+            snprintf(num, sizeof num, "%.*f", a->decimals, c->value);
         break;
     case ACT_LABEL:
         for (size_t i = 0; i < c->nlabels; i++)

@@ -11,7 +11,7 @@
 #include "core/util.h"
 #include "server/daemon.h"
 
-#include <curl/curl.h>
+#include "cli/cli_http.h"
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
@@ -63,51 +63,11 @@ static void features(mw_rng *r, int drifted, double *amount, double *age, double
     *device = devices[pick(r, drifted ? dp_drift : dp_healthy, 4)];
 }
 
-typedef struct http {
-    CURL *curl;
-    char base[128];
-} http;
+typedef mw_cli_http http;
 
-static size_t sink(char *p, size_t s, size_t n, void *ctx) {
-    mw_buf *b = ctx;
-    mw_buf_put(b, p, s * n);
-    return s * n;
-}
-
-/* Sends a request; returns the HTTP status (0 on transport failure) and the
- * body in *out (NUL-terminated, caller frees) when out is given. */
 static long request(http *h, const char *method, const char *path, const char *ctype,
                     const char *body, size_t len, char **out) {
-    char url[256];
-    snprintf(url, sizeof url, "%s%s", h->base, path);
-    mw_buf resp = {0};
-    struct curl_slist *hdr = NULL;
-    if (ctype) {
-        char line[96];
-        snprintf(line, sizeof line, "Content-Type: %s", ctype);
-        hdr = curl_slist_append(hdr, line);
-    }
-    curl_easy_reset(h->curl);
-    curl_easy_setopt(h->curl, CURLOPT_URL, url);
-    curl_easy_setopt(h->curl, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, sink);
-    curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &resp);
-    curl_easy_setopt(h->curl, CURLOPT_TIMEOUT, 30L);
-    if (body) {
-        curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    }
-    long status = 0;
-    if (curl_easy_perform(h->curl) == CURLE_OK)
-        curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(hdr);
-    mw_buf_u8(&resp, 0);
-    if (out)
-        *out = (char *)resp.data;
-    else
-        free(resp.data);
-    return status;
+    return mw_cli_http_request(h, method, path, ctype, body, len, out);
 }
 
 static int upload_reference(http *h, mw_rng *r) {
@@ -250,13 +210,13 @@ int mw_cmd_demo(int argc, char **argv) {
     mw_error err;
     mw_error_clear(&err);
     if (mw_daemon_start(&d, &cfg, &err) != MW_OK) return mw_cli_error(cmd, "%s", err.message);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    http h = {curl_easy_init(), ""};
-    char host[256];
+    char host[256], base[300];
     uint16_t port;
     mw_parse_listen(listen, host, sizeof host, &port);
-    snprintf(h.base, sizeof h.base, strchr(host, ':') ? "http://[%s]:%u" : "http://%s:%u",
+    snprintf(base, sizeof base, strchr(host, ':') ? "http://[%s]:%u" : "http://%s:%u",
              !strcmp(host, "0.0.0.0") ? "127.0.0.1" : host, port);
+    http h;
+    mw_cli_http_init(&h, base);
     mw_rng rng;
     mw_rng_seed(&rng, (uint64_t)time(NULL));
     int rc = MW_EXIT_OK;
@@ -293,8 +253,7 @@ int mw_cmd_demo(int argc, char **argv) {
             if (mw_cli_wait_signal(&set, 200)) break;
         }
     }
-    curl_easy_cleanup(h.curl);
-    curl_global_cleanup();
+    mw_cli_http_free(&h);
     mw_daemon_stop(&d);
     return rc;
 }

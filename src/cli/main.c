@@ -22,6 +22,8 @@ static const command commands[] = {
     {"demo", mw_cmd_demo, "start the daemon with a demo model and drifting traffic"},
     {"top", mw_cmd_top, "live serving and resource view of a running daemon"},
     {"eval", mw_cmd_eval, "model performance on labelled data, or estimated without labels"},
+    {"alerts", mw_cmd_alerts, "current alerts and their history, from a running daemon"},
+    {"rules", mw_cmd_rules, "check alert rules, or export them as Prometheus rules"},
 };
 
 static void usage(FILE *out) {

@@ -96,12 +96,13 @@ mw_status mw_alerting_start(const mw_alerting_config *cfg, const char *db, const
         mw_alerting_stop(a);
         return st;
     }
-    fprintf(stderr, "modelwatch: alerting: %zu rule%s (%s), evaluated every %gs and after each "
-                    "window%s%s%s%s\n",
+    fprintf(stderr,
+            "modelwatch: alerting: %zu rule%s (%s), evaluated every %gs and after each "
+            "window%s%s%s%s\n",
             a->engine.rules.n, a->engine.rules.n == 1 ? "" : "s", a->source, a->eval_interval,
             cfg->alertmanager_url ? "; alertmanager " : "",
-            cfg->alertmanager_url ? cfg->alertmanager_url : "", cfg->webhook_url ? "; webhook " : "",
-            cfg->webhook_url ? cfg->webhook_url : "");
+            cfg->alertmanager_url ? cfg->alertmanager_url : "",
+            cfg->webhook_url ? "; webhook " : "", cfg->webhook_url ? cfg->webhook_url : "");
     *out = a;
     return MW_OK;
 }
@@ -126,8 +127,10 @@ mw_status mw_alerting_samples(mw_daemon *d, mw_sample_set *out, mw_error *err) {
     mw_status st = mw_daemon_write_metrics(d, &e);
     if (!st && d->http) st = mw_http_write_metrics(d->http, &e);
     if (!st) st = mw_expo_finish(&e);
-    if (!st) st = mw_samples_parse(e.buf, e.len, out, err);
-    else mw_error_set(err, st, NULL, 0, 0, "writing the metrics: %s", mw_status_str(st));
+    if (!st)
+        st = mw_samples_parse(e.buf, e.len, out, err);
+    else
+        mw_error_set(err, st, NULL, 0, 0, "writing the metrics: %s", mw_status_str(st));
     mw_expo_free(&e);
     return st;
 }
@@ -212,7 +215,8 @@ void mw_alerting_evaluate(mw_alerting *a, mw_daemon *d, double now) {
     if (mw_alert_engine_eval(&a->engine, &samples, now, &tr, &err)) {
         fprintf(stderr, "modelwatch: alerting: %s\n", err.message);
     } else {
-        for (size_t i = 0; i < tr.n; i++) log_transition(&tr.t[i]);
+        for (size_t i = 0; i < tr.n; i++)
+            log_transition(&tr.t[i]);
         double resend_before = a->last_resend;
         notify(a, &tr, now);
         if (tr.n || a->last_resend != resend_before) store_transitions(a, &tr);

@@ -41,7 +41,8 @@ static mw_status webhook_section(mw_alerting_config *c, const json_t *w, const c
     json_object_foreach((json_t *)w, k, v) {
         double x;
         mw_status st = MW_OK;
-        if (!strcmp(k, "url")) st = url_of(v, &c->webhook_url, file, "webhook.url", err);
+        if (!strcmp(k, "url"))
+            st = url_of(v, &c->webhook_url, file, "webhook.url", err);
         else if (!strcmp(k, "timeout") && mw_duration_parse(v, &x) && x > 0 && x <= 600)
             c->webhook_timeout_s = x;
         else if (!strcmp(k, "max_attempts") && json_is_integer(v) && json_integer_value(v) >= 1 &&
@@ -65,10 +66,14 @@ mw_status mw_alerting_config_read(mw_alerting_config *c, const json_t *section, 
     json_object_foreach((json_t *)section, k, v) {
         mw_status st = MW_OK;
         double x;
-        if (!strcmp(k, "alertmanager")) st = url_of(v, &c->alertmanager_url, file, k, err);
-        else if (!strcmp(k, "webhook")) st = webhook_section(c, v, file, err);
-        else if (!strcmp(k, "external_url")) st = url_of(v, &c->external_url, file, k, err);
-        else if (!strcmp(k, "starter_rules") && json_is_boolean(v)) c->starter_rules = json_is_true(v);
+        if (!strcmp(k, "alertmanager"))
+            st = url_of(v, &c->alertmanager_url, file, k, err);
+        else if (!strcmp(k, "webhook"))
+            st = webhook_section(c, v, file, err);
+        else if (!strcmp(k, "external_url"))
+            st = url_of(v, &c->external_url, file, k, err);
+        else if (!strcmp(k, "starter_rules") && json_is_boolean(v))
+            c->starter_rules = json_is_true(v);
         else if (!strcmp(k, "evaluation_interval") && mw_duration_parse(v, &x) && x >= 0.1)
             c->evaluation_interval_s = x;
         else if (!strcmp(k, "resend_interval") && mw_duration_parse(v, &x) && x >= 0.1)
@@ -138,10 +143,9 @@ void mw_alerting_put_rules(mw_alerting *a, mw_daemon *d, const mw_http_request *
     mw_rule_set rules;
     if (!list || mw_rules_from_json(list, "rules", &rules, &err)) {
         json_decref(body);
-        return mw_http_set_error(resp, 400, "invalid_rules",
-                                 list ? err.message
-                                      : "expected {\"rules\": [...]} or a list of rules",
-                                 0);
+        return mw_http_set_error(
+            resp, 400, "invalid_rules",
+            list ? err.message : "expected {\"rules\": [...]} or a list of rules", 0);
     }
     json_decref(body);
     json_t *stored = mw_rules_to_json(&rules);
@@ -191,7 +195,7 @@ void mw_alerting_get_alerts(mw_alerting *a, const mw_http_request *req, mw_http_
             return mw_http_set_error(resp, 400, "invalid_request",
                                      "history: expected a number of events, 0..100000", 0);
     }
-    static const char *const alert_times[] = {"activeAt", "firedAt", "resolvedAt",
+    static const char *const alert_times[] = {"activeAt", "firedAt",      "resolvedAt",
                                               "lastSeen", "missingSince", "lastSent"};
     static const char *const event_times[] = {"at"};
     pthread_mutex_lock(&a->mu);
@@ -250,18 +254,23 @@ mw_status mw_alerting_write_metrics(mw_alerting *a, mw_expo *e) {
     }
     double evaluations = (double)a->engine.evaluations;
     pthread_mutex_unlock(&a->mu);
-    if (!st) st = mw_expo_family(e, "modelwatch_alert_evaluations_total", MW_EXPO_COUNTER,
-                                 "Evaluations of the alert rules.");
+    if (!st)
+        st = mw_expo_family(e, "modelwatch_alert_evaluations_total", MW_EXPO_COUNTER,
+                            "Evaluations of the alert rules.");
     if (!st) st = mw_expo_sample(e, NULL, NULL, NULL, 0, evaluations);
     if (!st && a->targets) {
         st = notifier_family(a, e, "modelwatch_notifications_total",
                              "Alert notification batches delivered, by notifier.", 0);
-        if (!st) st = notifier_family(a, e, "modelwatch_notifications_failed_total",
-                                      "Failed notification attempts (each is retried), by "
-                                      "notifier.", 1);
-        if (!st) st = notifier_family(a, e, "modelwatch_notifications_dropped_total",
-                                      "Notification batches given up after every retry or "
-                                      "pushed out of a full queue, by notifier.", 2);
+        if (!st)
+            st = notifier_family(a, e, "modelwatch_notifications_failed_total",
+                                 "Failed notification attempts (each is retried), by "
+                                 "notifier.",
+                                 1);
+        if (!st)
+            st = notifier_family(a, e, "modelwatch_notifications_dropped_total",
+                                 "Notification batches given up after every retry or "
+                                 "pushed out of a full queue, by notifier.",
+                                 2);
     }
     return st;
 }

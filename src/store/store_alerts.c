@@ -55,16 +55,18 @@ mw_status mw_store_alerts_commit(mw_store *s, const char *state_json,
         return mw_error_set(err, MW_EINVAL, NULL, 0, 0, "%s: NULL argument", op);
     for (size_t i = 0; i < n; i++)
         if (!events[i].rule || !events[i].labels_json || !events[i].from || !events[i].to)
-            return mw_error_set(err, MW_EINVAL, s->path, 0, 0, "%s: event %zu has a NULL field",
-                                op, i);
+            return mw_error_set(err, MW_EINVAL, s->path, 0, 0, "%s: event %zu has a NULL field", op,
+                                i);
     mw_st_lock(s);
     mw_status st = mw_st_begin(s, op, NULL, NULL, err);
     if (st == MW_OK) st = put_state(s, state_json, op, err);
     for (size_t i = 0; st == MW_OK && i < n; i++)
         st = put_event(s, &events[i], op, err);
     if (st == MW_OK && keep > 0 && n > 0) st = prune(s, keep, op, err);
-    if (st == MW_OK) st = mw_st_commit(s, op, NULL, NULL, err);
-    else mw_st_rollback(s);
+    if (st == MW_OK)
+        st = mw_st_commit(s, op, NULL, NULL, err);
+    else
+        mw_st_rollback(s);
     mw_st_unlock(s);
     return st;
 }
@@ -76,9 +78,9 @@ static json_t *event_row(sqlite3_stmt *q) {
                         ? json_null()
                         : json_real(sqlite3_column_double(q, 5));
     return json_pack("{s:f, s:s, s:o, s:s, s:s, s:o}", "at", sqlite3_column_double(q, 0), "rule",
-                     (const char *)sqlite3_column_text(q, 1), "labels",
-                     lab ? lab : json_object(), "from", (const char *)sqlite3_column_text(q, 3),
-                     "to", (const char *)sqlite3_column_text(q, 4), "value", value);
+                     (const char *)sqlite3_column_text(q, 1), "labels", lab ? lab : json_object(),
+                     "from", (const char *)sqlite3_column_text(q, 3), "to",
+                     (const char *)sqlite3_column_text(q, 4), "value", value);
 }
 
 mw_status mw_store_alert_history(mw_store *s, size_t limit, char **json, mw_error *err) {
