@@ -42,7 +42,8 @@ static mw_status load_rules(mw_alerting *a, const mw_alerting_config *cfg, mw_er
         if ((st = mw_rules_starter(&starter, err)) == MW_OK) {
             st = mw_rules_merge(&rules, &starter);
             mw_rules_free(&starter);
-            strncat(a->source, "+starter", sizeof a->source - strlen(a->source) - 1);
+            if (!strcmp(a->source, "none")) snprintf(a->source, sizeof a->source, "starter");
+            else strncat(a->source, "+starter", sizeof a->source - strlen(a->source) - 1);
         }
     }
     if (st) {
@@ -121,7 +122,7 @@ double mw_alerting_interval(const mw_alerting *a) {
     return a->eval_interval;
 }
 
-mw_status mw_alerting_samples(mw_daemon *d, mw_sample_set *out, mw_error *err) {
+mw_status mw_alerting_samples(mw_daemon *d, mw_sample_set *out, char **text, mw_error *err) {
     mw_expo e;
     mw_expo_init(&e, 0);
     mw_status st = mw_daemon_write_metrics(d, &e);
@@ -131,6 +132,10 @@ mw_status mw_alerting_samples(mw_daemon *d, mw_sample_set *out, mw_error *err) {
         st = mw_samples_parse(e.buf, e.len, out, err);
     else
         mw_error_set(err, st, NULL, 0, 0, "writing the metrics: %s", mw_status_str(st));
+    if (text) {
+        size_t len;
+        *text = st ? NULL : mw_expo_take(&e, &len);
+    }
     mw_expo_free(&e);
     return st;
 }
@@ -207,11 +212,22 @@ void mw_alerting_evaluate(mw_alerting *a, mw_daemon *d, double now) {
     mw_alert_transitions tr = {0};
     mw_error err;
     mw_error_clear(&err);
-    if (mw_alerting_samples(d, &samples, &err)) {
+    char *text = NULL;
+    if (mw_alerting_samples(d, &samples, &text, &err)) {
         fprintf(stderr, "modelwatch: alerting: %s\n", err.message);
         return;
     }
     pthread_mutex_lock(&a->mu);
+    if (!a->warned) { /* once per rule set: rules over metrics that do not exist */
+        json_t *w = mw_alerting_warnings(&a->engine.rules, text);
+        size_t i;
+        json_t *v;
+        json_array_foreach(w, i, v) fprintf(stderr, "modelwatch: alerting: warning: %s\n",
+                                            json_string_value(v));
+        json_decref(w);
+        a->warned = 1;
+    }
+    free(text);
     if (mw_alert_engine_eval(&a->engine, &samples, now, &tr, &err)) {
         fprintf(stderr, "modelwatch: alerting: %s\n", err.message);
     } else {

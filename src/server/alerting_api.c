@@ -101,17 +101,32 @@ static void reply(mw_http_response *resp, int status, json_t *o) {
     resp->body_len = strlen(s);
 }
 
-json_t *mw_alerting_warnings(const mw_rule_set *rules, const mw_sample_set *samples) {
+/* 1 when the page has a family (a "# TYPE" line) that name belongs to:
+ * itself, or a histogram's _bucket, _sum and _count. */
+static int metric_known(const char *text, const char *name) {
+    static const char *const suffixes[] = {"", "_bucket", "_sum", "_count"};
+    size_t len = strlen(name);
+    for (size_t s = 0; s < 4; s++) {
+        size_t sl = strlen(suffixes[s]);
+        if (len <= sl || strcmp(name + len - sl, suffixes[s])) continue;
+        char line[320];
+        snprintf(line, sizeof line, "# TYPE %.*s ", (int)(len - sl), name);
+        if (strstr(text, line)) return 1;
+    }
+    return 0;
+}
+
+json_t *mw_alerting_warnings(const mw_rule_set *rules, const char *text) {
     json_t *w = json_array();
-    for (size_t i = 0; w && i < rules->n; i++) {
+    for (size_t i = 0; w && text && i < rules->n; i++) {
         const char *names[16];
         size_t n = mw_expr_metrics(rules->r[i].expr, names, 16);
         for (size_t j = 0; j < n && j < 16; j++) {
-            if (mw_samples_has_metric(samples, names[j])) continue;
+            if (metric_known(text, names[j])) continue;
             char msg[512];
             snprintf(msg, sizeof msg,
-                     "rule %s: no metric %s in /metrics now; the rule waits for it (it may "
-                     "appear later, e.g. once a window closes; check the name otherwise)",
+                     "rule %s: modelwatch exports no metric %s here (check the name; GPU "
+                     "metrics need a GPU); the rule waits for it",
                      rules->r[i].name, names[j]);
             json_array_append_new(w, json_string(msg));
         }
@@ -159,12 +174,15 @@ void mw_alerting_put_rules(mw_alerting *a, mw_daemon *d, const mw_http_request *
     }
     free(text);
     mw_sample_set samples = {0};
-    json_t *warnings = mw_alerting_samples(d, &samples, &err) == MW_OK
-                           ? mw_alerting_warnings(&rules, &samples)
+    char *page = NULL;
+    json_t *warnings = mw_alerting_samples(d, &samples, &page, &err) == MW_OK
+                           ? mw_alerting_warnings(&rules, page)
                            : json_array();
     mw_samples_free(&samples);
+    free(page);
     pthread_mutex_lock(&a->mu);
     mw_alert_engine_set_rules(&a->engine, &rules);
+    a->warned = 1; /* the answer carries the warnings */
     snprintf(a->source, sizeof a->source, "api");
     json_t *o = rules_view(a);
     pthread_mutex_unlock(&a->mu);
