@@ -14,6 +14,7 @@
  *           reference: train.csv      # optional: baseline built at start if none
  *           window_seconds: 300        # and every other version option (monitor.h)
  */
+#include "alert/rules.h"
 #include "server/daemon.h"
 
 #include <errno.h>
@@ -362,6 +363,12 @@ mw_status mw_daemon_config_load(const char *path, mw_daemon_config *cfg, mw_erro
             } else if (!strcmp(key, "rules")) {
                 json_decref(cfg->alerting.rules);
                 cfg->alerting.rules = json_incref(json_is_null(v) ? json_array() : v);
+                mw_rule_set check; /* so that a bad rule stops the start, naming the file */
+                mw_error rerr;
+                mw_error_clear(&rerr);
+                if (mw_rules_from_json(cfg->alerting.rules, "rules", &check, &rerr))
+                    st = mw_error_set(err, rerr.status, path, 0, 0, "%s", rerr.message);
+                mw_rules_free(&check);
             } else {
                 char what[200];
                 snprintf(

@@ -138,4 +138,12 @@ kill -TERM "$PID"; wait "$PID" 2>/dev/null
 start_daemon d3 --config "$TMP/mw2.yml" || { finish; exit 1; }
 curl -s "$URL/api/v1/rules" > "$TMP/rules2.json"
 expect_jq "$TMP/rules2.json" '.source == "api" and (.rules|map(.name)) == ["Busy","Typo"]' "API rules restored"
+
+# ---- a bad rule in the configuration stops the start, naming file, rule and column ----
+printf 'rules:\n  - name: A\n    expr: modelwatch_records_total > 1\n  - name: B\n    expr: modelwatch_x{a="b" > 1\n' > "$TMP/bad.yml"
+expect_exit 1 "serve with a bad rule" -- "$MW_BIN" serve --config "$TMP/bad.yml" --db "$TMP/bad.db"
+expect_contains "$TMP/err" 'bad.yml: rules[1] (B): expr: column 20: expected "," or "}", found ">"' "config rule error"
+expect_exit 1 "rules check of a bad rule" -- "$MW_BIN" rules check --config "$TMP/bad.yml"
+expect_exit 0 "rules check of the starter rules" -- "$MW_BIN" rules check --starter
+expect_contains "$TMP/out" "6 rules OK" "rules check counts"
 finish
