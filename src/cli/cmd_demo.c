@@ -203,7 +203,8 @@ int mw_cmd_demo(int argc, char **argv) {
                             .db = (char *)db,
                             .tick_seconds = 0.5,
                             .versions = &ver,
-                            .nversions = 1};
+                            .nversions = 1,
+                            .alerting = {.starter_rules = 1}}; /* alerts fire when it drifts */
     sigset_t set;
     mw_cli_block_signals(&set);
     mw_daemon d;
@@ -227,8 +228,9 @@ int mw_cmd_demo(int argc, char **argv) {
                "Traffic drifts after %g s. Look at:\n"
                "  curl -s %s/metrics | grep modelwatch_feature_drifted\n"
                "  curl -s '%s/api/v1/models/demo/versions/1/windows?limit=1'\n"
+               "  modelwatch alerts --url %s      (starter alert rules are on)\n"
                "Ctrl-C to stop.\n",
-               h.base, window, rate, drift_after, h.base, h.base);
+               h.base, window, rate, drift_after, h.base, h.base, h.base);
         fflush(stdout);
         struct timespec t0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
