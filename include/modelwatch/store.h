@@ -49,7 +49,7 @@ extern "C" {
 #endif
 
 /* The schema version this build creates and understands (PRAGMA user_version). */
-#define MW_STORE_SCHEMA_VERSION 2
+#define MW_STORE_SCHEMA_VERSION 3
 /* PRAGMA application_id of a modelwatch database ("MWst"). */
 #define MW_STORE_APPLICATION_ID 0x4D577374
 /* Longest model, version or state key, in bytes. */
@@ -147,6 +147,13 @@ mw_status mw_store_journal_count(mw_store *s, const char *model, const char *ver
 mw_status mw_store_window_commit(mw_store *s, const char *model, const char *version, double start,
                                  double end, uint64_t records, const char *result_json,
                                  int64_t journal_upto, int64_t *window_id, mw_error *err);
+/* The same, also storing `predictions` (a blob, NULL for none) as the
+ * window's predictions awaiting labels, in the same transaction. */
+mw_status mw_store_window_commit_predictions(mw_store *s, const char *model, const char *version,
+                                             double start, double end, uint64_t records,
+                                             const char *result_json, int64_t journal_upto,
+                                             const void *predictions, size_t predictions_len,
+                                             int64_t *window_id, mw_error *err);
 /* The newest results first (by end, then id), at most limit (0 = all).
  * *results_json is a malloc'd array of *n malloc'd strings (NULL when *n is 0);
  * the caller frees each and the array. */
@@ -164,6 +171,24 @@ mw_status mw_store_put_state(mw_store *s, const char *key, const void *blob, siz
 mw_status mw_store_get_state(mw_store *s, const char *key, void **blob, size_t *len, mw_error *err);
 /* MW_ENOTFOUND when the key is absent. */
 mw_status mw_store_delete_state(mw_store *s, const char *key, mw_error *err);
+
+/* ---- delayed labels ------------------------------------------------------------------ */
+
+/* Calls fn for each stored predictions blob of (model, version), by window
+ * start (mw_store_window_commit_predictions). fn runs with the lock held. */
+typedef int (*mw_store_predictions_fn)(double start, const void *blob, size_t len, void *ctx);
+mw_status mw_store_predictions_each(mw_store *s, const char *model, const char *version,
+                                    mw_store_predictions_fn fn, void *ctx, mw_error *err);
+/* Appends a batch of accepted labels (durable on MW_OK). */
+mw_status mw_store_labels_append(mw_store *s, double at, const void *blob, size_t len,
+                                 mw_error *err);
+/* Calls fn for each label batch in the order they were appended. */
+typedef int (*mw_store_labels_fn)(int64_t seq, double at, const void *blob, size_t len,
+                                  void *ctx);
+mw_status mw_store_labels_each(mw_store *s, mw_store_labels_fn fn, void *ctx, mw_error *err);
+/* In one transaction, deletes predictions blobs of windows that started
+ * before `before` and label batches appended before it (the labels' TTL). */
+mw_status mw_store_labels_expire(mw_store *s, double before, mw_error *err);
 
 /* ---- alerts ------------------------------------------------------------------------ */
 

@@ -18,6 +18,9 @@
  *   state(key, data) WITHOUT ROWID
  *   alert_history(seq AUTOINCREMENT, at_s, rule, labels_json, from_state,
  *       to_state, value)   (version 2: alert state transitions)
+ *   window_predictions(model, version, start_s, data)  (version 3: the
+ *       predictions with ids of each closed window, awaiting labels)
+ *   label_journal(seq AUTOINCREMENT, at_s, data)  (version 3: accepted labels)
  * journal and windows are keyed by name rather than by versions.id so that
  * the daemon can accept records and close windows for a version whose
  * registration is made or changed independently; delete_version removes them
@@ -92,6 +95,16 @@ static const char *const stmt_sql[MW_ST_COUNT] = {
                                "FROM alert_history ORDER BY seq DESC LIMIT ?1",
     [MW_ST_ALERT_EVENT_PRUNE] = "DELETE FROM alert_history WHERE seq <= "
                                 "(SELECT seq FROM alert_history ORDER BY seq DESC LIMIT 1 OFFSET ?1)",
+    [MW_ST_PREDICTIONS_PUT] = "INSERT OR REPLACE INTO window_predictions(model, version, start_s, "
+                              "data) VALUES(?1, ?2, ?3, ?4)",
+    [MW_ST_PREDICTIONS_EACH] = "SELECT start_s, data FROM window_predictions WHERE model = ?1 AND "
+                               "version = ?2 ORDER BY start_s",
+    [MW_ST_PREDICTIONS_DELETE_ALL] = "DELETE FROM window_predictions WHERE model = ?1 AND "
+                                     "version = ?2",
+    [MW_ST_PREDICTIONS_EXPIRE] = "DELETE FROM window_predictions WHERE start_s < ?1",
+    [MW_ST_LABELS_APPEND] = "INSERT INTO label_journal(at_s, data) VALUES(?1, ?2)",
+    [MW_ST_LABELS_EACH] = "SELECT seq, at_s, data FROM label_journal ORDER BY seq",
+    [MW_ST_LABELS_EXPIRE] = "DELETE FROM label_journal WHERE at_s < ?1",
 };
 
 /* ---- migrations --------------------------------------------------------------------- */
@@ -143,6 +156,17 @@ static const mw_st_migration migrations[] = {
         "  to_state TEXT NOT NULL,"
         "  value REAL);"
         "PRAGMA user_version = 2;"},
+    {3, "CREATE TABLE window_predictions ("
+        "  model TEXT NOT NULL,"
+        "  version TEXT NOT NULL,"
+        "  start_s REAL NOT NULL,"
+        "  data BLOB NOT NULL,"
+        "  PRIMARY KEY (model, version, start_s));"
+        "CREATE TABLE label_journal ("
+        "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+        "  at_s REAL NOT NULL,"
+        "  data BLOB NOT NULL);"
+        "PRAGMA user_version = 3;"},
 };
 #define MW_ST_NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 

@@ -159,6 +159,30 @@ mw_status mw_store_journal_count(mw_store *s, const char *model, const char *ver
 mw_status mw_store_window_commit(mw_store *s, const char *model, const char *version, double start,
                                  double end, uint64_t records, const char *result_json,
                                  int64_t journal_upto, int64_t *window_id, mw_error *err) {
+    return mw_store_window_commit_predictions(s, model, version, start, end, records, result_json,
+                                              journal_upto, NULL, 0, window_id, err);
+}
+
+/* Stores the window's predictions blob (lock and transaction held). */
+static mw_status put_predictions(mw_store *s, const char *model, const char *version, double start,
+                                 const void *blob, size_t len, const char *op, mw_error *err) {
+    sqlite3_stmt *q = mw_st_get(s, MW_ST_PREDICTIONS_PUT, op, model, version, err);
+    if (!q) return s->prep_status;
+    int rc = mw_st_bind_text(q, 1, model);
+    if (rc == SQLITE_OK) rc = mw_st_bind_text(q, 2, version);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_double(q, 3, start);
+    if (rc == SQLITE_OK) rc = mw_st_bind_blob(q, 4, blob, len);
+    if (rc == SQLITE_OK) rc = mw_st_exec(q);
+    mw_status st = rc == SQLITE_DONE ? MW_OK : mw_st_fail(s, rc, op, model, version, err);
+    mw_st_done(q);
+    return st;
+}
+
+mw_status mw_store_window_commit_predictions(mw_store *s, const char *model, const char *version,
+                                             double start, double end, uint64_t records,
+                                             const char *result_json, int64_t journal_upto,
+                                             const void *predictions, size_t predictions_len,
+                                             int64_t *window_id, mw_error *err) {
     static const char op[] = "window_commit";
     mw_error_clear(err);
     if (window_id) *window_id = 0;
@@ -214,6 +238,8 @@ mw_status mw_store_window_commit(mw_store *s, const char *model, const char *ver
             st = s->prep_status;
         }
     }
+    if (st == MW_OK && predictions)
+        st = put_predictions(s, model, version, start, predictions, predictions_len, op, err);
     if (st == MW_OK) st = mw_st_commit(s, op, model, version, err);
     if (st != MW_OK)
         mw_st_rollback(s);
