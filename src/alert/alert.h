@@ -19,7 +19,8 @@
  *
  * An alert's labels are the result's labels, then the rule's labels (which
  * win), then alertname = the rule's name. Annotations are rendered at every
- * evaluation with the current value.
+ * evaluation with the current value; their $labels are the result's labels
+ * (without the rule's labels and alertname), as Prometheus renders them.
  *
  * No data is not "resolved": a rule one of whose metrics has no sample at all
  * is skipped (no_data[i] = 1) and its alerts keep their state, so that a
