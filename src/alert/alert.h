@@ -103,8 +103,10 @@ json_t *mw_alert_engine_to_json(const mw_alert_engine *e);
  * unknown rules are kept and resolve at the next evaluation). */
 mw_status mw_alert_engine_restore(mw_alert_engine *e, const json_t *arr, mw_error *err);
 
-/* One alert as notifiers take it (notify.h), with endsAt = valid_until for a
- * firing alert and resolvedAt for a resolved one. */
+/* One alert as notifiers take it (notify.h), with startsAt = when it started
+ * firing (firedAt; activeAt for one that never fired), endsAt = valid_until
+ * for a firing alert and resolvedAt for a resolved one, as Prometheus sends
+ * them. */
 json_t *mw_alert_notice(const mw_alert *a, double valid_until, const char *generator_url);
 /* RFC 3339 UTC with milliseconds ("2026-11-29T05:00:00.000Z"), buf >= 32 bytes. */
 void mw_format_rfc3339(double unix_s, char *buf, size_t size);

@@ -459,7 +459,8 @@ mw_status mw_alert_engine_restore(mw_alert_engine *e, const json_t *arr, mw_erro
 
 json_t *mw_alert_notice(const mw_alert *a, double valid_until, const char *generator_url) {
     char starts[40], ends[40];
-    mw_format_rfc3339(a->active_at, starts, sizeof starts);
+    /* startsAt is when it started firing, as Prometheus sends it (FiredAt) */
+    mw_format_rfc3339(a->fired_at > 0 ? a->fired_at : a->active_at, starts, sizeof starts);
     double end = a->state == MW_ALERT_RESOLVED ? a->resolved_at : valid_until;
     mw_format_rfc3339(end, ends, sizeof ends);
     json_t *o = json_pack("{s:s, s:o, s:o, s:s, s:s, s:o}", "status",
