@@ -82,7 +82,7 @@ static void assert_transition(const mw_alert_transitions *tr, size_t i, const ch
 
 #define DRIFT_RULE(for_, keep)                                                                     \
     "[{\"name\": \"Drift\", \"expr\": \"drift == 1\", \"for\": \"" for_                            \
-    "\", \"keep_firing_for\": \"" keep "\", \"annotations\": {\"summary\": "                     \
+    "\", \"keep_firing_for\": \"" keep "\", \"annotations\": {\"summary\": "                       \
     "\"{{ $labels.feature }} drifted ({{ $value }})\"}}]"
 
 /* ---- for = 0 ------------------------------------------------------------------------------ */
@@ -90,10 +90,11 @@ static void assert_transition(const mw_alert_transitions *tr, size_t i, const ch
 static void test_fires_at_once(void **state) {
     (void)state;
     mw_alert_engine e;
-    engine_with(&e, "[{\"name\": \"Drift\", \"expr\": \"drift > 0.5\","
-                    " \"labels\": {\"severity\": \"warning\", \"team\": \"ml\"},"
-                    " \"annotations\": {\"summary\": \"{{ $labels.feature }} drifted: "
-                    "p={{ $value }}\", \"sev\": \"[{{ $labels.severity }}|{{ $labels.team }}]\"}}]");
+    engine_with(&e,
+                "[{\"name\": \"Drift\", \"expr\": \"drift > 0.5\","
+                " \"labels\": {\"severity\": \"warning\", \"team\": \"ml\"},"
+                " \"annotations\": {\"summary\": \"{{ $labels.feature }} drifted: "
+                "p={{ $value }}\", \"sev\": \"[{{ $labels.severity }}|{{ $labels.team }}]\"}}]");
     mw_alert_transitions tr = {0};
     eval_at(&e, "drift{model=\"m\",feature=\"age\",severity=\"info\"} 0.75\n", 1000, &tr);
     assert_int_equal(e.evaluations, 1);
@@ -109,8 +110,10 @@ static void test_fires_at_once(void **state) {
     assert_true(a->active_at == 1000 && a->fired_at == 1000 && a->last_seen == 1000);
     assert_true(a->resolved_at == 0 && a->missing_since == 0);
     /* result labels, rule labels (severity overrides the result's), alertname; sorted */
-    static const char *const want[][2] = {{"alertname", "Drift"}, {"feature", "age"},
-                                          {"model", "m"},         {"severity", "warning"},
+    static const char *const want[][2] = {{"alertname", "Drift"},
+                                          {"feature", "age"},
+                                          {"model", "m"},
+                                          {"severity", "warning"},
                                           {"team", "ml"}};
     assert_int_equal(a->nlabels, 5);
     for (size_t i = 0; i < 5; i++) {
@@ -371,8 +374,8 @@ static void test_rules_replaced(void **state) {
 /* ---- saved state, notices ------------------------------------------------------------------- */
 
 #define RESTORE_RULES                                                                              \
-    "[{\"name\": \"F\", \"expr\": \"f == 1\", \"labels\": {\"severity\": \"page\"},"             \
-    "  \"annotations\": {\"summary\": \"{{ $labels.feature }} {{ $value }}\"}},"                  \
+    "[{\"name\": \"F\", \"expr\": \"f == 1\", \"labels\": {\"severity\": \"page\"},"               \
+    "  \"annotations\": {\"summary\": \"{{ $labels.feature }} {{ $value }}\"}},"                   \
     " {\"name\": \"P\", \"expr\": \"p > 0\", \"for\": \"1m\"},"                                    \
     " {\"name\": \"R\", \"expr\": \"r == 1\"}]"
 
@@ -467,8 +470,12 @@ static void test_save_restore(void **state) {
 
 /* "YYYY-MM-DDTHH:MM:SS.mmmZ" from broken-down UTC time, independently of the engine. */
 static double unix_of(int y, int mo, int d, int h, int mi, int s) {
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-                    .tm_hour = h, .tm_min = mi, .tm_sec = s};
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = s};
     return (double)timegm(&tm);
 }
 

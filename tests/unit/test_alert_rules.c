@@ -54,8 +54,7 @@ static void load_bad(const char *text, mw_status want, char *msg, size_t size) {
 
 #define assert_contains(hay, needle)                                                               \
     do {                                                                                           \
-        if (!strstr((hay), (needle)))                                                              \
-            fail_msg("\"%s\" does not contain \"%s\"", (hay), (needle));                           \
+        if (!strstr((hay), (needle))) fail_msg("\"%s\" does not contain \"%s\"", (hay), (needle)); \
     } while (0)
 
 /* A good first rule, so that the bad one is rules[1]. */
@@ -66,8 +65,7 @@ static void load_bad(const char *text, mw_status want, char *msg, size_t size) {
 static void test_load_valid_rule(void **state) {
     (void)state;
     mw_rule_set set;
-    load_ok("[" GOOD0
-            "{\"name\": \"FeatureDrift\","
+    load_ok("[" GOOD0 "{\"name\": \"FeatureDrift\","
             " \"expr\": \"modelwatch_feature_drifted{feature=~\\\"age|income\\\"} == 1\","
             " \"for\": \"1h30m\", \"keep_firing_for\": 90,"
             " \"labels\": {\"team\": \"ml\", \"severity\": \"warning\", \"priority\": 1,"
@@ -192,15 +190,13 @@ static void test_load_errors(void **state) {
              m, sizeof m);
     assert_string_equal(m, "rules[1] (B): labels.a: expected a string");
 
-    load_bad("[" GOOD0
-             "{\"name\": \"B\", \"expr\": \"up\","
+    load_bad("[" GOOD0 "{\"name\": \"B\", \"expr\": \"up\","
              " \"annotations\": {\"summary\": \"value {{ $foo }} here\"}}]",
              MW_EINVAL, m, sizeof m);
     assert_contains(m, "rules[1] (B): annotations.summary: column 7: unknown template action "
                        "\"{{ $foo }}\"");
 
-    load_bad("[" GOOD0
-             "{\"name\": \"B\", \"expr\": \"up\","
+    load_bad("[" GOOD0 "{\"name\": \"B\", \"expr\": \"up\","
              " \"annotations\": {\"summary\": \"v={{ $value\"}}]",
              MW_EINVAL, m, sizeof m);
     assert_contains(m, "rules[1] (B): annotations.summary: column 3: unclosed template action "
@@ -288,9 +284,9 @@ static void test_durations(void **state) {
     static const struct {
         double s;
         const char *want;
-    } fmt[] = {{0, "0s"},          {90, "1m30s"},   {5400, "1h30m"},  {1.5, "1500ms"},
-               {0.5, "500ms"},     {86400, "1d"},   {604800, "1w"},   {300, "5m"},
-               {31536000, "1y"},   {3601, "1h1s"},  {90000, "1d1h"},  {1, "1s"}};
+    } fmt[] = {{0, "0s"},        {90, "1m30s"},  {5400, "1h30m"}, {1.5, "1500ms"},
+               {0.5, "500ms"},   {86400, "1d"},  {604800, "1w"},  {300, "5m"},
+               {31536000, "1y"}, {3601, "1h1s"}, {90000, "1d1h"}, {1, "1s"}};
     for (size_t i = 0; i < sizeof fmt / sizeof *fmt; i++) {
         char buf[64];
         mw_duration_format(fmt[i].s, buf, sizeof buf);
@@ -370,9 +366,10 @@ static void test_templates(void **state) {
     static const struct {
         double v;
         const char *want;
-    } hum[] = {{1234, "1.234k"}, {0.012, "12m"},      {0, "0"},        {1e-7, "100n"},
-               {2e9, "2G"},      {1, "1"},            {999, "999"},    {1000, "1k"},
-               {-1500, "-1.5k"}, {123456789, "123.5M"}, {NAN, "NaN"}, {INFINITY, "+Inf"}};
+    } hum[] = {{1234, "1.234k"},      {0.012, "12m"}, {0, "0"},
+               {1e-7, "100n"},        {2e9, "2G"},    {1, "1"},
+               {999, "999"},          {1000, "1k"},   {-1500, "-1.5k"},
+               {123456789, "123.5M"}, {NAN, "NaN"},   {INFINITY, "+Inf"}};
     for (size_t i = 0; i < sizeof hum / sizeof *hum; i++) {
         render_is("{{ humanize $value }}", NULL, 0, hum[i].v, hum[i].want);
         render_is("{{ $value | humanize }}", NULL, 0, hum[i].v, hum[i].want);
@@ -447,8 +444,9 @@ static void test_export_starter(void **state) {
 
     /* keep_firing_for only when > 0; an empty set */
     mw_rule_set more;
-    load_ok("[{\"name\": \"Kept\", \"expr\": \"x > 1\", \"for\": 90, \"keep_firing_for\": \"10m\"}]",
-            &more);
+    load_ok(
+        "[{\"name\": \"Kept\", \"expr\": \"x > 1\", \"for\": 90, \"keep_firing_for\": \"10m\"}]",
+        &more);
     y = mw_rules_export_prometheus(&more, "g");
     assert_contains(y, "      - alert: Kept\n        expr: \"x > 1\"\n        for: 1m30s\n"
                        "        keep_firing_for: 10m\n");
@@ -513,14 +511,10 @@ static void test_export_promtool(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_load_valid_rule),
-        cmocka_unit_test(test_load_alert_synonym),
-        cmocka_unit_test(test_load_errors),
-        cmocka_unit_test(test_durations),
-        cmocka_unit_test(test_go_float),
-        cmocka_unit_test(test_templates),
-        cmocka_unit_test(test_export_starter),
-        cmocka_unit_test(test_export_promtool),
+        cmocka_unit_test(test_load_valid_rule), cmocka_unit_test(test_load_alert_synonym),
+        cmocka_unit_test(test_load_errors),     cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_go_float),        cmocka_unit_test(test_templates),
+        cmocka_unit_test(test_export_starter),  cmocka_unit_test(test_export_promtool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,10 +5,10 @@
  * baselines put/get/replace up to 64 MiB; journal order, window_commit's
  * atomic delete of exactly the rows <= journal_upto; window listing and
  * retention; state; alert state and history (commit, newest-first listing,
- * pruning, migration of a schema version 1 file); durability of acknowledged appends across kill -9 of a
- * writer process; concurrent appends from threads. Prints (does not assert)
- * the append rate for 1,000 batches of 50 KB, one per transaction and grouped
- * by 16, with synchronous NORMAL and FULL.
+ * pruning, migration of a schema version 1 file); durability of acknowledged appends across kill -9
+ * of a writer process; concurrent appends from threads. Prints (does not assert) the append rate
+ * for 1,000 batches of 50 KB, one per transaction and grouped by 16, with synchronous NORMAL and
+ * FULL.
  *
  * Every test works in its own mkdtemp directory under /tmp, removed at the end.
  */
@@ -692,8 +692,8 @@ static void test_alerts_commit_and_history(void **state) {
     assert_int_equal(len, 2);
     assert_memory_equal(b, "[]", 2);
     free(b);
-    mw_store_alert_event ev3 = {1120.0, "Lat", "{\"alertname\":\"Lat\"}", "firing", "resolved",
-                                -1.5};
+    mw_store_alert_event ev3 = {1120.0,   "Lat",      "{\"alertname\":\"Lat\"}",
+                                "firing", "resolved", -1.5};
     OK(mw_store_alerts_commit(s, state2, &ev3, 1, 0, err));
 
     /* newest first */
