@@ -19,7 +19,8 @@
  *
  * An alert's labels are the result's labels, then the rule's labels (which
  * win), then alertname = the rule's name. Annotations are rendered at every
- * evaluation with the current value.
+ * evaluation with the current value; their $labels are the result's labels
+ * (without the rule's labels and alertname), as Prometheus renders them.
  *
  * No data is not "resolved": a rule one of whose metrics has no sample at all
  * is skipped (no_data[i] = 1) and its alerts keep their state, so that a
@@ -102,8 +103,10 @@ json_t *mw_alert_engine_to_json(const mw_alert_engine *e);
  * unknown rules are kept and resolve at the next evaluation). */
 mw_status mw_alert_engine_restore(mw_alert_engine *e, const json_t *arr, mw_error *err);
 
-/* One alert as notifiers take it (notify.h), with endsAt = valid_until for a
- * firing alert and resolvedAt for a resolved one. */
+/* One alert as notifiers take it (notify.h), with startsAt = when it started
+ * firing (firedAt; activeAt for one that never fired), endsAt = valid_until
+ * for a firing alert and resolvedAt for a resolved one, as Prometheus sends
+ * them. */
 json_t *mw_alert_notice(const mw_alert *a, double valid_until, const char *generator_url);
 /* RFC 3339 UTC with milliseconds ("2026-11-29T05:00:00.000Z"), buf >= 32 bytes. */
 void mw_format_rfc3339(double unix_s, char *buf, size_t size);

@@ -180,12 +180,15 @@ static char *labels_key(const mw_label *l, size_t n) {
     return key;
 }
 
-static int render_annotations(mw_alert *a, const mw_rule *r) {
+/* The annotations of a for result s. $labels is the result's labels, not the
+ * alert's: Prometheus gives templates the sample's labels (without the rule's
+ * labels or alertname), and an exported rule must render the same text. */
+static int render_annotations(mw_alert *a, const mw_rule *r, const mw_sample *s) {
     mw_label *ann = calloc(r->nannotations + 1, sizeof *ann);
     if (!ann) return 0;
     for (size_t i = 0; i < r->nannotations; i++) {
         ann[i].name = strdup(r->annotations[i].name);
-        ann[i].value = mw_template_render(r->annotations[i].value, a->labels, a->nlabels, a->value);
+        ann[i].value = mw_template_render(r->annotations[i].value, s->labels, s->nlabels, a->value);
         if (!ann[i].name || !ann[i].value) {
             labels_free(ann, i + 1);
             return 0;
@@ -252,7 +255,7 @@ static mw_status on_result(mw_alert_engine *e, alert_index *ix, const mw_rule *r
     a->value = s->value;
     a->last_seen = now;
     a->missing_since = 0;
-    if (!render_annotations(a, r)) return MW_ENOMEM;
+    if (!render_annotations(a, r, s)) return MW_ENOMEM;
     if (a->state == MW_ALERT_PENDING && now - a->active_at >= r->for_s) {
         a->state = MW_ALERT_FIRING;
         a->fired_at = now;
@@ -456,7 +459,8 @@ mw_status mw_alert_engine_restore(mw_alert_engine *e, const json_t *arr, mw_erro
 
 json_t *mw_alert_notice(const mw_alert *a, double valid_until, const char *generator_url) {
     char starts[40], ends[40];
-    mw_format_rfc3339(a->active_at, starts, sizeof starts);
+    /* startsAt is when it started firing, as Prometheus sends it (FiredAt) */
+    mw_format_rfc3339(a->fired_at > 0 ? a->fired_at : a->active_at, starts, sizeof starts);
     double end = a->state == MW_ALERT_RESOLVED ? a->resolved_at : valid_until;
     mw_format_rfc3339(end, ends, sizeof ends);
     json_t *o = json_pack("{s:s, s:o, s:o, s:s, s:s, s:o}", "status",

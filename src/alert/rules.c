@@ -234,12 +234,17 @@ static mw_status rule_from_json(const json_t *o, place *p, mw_rule *r, mw_error 
         (r->expr_text = strdup(json_string_value(expr))) == NULL)
         return mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
     if (mw_expr_parse(r->expr_text, &r->expr, &ee)) return bad(err, p, "expr: %s", ee.message);
-    const json_t *f = json_object_get(o, "for");
-    if (f && !mw_duration_parse(f, &r->for_s))
-        return bad(err, p, "for: not a duration (e.g. 0s, 30s, 5m, 1h30m)");
-    f = json_object_get(o, "keep_firing_for");
-    if (f && !mw_duration_parse(f, &r->keep_firing_for_s))
-        return bad(err, p, "keep_firing_for: not a duration (e.g. 0s, 30s, 5m, 1h30m)");
+    static const char *const dur_keys[] = {"for", "keep_firing_for"};
+    double *dur_out[] = {&r->for_s, &r->keep_firing_for_s};
+    for (size_t i = 0; i < 2; i++) {
+        const json_t *f = json_object_get(o, dur_keys[i]);
+        if (!f || mw_duration_parse(f, dur_out[i])) continue;
+        char *shown = json_dumps(f, JSON_ENCODE_ANY | JSON_COMPACT);
+        st = bad(err, p, "%s: %.60s is not a duration (e.g. 30s, 5m, 1h30m)", dur_keys[i],
+                 shown ? shown : "the value");
+        free(shown);
+        return st;
+    }
     if ((st = string_map(json_object_get(o, "labels"), "labels", 0, p, &r->labels, &r->nlabels,
                          err)))
         return st;

@@ -19,7 +19,8 @@
  * {{ $value | humanize }} and {{ printf "%.Nf" $value }} (N = 0..9). $value
  * prints as Go prints a float64 ("0.001", "1e-05", "1.234567e+06", "NaN",
  * "+Inf"); humanize as Prometheus' humanize (SI prefixes, 4 significant
- * digits); a label the alert lacks prints as "".
+ * digits); $labels are the labels of the expression's result (not the rule's
+ * labels), and a label the result lacks prints as "".
  *
  * Errors name the place: "rules[2] (FeatureDrift): expr: column 5: expected
  * ...", "rules[0] (X): for: \"5x\" is not a duration (e.g. 30s, 5m, 1h30m)",

@@ -99,25 +99,76 @@ static int special(double v, char *buf, size_t size) {
     return 0;
 }
 
+/* The decimal digits of mant * 10^exp10 (mant > 0) without trailing zeros into
+ * digs; *point = the decimal exponent of the first digit. */
+static void digits_of(long long mant, int exp10, char *digs, size_t size, int *point) {
+    int n = snprintf(digs, size, "%lld", mant);
+    *point = exp10 + n - 1;
+    while (n > 1 && digs[n - 1] == '0')
+        digs[--n] = '\0';
+}
+
+/* The shortest decimal digits that read back to v (v finite, not 0), as Go's
+ * strconv finds them: the fewest digits, and of those the closest to v. The
+ * nearest q-digit decimal is the closest, so it is the answer when it reads
+ * back; but the interval of decimals that read back to a power of two is
+ * twice as wide above it as below, so a q-digit decimal above v can read back
+ * while the nearest one, below, does not (2^-24: 5.960464477539063e-08, not
+ * the nearest 17 digits 5.9604644775390625e-08): the neighbours are tried too. */
+static void shortest_digits(double v, char *digs, size_t size, int *point) {
+    char e[48];
+    for (int q = 1; q <= 17; q++) {
+        snprintf(e, sizeof e, "%.*e", q - 1, v);
+        if (strtod(e, NULL) == v || q == 17) break;
+        /* the neighbours of the nearest q digits */
+        char *ep = strchr(e, 'e');
+        long long mant = 0;
+        for (const char *c = e; c < ep; c++)
+            if (*c >= '0' && *c <= '9') mant = mant * 10 + (*c - '0');
+        int exp10 = atoi(ep + 1) - (q - 1);
+        for (int d = -1; d <= 1; d += 2) {
+            if (mant + d <= 0) continue;
+            char cand[48];
+            snprintf(cand, sizeof cand, "%llde%d", mant + d, exp10);
+            if (strtod(cand, NULL) == v) {
+                digits_of(mant + d, exp10, digs, size, point);
+                return;
+            }
+        }
+    }
+    /* e is the nearest digits that read back */
+    char *ep = strchr(e, 'e');
+    long long mant = 0;
+    int q = 0;
+    for (const char *c = e; c < ep; c++)
+        if (*c >= '0' && *c <= '9') mant = mant * 10 + (*c - '0'), q++;
+    digits_of(mant, atoi(ep + 1) - (q - 1), digs, size, point);
+}
+
 void mw_format_go_float(double v, char *buf, size_t size) {
     if (special(v, buf, size)) return;
-    /* shortest digits that read back to v, as Go's strconv finds them */
-    char e[40];
-    int prec = 1;
-    for (; prec <= 17; prec++) {
-        snprintf(e, sizeof e, "%.*e", prec - 1, v);
-        if (strtod(e, NULL) == v) break;
-    }
-    if (prec > 17) prec = 17;
-    int exp = atoi(strchr(e, 'e') + 1);
-    int eprec = 6; /* strconv: "if precision was the shortest possible, use precision 6" */
-    if (exp < -4 || exp >= eprec) {
-        /* Go writes d.ddde+XX with at least two exponent digits, as C does */
-        snprintf(buf, size, "%.*e", prec - 1, v);
+    const char *sign = signbit(v) ? "-" : "";
+    if (v == 0) {
+        snprintf(buf, size, "%s0", sign);
         return;
     }
-    int decimals = prec - 1 - exp;
-    snprintf(buf, size, "%.*f", decimals > 0 ? decimals : 0, v);
+    char d[24];
+    int x;
+    shortest_digits(fabs(v), d, sizeof d, &x);
+    int nd = (int)strlen(d);
+    /* %v is %g with the shortest digits: %e when the exponent is < -4 or >= 6
+     * ("if precision was the shortest possible, use precision 6"), with at
+     * least two exponent digits; otherwise %f with just the digits needed. */
+    if (x < -4 || x >= 6) {
+        snprintf(buf, size, "%s%c%s%.*se%c%02d", sign, d[0], nd > 1 ? "." : "", nd - 1, d + 1,
+                 x < 0 ? '-' : '+', x < 0 ? -x : x);
+    } else if (x < 0) {
+        snprintf(buf, size, "%s0.%.*s%s", sign, -x - 1, "0000", d);
+    } else if (nd <= x + 1) {
+        snprintf(buf, size, "%s%s%.*s", sign, d, x + 1 - nd, "000000");
+    } else {
+        snprintf(buf, size, "%s%.*s.%s", sign, x + 1, d, d + x + 1);
+    }
 }
 
 /* Prometheus' humanize: SI prefix, then Go's %.4g (same as C's here). */

@@ -4,10 +4,11 @@
  * and a newer schema); versions put/replace/list/delete with cascade;
  * baselines put/get/replace up to 64 MiB; journal order, window_commit's
  * atomic delete of exactly the rows <= journal_upto; window listing and
- * retention; state; durability of acknowledged appends across kill -9 of a
- * writer process; concurrent appends from threads. Prints (does not assert)
- * the append rate for 1,000 batches of 50 KB, one per transaction and grouped
- * by 16, with synchronous NORMAL and FULL.
+ * retention; state; alert state and history (commit, newest-first listing,
+ * pruning, migration of a schema version 1 file); durability of acknowledged appends across kill -9
+ * of a writer process; concurrent appends from threads. Prints (does not assert) the append rate
+ * for 1,000 batches of 50 KB, one per transaction and grouped by 16, with synchronous NORMAL and
+ * FULL.
  *
  * Every test works in its own mkdtemp directory under /tmp, removed at the end.
  */
@@ -26,6 +27,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
+#include <math.h>
 #include <sqlite3.h>
 
 #include "modelwatch/store.h"
@@ -643,6 +646,198 @@ static void test_state(void **state) {
     tmpdb_remove(&t);
 }
 
+/* ---- alerts ------------------------------------------------------------------------------- */
+
+/* The history as parsed JSON (limit 0 = all). */
+static json_t *history(mw_store *s, size_t limit) {
+    char *text = NULL;
+    OK(mw_store_alert_history(s, limit, &text, err));
+    assert_non_null(text);
+    json_t *h = json_loads(text, 0, NULL);
+    if (!json_is_array(h)) fail_msg("history is not a JSON array: %s", text);
+    free(text);
+    return h;
+}
+
+static void test_alerts_commit_and_history(void **state) {
+    (void)state;
+    tmpdb t;
+    tmpdb_make(&t);
+    mw_store *s = open_ok(t.path, NULL);
+    mw_error e;
+
+    json_t *h = history(s, 0);
+    assert_int_equal(json_array_size(h), 0);
+    json_decref(h);
+
+    const char *state1 = "[{\"rule\":\"Drift\",\"state\":\"firing\"}]";
+    mw_store_alert_event ev[] = {
+        {1000.5, "Drift", "{\"alertname\":\"Drift\",\"feature\":\"age\"}", "inactive", "pending",
+         0.25},
+        {1060.0, "Drift", "{\"alertname\":\"Drift\",\"feature\":\"age\"}", "pending", "firing",
+         NAN},
+    };
+    OK(mw_store_alerts_commit(s, state1, ev, 2, 0, err));
+    void *b = NULL;
+    size_t len = 0;
+    OK(mw_store_get_state(s, "alerts", &b, &len, err));
+    assert_int_equal(len, strlen(state1));
+    assert_memory_equal(b, state1, len);
+    free(b);
+
+    /* state alone (no events) replaces the state */
+    const char *state2 = "[]";
+    OK(mw_store_alerts_commit(s, state2, NULL, 0, 0, err));
+    OK(mw_store_get_state(s, "alerts", &b, &len, err));
+    assert_int_equal(len, 2);
+    assert_memory_equal(b, "[]", 2);
+    free(b);
+    mw_store_alert_event ev3 = {1120.0,   "Lat",      "{\"alertname\":\"Lat\"}",
+                                "firing", "resolved", -1.5};
+    OK(mw_store_alerts_commit(s, state2, &ev3, 1, 0, err));
+
+    /* newest first */
+    h = history(s, 0);
+    assert_int_equal(json_array_size(h), 3);
+    json_t *r0 = json_array_get(h, 0), *r1 = json_array_get(h, 1), *r2 = json_array_get(h, 2);
+    assert_true(json_number_value(json_object_get(r0, "at")) == 1120.0);
+    assert_string_equal(json_string_value(json_object_get(r0, "rule")), "Lat");
+    assert_string_equal(json_string_value(json_object_get(r0, "from")), "firing");
+    assert_string_equal(json_string_value(json_object_get(r0, "to")), "resolved");
+    assert_true(json_number_value(json_object_get(r0, "value")) == -1.5);
+    assert_true(json_number_value(json_object_get(r1, "at")) == 1060.0);
+    assert_string_equal(json_string_value(json_object_get(r1, "to")), "firing");
+    assert_true(json_is_null(json_object_get(r1, "value"))); /* NaN */
+    json_t *lab = json_object_get(r1, "labels");
+    assert_true(json_is_object(lab));
+    assert_int_equal(json_object_size(lab), 2);
+    assert_string_equal(json_string_value(json_object_get(lab, "feature")), "age");
+    assert_true(json_number_value(json_object_get(r2, "at")) == 1000.5);
+    assert_string_equal(json_string_value(json_object_get(r2, "from")), "inactive");
+    assert_true(json_number_value(json_object_get(r2, "value")) == 0.25);
+    json_decref(h);
+
+    /* limit */
+    h = history(s, 2);
+    assert_int_equal(json_array_size(h), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(h, 0), "rule")), "Lat");
+    assert_true(json_number_value(json_object_get(json_array_get(h, 1), "at")) == 1060.0);
+    json_decref(h);
+
+    /* bad arguments change nothing */
+    mw_store_alert_event badev = {1, NULL, "{}", "a", "b", 0};
+    assert_int_equal(mw_store_alerts_commit(s, "[1]", &badev, 1, 0, &e), MW_EINVAL);
+    assert_int_equal(mw_store_alerts_commit(s, NULL, NULL, 0, 0, &e), MW_EINVAL);
+    assert_int_equal(mw_store_alerts_commit(s, "[1]", NULL, 1, 0, &e), MW_EINVAL);
+    OK(mw_store_get_state(s, "alerts", &b, &len, err));
+    assert_int_equal(len, 2);
+    free(b);
+    h = history(s, 0);
+    assert_int_equal(json_array_size(h), 3);
+    json_decref(h);
+
+    /* it all survives a reopen */
+    mw_store_close(s);
+    s = open_ok(t.path, NULL);
+    h = history(s, 0);
+    assert_int_equal(json_array_size(h), 3);
+    json_decref(h);
+    mw_store_close(s);
+    tmpdb_remove(&t);
+}
+
+static void test_alerts_keep(void **state) {
+    (void)state;
+    tmpdb t;
+    tmpdb_make(&t);
+    mw_store *s = open_ok(t.path, NULL);
+    char labels[64];
+    snprintf(labels, sizeof labels, "{\"alertname\":\"A\"}");
+    for (int i = 0; i < 10; i++) {
+        mw_store_alert_event ev[2] = {{i * 10.0, "A", labels, "inactive", "firing", i},
+                                      {i * 10.0 + 5, "A", labels, "firing", "resolved", i}};
+        OK(mw_store_alerts_commit(s, "[]", ev, 2, 5, err));
+        json_t *h = history(s, 0);
+        assert_int_equal(json_array_size(h), (size_t)(2 * (i + 1) < 5 ? 2 * (i + 1) : 5));
+        json_decref(h);
+    }
+    /* the newest five: 95, 90, 85, 80, 75 */
+    json_t *h = history(s, 0);
+    for (size_t i = 0; i < 5; i++)
+        assert_true(json_number_value(json_object_get(json_array_get(h, i), "at")) ==
+                    95.0 - 5.0 * (double)i);
+    json_decref(h);
+    /* keep 0 keeps all; a commit without events prunes nothing */
+    mw_store_alert_event one = {100, "A", labels, "inactive", "firing", 1};
+    OK(mw_store_alerts_commit(s, "[]", &one, 1, 0, err));
+    OK(mw_store_alerts_commit(s, "[]", NULL, 0, 1, err));
+    h = history(s, 0);
+    assert_int_equal(json_array_size(h), 6);
+    json_decref(h);
+    OK(mw_store_alerts_commit(s, "[]", &one, 1, 1, err));
+    h = history(s, 0);
+    assert_int_equal(json_array_size(h), 1);
+    json_decref(h);
+    mw_store_close(s);
+    tmpdb_remove(&t);
+}
+
+/* A database as schema version 1 left it: the alert tables arrive with version 2. */
+static void test_migrate_v1_to_v2(void **state) {
+    (void)state;
+    tmpdb t;
+    tmpdb_make(&t);
+    raw_exec(t.path,
+             "BEGIN;"
+             "CREATE TABLE versions (id INTEGER PRIMARY KEY, model TEXT NOT NULL,"
+             "  version TEXT NOT NULL, config_json TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+             "  updated_ms INTEGER NOT NULL, UNIQUE (model, version));"
+             "CREATE TABLE baselines (version_id INTEGER PRIMARY KEY REFERENCES versions(id)"
+             "  ON DELETE CASCADE, data BLOB NOT NULL, updated_ms INTEGER NOT NULL);"
+             "CREATE TABLE journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, model TEXT NOT NULL,"
+             "  version TEXT NOT NULL, data BLOB NOT NULL);"
+             "CREATE INDEX journal_by_version ON journal(model, version);"
+             "CREATE TABLE windows (id INTEGER PRIMARY KEY AUTOINCREMENT, model TEXT NOT NULL,"
+             "  version TEXT NOT NULL, start_s REAL NOT NULL, end_s REAL NOT NULL,"
+             "  records INTEGER NOT NULL, result_json TEXT NOT NULL);"
+             "CREATE INDEX windows_by_version ON windows(model, version, end_s, id);"
+             "CREATE TABLE state (key TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;"
+             "INSERT INTO versions(model, version, config_json, created_ms, updated_ms)"
+             "  VALUES('fraud', '3', '{\"a\":1}', 5, 5);"
+             "INSERT INTO state(key, data) VALUES('window/fraud/3', 'x');"
+             "PRAGMA application_id = 1297576820;"
+             "PRAGMA user_version = 1;"
+             "COMMIT;");
+    assert_int_equal(raw_pragma(t.path, "PRAGMA user_version"), 1);
+    assert_int_equal(
+        raw_pragma(t.path, "SELECT count(*) FROM sqlite_schema WHERE name = 'alert_history'"), 0);
+
+    mw_store *s = open_ok(t.path, NULL);
+    assert_int_equal(MW_STORE_SCHEMA_VERSION, 2);
+    /* the old data is still there, the new table works */
+    mw_store_version *v = NULL;
+    size_t n = 0;
+    OK(mw_store_list_versions(s, &v, &n, err));
+    assert_int_equal(n, 1);
+    assert_string_equal(v[0].model, "fraud");
+    mw_store_versions_free(v, n);
+    void *b = NULL;
+    size_t len = 0;
+    OK(mw_store_get_state(s, "window/fraud/3", &b, &len, err));
+    assert_int_equal(len, 1);
+    free(b);
+    mw_store_alert_event ev = {1, "A", "{\"alertname\":\"A\"}", "inactive", "firing", 1};
+    OK(mw_store_alerts_commit(s, "[]", &ev, 1, 0, err));
+    json_t *h = history(s, 0);
+    assert_int_equal(json_array_size(h), 1);
+    json_decref(h);
+    mw_store_close(s);
+    assert_int_equal(raw_pragma(t.path, "PRAGMA user_version"), 2);
+    assert_int_equal(
+        raw_pragma(t.path, "SELECT count(*) FROM sqlite_schema WHERE name = 'alert_history'"), 1);
+    tmpdb_remove(&t);
+}
+
 /* ---- kill -9 durability ---------------------------------------------------------------------- */
 
 typedef struct ack {
@@ -919,6 +1114,9 @@ int main(void) {
         cmocka_unit_test(test_journal_and_window_commit),
         cmocka_unit_test(test_list_and_prune_windows),
         cmocka_unit_test(test_state),
+        cmocka_unit_test(test_alerts_commit_and_history),
+        cmocka_unit_test(test_alerts_keep),
+        cmocka_unit_test(test_migrate_v1_to_v2),
         cmocka_unit_test(test_kill9_durability),
         cmocka_unit_test(test_concurrent_appends),
         cmocka_unit_test(test_append_rate),
