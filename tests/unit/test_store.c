@@ -783,7 +783,7 @@ static void test_alerts_keep(void **state) {
 }
 
 /* A database as schema version 1 left it: the alert tables arrive with version 2. */
-static void test_migrate_v1_to_v2(void **state) {
+static void test_migrate_v1_to_current(void **state) {
     (void)state;
     tmpdb t;
     tmpdb_make(&t);
@@ -813,7 +813,7 @@ static void test_migrate_v1_to_v2(void **state) {
         raw_pragma(t.path, "SELECT count(*) FROM sqlite_schema WHERE name = 'alert_history'"), 0);
 
     mw_store *s = open_ok(t.path, NULL);
-    assert_int_equal(MW_STORE_SCHEMA_VERSION, 2);
+    assert_int_equal(MW_STORE_SCHEMA_VERSION, 3);
     /* the old data is still there, the new table works */
     mw_store_version *v = NULL;
     size_t n = 0;
@@ -832,9 +832,12 @@ static void test_migrate_v1_to_v2(void **state) {
     assert_int_equal(json_array_size(h), 1);
     json_decref(h);
     mw_store_close(s);
-    assert_int_equal(raw_pragma(t.path, "PRAGMA user_version"), 2);
+    assert_int_equal(raw_pragma(t.path, "PRAGMA user_version"), 3);
     assert_int_equal(
         raw_pragma(t.path, "SELECT count(*) FROM sqlite_schema WHERE name = 'alert_history'"), 1);
+    assert_int_equal(raw_pragma(t.path, "SELECT count(*) FROM sqlite_schema WHERE name IN "
+                                        "('window_predictions', 'label_journal')"),
+                     2);
     tmpdb_remove(&t);
 }
 
@@ -1116,7 +1119,7 @@ int main(void) {
         cmocka_unit_test(test_state),
         cmocka_unit_test(test_alerts_commit_and_history),
         cmocka_unit_test(test_alerts_keep),
-        cmocka_unit_test(test_migrate_v1_to_v2),
+        cmocka_unit_test(test_migrate_v1_to_current),
         cmocka_unit_test(test_kill9_durability),
         cmocka_unit_test(test_concurrent_appends),
         cmocka_unit_test(test_append_rate),
