@@ -42,6 +42,8 @@ typedef struct mw_monitor_options {
     size_t sample_capacity; /* values kept per numeric feature per window (default 100000) */
     int synchronous_full;   /* SQLite synchronous=FULL (power-loss safe) instead of NORMAL */
     size_t max_versions;    /* default 10000 */
+    double label_ttl_seconds; /* predictions wait this long for labels (default 7 days) */
+    size_t max_pending;       /* predictions awaiting labels, at most (default 10,000,000) */
 } mw_monitor_options;
 
 /* Opens a monitor; with a database, restores versions, baselines and the open
@@ -82,6 +84,37 @@ typedef struct mw_ingest_result {
     size_t nerrors; /* first MW_INGEST_MAX_ERRORS errors */
     mw_ingest_error errors[MW_INGEST_MAX_ERRORS];
 } mw_ingest_result;
+
+/* ---- delayed labels ----------------------------------------------------------------------
+ *
+ * A record with an "id" and a "prediction" waits for its label (default 7
+ * days, label_ttl_seconds). A label line {"model", "id", "label"} ("version"
+ * optional: when given it must be the prediction's) joins the pending
+ * prediction of that model and id, and credits the window the prediction
+ * belongs to, open or closed: a window's performance fills in as its labels
+ * arrive. The version's task ("task" option: auto, classification,
+ * regression; auto decides on the first prediction: a number with a fraction
+ * means regression) says how: classes compare as text (1, 1.0 and "1" are the
+ * class "1"), regression labels must be numbers. A prediction keeps its first
+ * label; later ones are duplicates. A repeated prediction id keeps the first
+ * prediction. Matched labels are journaled durably before they count, and
+ * replayed at start with the stored predictions of closed windows.
+ */
+typedef struct mw_labels_result {
+    uint64_t matched;   /* joined to their prediction */
+    uint64_t unmatched; /* no pending prediction of that model and id (unknown, expired) */
+    uint64_t duplicate; /* the prediction had its label already */
+    uint64_t rejected;  /* malformed lines, missing id or label, wrong label type */
+    size_t nerrors;     /* first MW_INGEST_MAX_ERRORS rejections */
+    mw_ingest_error errors[MW_INGEST_MAX_ERRORS];
+} mw_labels_result;
+mw_status mw_monitor_labels(mw_monitor *m, const char *body, size_t len, mw_labels_result *res,
+                            mw_error *err);
+/* Performance of a version's windows that have predictions with ids, newest
+ * first, at most limit (0 = all), as a malloc'd JSON array of
+ * {"start", "predictions", "labelled", "coverage", "task", metric: value...}. */
+mw_status mw_monitor_performance(mw_monitor *m, const char *model, const char *version,
+                                 size_t limit, char **json, mw_error *err);
 
 /* Parses NDJSON (or one JSON array) of records, journals the accepted ones
  * durably, then observes them. Bad lines are rejected with their line number
@@ -147,6 +180,14 @@ typedef struct mw_version_status {
      * closed window's latency percentiles (ms) and error ratio */
     const struct mw_serving *serving;
     double last_latency_p50, last_latency_p95, last_latency_p99, last_error_ratio;
+    /* delayed labels: counters since start-up, predictions waiting now, and
+     * the performance of the newest window that has labels (nperf 0: none) */
+    uint64_t labels_total, labels_duplicate, labels_invalid;
+    uint64_t predictions_expired, predictions_untracked, predictions_pending;
+    double perf_window_start, label_coverage;
+    size_t nperf;
+    const char *perf_names[16];
+    double perf_values[16];
 } mw_version_status;
 
 /* Calls fn for each version (in registration order), holding its lock. */
@@ -156,6 +197,9 @@ void mw_monitor_each_version(mw_monitor *m, void (*fn)(const mw_version_status *
 uint64_t mw_monitor_rejected_unknown(mw_monitor *m);
 /* Records rejected because they could not be parsed (no model/version to count them under). */
 uint64_t mw_monitor_rejected_invalid(mw_monitor *m);
+/* Labels that matched no pending prediction, and label lines rejected, since start-up. */
+uint64_t mw_monitor_labels_unmatched(mw_monitor *m);
+uint64_t mw_monitor_labels_rejected(mw_monitor *m);
 
 #ifdef __cplusplus
 }

@@ -41,6 +41,7 @@ typedef struct mw_record {
     const mw_feature *features;
     size_t nfeatures;
     mw_feature prediction;    /* kind MISSING when absent */
+    mw_feature label;         /* the ground truth, in label lines; kind MISSING when absent */
     const mw_feature *scores; /* "scores" object: name = class, number = score */
     size_t nscores;
     double latency_ms; /* NAN when absent */
@@ -56,6 +57,9 @@ typedef struct mw_record {
 typedef struct mw_record_parser mw_record_parser;
 mw_record_parser *mw_record_parser_new(void);
 void mw_record_parser_free(mw_record_parser *p);
+/* on = 1: the parser reads label lines ({"model", "id", "label", "version"
+ * optional}), where "version" is not required. */
+void mw_record_parser_labels(mw_record_parser *p, int on);
 
 /*
  * Parses one JSON object (an NDJSON line without its newline) into rec.
@@ -63,7 +67,8 @@ void mw_record_parser_free(mw_record_parser *p);
  * or number), ts (seconds as a number, or an RFC 3339 string), features
  * (object of number / string / true / false / null values; booleans become the
  * strings "true"/"false", null is missing), prediction (number, string, bool or
- * null), scores (object of numbers), latency_ms (number >= 0), error (string);
+ * null), label (the same kinds), scores (object of numbers), latency_ms (number
+ * >= 0), error (string);
  * other top-level keys (llm, prompt, completion, embedding, ...) are skipped
  * after validation. Errors fill err with a message naming the field and what
  * was expected, and the column (1-based byte offset in the line), e.g.

@@ -83,6 +83,7 @@ struct mw_record_parser {
     const char *line, *end;
     mw_error *err;
     mw_status status;
+    int labels; /* label lines: "version" optional (mw_record_parser_labels) */
 };
 
 /* Where an error is: nothing, "field", feature "name" or score "name". */
@@ -942,6 +943,16 @@ static inline void rec_clear(mw_record *rec) {
     rec->prediction.number = NAN;
     rec->prediction.name = "prediction";
     rec->prediction.name_len = 10;
+    rec->label.kind = MW_VALUE_MISSING;
+    rec->label.number = NAN;
+    rec->label.str = NULL;
+    rec->label.str_len = 0;
+    rec->label.name = "label";
+    rec->label.name_len = 5;
+}
+
+void mw_record_parser_labels(mw_record_parser *P, int on) {
+    P->labels = on;
 }
 
 mw_record_parser *mw_record_parser_new(void) {
@@ -1128,6 +1139,12 @@ __attribute__((always_inline)) static inline int member(mw_record_parser *P, con
             *seen |= 1;
             return 1;
         }
+        if (!memcmp(k, "label", 5)) {
+            if (!any_value(P, pp, &w, &rec->label)) return 0;
+            rec->label.name = "label";
+            rec->label.name_len = 5;
+            return 1;
+        }
         if (!memcmp(k, "error", 5)) {
             if (c == '"') return str_value(P, pp, &w, &rec->error, &rec->error_len);
             if (is_null(p, end)) {
@@ -1273,7 +1290,7 @@ mw_status mw_record_parse(mw_record_parser *P, const char *line, size_t len, mw_
         FAIL(open, &at_record, "missing required field \"model\"");
         goto failed;
     }
-    if (!(seen & 2)) {
+    if (!(seen & 2) && !P->labels) {
         FAIL(open, &at_record, "missing required field \"version\"");
         goto failed;
     }

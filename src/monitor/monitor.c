@@ -62,6 +62,7 @@ static void vstate_free(mw_vstate *v) {
     mw_vconfig_free(&v->cfg);
     mw_vstate_drop_last(v);
     mw_serving_free(&v->serving);
+    mw_vlabels_free(&v->labels);
     pthread_mutex_destroy(&v->lock);
     pthread_mutex_destroy(&v->jlock);
     free(v->config_json);
@@ -91,6 +92,10 @@ static mw_status add_version(mw_monitor *m, const char *model, const char *versi
     v->version = strdup(version);
     v->last_seq = -1;
     mw_serving_init(&v->serving, 0);
+    if (mw_vlabels_init(&v->labels, MW_TASK_AUTO)) {
+        vstate_free(v);
+        return MW_ENOMEM;
+    }
     char key[2 * MW_MAX_NAME + 2];
     size_t kl = index_key(key, sizeof key, model, strlen(model), version, strlen(version));
     uint32_t code;
@@ -116,6 +121,20 @@ static mw_status check_names(const char *model, const char *version, mw_error *e
     return MW_OK;
 }
 
+/* A closed window's predictions awaiting labels, from the store. */
+typedef struct restore_ctx {
+    mw_monitor *m;
+    mw_vstate *v;
+} restore_ctx;
+
+static int restore_predictions(double start, const void *blob, size_t len, void *ctx) {
+    restore_ctx *c = ctx;
+    mw_error err;
+    if (mw_labels_restore_window(c->m, c->v, start, blob, len, &err) == MW_OK) return 0;
+    fprintf(stderr, "modelwatch: %s\n", err.message); /* the others still count */
+    return 0;
+}
+
 /* Restores one stored version: config, baseline, open window. */
 static mw_status restore_version(mw_monitor *m, const mw_store_version *sv, mw_error *err) {
     mw_vstate *v;
@@ -123,6 +142,10 @@ static mw_status restore_version(mw_monitor *m, const mw_store_version *sv, mw_e
     if (st) return st;
     v->config_json = strdup(sv->config_json ? sv->config_json : "");
     if ((st = mw_vconfig_parse(v->config_json, &v->cfg, err))) return st;
+    v->labels.task = v->cfg.task;
+    restore_ctx rc = {m, v};
+    st = mw_store_predictions_each(m->store, sv->model, sv->version, restore_predictions, &rc, err);
+    if (st) return st;
     if (!sv->has_baseline) return MW_OK;
     void *blob;
     size_t len;
@@ -148,6 +171,7 @@ mw_status mw_monitor_open(const mw_monitor_options *opt, mw_monitor **out, mw_er
     pthread_mutex_init(&m->unknown_lock, NULL);
     m->index = mw_dict_new();
     mw_status st = m->index ? MW_OK : MW_ENOMEM;
+    if (!st) st = mw_pending_init(&m->pending, m->opt.max_pending, m->opt.label_ttl_seconds);
     if (!st && opt && opt->db_path) {
         mw_store_options so = {.synchronous_full = m->opt.synchronous_full};
         st = mw_store_open(opt->db_path, &so, &m->store, err);
@@ -157,6 +181,7 @@ mw_status mw_monitor_open(const mw_monitor_options *opt, mw_monitor **out, mw_er
         for (size_t i = 0; !st && i < n; i++)
             st = restore_version(m, &sv[i], err);
         mw_store_versions_free(sv, n);
+        if (!st) st = mw_labels_replay(m, err); /* after every version's predictions */
     }
     if (st) {
         mw_monitor_close(m);
@@ -172,6 +197,7 @@ void mw_monitor_close(mw_monitor *m) {
         vstate_free(m->versions[i]);
     free(m->versions);
     mw_dict_free(m->index);
+    if (m->pending.keys) mw_pending_free(&m->pending);
     mw_store_close(m->store);
     pthread_rwlock_destroy(&m->reg_lock);
     pthread_mutex_destroy(&m->unknown_lock);
@@ -213,6 +239,9 @@ mw_status mw_monitor_register(mw_monitor *m, const char *model, const char *vers
         v->cfg = cfg;
         free(v->config_json);
         v->config_json = copy;
+        pthread_mutex_lock(&v->labels.lock);
+        if (cfg.task != MW_TASK_AUTO) v->labels.task = cfg.task; /* auto keeps what it decided */
+        pthread_mutex_unlock(&v->labels.lock);
     }
     pthread_mutex_unlock(&v->lock);
     if (st) mw_vconfig_free(&cfg);
@@ -344,6 +373,7 @@ uint64_t mw_monitor_windows_closed(mw_monitor *m) {
 size_t mw_monitor_tick(mw_monitor *m) {
     tick_ctx t = {m, (double)mw_monitor_now_ms(m) / 1000.0, 0};
     each_locked(m, tick_one, &t);
+    mw_labels_expire(m, t.now); /* predictions past the labels' TTL */
     return t.closed;
 }
 
@@ -387,6 +417,7 @@ static void status_one(mw_vstate *v, void *arg) {
     s.last_latency_p95 = v->has_last ? v->last_p95 : NAN;
     s.last_latency_p99 = v->has_last ? v->last_p99 : NAN;
     s.last_error_ratio = v->has_last ? v->last_error_ratio : NAN;
+    mw_vlabels_status(&v->labels, &s);
     if (v->baseline && v->baseline->detector) {
         mw_outlier_info info;
         mw_outlier_get_info(v->baseline->detector, &info);

@@ -270,10 +270,16 @@ mw_status mw_vconfig_parse(const char *text, mw_vconfig *cfg, mw_error *err) {
                 st = parse_columns(v, cfg, err);
             } else if (!strcmp(key, "outliers")) {
                 st = parse_outliers(v, cfg, err);
+            } else if (!strcmp(key, "task")) {
+                const char *t = json_string_value(v);
+                if (t && !strcmp(t, "auto")) cfg->task = MW_TASK_AUTO;
+                else if (t && !strcmp(t, "classification")) cfg->task = MW_TASK_CLASSIFICATION;
+                else if (t && !strcmp(t, "regression")) cfg->task = MW_TASK_REGRESSION;
+                else st = bad(err, "\"%s\" must be \"auto\", \"classification\" or \"regression\"", key);
             } else {
                 st = bad(err,
                          "unknown key \"%s\" (known: window_seconds, window_max_records, tests, "
-                         "threshold, drift_share, correction, columns, outliers)",
+                         "threshold, drift_share, correction, columns, outliers, task)",
                          key);
             }
             if (st) break;

@@ -89,8 +89,14 @@ mw_status mw_vstate_close_window(mw_monitor *m, mw_vstate *v, char **json_out, m
     if (!st && m->store) {
         int64_t id;
         pthread_mutex_lock(&v->jlock); /* waits for journal rows still being written */
-        st = mw_store_window_commit(m->store, v->model, v->version, v->win.start, v->win.end,
-                                    v->win.records, json, v->last_seq, &id, err);
+        unsigned char *preds;
+        size_t plen;
+        mw_labels_take_open(v, &preds, &plen);
+        st = mw_store_window_commit_predictions(m->store, v->model, v->version, v->win.start,
+                                                v->win.end, v->win.records, json, v->last_seq,
+                                                preds, plen, &id, err);
+        if (st) mw_labels_put_back_open(v, preds, plen); /* the window stays open */
+        else free(preds);
         pthread_mutex_unlock(&v->jlock);
     }
     if (st) { /* the window stays open; its records are still journaled */
@@ -101,6 +107,12 @@ mw_status mw_vstate_close_window(mw_monitor *m, mw_vstate *v, char **json_out, m
     }
     keep_last(v, &rep);
     atomic_fetch_add(&m->windows_closed, 1);
+    if (!m->store) { /* nothing to store the window's predictions in */
+        unsigned char *preds;
+        size_t plen;
+        mw_labels_take_open(v, &preds, &plen);
+        free(preds);
+    }
     v->last_outlier_share =
         v->win.scores.scored ? (double)v->win.scores.outliers / (double)v->win.scores.scored : NAN;
     v->last_outlier_p_value = meta.p_value;
@@ -147,7 +159,8 @@ mw_status mw_vstate_observe(mw_monitor *m, mw_vstate *v, const mw_record *rec, d
         v->win.late++;
         v->late_total++;
     }
-    if ((st = mw_window_observe(&v->win, v->baseline, rec, &v->scores_total)))
+    if ((st = mw_window_observe(&v->win, v->baseline, rec, &v->scores_total)) ||
+        (st = mw_labels_observe(m, v, rec, v->win.start)))
         return mw_error_set(err, st, NULL, 0, 0, "out of memory observing a record");
     v->records_total++;
     (void)mw_serving_observe(&v->serving, rec, NULL); /* totals keep no sample */
@@ -208,6 +221,9 @@ typedef struct parsed {
     double input_tokens, output_tokens, ttft_ms;
     const char *error, *finish_reason; /* as features' strings: body or batch.text */
     size_t error_len, finish_reason_len;
+    const char *id; /* as above; NULL when absent */
+    size_t id_len;
+    mw_feature prediction;
     size_t feat, nfeat; /* into batch.features */
     size_t off, jlen;   /* the record's bytes in the body, for the journal */
     size_t len;         /* jlen once accepted, else 0 */
@@ -270,23 +286,29 @@ static mw_status keep_record(batch *b, mw_vstate *v, const mw_record *rec, const
         grow((void **)&b->features, &b->featcap, b->nfeat + rec->nfeatures, sizeof *b->features))
         return MW_ENOMEM;
     parsed *r = &b->recs[b->n++];
-    *r = (parsed){v,
-                  v,
-                  rec->ts,
-                  rec->latency_ms,
-                  rec->input_tokens,
-                  rec->output_tokens,
-                  rec->ttft_ms,
-                  keep_string(b, body, blen, rec->error, rec->error_len),
-                  keep_string(b, body, blen, rec->finish_reason, rec->finish_reason_len),
-                  rec->error_len,
-                  rec->finish_reason_len,
-                  b->nfeat,
-                  rec->nfeatures,
-                  off,
-                  len,
-                  0,
-                  line};
+    *r = (parsed){.v = v,
+                  .owner = v,
+                  .ts = rec->ts,
+                  .latency_ms = rec->latency_ms,
+                  .input_tokens = rec->input_tokens,
+                  .output_tokens = rec->output_tokens,
+                  .ttft_ms = rec->ttft_ms,
+                  .error = keep_string(b, body, blen, rec->error, rec->error_len),
+                  .finish_reason =
+                      keep_string(b, body, blen, rec->finish_reason, rec->finish_reason_len),
+                  .error_len = rec->error_len,
+                  .finish_reason_len = rec->finish_reason_len,
+                  .id = keep_string(b, body, blen, rec->id, rec->id_len),
+                  .id_len = rec->id_len,
+                  .prediction = rec->prediction,
+                  .feat = b->nfeat,
+                  .nfeat = rec->nfeatures,
+                  .off = off,
+                  .jlen = len,
+                  .len = 0,
+                  .line = line};
+    if (rec->prediction.kind == MW_VALUE_STRING)
+        r->prediction.str = keep_string(b, body, blen, rec->prediction.str, rec->prediction.str_len);
     for (size_t i = 0; i < rec->nfeatures; i++) {
         mw_feature f = rec->features[i];
         f.name = keep_string(b, body, blen, f.name, f.name_len);
@@ -312,6 +334,9 @@ static void fix_strings(batch *b, const char *body, size_t blen) {
     for (size_t i = 0; i < b->n; i++) {
         b->recs[i].error = fixed(b, body, blen, b->recs[i].error);
         b->recs[i].finish_reason = fixed(b, body, blen, b->recs[i].finish_reason);
+        b->recs[i].id = fixed(b, body, blen, b->recs[i].id);
+        if (b->recs[i].prediction.kind == MW_VALUE_STRING)
+            b->recs[i].prediction.str = fixed(b, body, blen, b->recs[i].prediction.str);
     }
 }
 
@@ -385,7 +410,10 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
                          .output_tokens = r->output_tokens,
                          .ttft_ms = r->ttft_ms,
                          .finish_reason = r->finish_reason,
-                         .finish_reason_len = r->finish_reason_len};
+                         .finish_reason_len = r->finish_reason_len,
+                         .id = r->id,
+                         .id_len = r->id_len,
+                         .prediction = r->prediction};
         int why = rejection(v, &rec, now_s), closed;
         if (why >= 0) {
             v->rejected[why]++;

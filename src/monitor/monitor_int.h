@@ -20,6 +20,7 @@
 #include "modelwatch/record.h"
 #include "modelwatch/report.h"
 #include "modelwatch/store.h"
+#include "monitor/labels_int.h"
 #include "monitor/live_int.h"
 
 #define MW_MAX_NAME 128
@@ -35,6 +36,7 @@ typedef struct mw_vconfig {
     int outliers;                    /* an outlier detector is fitted with the reference */
     mw_outlier_options outlier;      /* its options (columns owned below) */
     char **outlier_columns;
+    int task; /* MW_TASK_* for delayed labels (labels_int.h) */
 } mw_vconfig;
 
 typedef struct mw_vstate {
@@ -64,6 +66,7 @@ typedef struct mw_vstate {
     double last_outlier_share, last_outlier_p_value;
     mw_serving serving; /* since start-up (no sample) */
     double last_p50, last_p95, last_p99, last_error_ratio;
+    mw_vlabels labels; /* delayed labels: predictions' windows and their performance */
 } mw_vstate;
 
 struct mw_monitor {
@@ -78,6 +81,8 @@ struct mw_monitor {
     uint64_t rejected_invalid;
     uint64_t seed_counter;
     atomic_uint_fast64_t windows_closed; /* since open, for the alert evaluator */
+    mw_pending_index pending;            /* predictions awaiting labels (labels.c) */
+    uint64_t labels_unmatched, labels_rejected; /* under unknown_lock */
 };
 
 /* ---- monitor_config.c ---- */

@@ -73,6 +73,8 @@ void mw_daemon_stop(mw_daemon *d);
 /* HTTP handler (routes.c) and exposition (metrics.c). */
 void mw_daemon_handle(const mw_http_request *req, mw_http_response *resp, void *ctx);
 mw_status mw_daemon_write_metrics(mw_daemon *d, mw_expo *e);
+/* The delayed-label and live-performance families (metrics_labels.c). */
+mw_status mw_labels_write_metrics(mw_daemon *d, mw_expo *e);
 
 /* Splits HOST:PORT ("[::1]:9750", "0.0.0.0:80", ":9750"); 1 on success. */
 int mw_parse_listen(const char *s, char *host, size_t hostsz, uint16_t *port);

@@ -10,6 +10,8 @@
  *   POST /api/v1/models/{model}/versions/{version}/windows/close
  *   GET  /api/v1/models/{model}/versions/{version}/windows?limit=N
  *   POST /api/v1/records                                       NDJSON or JSON array
+ *   POST /api/v1/labels                                        NDJSON of delayed labels
+ *   GET  /api/v1/models/{model}/versions/{version}/performance?limit=N
  *   GET  /api/v1/rules, PUT /api/v1/rules                      alert rules (YAML or JSON)
  *   GET  /api/v1/alerts?history=N                              alerts and their history
  */
@@ -108,11 +110,59 @@ static void alerting_route(mw_daemon *d, const mw_http_request *req, mw_http_res
     else mw_alerting_get_alerts(d->alerting, req, resp);
 }
 
+static void labels(mw_daemon *d, const mw_http_request *req, mw_http_response *resp) {
+    resp->route = "/api/v1/labels";
+    if (!is(req, "POST")) return method_not_allowed(resp, "POST");
+    mw_labels_result res;
+    mw_error err;
+    mw_error_clear(&err);
+    mw_status st = mw_monitor_labels(d->monitor, req->body, req->body_len, &res, &err);
+    if (st) {
+        mw_http_set_error(resp, 503, "storage_error",
+                          err.message[0] ? err.message : mw_status_str(st), 0);
+        return;
+    }
+    json_t *o = json_pack("{s:I, s:I, s:I, s:I}", "matched", (json_int_t)res.matched, "unmatched",
+                          (json_int_t)res.unmatched, "duplicate", (json_int_t)res.duplicate,
+                          "rejected", (json_int_t)res.rejected);
+    json_t *errs = json_array();
+    for (size_t i = 0; i < res.nerrors; i++)
+        json_array_append_new(errs, json_pack("{s:I,s:s}", "line", (json_int_t)res.errors[i].line,
+                                              "message", res.errors[i].message));
+    json_object_set_new(o, "errors", errs);
+    int status = 200;
+    if (res.rejected > 0 && res.matched + res.unmatched + res.duplicate == 0) {
+        status = 400; /* nothing usable: a client error, with the first reason on top */
+        json_object_set_new(o, "error",
+                            json_pack("{s:s,s:s,s:I}", "code", "invalid_label", "message",
+                                      res.errors[0].message, "line",
+                                      (json_int_t)res.errors[0].line));
+    }
+    take_json(resp, status, json_dumps(o, JSON_COMPACT));
+    json_decref(o);
+}
+
 static mw_format reference_format(const mw_http_request *req) {
     const char *ct = req->content_type;
     if (strstr(ct, "ndjson") || strstr(ct, "jsonl") || strstr(ct, "json")) return MW_FMT_NDJSON;
     if (strstr(ct, "csv")) return MW_FMT_CSV;
     return MW_FMT_AUTO;
+}
+
+/* ?limit=N (1..10000, default 20); 0 with a 400 answer when invalid. */
+static int query_limit(const mw_http_request *req, mw_http_response *resp, size_t *limit) {
+    char lim[32];
+    *limit = 20;
+    if (!mw_http_query_param(req, "limit", lim, sizeof lim)) return 1;
+    char *end;
+    long v = strtol(lim, &end, 10);
+    if (*end || v < 1 || v > 10000) {
+        mw_http_set_error(resp, 400, "invalid_request",
+                          "limit must be a whole number from 1 to 10000", 0);
+        return 0;
+    }
+    *limit = (size_t)v;
+    return 1;
 }
 
 static void version_route(mw_daemon *d, const mw_http_request *req, mw_http_response *resp,
@@ -165,21 +215,24 @@ static void version_route(mw_daemon *d, const mw_http_request *req, mw_http_resp
         }
         return take_json(resp, 200, json);
     }
+    if (!strcmp(rest, "/performance")) {
+        resp->route = PREFIX "{model}/versions/{version}/performance";
+        if (!is(req, "GET")) return method_not_allowed(resp, "GET");
+        size_t limit;
+        if (!query_limit(req, resp, &limit)) return;
+        if ((st = mw_monitor_performance(d->monitor, model, version, limit, &json, &err)))
+            return from_status(resp, st, &err);
+        size_t n = strlen(json);
+        char *out = malloc(n + 20);
+        if (out) sprintf(out, "{\"windows\":%s}", json);
+        free(json);
+        return take_json(resp, 200, out);
+    }
     if (!strcmp(rest, "/windows")) {
         resp->route = PREFIX "{model}/versions/{version}/windows";
         if (!is(req, "GET")) return method_not_allowed(resp, "GET");
-        char lim[32];
-        size_t limit = 20;
-        if (mw_http_query_param(req, "limit", lim, sizeof lim)) {
-            char *end;
-            long v = strtol(lim, &end, 10);
-            if (*end || v < 1 || v > 10000) {
-                mw_http_set_error(resp, 400, "invalid_request",
-                                  "limit must be a whole number from 1 to 10000", 0);
-                return;
-            }
-            limit = (size_t)v;
-        }
+        size_t limit;
+        if (!query_limit(req, resp, &limit)) return;
         char **rows;
         size_t n;
         if ((st = mw_monitor_windows(d->monitor, model, version, limit, &rows, &n, &err)))
@@ -259,6 +312,8 @@ void mw_daemon_handle(const mw_http_request *req, mw_http_response *resp, void *
         resp->body = mw_expo_take(&e, &resp->body_len);
     } else if (!strcmp(path, "/api/v1/records")) {
         records(d, req, resp);
+    } else if (!strcmp(path, "/api/v1/labels")) {
+        labels(d, req, resp);
     } else if (!strcmp(path, "/api/v1/rules") || !strcmp(path, "/api/v1/alerts")) {
         alerting_route(d, req, resp);
     } else if (!strcmp(path, "/api/v1/models") || !strcmp(path, "/api/v1/models/")) {

@@ -1,0 +1,295 @@
+/*
+ * Predictions awaiting labels (labels_int.h): the monitor-wide pending index,
+ * the tracking of each observed prediction that carries an id, the durable
+ * blob of a closed window's predictions, its restore at start, and expiry
+ * after the TTL. Joining labels is labels_ingest.c; window metrics are
+ * labels_perf.c.
+ *
+ * Blob of a window's predictions (stored with the window's result, in the same
+ * transaction): u8 format (1), then per prediction u32 id length, id bytes, u8
+ * kind (0: class name, 1: number), then u32 length + name bytes or f64.
+ */
+#include "monitor/labels_int.h"
+#include "monitor/monitor_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+
+#define BLOB_FORMAT 1
+#define EXPIRY_EVERY_S 60
+
+/* ---- the index ---- */
+
+mw_status mw_pending_init(mw_pending_index *p, size_t max_pending, double ttl_s) {
+    memset(p, 0, sizeof *p);
+    pthread_mutex_init(&p->lock, NULL);
+    p->max_pending = max_pending ? max_pending : 10000000;
+    p->ttl_s = ttl_s > 0 ? ttl_s : 7 * 86400.0;
+    p->keys = mw_dict_new();
+    return p->keys ? MW_OK : MW_ENOMEM;
+}
+
+void mw_pending_free(mw_pending_index *p) {
+    mw_dict_free(p->keys);
+    free(p->e);
+    pthread_mutex_destroy(&p->lock);
+    memset(p, 0, sizeof *p);
+}
+
+/* "model\x1fid" into buf; its length, or 0 when too long. */
+static size_t pending_key(char *buf, size_t size, const char *model, size_t ml, const char *id,
+                          size_t il) {
+    if (ml + il + 1 > size) return 0;
+    memcpy(buf, model, ml);
+    buf[ml] = '\x1f';
+    memcpy(buf + ml + 1, id, il);
+    return ml + il + 1;
+}
+
+/* Adds a prediction; 0 added, 1 the id is already pending (the first one is
+ * kept), 2 the index is full, -1 out of memory. Lock held. */
+static int pending_add(mw_pending_index *p, const char *key, size_t kl, const mw_pending *e) {
+    uint32_t code;
+    if (mw_dict_find(p->keys, key, kl, &code)) {
+        if (p->e[code].live) return 1;
+    } else {
+        if (p->live >= p->max_pending) return 2;
+        if (mw_dict_intern(p->keys, key, kl, &code)) return -1;
+        if (code >= p->cap) {
+            size_t cap = p->cap ? p->cap * 2 : 1024;
+            while (cap <= code) cap *= 2;
+            mw_pending *grown = realloc(p->e, cap * sizeof *grown);
+            if (!grown) return -1;
+            p->e = grown;
+            p->cap = cap;
+        }
+    }
+    if (p->live >= p->max_pending) return 2;
+    p->e[code] = *e;
+    p->e[code].live = 1;
+    p->e[code].labelled = 0;
+    p->live++;
+    return 0;
+}
+
+/* ---- classes and tasks ---- */
+
+const char *mw_labels_class_text(const mw_feature *f, char *buf, size_t *len) {
+    if (f->kind == MW_VALUE_STRING) {
+        *len = f->str_len;
+        return f->str;
+    }
+    if (f->kind != MW_VALUE_NUMBER) return NULL;
+    double x = f->number;
+    int n;
+    if (x == floor(x) && fabs(x) < 1e15) {
+        n = snprintf(buf, 32, "%.0f", x); /* 1 and 1.0 are the class "1" */
+    } else {
+        for (int prec = 1;; prec++) { /* the shortest text that reads back */
+            n = snprintf(buf, 32, "%.*g", prec, x);
+            if (prec >= 17 || strtod(buf, NULL) == x) break;
+        }
+    }
+    *len = (size_t)n;
+    return buf;
+}
+
+int mw_labels_task_for(mw_vlabels *vl, const mw_feature *f) {
+    if (vl->task == MW_TASK_AUTO && f->kind != MW_VALUE_MISSING)
+        vl->task = f->kind == MW_VALUE_NUMBER && f->number != floor(f->number)
+                       ? MW_TASK_REGRESSION
+                       : MW_TASK_CLASSIFICATION;
+    return vl->task;
+}
+
+mw_status mw_vlabels_init(mw_vlabels *vl, int task) {
+    memset(vl, 0, sizeof *vl);
+    pthread_mutex_init(&vl->lock, NULL);
+    vl->task = task;
+    vl->classes = mw_dict_new();
+    vl->open = calloc(1, sizeof *vl->open);
+    return vl->classes && vl->open ? MW_OK : MW_ENOMEM;
+}
+
+void mw_vlabels_free(mw_vlabels *vl) {
+    for (size_t i = 0; i < vl->nw; i++)
+        mw_confusion_free(vl->w[i].cm);
+    free(vl->w);
+    if (vl->open) free(vl->open->data);
+    free(vl->open);
+    mw_dict_free(vl->classes);
+    pthread_mutex_destroy(&vl->lock);
+    memset(vl, 0, sizeof *vl);
+}
+
+/* ---- tracking one prediction ---- */
+
+/* Appends a prediction to the open window's blob (vl->lock held). */
+static int append_open(mw_vlabels *vl, const char *id, size_t il, const mw_feature *pred,
+                       const char *cls, size_t cl) {
+    mw_buf *b = vl->open;
+    if (b->len == 0) mw_buf_u8(b, BLOB_FORMAT);
+    mw_buf_str(b, id, il);
+    mw_buf_u8(b, cls ? 0 : 1);
+    if (cls) mw_buf_str(b, cls, cl);
+    else mw_buf_f64(b, pred->number);
+    return !b->failed;
+}
+
+/* Tracks one prediction of v's window starting at start; open: it is in the
+ * open window (its blob grows). */
+static mw_status track(mw_monitor *m, mw_vstate *v, const char *id, size_t il,
+                       const mw_feature *pred, double start, int open) {
+    mw_vlabels *vl = &v->labels;
+    char buf[32];
+    size_t cl = 0;
+    mw_pending e = {.v = v, .window_start = start, .value = NAN};
+    const char *cls = NULL;
+    pthread_mutex_lock(&vl->lock);
+    int task = mw_labels_task_for(vl, pred);
+    int ok = 1;
+    if (task == MW_TASK_CLASSIFICATION) {
+        cls = mw_labels_class_text(pred, buf, &cl);
+        ok = cls && mw_dict_intern(vl->classes, cls, cl, &e.code) == MW_OK;
+    } else {
+        ok = pred->kind == MW_VALUE_NUMBER;
+        e.value = pred->number;
+    }
+    if (!ok) vl->predictions_untracked++;
+    pthread_mutex_unlock(&vl->lock);
+    if (!ok) return MW_OK;
+    char key[2 * 1100];
+    size_t kl = pending_key(key, sizeof key, v->model, strlen(v->model), id, il);
+    int added = -1;
+    if (kl) {
+        pthread_mutex_lock(&m->pending.lock);
+        added = pending_add(&m->pending, key, kl, &e);
+        pthread_mutex_unlock(&m->pending.lock);
+    }
+    if (added < 0 && kl) return MW_ENOMEM;
+    pthread_mutex_lock(&vl->lock);
+    mw_status st = MW_OK;
+    if (added != 0) {
+        vl->predictions_untracked += added == 2 || !kl; /* a repeated id keeps its first */
+    } else {
+        mw_wperf *w = mw_wperf_get(vl, start, 1);
+        if (!w || (open && !append_open(vl, id, il, pred, cls, cl))) st = MW_ENOMEM;
+        else w->predictions++;
+    }
+    pthread_mutex_unlock(&vl->lock);
+    return st;
+}
+
+mw_status mw_labels_observe(mw_monitor *m, mw_vstate *v, const mw_record *rec,
+                            double window_start) {
+    if (!rec->id || rec->id_len == 0 || rec->prediction.kind == MW_VALUE_MISSING) return MW_OK;
+    return track(m, v, rec->id, rec->id_len, &rec->prediction, window_start, 1);
+}
+
+void mw_labels_take_open(mw_vstate *v, unsigned char **blob, size_t *len) {
+    mw_vlabels *vl = &v->labels;
+    pthread_mutex_lock(&vl->lock);
+    *blob = vl->open->len && !vl->open->failed ? vl->open->data : NULL;
+    *len = *blob ? vl->open->len : 0;
+    if (!*blob) free(vl->open->data);
+    memset(vl->open, 0, sizeof *vl->open);
+    pthread_mutex_unlock(&vl->lock);
+}
+
+void mw_labels_put_back_open(mw_vstate *v, unsigned char *blob, size_t len) {
+    if (!blob) return;
+    mw_vlabels *vl = &v->labels;
+    pthread_mutex_lock(&vl->lock); /* v->lock is held: nothing was appended meanwhile */
+    free(vl->open->data);
+    vl->open->data = blob;
+    vl->open->len = vl->open->cap = len;
+    vl->open->failed = 0;
+    pthread_mutex_unlock(&vl->lock);
+}
+
+/* ---- restore ---- */
+
+mw_status mw_labels_restore_window(mw_monitor *m, mw_vstate *v, double start, const void *blob,
+                                   size_t len, mw_error *err) {
+    mw_reader r = {blob, (const unsigned char *)blob + len, 0};
+    if (len && mw_rd_u8(&r) != BLOB_FORMAT) r.failed = 1;
+    while (!r.failed && r.p < r.end) {
+        size_t il;
+        const char *id = mw_rd_str(&r, &il);
+        uint8_t kind = mw_rd_u8(&r);
+        mw_feature f = {.kind = MW_VALUE_NUMBER};
+        if (kind == 0) {
+            f.kind = MW_VALUE_STRING;
+            f.str = mw_rd_str(&r, &f.str_len);
+        } else {
+            f.number = mw_rd_f64(&r);
+        }
+        if (r.failed) break;
+        mw_status st = track(m, v, id, il, &f, start, 0);
+        if (st) return mw_error_set(err, st, NULL, 0, 0, "out of memory restoring predictions");
+    }
+    if (r.failed)
+        return mw_error_set(err, MW_ECORRUPT, NULL, 0, 0,
+                            "%s/%s: the stored predictions of the window starting at %.0f are "
+                            "truncated",
+                            v->model, v->version, start);
+    return MW_OK;
+}
+
+/* ---- expiry ---- */
+
+/* Rebuilds the index without the predictions of windows before cutoff. */
+static void rebuild_index(mw_pending_index *p, double cutoff) {
+    mw_dict *keys = mw_dict_new();
+    mw_pending *e = malloc((p->live + 1) * sizeof *e);
+    if (!keys || !e) {
+        mw_dict_free(keys);
+        free(e);
+        return; /* keep the old index; expiry is tried again later */
+    }
+    size_t n = mw_dict_size(p->keys), live = 0;
+    for (uint32_t c = 0; c < n; c++) {
+        if (!p->e[c].live || p->e[c].window_start < cutoff) continue;
+        size_t kl;
+        const char *k = mw_dict_str(p->keys, c, &kl);
+        uint32_t code;
+        if (mw_dict_intern(keys, k, kl, &code)) {
+            mw_dict_free(keys);
+            free(e);
+            return;
+        }
+        e[code] = p->e[c];
+        live++;
+    }
+    mw_dict_free(p->keys);
+    free(p->e);
+    p->keys = keys;
+    p->e = e;
+    p->cap = p->live + 1;
+    p->live = live;
+}
+
+void mw_labels_expire(mw_monitor *m, double now_s) {
+    mw_pending_index *p = &m->pending;
+    if (now_s - p->last_expiry < EXPIRY_EVERY_S) return;
+    p->last_expiry = now_s;
+    double cutoff = now_s - p->ttl_s;
+    pthread_rwlock_rdlock(&m->reg_lock);
+    for (size_t i = 0; i < m->nversions; i++) {
+        mw_vlabels *vl = &m->versions[i]->labels;
+        pthread_mutex_lock(&vl->lock);
+        mw_wperf_drop_before(vl, cutoff);
+        pthread_mutex_unlock(&vl->lock);
+    }
+    pthread_rwlock_unlock(&m->reg_lock);
+    pthread_mutex_lock(&p->lock);
+    rebuild_index(p, cutoff);
+    pthread_mutex_unlock(&p->lock);
+    mw_error err;
+    if (m->store && mw_store_labels_expire(m->store, cutoff, &err))
+        fprintf(stderr, "modelwatch: expiring labels: %s\n", err.message);
+}
