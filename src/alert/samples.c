@@ -262,7 +262,7 @@ static char *dup_n(const char *s, size_t n) {
 
 /* Moves the parsed line (name, pending labels, value) into p->out. */
 static mw_status add_sample(parser *p, const char *name, size_t name_len, double value) {
-    qsort(p->labels, p->nlabels, sizeof *p->labels, cmp_pending);
+    if (p->nlabels > 1) qsort(p->labels, p->nlabels, sizeof *p->labels, cmp_pending);
     for (size_t i = 1; i < p->nlabels; i++) {
         const pending_label *a = &p->labels[i - 1], *b = &p->labels[i];
         if (a->name_len == b->name_len && memcmp(a->name, b->name, a->name_len) == 0)
