@@ -326,7 +326,12 @@ static const char *regex_problem(const char *re) {
                 i = j;
                 continue;
             }
-        } else if (c && strchr("*+?|^$", c)) {
+        } else if (c == '+') { /* regcomp copies the atom: x+ is xx* */
+            total[d] += last[d];
+            last[d] *= 2;
+            if (total[d] > MAX_RE_ELEMENTS) return "repetitions expand too far";
+            continue;
+        } else if (c && strchr("*?|^$", c)) {
             continue;
         }
         total[d] += atom;

@@ -298,6 +298,12 @@ static void test_expr_errors(void **state) {
         {"x{a=~\"((a{100}){100}){100}\"}", 3,
          "column 3: expected a valid regular expression, found \"((a{100}){100}){100}\" "
          "(repetitions expand too far)"},
+        {"x{a=~\"a++++++++++++++\"}", 3,
+         "column 3: expected a valid regular expression, found \"a++++++++++++++\" "
+         "(repetitions expand too far)"},
+        {"x{a=~\"(((((((((((((((((((((((((((((((((a)))))))))))))))))))))))))))))))))\"}", 3,
+         "column 3: expected a valid regular expression, found \"((((((((((((((((((((((((\"... "
+         "(groups nested more than 32 deep)"},
         {"x @ 1", 3, "column 3: expected a comparison operator or the end, found \"@\""},
         {"x{a=\"b\"", 8, "column 8: expected \",\" or \"}\", found the end"},
         {"x{a=\"b\" c=\"d\"}", 9, "column 9: expected \",\" or \"}\", found \"c\""},
@@ -397,6 +403,10 @@ static void test_eval_selectors(void **state) {
     assert_string_equal(eval_text("m{job=~\"\"}"), "{inst=\"3\"} 7");
     assert_string_equal(eval_text("m{job=~\"[ab]+\", inst!~\"[2-4]\"}"),
                         "{inst=\"1\",job=\"a\"} 1; {inst=\"1\",job=\"b\"} nan");
+    /* ")" inside a bracket expression is no group; character classes */
+    assert_string_equal(eval_text("m{job=~\"[)]|a\"}"), eval_text("m{job=\"a\"}"));
+    assert_string_equal(eval_text("m{job=~\"[[:alpha:]]{2}\", inst=~\"(4)+\"}"),
+                        "{inst=\"4\",job=\"ab\"} 2");
     assert_string_equal(eval_text("m{__name__=~\"m|n\", inst=\"3\"}"), "{inst=\"3\"} 7");
     assert_string_equal(eval_text("absent_metric"), "");
     assert_string_equal(eval_text("n{job=\"c\"}"), "{inst=\"9\",job=\"c\"} 20");
