@@ -20,6 +20,7 @@
  */
 #include "alert/alert_int.h"
 #include "alert/expr_int.h"
+#include "core/util.h"
 #include "modelwatch/data.h"
 
 #include <math.h>
@@ -55,9 +56,15 @@ static const struct {
     int match; /* mw_match_op + 1, or 0 */
     int cmp;   /* mw_cmp_op, or MW_C_NONE */
 } ops[] = {
-    {"=", MW_M_EQ + 1, MW_C_NONE}, {"!=", MW_M_NE + 1, MW_C_NE}, {"=~", MW_M_RE + 1, MW_C_NONE},
-    {"!~", MW_M_NRE + 1, MW_C_NONE}, {"==", 0, MW_C_EQ},        {"<", 0, MW_C_LT},
-    {"<=", 0, MW_C_LE},             {">", 0, MW_C_GT},          {">=", 0, MW_C_GE},
+    {"=", MW_M_EQ + 1, MW_C_NONE},
+    {"!=", MW_M_NE + 1, MW_C_NE},
+    {"=~", MW_M_RE + 1, MW_C_NONE},
+    {"!~", MW_M_NRE + 1, MW_C_NONE},
+    {"==", 0, MW_C_EQ},
+    {"<", 0, MW_C_LT},
+    {"<=", 0, MW_C_LE},
+    {">", 0, MW_C_GT},
+    {">=", 0, MW_C_GE},
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 
@@ -103,8 +110,10 @@ static int is_keyword(const parser *p) {
 /* "column N: expected <what>, found <the current token>". */
 static mw_status expected(parser *p, const char *what) {
     char found[MW_ALERT_QUOTE_MAX];
-    if (p->t.k == T_END) snprintf(found, sizeof found, "the end");
-    else mw_alert_quote(found, p->s + p->t.start, p->t.end - p->t.start);
+    if (p->t.k == T_END)
+        snprintf(found, sizeof found, "the end");
+    else
+        mw_alert_quote(found, p->s + p->t.start, p->t.end - p->t.start);
     size_t col = p->t.start + 1;
     return mw_error_set(p->err, MW_EPARSE, "", 0, col, "column %zu: expected %s, found %s", col,
                         what, found);
@@ -239,15 +248,6 @@ static mw_status new_node(parser *p, mw_node_kind kind, size_t *idx) {
     memset(&e->nodes[*idx], 0, sizeof e->nodes[*idx]);
     e->nodes[*idx].kind = kind;
     return MW_OK;
-}
-
-static char *dup_n(const char *s, size_t n) {
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
 }
 
 /* The value of the string token t, unescaped (malloc'd). */
@@ -397,7 +397,7 @@ static mw_status parse_matcher(parser *p, size_t sel) {
     node->m = a;
     mw_matcher *m = &a[node->nm];
     memset(m, 0, sizeof *m);
-    m->name = dup_n(p->s + p->t.start, p->t.end - p->t.start);
+    m->name = mw_alert_dup_n(p->s + p->t.start, p->t.end - p->t.start);
     if (!m->name) return oom(p);
     node->nm++; /* owned by the node from here */
     mw_status st = lex(p);
@@ -417,10 +417,14 @@ static mw_status parse_matcher(parser *p, size_t sel) {
 
 /* The number after a comparison operator. */
 static mw_status parse_number(parser *p, double *v) {
-    if (p->t.k == T_NUM) *v = p->t.num;
-    else if (tok_is(p, "nan")) *v = NAN;
-    else if (tok_is(p, "inf")) *v = INFINITY;
-    else return expected(p, "a number");
+    if (p->t.k == T_NUM)
+        *v = p->t.num;
+    else if (tok_is(p, "nan"))
+        *v = NAN;
+    else if (tok_is(p, "inf"))
+        *v = INFINITY;
+    else
+        return expected(p, "a number");
     return lex(p);
 }
 
@@ -429,7 +433,7 @@ static mw_status parse_selector(parser *p, size_t *out) {
     mw_status st = new_node(p, MW_N_SEL, out);
     if (st != MW_OK) return st;
     mw_node *node = &p->e->nodes[*out];
-    node->metric = dup_n(p->s + p->t.start, p->t.end - p->t.start);
+    node->metric = mw_alert_dup_n(p->s + p->t.start, p->t.end - p->t.start);
     if (!node->metric) return oom(p);
     if ((st = note_metric(p, node->metric)) != MW_OK || (st = lex(p)) != MW_OK) return st;
     if (p->t.k == T_LBRACE) {
@@ -487,10 +491,14 @@ static mw_status parse_chain(parser *p, int or_level, size_t *out) {
     mw_status st = or_level ? parse_chain(p, 0, out) : parse_primary(p, out);
     while (st == MW_OK) {
         mw_node_kind kind;
-        if (or_level && tok_is(p, "or")) kind = MW_N_OR;
-        else if (!or_level && tok_is(p, "and")) kind = MW_N_AND;
-        else if (!or_level && tok_is(p, "unless")) kind = MW_N_UNLESS;
-        else break;
+        if (or_level && tok_is(p, "or"))
+            kind = MW_N_OR;
+        else if (!or_level && tok_is(p, "and"))
+            kind = MW_N_AND;
+        else if (!or_level && tok_is(p, "unless"))
+            kind = MW_N_UNLESS;
+        else
+            break;
         size_t rhs, node;
         if ((st = lex(p)) != MW_OK) break;
         st = or_level ? parse_chain(p, 0, &rhs) : parse_primary(p, &rhs);
@@ -557,41 +565,16 @@ size_t mw_expr_metrics(const mw_expr *e, const char **names, size_t max) {
 
 /* ---- canonical text ---- */
 
-typedef struct outbuf {
-    char *s;
-    size_t n, cap;
-    int failed;
-} outbuf;
-
-static void put(outbuf *b, const char *s, size_t n) {
-    if (b->failed) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 128;
-        while (cap < b->n + n + 1)
-            cap *= 2;
-        char *a = realloc(b->s, cap);
-        if (!a) {
-            b->failed = 1;
-            return;
-        }
-        b->s = a;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->n, s, n);
-    b->n += n;
-    b->s[b->n] = '\0';
-}
-
-static void puts_(outbuf *b, const char *s) {
-    put(b, s, strlen(s));
+static void puts_(mw_buf *b, const char *s) {
+    mw_buf_put(b, s, strlen(s));
 }
 
 /* A double-quoted string that the tokenizer reads back to s. */
-static void put_string(outbuf *b, const char *s) {
+static void put_string(mw_buf *b, const char *s) {
     puts_(b, "\"");
     for (; *s; s++) {
         size_t n = strcspn(s, "\\\"\n\t");
-        put(b, s, n);
+        mw_buf_put(b, s, n);
         s += n;
         if (!*s) break;
         puts_(b, *s == '\\' ? "\\\\" : *s == '"' ? "\\\"" : *s == '\n' ? "\\n" : "\\t");
@@ -599,14 +582,17 @@ static void put_string(outbuf *b, const char *s) {
     puts_(b, "\"");
 }
 
-static void put_number(outbuf *b, double v) {
+static void put_number(mw_buf *b, double v) {
     char tmp[32];
-    if (isnan(v)) puts_(b, "NaN");
-    else if (isinf(v)) puts_(b, v > 0 ? "+Inf" : "-Inf");
-    else put(b, tmp, mw_format_double(v, tmp));
+    if (isnan(v))
+        puts_(b, "NaN");
+    else if (isinf(v))
+        puts_(b, v > 0 ? "+Inf" : "-Inf");
+    else
+        mw_buf_put(b, tmp, mw_format_double(v, tmp));
 }
 
-static void format_node(outbuf *b, const mw_expr *e, size_t i) {
+static void format_node(mw_buf *b, const mw_expr *e, size_t i) {
     static const char *const match_text[] = {"=", "!=", "=~", "!~"};
     static const char *const cmp_text[] = {"", "==", "!=", "<", "<=", ">", ">="};
     const mw_node *node = &e->nodes[i];
@@ -642,11 +628,12 @@ static void format_node(outbuf *b, const mw_expr *e, size_t i) {
 
 char *mw_expr_format(const mw_expr *e) {
     if (!e || !e->n) return NULL;
-    outbuf b = {0};
+    mw_buf b = {0};
     format_node(&b, e, e->n - 1);
+    mw_buf_put(&b, "", 1);
     if (b.failed) {
-        free(b.s);
+        free(b.data);
         return NULL;
     }
-    return b.s;
+    return (char *)b.data;
 }

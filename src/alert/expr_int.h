@@ -14,7 +14,15 @@
 #include <regex.h>
 
 typedef enum mw_match_op { MW_M_EQ, MW_M_NE, MW_M_RE, MW_M_NRE } mw_match_op;
-typedef enum mw_cmp_op { MW_C_NONE, MW_C_EQ, MW_C_NE, MW_C_LT, MW_C_LE, MW_C_GT, MW_C_GE } mw_cmp_op;
+typedef enum mw_cmp_op {
+    MW_C_NONE,
+    MW_C_EQ,
+    MW_C_NE,
+    MW_C_LT,
+    MW_C_LE,
+    MW_C_GT,
+    MW_C_GE
+} mw_cmp_op;
 typedef enum mw_node_kind { MW_N_SEL, MW_N_PAREN, MW_N_AND, MW_N_OR, MW_N_UNLESS } mw_node_kind;
 
 typedef struct mw_matcher {

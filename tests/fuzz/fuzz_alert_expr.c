@@ -61,8 +61,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     static int ready;
     if (!ready) {
         if (mw_samples_parse(fixed_page, sizeof fixed_page - 1, &fixed, NULL) != MW_OK) abort();
-        if (mw_expr_parse("m or n{job=~\"a|b\"} > -3 and m unless x_bucket", &probe, NULL) !=
-            MW_OK)
+        if (mw_expr_parse("m or n{job=~\"a|b\"} > -3 and m unless x_bucket", &probe, NULL) != MW_OK)
             abort();
         ready = 1;
     }

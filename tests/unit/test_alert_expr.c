@@ -34,7 +34,8 @@ static mw_expr *parse_expr(const char *text) {
     mw_expr *e = NULL;
     mw_error err;
     mw_error_clear(&err);
-    if (mw_expr_parse(text, &e, &err) != MW_OK) fail_msg("mw_expr_parse(%s): %s", text, err.message);
+    if (mw_expr_parse(text, &e, &err) != MW_OK)
+        fail_msg("mw_expr_parse(%s): %s", text, err.message);
     return e;
 }
 
@@ -48,11 +49,10 @@ static const char *render(const mw_sample_set *set) {
     buf[0] = '\0';
     for (size_t i = 0; i < set->n; i++) {
         const mw_sample *s = &set->s[i];
-        k += (size_t)snprintf(buf + k, 8192 - k, "%s%s{", i ? "; " : "",
-                              s->name ? s->name : "");
+        k += (size_t)snprintf(buf + k, 8192 - k, "%s%s{", i ? "; " : "", s->name ? s->name : "");
         for (size_t j = 0; j < s->nlabels; j++)
-            k += (size_t)snprintf(buf + k, 8192 - k, "%s%s=\"%s\"", j ? "," : "",
-                                  s->labels[j].name, s->labels[j].value);
+            k += (size_t)snprintf(buf + k, 8192 - k, "%s%s=\"%s\"", j ? "," : "", s->labels[j].name,
+                                  s->labels[j].value);
         k += (size_t)snprintf(buf + k, 8192 - k, "} %g", s->value);
     }
     return buf;
@@ -232,19 +232,24 @@ static void test_samples_errors(void **state) {
         {"x{a=\"b} 1", 1, 10,
          "line 1, column 10: expected a closing '\"' of the label value, found the end of the "
          "line"},
-        {"# c\n{a=\"b\"} 1", 2, 1, "line 2, column 1: expected a metric name, found \"{a=\\\"b\\\"}\""},
+        {"# c\n{a=\"b\"} 1", 2, 1,
+         "line 2, column 1: expected a metric name, found \"{a=\\\"b\\\"}\""},
         {"x{a=\"1\",b=\"\",a=\"2\"} 1", 1, 14,
          "line 1, column 14: expected a label name not used before in the sample, found "
          "\"a=\\\"2\\\"}\""},
-        {"x 1 abc", 1, 5, "line 1, column 5: expected a timestamp or the end of the line, found \"abc\""},
-        {"x 1 +Inf", 1, 5, "line 1, column 5: expected a timestamp or the end of the line, found \"+Inf\""},
-        {"x{1=\"b\"} 1", 1, 3, "line 1, column 3: expected a label name or \"}\", found \"1=\\\"b\\\"}\""},
+        {"x 1 abc", 1, 5,
+         "line 1, column 5: expected a timestamp or the end of the line, found \"abc\""},
+        {"x 1 +Inf", 1, 5,
+         "line 1, column 5: expected a timestamp or the end of the line, found \"+Inf\""},
+        {"x{1=\"b\"} 1", 1, 3,
+         "line 1, column 3: expected a label name or \"}\", found \"1=\\\"b\\\"}\""},
         {"x{a \"b\"} 1", 1, 5, "line 1, column 5: expected \"=\", found \"\\\"b\\\"}\""},
         {"x{a=b} 1", 1, 5, "line 1, column 5: expected a quoted label value, found \"b}\""},
         {"x 0x10", 1, 3,
          "line 1, column 3: expected a sample value (a number, NaN, +Inf or -Inf), found \"0x10\""},
         {"x 1\xff", 1, 3,
-         "line 1, column 3: expected a sample value (a number, NaN, +Inf or -Inf), found \"1\\xff\""},
+         "line 1, column 3: expected a sample value (a number, NaN, +Inf or -Inf), found "
+         "\"1\\xff\""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         samples_error_is(cases[i].text, strlen(cases[i].text), cases[i].line, cases[i].col,
@@ -283,9 +288,12 @@ static void test_expr_errors(void **state) {
          "column 21: expected a comparison operator or the end, found \"<<\""},
         {"", 1, "column 1: expected a metric name, found the end"},
         {"   ", 4, "column 4: expected a metric name, found the end"},
-        {"x{a=\"b}", 8, "column 8: expected the closing \" of the string at column 5, found the end"},
-        {"x{a='b\\'}", 10, "column 10: expected the closing ' of the string at column 5, found the end"},
-        {"x{a=\"b\\", 8, "column 8: expected the closing \" of the string at column 5, found the end"},
+        {"x{a=\"b}", 8,
+         "column 8: expected the closing \" of the string at column 5, found the end"},
+        {"x{a='b\\'}", 10,
+         "column 10: expected the closing ' of the string at column 5, found the end"},
+        {"x{a=\"b\\", 8,
+         "column 8: expected the closing \" of the string at column 5, found the end"},
         {"x{a=\"\\q\"}", 6,
          "column 6: expected an escape sequence (\\\\, \\\", \\', \\n or \\t), found \"\\\\q\""},
         {"x{a=~\"a(\"}", 3,
@@ -351,7 +359,8 @@ static void test_expr_limits(void **state) {
         for (int i = 0; i < depth; i++)
             buf[k++] = ')';
         buf[k] = '\0';
-        if (depth == 32) mw_expr_free(parse_expr(buf));
+        if (depth == 32)
+            mw_expr_free(parse_expr(buf));
         else
             expr_error_is(buf, MW_ERANGE, 33,
                           "column 33: expected at most 32 nested parentheses, found more");
@@ -371,7 +380,8 @@ static void test_expr_limits(void **state) {
         for (int i = 0; i < nm; i++)
             k += (size_t)snprintf(buf + k, 8192 - k, "l%02d=\"\",", i);
         snprintf(buf + k, 8192 - k, "}");
-        if (nm == 64) mw_expr_free(parse_expr(buf));
+        if (nm == 64)
+            mw_expr_free(parse_expr(buf));
         else
             expr_error_is(buf, MW_ERANGE, 3 + 64 * 7,
                           "column 451: expected at most 64 matchers in a selector, found more");
@@ -385,7 +395,8 @@ static void test_eval_selectors(void **state) {
     assert_string_equal(eval_text("m"), "{inst=\"1\",job=\"a\"} 1; {inst=\"2\",job=\"a\"} 5; "
                                         "{inst=\"1\",job=\"b\"} nan; {inst=\"3\"} 7; "
                                         "{inst=\"4\",job=\"ab\"} 2");
-    assert_string_equal(eval_text("m{job=\"a\"}"), "{inst=\"1\",job=\"a\"} 1; {inst=\"2\",job=\"a\"} 5");
+    assert_string_equal(eval_text("m{job=\"a\"}"),
+                        "{inst=\"1\",job=\"a\"} 1; {inst=\"2\",job=\"a\"} 5");
     assert_string_equal(eval_text("m{job='a', inst=\"2\",}"), "{inst=\"2\",job=\"a\"} 5");
     /* a missing label is "" */
     assert_string_equal(eval_text("m{job=\"\"}"), "{inst=\"3\"} 7");
@@ -394,11 +405,14 @@ static void test_eval_selectors(void **state) {
     assert_string_equal(eval_text("m{nope=\"\"}"), eval_text("m"));
     assert_string_equal(eval_text("m{nope!=\"\"}"), "");
     /* regular expressions are anchored */
-    assert_string_equal(eval_text("m{job=~\"a\"}"), "{inst=\"1\",job=\"a\"} 1; {inst=\"2\",job=\"a\"} 5");
-    assert_string_equal(eval_text("m{job=~\"a|b\"}"),
-                        "{inst=\"1\",job=\"a\"} 1; {inst=\"2\",job=\"a\"} 5; {inst=\"1\",job=\"b\"} nan");
-    assert_string_equal(eval_text("m{job=~\"a.*\"}"),
-                        "{inst=\"1\",job=\"a\"} 1; {inst=\"2\",job=\"a\"} 5; {inst=\"4\",job=\"ab\"} 2");
+    assert_string_equal(eval_text("m{job=~\"a\"}"),
+                        "{inst=\"1\",job=\"a\"} 1; {inst=\"2\",job=\"a\"} 5");
+    assert_string_equal(
+        eval_text("m{job=~\"a|b\"}"),
+        "{inst=\"1\",job=\"a\"} 1; {inst=\"2\",job=\"a\"} 5; {inst=\"1\",job=\"b\"} nan");
+    assert_string_equal(
+        eval_text("m{job=~\"a.*\"}"),
+        "{inst=\"1\",job=\"a\"} 1; {inst=\"2\",job=\"a\"} 5; {inst=\"4\",job=\"ab\"} 2");
     assert_string_equal(eval_text("m{job!~\"a|b\"}"), "{inst=\"3\"} 7; {inst=\"4\",job=\"ab\"} 2");
     assert_string_equal(eval_text("m{job=~\"\"}"), "{inst=\"3\"} 7");
     assert_string_equal(eval_text("m{job=~\"[ab]+\", inst!~\"[2-4]\"}"),
@@ -426,18 +440,21 @@ static void test_eval_comparisons(void **state) {
     assert_string_equal(eval_text("m < 5"), "{inst=\"1\",job=\"a\"} 1; {inst=\"4\",job=\"ab\"} 2");
     assert_string_equal(eval_text("m <= 1"), "{inst=\"1\",job=\"a\"} 1");
     assert_string_equal(eval_text("m == 5"), "{inst=\"2\",job=\"a\"} 5");
-    assert_string_equal(eval_text("m != 5"), "{inst=\"1\",job=\"a\"} 1; {inst=\"1\",job=\"b\"} nan; "
-                                             "{inst=\"3\"} 7; {inst=\"4\",job=\"ab\"} 2");
+    assert_string_equal(eval_text("m != 5"),
+                        "{inst=\"1\",job=\"a\"} 1; {inst=\"1\",job=\"b\"} nan; "
+                        "{inst=\"3\"} 7; {inst=\"4\",job=\"ab\"} 2");
     assert_string_equal(eval_text("m == NaN"), "");
     assert_string_equal(eval_text("m > nan"), "");
     assert_string_equal(eval_text("m != NaN"), eval_text("m"));
-    assert_string_equal(eval_text("m < +Inf"), "{inst=\"1\",job=\"a\"} 1; {inst=\"2\",job=\"a\"} 5; "
-                                               "{inst=\"3\"} 7; {inst=\"4\",job=\"ab\"} 2");
+    assert_string_equal(eval_text("m < +Inf"),
+                        "{inst=\"1\",job=\"a\"} 1; {inst=\"2\",job=\"a\"} 5; "
+                        "{inst=\"3\"} 7; {inst=\"4\",job=\"ab\"} 2");
     assert_string_equal(eval_text("m < inf"), eval_text("m < +Inf"));
     assert_string_equal(eval_text("m > -Inf"), eval_text("m < +Inf"));
     assert_string_equal(eval_text("m >= 7.0e0"), "{inst=\"3\"} 7");
     assert_string_equal(eval_text("m > -1.5"), eval_text("m < +Inf"));
-    assert_string_equal(eval_text("m{job=\"a\"} > .5"), "{inst=\"1\",job=\"a\"} 1; {inst=\"2\",job=\"a\"} 5");
+    assert_string_equal(eval_text("m{job=\"a\"} > .5"),
+                        "{inst=\"1\",job=\"a\"} 1; {inst=\"2\",job=\"a\"} 5");
 }
 
 static void test_eval_set_operators(void **state) {
@@ -446,14 +463,17 @@ static void test_eval_set_operators(void **state) {
     assert_string_equal(eval_text("m and n"), "{inst=\"1\",job=\"a\"} 1");
     assert_string_equal(eval_text("n and m"), "{inst=\"1\",job=\"a\"} 10");
     assert_string_equal(eval_text("m AND n > 15"), "");
-    assert_string_equal(eval_text("m unless n"), "{inst=\"2\",job=\"a\"} 5; {inst=\"1\",job=\"b\"} nan; "
-                                                 "{inst=\"3\"} 7; {inst=\"4\",job=\"ab\"} 2");
+    assert_string_equal(eval_text("m unless n"),
+                        "{inst=\"2\",job=\"a\"} 5; {inst=\"1\",job=\"b\"} nan; "
+                        "{inst=\"3\"} 7; {inst=\"4\",job=\"ab\"} 2");
     assert_string_equal(eval_text("n unless m"), "{inst=\"9\",job=\"c\"} 20");
-    assert_string_equal(eval_text("m or n"), "{inst=\"1\",job=\"a\"} 1; {inst=\"2\",job=\"a\"} 5; "
-                                             "{inst=\"1\",job=\"b\"} nan; {inst=\"3\"} 7; "
-                                             "{inst=\"4\",job=\"ab\"} 2; {inst=\"9\",job=\"c\"} 20");
-    assert_string_equal(eval_text("n or m{job=\"a\"}"),
-                        "{inst=\"1\",job=\"a\"} 10; {inst=\"9\",job=\"c\"} 20; {inst=\"2\",job=\"a\"} 5");
+    assert_string_equal(eval_text("m or n"),
+                        "{inst=\"1\",job=\"a\"} 1; {inst=\"2\",job=\"a\"} 5; "
+                        "{inst=\"1\",job=\"b\"} nan; {inst=\"3\"} 7; "
+                        "{inst=\"4\",job=\"ab\"} 2; {inst=\"9\",job=\"c\"} 20");
+    assert_string_equal(
+        eval_text("n or m{job=\"a\"}"),
+        "{inst=\"1\",job=\"a\"} 10; {inst=\"9\",job=\"c\"} 20; {inst=\"2\",job=\"a\"} 5");
     /* and binds tighter than or */
     assert_string_equal(eval_text("m > 4 or m < 2 and n"),
                         "{inst=\"2\",job=\"a\"} 5; {inst=\"3\"} 7; {inst=\"1\",job=\"a\"} 1");
@@ -464,9 +484,10 @@ static void test_eval_set_operators(void **state) {
     assert_string_equal(eval_text("m and n unless n"), "");
     assert_string_equal(eval_text("m unless n and n"), "");
     assert_string_equal(eval_text("m unless (n and n)"), eval_text("m unless n"));
-    assert_string_equal(eval_text("m unless n or n"),
-                        "{inst=\"2\",job=\"a\"} 5; {inst=\"1\",job=\"b\"} nan; {inst=\"3\"} 7; "
-                        "{inst=\"4\",job=\"ab\"} 2; {inst=\"1\",job=\"a\"} 10; {inst=\"9\",job=\"c\"} 20");
+    assert_string_equal(
+        eval_text("m unless n or n"),
+        "{inst=\"2\",job=\"a\"} 5; {inst=\"1\",job=\"b\"} nan; {inst=\"3\"} 7; "
+        "{inst=\"4\",job=\"ab\"} 2; {inst=\"1\",job=\"a\"} 10; {inst=\"9\",job=\"c\"} 20");
     assert_string_equal(eval_text("((m)) and ((n{job=~\"a|c\"}))"), "{inst=\"1\",job=\"a\"} 1");
 }
 
