@@ -12,9 +12,9 @@
  *  - one token of lookahead; the tokenizer never reads past the text's NUL;
  *  - recursion is bounded by the parenthesis depth (32); chains of and/or/
  *    unless are built in a loop, left-associative;
- *  - regular expressions are checked (no unmatched ")" that would escape the
- *    anchoring group, no back-references, bounded expansion of {m,n}) and
- *    compiled once here, anchored as "^(" re ")$";
+ *  - regular expressions are checked first (expr_regex.c: nothing that would
+ *    escape the anchoring group or make regcomp's work explode) and compiled
+ *    once here, anchored as "^(" re ")$";
  *  - on error nothing is returned (*out NULL) and err holds
  *    "column N: expected <what>, found <what>".
  */
@@ -32,7 +32,6 @@
 #define MAX_LEN 4096
 #define MAX_DEPTH 32
 #define MAX_MATCHERS 64
-#define MAX_RE_ELEMENTS 10000 /* estimated size of a regex after expanding {m,n} */
 
 /* ---- tokens ---- */
 
@@ -267,83 +266,9 @@ static char *unescape(const parser *p) {
     return out;
 }
 
-/*
- * Why a regex cannot be anchored by wrapping it, or NULL when it can. An
- * unmatched ")" would close the wrapper's group early ("a)|(b"), a
- * back-reference would count the wrapper's group, and nested {m,n} can make
- * regcomp build millions of states; PromQL's RE2 rejects the first two too.
- */
-static const char *regex_problem(const char *re) {
-    size_t total[MAX_DEPTH + 1], last[MAX_DEPTH + 1]; /* per open group */
-    int d = 0;
-    total[0] = last[0] = 0;
-    for (size_t i = 0; re[i]; i++) {
-        size_t atom = 1;
-        char c = re[i];
-        if (c == '\\') {
-            if (re[i + 1] >= '1' && re[i + 1] <= '9') return "back-references are not supported";
-            if (re[i + 1]) i++;
-        } else if (c == '[') { /* bracket expression: ')' and '\' are plain inside */
-            size_t j = i + 1;
-            if (re[j] == '^') j++;
-            if (re[j] == ']') j++;
-            while (re[j] && re[j] != ']') {
-                if (re[j] == '[' && re[j + 1] && strchr(":.=", re[j + 1])) {
-                    const char *close = strstr(re + j + 2, (char[]){re[j + 1], ']', 0});
-                    if (!close) return NULL; /* regcomp reports it */
-                    j = (size_t)(close - re) + 2;
-                } else {
-                    j++;
-                }
-            }
-            if (!re[j]) return NULL;
-            i = j;
-        } else if (c == '(') {
-            if (d == MAX_DEPTH) return "groups nested more than 32 deep";
-            d++;
-            total[d] = last[d] = 0;
-            continue;
-        } else if (c == ')') {
-            if (d == 0) return "unmatched \")\"";
-            atom = total[d] ? total[d] : 1;
-            d--;
-        } else if (c == '{') {
-            size_t j = i + 1, lo = 0, hi = 0, k;
-            for (; is_digit(re[j]) && lo < 100000; j++)
-                lo = lo * 10 + (size_t)(re[j] - '0');
-            k = lo + 1; /* {m} and {m,}: about m+1 copies */
-            if (re[j] == ',' && is_digit(re[j + 1])) {
-                for (j++; is_digit(re[j]) && hi < 100000; j++)
-                    hi = hi * 10 + (size_t)(re[j] - '0');
-                k = hi;
-            } else if (re[j] == ',') {
-                j++;
-            }
-            if (re[j] == '}' && j > i + 1) {
-                total[d] += last[d] * k;
-                last[d] *= k;
-                if (total[d] > MAX_RE_ELEMENTS) return "repetitions expand too far";
-                i = j;
-                continue;
-            }
-        } else if (c == '+') { /* regcomp copies the atom: x+ is xx* */
-            total[d] += last[d];
-            last[d] *= 2;
-            if (total[d] > MAX_RE_ELEMENTS) return "repetitions expand too far";
-            continue;
-        } else if (c && strchr("*?|^$", c)) {
-            continue;
-        }
-        total[d] += atom;
-        last[d] = atom;
-        if (total[d] > MAX_RE_ELEMENTS) return "repetitions expand too far";
-    }
-    return NULL;
-}
-
 /* Compiles matcher m (=~ or !~) of the matcher at column col. */
 static mw_status compile_regex(parser *p, mw_matcher *m, size_t col) {
-    const char *why = regex_problem(m->value);
+    const char *why = mw_alert_regex_problem(m->value);
     char reason[160];
     if (!why) {
         size_t n = strlen(m->value);

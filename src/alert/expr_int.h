@@ -51,4 +51,11 @@ struct mw_expr {
     size_t nmetrics;
 };
 
+/*
+ * Why regular expression re cannot be used as a matcher, or NULL when it can
+ * (then regcomp of "^(" re ")$" is bounded and means "re, fully anchored",
+ * unless regcomp itself reports an error). See expr_regex.c.
+ */
+const char *mw_alert_regex_problem(const char *re);
+
 #endif

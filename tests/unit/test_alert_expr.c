@@ -306,9 +306,18 @@ static void test_expr_errors(void **state) {
         {"x{a=~\"((a{100}){100}){100}\"}", 3,
          "column 3: expected a valid regular expression, found \"((a{100}){100}){100}\" "
          "(repetitions expand too far)"},
-        {"x{a=~\"a++++++++++++++\"}", 3,
-         "column 3: expected a valid regular expression, found \"a++++++++++++++\" "
-         "(repetitions expand too far)"},
+        {"x{a=~\"((((a+)+)+)+)\"}", 3,
+         "column 3: expected a valid regular expression, found \"((((a+)+)+)+)\" (repetitions "
+         "nested more than 3 deep)"},
+        {"x{a=~\"x(a*|b)+\"}", 3,
+         "column 3: expected a valid regular expression, found \"x(a*|b)+\" (repeating a pattern "
+         "that can match the empty string)"},
+        {"x{a=~\"(a|b?c?){2,5}\"}", 3,
+         "column 3: expected a valid regular expression, found \"(a|b?c?){2,5}\" (repeating a "
+         "pattern that can match the empty string)"},
+        {"x{a=~\"b|.*+\"}", 3,
+         "column 3: expected a valid regular expression, found \"b|.*+\" (nested repetition "
+         "operators are not supported)"},
         {"x{a=~\"(((((((((((((((((((((((((((((((((a)))))))))))))))))))))))))))))))))\"}", 3,
          "column 3: expected a valid regular expression, found \"((((((((((((((((((((((((\"... "
          "(groups nested more than 32 deep)"},
@@ -421,6 +430,8 @@ static void test_eval_selectors(void **state) {
     assert_string_equal(eval_text("m{job=~\"[)]|a\"}"), eval_text("m{job=\"a\"}"));
     assert_string_equal(eval_text("m{job=~\"[[:alpha:]]{2}\", inst=~\"(4)+\"}"),
                         "{inst=\"4\",job=\"ab\"} 2");
+    assert_string_equal(eval_text("m{job=~\"(a|b?c)+\", inst=~\"(((1)+){1,2})*\"}"),
+                        "{inst=\"1\",job=\"a\"} 1");
     assert_string_equal(eval_text("m{__name__=~\"m|n\", inst=\"3\"}"), "{inst=\"3\"} 7");
     assert_string_equal(eval_text("absent_metric"), "");
     assert_string_equal(eval_text("n{job=\"c\"}"), "{inst=\"9\",job=\"c\"} 20");
