@@ -1,10 +1,13 @@
 /*
  * The parsed form of an alert rule expression (src/alert/expr.h), shared by
- * the parser/formatter (expr.c) and the evaluator (expr_eval.c).
+ * the parser/formatter (expr.c), the regex check (expr_regex.c) and the
+ * evaluator (expr_eval.c).
  *
  * Nodes live in one array and refer to each other by index, so that freeing
  * needs no recursion; a node's children always have smaller indices than the
- * node (they are parsed first), and the root is the last node.
+ * node (they are parsed first), and the root is the last node. Formatting and
+ * evaluation recurse along and/or/unless chains: at most ~820 levels, as each
+ * operator takes 5 of the 4096 bytes ("a or a or ...").
  */
 #ifndef MW_ALERT_EXPR_INT_H
 #define MW_ALERT_EXPR_INT_H
