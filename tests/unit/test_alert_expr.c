@@ -383,6 +383,20 @@ static void test_expr_limits(void **state) {
     buf[4097] = '\0';
     expr_error_is(buf, MW_ERANGE, 4097,
                   "column 4097: expected an expression of at most 4096 bytes, found more");
+    /* the longest chain of operators: formatted back unchanged, evaluated */
+    size_t len = 1;
+    buf[0] = 'm';
+    for (int i = 0; len + 6 <= 4096; i++) {
+        memcpy(buf + len, i % 2 ? " or m" : " and n", i % 2 ? 5 : 6);
+        len += i % 2 ? 5 : 6;
+    }
+    buf[len] = '\0';
+    mw_expr *e = parse_expr(buf);
+    char *text = mw_expr_format(e);
+    assert_string_equal(text, buf);
+    free(text);
+    mw_expr_free(e);
+    assert_string_equal(eval_text(buf), eval_text("m"));
     /* matchers: 64 parse, the 65th is refused at its column */
     for (int nm = 64; nm <= 65; nm++) {
         size_t k = (size_t)snprintf(buf, sizeof buf, "x{");
