@@ -18,4 +18,7 @@
  */
 const char *mw_alert_quote(char *out, const char *s, size_t n);
 
+/* A malloc'd NUL-terminated copy of s[0..n), or NULL. */
+char *mw_alert_dup_n(const char *s, size_t n);
+
 #endif

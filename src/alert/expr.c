@@ -12,14 +12,15 @@
  *  - one token of lookahead; the tokenizer never reads past the text's NUL;
  *  - recursion is bounded by the parenthesis depth (32); chains of and/or/
  *    unless are built in a loop, left-associative;
- *  - regular expressions are checked (no unmatched ")" that would escape the
- *    anchoring group, no back-references, bounded expansion of {m,n}) and
- *    compiled once here, anchored as "^(" re ")$";
+ *  - regular expressions are checked first (expr_regex.c: nothing that would
+ *    escape the anchoring group or make regcomp's work explode) and compiled
+ *    once here, anchored as "^(" re ")$";
  *  - on error nothing is returned (*out NULL) and err holds
  *    "column N: expected <what>, found <what>".
  */
 #include "alert/alert_int.h"
 #include "alert/expr_int.h"
+#include "core/util.h"
 #include "modelwatch/data.h"
 
 #include <math.h>
@@ -31,7 +32,6 @@
 #define MAX_LEN 4096
 #define MAX_DEPTH 32
 #define MAX_MATCHERS 64
-#define MAX_RE_ELEMENTS 10000 /* estimated size of a regex after expanding {m,n} */
 
 /* ---- tokens ---- */
 
@@ -55,9 +55,15 @@ static const struct {
     int match; /* mw_match_op + 1, or 0 */
     int cmp;   /* mw_cmp_op, or MW_C_NONE */
 } ops[] = {
-    {"=", MW_M_EQ + 1, MW_C_NONE}, {"!=", MW_M_NE + 1, MW_C_NE}, {"=~", MW_M_RE + 1, MW_C_NONE},
-    {"!~", MW_M_NRE + 1, MW_C_NONE}, {"==", 0, MW_C_EQ},        {"<", 0, MW_C_LT},
-    {"<=", 0, MW_C_LE},             {">", 0, MW_C_GT},          {">=", 0, MW_C_GE},
+    {"=", MW_M_EQ + 1, MW_C_NONE},
+    {"!=", MW_M_NE + 1, MW_C_NE},
+    {"=~", MW_M_RE + 1, MW_C_NONE},
+    {"!~", MW_M_NRE + 1, MW_C_NONE},
+    {"==", 0, MW_C_EQ},
+    {"<", 0, MW_C_LT},
+    {"<=", 0, MW_C_LE},
+    {">", 0, MW_C_GT},
+    {">=", 0, MW_C_GE},
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 
@@ -103,8 +109,10 @@ static int is_keyword(const parser *p) {
 /* "column N: expected <what>, found <the current token>". */
 static mw_status expected(parser *p, const char *what) {
     char found[MW_ALERT_QUOTE_MAX];
-    if (p->t.k == T_END) snprintf(found, sizeof found, "the end");
-    else mw_alert_quote(found, p->s + p->t.start, p->t.end - p->t.start);
+    if (p->t.k == T_END)
+        snprintf(found, sizeof found, "the end");
+    else
+        mw_alert_quote(found, p->s + p->t.start, p->t.end - p->t.start);
     size_t col = p->t.start + 1;
     return mw_error_set(p->err, MW_EPARSE, "", 0, col, "column %zu: expected %s, found %s", col,
                         what, found);
@@ -241,15 +249,6 @@ static mw_status new_node(parser *p, mw_node_kind kind, size_t *idx) {
     return MW_OK;
 }
 
-static char *dup_n(const char *s, size_t n) {
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
 /* The value of the string token t, unescaped (malloc'd). */
 static char *unescape(const parser *p) {
     const char *s = p->s + p->t.start + 1, *end = p->s + p->t.end - 1;
@@ -267,78 +266,9 @@ static char *unescape(const parser *p) {
     return out;
 }
 
-/*
- * Why a regex cannot be anchored by wrapping it, or NULL when it can. An
- * unmatched ")" would close the wrapper's group early ("a)|(b"), a
- * back-reference would count the wrapper's group, and nested {m,n} can make
- * regcomp build millions of states; PromQL's RE2 rejects the first two too.
- */
-static const char *regex_problem(const char *re) {
-    size_t total[MAX_DEPTH + 1], last[MAX_DEPTH + 1]; /* per open group */
-    int d = 0;
-    total[0] = last[0] = 0;
-    for (size_t i = 0; re[i]; i++) {
-        size_t atom = 1;
-        char c = re[i];
-        if (c == '\\') {
-            if (re[i + 1] >= '1' && re[i + 1] <= '9') return "back-references are not supported";
-            if (re[i + 1]) i++;
-        } else if (c == '[') { /* bracket expression: ')' and '\' are plain inside */
-            size_t j = i + 1;
-            if (re[j] == '^') j++;
-            if (re[j] == ']') j++;
-            while (re[j] && re[j] != ']') {
-                if (re[j] == '[' && re[j + 1] && strchr(":.=", re[j + 1])) {
-                    const char *close = strstr(re + j + 2, (char[]){re[j + 1], ']', 0});
-                    if (!close) return NULL; /* regcomp reports it */
-                    j = (size_t)(close - re) + 2;
-                } else {
-                    j++;
-                }
-            }
-            if (!re[j]) return NULL;
-            i = j;
-        } else if (c == '(') {
-            if (d == MAX_DEPTH) return "groups nested more than 32 deep";
-            d++;
-            total[d] = last[d] = 0;
-            continue;
-        } else if (c == ')') {
-            if (d == 0) return "unmatched \")\"";
-            atom = total[d] ? total[d] : 1;
-            d--;
-        } else if (c == '{') {
-            size_t j = i + 1, lo = 0, hi = 0, k;
-            for (; is_digit(re[j]) && lo < 100000; j++)
-                lo = lo * 10 + (size_t)(re[j] - '0');
-            k = lo + 1; /* {m} and {m,}: about m+1 copies */
-            if (re[j] == ',' && is_digit(re[j + 1])) {
-                for (j++; is_digit(re[j]) && hi < 100000; j++)
-                    hi = hi * 10 + (size_t)(re[j] - '0');
-                k = hi;
-            } else if (re[j] == ',') {
-                j++;
-            }
-            if (re[j] == '}' && j > i + 1) {
-                total[d] += last[d] * k;
-                last[d] *= k;
-                if (total[d] > MAX_RE_ELEMENTS) return "repetitions expand too far";
-                i = j;
-                continue;
-            }
-        } else if (c && strchr("*+?|^$", c)) {
-            continue;
-        }
-        total[d] += atom;
-        last[d] = atom;
-        if (total[d] > MAX_RE_ELEMENTS) return "repetitions expand too far";
-    }
-    return NULL;
-}
-
 /* Compiles matcher m (=~ or !~) of the matcher at column col. */
 static mw_status compile_regex(parser *p, mw_matcher *m, size_t col) {
-    const char *why = regex_problem(m->value);
+    const char *why = mw_alert_regex_problem(m->value);
     char reason[160];
     if (!why) {
         size_t n = strlen(m->value);
@@ -392,7 +322,7 @@ static mw_status parse_matcher(parser *p, size_t sel) {
     node->m = a;
     mw_matcher *m = &a[node->nm];
     memset(m, 0, sizeof *m);
-    m->name = dup_n(p->s + p->t.start, p->t.end - p->t.start);
+    m->name = mw_alert_dup_n(p->s + p->t.start, p->t.end - p->t.start);
     if (!m->name) return oom(p);
     node->nm++; /* owned by the node from here */
     mw_status st = lex(p);
@@ -412,10 +342,14 @@ static mw_status parse_matcher(parser *p, size_t sel) {
 
 /* The number after a comparison operator. */
 static mw_status parse_number(parser *p, double *v) {
-    if (p->t.k == T_NUM) *v = p->t.num;
-    else if (tok_is(p, "nan")) *v = NAN;
-    else if (tok_is(p, "inf")) *v = INFINITY;
-    else return expected(p, "a number");
+    if (p->t.k == T_NUM)
+        *v = p->t.num;
+    else if (tok_is(p, "nan"))
+        *v = NAN;
+    else if (tok_is(p, "inf"))
+        *v = INFINITY;
+    else
+        return expected(p, "a number");
     return lex(p);
 }
 
@@ -424,7 +358,7 @@ static mw_status parse_selector(parser *p, size_t *out) {
     mw_status st = new_node(p, MW_N_SEL, out);
     if (st != MW_OK) return st;
     mw_node *node = &p->e->nodes[*out];
-    node->metric = dup_n(p->s + p->t.start, p->t.end - p->t.start);
+    node->metric = mw_alert_dup_n(p->s + p->t.start, p->t.end - p->t.start);
     if (!node->metric) return oom(p);
     if ((st = note_metric(p, node->metric)) != MW_OK || (st = lex(p)) != MW_OK) return st;
     if (p->t.k == T_LBRACE) {
@@ -482,10 +416,14 @@ static mw_status parse_chain(parser *p, int or_level, size_t *out) {
     mw_status st = or_level ? parse_chain(p, 0, out) : parse_primary(p, out);
     while (st == MW_OK) {
         mw_node_kind kind;
-        if (or_level && tok_is(p, "or")) kind = MW_N_OR;
-        else if (!or_level && tok_is(p, "and")) kind = MW_N_AND;
-        else if (!or_level && tok_is(p, "unless")) kind = MW_N_UNLESS;
-        else break;
+        if (or_level && tok_is(p, "or"))
+            kind = MW_N_OR;
+        else if (!or_level && tok_is(p, "and"))
+            kind = MW_N_AND;
+        else if (!or_level && tok_is(p, "unless"))
+            kind = MW_N_UNLESS;
+        else
+            break;
         size_t rhs, node;
         if ((st = lex(p)) != MW_OK) break;
         st = or_level ? parse_chain(p, 0, &rhs) : parse_primary(p, &rhs);
@@ -552,41 +490,16 @@ size_t mw_expr_metrics(const mw_expr *e, const char **names, size_t max) {
 
 /* ---- canonical text ---- */
 
-typedef struct outbuf {
-    char *s;
-    size_t n, cap;
-    int failed;
-} outbuf;
-
-static void put(outbuf *b, const char *s, size_t n) {
-    if (b->failed) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 128;
-        while (cap < b->n + n + 1)
-            cap *= 2;
-        char *a = realloc(b->s, cap);
-        if (!a) {
-            b->failed = 1;
-            return;
-        }
-        b->s = a;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->n, s, n);
-    b->n += n;
-    b->s[b->n] = '\0';
-}
-
-static void puts_(outbuf *b, const char *s) {
-    put(b, s, strlen(s));
+static void puts_(mw_buf *b, const char *s) {
+    mw_buf_put(b, s, strlen(s));
 }
 
 /* A double-quoted string that the tokenizer reads back to s. */
-static void put_string(outbuf *b, const char *s) {
+static void put_string(mw_buf *b, const char *s) {
     puts_(b, "\"");
     for (; *s; s++) {
         size_t n = strcspn(s, "\\\"\n\t");
-        put(b, s, n);
+        mw_buf_put(b, s, n);
         s += n;
         if (!*s) break;
         puts_(b, *s == '\\' ? "\\\\" : *s == '"' ? "\\\"" : *s == '\n' ? "\\n" : "\\t");
@@ -594,14 +507,17 @@ static void put_string(outbuf *b, const char *s) {
     puts_(b, "\"");
 }
 
-static void put_number(outbuf *b, double v) {
+static void put_number(mw_buf *b, double v) {
     char tmp[32];
-    if (isnan(v)) puts_(b, "NaN");
-    else if (isinf(v)) puts_(b, v > 0 ? "+Inf" : "-Inf");
-    else put(b, tmp, mw_format_double(v, tmp));
+    if (isnan(v))
+        puts_(b, "NaN");
+    else if (isinf(v))
+        puts_(b, v > 0 ? "+Inf" : "-Inf");
+    else
+        mw_buf_put(b, tmp, mw_format_double(v, tmp));
 }
 
-static void format_node(outbuf *b, const mw_expr *e, size_t i) {
+static void format_node(mw_buf *b, const mw_expr *e, size_t i) {
     static const char *const match_text[] = {"=", "!=", "=~", "!~"};
     static const char *const cmp_text[] = {"", "==", "!=", "<", "<=", ">", ">="};
     const mw_node *node = &e->nodes[i];
@@ -637,11 +553,12 @@ static void format_node(outbuf *b, const mw_expr *e, size_t i) {
 
 char *mw_expr_format(const mw_expr *e) {
     if (!e || !e->n) return NULL;
-    outbuf b = {0};
+    mw_buf b = {0};
     format_node(&b, e, e->n - 1);
+    mw_buf_put(&b, "", 1);
     if (b.failed) {
-        free(b.s);
+        free(b.data);
         return NULL;
     }
-    return b.s;
+    return (char *)b.data;
 }

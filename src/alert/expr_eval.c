@@ -179,8 +179,10 @@ mw_status mw_expr_eval(const mw_expr *e, const mw_sample_set *samples, mw_sample
     mw_status st = eval_node(e, e->n - 1, samples ? samples : &none, &r);
     if (st == MW_OK && r.n) {
         out->s = calloc(r.n, sizeof *out->s);
-        if (!out->s) st = MW_ENOMEM;
-        else out->cap = r.n;
+        if (!out->s)
+            st = MW_ENOMEM;
+        else
+            out->cap = r.n;
         for (size_t i = 0; st == MW_OK && i < r.n; i++) {
             int ok = copy_sample(&out->s[i], r.v[i]);
             out->n++; /* partly copied samples are freed with the set */

@@ -1,10 +1,13 @@
 /*
  * The parsed form of an alert rule expression (src/alert/expr.h), shared by
- * the parser/formatter (expr.c) and the evaluator (expr_eval.c).
+ * the parser/formatter (expr.c), the regex check (expr_regex.c) and the
+ * evaluator (expr_eval.c).
  *
  * Nodes live in one array and refer to each other by index, so that freeing
  * needs no recursion; a node's children always have smaller indices than the
- * node (they are parsed first), and the root is the last node.
+ * node (they are parsed first), and the root is the last node. Formatting and
+ * evaluation recurse along and/or/unless chains: at most ~820 levels, as each
+ * operator takes 5 of the 4096 bytes ("a or a or ...").
  */
 #ifndef MW_ALERT_EXPR_INT_H
 #define MW_ALERT_EXPR_INT_H
@@ -14,7 +17,15 @@
 #include <regex.h>
 
 typedef enum mw_match_op { MW_M_EQ, MW_M_NE, MW_M_RE, MW_M_NRE } mw_match_op;
-typedef enum mw_cmp_op { MW_C_NONE, MW_C_EQ, MW_C_NE, MW_C_LT, MW_C_LE, MW_C_GT, MW_C_GE } mw_cmp_op;
+typedef enum mw_cmp_op {
+    MW_C_NONE,
+    MW_C_EQ,
+    MW_C_NE,
+    MW_C_LT,
+    MW_C_LE,
+    MW_C_GT,
+    MW_C_GE
+} mw_cmp_op;
 typedef enum mw_node_kind { MW_N_SEL, MW_N_PAREN, MW_N_AND, MW_N_OR, MW_N_UNLESS } mw_node_kind;
 
 typedef struct mw_matcher {
@@ -42,5 +53,12 @@ struct mw_expr {
     const char **metrics; /* distinct metric names in order of first use */
     size_t nmetrics;
 };
+
+/*
+ * Why regular expression re cannot be used as a matcher, or NULL when it can
+ * (then regcomp of "^(" re ")$" is bounded and means "re, fully anchored",
+ * unless regcomp itself reports an error). See expr_regex.c.
+ */
+const char *mw_alert_regex_problem(const char *re);
 
 #endif

@@ -22,6 +22,7 @@
  */
 #include "alert/alert_int.h"
 #include "alert/expr.h"
+#include "core/util.h"
 #include "modelwatch/data.h"
 
 #include <math.h>
@@ -51,6 +52,15 @@ const char *mw_alert_quote(char *out, const char *s, size_t n) {
     }
     out[k] = '\0';
     return out;
+}
+
+char *mw_alert_dup_n(const char *s, size_t n) {
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
 }
 
 /* ---- accessors ---- */
@@ -103,8 +113,7 @@ typedef struct parser {
     size_t pos;       /* offset into the line */
     uint64_t lineno;
     mw_error *err;
-    char *scratch; /* unescaped label values of the line */
-    size_t scratch_len, scratch_cap;
+    mw_buf scratch; /* unescaped label values of the line */
     pending_label *labels;
     size_t nlabels, labels_cap;
     mw_sample_set *out;
@@ -145,22 +154,10 @@ static mw_status expected(parser *p, size_t at, const char *what) {
                         (unsigned long long)p->lineno, at + 1, what, found);
 }
 
-static int scratch_put(parser *p, char c) {
-    if (p->scratch_len == p->scratch_cap) {
-        size_t cap = p->scratch_cap ? p->scratch_cap * 2 : 256;
-        char *s = realloc(p->scratch, cap);
-        if (!s) return 0;
-        p->scratch = s;
-        p->scratch_cap = cap;
-    }
-    p->scratch[p->scratch_len++] = c;
-    return 1;
-}
-
 /* A quoted label value at p->pos (on the '"'), unescaped into scratch. */
 static mw_status label_value(parser *p, pending_label *l) {
     p->pos++;
-    l->value_off = p->scratch_len;
+    l->value_off = p->scratch.len;
     for (;;) {
         if (p->pos >= p->len) return expected(p, p->pos, "a closing '\"' of the label value");
         char c = p->line[p->pos];
@@ -168,16 +165,20 @@ static mw_status label_value(parser *p, pending_label *l) {
         if (c == '\0') return expected(p, p->pos, "a closing '\"' of the label value");
         if (c == '\\') {
             char e = p->pos + 1 < p->len ? p->line[p->pos + 1] : '\0';
-            if (e == 'n') c = '\n';
-            else if (e == '\\' || e == '"') c = e;
-            else return expected(p, p->pos, "an escape sequence (\\\\, \\\" or \\n)");
+            if (e == 'n')
+                c = '\n';
+            else if (e == '\\' || e == '"')
+                c = e;
+            else
+                return expected(p, p->pos, "an escape sequence (\\\\, \\\" or \\n)");
             p->pos++;
         }
-        if (!scratch_put(p, c)) return oom(p);
+        mw_buf_put(&p->scratch, &c, 1);
+        if (p->scratch.failed) return oom(p);
         p->pos++;
     }
     p->pos++; /* closing quote */
-    l->value_len = p->scratch_len - l->value_off;
+    l->value_len = p->scratch.len - l->value_off;
     return MW_OK;
 }
 
@@ -251,15 +252,6 @@ static int cmp_pending(const void *a, const void *b) {
     return x->col < y->col ? -1 : x->col > y->col; /* first written first */
 }
 
-static char *dup_n(const char *s, size_t n) {
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
 /* Moves the parsed line (name, pending labels, value) into p->out. */
 static mw_status add_sample(parser *p, const char *name, size_t name_len, double value) {
     if (p->nlabels > 1) /* qsort(NULL, 0, ...) is undefined: labels is NULL until first used */
@@ -280,7 +272,7 @@ static mw_status add_sample(parser *p, const char *name, size_t name_len, double
     mw_sample *s = &set->s[set->n];
     memset(s, 0, sizeof *s);
     s->value = value;
-    s->name = dup_n(name, name_len);
+    s->name = mw_alert_dup_n(name, name_len);
     if (!s->name) return oom(p);
     set->n++; /* from here mw_samples_free owns what is attached */
     size_t keep = 0;
@@ -293,8 +285,8 @@ static mw_status add_sample(parser *p, const char *name, size_t name_len, double
         const pending_label *l = &p->labels[i];
         if (l->value_len == 0) continue;
         mw_label *d = &s->labels[s->nlabels++];
-        d->name = dup_n(l->name, l->name_len);
-        d->value = dup_n(p->scratch + l->value_off, l->value_len);
+        d->name = mw_alert_dup_n(l->name, l->name_len);
+        d->value = mw_alert_dup_n((const char *)p->scratch.data + l->value_off, l->value_len);
         if (!d->name || !d->value) return oom(p);
     }
     return MW_OK;
@@ -303,7 +295,7 @@ static mw_status add_sample(parser *p, const char *name, size_t name_len, double
 /* One line that is not blank and not a comment. */
 static mw_status sample_line(parser *p) {
     p->nlabels = 0;
-    p->scratch_len = 0;
+    p->scratch.len = 0;
     char c = p->line[p->pos];
     if (!is_name_start(c) && c != ':') return expected(p, p->pos, "a metric name");
     const char *name = p->line + p->pos;
@@ -350,7 +342,7 @@ mw_status mw_samples_parse(const char *text, size_t len, mw_sample_set *out, mw_
         if (p.pos == p.len || p.line[p.pos] == '#') continue; /* blank, HELP, TYPE, EOF */
         st = sample_line(&p);
     }
-    free(p.scratch);
+    free(p.scratch.data);
     free(p.labels);
     if (st != MW_OK) mw_samples_free(out);
     return st;
