@@ -335,6 +335,26 @@ static mw_status resources_section(mw_daemon_config *cfg, json_t *r, const char 
     return MW_OK;
 }
 
+/* labels: {ttl: 7d, max_pending: 10000000} */
+static mw_status labels_section(mw_daemon_config *cfg, json_t *l, const char *file,
+                                mw_error *err) {
+    if (!json_is_object(l)) return bad(err, file, "labels", "expected a mapping");
+    const char *key;
+    json_t *v;
+    json_object_foreach(l, key, v) {
+        double x;
+        if (!strcmp(key, "ttl") && mw_duration_parse(v, &x) && x >= 1)
+            cfg->label_ttl_seconds = x;
+        else if (!strcmp(key, "max_pending") && whole(v, 1, 1e9, &x))
+            cfg->max_pending = (size_t)x;
+        else
+            return bad(err, file, "labels",
+                       "bad or unknown key (known: ttl (a duration, e.g. 7d), max_pending "
+                       "(1..1000000000))");
+    }
+    return MW_OK;
+}
+
 mw_status mw_daemon_config_load(const char *path, mw_daemon_config *cfg, mw_error *err) {
     json_t *root = yaml_file_to_json(path, err);
     if (!root) return err->status ? err->status : MW_EPARSE;
@@ -358,6 +378,8 @@ mw_status mw_daemon_config_load(const char *path, mw_daemon_config *cfg, mw_erro
                 st = models(cfg, v, path, err);
             } else if (!strcmp(key, "resources")) {
                 st = resources_section(cfg, v, path, err);
+            } else if (!strcmp(key, "labels")) {
+                st = labels_section(cfg, v, path, err);
             } else if (!strcmp(key, "alerting")) {
                 st = mw_alerting_config_read(&cfg->alerting, v, path, err);
             } else if (!strcmp(key, "rules")) {
@@ -374,7 +396,7 @@ mw_status mw_daemon_config_load(const char *path, mw_daemon_config *cfg, mw_erro
                 snprintf(
                     what, sizeof what,
                     "bad or unknown key \"%s\" (known: listen, db, tick_seconds, http, models, "
-                    "resources, alerting, rules)",
+                    "resources, labels, alerting, rules)",
                     key);
                 st = bad(err, path, "top level", what);
             }

@@ -119,7 +119,10 @@ mw_status mw_daemon_start(mw_daemon *d, const mw_daemon_config *cfg, mw_error *e
         return mw_error_set(err, MW_EINVAL, NULL, 0, 0,
                             "listen address \"%s\" is not HOST:PORT (e.g. 127.0.0.1:9750)",
                             cfg->listen);
-    mw_monitor_options mo = {.db_path = cfg->db, .seed = (uint64_t)time(NULL)};
+    mw_monitor_options mo = {.db_path = cfg->db,
+                             .seed = (uint64_t)time(NULL),
+                             .label_ttl_seconds = cfg->label_ttl_seconds,
+                             .max_pending = cfg->max_pending};
     mw_status st = mw_monitor_open(&mo, &d->monitor, err);
     if (!st) st = apply_config(d, cfg, err);
     /* requests wait on a version's lock and on the journal's disk writes, so

@@ -38,6 +38,8 @@ typedef struct mw_daemon_config {
     char *watch_names[MW_MAX_TARGETS];
     size_t nwatch_names;
     mw_alerting_config alerting; /* alerting: and rules: */
+    double label_ttl_seconds;    /* labels: {ttl}, default 7 days */
+    size_t max_pending;          /* labels: {max_pending}, default 10,000,000 */
 } mw_daemon_config;
 
 /* Reads a YAML configuration (see README, "Configuration"); errors name the
