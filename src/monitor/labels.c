@@ -174,7 +174,7 @@ static mw_status track(mw_monitor *m, mw_vstate *v, const char *id, size_t il,
     pthread_mutex_lock(&vl->lock);
     mw_status st = MW_OK;
     if (added != 0) {
-        vl->predictions_untracked += added == 2 || !kl; /* a repeated id keeps its first */
+        vl->predictions_untracked++; /* repeated id (the first counts), full, or id too long */
     } else {
         mw_wperf *w = mw_wperf_get(vl, start, 1);
         if (!w || (open && !append_open(vl, id, il, pred, cls, cl))) st = MW_ENOMEM;
