@@ -59,6 +59,7 @@ void mw_wperf_drop_before(mw_vlabels *vl, double cutoff) {
         mw_confusion_free(vl->w[k].cm);
         k++;
     }
+    if (k == 0) return; /* also: w may be NULL, and NULL + 0 is undefined */
     memmove(vl->w, vl->w + k, (vl->nw - k) * sizeof *vl->w);
     vl->nw -= k;
 }
