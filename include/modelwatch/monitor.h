@@ -188,6 +188,10 @@ typedef struct mw_version_status {
     size_t nperf;
     const char *perf_names[16];
     double perf_values[16];
+    /* estimated performance (CBPE) of the last closed window (nest 0: none) */
+    size_t nest;
+    const char *est_names[8];
+    double est_values[8];
 } mw_version_status;
 
 /* Calls fn for each version (in registration order), holding its lock. */

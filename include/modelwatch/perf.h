@@ -259,6 +259,17 @@ typedef struct mw_cbpe_estimate {
     double roc_auc;               /* binary: expected AUC; multiclass: OvR macro of expected AUCs */
 } mw_cbpe_estimate;
 
+/* The confusion-based estimates (accuracy, precision/recall/F1 macro and, when
+ * binary, of the positive class) from an expected confusion matrix conf (k x k,
+ * row = true class, col = predicted: the sum over records of the calibrated
+ * probabilities in the predicted class's column), npred (records predicted as
+ * each class) and n records. Mergeable: sum conf, npred and n over windows.
+ * Leaves out->confusion alone; roc_auc is NaN (it needs the records). */
+void mw_cbpe_confusion_metrics(const double *conf, const uint64_t *npred, size_t k, uint64_t n,
+                               mw_cbpe_estimate *out);
+/* The fitted calibration as bytes (malloc'd), and back. */
+mw_status mw_cbpe_serialize(const mw_cbpe *c, unsigned char **buf, size_t *len);
+mw_status mw_cbpe_deserialize(const void *buf, size_t len, mw_cbpe **out, mw_error *err);
 /* Estimates metrics of n unlabelled records from their predictions and scores. */
 mw_status mw_cbpe_estimate_metrics(const mw_cbpe *c, const uint32_t *y_pred, const double *scores,
                                    size_t n, mw_cbpe_estimate *out, mw_error *err);

@@ -43,6 +43,9 @@ typedef struct mw_window_meta {
      * percentiles in milliseconds */
     const struct mw_serving *serving;
     double latency_p50, latency_p95, latency_p99;
+    /* estimated performance (CBPE) of the window, NULL when none */
+    const struct mw_cbpe_estimate *estimated;
+    uint64_t estimated_skipped; /* records with outputs that could not be estimated */
 } mw_window_meta;
 mw_status mw_report_window_json(FILE *out, const mw_drift_report *r, const mw_window_meta *w);
 

@@ -11,7 +11,8 @@
  * their exact counts. With a reference of at most MW_BASELINE_SAMPLE rows a
  * window gets exactly the numbers `modelwatch drift` gives on the same data.
  *
- * Serialised form: "MWBL", u32 version 1, source, rows, columns; every length
+ * Serialised form: "MWBL", u32 version (3; 2 is still read), source, rows,
+ * columns, the outlier detector, the model outputs (baseline_perf.c); every length
  * is checked on reading (MW_ECORRUPT with the byte offset, never a crash).
  */
 #include "monitor/live_int.h"
@@ -22,7 +23,7 @@
 #include <string.h>
 
 #define BASELINE_MAGIC "MWBL"
-#define BASELINE_VERSION 2u /* 2: with the outlier detector */
+#define BASELINE_VERSION 3u /* 2: with the outlier detector; 3: with the model outputs */
 
 static void base_col_free(mw_base_col *c) {
     free(c->name);
@@ -38,6 +39,7 @@ static void base_col_free(mw_base_col *c) {
 void mw_baseline_free(mw_baseline *b) {
     if (!b) return;
     mw_outlier_free(b->detector);
+    mw_base_perf_free(b->perf);
     free(b->col_input);
     for (size_t i = 0; i < b->ncols; i++)
         base_col_free(&b->cols[i]);
@@ -269,6 +271,8 @@ mw_status mw_baseline_serialize(const mw_baseline *b, unsigned char **buf, size_
         mw_buf_put(&o, det, dl);
         free(det);
     }
+    mw_buf_u8(&o, b->perf != NULL);
+    if (b->perf) mw_base_perf_write(b->perf, &o);
     if (o.failed) {
         free(o.data);
         return MW_ENOMEM;
@@ -336,7 +340,7 @@ mw_status mw_baseline_deserialize(const unsigned char *buf, size_t len, mw_basel
                             "stored baseline is not a modelwatch baseline");
     r.p += 4;
     uint32_t version = mw_rd_u32(&r);
-    if (version != BASELINE_VERSION)
+    if (version != BASELINE_VERSION && version != 2)
         return mw_error_set(err, MW_ECORRUPT, NULL, 0, 0,
                             "stored baseline has format version %u, this build reads %u", version,
                             BASELINE_VERSION);
@@ -365,6 +369,11 @@ mw_status mw_baseline_deserialize(const unsigned char *buf, size_t len, mw_basel
         else if ((st = mw_baseline_attach_detector(b, det, err)))
             mw_outlier_free(det);
         if (!st) r.p += dl;
+    }
+    if (!st && version >= 3 && mw_rd_u8(&r)) { /* the model outputs */
+        mw_base_perf *perf = NULL;
+        if ((st = mw_base_perf_read(&r, &perf, err)) == MW_OK && (st = mw_base_perf_attach(b, perf)))
+            mw_base_perf_free(perf);
     }
     if (!st && (r.failed || r.p != r.end)) st = MW_ECORRUPT;
     if (st) {

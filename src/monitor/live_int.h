@@ -11,6 +11,7 @@
 #include "core/util.h"
 #include "modelwatch/monitor.h"
 #include "modelwatch/outlier.h"
+#include "modelwatch/perf.h"
 #include "monitor/drift_int.h"
 #include "monitor/serving.h"
 #include "stats/sketch.h"
@@ -46,7 +47,41 @@ typedef struct mw_baseline {
     const double *detector_bounds; /* its score histogram bounds (mw_outlier_bounds) */
     long *col_input;               /* baseline column -> detector input, -1 when not an input */
     size_t ninputs;
+    struct mw_base_perf *perf;     /* predictions, scores and CBPE, or NULL (baseline_perf.c) */
 } mw_baseline;
+
+/*
+ * What a baseline knows of the model's outputs (baseline_perf.c): the
+ * reference column of its predictions and those of its class scores
+ * ("<score_prefix><class>"), whose drift windows test like any feature, fed
+ * from each record's "prediction" and "scores"; and, when the reference has
+ * the ground truth, a CBPE calibration that estimates each window's
+ * performance before any label arrives.
+ */
+typedef struct mw_base_perf {
+    char *prediction_col; /* reference column of predictions ("" = none) */
+    char *score_prefix;   /* reference score columns: prefix + class */
+    long prediction_idx;  /* its baseline column, -1 when absent */
+    mw_dict *score_names; /* class -> index into score_idx, for score drift */
+    long *score_idx;      /* baseline column of each score column */
+    size_t k;             /* CBPE classes (0: no CBPE), in code order */
+    char **classes;
+    mw_dict *class_codes; /* class -> CBPE code */
+    mw_cbpe *cbpe;
+} mw_base_perf;
+
+/* Fits the CBPE calibration when target names a reference column (the
+ * reference must then have a score column for each class of the target), and
+ * marks the target column ignored so it is not a feature. Call before
+ * mw_baseline_from_table, then mw_base_perf_attach. *out may stay NULL (no
+ * prediction/score columns configured). */
+mw_status mw_base_perf_fit(mw_table *t, const char *target, const char *prediction_col,
+                           const char *score_prefix, mw_base_perf **out, mw_error *err);
+/* Resolves the perf part's columns in b and hands it to b. */
+mw_status mw_base_perf_attach(mw_baseline *b, mw_base_perf *p);
+void mw_base_perf_free(mw_base_perf *p);
+void mw_base_perf_write(const mw_base_perf *p, mw_buf *o);
+mw_status mw_base_perf_read(mw_reader *r, mw_base_perf **out, mw_error *err);
 
 /* Takes over a fitted detector; every detector input must be a baseline
  * column (MW_EINVAL naming it otherwise). */
@@ -94,6 +129,12 @@ typedef struct mw_window {
     uint64_t records, late;
     mw_score_counts scores; /* outlier scores of the window's records */
     mw_serving serving;     /* latency, errors, LLM tokens of the window */
+    /* CBPE (baseline perf with k classes): the expected confusion matrix (k x
+     * k), records predicted per class, records estimated and skipped */
+    double *cbpe_conf;
+    uint64_t *cbpe_npred;
+    uint64_t cbpe_n, cbpe_skipped;
+    size_t cbpe_k;
     mw_win_col *cols;       /* one per baseline column */
     size_t ncols;
     mw_rng rng;
@@ -116,5 +157,13 @@ mw_status mw_window_observe(mw_window *w, const mw_baseline *b, const mw_record 
 mw_status mw_window_report(const mw_window *w, const mw_baseline *b, const mw_drift_options *opt,
                            mw_drift_report *report);
 void mw_window_report_free(mw_drift_report *report);
+
+/* CBPE in a window (window_cbpe.c): adds a record's calibrated class
+ * probabilities to the expected confusion matrix (skipped, and counted, when
+ * its prediction is not a known class or a class score is missing), and the
+ * estimates of a window. */
+void mw_window_cbpe_observe(mw_window *w, const mw_base_perf *p, const mw_record *rec);
+/* 0 when the window has no estimate (no CBPE, or no record estimated). */
+int mw_window_cbpe_estimate(const mw_window *w, mw_cbpe_estimate *out);
 
 #endif

@@ -290,8 +290,17 @@ mw_status mw_monitor_set_reference(mw_monitor *m, const char *model, const char 
     size_t len = 0;
     /* the detector first: building the baseline sorts the table's columns */
     mw_outlier_model *det = NULL;
-    mw_status st = v->cfg.outliers ? fit_detector(v, reference, &det, err) : MW_OK;
+    mw_base_perf *perf = NULL;
+    /* CBPE reads the target and marks it ignored (not a feature, not a detector
+     * input), before the baseline sorts the columns */
+    mw_status st =
+        mw_base_perf_fit(reference, v->cfg.target_column,
+                         v->cfg.prediction_column ? v->cfg.prediction_column : "prediction",
+                         v->cfg.score_prefix ? v->cfg.score_prefix : "score_", &perf, err);
+    if (!st && v->cfg.outliers) st = fit_detector(v, reference, &det, err);
     if (!st) st = mw_baseline_from_table(reference, v->cfg.schema, m->opt.seed, &b, err);
+    if (!st && (st = mw_base_perf_attach(b, perf)) == MW_OK) perf = NULL;
+    mw_base_perf_free(perf);
     if (!st && det) {
         if ((st = mw_baseline_attach_detector(b, det, err))) mw_outlier_free(det);
         det = NULL;
@@ -387,6 +396,19 @@ mw_status mw_monitor_windows(mw_monitor *m, const char *model, const char *versi
     return mw_store_list_windows(m->store, model, version, limit, results_json, n, err);
 }
 
+/* The estimated metrics of the last closed window, as (name, value) pairs. */
+static void estimated_status(const mw_cbpe_estimate *e, mw_version_status *s) {
+    const char *names[7] = {"accuracy", "precision_macro", "recall_macro", "f1_macro",
+                            "precision", "recall", "f1"};
+    double values[7] = {e->accuracy, e->precision_macro, e->recall_macro, e->f1_macro,
+                        e->precision, e->recall, e->f1};
+    s->nest = 0;
+    for (size_t i = 0; i < (e->k == 2 ? 7u : 4u); i++) {
+        s->est_names[s->nest] = names[i];
+        s->est_values[s->nest++] = values[i];
+    }
+}
+
 typedef struct status_ctx {
     void (*fn)(const mw_version_status *s, void *ctx);
     void *ctx;
@@ -418,6 +440,7 @@ static void status_one(mw_vstate *v, void *arg) {
     s.last_latency_p99 = v->has_last ? v->last_p99 : NAN;
     s.last_error_ratio = v->has_last ? v->last_error_ratio : NAN;
     mw_vlabels_status(&v->labels, &s);
+    if (v->has_last && v->has_last_est) estimated_status(&v->last_est, &s);
     if (v->baseline && v->baseline->detector) {
         mw_outlier_info info;
         mw_outlier_get_info(v->baseline->detector, &info);

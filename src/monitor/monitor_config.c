@@ -32,8 +32,12 @@ void mw_vconfig_free(mw_vconfig *cfg) {
         free((char *)cfg->thresholds[i].column);
     free(cfg->thresholds);
     mw_schema_free(cfg->schema);
+    free(cfg->target_column);
+    free(cfg->prediction_column);
+    free(cfg->score_prefix);
     memset(cfg, 0, sizeof *cfg);
 }
+
 
 static mw_status bad(mw_error *err, const char *fmt, const char *key) {
     char msg[300];
@@ -222,6 +226,16 @@ static mw_status parse_outliers(json_t *o, mw_vconfig *cfg, mw_error *err) {
     return MW_OK;
 }
 
+/* A string option naming reference columns: 1..256 bytes. */
+static mw_status column_name_option(json_t *v, const char *key, char **out, mw_error *err) {
+    const char *s = json_string_value(v);
+    if (!s || !*s || strlen(s) > 256)
+        return bad(err, "\"%s\" must be a column name (1 to 256 bytes)", key);
+    free(*out);
+    *out = strdup(s);
+    return *out ? MW_OK : MW_ENOMEM;
+}
+
 mw_status mw_vconfig_parse(const char *text, mw_vconfig *cfg, mw_error *err) {
     memset(cfg, 0, sizeof *cfg);
     cfg->window_seconds = 300;
@@ -270,6 +284,12 @@ mw_status mw_vconfig_parse(const char *text, mw_vconfig *cfg, mw_error *err) {
                 st = parse_columns(v, cfg, err);
             } else if (!strcmp(key, "outliers")) {
                 st = parse_outliers(v, cfg, err);
+            } else if (!strcmp(key, "target_column")) {
+                st = column_name_option(v, key, &cfg->target_column, err);
+            } else if (!strcmp(key, "prediction_column")) {
+                st = column_name_option(v, key, &cfg->prediction_column, err);
+            } else if (!strcmp(key, "score_prefix")) {
+                st = column_name_option(v, key, &cfg->score_prefix, err);
             } else if (!strcmp(key, "task")) {
                 const char *t = json_string_value(v);
                 if (t && !strcmp(t, "auto")) cfg->task = MW_TASK_AUTO;
@@ -279,7 +299,8 @@ mw_status mw_vconfig_parse(const char *text, mw_vconfig *cfg, mw_error *err) {
             } else {
                 st = bad(err,
                          "unknown key \"%s\" (known: window_seconds, window_max_records, tests, "
-                         "threshold, drift_share, correction, columns, outliers, task)",
+                         "threshold, drift_share, correction, columns, outliers, task, target_column, "
+                         "prediction_column, score_prefix)",
                          key);
             }
             if (st) break;

@@ -67,9 +67,20 @@ mw_status mw_vstate_close_window(mw_monitor *m, mw_vstate *v, char **json_out, m
     char *json = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&json, &len);
-    mw_window_meta meta = {
-        v->model, v->version, v->win.start, v->win.end, v->win.records,  v->win.late, NULL, 0,
-        0,        NAN,        NAN,          NAN,        &v->win.serving, NAN,         NAN,  NAN};
+    mw_cbpe_estimate est;
+    int has_est = mw_window_cbpe_estimate(&v->win, &est);
+    mw_window_meta meta = {.model = v->model,
+                           .version = v->version,
+                           .start = v->win.start,
+                           .end = v->win.end,
+                           .records = v->win.records,
+                           .late = v->win.late,
+                           .expected_share = NAN,
+                           .threshold = NAN,
+                           .p_value = NAN,
+                           .serving = &v->win.serving,
+                           .estimated = has_est ? &est : NULL,
+                           .estimated_skipped = v->win.cbpe_skipped};
     mw_serving_percentiles(&v->win.serving, &meta.latency_p50, &meta.latency_p95,
                            &meta.latency_p99);
     if (v->baseline->detector) {
@@ -116,6 +127,8 @@ mw_status mw_vstate_close_window(mw_monitor *m, mw_vstate *v, char **json_out, m
     v->last_outlier_share =
         v->win.scores.scored ? (double)v->win.scores.outliers / (double)v->win.scores.scored : NAN;
     v->last_outlier_p_value = meta.p_value;
+    v->has_last_est = has_est;
+    if (has_est) v->last_est = est;
     v->last_p50 = meta.latency_p50;
     v->last_p95 = meta.latency_p95;
     v->last_p99 = meta.latency_p99;

@@ -37,6 +37,9 @@ typedef struct mw_vconfig {
     mw_outlier_options outlier;      /* its options (columns owned below) */
     char **outlier_columns;
     int task; /* MW_TASK_* for delayed labels (labels_int.h) */
+    /* model outputs in the reference (baseline_perf.c): NULL = the defaults
+     * "prediction" and "score_", and no target (no CBPE) */
+    char *target_column, *prediction_column, *score_prefix;
 } mw_vconfig;
 
 typedef struct mw_vstate {
@@ -67,6 +70,8 @@ typedef struct mw_vstate {
     mw_serving serving; /* since start-up (no sample) */
     double last_p50, last_p95, last_p99, last_error_ratio;
     mw_vlabels labels; /* delayed labels: predictions' windows and their performance */
+    int has_last_est;  /* the last closed window's CBPE estimate (confusion not kept) */
+    mw_cbpe_estimate last_est;
 } mw_vstate;
 
 struct mw_monitor {

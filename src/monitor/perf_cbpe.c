@@ -326,6 +326,106 @@ void mw_cbpe_estimate_free(mw_cbpe_estimate *e) {
     e->confusion = NULL;
 }
 
+void mw_cbpe_confusion_metrics(const double *conf, const uint64_t *npred, size_t k, uint64_t n,
+                               mw_cbpe_estimate *out) {
+    double sp_ = 0, sr = 0, sf = 0, diag = 0;
+    out->precision = out->recall = out->f1 = out->roc_auc = NAN;
+    for (size_t cl = 0; cl < k; cl++) {
+        double tp = conf[cl * k + cl], sup = 0;
+        for (size_t j = 0; j < k; j++)
+            sup += conf[cl * k + j];
+        double pr = npred[cl] ? tp / (double)npred[cl] : 0.0;
+        double rc = sup > 0 ? tp / sup : 0.0;
+        double f = pr + rc > 0 ? 2.0 * pr * rc / (pr + rc) : 0.0;
+        sp_ += pr;
+        sr += rc;
+        sf += f;
+        diag += tp;
+        if (k == 2 && cl == 1) {
+            out->precision = pr;
+            out->recall = rc;
+            out->f1 = f;
+        }
+    }
+    out->k = k;
+    out->n = n;
+    out->accuracy = n ? diag / (double)n : NAN;
+    out->precision_macro = sp_ / (double)k;
+    out->recall_macro = sr / (double)k;
+    out->f1_macro = sf / (double)k;
+}
+
+/* ---- serialised form: "MWCB", u32 1, u32 k, u32 m, per calibrator u32 knots, x[], y[] ---- */
+
+mw_status mw_cbpe_serialize(const mw_cbpe *c, unsigned char **buf, size_t *len) {
+    size_t total = 16;
+    for (size_t j = 0; j < c->m; j++)
+        total += 4 + 16 * c->cal[j]->m;
+    unsigned char *b = malloc(total), *p = b;
+    if (!b) return MW_ENOMEM;
+    uint32_t head[4] = {0x4243574D /* "MWCB" */, 1, (uint32_t)c->k, (uint32_t)c->m};
+    memcpy(p, head, 16); /* little-endian hosts only, as the other serialised states */
+    p += 16;
+    for (size_t j = 0; j < c->m; j++) {
+        uint32_t knots = (uint32_t)c->cal[j]->m;
+        memcpy(p, &knots, 4);
+        memcpy(p + 4, c->cal[j]->x, 8 * knots);
+        memcpy(p + 4 + 8 * knots, c->cal[j]->y, 8 * knots);
+        p += 4 + 16 * knots;
+    }
+    *buf = b;
+    *len = total;
+    return MW_OK;
+}
+
+mw_status mw_cbpe_deserialize(const void *buf, size_t len, mw_cbpe **out, mw_error *err) {
+    *out = NULL;
+    const unsigned char *p = buf, *end = p + len;
+    uint32_t head[4];
+    if (len < 16 || (memcpy(head, p, 16), head[0] != 0x4243574D) || head[1] != 1 || head[2] < 2 ||
+        head[2] > 100000 || !(head[3] == head[2] || (head[3] == 1 && head[2] == 2)))
+        return mw_error_set(err, MW_ECORRUPT, "", 0, 0, "stored CBPE calibration is corrupt");
+    mw_cbpe *c = calloc(1, sizeof *c);
+    if (c) c->cal = calloc(head[3], sizeof *c->cal);
+    if (!c || !c->cal) {
+        free(c);
+        return mw_error_set(err, MW_ENOMEM, "", 0, 0, "out of memory");
+    }
+    c->k = head[2];
+    c->m = head[3];
+    p += 16;
+    mw_status st = MW_OK;
+    for (size_t j = 0; j < c->m && !st; j++) {
+        uint32_t knots;
+        if (end - p < 4 || (memcpy(&knots, p, 4), knots == 0) ||
+            (size_t)(end - p - 4) / 16 < knots) {
+            st = mw_error_set(err, MW_ECORRUPT, "", 0, 0, "stored CBPE calibration is truncated");
+            break;
+        }
+        mw_isotonic *iso = calloc(1, sizeof *iso);
+        if (iso) {
+            iso->m = knots;
+            iso->x = malloc(8 * knots);
+            iso->y = malloc(8 * knots);
+        }
+        if (!iso || !iso->x || !iso->y) {
+            mw_isotonic_free(iso);
+            st = mw_error_set(err, MW_ENOMEM, "", 0, 0, "out of memory");
+            break;
+        }
+        memcpy(iso->x, p + 4, 8 * knots);
+        memcpy(iso->y, p + 4 + 8 * knots, 8 * knots);
+        c->cal[j] = iso;
+        p += 4 + 16 * knots;
+    }
+    if (st) {
+        mw_cbpe_free(c);
+        return st;
+    }
+    *out = c;
+    return MW_OK;
+}
+
 mw_status mw_cbpe_estimate_metrics(const mw_cbpe *c, const uint32_t *y_pred, const double *scores,
                                    size_t n, mw_cbpe_estimate *out, mw_error *err) {
     if (!out) return mw_error_set(err, MW_EINVAL, "", 0, 0, "no output");
@@ -356,23 +456,7 @@ mw_status mw_cbpe_estimate_metrics(const mw_cbpe *c, const uint32_t *y_pred, con
         acc += p[y_pred[i]];
         npred[y_pred[i]]++;
     }
-    double sp_ = 0, sr = 0, sf = 0;
-    for (size_t cl = 0; cl < k; cl++) {
-        double tp = conf[cl * k + cl], sup = 0;
-        for (size_t j = 0; j < k; j++)
-            sup += conf[cl * k + j];
-        double pr = npred[cl] ? tp / (double)npred[cl] : 0.0;
-        double rc = sup > 0 ? tp / sup : 0.0;
-        double f = pr + rc > 0 ? 2.0 * pr * rc / (pr + rc) : 0.0;
-        sp_ += pr;
-        sr += rc;
-        sf += f;
-        if (k == 2 && cl == 1) {
-            out->precision = pr;
-            out->recall = rc;
-            out->f1 = f;
-        }
-    }
+    mw_cbpe_confusion_metrics(conf, npred, k, n, out);
     /* ROC AUC: binary on the positive class; multiclass one-vs-rest macro. */
     double auc_sum = 0;
     size_t nauc = k == 2 ? 1 : k;
@@ -383,13 +467,8 @@ mw_status mw_cbpe_estimate_metrics(const mw_cbpe *c, const uint32_t *y_pred, con
             v[i] = (sp){scores[i * m + col], probs[i * k + cl]};
         auc_sum += expected_auc(v, n);
     }
-    out->k = k;
-    out->n = n;
     out->confusion = conf;
     out->accuracy = acc / (double)n;
-    out->precision_macro = sp_ / (double)k;
-    out->recall_macro = sr / (double)k;
-    out->f1_macro = sf / (double)k;
     out->roc_auc = auc_sum / (double)nauc;
     free(probs);
     free(v);

@@ -39,6 +39,11 @@ mw_status mw_window_init(mw_window *w, const mw_baseline *b, size_t sample_capac
             return MW_ENOMEM;
         c->ncat_alloc = bc->ncats;
     }
+    size_t k = b->perf ? b->perf->k : 0;
+    if (k && !((w->cbpe_conf = calloc(k * k, sizeof *w->cbpe_conf)) &&
+               (w->cbpe_npred = calloc(k, sizeof *w->cbpe_npred))))
+        return MW_ENOMEM;
+    w->cbpe_k = k;
     return MW_OK;
 }
 
@@ -63,6 +68,11 @@ void mw_window_reset(mw_window *w, uint64_t seed) {
         c->max = -INFINITY;
     }
     w->records = w->late = 0;
+    if (w->cbpe_k) {
+        memset(w->cbpe_conf, 0, w->cbpe_k * w->cbpe_k * sizeof *w->cbpe_conf);
+        memset(w->cbpe_npred, 0, w->cbpe_k * sizeof *w->cbpe_npred);
+    }
+    w->cbpe_n = w->cbpe_skipped = 0;
     mw_serving_reset(&w->serving);
     memset(&w->scores, 0, sizeof w->scores);
     w->start = w->end = 0;
@@ -79,6 +89,8 @@ void mw_window_free(mw_window *w) {
         free(c->unseen_counts);
     }
     free(w->cols);
+    free(w->cbpe_conf);
+    free(w->cbpe_npred);
     mw_serving_free(&w->serving);
     memset(w, 0, sizeof *w);
 }
@@ -275,6 +287,31 @@ static void score(mw_window *w, const mw_baseline *b, det_inputs *d, mw_score_co
     if (totals) count_score(totals, sc, outlier, k);
 }
 
+/* A model output into its reference column, unless the record had a feature of that name. */
+static mw_status observe_output(mw_window *w, const mw_baseline *b, long j, const mw_feature *f,
+                                unsigned char *seen) {
+    if (j < 0 || seen[j]) return MW_OK;
+    seen[j] = 1;
+    return observe_value(w, &b->cols[j], &w->cols[j], f);
+}
+
+/* The prediction and the scores, for their drift (and CBPE, window_cbpe.c). */
+static mw_status observe_outputs(mw_window *w, const mw_baseline *b, const mw_record *rec,
+                                 unsigned char *seen) {
+    const mw_base_perf *p = b->perf;
+    mw_status st = MW_OK;
+    if (rec->prediction.kind != MW_VALUE_MISSING)
+        st = observe_output(w, b, p->prediction_idx, &rec->prediction, seen);
+    for (size_t i = 0; !st && i < rec->nscores; i++) {
+        uint32_t code;
+        const mw_feature *s = &rec->scores[i];
+        if (mw_dict_find(p->score_names, s->name, s->name_len, &code))
+            st = observe_output(w, b, p->score_idx[code], s, seen);
+    }
+    if (!st && p->cbpe) mw_window_cbpe_observe(w, p, rec);
+    return st;
+}
+
 mw_status mw_window_observe(mw_window *w, const mw_baseline *b, const mw_record *rec,
                             mw_score_counts *totals) {
     unsigned char seen_small[256];
@@ -317,6 +354,7 @@ mw_status mw_window_observe(mw_window *w, const mw_baseline *b, const mw_record 
         st = observe_value(w, &b->cols[j], &w->cols[j], f);
         if (scoring && b->col_input[j] >= 0) det_value(&d, b->detector, (size_t)b->col_input[j], f);
     }
+    if (b->perf && !st) st = observe_outputs(w, b, rec, seen);
     for (size_t j = 0; j < b->ncols; j++)
         if (!seen[j]) { /* absent from the record: missing */
             w->cols[j].rows++;

@@ -11,6 +11,7 @@
 
 #include "modelwatch/report.h"
 #include "report/json_writer.h"
+#include "modelwatch/perf.h"
 #include "report/report_int.h"
 #include "monitor/serving.h"
 
@@ -226,6 +227,26 @@ static void serving_json(mw_json *j, const mw_window_meta *w) {
     mw_json_end_object(j);
 }
 
+/* "estimated_performance": CBPE's expected metrics of the window. */
+static void estimated_json(mw_json *j, const mw_window_meta *w) {
+    const mw_cbpe_estimate *e = w->estimated;
+    mw_json_key(j, "estimated_performance");
+    mw_json_begin_object(j);
+    kv_str(j, "method", "cbpe");
+    kv_uint(j, "records", e->n);
+    kv_uint(j, "skipped", w->estimated_skipped);
+    kv_num(j, "accuracy", e->accuracy);
+    kv_num(j, "precision_macro", e->precision_macro);
+    kv_num(j, "recall_macro", e->recall_macro);
+    kv_num(j, "f1_macro", e->f1_macro);
+    if (e->k == 2) {
+        kv_num(j, "precision", e->precision);
+        kv_num(j, "recall", e->recall);
+        kv_num(j, "f1", e->f1);
+    }
+    mw_json_end_object(j);
+}
+
 mw_status mw_report_window_json(FILE *out, const mw_drift_report *r, const mw_window_meta *w) {
     mw_json j;
     mw_json_init(&j, out, 0);
@@ -249,6 +270,7 @@ mw_status mw_report_window_json(FILE *out, const mw_drift_report *r, const mw_wi
         mw_json_end_object(&j);
     }
     if (w->serving) serving_json(&j, w);
+    if (w->estimated) estimated_json(&j, w);
     drift_body(&j, r);
     mw_json_end_object(&j);
     return fflush(out) == 0 && !ferror(out) ? MW_OK : MW_EIO;

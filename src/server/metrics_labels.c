@@ -1,5 +1,6 @@
 /*
- * /metrics for delayed labels and live performance: each version's metrics of
+ * /metrics for delayed labels and live performance: the CBPE estimate of the
+ * last closed window (before labels), each version's metrics of
  * the newest window that has labels (they change as that window's labels
  * arrive, and move to a newer window once it has labels), its label coverage,
  * and the label and prediction counters. Labels: model, version, metric (a
@@ -10,6 +11,7 @@
 #include <math.h>
 
 enum {
+    L_ESTIMATED,
     L_METRIC,
     L_METRIC_WINDOW,
     L_COVERAGE,
@@ -26,6 +28,9 @@ static const struct {
     mw_expo_type type;
     const char *help;
 } families[L_COUNT] = {
+    {"modelwatch_model_metric_estimated", MW_EXPO_GAUGE,
+     "Performance of the last closed window estimated from its scores before labels arrive "
+     "(CBPE, calibrated on the labelled reference)."},
     {"modelwatch_model_metric", MW_EXPO_GAUGE,
      "Performance of the newest window that has labels (accuracy, f1_macro, ..., or mae, rmse, "
      "... for a regressor), over the labels received so far."},
@@ -57,6 +62,12 @@ static void write_version(const mw_version_status *s, void *ctx) {
     const char *n[3] = {"model", "version", "metric"};
     const char *v[3] = {s->model, s->version, NULL};
     switch (p->family) {
+    case L_ESTIMATED:
+        for (size_t i = 0; i < s->nest && !p->st; i++) {
+            v[2] = s->est_names[i];
+            p->st = mw_expo_sample(p->e, NULL, n, v, 3, s->est_values[i]);
+        }
+        break;
     case L_METRIC:
         for (size_t i = 0; i < s->nperf && !p->st; i++) {
             v[2] = s->perf_names[i];
