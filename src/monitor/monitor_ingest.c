@@ -238,6 +238,7 @@ typedef struct parsed {
     size_t id_len;
     mw_feature prediction;
     size_t feat, nfeat; /* into batch.features */
+    size_t score, nscore; /* the scores, also into batch.features */
     size_t off, jlen;   /* the record's bytes in the body, for the journal */
     size_t len;         /* jlen once accepted, else 0 */
     uint64_t line;
@@ -296,7 +297,8 @@ static const char *keep_string(batch *b, const char *body, size_t blen, const ch
 static mw_status keep_record(batch *b, mw_vstate *v, const mw_record *rec, const char *body,
                              size_t blen, size_t off, size_t len, uint64_t line) {
     if (grow((void **)&b->recs, &b->cap, b->n + 1, sizeof *b->recs) ||
-        grow((void **)&b->features, &b->featcap, b->nfeat + rec->nfeatures, sizeof *b->features))
+        grow((void **)&b->features, &b->featcap, b->nfeat + rec->nfeatures + rec->nscores,
+             sizeof *b->features))
         return MW_ENOMEM;
     parsed *r = &b->recs[b->n++];
     *r = (parsed){.v = v,
@@ -316,14 +318,16 @@ static mw_status keep_record(batch *b, mw_vstate *v, const mw_record *rec, const
                   .prediction = rec->prediction,
                   .feat = b->nfeat,
                   .nfeat = rec->nfeatures,
+                  .score = b->nfeat + rec->nfeatures,
+                  .nscore = rec->nscores,
                   .off = off,
                   .jlen = len,
                   .len = 0,
                   .line = line};
     if (rec->prediction.kind == MW_VALUE_STRING)
         r->prediction.str = keep_string(b, body, blen, rec->prediction.str, rec->prediction.str_len);
-    for (size_t i = 0; i < rec->nfeatures; i++) {
-        mw_feature f = rec->features[i];
+    for (size_t i = 0; i < rec->nfeatures + rec->nscores; i++) {
+        mw_feature f = i < rec->nfeatures ? rec->features[i] : rec->scores[i - rec->nfeatures];
         f.name = keep_string(b, body, blen, f.name, f.name_len);
         if (f.kind == MW_VALUE_STRING) f.str = keep_string(b, body, blen, f.str, f.str_len);
         b->features[b->nfeat++] = f;
@@ -417,6 +421,8 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
                          .latency_ms = r->latency_ms,
                          .features = &b->features[r->feat],
                          .nfeatures = r->nfeat,
+                         .scores = &b->features[r->score],
+                         .nscores = r->nscore,
                          .error = r->error,
                          .error_len = r->error_len,
                          .input_tokens = r->input_tokens,
