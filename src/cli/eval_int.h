@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
+#include "cli/labels.h"
 #include "modelwatch/perf.h"
 
 enum { TASK_AUTO, TASK_CLASS, TASK_REG };
@@ -21,16 +22,6 @@ typedef struct warns {
     char *msg[MAX_WARN];
     size_t n;
 } warns;
-
-typedef struct labels {
-    int numeric;
-    size_t k;
-    double *num; /* numeric: ascending */
-    char **text; /* text: ascending, owned */
-} labels;
-
-/* Text of class c for messages and JSON keys (buf holds 32 bytes). */
-const char *mw_eval_label_str(const labels *L, size_t c, char *buf);
 
 typedef struct result {
     const char *task;

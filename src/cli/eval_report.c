@@ -74,7 +74,7 @@ void mw_eval_write_json(FILE *f, const eval_args *a, const result *R) {
         mw_json_begin_object(&j);
         for (size_t c = 0; c < R->L.k; c++) {
             if (!m->per_class[c].present) continue;
-            mw_json_key(&j, mw_eval_label_str(&R->L, c, buf));
+            mw_json_key(&j, mw_labels_str(&R->L, c, buf));
             mw_json_begin_object(&j);
             json_num(&j, "precision", m->per_class[c].precision);
             json_num(&j, "recall", m->per_class[c].recall);
@@ -258,7 +258,7 @@ void mw_eval_write_text(FILE *f, int html, const eval_args *a, const result *R) 
         for (size_t c = 0; c < R->L.k; c++) {
             const mw_class_stats *s = &R->cls.per_class[c];
             if (!s->present) continue;
-            const char *nm = mw_eval_label_str(&R->L, c, buf);
+            const char *nm = mw_labels_str(&R->L, c, buf);
             if (html) {
                 fputs("<tr><td>", f);
                 html_escape(f, nm);
