@@ -240,17 +240,11 @@ static int parse_args(int argc, char **argv, eval_args *a) {
         case OPT_POS:
             a->pos_label = optarg;
             break;
-        case OPT_TASK:
-            if (!strcmp(optarg, "auto"))
-                a->task = TASK_AUTO;
-            else if (!strcmp(optarg, "classification"))
-                a->task = TASK_CLASS;
-            else if (!strcmp(optarg, "regression"))
-                a->task = TASK_REG;
-            else
-                return mw_cli_usage_error(
-                    CMD, "--task expects auto, classification or regression, got \"%s\"", optarg);
+        case OPT_TASK: {
+            int rc = mw_cli_parse_task(CMD, optarg, &a->task);
+            if (rc) return rc;
             break;
+        }
         case OPT_ESTIMATE:
             a->estimate = 1;
             break;

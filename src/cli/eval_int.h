@@ -9,8 +9,6 @@
 #include "cli/labels.h"
 #include "modelwatch/perf.h"
 
-enum { TASK_AUTO, TASK_CLASS, TASK_REG };
-
 typedef struct eval_args {
     const char *file, *reference, *target, *pred, *scores, *pos_label, *output;
     int task, estimate;

@@ -195,6 +195,19 @@ int mw_labels_collect(const char *cmd, mw_column **cols, const char **src, size_
     return 0;
 }
 
+int mw_cli_parse_task(const char *cmd, const char *arg, int *task) {
+    if (!strcmp(arg, "auto"))
+        *task = TASK_AUTO;
+    else if (!strcmp(arg, "classification"))
+        *task = TASK_CLASS;
+    else if (!strcmp(arg, "regression"))
+        *task = TASK_REG;
+    else
+        return mw_cli_usage_error(
+            cmd, "--task expects auto, classification or regression, got \"%s\"", arg);
+    return 0;
+}
+
 int mw_labels_look_like_classes(mw_column *const *cols, size_t n) {
     for (size_t c = 0; c < n; c++)
         if (cols[c]->type != MW_TYPE_NUMERIC) return 1;

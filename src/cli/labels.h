@@ -54,6 +54,11 @@ int mw_labels_build(vlist *v, int numeric, labels *L);
  * missing, and for a value that is not a class). 0, or -1 out of memory. */
 int mw_labels_encode(const mw_column *c, const labels *L, uint32_t *out);
 
+/* --task auto|classification|regression */
+enum { TASK_AUTO, TASK_CLASS, TASK_REG };
+/* Parses a --task value: 0, or a usage error naming the value. */
+int mw_cli_parse_task(const char *cmd, const char *arg, int *task);
+
 /* Whole numbers with at most 50 distinct values over the n columns (or any text
  * column) look like class labels: `--task auto`. */
 int mw_labels_look_like_classes(mw_column *const *cols, size_t n);
