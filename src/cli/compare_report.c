@@ -8,43 +8,28 @@
 #include <math.h>
 #include <string.h>
 
-static void json_num(mw_json *j, const char *key, double v) {
-    mw_json_key(j, key);
-    mw_json_number(j, v);
-}
-
-static void json_uint(mw_json *j, const char *key, uint64_t v) {
-    mw_json_key(j, key);
-    mw_json_uint(j, v);
-}
-
-static void json_str(mw_json *j, const char *key, const char *v) {
-    mw_json_key(j, key);
-    mw_json_string(j, v);
-}
-
 /* {"baseline_right_candidate_wrong": lost, "baseline_wrong_candidate_right": gained} members */
 static void json_flips(mw_json *j, uint64_t lost, uint64_t gained) {
-    json_uint(j, "baseline_right_candidate_wrong", lost);
-    json_uint(j, "baseline_wrong_candidate_right", gained);
+    mw_json_kv_uint(j, "baseline_right_candidate_wrong", lost);
+    mw_json_kv_uint(j, "baseline_wrong_candidate_right", gained);
 }
 
 void mw_compare_write_json(FILE *f, const compare_args *a, const compare_result *R) {
     mw_json j;
     mw_json_init(&j, f, 1);
     mw_json_begin_object(&j);
-    json_str(&j, "golden", a->golden);
-    json_str(&j, "task", R->task);
-    json_uint(&j, "rows", R->rows);
-    json_str(&j, "target", a->target);
-    json_str(&j, "baseline", a->baseline);
-    json_str(&j, "candidate", a->candidate);
-    json_num(&j, "agreement", R->agreement);
+    mw_json_kv_string(&j, "golden", a->golden);
+    mw_json_kv_string(&j, "task", R->task);
+    mw_json_kv_uint(&j, "rows", R->rows);
+    mw_json_kv_string(&j, "target", a->target);
+    mw_json_kv_string(&j, "baseline", a->baseline);
+    mw_json_kv_string(&j, "candidate", a->candidate);
+    mw_json_kv_number(&j, "agreement", R->agreement);
     mw_json_key(&j, "mcnemar");
     if (R->classification) {
         mw_json_begin_object(&j);
-        json_num(&j, "statistic", R->mcnemar.statistic);
-        json_num(&j, "p_value", R->mcnemar.p_value);
+        mw_json_kv_number(&j, "statistic", R->mcnemar.statistic);
+        mw_json_kv_number(&j, "p_value", R->mcnemar.p_value);
         json_flips(&j, R->lost, R->gained);
         mw_json_end_object(&j);
     } else {
@@ -70,9 +55,9 @@ void mw_compare_write_json(FILE *f, const compare_args *a, const compare_result 
         const cmp_metric *m = &R->m[i];
         mw_json_key(&j, m->name);
         mw_json_begin_object(&j);
-        json_num(&j, "baseline", m->baseline);
-        json_num(&j, "candidate", m->candidate);
-        json_num(&j, "delta", m->delta);
+        mw_json_kv_number(&j, "baseline", m->baseline);
+        mw_json_kv_number(&j, "candidate", m->candidate);
+        mw_json_kv_number(&j, "delta", m->delta);
         mw_json_key(&j, "ci");
         if (isnan(m->lo)) {
             mw_json_null(&j);
@@ -82,36 +67,34 @@ void mw_compare_write_json(FILE *f, const compare_args *a, const compare_result 
             mw_json_number(&j, m->hi);
             mw_json_end_array(&j);
         }
-        mw_json_key(&j, "greater_is_better");
-        mw_json_bool(&j, m->greater_is_better);
+        mw_json_kv_bool(&j, "greater_is_better", m->greater_is_better);
         mw_json_end_object(&j);
     }
     mw_json_end_object(&j);
     mw_json_key(&j, "bootstrap");
     mw_json_begin_object(&j);
-    json_uint(&j, "resamples", R->resamples);
-    json_uint(&j, "seed", a->seed);
-    json_num(&j, "confidence", a->confidence);
-    json_str(&j, "quantiles", "linear");
-    json_uint(&j, "resamples_with_nan", R->nan_resamples);
+    mw_json_kv_uint(&j, "resamples", R->resamples);
+    mw_json_kv_uint(&j, "seed", a->seed);
+    mw_json_kv_number(&j, "confidence", a->confidence);
+    mw_json_kv_string(&j, "quantiles", "linear");
+    mw_json_kv_uint(&j, "resamples_with_nan", R->nan_resamples);
     mw_json_end_object(&j);
     mw_json_key(&j, "gate");
     mw_json_begin_object(&j);
-    mw_json_key(&j, "passed");
-    mw_json_bool(&j, R->passed);
-    json_str(&j, "rules", a->nthr ? "thresholds" : "default");
-    json_num(&j, "alpha", a->alpha);
+    mw_json_kv_bool(&j, "passed", R->passed);
+    mw_json_kv_string(&j, "rules", a->nthr ? "thresholds" : "default");
+    mw_json_kv_number(&j, "alpha", a->alpha);
     mw_json_key(&j, "failures");
     mw_json_begin_array(&j);
     for (size_t i = 0; i < R->nfail; i++) {
         const cmp_failure *x = &R->fail[i];
         mw_json_begin_object(&j);
-        json_str(&j, "metric", x->metric);
-        json_str(&j, "rule", x->rule);
-        json_num(&j, "baseline", x->baseline);
-        json_num(&j, "candidate", x->candidate);
-        json_num(&j, "limit", x->limit);
-        json_str(&j, "message", x->message);
+        mw_json_kv_string(&j, "metric", x->metric);
+        mw_json_kv_string(&j, "rule", x->rule);
+        mw_json_kv_number(&j, "baseline", x->baseline);
+        mw_json_kv_number(&j, "candidate", x->candidate);
+        mw_json_kv_number(&j, "limit", x->limit);
+        mw_json_kv_string(&j, "message", x->message);
         mw_json_end_object(&j);
     }
     mw_json_end_array(&j);
