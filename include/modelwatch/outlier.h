@@ -30,6 +30,7 @@
 
 #include "modelwatch/core.h"
 #include "modelwatch/data.h"
+#include "modelwatch/stats.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -163,9 +164,8 @@ mw_status mw_outlier_load(const void *buf, size_t len, mw_outlier_model **out, m
  * points, c(n) = 2 H(n-1) - 2 (n-1)/n with H(i) = ln(i) + Euler's gamma,
  * c(2) = 1, c(n <= 1) = 0 (sklearn's _average_path_length). */
 double mw_iforest_c(double n);
-/* One-sided binomial test P(X >= x) for X ~ Binomial(n, p):
- * scipy.stats.binomtest(x, n, p, alternative='greater').pvalue. */
-double mw_binom_test_greater(uint64_t x, uint64_t n, double p);
+/* The binomial test of the outlier share, mw_binom_test_greater, is declared
+ * in stats.h (included here). */
 
 #ifdef __cplusplus
 }

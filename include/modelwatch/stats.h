@@ -92,6 +92,23 @@ mw_status mw_chi2_contingency(const double *ref, const double *cur, size_t k, in
  * odds ratio a*d/(b*c) (inf or nan as scipy gives). */
 mw_status mw_fisher_exact(uint64_t a, uint64_t b, uint64_t c, uint64_t d, mw_test_result *out);
 
+/* ---- binomial tests (src/stats/binom.c) -------------------------------- */
+
+/* scipy.stats.binom.cdf(k, n, p): P(X <= k) for X ~ Binomial(n, p). NAN for p
+ * outside [0, 1]. */
+double mw_binom_cdf(uint64_t k, uint64_t n, double p);
+/* One-sided binomial test P(X >= x) for X ~ Binomial(n, p):
+ * scipy.stats.binomtest(x, n, p, alternative='greater').pvalue. */
+double mw_binom_test_greater(uint64_t x, uint64_t n, double p);
+/*
+ * McNemar's exact test of two paired classifiers:
+ * statsmodels.stats.contingency_tables.mcnemar([[a, b], [c, d]], exact=True)
+ * from the discordant counts b (first right, second wrong) and c (first wrong,
+ * second right): statistic = min(b, c), p = min(1, 2 * binom.cdf(min(b, c),
+ * b + c, 0.5)); b = c = 0 gives statistic 0 and p 1.
+ */
+mw_status mw_mcnemar_exact(uint64_t b, uint64_t c, mw_test_result *out);
+
 /* ---- histogram distances on counts (reference ref, current cur) -------- */
 /* p = ref/sum(ref), q = cur/sum(cur); both sums must be > 0. */
 

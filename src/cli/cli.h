@@ -23,6 +23,7 @@ int mw_cmd_demo(int argc, char **argv);
 int mw_cmd_top(int argc, char **argv);
 int mw_cmd_outliers(int argc, char **argv);
 int mw_cmd_eval(int argc, char **argv);
+int mw_cmd_compare(int argc, char **argv);
 int mw_cmd_alerts(int argc, char **argv);
 int mw_cmd_rules(int argc, char **argv);
 

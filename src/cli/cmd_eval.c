@@ -96,181 +96,6 @@ static void warns_free(warns *w) {
         free(w->msg[i]);
 }
 
-/* ---- labels ----------------------------------------------------------------- */
-
-static void labels_free(labels *L) {
-    free(L->num);
-    for (size_t i = 0; L->text && i < L->k; i++)
-        free(L->text[i]);
-    free(L->text);
-}
-
-static int cmp_dbl(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static long label_find_num(const labels *L, double v) {
-    const double *p = bsearch(&v, L->num, L->k, sizeof *L->num, cmp_dbl);
-    return p ? (long)(p - L->num) : -1;
-}
-static long label_find_text(const labels *L, const char *s) {
-    char *const *p = bsearch(&s, L->text, L->k, sizeof *L->text, cmp_str);
-    return p ? (long)(p - L->text) : -1;
-}
-
-/* Text of class c for messages and JSON keys. */
-const char *mw_eval_label_str(const labels *L, size_t c, char *buf) {
-    if (!L->numeric) return L->text[c];
-    mw_format_double(L->num[c], buf);
-    return buf;
-}
-
-/* Collects values into a growing list. */
-typedef struct vlist {
-    double *num;
-    char **text;
-    size_t n, cap;
-} vlist;
-
-static int vl_grow(vlist *v) {
-    if (v->n < v->cap) return 0;
-    size_t cap = v->cap ? 2 * v->cap : 64;
-    double *a = realloc(v->num, cap * sizeof *a);
-    if (!a) return -1;
-    v->num = a;
-    char **t = realloc(v->text, cap * sizeof *t);
-    if (!t) return -1;
-    v->text = t;
-    v->cap = cap;
-    return 0;
-}
-static int vl_num(vlist *v, double x) {
-    if (vl_grow(v)) return -1;
-    v->num[v->n++] = x;
-    return 0;
-}
-static int vl_text(vlist *v, const char *s) {
-    if (vl_grow(v)) return -1;
-    v->text[v->n++] = (char *)s;
-    return 0;
-}
-
-/* Adds a column's distinct values (numeric: all values, deduplicated later). */
-static int vl_column(vlist *v, const mw_column *c, int numeric) {
-    if (!c) return 0;
-    if (numeric) {
-        /* dedupe cheaply: sort a copy */
-        double *tmp = malloc((c->nrows ? c->nrows : 1) * sizeof *tmp);
-        if (!tmp) return -1;
-        size_t m = 0;
-        for (size_t i = 0; i < c->nrows; i++)
-            if (!isnan(c->num[i])) tmp[m++] = c->num[i];
-        qsort(tmp, m, sizeof *tmp, cmp_dbl);
-        for (size_t i = 0; i < m; i++)
-            if ((i == 0 || tmp[i] != tmp[i - 1]) && vl_num(v, tmp[i])) {
-                free(tmp);
-                return -1;
-            }
-        free(tmp);
-        return 0;
-    }
-    for (size_t i = 0; i < mw_dict_size(c->dict); i++)
-        if (vl_text(v, mw_dict_str(c->dict, (uint32_t)i, NULL))) return -1;
-    return 0;
-}
-
-static int labels_build(vlist *v, int numeric, labels *L) {
-    memset(L, 0, sizeof *L);
-    L->numeric = numeric;
-    if (numeric) {
-        qsort(v->num, v->n, sizeof *v->num, cmp_dbl);
-        L->num = malloc((v->n ? v->n : 1) * sizeof *L->num);
-        if (!L->num) return -1;
-        for (size_t i = 0; i < v->n; i++)
-            if (i == 0 || v->num[i] != v->num[i - 1]) L->num[L->k++] = v->num[i];
-        return 0;
-    }
-    qsort(v->text, v->n, sizeof *v->text, cmp_str);
-    L->text = calloc(v->n ? v->n : 1, sizeof *L->text);
-    if (!L->text) return -1;
-    for (size_t i = 0; i < v->n; i++)
-        if (i == 0 || strcmp(v->text[i], v->text[i - 1])) {
-            if (!(L->text[L->k] = strdup(v->text[i]))) return -1;
-            L->k++;
-        }
-    return 0;
-}
-
-/* Codes of a label column (MW_PERF_MISSING where missing). */
-static int encode(const mw_column *c, const labels *L, uint32_t *out) {
-    if (c->type == MW_TYPE_NUMERIC) {
-        double prev = NAN;
-        long prevc = -1;
-        for (size_t i = 0; i < c->nrows; i++) {
-            double x = c->num[i];
-            if (isnan(x)) {
-                out[i] = MW_PERF_MISSING;
-                continue;
-            }
-            if (x != prev) {
-                prev = x;
-                prevc = label_find_num(L, x);
-            }
-            out[i] = (uint32_t)prevc;
-        }
-        return 0;
-    }
-    size_t nd = mw_dict_size(c->dict);
-    uint32_t *map = malloc((nd ? nd : 1) * sizeof *map);
-    if (!map) return -1;
-    for (size_t d = 0; d < nd; d++)
-        map[d] = (uint32_t)label_find_text(L, mw_dict_str(c->dict, (uint32_t)d, NULL));
-    for (size_t i = 0; i < c->nrows; i++)
-        out[i] = c->codes[i] == MW_CODE_MISSING ? MW_PERF_MISSING : map[c->codes[i]];
-    free(map);
-    return 0;
-}
-
-/* Makes every label column of the same kind; a text column beside numeric
- * ones becomes numeric when each of its texts is a number, else an error names
- * the first row that is not. Returns 1 = numeric, 0 = text, -1 = error. */
-static int unify_kinds(mw_column **cols, const char **src, size_t n) {
-    int any_num = 0;
-    for (size_t i = 0; i < n; i++)
-        if (cols[i] && cols[i]->type == MW_TYPE_NUMERIC) any_num = 1;
-    if (!any_num) return 0;
-    for (size_t i = 0; i < n; i++) {
-        mw_column *c = cols[i];
-        if (!c || c->type == MW_TYPE_NUMERIC) continue;
-        for (size_t r = 0; r < c->nrows; r++) {
-            if (c->codes[r] == MW_CODE_MISSING) continue;
-            size_t len;
-            const char *s = mw_dict_str(c->dict, c->codes[r], &len);
-            double v;
-            if (!mw_parse_double(s, len, &v)) {
-                const mw_column *num = NULL;
-                for (size_t j = 0; j < n && !num; j++)
-                    if (cols[j] && cols[j]->type == MW_TYPE_NUMERIC) num = cols[j];
-                mw_cli_error(CMD,
-                             "%s: column \"%s\", row %zu: label \"%s\" is text but column \"%s\" "
-                             "holds numbers (labels of the wrong type)",
-                             src[i], c->name, r + 1, s, num->name);
-                return -1;
-            }
-        }
-        mw_error err;
-        if (mw_column_convert(c, MW_TYPE_NUMERIC, &err) != MW_OK) {
-            mw_cli_error(CMD, "%s", err.message);
-            return -1;
-        }
-    }
-    return 1;
-}
-
 /* ---- one file's columns ----------------------------------------------------- */
 
 typedef struct view {
@@ -285,15 +110,6 @@ typedef struct view {
 static void view_free(view *v) {
     free(v->score);
     free(v->suffix);
-}
-
-static mw_column *need_col(mw_table *t, const char *name, const char *what) {
-    long i = mw_table_find(t, name);
-    if (i < 0) {
-        mw_cli_error(CMD, "%s: no %s column \"%s\"", t->source, what, name);
-        return NULL;
-    }
-    return &t->cols[i];
 }
 
 static int resolve_scores(view *v, const char *arg) {
@@ -424,17 +240,11 @@ static int parse_args(int argc, char **argv, eval_args *a) {
         case OPT_POS:
             a->pos_label = optarg;
             break;
-        case OPT_TASK:
-            if (!strcmp(optarg, "auto"))
-                a->task = TASK_AUTO;
-            else if (!strcmp(optarg, "classification"))
-                a->task = TASK_CLASS;
-            else if (!strcmp(optarg, "regression"))
-                a->task = TASK_REG;
-            else
-                return mw_cli_usage_error(
-                    CMD, "--task expects auto, classification or regression, got \"%s\"", optarg);
+        case OPT_TASK: {
+            int rc = mw_cli_parse_task(CMD, optarg, &a->task);
+            if (rc) return rc;
             break;
+        }
         case OPT_ESTIMATE:
             a->estimate = 1;
             break;
@@ -474,48 +284,11 @@ static int parse_args(int argc, char **argv, eval_args *a) {
     return 0;
 }
 
-/* Whole numbers with few distinct values (or text) look like class labels. */
-static int looks_like_classes(const mw_column *t, const mw_column *p) {
-    if (t->type != MW_TYPE_NUMERIC || p->type != MW_TYPE_NUMERIC) return 1;
-    const mw_column *cols[2] = {t, p};
-    double seen[51];
-    size_t ns = 0;
-    for (int c = 0; c < 2; c++)
-        for (size_t i = 0; i < cols[c]->nrows; i++) {
-            double v = cols[c]->num[i];
-            if (isnan(v)) continue;
-            if (v != floor(v) || isinf(v)) return 0;
-            size_t s = 0;
-            while (s < ns && seen[s] != v)
-                s++;
-            if (s == ns) {
-                if (ns == 50) return 0;
-                seen[ns++] = v;
-            }
-        }
-    return 1;
-}
-
 static int run_regression(const eval_args *a, view *v, result *R) {
-    mw_column *cols[2] = {v->target, v->pred};
-    for (int c = 0; c < 2; c++)
-        if (cols[c]->type != MW_TYPE_NUMERIC) {
-            const mw_column *col = cols[c];
-            for (size_t r = 0; r < col->nrows; r++)
-                if (col->codes[r] != MW_CODE_MISSING) {
-                    double x;
-                    size_t len;
-                    const char *s = mw_dict_str(col->dict, col->codes[r], &len);
-                    if (!mw_parse_double(s, len, &x))
-                        return mw_cli_error(CMD,
-                                            "%s: column \"%s\", row %zu: \"%s\" is not a number "
-                                            "(regression needs numbers)",
-                                            a->file, col->name, r + 1, s);
-                }
-            mw_error err;
-            if (mw_column_convert(cols[c], MW_TYPE_NUMERIC, &err) != MW_OK)
-                return mw_cli_error(CMD, "%s", err.message);
-        }
+    int rc;
+    if ((rc = mw_cli_numeric_column(CMD, a->file, v->target)) ||
+        (rc = mw_cli_numeric_column(CMD, a->file, v->pred)))
+        return rc;
     size_t n = v->t->nrows, m = 0;
     double *y = malloc((n ? n : 1) * sizeof *y), *yh = malloc((n ? n : 1) * sizeof *yh);
     if (!y || !yh) {
@@ -547,7 +320,6 @@ static int run_regression(const eval_args *a, view *v, result *R) {
     R->evaluated = m;
     R->task = "regression";
     mw_error err;
-    int rc = 0;
     if (!m)
         rc = mw_cli_error(CMD, "%s: no row has both a target and a prediction", a->file);
     else if (mw_regression_metrics(y, yh, m, &R->reg, &err) != MW_OK)
@@ -580,12 +352,13 @@ static int build_labels(const eval_args *a, view **vs, size_t nv, result *R) {
         cols[nc] = vs[i]->pred;
         src[nc++] = vs[i]->t->source;
     }
-    int numeric = unify_kinds(cols, src, nc);
-    if (numeric < 0) return MW_EXIT_ERROR;
     vlist vl = {0};
-    int bad = 0;
-    for (size_t i = 0; i < nc; i++)
-        bad |= vl_column(&vl, cols[i], numeric);
+    int numeric, bad = 0;
+    int rc = mw_labels_collect(CMD, cols, src, nc, &vl, &numeric);
+    if (rc) {
+        mw_vlist_free(&vl);
+        return rc;
+    }
     double *sufnum = calloc(vs[0]->m + 2, sizeof *sufnum);
     if (!sufnum) bad = 1;
     for (size_t j = 0; !bad && !vs[0]->single && j < vs[0]->m; j++) {
@@ -593,16 +366,15 @@ static int build_labels(const eval_args *a, view **vs, size_t nv, result *R) {
         if (numeric) {
             if (!mw_parse_double(s, strlen(s), &sufnum[j])) {
                 free(sufnum);
-                free(vl.num);
-                free(vl.text);
+                mw_vlist_free(&vl);
                 return mw_cli_error(CMD,
                                     "score column \"%s\": \"%s\" is not a number but the labels "
                                     "are numbers",
                                     vs[0]->score[j]->name, s);
             }
-            bad |= vl_num(&vl, sufnum[j]);
+            bad |= mw_vlist_num(&vl, sufnum[j]);
         } else {
-            bad |= vl_text(&vl, s);
+            bad |= mw_vlist_text(&vl, s);
         }
     }
     double posv = 0;
@@ -610,14 +382,13 @@ static int build_labels(const eval_args *a, view **vs, size_t nv, result *R) {
         if (numeric) {
             if (!mw_parse_double(a->pos_label, strlen(a->pos_label), &posv)) {
                 free(sufnum);
-                free(vl.num);
-                free(vl.text);
+                mw_vlist_free(&vl);
                 return mw_cli_usage_error(
                     CMD, "--pos-label \"%s\" is not a number but the labels are", a->pos_label);
             }
-            bad |= vl_num(&vl, posv);
+            bad |= mw_vlist_num(&vl, posv);
         } else {
-            bad |= vl_text(&vl, a->pos_label);
+            bad |= mw_vlist_text(&vl, a->pos_label);
         }
     }
     /* a binary score over labels {0} or {1} only: the other of 0/1 is the other class */
@@ -628,16 +399,16 @@ static int build_labels(const eval_args *a, view **vs, size_t nv, result *R) {
         if (copy.num) {
             memcpy(copy.num, vl.num, vl.n * sizeof(double));
             copy.text = NULL;
-            if (!labels_build(&copy, 1, &tmp) && tmp.k == 1 && (tmp.num[0] == 0 || tmp.num[0] == 1))
-                bad |= vl_num(&vl, 1 - tmp.num[0]);
-            labels_free(&tmp);
+            if (!mw_labels_build(&copy, 1, &tmp) && tmp.k == 1 &&
+                (tmp.num[0] == 0 || tmp.num[0] == 1))
+                bad |= mw_vlist_num(&vl, 1 - tmp.num[0]);
+            mw_labels_free(&tmp);
         }
         free(copy.num);
     }
-    if (!bad) bad = labels_build(&vl, numeric, &R->L);
+    if (!bad) bad = mw_labels_build(&vl, numeric, &R->L);
     free(sufnum);
-    free(vl.num);
-    free(vl.text);
+    mw_vlist_free(&vl);
     if (bad) return mw_cli_error(CMD, "out of memory");
     if (R->L.k > (1u << 20)) return mw_cli_error(CMD, "too many classes (%zu)", R->L.k);
     return 0;
@@ -654,9 +425,10 @@ static int map_classes(const eval_args *a, const view *v, result *R, classes *C)
         long c = -1;
         if (L->numeric) {
             double x;
-            if (mw_parse_double(v->suffix[j], strlen(v->suffix[j]), &x)) c = label_find_num(L, x);
+            if (mw_parse_double(v->suffix[j], strlen(v->suffix[j]), &x))
+                c = mw_labels_find_num(L, x);
         } else {
-            c = label_find_text(L, v->suffix[j]);
+            c = mw_labels_find_text(L, v->suffix[j]);
         }
         if (c >= 0) C->col_of_class[c] = (long)j;
     }
@@ -666,9 +438,9 @@ static int map_classes(const eval_args *a, const view *v, result *R, classes *C)
         if (L->numeric) {
             double x = 0;
             mw_parse_double(a->pos_label, strlen(a->pos_label), &x);
-            c = label_find_num(L, x);
+            c = mw_labels_find_num(L, x);
         } else {
-            c = label_find_text(L, a->pos_label);
+            c = mw_labels_find_text(L, a->pos_label);
         }
         if (c < 0)
             return mw_cli_usage_error(CMD, "--pos-label \"%s\" is not a class", a->pos_label);
@@ -694,7 +466,7 @@ static int scores_usable(const view *v, const result *R, const classes *C, warns
     if (R->L.k == 2) {
         if (C->pos_col < 0) {
             warn(w, "no score column for the positive class \"%s\": score metrics unavailable",
-                 mw_eval_label_str(&R->L, C->pos, buf));
+                 mw_labels_str(&R->L, C->pos, buf));
             return 0;
         }
         return 1;
@@ -702,7 +474,7 @@ static int scores_usable(const view *v, const result *R, const classes *C, warns
     for (size_t c = 0; c < R->L.k; c++)
         if (C->col_of_class[c] < 0) {
             warn(w, "class \"%s\" has no score column: score metrics unavailable",
-                 mw_eval_label_str(&R->L, c, buf));
+                 mw_labels_str(&R->L, c, buf));
             return 0;
         }
     return 1;
@@ -732,7 +504,8 @@ static int select_rows(const view *v, const labels *L, int need_target, uint32_t
     size_t n = v->t->nrows;
     uint32_t *ty = malloc((n ? n : 1) * sizeof *ty), *tp = malloc((n ? n : 1) * sizeof *tp);
     size_t *r = malloc((n ? n : 1) * sizeof *r);
-    if (!ty || !tp || !r || (v->target && encode(v->target, L, ty)) || encode(v->pred, L, tp)) {
+    if (!ty || !tp || !r || (v->target && mw_labels_encode(v->target, L, ty)) ||
+        mw_labels_encode(v->pred, L, tp)) {
         free(ty), free(tp), free(r);
         return mw_cli_error(CMD, "out of memory");
     }
@@ -796,7 +569,7 @@ static int run_classification(const eval_args *a, view *v, result *R) {
             warn(&R->w,
                  "predicted class \"%s\" never occurs in the target column \"%s\" (%llu rows, "
                  "counted as wrong)",
-                 mw_eval_label_str(&R->L, c, buf), v->target->name,
+                 mw_labels_str(&R->L, c, buf), v->target->name,
                  (unsigned long long)R->cls.per_class[c].predicted);
         }
     R->roc_auc = R->ap = R->log_loss = R->brier = R->ece = NAN;
@@ -955,12 +728,12 @@ int mw_cmd_eval(int argc, char **argv) {
     R.rows = tf->nrows;
     cur.t = tf;
     rc = MW_EXIT_ERROR;
-    if (!(cur.pred = need_col(tf, a.pred, "prediction"))) goto out;
+    if (!(cur.pred = mw_cli_need_column(CMD, tf, a.pred, "prediction"))) goto out;
     if (a.estimate) {
         cur.target = NULL; /* FILE's labels, if any, are not used */
         ref.t = tables[0];
-        if (!(ref.pred = need_col(ref.t, a.pred, "prediction")) ||
-            !(ref.target = need_col(ref.t, a.target, "target")))
+        if (!(ref.pred = mw_cli_need_column(CMD, ref.t, a.pred, "prediction")) ||
+            !(ref.target = mw_cli_need_column(CMD, ref.t, a.target, "target")))
             goto out;
         if ((rc = resolve_scores(&cur, a.scores)) || (rc = resolve_scores(&ref, a.scores)))
             goto out;
@@ -971,11 +744,13 @@ int mw_cmd_eval(int argc, char **argv) {
         }
         rc = run_estimate(&a, &cur, &ref, &R);
     } else {
-        if (!(cur.target = need_col(tf, a.target, "target"))) goto out;
+        if (!(cur.target = mw_cli_need_column(CMD, tf, a.target, "target"))) goto out;
         if ((rc = resolve_scores(&cur, a.scores))) goto out;
         int task = a.task;
-        if (task == TASK_AUTO)
-            task = looks_like_classes(cur.target, cur.pred) ? TASK_CLASS : TASK_REG;
+        if (task == TASK_AUTO) {
+            mw_column *lc[2] = {cur.target, cur.pred};
+            task = mw_labels_look_like_classes(lc, 2) ? TASK_CLASS : TASK_REG;
+        }
         if (task == TASK_REG && a.scores) warn(&R.w, "--scores is ignored for regression");
         rc = task == TASK_REG ? run_regression(&a, &cur, &R) : run_classification(&a, &cur, &R);
     }
@@ -995,7 +770,7 @@ out:
     mw_confusion_free(R.cm);
     mw_class_metrics_free(&R.cls);
     mw_cbpe_estimate_free(&R.est);
-    labels_free(&R.L);
+    mw_labels_free(&R.L);
     warns_free(&R.w);
     mw_table_free(tables[0]);
     mw_table_free(tables[1]);

@@ -6,9 +6,8 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
+#include "cli/labels.h"
 #include "modelwatch/perf.h"
-
-enum { TASK_AUTO, TASK_CLASS, TASK_REG };
 
 typedef struct eval_args {
     const char *file, *reference, *target, *pred, *scores, *pos_label, *output;
@@ -21,16 +20,6 @@ typedef struct warns {
     char *msg[MAX_WARN];
     size_t n;
 } warns;
-
-typedef struct labels {
-    int numeric;
-    size_t k;
-    double *num; /* numeric: ascending */
-    char **text; /* text: ascending, owned */
-} labels;
-
-/* Text of class c for messages and JSON keys (buf holds 32 bytes). */
-const char *mw_eval_label_str(const labels *L, size_t c, char *buf);
 
 typedef struct result {
     const char *task;

@@ -22,11 +22,6 @@ static void json_labels(mw_json *j, const labels *L) {
     mw_json_end_array(j);
 }
 
-static void json_num(mw_json *j, const char *key, double v) {
-    mw_json_key(j, key);
-    mw_json_number(j, v);
-}
-
 void mw_eval_write_json(FILE *f, const eval_args *a, const result *R) {
     mw_json j;
     mw_json_init(&j, f, 1);
@@ -41,44 +36,44 @@ void mw_eval_write_json(FILE *f, const eval_args *a, const result *R) {
     mw_json_uint(&j, R->evaluated);
     if (R->has_reg) {
         const mw_reg_metrics *m = &R->reg;
-        json_num(&j, "mae", m->mae);
-        json_num(&j, "mse", m->mse);
-        json_num(&j, "rmse", m->rmse);
-        json_num(&j, "mape", m->mape);
-        json_num(&j, "r2", m->r2);
-        json_num(&j, "max_error", m->max_error);
-        json_num(&j, "median_absolute_error", m->median_absolute_error);
+        mw_json_kv_number(&j, "mae", m->mae);
+        mw_json_kv_number(&j, "mse", m->mse);
+        mw_json_kv_number(&j, "rmse", m->rmse);
+        mw_json_kv_number(&j, "mape", m->mape);
+        mw_json_kv_number(&j, "r2", m->r2);
+        mw_json_kv_number(&j, "max_error", m->max_error);
+        mw_json_kv_number(&j, "median_absolute_error", m->median_absolute_error);
     }
     char buf[40];
     if (R->has_cls) {
         const mw_class_metrics *m = &R->cls;
-        json_num(&j, "accuracy", m->accuracy);
-        json_num(&j, "balanced_accuracy", m->balanced_accuracy);
-        json_num(&j, "precision_macro", m->precision_macro);
-        json_num(&j, "recall_macro", m->recall_macro);
-        json_num(&j, "f1_macro", m->f1_macro);
-        json_num(&j, "precision_micro", m->precision_micro);
-        json_num(&j, "recall_micro", m->recall_micro);
-        json_num(&j, "f1_micro", m->f1_micro);
-        json_num(&j, "precision_weighted", m->precision_weighted);
-        json_num(&j, "recall_weighted", m->recall_weighted);
-        json_num(&j, "f1_weighted", m->f1_weighted);
-        json_num(&j, "roc_auc", R->roc_auc);
-        json_num(&j, "average_precision", R->ap);
-        json_num(&j, "log_loss", R->log_loss);
-        json_num(&j, "brier", R->brier);
-        json_num(&j, "ece", R->ece);
+        mw_json_kv_number(&j, "accuracy", m->accuracy);
+        mw_json_kv_number(&j, "balanced_accuracy", m->balanced_accuracy);
+        mw_json_kv_number(&j, "precision_macro", m->precision_macro);
+        mw_json_kv_number(&j, "recall_macro", m->recall_macro);
+        mw_json_kv_number(&j, "f1_macro", m->f1_macro);
+        mw_json_kv_number(&j, "precision_micro", m->precision_micro);
+        mw_json_kv_number(&j, "recall_micro", m->recall_micro);
+        mw_json_kv_number(&j, "f1_micro", m->f1_micro);
+        mw_json_kv_number(&j, "precision_weighted", m->precision_weighted);
+        mw_json_kv_number(&j, "recall_weighted", m->recall_weighted);
+        mw_json_kv_number(&j, "f1_weighted", m->f1_weighted);
+        mw_json_kv_number(&j, "roc_auc", R->roc_auc);
+        mw_json_kv_number(&j, "average_precision", R->ap);
+        mw_json_kv_number(&j, "log_loss", R->log_loss);
+        mw_json_kv_number(&j, "brier", R->brier);
+        mw_json_kv_number(&j, "ece", R->ece);
         mw_json_key(&j, "rows_scored");
         mw_json_uint(&j, R->scored);
         mw_json_key(&j, "per_class");
         mw_json_begin_object(&j);
         for (size_t c = 0; c < R->L.k; c++) {
             if (!m->per_class[c].present) continue;
-            mw_json_key(&j, mw_eval_label_str(&R->L, c, buf));
+            mw_json_key(&j, mw_labels_str(&R->L, c, buf));
             mw_json_begin_object(&j);
-            json_num(&j, "precision", m->per_class[c].precision);
-            json_num(&j, "recall", m->per_class[c].recall);
-            json_num(&j, "f1", m->per_class[c].f1);
+            mw_json_kv_number(&j, "precision", m->per_class[c].precision);
+            mw_json_kv_number(&j, "recall", m->per_class[c].recall);
+            mw_json_kv_number(&j, "f1", m->per_class[c].f1);
             mw_json_key(&j, "support");
             mw_json_uint(&j, m->per_class[c].support);
             mw_json_end_object(&j);
@@ -122,16 +117,16 @@ void mw_eval_write_json(FILE *f, const eval_args *a, const result *R) {
         mw_json_uint(&j, R->ref_rows);
         mw_json_key(&j, "estimated");
         mw_json_begin_object(&j);
-        json_num(&j, "accuracy", e->accuracy);
-        json_num(&j, "precision_macro", e->precision_macro);
-        json_num(&j, "recall_macro", e->recall_macro);
-        json_num(&j, "f1_macro", e->f1_macro);
+        mw_json_kv_number(&j, "accuracy", e->accuracy);
+        mw_json_kv_number(&j, "precision_macro", e->precision_macro);
+        mw_json_kv_number(&j, "recall_macro", e->recall_macro);
+        mw_json_kv_number(&j, "f1_macro", e->f1_macro);
         if (e->k == 2) {
-            json_num(&j, "precision", e->precision);
-            json_num(&j, "recall", e->recall);
-            json_num(&j, "f1", e->f1);
+            mw_json_kv_number(&j, "precision", e->precision);
+            mw_json_kv_number(&j, "recall", e->recall);
+            mw_json_kv_number(&j, "f1", e->f1);
         }
-        json_num(&j, "roc_auc", e->roc_auc);
+        mw_json_kv_number(&j, "roc_auc", e->roc_auc);
         mw_json_key(&j, "confusion_matrix");
         mw_json_begin_object(&j);
         mw_json_key(&j, "labels");
@@ -258,7 +253,7 @@ void mw_eval_write_text(FILE *f, int html, const eval_args *a, const result *R) 
         for (size_t c = 0; c < R->L.k; c++) {
             const mw_class_stats *s = &R->cls.per_class[c];
             if (!s->present) continue;
-            const char *nm = mw_eval_label_str(&R->L, c, buf);
+            const char *nm = mw_labels_str(&R->L, c, buf);
             if (html) {
                 fputs("<tr><td>", f);
                 html_escape(f, nm);

@@ -22,6 +22,8 @@ static const command commands[] = {
     {"demo", mw_cmd_demo, "start the daemon with a demo model and drifting traffic"},
     {"top", mw_cmd_top, "live serving and resource view of a running daemon"},
     {"eval", mw_cmd_eval, "model performance on labelled data, or estimated without labels"},
+    {"compare", mw_cmd_compare,
+     "regression gate: a candidate version against the baseline, golden set"},
     {"alerts", mw_cmd_alerts, "current alerts and their history, from a running daemon"},
     {"rules", mw_cmd_rules, "check alert rules, or export them as Prometheus rules"},
 };
@@ -32,7 +34,8 @@ static void usage(FILE *out) {
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n'modelwatch <command> --help' describes each command.\n"
-                 "exit status: 0 ok, 1 error, 2 usage, 3 a check failed (drift found)\n");
+                 "exit status: 0 ok, 1 error, 2 usage, 3 a check failed (drift found,\n"
+                 "gate not passed)\n");
 }
 
 int main(int argc, char **argv) {

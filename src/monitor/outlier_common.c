@@ -725,11 +725,3 @@ size_t mw_outlier_explain(const mw_outlier_model *m, const double *features, mw_
     free(w);
     return n;
 }
-
-double mw_binom_test_greater(uint64_t x, uint64_t n, double p) {
-    if (x == 0) return 1.0;
-    if (x > n) return 0.0;
-    if (!(p > 0)) return 0.0;
-    if (p >= 1) return 1.0;
-    return mw_betainc((double)x, (double)(n - x) + 1.0, p);
-}

@@ -121,3 +121,23 @@ void mw_json_null(mw_json *j) {
     before_item(j);
     fputs("null", j->f);
 }
+
+void mw_json_kv_number(mw_json *j, const char *key, double v) {
+    mw_json_key(j, key);
+    mw_json_number(j, v);
+}
+
+void mw_json_kv_uint(mw_json *j, const char *key, uint64_t v) {
+    mw_json_key(j, key);
+    mw_json_uint(j, v);
+}
+
+void mw_json_kv_string(mw_json *j, const char *key, const char *v) {
+    mw_json_key(j, key);
+    mw_json_string(j, v);
+}
+
+void mw_json_kv_bool(mw_json *j, const char *key, int v) {
+    mw_json_key(j, key);
+    mw_json_bool(j, v);
+}

@@ -30,6 +30,11 @@ void mw_json_number(mw_json *j, double v); /* null for NaN and infinities */
 void mw_json_uint(mw_json *j, uint64_t v);
 void mw_json_bool(mw_json *j, int v);
 void mw_json_null(mw_json *j);
+/* A key and its value in one call. */
+void mw_json_kv_number(mw_json *j, const char *key, double v);
+void mw_json_kv_uint(mw_json *j, const char *key, uint64_t v);
+void mw_json_kv_string(mw_json *j, const char *key, const char *v);
+void mw_json_kv_bool(mw_json *j, const char *key, int v);
 /* Writes s as a JSON string body (without quotes) to f. */
 void mw_json_escape(FILE *f, const char *s);
 

@@ -15,26 +15,6 @@
 #include "report/report_int.h"
 #include "monitor/serving.h"
 
-static void kv_num(mw_json *j, const char *k, double v) {
-    mw_json_key(j, k);
-    mw_json_number(j, v);
-}
-
-static void kv_uint(mw_json *j, const char *k, uint64_t v) {
-    mw_json_key(j, k);
-    mw_json_uint(j, v);
-}
-
-static void kv_str(mw_json *j, const char *k, const char *v) {
-    mw_json_key(j, k);
-    mw_json_string(j, v);
-}
-
-static void kv_bool(mw_json *j, const char *k, int v) {
-    mw_json_key(j, k);
-    mw_json_bool(j, v);
-}
-
 static double share(uint64_t part, uint64_t whole) {
     return whole ? (double)part / (double)whole : 0.0;
 }
@@ -42,72 +22,72 @@ static double share(uint64_t part, uint64_t whole) {
 static void source(mw_json *j, const char *key, const char *name, uint64_t rows) {
     mw_json_key(j, key);
     mw_json_begin_object(j);
-    kv_str(j, "source", name);
-    kv_uint(j, "rows", rows);
+    mw_json_kv_string(j, "source", name);
+    mw_json_kv_uint(j, "rows", rows);
     mw_json_end_object(j);
 }
 
 static void column_quality(mw_json *j, const mw_column_report *c) {
     mw_json_key(j, "quality");
     mw_json_begin_object(j);
-    kv_uint(j, "reference_missing", c->ref_missing);
-    kv_uint(j, "current_missing", c->cur_missing);
-    kv_num(j, "reference_missing_share", share(c->ref_missing, c->ref_count));
-    kv_num(j, "current_missing_share", share(c->cur_missing, c->cur_count));
-    kv_num(j, "missing_share_change",
-           share(c->cur_missing, c->cur_count) - share(c->ref_missing, c->ref_count));
-    kv_uint(j, "type_errors", c->cur_type_errors);
+    mw_json_kv_uint(j, "reference_missing", c->ref_missing);
+    mw_json_kv_uint(j, "current_missing", c->cur_missing);
+    mw_json_kv_number(j, "reference_missing_share", share(c->ref_missing, c->ref_count));
+    mw_json_kv_number(j, "current_missing_share", share(c->cur_missing, c->cur_count));
+    mw_json_kv_number(j, "missing_share_change",
+                      share(c->cur_missing, c->cur_count) - share(c->ref_missing, c->ref_count));
+    mw_json_kv_uint(j, "type_errors", c->cur_type_errors);
     mw_json_key(j, "type_error_examples");
     mw_json_begin_array(j);
     for (size_t e = 0; e < c->n_type_error_examples; e++) {
         mw_json_begin_object(j);
-        kv_str(j, "value", c->type_error_example[e]);
-        kv_uint(j, "line", c->type_error_line[e]);
+        mw_json_kv_string(j, "value", c->type_error_example[e]);
+        mw_json_kv_uint(j, "line", c->type_error_line[e]);
         mw_json_end_object(j);
     }
     mw_json_end_array(j);
     if (c->type == MW_TYPE_NUMERIC) {
-        kv_uint(j, "reference_infinite", c->ref_inf);
-        kv_uint(j, "current_infinite", c->cur_inf);
-        kv_num(j, "reference_min", c->ref_min);
-        kv_num(j, "reference_max", c->ref_max);
-        kv_num(j, "current_min", c->cur_min);
-        kv_num(j, "current_max", c->cur_max);
-        kv_num(j, "reference_mean", c->ref_mean);
-        kv_num(j, "current_mean", c->cur_mean);
-        kv_num(j, "reference_std", c->ref_std);
-        kv_num(j, "current_std", c->cur_std);
-        kv_uint(j, "out_of_range", c->cur_below_range + c->cur_above_range);
-        kv_uint(j, "below_range", c->cur_below_range);
-        kv_uint(j, "above_range", c->cur_above_range);
-        kv_num(j, "out_of_range_share",
-               share(c->cur_below_range + c->cur_above_range, c->cur_values));
+        mw_json_kv_uint(j, "reference_infinite", c->ref_inf);
+        mw_json_kv_uint(j, "current_infinite", c->cur_inf);
+        mw_json_kv_number(j, "reference_min", c->ref_min);
+        mw_json_kv_number(j, "reference_max", c->ref_max);
+        mw_json_kv_number(j, "current_min", c->cur_min);
+        mw_json_kv_number(j, "current_max", c->cur_max);
+        mw_json_kv_number(j, "reference_mean", c->ref_mean);
+        mw_json_kv_number(j, "current_mean", c->cur_mean);
+        mw_json_kv_number(j, "reference_std", c->ref_std);
+        mw_json_kv_number(j, "current_std", c->cur_std);
+        mw_json_kv_uint(j, "out_of_range", c->cur_below_range + c->cur_above_range);
+        mw_json_kv_uint(j, "below_range", c->cur_below_range);
+        mw_json_kv_uint(j, "above_range", c->cur_above_range);
+        mw_json_kv_number(j, "out_of_range_share",
+                          share(c->cur_below_range + c->cur_above_range, c->cur_values));
     } else {
-        kv_uint(j, "unseen_values", c->unseen_values);
-        kv_uint(j, "unseen_categories", c->unseen_distinct);
-        kv_num(j, "unseen_share", share(c->unseen_values, c->cur_values));
+        mw_json_kv_uint(j, "unseen_values", c->unseen_values);
+        mw_json_kv_uint(j, "unseen_categories", c->unseen_distinct);
+        mw_json_kv_number(j, "unseen_share", share(c->unseen_values, c->cur_values));
         mw_json_key(j, "unseen_examples");
         mw_json_begin_array(j);
         for (size_t e = 0; e < c->n_unseen_examples; e++)
             mw_json_string(j, c->unseen_example[e]);
         mw_json_end_array(j);
     }
-    kv_uint(j, "reference_distinct", c->ref_distinct);
-    kv_uint(j, "current_distinct", c->cur_distinct);
-    kv_bool(j, "reference_constant", c->ref_constant);
-    kv_bool(j, "current_constant", c->cur_constant);
+    mw_json_kv_uint(j, "reference_distinct", c->ref_distinct);
+    mw_json_kv_uint(j, "current_distinct", c->cur_distinct);
+    mw_json_kv_bool(j, "reference_constant", c->ref_constant);
+    mw_json_kv_bool(j, "current_constant", c->cur_constant);
     mw_json_end_object(j);
 }
 
 static void dataset_quality(mw_json *j, const mw_drift_report *r) {
     mw_json_key(j, "dataset_quality");
     mw_json_begin_object(j);
-    kv_uint(j, "reference_duplicate_rows", r->ref_duplicate_rows);
-    kv_uint(j, "current_duplicate_rows", r->cur_duplicate_rows);
-    kv_uint(j, "reference_empty_rows", r->ref_empty_rows);
-    kv_uint(j, "current_empty_rows", r->cur_empty_rows);
-    kv_uint(j, "reference_blank_lines", r->ref_blank_lines);
-    kv_uint(j, "current_blank_lines", r->cur_blank_lines);
+    mw_json_kv_uint(j, "reference_duplicate_rows", r->ref_duplicate_rows);
+    mw_json_kv_uint(j, "current_duplicate_rows", r->cur_duplicate_rows);
+    mw_json_kv_uint(j, "reference_empty_rows", r->ref_empty_rows);
+    mw_json_kv_uint(j, "current_empty_rows", r->cur_empty_rows);
+    mw_json_kv_uint(j, "reference_blank_lines", r->ref_blank_lines);
+    mw_json_kv_uint(j, "current_blank_lines", r->cur_blank_lines);
     mw_json_key(j, "columns_only_in_reference");
     mw_json_begin_array(j);
     for (size_t i = 0; i < r->n_only_ref; i++)
@@ -128,8 +108,9 @@ static void column_drift(mw_json *j, const mw_column_report *c) {
         if (!(c->computed & (1u << t))) continue;
         mw_json_key(j, mw_test_name((mw_test_id)t));
         mw_json_begin_object(j);
-        kv_num(j, "statistic", c->tests[t].statistic);
-        if (mw_test_has_p_value((mw_test_id)t)) kv_num(j, "p_value", c->tests[t].p_value);
+        mw_json_kv_number(j, "statistic", c->tests[t].statistic);
+        if (mw_test_has_p_value((mw_test_id)t))
+            mw_json_kv_number(j, "p_value", c->tests[t].p_value);
         mw_json_end_object(j);
     }
     mw_json_end_object(j);
@@ -138,20 +119,20 @@ static void column_drift(mw_json *j, const mw_column_report *c) {
         mw_json_begin_object(j);
         mw_json_key(j, "test");
         mw_json_null(j);
-        kv_bool(j, "drifted", 0);
-        kv_str(j, "skipped", c->skip_reason);
+        mw_json_kv_bool(j, "drifted", 0);
+        mw_json_kv_string(j, "skipped", c->skip_reason);
         mw_json_end_object(j);
         return;
     }
     mw_json_begin_object(j);
-    kv_str(j, "test", mw_test_name(c->drift_test));
-    kv_num(j, "statistic", c->statistic);
+    mw_json_kv_string(j, "test", mw_test_name(c->drift_test));
+    mw_json_kv_number(j, "statistic", c->statistic);
     if (mw_test_has_p_value(c->drift_test)) {
-        kv_num(j, "p_value", c->p_value);
-        kv_num(j, "p_value_adjusted", c->p_adjusted);
+        mw_json_kv_number(j, "p_value", c->p_value);
+        mw_json_kv_number(j, "p_value_adjusted", c->p_adjusted);
     }
-    kv_num(j, "threshold", c->threshold);
-    kv_bool(j, "drifted", c->drifted);
+    mw_json_kv_number(j, "threshold", c->threshold);
+    mw_json_kv_bool(j, "drifted", c->drifted);
     mw_json_end_object(j);
 }
 
@@ -162,21 +143,21 @@ static void header(mw_json *j, const mw_drift_report *r) {
 
 /* The keys a drift report and a window result share: decision and columns. */
 static void drift_body(mw_json *j, const mw_drift_report *r) {
-    kv_bool(j, "dataset_drift", r->dataset_drift);
-    kv_num(j, "drift_share", r->drift_share);
-    kv_num(j, "drift_share_threshold", r->drift_share_threshold);
-    kv_uint(j, "drifted_columns", r->n_drifted);
-    kv_uint(j, "tested_columns", r->n_tested);
-    kv_str(j, "correction", mw_correction_name(r->correction));
+    mw_json_kv_bool(j, "dataset_drift", r->dataset_drift);
+    mw_json_kv_number(j, "drift_share", r->drift_share);
+    mw_json_kv_number(j, "drift_share_threshold", r->drift_share_threshold);
+    mw_json_kv_uint(j, "drifted_columns", r->n_drifted);
+    mw_json_kv_uint(j, "tested_columns", r->n_tested);
+    mw_json_kv_string(j, "correction", mw_correction_name(r->correction));
     header(j, r);
     mw_json_key(j, "columns");
     mw_json_begin_array(j);
     for (size_t i = 0; i < r->ncols; i++) {
         const mw_column_report *c = &r->cols[i];
         mw_json_begin_object(j);
-        kv_str(j, "name", c->name);
-        kv_str(j, "type", mw_coltype_name(c->type));
-        if (c->type == MW_TYPE_NUMERIC) kv_bool(j, "discrete", c->discrete);
+        mw_json_kv_string(j, "name", c->name);
+        mw_json_kv_string(j, "type", mw_coltype_name(c->type));
+        if (c->type == MW_TYPE_NUMERIC) mw_json_kv_bool(j, "discrete", c->discrete);
         column_drift(j, c);
         column_quality(j, c);
         mw_json_end_object(j);
@@ -188,8 +169,8 @@ static void name_counts_json(mw_json *j, const char *key, const mw_name_counts *
     mw_json_key(j, key);
     mw_json_begin_object(j);
     for (size_t i = 0; i < c->n; i++)
-        kv_uint(j, c->name[i], c->count[i]);
-    if (c->other) kv_uint(j, "other", c->other);
+        mw_json_kv_uint(j, c->name[i], c->count[i]);
+    if (c->other) mw_json_kv_uint(j, "other", c->other);
     mw_json_end_object(j);
 }
 
@@ -201,26 +182,28 @@ static void serving_json(mw_json *j, const mw_window_meta *w) {
     mw_json_begin_object(j);
     mw_json_key(j, "latency_ms");
     mw_json_begin_object(j);
-    kv_uint(j, "count", s->latency.n);
-    kv_num(j, "mean", s->latency.n ? 1000 * s->latency.sum / (double)s->latency.n : NAN);
-    kv_num(j, "p50", w->latency_p50);
-    kv_num(j, "p95", w->latency_p95);
-    kv_num(j, "p99", w->latency_p99);
+    mw_json_kv_uint(j, "count", s->latency.n);
+    mw_json_kv_number(j, "mean", s->latency.n ? 1000 * s->latency.sum / (double)s->latency.n : NAN);
+    mw_json_kv_number(j, "p50", w->latency_p50);
+    mw_json_kv_number(j, "p95", w->latency_p95);
+    mw_json_kv_number(j, "p99", w->latency_p99);
     mw_json_end_object(j);
-    kv_uint(j, "errors", s->errors);
-    kv_num(j, "error_ratio", s->records ? (double)s->errors / (double)s->records : NAN);
+    mw_json_kv_uint(j, "errors", s->errors);
+    mw_json_kv_number(j, "error_ratio", s->records ? (double)s->errors / (double)s->records : NAN);
     name_counts_json(j, "error_types", &s->error_types);
     if (s->llm_records) {
         mw_json_key(j, "llm");
         mw_json_begin_object(j);
-        kv_uint(j, "records", s->llm_records);
-        kv_num(j, "input_tokens", s->input_tokens);
-        kv_num(j, "output_tokens", s->output_tokens);
-        kv_num(j, "ttft_ms_mean", s->ttft.n ? 1000 * s->ttft.sum / (double)s->ttft.n : NAN);
-        kv_num(j, "time_per_output_token_ms_mean",
-               s->tpot.n ? 1000 * s->tpot.sum / (double)s->tpot.n : NAN);
+        mw_json_kv_uint(j, "records", s->llm_records);
+        mw_json_kv_number(j, "input_tokens", s->input_tokens);
+        mw_json_kv_number(j, "output_tokens", s->output_tokens);
+        mw_json_kv_number(j, "ttft_ms_mean",
+                          s->ttft.n ? 1000 * s->ttft.sum / (double)s->ttft.n : NAN);
+        mw_json_kv_number(j, "time_per_output_token_ms_mean",
+                          s->tpot.n ? 1000 * s->tpot.sum / (double)s->tpot.n : NAN);
         /* output tokens per second of generation after the first token */
-        kv_num(j, "tokens_per_second", s->tpot.sum > 0 ? (double)s->tpot.n / s->tpot.sum : NAN);
+        mw_json_kv_number(j, "tokens_per_second",
+                          s->tpot.sum > 0 ? (double)s->tpot.n / s->tpot.sum : NAN);
         name_counts_json(j, "finish_reasons", &s->finish_reasons);
         mw_json_end_object(j);
     }
@@ -251,22 +234,22 @@ mw_status mw_report_window_json(FILE *out, const mw_drift_report *r, const mw_wi
     mw_json j;
     mw_json_init(&j, out, 0);
     mw_json_begin_object(&j);
-    kv_str(&j, "model", w->model);
-    kv_str(&j, "version", w->version);
-    kv_num(&j, "start", w->start);
-    kv_num(&j, "end", w->end);
-    kv_uint(&j, "records", w->records);
-    kv_uint(&j, "late_records", w->late);
+    mw_json_kv_string(&j, "model", w->model);
+    mw_json_kv_string(&j, "version", w->version);
+    mw_json_kv_number(&j, "start", w->start);
+    mw_json_kv_number(&j, "end", w->end);
+    mw_json_kv_uint(&j, "records", w->records);
+    mw_json_kv_uint(&j, "late_records", w->late);
     if (w->outlier_method) {
         mw_json_key(&j, "outliers");
         mw_json_begin_object(&j);
-        kv_str(&j, "method", w->outlier_method);
-        kv_uint(&j, "scored", w->scored);
-        kv_uint(&j, "outliers", w->outliers);
-        kv_num(&j, "share", w->scored ? (double)w->outliers / (double)w->scored : NAN);
-        kv_num(&j, "expected_share", w->expected_share);
-        kv_num(&j, "threshold", w->threshold);
-        kv_num(&j, "p_value", w->p_value);
+        mw_json_kv_string(&j, "method", w->outlier_method);
+        mw_json_kv_uint(&j, "scored", w->scored);
+        mw_json_kv_uint(&j, "outliers", w->outliers);
+        mw_json_kv_number(&j, "share", w->scored ? (double)w->outliers / (double)w->scored : NAN);
+        mw_json_kv_number(&j, "expected_share", w->expected_share);
+        mw_json_kv_number(&j, "threshold", w->threshold);
+        mw_json_kv_number(&j, "p_value", w->p_value);
         mw_json_end_object(&j);
     }
     if (w->serving) serving_json(&j, w);
@@ -289,7 +272,7 @@ void mw_report_quality_json(FILE *out, const mw_drift_report *r) {
     mw_json j;
     mw_json_init(&j, out, 1);
     mw_json_begin_object(&j);
-    kv_uint(&j, "issues", mw_report_quality_issue_count(r));
+    mw_json_kv_uint(&j, "issues", mw_report_quality_issue_count(r));
     header(&j, r);
     dataset_quality(&j, r);
     mw_json_key(&j, "columns");
@@ -297,8 +280,8 @@ void mw_report_quality_json(FILE *out, const mw_drift_report *r) {
     for (size_t i = 0; i < r->ncols; i++) {
         const mw_column_report *c = &r->cols[i];
         mw_json_begin_object(&j);
-        kv_str(&j, "name", c->name);
-        kv_str(&j, "type", mw_coltype_name(c->type));
+        mw_json_kv_string(&j, "name", c->name);
+        mw_json_kv_string(&j, "type", mw_coltype_name(c->type));
         column_quality(&j, c);
         mw_json_end_object(&j);
     }
@@ -310,45 +293,45 @@ void mw_report_profile_json(FILE *out, const mw_profile *p, const char *src, uin
     mw_json j;
     mw_json_init(&j, out, 1);
     mw_json_begin_object(&j);
-    kv_str(&j, "source", src);
-    kv_uint(&j, "rows", rows);
+    mw_json_kv_string(&j, "source", src);
+    mw_json_kv_uint(&j, "rows", rows);
     mw_json_key(&j, "columns");
     mw_json_begin_array(&j);
     for (size_t i = 0; i < mw_profile_ncols(p); i++) {
         mw_column_summary s;
         if (mw_profile_summary(p, i, &s)) continue;
         mw_json_begin_object(&j);
-        kv_str(&j, "name", s.name);
-        kv_str(&j, "type", mw_coltype_name(s.type));
-        kv_uint(&j, "count", s.count);
-        kv_uint(&j, "missing", s.missing);
-        kv_num(&j, "missing_share", share(s.missing, s.count));
-        kv_uint(&j, "type_errors", s.type_errors);
-        kv_uint(&j, "distinct", s.distinct);
-        kv_bool(&j, "distinct_exact", s.distinct_exact);
+        mw_json_kv_string(&j, "name", s.name);
+        mw_json_kv_string(&j, "type", mw_coltype_name(s.type));
+        mw_json_kv_uint(&j, "count", s.count);
+        mw_json_kv_uint(&j, "missing", s.missing);
+        mw_json_kv_number(&j, "missing_share", share(s.missing, s.count));
+        mw_json_kv_uint(&j, "type_errors", s.type_errors);
+        mw_json_kv_uint(&j, "distinct", s.distinct);
+        mw_json_kv_bool(&j, "distinct_exact", s.distinct_exact);
         if (s.type == MW_TYPE_NUMERIC) {
-            kv_uint(&j, "infinite_positive", s.pos_inf);
-            kv_uint(&j, "infinite_negative", s.neg_inf);
-            kv_num(&j, "min", s.min);
-            kv_num(&j, "max", s.max);
-            kv_num(&j, "mean", s.mean);
-            kv_num(&j, "std", s.stddev);
+            mw_json_kv_uint(&j, "infinite_positive", s.pos_inf);
+            mw_json_kv_uint(&j, "infinite_negative", s.neg_inf);
+            mw_json_kv_number(&j, "min", s.min);
+            mw_json_kv_number(&j, "max", s.max);
+            mw_json_kv_number(&j, "mean", s.mean);
+            mw_json_kv_number(&j, "std", s.stddev);
             mw_json_key(&j, "quantiles");
             mw_json_begin_object(&j);
             for (int q = 0; q < MW_PROFILE_NQUANTILES; q++) {
                 char key[16];
                 snprintf(key, sizeof key, "%g", mw_profile_quantile_levels[q]);
-                kv_num(&j, key, s.quantiles[q]);
+                mw_json_kv_number(&j, key, s.quantiles[q]);
             }
             mw_json_end_object(&j);
-            kv_bool(&j, "quantiles_exact", s.quantiles_exact);
+            mw_json_kv_bool(&j, "quantiles_exact", s.quantiles_exact);
         } else {
             mw_json_key(&j, "top");
             mw_json_begin_array(&j);
             for (size_t t = 0; t < s.ntop; t++) {
                 mw_json_begin_object(&j);
-                kv_str(&j, "value", s.top[t]);
-                kv_uint(&j, "count", s.top_count[t]);
+                mw_json_kv_string(&j, "value", s.top[t]);
+                mw_json_kv_uint(&j, "count", s.top_count[t]);
                 mw_json_end_object(&j);
             }
             mw_json_end_array(&j);
