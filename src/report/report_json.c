@@ -215,17 +215,17 @@ static void estimated_json(mw_json *j, const mw_window_meta *w) {
     const mw_cbpe_estimate *e = w->estimated;
     mw_json_key(j, "estimated_performance");
     mw_json_begin_object(j);
-    kv_str(j, "method", "cbpe");
-    kv_uint(j, "records", e->n);
-    kv_uint(j, "skipped", w->estimated_skipped);
-    kv_num(j, "accuracy", e->accuracy);
-    kv_num(j, "precision_macro", e->precision_macro);
-    kv_num(j, "recall_macro", e->recall_macro);
-    kv_num(j, "f1_macro", e->f1_macro);
+    mw_json_kv_string(j, "method", "cbpe");
+    mw_json_kv_uint(j, "records", e->n);
+    mw_json_kv_uint(j, "skipped", w->estimated_skipped);
+    mw_json_kv_number(j, "accuracy", e->accuracy);
+    mw_json_kv_number(j, "precision_macro", e->precision_macro);
+    mw_json_kv_number(j, "recall_macro", e->recall_macro);
+    mw_json_kv_number(j, "f1_macro", e->f1_macro);
     if (e->k == 2) {
-        kv_num(j, "precision", e->precision);
-        kv_num(j, "recall", e->recall);
-        kv_num(j, "f1", e->f1);
+        mw_json_kv_number(j, "precision", e->precision);
+        mw_json_kv_number(j, "recall", e->recall);
+        mw_json_kv_number(j, "f1", e->f1);
     }
     mw_json_end_object(j);
 }
