@@ -259,17 +259,3 @@ mw_status mw_labels_replay(mw_monitor *m, mw_error *err) {
     mw_status st = mw_store_labels_each(m->store, replay_row, &c, err);
     return st ? st : c.st;
 }
-
-uint64_t mw_monitor_labels_unmatched(mw_monitor *m) {
-    pthread_mutex_lock(&m->unknown_lock);
-    uint64_t n = m->labels_unmatched;
-    pthread_mutex_unlock(&m->unknown_lock);
-    return n;
-}
-
-uint64_t mw_monitor_labels_rejected(mw_monitor *m) {
-    pthread_mutex_lock(&m->unknown_lock);
-    uint64_t n = m->labels_rejected;
-    pthread_mutex_unlock(&m->unknown_lock);
-    return n;
-}

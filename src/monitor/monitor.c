@@ -462,18 +462,28 @@ void mw_monitor_each_version(mw_monitor *m, void (*fn)(const mw_version_status *
     each_locked(m, status_one, &c);
 }
 
-uint64_t mw_monitor_rejected_unknown(mw_monitor *m) {
+/* A monitor-wide counter (guarded by unknown_lock). */
+static uint64_t counter(mw_monitor *m, const uint64_t *field) {
     pthread_mutex_lock(&m->unknown_lock);
-    uint64_t n = m->rejected_unknown;
+    uint64_t n = *field;
     pthread_mutex_unlock(&m->unknown_lock);
     return n;
 }
 
+uint64_t mw_monitor_rejected_unknown(mw_monitor *m) {
+    return counter(m, &m->rejected_unknown);
+}
+
 uint64_t mw_monitor_rejected_invalid(mw_monitor *m) {
-    pthread_mutex_lock(&m->unknown_lock);
-    uint64_t n = m->rejected_invalid;
-    pthread_mutex_unlock(&m->unknown_lock);
-    return n;
+    return counter(m, &m->rejected_invalid);
+}
+
+uint64_t mw_monitor_labels_unmatched(mw_monitor *m) {
+    return counter(m, &m->labels_unmatched);
+}
+
+uint64_t mw_monitor_labels_rejected(mw_monitor *m) {
+    return counter(m, &m->labels_rejected);
 }
 
 /* ---- descriptions ---- */
