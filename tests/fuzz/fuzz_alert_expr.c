@@ -4,9 +4,11 @@
  * mw_expr_parse. Checks: errors carry a positioned message; parsed samples
  * have sorted, distinct labels; a parsed expression formats, the text parses
  * back and formats identically, and both evaluate to the same results over a
- * small fixed page (which the parsed page is also evaluated against).
+ * small fixed page (which the parsed page is also evaluated against). The text
+ * is also an annotation template: a template that checks renders.
  */
 #include "alert/expr.h"
+#include "alert/rules.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -103,6 +105,15 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     } else {
         check_error(&err, "column ");
         if (e) abort();
+    }
+    mw_error_clear(&err);
+    if (mw_template_check(text, &err) == MW_OK) {
+        mw_label l[2] = {{"feature", "age"}, {"model", "m"}};
+        char *out = mw_template_render(text, l, 2, (double)size / 7.0);
+        if (!out) abort();
+        free(out);
+    } else if (err.column == 0 || strncmp(err.message, "column ", 7) != 0) {
+        abort();
     }
     free(text);
     return 0;

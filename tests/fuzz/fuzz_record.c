@@ -4,7 +4,9 @@
  * whole input. Checks invariants: every yielded record has a non-empty model
  * and a version, all its strings are readable (ASan catches stray views), kinds
  * are valid, counts respect the limits; every error has a status and a message;
- * the iterator ends within one step per input byte (plus one).
+ * the iterator ends within one step per input byte (plus one). The same bytes
+ * go through a parser in label mode (POST /api/v1/labels), where "version" is
+ * optional and "label" is read.
  */
 #include "modelwatch/record.h"
 
@@ -51,10 +53,36 @@ static void check(const mw_record *r) {
     check_feature(&r->prediction);
 }
 
+/* Label lines: model required, version optional, every view readable. */
+static void check_labels(const char *body, size_t size) {
+    static mw_record_parser *lp;
+    if (!lp && (lp = mw_record_parser_new())) mw_record_parser_labels(lp, 1);
+    if (!lp) abort();
+    mw_record_iter it;
+    mw_record rec;
+    mw_error err;
+    mw_record_iter_init(&it, body, size);
+    size_t steps = 0;
+    int r;
+    while ((r = mw_record_iter_next(&it, lp, &rec, &err)) != 0) {
+        if (++steps > size + 1) abort();
+        if (r == 1) {
+            if (!rec.model || !rec.model_len) abort();
+            touch(rec.model, rec.model_len);
+            if (rec.version) touch(rec.version, rec.version_len);
+            if (rec.id) touch(rec.id, rec.id_len);
+            check_feature(&rec.label);
+        } else if (err.status == MW_OK || err.message[0] == 0) {
+            abort();
+        }
+    }
+}
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     static mw_record_parser *p; /* reused, as the daemon does */
     if (!p) p = mw_record_parser_new();
     if (!p) abort();
+    check_labels((const char *)data, size);
     const char *body = (const char *)data;
     mw_record_iter it;
     mw_record rec;
