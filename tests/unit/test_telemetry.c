@@ -122,12 +122,17 @@ static void test_self(void **state) {
 static void test_cpu_ratio(void **state) {
     (void)state;
     mw_proc_stats a, b;
+    double c0 = cpu_now();
     assert_int_equal(mw_proc_sample(0, &a, NULL), MW_OK);
     spin(0.3);
     assert_int_equal(mw_proc_sample(0, &b, NULL), MW_OK);
+    double c1 = cpu_now();
     double r = mw_proc_cpu_ratio(&a, &b);
-    /* one thread busy: about one core (at least 0.3 when the machine is shared) */
-    assert_true(r > 0.3 && r < 1.1);
+    /* the CPU time we burned over the wall time between the samples, whatever
+     * the machine's load; /proc counts in 10 ms ticks (one at each end) */
+    double wall = b.sampled_at - a.sampled_at, expected = (c1 - c0) / wall;
+    assert_true(wall > 0 && r > 0 && r < 1.1);
+    assert_true(fabs(r - expected) <= 0.02 / wall + 0.02);
     assert_true(isnan(mw_proc_cpu_ratio(&a, &a))); /* no time elapsed */
     mw_proc_stats c = b;
     c.start_ticks++; /* a restarted process with the same pid */
