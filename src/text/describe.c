@@ -1,0 +1,208 @@
+/*
+ * Text descriptors (text.h): one pass over the characters that counts them,
+ * decodes UTF-8 (flagging invalid sequences), finds words and their script,
+ * hashes word trigrams for the repetition score and looks for refusal phrases
+ * at word starts; then the personal-data scans (pii.c) and, for text that
+ * looks like JSON, the JSON check (json_check.c).
+ */
+#include "text/text_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const mw_text_default_refusals[] = {
+    "i'm sorry", "i am sorry", "i apologize", "i cannot", "i can't", "i can not",
+    "as an ai", "i'm not able to", "i am not able to", "i am unable to", "i'm unable to",
+    "i won't be able to"};
+const size_t mw_text_default_nrefusals =
+    sizeof mw_text_default_refusals / sizeof mw_text_default_refusals[0];
+
+const char *mw_script_name(mw_script s) {
+    static const char *const names[MW_SCRIPT_COUNT] = {
+        "none", "latin", "greek", "cyrillic", "hebrew", "arabic", "devanagari", "thai", "hangul",
+        "cjk"};
+    return s < MW_SCRIPT_COUNT ? names[s] : "none";
+}
+
+/* ---- characters ---- */
+
+/* Decodes one character at p (p < end); *cp gets it, returns its length, or 0
+ * for an invalid sequence (one byte is then consumed). */
+static size_t decode(const unsigned char *p, const unsigned char *end, uint32_t *cp) {
+    unsigned c = p[0];
+    size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+    if (c >= 0xF5 || n == 0 || (size_t)(end - p) < n) return 0;
+    uint32_t v = c & (0x7F >> n);
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80) return 0;
+        v = (v << 6) | (p[i] & 0x3F);
+    }
+    if ((n == 3 && (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF))) || (n == 4 && (v < 0x10000 || v > 0x10FFFF)))
+        return 0;
+    *cp = v;
+    return n;
+}
+
+static int is_space_cp(uint32_t cp) {
+    return cp == 0xA0 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
+           cp == 0x3000;
+}
+
+static mw_script script_of(uint32_t cp) {
+    if (cp < 0x0370) return cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7 ? MW_SCRIPT_LATIN
+                                                                                 : MW_SCRIPT_NONE;
+    if (cp <= 0x03FF) return MW_SCRIPT_GREEK;
+    if (cp <= 0x052F) return MW_SCRIPT_CYRILLIC;
+    if (cp >= 0x0590 && cp <= 0x05FF) return MW_SCRIPT_HEBREW;
+    if ((cp >= 0x0600 && cp <= 0x06FF) || (cp >= 0x0750 && cp <= 0x077F)) return MW_SCRIPT_ARABIC;
+    if (cp >= 0x0900 && cp <= 0x097F) return MW_SCRIPT_DEVANAGARI;
+    if (cp >= 0x0E00 && cp <= 0x0E7F) return MW_SCRIPT_THAI;
+    if ((cp >= 0x1100 && cp <= 0x11FF) || (cp >= 0xAC00 && cp <= 0xD7AF)) return MW_SCRIPT_HANGUL;
+    if (cp >= 0x1E00 && cp <= 0x1EFF) return MW_SCRIPT_LATIN;
+    if ((cp >= 0x3040 && cp <= 0x30FF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+        (cp >= 0x4E00 && cp <= 0x9FFF))
+        return MW_SCRIPT_CJK;
+    return MW_SCRIPT_NONE;
+}
+
+/* ---- word trigrams ---- */
+
+typedef struct trigrams {
+    uint64_t *slot; /* 0 = empty */
+    size_t mask, used;
+    uint64_t total, repeated;
+    int failed;
+    uint64_t w[2]; /* the two previous words' hashes */
+    uint64_t nwords;
+    uint64_t stack[2048];
+} trigrams;
+
+static uint64_t mix(uint64_t x) {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    return x ^ (x >> 33);
+}
+
+static int tri_grow(trigrams *t) {
+    size_t cap = (t->mask + 1) * 2;
+    uint64_t *slot = calloc(cap, sizeof *slot);
+    if (!slot) return 0;
+    for (size_t i = 0; i <= t->mask; i++) {
+        if (!t->slot[i]) continue;
+        size_t h = (size_t)t->slot[i] & (cap - 1);
+        while (slot[h]) h = (h + 1) & (cap - 1);
+        slot[h] = t->slot[i];
+    }
+    if (t->slot != t->stack) free(t->slot);
+    t->slot = slot;
+    t->mask = cap - 1;
+    return 1;
+}
+
+static void tri_word(trigrams *t, uint64_t h) {
+    if (++t->nwords >= 3 && !t->failed) {
+        uint64_t g = mix(t->w[0] * 31 + mix(t->w[1] * 17 + h)) | 1; /* never 0 */
+        t->total++;
+        if (2 * (t->used + 1) > t->mask + 1 && !tri_grow(t)) {
+            t->failed = 1;
+        } else {
+            size_t i = (size_t)g & t->mask;
+            while (t->slot[i] && t->slot[i] != g) i = (i + 1) & t->mask;
+            if (t->slot[i]) t->repeated++;
+            else t->slot[i] = g, t->used++;
+        }
+    }
+    t->w[0] = t->w[1];
+    t->w[1] = h;
+}
+
+/* ---- refusals ---- */
+
+/* 1 when phrase (lower-case ASCII) starts at p: ASCII case-insensitive, and a
+ * right single quotation mark (U+2019) stands for an apostrophe. */
+static int phrase_at(const unsigned char *p, const unsigned char *end, const char *phrase) {
+    for (const unsigned char *q = (const unsigned char *)phrase; *q; q++) {
+        if (p >= end) return 0;
+        if (*q == '\'' && end - p >= 3 && p[0] == 0xE2 && p[1] == 0x80 && p[2] == 0x99) {
+            p += 3;
+            continue;
+        }
+        unsigned char c = *p >= 'A' && *p <= 'Z' ? (unsigned char)(*p | 0x20) : *p;
+        if (c != *q) return 0;
+        p++;
+    }
+    return 1;
+}
+
+static int refusal_at(const unsigned char *p, const unsigned char *end, const mw_text_options *o) {
+    for (size_t i = 0; i < o->nrefusals; i++) {
+        unsigned char first = (unsigned char)o->refusals[i][0];
+        if ((*p | 0x20) == first && phrase_at(p, end, o->refusals[i])) return 1;
+    }
+    return 0;
+}
+
+/* ---- the pass ---- */
+
+void mw_text_describe(const char *text, size_t len, const mw_text_options *opt,
+                      mw_text_descriptors *out) {
+    mw_text_options dflt = {mw_text_default_refusals, mw_text_default_nrefusals};
+    const mw_text_options *o = opt && opt->refusals ? opt : &dflt;
+    memset(out, 0, sizeof *out);
+    const unsigned char *s = (const unsigned char *)text, *p = s, *end = s + len;
+    trigrams tri, *t = &tri; /* 16 KiB on the stack: small texts allocate nothing */
+    memset(t, 0, sizeof *t);
+    t->slot = t->stack;
+    t->mask = sizeof t->stack / sizeof t->stack[0] - 1;
+    uint64_t scripts[MW_SCRIPT_COUNT] = {0}, non_ascii = 0, h = 0;
+    int in_word = 0;
+    while (p < end) {
+        uint32_t cp = *p;
+        size_t n = 1;
+        if (cp >= 0x80) {
+            n = decode(p, end, &cp);
+            if (!n) {
+                out->invalid_utf8 = 1;
+                n = 1;
+                cp = 0xFFFD; /* counts as a non-ASCII character of no script */
+            }
+            non_ascii++;
+        }
+        out->chars++;
+        int space = cp < 0x80 ? (cp == ' ' || (cp >= '\t' && cp <= '\r')) : is_space_cp(cp);
+        if (space) {
+            if (in_word) tri_word(t, h);
+            in_word = 0;
+        } else {
+            if (!in_word) {
+                out->words++;
+                in_word = 1;
+                h = 0xcbf29ce484222325ULL;
+                if (!out->refusal && refusal_at(p, end, o)) out->refusal = 1;
+            }
+            for (size_t i = 0; i < n; i++) {
+                unsigned char c = p[i];
+                h = (h ^ (c >= 'A' && c <= 'Z' ? c | 0x20 : c)) * 0x100000001b3ULL;
+            }
+            if (cp < 0x80) scripts[mw_text_alpha((unsigned char)cp) ? MW_SCRIPT_LATIN : 0]++;
+            else scripts[script_of(cp)]++;
+        }
+        p += n;
+    }
+    if (in_word) tri_word(t, h);
+    out->bytes = len;
+    out->empty = out->words == 0;
+    out->non_ascii = out->chars ? (double)non_ascii / (double)out->chars : 0;
+    uint64_t best = 0; /* scripts[0] counts characters of no script: not a candidate */
+    for (int k = 1; k < MW_SCRIPT_COUNT; k++)
+        if (scripts[k] > best) best = scripts[k], out->script = (mw_script)k;
+    out->repetition = t->failed ? NAN : t->total ? (double)t->repeated / (double)t->total : 0;
+    if (t->slot != t->stack) free(t->slot);
+    mw_text_scan_pii(s, len, out);
+    size_t a = 0, b = len;
+    while (a < b && (s[a] == ' ' || (s[a] >= '\t' && s[a] <= '\r'))) a++;
+    out->json_valid = a < b && (s[a] == '{' || s[a] == '[') && mw_text_is_json(text, len);
+}

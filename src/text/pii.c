@@ -1,0 +1,167 @@
+/*
+ * Personal-data indicators in text (text.h): e-mail addresses, URLs, IPv4
+ * addresses, card-like numbers (Luhn) and phone numbers, counted with the
+ * exact definitions of text.h. Each scan jumps to its candidates ('@', "://",
+ * "www.", digits) instead of running a regular expression over every byte.
+ */
+#include "text/text_int.h"
+
+#include <string.h>
+
+static int local_char(unsigned char c) {
+    return mw_text_alpha(c) || mw_text_digit(c) || c == '.' || c == '_' || c == '%' || c == '+' ||
+           c == '-';
+}
+
+static int domain_char(unsigned char c) {
+    return mw_text_alpha(c) || mw_text_digit(c) || c == '.' || c == '-';
+}
+
+/* [A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}, non-overlapping. */
+static uint32_t emails(const unsigned char *s, size_t len) {
+    uint32_t n = 0;
+    size_t from = 0; /* the end of the last match: matches do not overlap */
+    const unsigned char *at;
+    while (from < len && (at = memchr(s + from, '@', len - from))) {
+        size_t a = (size_t)(at - s), l = a, e = a + 1;
+        while (l > from && local_char(s[l - 1])) l--;
+        while (e < len && domain_char(s[e])) e++;
+        size_t end = 0;
+        /* the regex backtracks to the last dot with two letters after it, in
+         * the domain run, with at least one domain character before it */
+        for (size_t q = e; l < a && q-- > a + 2;)
+            if (s[q] == '.' && q + 2 < e && mw_text_alpha(s[q + 1]) && mw_text_alpha(s[q + 2])) {
+                end = q + 1;
+                while (end < e && mw_text_alpha(s[end])) end++;
+                break;
+            }
+        if (end) {
+            n++;
+            from = end;
+        } else {
+            from = a + 1;
+        }
+    }
+    return n;
+}
+
+static int space(unsigned char c) {
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* https?://\S+ | www\.\S+ */
+static uint32_t urls(const unsigned char *s, size_t len) {
+    uint32_t n = 0;
+    for (size_t i = 0; i < len;) {
+        size_t m = 0;
+        if (s[i] == 'h' && len - i >= 8 && !memcmp(s + i, "http", 4)) {
+            size_t k = i + 4 + (s[i + 4] == 's');
+            if (len - k > 3 && !memcmp(s + k, "://", 3) && !space(s[k + 3])) m = k + 3;
+        } else if (s[i] == 'w' && len - i > 4 && !memcmp(s + i, "www.", 4) && !space(s[i + 4])) {
+            m = i + 4;
+        }
+        if (!m) {
+            i++;
+            continue;
+        }
+        while (m < len && !space(s[m])) m++;
+        n++;
+        i = m;
+    }
+    return n;
+}
+
+/* An IPv4 address starting at i (not preceded by a digit or dot); its end, or 0. */
+static size_t ipv4_at(const unsigned char *s, size_t len, size_t i) {
+    if (i && (mw_text_digit(s[i - 1]) || s[i - 1] == '.')) return 0;
+    for (int g = 0; g < 4; g++) {
+        if (g) {
+            if (i >= len || s[i] != '.') return 0;
+            i++;
+        }
+        unsigned v = 0, d = 0;
+        while (i < len && mw_text_digit(s[i]) && d < 4) v = v * 10 + (s[i++] - '0'), d++;
+        if (d == 0 || d > 3 || v > 255) return 0;
+    }
+    if (i < len && mw_text_digit(s[i])) return 0;
+    if (i + 1 < len && s[i] == '.' && mw_text_digit(s[i + 1])) return 0;
+    return i;
+}
+
+/* Luhn check of the digits of s[a..b). */
+static int luhn(const unsigned char *s, size_t a, size_t b) {
+    unsigned sum = 0, k = 0;
+    for (size_t i = b; i-- > a;) {
+        if (!mw_text_digit(s[i])) continue;
+        unsigned d = s[i] - '0';
+        if (k++ & 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+        sum += d;
+    }
+    return sum % 10 == 0;
+}
+
+/* The card run from i (a digit not preceded by one): digits with single
+ * spaces or hyphens between them; its end and digit count. */
+static size_t card_run(const unsigned char *s, size_t len, size_t i, unsigned *digits) {
+    size_t end = i;
+    *digits = 0;
+    while (i < len && mw_text_digit(s[i])) {
+        (*digits)++;
+        end = ++i;
+        if (i + 1 < len && (s[i] == ' ' || s[i] == '-') && mw_text_digit(s[i + 1])) i++;
+    }
+    return end;
+}
+
+static int phone_sep(unsigned char c) {
+    return c == ' ' || c == '.' || c == '-' || c == '(' || c == ')';
+}
+
+/* The phone run from i ("+" or a digit): digits with up to two separators
+ * between them; its end and digit count. */
+static size_t phone_run(const unsigned char *s, size_t len, size_t i, unsigned *digits) {
+    size_t end = i;
+    *digits = 0;
+    if (s[i] == '+') i++;
+    while (i < len && mw_text_digit(s[i])) {
+        (*digits)++;
+        end = ++i;
+        size_t k = i;
+        while (k < len && k - i < 2 && phone_sep(s[k])) k++;
+        if (k > i && k < len && mw_text_digit(s[k])) i = k;
+    }
+    return end;
+}
+
+static void numbers(const unsigned char *s, size_t len, mw_text_descriptors *out) {
+    for (size_t i = 0; i < len;) {
+        unsigned char c = s[i];
+        int start = (mw_text_digit(c) || (c == '+' && i + 1 < len && mw_text_digit(s[i + 1]))) &&
+                    (i == 0 || !(mw_text_digit(s[i - 1]) || mw_text_alpha(s[i - 1]) ||
+                                 s[i - 1] == '.'));
+        if (!start) {
+            i++;
+            continue;
+        }
+        size_t ip = c == '+' ? 0 : ipv4_at(s, len, i);
+        if (ip) {
+            out->ips++;
+            i = ip;
+            continue;
+        }
+        unsigned cd = 0, pd;
+        size_t ce = c == '+' ? i : card_run(s, len, i, &cd);
+        int card = cd >= 13 && cd <= 19 && luhn(s, i, ce);
+        size_t pe = phone_run(s, len, i, &pd);
+        if (card) out->cards++;
+        else if (pd >= 10 && pd <= 15 && !(pd >= 13 && luhn(s, i, pe))) out->phones++;
+        i = ce > pe ? ce : pe;
+        while (i < len && mw_text_digit(s[i])) i++; /* never restart inside a digit run */
+    }
+}
+
+void mw_text_scan_pii(const unsigned char *s, size_t len, mw_text_descriptors *out) {
+    out->emails = emails(s, len);
+    out->urls = urls(s, len);
+    numbers(s, len, out);
+}
