@@ -68,15 +68,24 @@ static mw_script script_of(uint32_t cp) {
 
 /* ---- word trigrams ---- */
 
+/* The set of trigram hashes seen. Small texts use a thread-local table whose
+ * slots carry the number of the call that filled them, so a new call starts
+ * empty without clearing anything; larger ones grow into a heap table. */
+#define SMALL_SLOTS 4096
+
 typedef struct trigrams {
-    uint64_t *slot; /* 0 = empty */
+    uint64_t *slot;   /* heap table (0 = empty), or NULL while in the small one */
     size_t mask, used;
     uint64_t total, repeated;
     int failed;
     uint64_t w[2]; /* the two previous words' hashes */
     uint64_t nwords;
-    uint64_t stack[2048];
+    uint32_t gen; /* this call's number, for the small table */
 } trigrams;
+
+static _Thread_local uint64_t small_key[SMALL_SLOTS];
+static _Thread_local uint32_t small_gen[SMALL_SLOTS];
+static _Thread_local uint32_t generation;
 
 static uint64_t mix(uint64_t x) {
     x ^= x >> 33;
@@ -86,34 +95,57 @@ static uint64_t mix(uint64_t x) {
     return x ^ (x >> 33);
 }
 
+static void tri_init(trigrams *t) {
+    memset(t, 0, sizeof *t);
+    t->mask = SMALL_SLOTS - 1;
+    if (++generation == 0) { /* wrapped: forget every old generation */
+        memset(small_gen, 0, sizeof small_gen);
+        generation = 1;
+    }
+    t->gen = generation;
+}
+
+/* Moves to a heap table twice the size (from the small one or a heap one). */
 static int tri_grow(trigrams *t) {
     size_t cap = (t->mask + 1) * 2;
     uint64_t *slot = calloc(cap, sizeof *slot);
     if (!slot) return 0;
     for (size_t i = 0; i <= t->mask; i++) {
-        if (!t->slot[i]) continue;
-        size_t h = (size_t)t->slot[i] & (cap - 1);
+        uint64_t k = t->slot ? t->slot[i] : small_gen[i] == t->gen ? small_key[i] : 0;
+        if (!k) continue;
+        size_t h = (size_t)k & (cap - 1);
         while (slot[h]) h = (h + 1) & (cap - 1);
-        slot[h] = t->slot[i];
+        slot[h] = k;
     }
-    if (t->slot != t->stack) free(t->slot);
+    free(t->slot);
     t->slot = slot;
     t->mask = cap - 1;
     return 1;
+}
+
+/* 1 when g was in the set; adds it otherwise. */
+static int tri_seen(trigrams *t, uint64_t g) {
+    size_t i = (size_t)g & t->mask;
+    if (!t->slot) {
+        while (small_gen[i] == t->gen && small_key[i] != g) i = (i + 1) & t->mask;
+        if (small_gen[i] == t->gen) return 1;
+        small_gen[i] = t->gen;
+        small_key[i] = g;
+        return 0;
+    }
+    while (t->slot[i] && t->slot[i] != g) i = (i + 1) & t->mask;
+    if (t->slot[i]) return 1;
+    t->slot[i] = g;
+    return 0;
 }
 
 static void tri_word(trigrams *t, uint64_t h) {
     if (++t->nwords >= 3 && !t->failed) {
         uint64_t g = mix(t->w[0] * 31 + mix(t->w[1] * 17 + h)) | 1; /* never 0 */
         t->total++;
-        if (2 * (t->used + 1) > t->mask + 1 && !tri_grow(t)) {
-            t->failed = 1;
-        } else {
-            size_t i = (size_t)g & t->mask;
-            while (t->slot[i] && t->slot[i] != g) i = (i + 1) & t->mask;
-            if (t->slot[i]) t->repeated++;
-            else t->slot[i] = g, t->used++;
-        }
+        if (2 * (t->used + 1) > t->mask + 1 && !tri_grow(t)) t->failed = 1;
+        else if (tri_seen(t, g)) t->repeated++;
+        else t->used++;
     }
     t->w[0] = t->w[1];
     t->w[1] = h;
@@ -137,10 +169,12 @@ static int phrase_at(const unsigned char *p, const unsigned char *end, const cha
     return 1;
 }
 
-static int refusal_at(const unsigned char *p, const unsigned char *end, const mw_text_options *o) {
+static int refusal_at(const unsigned char *p, const unsigned char *end, const mw_text_options *o,
+                      const unsigned char *first) {
+    if (!first[*p | 0x20]) return 0; /* no phrase starts with this letter */
     for (size_t i = 0; i < o->nrefusals; i++) {
-        unsigned char first = (unsigned char)o->refusals[i][0];
-        if ((*p | 0x20) == first && phrase_at(p, end, o->refusals[i])) return 1;
+        if ((*p | 0x20) == (unsigned char)o->refusals[i][0] && phrase_at(p, end, o->refusals[i]))
+            return 1;
     }
     return 0;
 }
@@ -153,10 +187,11 @@ void mw_text_describe(const char *text, size_t len, const mw_text_options *opt,
     const mw_text_options *o = opt && opt->refusals ? opt : &dflt;
     memset(out, 0, sizeof *out);
     const unsigned char *s = (const unsigned char *)text, *p = s, *end = s + len;
-    trigrams tri, *t = &tri; /* 16 KiB on the stack: small texts allocate nothing */
-    memset(t, 0, sizeof *t);
-    t->slot = t->stack;
-    t->mask = sizeof t->stack / sizeof t->stack[0] - 1;
+    trigrams tri, *t = &tri;
+    tri_init(t);
+    unsigned char first[256] = {0}; /* first letters of the phrases */
+    for (size_t i = 0; i < o->nrefusals; i++)
+        first[(unsigned char)o->refusals[i][0] | 0x20] = 1;
     uint64_t scripts[MW_SCRIPT_COUNT] = {0}, non_ascii = 0, h = 0;
     int in_word = 0;
     while (p < end) {
@@ -181,7 +216,7 @@ void mw_text_describe(const char *text, size_t len, const mw_text_options *opt,
                 out->words++;
                 in_word = 1;
                 h = 0xcbf29ce484222325ULL;
-                if (!out->refusal && refusal_at(p, end, o)) out->refusal = 1;
+                if (!out->refusal && refusal_at(p, end, o, first)) out->refusal = 1;
             }
             for (size_t i = 0; i < n; i++) {
                 unsigned char c = p[i];
@@ -200,7 +235,7 @@ void mw_text_describe(const char *text, size_t len, const mw_text_options *opt,
     for (int k = 1; k < MW_SCRIPT_COUNT; k++)
         if (scripts[k] > best) best = scripts[k], out->script = (mw_script)k;
     out->repetition = t->failed ? NAN : t->total ? (double)t->repeated / (double)t->total : 0;
-    if (t->slot != t->stack) free(t->slot);
+    free(t->slot);
     mw_text_scan_pii(s, len, out);
     size_t a = 0, b = len;
     while (a < b && (s[a] == ' ' || (s[a] >= '\t' && s[a] <= '\r'))) a++;
