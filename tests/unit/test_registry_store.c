@@ -260,6 +260,18 @@ static void test_aliases_and_audit(void **state) {
     assert_int_equal(raw_count(f->path, "SELECT count(*) FROM registry_audit"), 3);
 }
 
+/* Promotes fraud/version to production and checks the outcome; msg must be
+ * in the result's message. */
+static void promote_expect(mw_store *s, const char *version, const mw_promote_options *opt,
+                           int refused, int gate, int breaking, const char *msg) {
+    mw_promote_result r;
+    OK(mw_registry_promote(s, "fraud", version, "production", opt, &r, &e_));
+    if (r.refused != refused || r.gate != gate || r.breaking != breaking || !strstr(r.message, msg))
+        fail_msg("promote %s: refused %d gate %d breaking %d \"%s\" (wanted %d %d %d \"%s\")",
+                 version, r.refused, r.gate, r.breaking, r.message, refused, gate, breaking, msg);
+    mw_promote_result_free(&r);
+}
+
 static void test_promote_and_rollback(void **state) {
     fix *f = *state;
     mw_store *s = f->s;
@@ -276,19 +288,11 @@ static void test_promote_and_rollback(void **state) {
     mw_promote_result_free(&r);
     /* --require-gate without a stored gate */
     opt.require_gate = 1;
-    OK(mw_registry_promote(s, "fraud", "2", "production", &opt, &r, &e_));
-    assert_int_equal(r.refused, 1);
-    assert_int_equal(r.gate, -1);
-    assert_non_null(strstr(r.message, "has no stored gate result"));
-    mw_promote_result_free(&r);
+    promote_expect(s, "2", &opt, 1, -1, 0, "has no stored gate result");
     /* a failed gate refuses even without --require-gate */
     OK(mw_registry_set_eval(s, "fraud", "2", "{\"gate\": {\"passed\": false}}", &e_));
     opt.require_gate = 0;
-    OK(mw_registry_promote(s, "fraud", "2", "production", &opt, &r, &e_));
-    assert_int_equal(r.refused, 1);
-    assert_int_equal(r.gate, 0);
-    assert_non_null(strstr(r.message, "gate of fraud version 2 failed"));
-    mw_promote_result_free(&r);
+    promote_expect(s, "2", &opt, 1, 0, 0, "gate of fraud version 2 failed");
     /* passed gate, compatible signature: promoted */
     OK(mw_registry_set_eval(s, "fraud", "2", "{\"gate\": {\"passed\": true}}", &e_));
     opt.require_gate = 1;
