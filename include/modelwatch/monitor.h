@@ -205,6 +205,26 @@ uint64_t mw_monitor_rejected_invalid(mw_monitor *m);
 uint64_t mw_monitor_labels_unmatched(mw_monitor *m);
 uint64_t mw_monitor_labels_rejected(mw_monitor *m);
 
+/* ---- model registry (registry.h) ------------------------------------------------------
+ *
+ * With a database, a record's "version" may be "@ALIAS": it goes to the
+ * version the registry alias points to (which must be registered here too).
+ * Accepted records of a version that has a signature in the registry are
+ * checked against it (signature.h) and violations counted. Registry reads are
+ * cached for a second; mw_monitor_registry_changed drops the cache (after a
+ * registry write through the same process), so such a move is seen by the
+ * next request, one by another process within a second.
+ */
+void mw_monitor_registry_changed(mw_monitor *m);
+typedef void (*mw_violation_fn)(const char *model, const char *version, const char *field,
+                                const char *reason, uint64_t count, void *ctx);
+/* Calls fn for each (model, version, field, reason) counter: every input of
+ * the signature with "missing" and "type", and the prediction ("class") when
+ * it has a class set. fn runs under the registry cache's lock. */
+void mw_monitor_signature_violations(mw_monitor *m, mw_violation_fn fn, void *ctx);
+/* The monitor's store (NULL when in memory), for the daemon's registry API. */
+struct mw_store *mw_monitor_store(mw_monitor *m);
+
 #ifdef __cplusplus
 }
 #endif

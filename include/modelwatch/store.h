@@ -6,7 +6,8 @@
  * (an opaque binary blob, typically a serialised profile), the history of
  * closed-window results (JSON text) and a journal of accepted record batches
  * that have not yet been folded into a closed window. A small key/value table
- * holds daemon state (open window start per version, settings).
+ * holds daemon state (open window start per version, settings). The model
+ * registry (registry.h) lives in the same file.
  *
  * Durability contract: a call that returns MW_OK has committed. With the default
  * options (WAL, synchronous=NORMAL) a commit survives the process being killed
@@ -49,7 +50,7 @@ extern "C" {
 #endif
 
 /* The schema version this build creates and understands (PRAGMA user_version). */
-#define MW_STORE_SCHEMA_VERSION 3
+#define MW_STORE_SCHEMA_VERSION 4
 /* PRAGMA application_id of a modelwatch database ("MWst"). */
 #define MW_STORE_APPLICATION_ID 0x4D577374
 /* Longest model, version or state key, in bytes. */

@@ -26,6 +26,8 @@ static const command commands[] = {
      "regression gate: a candidate version against the baseline, golden set"},
     {"alerts", mw_cmd_alerts, "current alerts and their history, from a running daemon"},
     {"rules", mw_cmd_rules, "check alert rules, or export them as Prometheus rules"},
+    {"registry", mw_cmd_registry, "model registry: versions, signatures, aliases, promotion"},
+    {"compat", mw_cmd_compat, "compatibility of two registered versions' signatures"},
 };
 
 static void usage(FILE *out) {

@@ -182,6 +182,7 @@ mw_status mw_monitor_open(const mw_monitor_options *opt, mw_monitor **out, mw_er
             st = restore_version(m, &sv[i], err);
         mw_store_versions_free(sv, n);
         if (!st) st = mw_labels_replay(m, err); /* after every version's predictions */
+        if (!st && !(m->regcache = mw_regcache_new())) st = MW_ENOMEM;
     }
     if (st) {
         mw_monitor_close(m);
@@ -191,6 +192,10 @@ mw_status mw_monitor_open(const mw_monitor_options *opt, mw_monitor **out, mw_er
     return MW_OK;
 }
 
+struct mw_store *mw_monitor_store(mw_monitor *m) {
+    return m->store;
+}
+
 void mw_monitor_close(mw_monitor *m) {
     if (!m) return;
     for (size_t i = 0; i < m->nversions; i++)
@@ -198,6 +203,7 @@ void mw_monitor_close(mw_monitor *m) {
     free(m->versions);
     mw_dict_free(m->index);
     if (m->pending.keys) mw_pending_free(&m->pending);
+    mw_regcache_free(m->regcache);
     mw_store_close(m->store);
     pthread_rwlock_destroy(&m->reg_lock);
     pthread_mutex_destroy(&m->unknown_lock);

@@ -106,8 +106,10 @@ mw_status mw_vstate_close_window(mw_monitor *m, mw_vstate *v, char **json_out, m
         st = mw_store_window_commit_predictions(m->store, v->model, v->version, v->win.start,
                                                 v->win.end, v->win.records, json, v->last_seq,
                                                 preds, plen, &id, err);
-        if (st) mw_labels_put_back_open(v, preds, plen); /* the window stays open */
-        else free(preds);
+        if (st)
+            mw_labels_put_back_open(v, preds, plen); /* the window stays open */
+        else
+            free(preds);
         pthread_mutex_unlock(&v->jlock);
     }
     if (st) { /* the window stays open; its records are still journaled */
@@ -237,10 +239,10 @@ typedef struct parsed {
     const char *id; /* as above; NULL when absent */
     size_t id_len;
     mw_feature prediction;
-    size_t feat, nfeat; /* into batch.features */
+    size_t feat, nfeat;   /* into batch.features */
     size_t score, nscore; /* the scores, also into batch.features */
-    size_t off, jlen;   /* the record's bytes in the body, for the journal */
-    size_t len;         /* jlen once accepted, else 0 */
+    size_t off, jlen;     /* the record's bytes in the body, for the journal */
+    size_t len;           /* jlen once accepted, else 0 */
     uint64_t line;
 } parsed;
 
@@ -325,7 +327,8 @@ static mw_status keep_record(batch *b, mw_vstate *v, const mw_record *rec, const
                   .len = 0,
                   .line = line};
     if (rec->prediction.kind == MW_VALUE_STRING)
-        r->prediction.str = keep_string(b, body, blen, rec->prediction.str, rec->prediction.str_len);
+        r->prediction.str =
+            keep_string(b, body, blen, rec->prediction.str, rec->prediction.str_len);
     for (size_t i = 0; i < rec->nfeatures + rec->nscores; i++) {
         mw_feature f = i < rec->nfeatures ? rec->features[i] : rec->scores[i - rec->nfeatures];
         f.name = keep_string(b, body, blen, f.name, f.name_len);
@@ -357,6 +360,22 @@ static void fix_strings(batch *b, const char *body, size_t blen) {
     }
 }
 
+/* "@alias" of rec's model to the alias's version (registry_cache.c); 0 with
+ * why filled when it cannot be resolved. */
+static int resolve_alias(mw_monitor *m, const mw_record *rec, char *out, size_t outsz, char *why,
+                         size_t whysz) {
+    char model[MW_MAX_NAME + 1], alias[MW_MAX_NAME + 1];
+    if (rec->model_len > MW_MAX_NAME || rec->version_len > MW_MAX_NAME) {
+        snprintf(why, whysz, "model or alias name longer than %d bytes", MW_MAX_NAME);
+        return 0;
+    }
+    memcpy(model, rec->model, rec->model_len);
+    model[rec->model_len] = 0;
+    memcpy(alias, rec->version + 1, rec->version_len - 1);
+    alias[rec->version_len - 1] = 0;
+    return mw_regcache_resolve(m, model, alias, out, outsz, why, whysz);
+}
+
 /* Phase 1, no lock held: parse every record, find its version, keep it. */
 static mw_status parse_all(mw_monitor *m, const char *body, size_t len, batch *b,
                            mw_record_parser *p, mw_ingest_result *res) {
@@ -375,6 +394,18 @@ static mw_status parse_all(mw_monitor *m, const char *body, size_t len, batch *b
             m->rejected_invalid++;
             pthread_mutex_unlock(&m->unknown_lock);
             continue;
+        }
+        char target[MW_MAX_NAME + 1], why[200];
+        if (rec.version_len > 1 && rec.version[0] == '@') { /* a registry alias */
+            if (!resolve_alias(m, &rec, target, sizeof target, why, sizeof why)) {
+                add_error(res, it.line, why);
+                pthread_mutex_lock(&m->unknown_lock);
+                m->rejected_unknown++;
+                pthread_mutex_unlock(&m->unknown_lock);
+                continue;
+            }
+            rec.version = target;
+            rec.version_len = strlen(target);
         }
         mw_vstate *v = mw_monitor_find(m, rec.model, rec.model_len, rec.version, rec.version_len);
         if (!v) {
@@ -411,6 +442,9 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
     mw_vstate *v = b->recs[first].v;
     size_t journal_from = first; /* records before this index are not journaled */
     mw_status st = MW_OK;
+    /* accepted records, checked against the registry signature after the locks */
+    mw_record *acc = m->regcache ? malloc((b->n - first) * sizeof *acc) : NULL;
+    size_t nacc = 0;
     pthread_mutex_lock(&v->lock);
     for (size_t i = first; i < b->n && !st; i++) {
         parsed *r = &b->recs[i];
@@ -441,6 +475,7 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
         }
         if ((st = mw_vstate_observe(m, v, &rec, now_s, &closed, err))) break;
         res->accepted++;
+        if (acc) acc[nacc++] = rec;
         r->len = r->jlen; /* accepted: journal it */
         if (closed == CLOSED_BEFORE)
             journal_from = i; /* earlier ones are in the result */
@@ -449,6 +484,7 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
     }
     if (st || !m->store) {
         pthread_mutex_unlock(&v->lock);
+        free(acc);
         return st;
     }
     pthread_mutex_lock(&v->jlock); /* before releasing the version: no commit in between */
@@ -471,6 +507,8 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
     }
     pthread_mutex_unlock(&v->jlock);
     free(blob.data);
+    if (!st) mw_regcache_check(m, v->model, v->version, acc, nacc);
+    free(acc);
     return st;
 }
 

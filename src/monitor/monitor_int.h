@@ -88,7 +88,21 @@ struct mw_monitor {
     atomic_uint_fast64_t windows_closed; /* since open, for the alert evaluator */
     mw_pending_index pending;            /* predictions awaiting labels (labels.c) */
     uint64_t labels_unmatched, labels_rejected; /* under unknown_lock */
+    struct mw_regcache *regcache;               /* registry aliases and signatures */
 };
+
+/* ---- registry_cache.c ---- */
+typedef struct mw_regcache mw_regcache;
+mw_regcache *mw_regcache_new(void);
+void mw_regcache_free(mw_regcache *c);
+/* Resolves model's alias to its version into out; 0 with msg filled when it
+ * cannot (no registry, no such alias, store error). */
+int mw_regcache_resolve(mw_monitor *m, const char *model, const char *alias, char *out,
+                        size_t outsz, char *msg, size_t msgsz);
+/* Checks n accepted records of (model, version) against its registry
+ * signature, when it has one, counting violations. */
+void mw_regcache_check(mw_monitor *m, const char *model, const char *version,
+                       const mw_record *recs, size_t n);
 
 /* ---- monitor_config.c ---- */
 mw_status mw_vconfig_parse(const char *json, mw_vconfig *cfg, mw_error *err);

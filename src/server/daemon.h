@@ -75,6 +75,8 @@ void mw_daemon_stop(mw_daemon *d);
 /* HTTP handler (routes.c) and exposition (metrics.c). */
 void mw_daemon_handle(const mw_http_request *req, mw_http_response *resp, void *ctx);
 mw_status mw_daemon_write_metrics(mw_daemon *d, mw_expo *e);
+/* The model registry's API under /api/v1/registry/ (routes_registry.c). */
+void mw_registry_route(mw_daemon *d, const mw_http_request *req, mw_http_response *resp);
 /* The delayed-label and live-performance families (metrics_labels.c). */
 mw_status mw_labels_write_metrics(mw_daemon *d, mw_expo *e);
 

@@ -265,6 +265,14 @@ static void write_version(const mw_version_status *s, void *ctx) {
     }
 }
 
+static void violation_sample(const char *model, const char *version, const char *field,
+                             const char *reason, uint64_t count, void *ctx) {
+    pass *p = ctx;
+    const char *n[4] = {"model", "version", "field", "reason"};
+    const char *v[4] = {model, version, field, reason};
+    if (!p->st) p->st = mw_expo_sample_u64(p->e, NULL, n, v, 4, count);
+}
+
 mw_status mw_daemon_write_metrics(mw_daemon *d, mw_expo *e) {
     mw_status st = mw_expo_family(e, "modelwatch_build_info", MW_EXPO_INFO,
                                   "modelwatch build; the value is always 1.");
@@ -285,6 +293,15 @@ mw_status mw_daemon_write_metrics(mw_daemon *d, mw_expo *e) {
                 st = mw_expo_sample_u64(e, NULL, rn, invalid, 3,
                                         mw_monitor_rejected_invalid(d->monitor));
         }
+    }
+    if (!st)
+        st = mw_expo_family(e, "modelwatch_signature_violations_total", MW_EXPO_COUNTER,
+                            "Accepted records that break the version's registry signature, by "
+                            "field and reason (missing, type, class).");
+    if (!st) {
+        pass p = {e, F_COUNT, MW_OK};
+        mw_monitor_signature_violations(d->monitor, violation_sample, &p);
+        st = p.st;
     }
     if (!st)
         st = mw_expo_family(e, "modelwatch_ingested_bytes_total", MW_EXPO_COUNTER,

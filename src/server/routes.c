@@ -14,6 +14,7 @@
  *   GET  /api/v1/models/{model}/versions/{version}/performance?limit=N
  *   GET  /api/v1/rules, PUT /api/v1/rules                      alert rules (YAML or JSON)
  *   GET  /api/v1/alerts?history=N                              alerts and their history
+ *   /api/v1/registry/...                                       model registry (routes_registry.c)
  */
 #include "server/daemon.h"
 
@@ -324,6 +325,8 @@ void mw_daemon_handle(const mw_http_request *req, mw_http_response *resp, void *
         take_json(resp, 200, json);
     } else if (!strncmp(path, PREFIX, strlen(PREFIX))) {
         models_route(d, req, resp);
+    } else if (!strncmp(path, "/api/v1/registry/", strlen("/api/v1/registry/"))) {
+        mw_registry_route(d, req, resp);
     } else {
         mw_http_set_error(resp, 404, "not_found", "no such endpoint; the API lives under /api/v1/",
                           0);

@@ -4,7 +4,7 @@
  * store_versions.c (registrations, baselines, key/value state) and
  * store_journal.c (journal of accepted batches, window results).
  *
- * Schema (version 2; PRAGMA user_version holds the version, PRAGMA
+ * Schema (version 4; PRAGMA user_version holds the version, PRAGMA
  * application_id marks the file as modelwatch's):
  *   versions(id, model, version, config_json, created_ms, updated_ms)
  *       UNIQUE(model, version); replaced by upsert so id (and the baseline that
@@ -21,6 +21,13 @@
  *   window_predictions(model, version, start_s, data)  (version 3: the
  *       predictions with ids of each closed window, awaiting labels)
  *   label_journal(seq AUTOINCREMENT, at_s, data)  (version 3: accepted labels)
+ *   registry_models(name, description, created_ms), registry_versions(model ->
+ *       registry_models, version, description, artifact_uri, sha256,
+ *       created_ms, signature_json, tags_json, eval_json),
+ *       registry_aliases(model, alias, version -> registry_versions: a
+ *       version an alias points to cannot be deleted), registry_audit(seq
+ *       AUTOINCREMENT, at_ms, who, model, alias, from_version, to_version,
+ *       why, action)  (version 4: the model registry, store_registry.c)
  * journal and windows are keyed by name rather than by versions.id so that
  * the daemon can accept records and close windows for a version whose
  * registration is made or changed independently; delete_version removes them
@@ -105,6 +112,35 @@ static const char *const stmt_sql[MW_ST_COUNT] = {
     [MW_ST_LABELS_APPEND] = "INSERT INTO label_journal(at_s, data) VALUES(?1, ?2)",
     [MW_ST_LABELS_EACH] = "SELECT seq, at_s, data FROM label_journal ORDER BY seq",
     [MW_ST_LABELS_EXPIRE] = "DELETE FROM label_journal WHERE at_s < ?1",
+    [MW_ST_REG_MODEL_INSERT] = "INSERT INTO registry_models(name, description, created_ms) "
+                               "VALUES(?1, ?2, ?3) ON CONFLICT(name) DO NOTHING",
+    [MW_ST_REG_MODEL_LIST] = "SELECT name, description, created_ms FROM registry_models "
+                             "WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
+    [MW_ST_REG_VERSION_INSERT] =
+        "INSERT INTO registry_versions(model, version, description, artifact_uri, sha256, "
+        "created_ms, signature_json, tags_json) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [MW_ST_REG_VERSION_LIST] =
+        "SELECT model, version, description, artifact_uri, sha256, created_ms, signature_json, "
+        "tags_json, eval_json FROM registry_versions WHERE (?1 IS NULL OR model = ?1) AND "
+        "(?2 IS NULL OR version = ?2) ORDER BY model, created_ms, version",
+    [MW_ST_REG_VERSION_SET_EVAL] =
+        "UPDATE registry_versions SET eval_json = ?3 WHERE model = ?1 AND version = ?2",
+    [MW_ST_REG_VERSION_DELETE] = "DELETE FROM registry_versions WHERE model = ?1 AND version = ?2",
+    [MW_ST_REG_ALIAS_GET] = "SELECT version FROM registry_aliases WHERE model = ?1 AND alias = ?2",
+    [MW_ST_REG_ALIAS_LIST] = "SELECT model, alias, version FROM registry_aliases WHERE "
+                             "(?1 IS NULL OR model = ?1) AND (?2 IS NULL OR version = ?2) "
+                             "ORDER BY model, alias",
+    [MW_ST_REG_ALIAS_PUT] = "INSERT INTO registry_aliases(model, alias, version) VALUES(?1, ?2, "
+                            "?3) ON CONFLICT(model, alias) DO UPDATE SET version = excluded.version",
+    [MW_ST_REG_ALIAS_DELETE] = "DELETE FROM registry_aliases WHERE model = ?1 AND alias = ?2",
+    [MW_ST_REG_AUDIT_INSERT] = "INSERT INTO registry_audit(at_ms, who, model, alias, from_version, "
+                               "to_version, why, action) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [MW_ST_REG_AUDIT_LIST] =
+        "SELECT seq, at_ms, who, model, alias, from_version, to_version, why, action "
+        "FROM registry_audit WHERE (?1 IS NULL OR model = ?1) AND (?2 IS NULL OR alias = ?2) "
+        "ORDER BY seq DESC LIMIT ?3",
+    [MW_ST_REG_AUDIT_LAST] = "SELECT from_version FROM registry_audit WHERE model = ?1 AND "
+                             "alias = ?2 ORDER BY seq DESC LIMIT 1",
 };
 
 /* ---- migrations --------------------------------------------------------------------- */
@@ -167,6 +203,39 @@ static const mw_st_migration migrations[] = {
         "  at_s REAL NOT NULL,"
         "  data BLOB NOT NULL);"
         "PRAGMA user_version = 3;"},
+    {4, "CREATE TABLE registry_models ("
+        "  name TEXT PRIMARY KEY,"
+        "  description TEXT NOT NULL,"
+        "  created_ms INTEGER NOT NULL) WITHOUT ROWID;"
+        "CREATE TABLE registry_versions ("
+        "  model TEXT NOT NULL REFERENCES registry_models(name),"
+        "  version TEXT NOT NULL,"
+        "  description TEXT NOT NULL,"
+        "  artifact_uri TEXT NOT NULL,"
+        "  sha256 TEXT,"
+        "  created_ms INTEGER NOT NULL,"
+        "  signature_json TEXT,"
+        "  tags_json TEXT NOT NULL,"
+        "  eval_json TEXT,"
+        "  PRIMARY KEY (model, version));"
+        "CREATE TABLE registry_aliases ("
+        "  model TEXT NOT NULL,"
+        "  alias TEXT NOT NULL,"
+        "  version TEXT NOT NULL,"
+        "  PRIMARY KEY (model, alias),"
+        "  FOREIGN KEY (model, version) REFERENCES registry_versions(model, version));"
+        "CREATE TABLE registry_audit ("
+        "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+        "  at_ms INTEGER NOT NULL,"
+        "  who TEXT NOT NULL,"
+        "  model TEXT NOT NULL,"
+        "  alias TEXT NOT NULL,"
+        "  from_version TEXT,"
+        "  to_version TEXT,"
+        "  why TEXT NOT NULL,"
+        "  action TEXT NOT NULL);"
+        "CREATE INDEX registry_audit_by_alias ON registry_audit(model, alias, seq);"
+        "PRAGMA user_version = 4;"},
 };
 #define MW_ST_NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
