@@ -42,6 +42,16 @@ static void insertion_sort_u64(uint64_t *a, size_t n) {
     }
 }
 
+/* The highest bit on which keys a[0..n) differ (n > 0), -1 when all are equal. */
+static int top_differing_bit(const uint64_t *a, size_t n) {
+    uint64_t lo = a[0], hi = a[0];
+    for (size_t i = 1; i < n; i++) {
+        lo = a[i] < lo ? a[i] : lo;
+        hi = a[i] > hi ? a[i] : hi;
+    }
+    return lo == hi ? -1 : 63 - __builtin_clzll(lo ^ hi);
+}
+
 #define SMALL_BUCKET 16
 #define MAX_BITS 11
 #define MAX_BUCKETS (1u << MAX_BITS)
@@ -66,16 +76,11 @@ static void msd_sort(uint64_t *src, uint64_t *dst, size_t n, int into_dst, int t
         return;
     }
     if (n > (1u << 16)) { /* out of cache: one pass for the exact common prefix */
-        uint64_t lo = src[0], hi = src[0];
-        for (size_t i = 1; i < n; i++) {
-            lo = src[i] < lo ? src[i] : lo;
-            hi = src[i] > hi ? src[i] : hi;
-        }
-        if (lo == hi) {
+        top = top_differing_bit(src, n);
+        if (top < 0) {
             if (into_dst) memcpy(dst, src, n * sizeof *dst);
             return;
         }
-        top = 63 - __builtin_clzll(lo ^ hi);
     }
     int bits = 64 - __builtin_clzll((uint64_t)n);
     if (bits > MAX_BITS) bits = MAX_BITS;
@@ -102,16 +107,11 @@ static void msd_sort(uint64_t *src, uint64_t *dst, size_t n, int into_dst, int t
         }
         if (most < n) break;
         /* all share this digit: find the highest bit that differs, if any */
-        uint64_t lo = src[0], hi = src[0];
-        for (size_t i = 1; i < n; i++) {
-            lo = src[i] < lo ? src[i] : lo;
-            hi = src[i] > hi ? src[i] : hi;
-        }
-        if (lo == hi) { /* a tie group */
+        top = top_differing_bit(src, n);
+        if (top < 0) { /* a tie group */
             if (into_dst) memcpy(dst, src, n * sizeof *dst);
             return;
         }
-        top = 63 - __builtin_clzll(lo ^ hi);
     }
     for (size_t i = 0; i < n; i++)
         dst[end[(src[i] >> shift) & mask]++] = src[i];
@@ -150,13 +150,8 @@ void mw_sort_u64(uint64_t *a, size_t n, uint64_t *scratch) {
         mw_sort_u64_inplace(a, n);
         return;
     }
-    uint64_t lo = a[0], hi = a[0];
-    for (size_t i = 1; i < n; i++) {
-        lo = a[i] < lo ? a[i] : lo;
-        hi = a[i] > hi ? a[i] : hi;
-    }
-    if (lo == hi) return;
-    int top = 63 - __builtin_clzll(lo ^ hi); /* highest bit that differs */
+    int top = top_differing_bit(a, n);
+    if (top < 0) return;
     uint32_t *end = n >= (1u << 17) ? calloc((size_t)1 << TOP_BITS, sizeof *end) : NULL;
     if (!end) {
         msd_sort(a, scratch, n, 0, top);
