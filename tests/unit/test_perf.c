@@ -389,6 +389,95 @@ static void test_rank_acc(void **state) {
     free(s);
 }
 
+/* Reference for the large-input test: sort (score, label) pairs with qsort,
+ * then the Mann-Whitney sum and the precision steps over tie groups. */
+typedef struct scored {
+    double s;
+    int pos;
+} scored;
+
+static int cmp_scored(const void *a, const void *b) {
+    double x = ((const scored *)a)->s, y = ((const scored *)b)->s;
+    return (x > y) - (x < y);
+}
+
+static void rank_reference(const uint32_t *y, const double *s, size_t n, double *auc, double *ap) {
+    scored *p = malloc(n * sizeof *p);
+    uint64_t np = 0;
+    for (size_t i = 0; i < n; i++) {
+        p[i].s = s[i];
+        p[i].pos = y[i] == 1;
+        np += (uint64_t)p[i].pos;
+    }
+    qsort(p, n, sizeof *p, cmp_scored);
+    uint64_t nn = n - np, num2 = 0, below = 0, tp = 0, fp = 0;
+    for (size_t i = 0; i < n;) { /* ascending groups: AUC */
+        size_t j = i;
+        uint64_t gp = 0, gn = 0;
+        for (; j < n && p[j].s == p[i].s; j++) {
+            gp += (uint64_t)p[j].pos;
+            gn += (uint64_t)!p[j].pos;
+        }
+        num2 += gp * (2 * below + gn);
+        below += gn;
+        i = j;
+    }
+    *auc = (double)num2 / (2.0 * (double)np * (double)nn);
+    *ap = 0;
+    for (size_t i = n; i > 0;) { /* descending groups: AP */
+        size_t j = i;
+        uint64_t gp = 0;
+        for (; j > 0 && p[j - 1].s == p[i - 1].s; j--) {
+            gp += (uint64_t)p[j - 1].pos;
+            fp += (uint64_t)!p[j - 1].pos;
+        }
+        tp += gp;
+        if (gp) *ap += (double)gp / (double)np * ((double)tp / (double)(tp + fp));
+        i = j;
+    }
+    free(p);
+}
+
+/* 300k scores (the sort's wide first pass) of several shapes: scores in
+ * [0, 1] with ties, both signs with -0.0 and +0.0 (one value), infinities,
+ * integers; AUC and AP equal the qsort reference. */
+static void test_rank_large(void **state) {
+    (void)state;
+    enum { N = 300000 };
+    uint32_t *y = malloc(N * sizeof *y);
+    double *s = malloc(N * sizeof *s);
+    for (int shape = 0; shape < 3; shape++) {
+        for (size_t i = 0; i < N; i++) {
+            y[i] = unif() < 0.3;
+            double z = normal() + 0.8 * y[i];
+            switch (shape) {
+            case 0: s[i] = i % 4 ? sigmoid(z) : round(sigmoid(z) * 1000) / 1000; break;
+            case 1: s[i] = i % 5 ? z : (i % 10 ? 0.0 : -0.0); break;
+            default: s[i] = i % 1000 ? floor(z * 3) : (i % 2000 ? INFINITY : -INFINITY); break;
+            }
+        }
+        double auc, ap, want_auc, want_ap;
+        mw_error err;
+        rank_reference(y, s, N, &want_auc, &want_ap);
+        assert_int_equal(mw_roc_auc_binary(y, 1, s, N, &auc, &err), MW_OK);
+        assert_int_equal(mw_average_precision_binary(y, 1, s, N, &ap, &err), MW_OK);
+        assert_true(auc == want_auc);
+        assert_true(fabs(ap - want_ap) < 1e-14);
+    }
+    /* the first bad record is named, whichever the fault */
+    y[7] = MW_PERF_MISSING;
+    s[5] = NAN;
+    double v;
+    mw_error err;
+    assert_int_equal(mw_roc_auc_binary(y, 1, s, N, &v, &err), MW_EINVAL);
+    assert_non_null(strstr(err.message, "record 6: the score is NaN"));
+    s[5] = 0.5;
+    assert_int_equal(mw_average_precision_binary(y, 1, s, N, &v, &err), MW_EINVAL);
+    assert_non_null(strstr(err.message, "record 8 has no label"));
+    free(y);
+    free(s);
+}
+
 static void test_bad_input(void **state) {
     (void)state;
     uint32_t y[4] = {0, 1, 0, 1};
@@ -552,6 +641,7 @@ int main(void) {
         cmocka_unit_test(test_confusion_state),
         cmocka_unit_test(test_calibration_state),
         cmocka_unit_test(test_rank_acc),
+        cmocka_unit_test(test_rank_large),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_cbpe_covariate_shift),
         cmocka_unit_test(test_cbpe_multiclass),

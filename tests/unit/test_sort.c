@@ -87,6 +87,46 @@ static void test_inplace_u64(void **state) {
     }
 }
 
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* mw_sort_u64 at every level of its MSD recursion (small arrays, in-cache
+ * buckets, the wide first pass from 2^17 keys on) and on key sets that skip
+ * digits: equal high bits, a few distinct values, clusters, only low bits. */
+static void test_u64_sizes_and_shapes(void **state) {
+    (void)state;
+    size_t sizes[] = {2, 16, 17, 33, 100, 1000, 5000, 70000, 140000};
+    uint64_t seed = 3;
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        size_t n = sizes[k];
+        uint64_t *a = malloc(n * sizeof *a), *ref = malloc(n * sizeof *a);
+        uint64_t *scratch = malloc(n * sizeof *a);
+        for (int shape = 0; shape < 6; shape++) {
+            for (size_t i = 0; i < n; i++) {
+                seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+                uint64_t r = seed ^ (seed >> 29);
+                switch (shape) {
+                case 0: a[i] = r; break;                                       /* all bits */
+                case 1: a[i] = 0xBFE0000000000000ULL | (r >> 20); break;       /* common prefix */
+                case 2: a[i] = 0x8000000000000000ULL + (r % 5) * 12345; break; /* heavy ties */
+                case 3: a[i] = (r % 3) << 50 | (r & 0xff); break;              /* clusters */
+                case 4: a[i] = r & 0xf; break;                                 /* low bits only */
+                default: a[i] = i % 7 ? r >> 40 : UINT64_MAX; break;           /* extremes */
+                }
+            }
+            memcpy(ref, a, n * sizeof *a);
+            qsort(ref, n, sizeof *ref, cmp_u64);
+            mw_sort_u64(a, n, scratch);
+            assert_memory_equal(a, ref, n * sizeof *a);
+        }
+        free(a);
+        free(ref);
+        free(scratch);
+    }
+}
+
 static void test_small_and_ties(void **state) {
     (void)state;
     double a[] = {3, 1, 2, 2, -1, 0, 3, 3};
@@ -103,6 +143,7 @@ int main(void) {
         cmocka_unit_test(test_small_and_ties),
         cmocka_unit_test(test_large_distributions),
         cmocka_unit_test(test_inplace_u64),
+        cmocka_unit_test(test_u64_sizes_and_shapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
