@@ -83,8 +83,11 @@ typedef struct trigrams {
     uint32_t gen; /* this call's number, for the small table */
 } trigrams;
 
-static _Thread_local uint64_t small_key[SMALL_SLOTS];
-static _Thread_local uint32_t small_gen[SMALL_SLOTS];
+typedef struct small_slot {
+    uint64_t key;
+    uint32_t gen; /* the call that filled it; another value = empty */
+} small_slot;
+static _Thread_local small_slot small[SMALL_SLOTS];
 static _Thread_local uint32_t generation;
 
 static uint64_t mix(uint64_t x) {
@@ -95,11 +98,15 @@ static uint64_t mix(uint64_t x) {
     return x ^ (x >> 33);
 }
 
-static void tri_init(trigrams *t) {
+/* len bounds the words (len / 2 + 1) and so the trigrams: a short text uses
+ * only the start of the small table, which stays in the L1 cache. */
+static void tri_init(trigrams *t, size_t len) {
     memset(t, 0, sizeof *t);
-    t->mask = SMALL_SLOTS - 1;
+    size_t slots = 64;
+    while (slots < SMALL_SLOTS && slots < len + 2) slots *= 2;
+    t->mask = slots - 1;
     if (++generation == 0) { /* wrapped: forget every old generation */
-        memset(small_gen, 0, sizeof small_gen);
+        memset(small, 0, sizeof small);
         generation = 1;
     }
     t->gen = generation;
@@ -111,7 +118,7 @@ static int tri_grow(trigrams *t) {
     uint64_t *slot = calloc(cap, sizeof *slot);
     if (!slot) return 0;
     for (size_t i = 0; i <= t->mask; i++) {
-        uint64_t k = t->slot ? t->slot[i] : small_gen[i] == t->gen ? small_key[i] : 0;
+        uint64_t k = t->slot ? t->slot[i] : small[i].gen == t->gen ? small[i].key : 0;
         if (!k) continue;
         size_t h = (size_t)k & (cap - 1);
         while (slot[h]) h = (h + 1) & (cap - 1);
@@ -127,10 +134,10 @@ static int tri_grow(trigrams *t) {
 static int tri_seen(trigrams *t, uint64_t g) {
     size_t i = (size_t)g & t->mask;
     if (!t->slot) {
-        while (small_gen[i] == t->gen && small_key[i] != g) i = (i + 1) & t->mask;
-        if (small_gen[i] == t->gen) return 1;
-        small_gen[i] = t->gen;
-        small_key[i] = g;
+        while (small[i].gen == t->gen && small[i].key != g) i = (i + 1) & t->mask;
+        if (small[i].gen == t->gen) return 1;
+        small[i].gen = t->gen;
+        small[i].key = g;
         return 0;
     }
     while (t->slot[i] && t->slot[i] != g) i = (i + 1) & t->mask;
@@ -141,7 +148,7 @@ static int tri_seen(trigrams *t, uint64_t g) {
 
 static void tri_word(trigrams *t, uint64_t h) {
     if (++t->nwords >= 3 && !t->failed) {
-        uint64_t g = mix(t->w[0] * 31 + mix(t->w[1] * 17 + h)) | 1; /* never 0 */
+        uint64_t g = mix(t->w[0] * 0x9E3779B97F4A7C15ULL ^ t->w[1] * 0xC2B2AE3D27D4EB4FULL ^ h) | 1;
         t->total++;
         if (2 * (t->used + 1) > t->mask + 1 && !tri_grow(t)) t->failed = 1;
         else if (tri_seen(t, g)) t->repeated++;
@@ -169,9 +176,7 @@ static int phrase_at(const unsigned char *p, const unsigned char *end, const cha
     return 1;
 }
 
-static int refusal_at(const unsigned char *p, const unsigned char *end, const mw_text_options *o,
-                      const unsigned char *first) {
-    if (!first[*p | 0x20]) return 0; /* no phrase starts with this letter */
+static int refusal_at(const unsigned char *p, const unsigned char *end, const mw_text_options *o) {
     for (size_t i = 0; i < o->nrefusals; i++) {
         if ((*p | 0x20) == (unsigned char)o->refusals[i][0] && phrase_at(p, end, o->refusals[i]))
             return 1;
@@ -181,6 +186,25 @@ static int refusal_at(const unsigned char *p, const unsigned char *end, const mw
 
 /* ---- the pass ---- */
 
+enum { A_OTHER = 0, A_SPACE, A_LOWER, A_UPPER }; /* ASCII classes; letters last */
+
+static const unsigned char ascii_class[128] = {
+    ['\t'] = A_SPACE, ['\n'] = A_SPACE, ['\v'] = A_SPACE, ['\f'] = A_SPACE, ['\r'] = A_SPACE,
+    [' '] = A_SPACE,
+    ['a'] = A_LOWER, ['b'] = A_LOWER, ['c'] = A_LOWER, ['d'] = A_LOWER, ['e'] = A_LOWER,
+    ['f'] = A_LOWER, ['g'] = A_LOWER, ['h'] = A_LOWER, ['i'] = A_LOWER, ['j'] = A_LOWER,
+    ['k'] = A_LOWER, ['l'] = A_LOWER, ['m'] = A_LOWER, ['n'] = A_LOWER, ['o'] = A_LOWER,
+    ['p'] = A_LOWER, ['q'] = A_LOWER, ['r'] = A_LOWER, ['s'] = A_LOWER, ['t'] = A_LOWER,
+    ['u'] = A_LOWER, ['v'] = A_LOWER, ['w'] = A_LOWER, ['x'] = A_LOWER, ['y'] = A_LOWER,
+    ['z'] = A_LOWER,
+    ['A'] = A_UPPER, ['B'] = A_UPPER, ['C'] = A_UPPER, ['D'] = A_UPPER, ['E'] = A_UPPER,
+    ['F'] = A_UPPER, ['G'] = A_UPPER, ['H'] = A_UPPER, ['I'] = A_UPPER, ['J'] = A_UPPER,
+    ['K'] = A_UPPER, ['L'] = A_UPPER, ['M'] = A_UPPER, ['N'] = A_UPPER, ['O'] = A_UPPER,
+    ['P'] = A_UPPER, ['Q'] = A_UPPER, ['R'] = A_UPPER, ['S'] = A_UPPER, ['T'] = A_UPPER,
+    ['U'] = A_UPPER, ['V'] = A_UPPER, ['W'] = A_UPPER, ['X'] = A_UPPER, ['Y'] = A_UPPER,
+    ['Z'] = A_UPPER,
+};
+
 void mw_text_describe(const char *text, size_t len, const mw_text_options *opt,
                       mw_text_descriptors *out) {
     mw_text_options dflt = {mw_text_default_refusals, mw_text_default_nrefusals};
@@ -188,16 +212,36 @@ void mw_text_describe(const char *text, size_t len, const mw_text_options *opt,
     memset(out, 0, sizeof *out);
     const unsigned char *s = (const unsigned char *)text, *p = s, *end = s + len;
     trigrams tri, *t = &tri;
-    tri_init(t);
+    tri_init(t, len);
     unsigned char first[256] = {0}; /* first letters of the phrases */
     for (size_t i = 0; i < o->nrefusals; i++)
         first[(unsigned char)o->refusals[i][0] | 0x20] = 1;
     uint64_t scripts[MW_SCRIPT_COUNT] = {0}, non_ascii = 0, h = 0;
     int in_word = 0;
+    uint64_t ascii_chars = 0, latin = 0;
     while (p < end) {
         uint32_t cp = *p;
         size_t n = 1;
-        if (cp >= 0x80) {
+        if (cp < 0x80) { /* the common case, by table: space, letter or other */
+            unsigned char k = ascii_class[cp];
+            ascii_chars++;
+            if (k == A_SPACE) {
+                if (in_word) tri_word(t, h);
+                in_word = 0;
+            } else {
+                if (!in_word) {
+                    out->words++;
+                    in_word = 1;
+                    h = 0xcbf29ce484222325ULL;
+                    if (!out->refusal && first[*p | 0x20] && refusal_at(p, end, o)) out->refusal = 1;
+                }
+                h = (h ^ (cp | (k == A_UPPER ? 0x20 : 0))) * 0x100000001b3ULL;
+                latin += k >= A_LOWER;
+            }
+            p++;
+            continue;
+        }
+        {
             n = decode(p, end, &cp);
             if (!n) {
                 out->invalid_utf8 = 1;
@@ -216,7 +260,7 @@ void mw_text_describe(const char *text, size_t len, const mw_text_options *opt,
                 out->words++;
                 in_word = 1;
                 h = 0xcbf29ce484222325ULL;
-                if (!out->refusal && refusal_at(p, end, o, first)) out->refusal = 1;
+                if (!out->refusal && first[*p | 0x20] && refusal_at(p, end, o)) out->refusal = 1;
             }
             for (size_t i = 0; i < n; i++) {
                 unsigned char c = p[i];
@@ -227,6 +271,8 @@ void mw_text_describe(const char *text, size_t len, const mw_text_options *opt,
         }
         p += n;
     }
+    out->chars += ascii_chars;
+    scripts[MW_SCRIPT_LATIN] += latin;
     if (in_word) tri_word(t, h);
     out->bytes = len;
     out->empty = out->words == 0;
