@@ -7,10 +7,11 @@
  * curve whose points are the distinct score thresholds) equals the
  * Mann-Whitney form with ties counted one half:
  *   AUC = sum over (pos i, neg j) of (1[s_i > s_j] + 1/2 1[s_i = s_j]) / (P N).
- * We sort the positive and the negative scores separately with the radix sort
- * of stats.h (mw_sort_doubles, O(n)) and walk both in ascending order, group
- * by distinct value: numerator*2 += pos_v (2 neg_below + neg_v), in exact
- * 64-bit integers, one division at the end.
+ * We count it without sorting (the fused bucket ranking below): a histogram
+ * of both classes over the top bits of the scores settles the pairs in
+ * different buckets, the pairs inside one are compared exactly while the
+ * bucket is in cache; numerator*2 in exact 64-bit integers, one division at
+ * the end.
  *
  * Average precision (sklearn.metrics.average_precision_score, the
  * un-interpolated step integral of precision_recall_curve): walking the
@@ -23,7 +24,7 @@
  * label-binarised multilabel form, as sklearn 1.2 has no multiclass AP).
  *
  * Measured (bench/bench_perf.sh, 1M binary scores, 2-core machine): see the
- * figures in that script's output; the sort dominates.
+ * figures in that script's output and README.md's Performance section.
  */
 #include "modelwatch/perf.h"
 #include "modelwatch/stats.h"
@@ -36,112 +37,325 @@
 #include <string.h>
 #include <sys/mman.h>
 
-/* ---- the walks over sorted positives and negatives ----------------------- */
+/* ---- fused bucket ranking ------------------------------------------------- */
 
-/* The walks compare sort keys (stats/sort_key.h) of the scores with -0.0
- * read as +0.0: key order is score order and equal keys are equal scores. */
+/*
+ * No full sort. One histogram of both classes over up to 2^16 buckets of the
+ * top differing bits of the keys (stats/sort_key.h, -0.0 read as +0.0: key
+ * order is score order and equal keys are equal scores) settles every pair of
+ * records in different buckets by prefix sums; only pairs inside one bucket
+ * need exact comparison. The records are scattered once into bucket order as
+ * tagged values
+ *   tag = (key bits below the digit) << 1 | 1[positive]
+ * (the bits above are the bucket's): in tag order equal scores are adjacent,
+ * negatives first. A bucket of one class needs no work for AUC (and for AP
+ * none without positives); a larger mixed one is split again the same way,
+ * in cache (split_bucket); a leaf of at most LEAF_MAX records is counted pair
+ * by pair (AUC) or sorted and walked from the top (AP).
+ *
+ * Counts are exact integers; AP adds the same terms in the same order (the
+ * distinct thresholds from the top) as a walk over fully sorted arrays, so
+ * both agree bit for bit with such a walk.
+ */
+#define RANK_MAX_BITS 16
+#define SPLIT_MAX_BITS 10
+#define LEAF_MAX 64
+#ifndef PACK_MAX /* records and positives packed in one count: at most 2^32 - 1 */
+#define PACK_MAX UINT32_MAX
+#endif
 
-/* AUC from ascending arrays pos[0..np) and neg[0..nn), both non-empty. */
-static double auc_sorted(const uint64_t *pos, size_t np, const uint64_t *neg, size_t nn) {
-    uint64_t num2 = 0, below = 0;
+typedef struct rank_ws {
+    uint64_t *tag;     /* n tagged values in bucket order */
+    uint64_t *scratch; /* n: the splits and sorts of buckets */
+    uint64_t *cnt;     /* per top bucket: records | positives << 32, then ends */
+    size_t np, nn;     /* positives, negatives */
+    int wmax;          /* digit width: at most 2^wmax top buckets */
+} rank_ws;
+
+/* The running state of one metric over the buckets in score order: ascending
+ * for AUC (num2 = 2 x its numerator, below = negatives so far), descending
+ * for AP (tp, fp at or above the threshold). */
+typedef struct rank_run {
+    int ap;
+    uint64_t num2, below, tp, fp;
+    double sum, np;
+} rank_run;
+
+static inline uint64_t score_key(const double *s, size_t i, size_t stride) {
+    return mw_sort_key(s[i * stride] + 0.0); /* -0.0 -> +0.0 */
+}
+
+/* One group of equal scores: p positives and q negatives. */
+static void run_group(rank_run *r, uint64_t p, uint64_t q) {
+    if (!r->ap) {
+        r->num2 += p * (2 * r->below + q);
+        r->below += q;
+        return;
+    }
+    r->tp += p;
+    r->fp += q;
+    if (p) r->sum += (double)p / r->np * ((double)r->tp / (double)(r->tp + r->fp));
+}
+
+/* A sorted bucket, group by group in the run's order. */
+static void run_sorted(rank_run *r, const uint64_t *t, size_t m) {
+    for (size_t g = 0; g < m;) {
+        size_t i = r->ap ? m - 1 - g : g;
+        uint64_t k = t[i] >> 1, p = 0, q = 0;
+        for (; g < m; g++) {
+            i = r->ap ? m - 1 - g : g;
+            if (t[i] >> 1 != k) break;
+            p += t[i] & 1;
+            q += (t[i] & 1) ^ 1;
+        }
+        run_group(r, p, q);
+    }
+}
+
+/* The tags of a leaf bucket (m <= LEAF_MAX) apart: a positives in pt, b
+ * negatives in nt. */
+static void leaf_apart(const uint64_t *t, size_t m, uint64_t *pt, size_t *a, uint64_t *nt,
+                       size_t *b) {
     size_t i = 0, j = 0;
-    while (i < np) {
-        uint64_t v = pos[i];
-        while (j < nn && neg[j] < v) {
-            j++;
-            below++;
-        }
-        uint64_t pv = 0, nv = 0;
-        while (i < np && pos[i] == v) {
-            i++;
-            pv++;
-        }
-        while (j < nn && neg[j] == v) {
-            j++;
-            nv++;
-        }
-        num2 += pv * (2 * below + nv);
-        below += nv;
+    for (size_t x = 0; x < m; x++) {
+        uint64_t c = t[x] & 1;
+        pt[i] = t[x];
+        nt[j] = t[x];
+        i += c;
+        j += c ^ 1;
     }
-    return (double)num2 / (2.0 * (double)np * (double)nn);
+    *a = i;
+    *b = j;
 }
 
-/* AP from ascending arrays (np > 0): walk from the top. */
-static double ap_sorted(const uint64_t *pos, size_t np, const uint64_t *neg, size_t nn) {
-    size_t i = np, j = nn; /* elements [i, np) and [j, nn) are above the threshold */
-    uint64_t tp = 0, fp = 0;
-    double ap = 0.0;
-    while (i > 0) {
-        uint64_t v = pos[i - 1];
-        if (j > 0 && neg[j - 1] > v) v = neg[j - 1];
-        uint64_t dtp = 0;
-        while (i > 0 && pos[i - 1] == v) {
-            i--;
-            dtp++;
-        }
-        while (j > 0 && neg[j - 1] == v) {
-            j--;
-            fp++;
-        }
-        tp += dtp;
-        if (dtp) ap += (double)dtp / (double)np * ((double)tp / (double)(tp + fp));
+/* AUC of a leaf, pair by pair: a negative tag 2 k' and a positive one 2 k + 1
+ * give 2 [k' < k] + [k' = k] = [2 k' < 2 k + 1] + [2 k' + 1 < 2 k + 1]. */
+static void leaf_auc(rank_run *r, const uint64_t *t, size_t m) {
+    uint64_t pt[LEAF_MAX], nt[LEAF_MAX], num2 = 0;
+    size_t a, b;
+    leaf_apart(t, m, pt, &a, nt, &b);
+    for (size_t i = 0; i < a; i++) {
+        uint64_t v = pt[i], sum = 0;
+        for (size_t j = 0; j < b; j++)
+            sum += (uint64_t)(nt[j] < v) + (uint64_t)(nt[j] + 1 < v);
+        num2 += sum;
     }
-    return ap;
+    r->num2 += num2 + 2 * (uint64_t)a * r->below;
+    r->below += b;
 }
 
-/* Splits the column of scores (stride apart) by 1[y = pos] into sorted keys
- * held in one buffer of n keys (positives, then negatives) plus n scratch. */
-typedef struct split {
-    uint64_t *buf, *scratch;
-    uint64_t *pos, *neg;
-    size_t np, nn;
-} split;
+/* AP of a leaf: its positives sorted (descending), then per distinct score
+ * from the top the negatives at or above it, counted pair by pair. */
+static void leaf_ap(rank_run *r, const uint64_t *t, size_t m) {
+    uint64_t pt[LEAF_MAX], nt[LEAF_MAX];
+    size_t a, b;
+    leaf_apart(t, m, pt, &a, nt, &b);
+    for (size_t i = 1; i < a; i++) {
+        uint64_t x = pt[i];
+        size_t j = i;
+        for (; j > 0 && pt[j - 1] < x; j--)
+            pt[j] = pt[j - 1];
+        pt[j] = x;
+    }
+    uint64_t tp = r->tp, fp = r->fp;
+    for (size_t i = 0; i < a;) {
+        uint64_t v = pt[i] - 1, above = 0; /* the tag of a negative of equal score */
+        size_t g = i;
+        for (; i < a && pt[i] == pt[g]; i++)
+            ;
+        for (size_t j = 0; j < b; j++)
+            above += nt[j] >= v;
+        r->tp = tp + g;
+        r->fp = fp + above;
+        run_group(r, i - g, 0);
+    }
+    r->tp = tp + a;
+    r->fp = fp + b;
+}
 
-static mw_status split_sort(const uint32_t *y, uint32_t pos, const double *s, size_t stride,
-                            size_t n, split *sp, mw_error *err) {
-    /* one pass: positives' keys fill buf upward from 0, negatives' downward
-     * from n (both slots are written, the one of the other class is reused);
-     * bad records are only flagged here and reported in order below */
-    uint64_t *buf = sp->buf;
-    size_t a = 0, b = n;
+static void run_bucket(rank_run *r, uint64_t *t, uint64_t *scratch, size_t m, size_t p);
+
+/*
+ * A bucket of m > LEAF_MAX mixed records in t (scratch alongside, as long):
+ * one MSD pass in cache on the digit of at most SPLIT_MAX_BITS below the
+ * highest differing key bit, about m / 8 buckets (the counts of one level
+ * take 8 KiB of stack; each level consumes at least 4 bits, so at most 17
+ * levels), then each sub-bucket in order. Buckets of 2^32 and more records
+ * (the packed counts would overflow) are sorted instead.
+ */
+static void split_bucket(rank_run *r, uint64_t *t, uint64_t *scratch, size_t m) {
+    if ((uint64_t)m > PACK_MAX) {
+        mw_sort_u64(t, m, scratch);
+        run_sorted(r, t, m);
+        return;
+    }
+    uint64_t lo = UINT64_MAX, hi = 0, np = 0;
+    for (size_t i = 0; i < m; i++) {
+        uint64_t k = t[i] >> 1;
+        lo = k < lo ? k : lo;
+        hi = k > hi ? k : hi;
+        np += t[i] & 1;
+    }
+    if (lo == hi) { /* one group of equal scores */
+        run_group(r, np, m - np);
+        return;
+    }
+    int top = 63 - __builtin_clzll(lo ^ hi) + 1; /* in tag bits */
+    int w = 64 - __builtin_clzll((uint64_t)m) - 3;
+    w = w > SPLIT_MAX_BITS ? SPLIT_MAX_BITS : w > top ? top : w;
+    int shift = top + 1 - w;
+    uint64_t mask = ((uint64_t)1 << w) - 1, cnt[1 << SPLIT_MAX_BITS];
+    memset(cnt, 0, ((size_t)mask + 1) * sizeof *cnt);
+    for (size_t i = 0; i < m; i++)
+        cnt[(t[i] >> shift) & mask] += 1 | (t[i] & 1) << 32;
+    uint64_t sum = 0;
+    for (size_t d = 0; d <= mask; d++) {
+        uint64_t c = cnt[d];
+        cnt[d] = sum | (c >> 32) << 32; /* start | positives */
+        sum += c & UINT32_MAX;
+    }
+    for (size_t i = 0; i < m; i++)
+        scratch[cnt[(t[i] >> shift) & mask]++ & UINT32_MAX] = t[i];
+    for (size_t j = 0; j <= mask; j++) {
+        size_t d = r->ap ? mask - j : j;
+        size_t e = cnt[d] & UINT32_MAX, b = d ? cnt[d - 1] & UINT32_MAX : 0;
+        run_bucket(r, scratch + b, t + b, e - b, (size_t)(cnt[d] >> 32));
+    }
+}
+
+/* A bucket of m records, p of them positive, in t (scratch alongside). */
+static void run_bucket(rank_run *r, uint64_t *t, uint64_t *scratch, size_t m, size_t p) {
+    if (!m) return;
+    if (p == m && !r->ap) { /* positives only: all negatives so far lie below */
+        r->num2 += 2 * (uint64_t)p * r->below;
+        return;
+    }
+    if (!p || (p == 1 && m == 1)) { /* negatives only, or a single record */
+        run_group(r, p, m - p);
+        return;
+    }
+    if (m > LEAF_MAX) {
+        split_bucket(r, t, scratch, m);
+    } else if (!r->ap) {
+        leaf_auc(r, t, m);
+    } else {
+        leaf_ap(r, t, m);
+    }
+}
+
+/* The first bad record (no label, NaN score) in order. */
+static mw_status report_bad(const uint32_t *y, const double *s, size_t stride, size_t n,
+                            mw_error *err) {
+    for (size_t i = 0; i < n; i++) {
+        if (y[i] == MW_PERF_MISSING)
+            return mw_error_set(err, MW_EINVAL, "", i + 1, 0, "record %zu has no label", i + 1);
+        if (isnan(s[i * stride]))
+            return mw_error_set(err, MW_EINVAL, "", i + 1, 0, "record %zu: the score is NaN", i + 1);
+    }
+    return MW_OK;
+}
+
+/* More records than the packed counts hold: two halves on the highest
+ * differing key bit, tagged with the bits below it, each split on its own. */
+static void rank_halves(rank_run *r, const uint32_t *y, uint32_t pos, const double *s,
+                        size_t stride, size_t n, uint64_t lo, uint64_t hi, rank_ws *ws) {
+    if (lo == hi) {
+        run_group(r, ws->np, ws->nn);
+        return;
+    }
+    int top = 63 - __builtin_clzll(lo ^ hi);
+    uint64_t low = ((uint64_t)1 << top) - 1;
+    size_t n0 = 0, p0 = 0, p1 = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t hi_half = (size_t)(score_key(s, i, stride) >> top & 1), c = y[i] == pos;
+        n0 += hi_half ^ 1;
+        p0 += c & (hi_half ^ 1);
+        p1 += c & hi_half;
+    }
+    size_t at[2] = {0, n0};
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = score_key(s, i, stride);
+        ws->tag[at[k >> top & 1]++] = (k & low) << 1 | (uint64_t)(y[i] == pos);
+    }
+    if (r->ap) run_bucket(r, ws->tag + n0, ws->scratch, n - n0, p1);
+    run_bucket(r, ws->tag, ws->scratch, n0, p0);
+    if (!r->ap) run_bucket(r, ws->tag + n0, ws->scratch, n - n0, p1);
+}
+
+/*
+ * Three passes over the records: validate, count the classes and find the
+ * highest differing key bit; the histogram (records and positives packed in
+ * one 64-bit count per bucket: one cache line touched per record); the
+ * scatter. Then the top buckets in the metric's order.
+ */
+static mw_status rank_metric(int ap, const uint32_t *y, uint32_t pos, const double *s,
+                             size_t stride, size_t n, rank_ws *ws, double *out, mw_error *err) {
+    uint64_t lo = UINT64_MAX, hi = 0;
+    size_t np = 0;
     int bad = 0;
     for (size_t i = 0; i < n; i++) {
-        double v = s[i * stride] + 0.0; /* -0.0 -> +0.0 */
-        uint64_t k = mw_sort_key(v);
-        int p = y[i] == pos;
-        bad |= (y[i] == MW_PERF_MISSING) | isnan(v);
-        buf[a] = k;
-        buf[b - 1] = k;
-        a += (size_t)p;
-        b -= (size_t)!p;
+        uint64_t k = score_key(s, i, stride);
+        lo = k < lo ? k : lo;
+        hi = k > hi ? k : hi;
+        np += y[i] == pos;
+        bad |= (y[i] == MW_PERF_MISSING) | isnan(s[i * stride]);
     }
-    if (bad) {
+    if (bad) return report_bad(y, s, stride, n, err);
+    ws->np = np;
+    ws->nn = n - np;
+    if (!ap && (!np || np == n))
+        return mw_error_set(err, MW_EINVAL, "", 0, 0,
+                            "only one class present in the targets (%s): ROC AUC is not defined",
+                            np ? "every record is positive" : "no positive record");
+    if (ap && !np) {
+        *out = 0.0;
+        return MW_OK;
+    }
+    rank_run r = {.ap = ap, .np = (double)np};
+    if ((uint64_t)n > PACK_MAX) {
+        rank_halves(&r, y, pos, s, stride, n, lo, hi, ws);
+    } else {
+        int top = lo == hi ? 0 : 63 - __builtin_clzll(lo ^ hi);
+        int w = ws->wmax < top + 1 ? ws->wmax : top + 1;
+        int shift = top + 1 - w;
+        uint64_t mask = ((uint64_t)1 << w) - 1, low = ((uint64_t)1 << shift) - 1;
+        uint64_t *cnt = ws->cnt, *tag = ws->tag;
+        memset(cnt, 0, ((size_t)mask + 1) * sizeof *cnt);
+        for (size_t i = 0; i < n; i++)
+            cnt[(score_key(s, i, stride) >> shift) & mask] += 1 | (uint64_t)(y[i] == pos) << 32;
+        uint64_t sum = 0;
+        for (size_t d = 0; d <= mask; d++) {
+            uint64_t c = cnt[d];
+            cnt[d] = sum | (c >> 32) << 32; /* start | positives */
+            sum += c & UINT32_MAX;
+        }
         for (size_t i = 0; i < n; i++) {
-            if (y[i] == MW_PERF_MISSING)
-                return mw_error_set(err, MW_EINVAL, "", i + 1, 0, "record %zu has no label", i + 1);
-            if (isnan(s[i * stride]))
-                return mw_error_set(err, MW_EINVAL, "", i + 1, 0, "record %zu: the score is NaN",
-                                    i + 1);
+            uint64_t k = score_key(s, i, stride);
+            tag[cnt[(k >> shift) & mask]++ & UINT32_MAX] = (k & low) << 1 | (uint64_t)(y[i] == pos);
+        }
+        for (size_t j = 0; j <= mask; j++) {
+            size_t d = ap ? mask - j : j;
+            size_t e = cnt[d] & UINT32_MAX, b = d ? cnt[d - 1] & UINT32_MAX : 0;
+            run_bucket(&r, tag + b, ws->scratch, e - b, (size_t)(cnt[d] >> 32));
         }
     }
-    sp->pos = buf;
-    sp->neg = buf + a;
-    sp->np = a;
-    sp->nn = n - a;
-    mw_sort_u64(sp->pos, sp->np, sp->scratch);
-    mw_sort_u64(sp->neg, sp->nn, sp->scratch);
+    *out = ap ? r.sum : (double)r.num2 / (2.0 * (double)np * (double)(n - np));
     return MW_OK;
 }
 
 #define HUGE_PAGE ((size_t)2 << 20)
 
-/* The keys and the scratch in one block; from 8 MiB on, aligned to 2 MiB and
- * offered to transparent huge pages (where the kernel leaves them to
- * madvise): a fresh block otherwise costs a page fault per 4 KiB, about 10 %
- * of the time on a million scores. */
-static mw_status split_alloc(size_t n, split *sp, mw_error *err) {
-    memset(sp, 0, sizeof *sp);
-    size_t bytes = 2 * (n ? n : 1) * sizeof *sp->buf;
+/* The tagged values, the scratch and the counts in one block; from 8 MiB on,
+ * aligned to 2 MiB and offered to transparent huge pages (where the kernel
+ * leaves them to madvise): a fresh block otherwise costs a page fault per
+ * 4 KiB, about 10 % of the time on a million scores. About 2^w <= n / 8
+ * buckets of about 16 records each (the last sorts are in cache). */
+static mw_status rank_alloc(size_t n, rank_ws *ws, mw_error *err) {
+    memset(ws, 0, sizeof *ws);
+    int w = 64 - __builtin_clzll((uint64_t)n | 1) - 4;
+    ws->wmax = w < 1 ? 1 : w > RANK_MAX_BITS ? RANK_MAX_BITS : w;
+    size_t nb = (size_t)1 << ws->wmax, nk = n ? n : 1;
+    size_t bytes = (2 * nk + nb) * sizeof *ws->tag;
     void *p = NULL;
 #ifdef MADV_HUGEPAGE
     if (bytes >= 4 * HUGE_PAGE) {
@@ -153,46 +367,26 @@ static mw_status split_alloc(size_t n, split *sp, mw_error *err) {
     }
 #endif
     if (!p) p = malloc(bytes);
-    if (!p) return mw_error_set(err, MW_ENOMEM, "", 0, 0, "out of memory sorting %zu scores", n);
-    sp->buf = p;
-    sp->scratch = sp->buf + (n ? n : 1);
+    if (!p) return mw_error_set(err, MW_ENOMEM, "", 0, 0, "out of memory ranking %zu scores", n);
+    ws->tag = p;
+    ws->scratch = ws->tag + nk;
+    ws->cnt = ws->scratch + nk;
     return MW_OK;
-}
-
-static void split_free(split *sp) {
-    free(sp->buf);
 }
 
 enum { METRIC_AUC, METRIC_AP };
-
-static mw_status binary_metric(int metric, const uint32_t *y, uint32_t pos, const double *s,
-                               size_t stride, size_t n, split *sp, double *out, mw_error *err) {
-    mw_status st = split_sort(y, pos, s, stride, n, sp, err);
-    if (st != MW_OK) return st;
-    if (metric == METRIC_AUC) {
-        if (!sp->np || !sp->nn)
-            return mw_error_set(err, MW_EINVAL, "", 0, 0,
-                                "only one class present in the targets (%s): ROC AUC is not "
-                                "defined",
-                                sp->np ? "every record is positive" : "no positive record");
-        *out = auc_sorted(sp->pos, sp->np, sp->neg, sp->nn);
-    } else {
-        *out = sp->np ? ap_sorted(sp->pos, sp->np, sp->neg, sp->nn) : 0.0;
-    }
-    return MW_OK;
-}
 
 static mw_status binary_entry(int metric, const uint32_t *y, uint32_t pos, const double *score,
                               size_t n, double *out, mw_error *err) {
     if (!out) return mw_error_set(err, MW_EINVAL, "", 0, 0, "no output");
     *out = NAN;
     if (!n || !y || !score) return mw_error_set(err, MW_EINVAL, "", 0, 0, "no record to rank");
-    split sp;
-    mw_status st = split_alloc(n, &sp, err);
+    rank_ws ws;
+    mw_status st = rank_alloc(n, &ws, err);
     if (st != MW_OK) return st;
     double v = NAN;
-    st = binary_metric(metric, y, pos, score, 1, n, &sp, &v, err);
-    split_free(&sp);
+    st = rank_metric(metric == METRIC_AP, y, pos, score, 1, n, &ws, &v, err);
+    free(ws.tag);
     if (st == MW_OK) *out = v;
     return st;
 }
@@ -218,21 +412,21 @@ static mw_status ovr_entry(int metric, const uint32_t *y, const double *scores, 
             return mw_error_set(err, MW_EINVAL, "", i + 1, 0,
                                 "record %zu: class code %u has no score column (k = %zu)", i + 1,
                                 (unsigned)y[i], k);
-    split sp;
-    mw_status st = split_alloc(n, &sp, err);
+    rank_ws ws;
+    mw_status st = rank_alloc(n, &ws, err);
     if (st != MW_OK) return st;
     double sum = 0;
     for (size_t c = 0; c < k && st == MW_OK; c++) {
         double v = NAN;
-        st = binary_metric(metric, y, (uint32_t)c, scores + c, k, n, &sp, &v, err);
-        if (st != MW_OK && metric == METRIC_AUC && sp.np == 0 && sp.nn > 0 && err)
+        st = rank_metric(metric == METRIC_AP, y, (uint32_t)c, scores + c, k, n, &ws, &v, err);
+        if (st != MW_OK && metric == METRIC_AUC && ws.np == 0 && ws.nn > 0 && err)
             mw_error_set(err, st, "", 0, 0,
                          "class %zu never occurs in the targets: one-vs-rest ROC AUC is not "
                          "defined",
                          c);
         sum += v;
     }
-    split_free(&sp);
+    free(ws.tag);
     if (st == MW_OK) *out = sum / (double)k;
     return st;
 }

@@ -478,6 +478,60 @@ static void test_rank_large(void **state) {
     free(s);
 }
 
+/* Random sizes from 1 to 300k, heavy ties, skewed class balance and scores
+ * of every shape (few distinct values, both signs with -0.0 and +0.0, the
+ * infinities, a range wider than 2^63 keys): AUC and AP are bit-identical to
+ * the qsort reference, and AUC without one class is refused. */
+static double tie_score(int shape, size_t i, uint32_t yi) {
+    double z = normal() + 0.7 * yi;
+    switch (shape) {
+    case 0: return floor(z * 2); /* a dozen distinct values */
+    case 1: return unif() < 0.5 ? sigmoid(z) : round(sigmoid(z) * 50) / 50;
+    case 2: return i % 7 ? z : (i % 14 ? 0.0 : -0.0);
+    case 3: return i % 9 ? z * 1e300 : (i % 2 ? INFINITY : -INFINITY);
+    case 4: return unif() < 0.9 ? 0.25 : z; /* one value for most records */
+    default: return ldexp(1.0 + unif(), (int)(unif() * 40) - 20) * (yi ? 1.01 : 1.0);
+    }
+}
+
+static void test_rank_random(void **state) {
+    (void)state;
+    enum { NMAX = 300000 };
+    static const size_t sizes[] = {1, 2, 3, 5, 16, 17, 63, 64, 65, 129, 1000, 4097, 65537, 131073, NMAX};
+    static const double rates[] = {0.5, 0.02, 0.98, 0.3};
+    uint32_t *y = malloc(NMAX * sizeof *y);
+    double *s = malloc(NMAX * sizeof *s);
+    assert_non_null(y);
+    assert_non_null(s);
+    size_t ncase = sizeof sizes / sizeof *sizes + 6;
+    for (size_t ci = 0; ci < ncase; ci++) {
+        double u = unif();
+        size_t n = ci < sizeof sizes / sizeof *sizes ? sizes[ci] : 1 + (size_t)(u * u * NMAX);
+        for (int shape = 0; shape < 6; shape++) {
+            double rate = rates[(ci + (size_t)shape) % 4];
+            uint64_t np = 0;
+            for (size_t i = 0; i < n; i++) {
+                y[i] = unif() < rate;
+                np += y[i];
+                s[i] = tie_score(shape, i, y[i]);
+            }
+            double auc = NAN, ap = NAN, want_auc, want_ap;
+            mw_error err;
+            rank_reference(y, s, n, &want_auc, &want_ap);
+            assert_int_equal(mw_average_precision_binary(y, 1, s, n, &ap, &err), MW_OK);
+            assert_true(np ? ap == want_ap : ap == 0.0);
+            if (!np || np == n) {
+                assert_int_equal(mw_roc_auc_binary(y, 1, s, n, &auc, &err), MW_EINVAL);
+                continue;
+            }
+            assert_int_equal(mw_roc_auc_binary(y, 1, s, n, &auc, &err), MW_OK);
+            assert_true(auc == want_auc);
+        }
+    }
+    free(y);
+    free(s);
+}
+
 static void test_bad_input(void **state) {
     (void)state;
     uint32_t y[4] = {0, 1, 0, 1};
@@ -642,6 +696,7 @@ int main(void) {
         cmocka_unit_test(test_calibration_state),
         cmocka_unit_test(test_rank_acc),
         cmocka_unit_test(test_rank_large),
+        cmocka_unit_test(test_rank_random),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_cbpe_covariate_shift),
         cmocka_unit_test(test_cbpe_multiclass),
