@@ -285,6 +285,43 @@ static void test_serialise(void **state) {
     mw_table_free(cur);
 }
 
+/* The AVX-512 rank-space kernel (when the CPU has it) gives the portable
+ * path's bits: every batch size around the 16-row blocks and 256-row chunks,
+ * NaN and values equal to thresholds included. */
+static void test_fast_path_equals_portable(void **state) {
+    (void)state;
+    mw_table *ref = read_fixture("outliers/if_corr_ref.csv");
+    mw_outlier_options o = {.method = MW_OUTLIER_IFOREST, .seed = 5, .n_trees = 37};
+    mw_outlier_model *m;
+    mw_error err;
+    mw_error_clear(&err);
+    assert_int_equal(mw_outlier_fit(ref, &o, &m, &err), MW_OK);
+    mw_iforest *f = m->forest;
+    size_t d = f->d, n = 600;
+    double *x = malloc(n * d * sizeof *x), *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++)
+            x[i * d + j] = ref->cols[j].num[(i * 7 + j) % ref->nrows];
+    for (size_t i = 0; i < f->n_nodes; i += 3) /* rows sitting exactly on thresholds */
+        if (f->nodes[i].left != i) x[(i % n) * d + f->nodes[i].feat] = f->nodes[i].thr;
+    x[5 * d] = NAN;
+    x[300 * d + d - 1] = NAN;
+    size_t sizes[] = {16, 17, 31, 64, 255, 256, 257, 600};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        f->portable = 1;
+        mw_iforest_score(f, x, sizes[k], a);
+        f->portable = 0;
+        mw_iforest_score(f, x, sizes[k], b);
+        assert_memory_equal(a, b, sizes[k] * sizeof *a);
+    }
+    print_message("fast path %s\n", f->fast ? "used" : "not available on this CPU");
+    free(x);
+    free(a);
+    free(b);
+    mw_outlier_free(m);
+    mw_table_free(ref);
+}
+
 static void test_binomial(void **state) {
     (void)state;
     mw_fx_file *fx = mw_fx_load("outliers.txt");
@@ -308,6 +345,7 @@ int main(void) {
         cmocka_unit_test(test_behaviour_matches_sklearn),
         cmocka_unit_test(test_determinism_live_path_threshold),
         cmocka_unit_test(test_serialise),
+        cmocka_unit_test(test_fast_path_equals_portable),
         cmocka_unit_test(test_binomial),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
