@@ -38,13 +38,15 @@
 
 #define FAST_MAX_DEPTH 12
 #define PASS_RANK 0xFFFFu
-#define CHUNK 256 /* rows whose ranks are converted at once */
-#define GROUP 4   /* blocks of 16 rows walked together */
+#define CHUNK 256      /* rows whose ranks are converted at once */
+#define GROUP 4        /* blocks of 16 rows walked together */
+#define PROBE_LEVELS 5 /* levels of the threshold search read from a 32-entry table */
 
 void mw_if_fast_free(mw_if_fast *q) {
     if (!q) return;
     free(q->cut_off);
     free(q->cut);
+    free(q->probe);
     free(q->node);
     free(q->leaf);
     free(q);
@@ -100,6 +102,17 @@ static int build_cuts(const mw_iforest *f, mw_if_fast *q) {
     return ok;
 }
 
+/* The probes of the first PROBE_LEVELS levels of rank_of's search over
+ * c[0..k), node e (1-based) at tab[e - 1]; below: the probe was below x. */
+static void fill_probes(const double *c, double *tab, uint32_t e, uint32_t b, uint32_t len,
+                        uint32_t level) {
+    if (level >= PROBE_LEVELS || len <= 1) return;
+    uint32_t half = len / 2;
+    tab[e - 1] = c[b + half - 1];
+    fill_probes(c, tab, 2 * e, b, len - half, level + 1);
+    fill_probes(c, tab, 2 * e + 1, b + half, len - half, level + 1);
+}
+
 /* Completes tree t to depth D in heap order; map is scratch of 2^(D+1) words. */
 static void build_tree(const mw_iforest *f, mw_if_fast *q, uint32_t t, uint32_t *map) {
     uint32_t D = q->depth, internal = (1u << D) - 1;
@@ -127,12 +140,31 @@ static void build_tree(const mw_iforest *f, mw_if_fast *q, uint32_t t, uint32_t 
 
 #ifdef MW_IF_AVX512
 /* Number of thresholds in c[0..k) below each of the 8 lanes of x: the search
- * of rank_of, with every lane halving the same length in step. */
-__attribute__((target("avx512f"))) static inline __m256i rank8(const double *c, uint32_t k,
-                                                               __m512d x) {
+ * of rank_of, with every lane halving the same length in step. The first
+ * PROBE_LEVELS probes come from the feature's probe table (tab[e - 1] for the
+ * lane's node e of the search tree, root 1, children 2e and 2e + 1) by
+ * register permutes; the rest are gathers from c. */
+__attribute__((target("avx512f"))) static inline __m256i rank8(const double *c, const double *tab,
+                                                               uint32_t k, __m512d x) {
     __m512i b = _mm512_setzero_si512(); /* lanes 0-7 used */
     if (!k) return _mm512_castsi512_si256(b);
-    for (uint32_t len = k; len > 1;) {
+    const __m512d t0 = _mm512_loadu_pd(tab), t1 = _mm512_loadu_pd(tab + 8);
+    const __m512d t2 = _mm512_loadu_pd(tab + 16), t3 = _mm512_loadu_pd(tab + 24);
+    const __m512i one = _mm512_set1_epi64(1), upper = _mm512_set1_epi64(16);
+    __m512i e = one;
+    uint32_t len = k;
+    for (uint32_t s = 0; s < PROBE_LEVELS && len > 1; s++) {
+        uint32_t half = len / 2;
+        __m512i i = _mm512_sub_epi64(e, one);
+        __m512d v = _mm512_mask_blend_pd(_mm512_test_epi64_mask(i, upper),
+                                         _mm512_permutex2var_pd(t0, i, t1),
+                                         _mm512_permutex2var_pd(t2, i, t3));
+        __mmask8 below = _mm512_cmp_pd_mask(v, x, _CMP_LT_OQ);
+        b = _mm512_mask_add_epi32(b, below, b, _mm512_set1_epi32((int)half));
+        e = _mm512_mask_add_epi64(_mm512_add_epi64(e, e), below, _mm512_add_epi64(e, e), one);
+        len -= half;
+    }
+    for (; len > 1;) {
         uint32_t half = len / 2;
         __m512d v = _mm512_i32gather_pd(_mm512_castsi512_si256(b), c + half - 1, 8);
         __mmask8 below = _mm512_cmp_pd_mask(v, x, _CMP_LT_OQ);
@@ -156,11 +188,32 @@ __attribute__((target("avx512f"))) static void block_ranks(const mw_if_fast *q, 
     for (size_t j = 0; j < d; j++) {
         const double *c = q->cut + q->cut_off[j];
         uint32_t k = q->cut_off[j + 1] - q->cut_off[j];
-        __m256i lo = rank8(c, k, _mm512_i32gather_pd(a0, x + j, 8));
-        __m256i hi = rank8(c, k, _mm512_i32gather_pd(a1, x + j, 8));
+        const double *tab = q->probe + j * 32;
+        __m256i lo = rank8(c, tab, k, _mm512_i32gather_pd(a0, x + j, 8));
+        __m256i hi = rank8(c, tab, k, _mm512_i32gather_pd(a1, x + j, 8));
         __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
         _mm256_storeu_si256((__m256i *)(r + j * 16), _mm512_cvtepi32_epi16(both));
     }
+}
+
+/* The node words at heap positions pos, all on level lv: up to 128 words a
+ * level, register permutes from the level's words (cheaper than a gather on
+ * the project's machine); deeper levels, a gather. */
+__attribute__((target("avx512f"))) static inline __m512i
+node_word(const uint32_t *node, __m512i head, uint32_t lv, __m512i pos) {
+    if (lv < 4) return _mm512_permutexvar_epi32(pos, head);
+    if (lv > 7) return _mm512_i32gather_epi32(pos, node, 4);
+    const uint32_t *lvl = node + (1u << lv) - 1;
+    __m512i i = _mm512_sub_epi32(pos, _mm512_set1_epi32((int)(1u << lv) - 1));
+    if (lv == 4) return _mm512_permutexvar_epi32(i, _mm512_loadu_si512(lvl));
+    __m512i w = _mm512_permutex2var_epi32(_mm512_loadu_si512(lvl), i, _mm512_loadu_si512(lvl + 16));
+    __m512i table = _mm512_srli_epi32(i, 5);
+    for (uint32_t tb = 1; tb < 1u << (lv - 5); tb++) {
+        __m512i v = _mm512_permutex2var_epi32(_mm512_loadu_si512(lvl + 32 * tb), i,
+                                              _mm512_loadu_si512(lvl + 32 * tb + 16));
+        w = _mm512_mask_mov_epi32(w, _mm512_cmpeq_epi32_mask(table, _mm512_set1_epi32((int)tb)), v);
+    }
+    return w;
 }
 
 /* Adds every tree's leaf value to sum[0..nb*16) for nb blocks of 16 rows of
@@ -168,7 +221,7 @@ __attribute__((target("avx512f"))) static void block_ranks(const mw_if_fast *q, 
 __attribute__((target("avx512f"))) static void walk_avx512(const mw_iforest *f, const uint16_t *r,
                                                            size_t nb, double *sum) {
     const mw_if_fast *q = f->fast;
-    const uint32_t D = q->depth, top = D < 4 ? D : 4;
+    const uint32_t D = q->depth;
     const __m512i one = _mm512_set1_epi32(1), low16 = _mm512_set1_epi32(0xFFFF);
     const __m512i first_leaf = _mm512_set1_epi32((int)((1u << D) - 1));
     const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
@@ -186,8 +239,7 @@ __attribute__((target("avx512f"))) static void walk_avx512(const mw_iforest *f, 
 #pragma GCC unroll 4
                 for (size_t k = 0; k < GROUP; k++) {
                     if (k >= g) break;
-                    __m512i w = lv < top ? _mm512_permutexvar_epi32(pos[k], head)
-                                         : _mm512_i32gather_epi32(pos[k], node, 4);
+                    __m512i w = node_word(node, head, lv, pos[k]);
                     __m512i at =
                         _mm512_add_epi32(lane, _mm512_slli_epi32(_mm512_srli_epi32(w, 16), 4));
                     __m512i xr = _mm512_and_si512(
@@ -252,11 +304,15 @@ void mw_if_fast_build(mw_iforest *f) {
     uint32_t *map = malloc(((size_t)2 << D) * sizeof *map);
     q->node = calloc((size_t)f->n_trees * q->stride, sizeof *q->node);
     q->leaf = malloc(((size_t)f->n_trees << D) * sizeof *q->leaf);
-    if (!map || !q->node || !q->leaf || !build_cuts(f, q)) {
+    q->probe = calloc(f->d * 32, sizeof *q->probe);
+    if (!map || !q->node || !q->leaf || !q->probe || !build_cuts(f, q)) {
         free(map);
         mw_if_fast_free(q);
         return;
     }
+    for (size_t j = 0; j < f->d; j++)
+        fill_probes(q->cut + q->cut_off[j], q->probe + j * 32, 1, 0,
+                    q->cut_off[j + 1] - q->cut_off[j], 0);
     for (uint32_t t = 0; t < f->n_trees; t++)
         build_tree(f, q, t, map);
     free(map);

@@ -29,6 +29,7 @@ typedef struct mw_if_fast {
     size_t dpad;       /* features per block of ranks, d + 1 (4-byte reads stay inside) */
     uint32_t *cut_off; /* d + 1: feature j's thresholds are cut[cut_off[j] .. cut_off[j+1]) */
     double *cut;       /* distinct thresholds of each feature, ascending */
+    double *probe;     /* d x 32: each feature's first probes of the search in cut */
     uint32_t *node;    /* heap order (children of i: 2i+1, 2i+2): feat << 16 | rank of thr */
     double *leaf;      /* per tree 2^D leaf values, in heap order of depth D */
 } mw_if_fast;
