@@ -144,6 +144,47 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* numpy.median of v[0..n) (finite), rearranging v: the middle value, or the
+ * mean of the two middle ones. */
+static double median_of(double *v, size_t n) {
+    size_t k2 = n / 2, k1 = n % 2 ? k2 : k2 - 1, nb = 0, nin = 0;
+    enum { S = 1024, MARGIN = 64 };
+    if (n >= 4 * S) {
+        /* Bracket the middle between two values of an evenly spaced sample
+         * (4 standard deviations of the sample rank either side), count and
+         * keep only what lies between: one pass instead of a selection over
+         * all n. An unlucky sample just falls back to the full selection. */
+        double smp[S], scratch[S];
+        for (size_t i = 0; i < S; i++)
+            smp[i] = v[i * (n / S)];
+        mw_sort_doubles(smp, S, scratch);
+        size_t p = (size_t)((double)k2 / (double)n * S);
+        double lo = p >= MARGIN ? smp[p - MARGIN] : -INFINITY;
+        double hi = p + MARGIN < S ? smp[p + MARGIN] : INFINITY;
+        for (size_t i = 0; i < n; i++) {
+            nb += v[i] < lo;
+            nin += v[i] >= lo && v[i] <= hi;
+        }
+        if (nb <= k1 && k2 < nb + nin) {
+            size_t w = 0;
+            for (size_t i = 0; i < n; i++) { /* compact in place: w <= i */
+                v[w] = v[i];
+                w += v[i] >= lo && v[i] <= hi;
+            }
+            n = w;
+            k2 -= nb;
+            k1 -= nb;
+        }
+    }
+    double upper = select_kth(v, n, k2), lower = upper;
+    if (k1 < k2) { /* the largest value left of position k2 */
+        lower = v[0];
+        for (size_t i = 1; i < k2; i++)
+            lower = v[i] > lower ? v[i] : lower;
+    }
+    return k1 < k2 ? (lower + upper) / 2.0 : upper;
+}
+
 typedef struct catref {
     const char *s;
     uint32_t code;
@@ -186,13 +227,7 @@ static mw_status describe_numeric(mw_outlier_model *m, const mw_table *t, const 
                 m, "column \"%s\" is constant in the reference (%.17g): dropped", col->name, mn);
         } else {
             in->kind = MW_IN_NUMERIC;
-            double upper = select_kth(v, nv, nv / 2), lower = upper;
-            if (nv % 2 == 0) { /* numpy.median: mean of the two middle values */
-                lower = v[0];
-                for (size_t i = 1; i < nv / 2; i++)
-                    lower = v[i] > lower ? v[i] : lower;
-            }
-            in->fill = nv % 2 ? upper : (lower + upper) / 2.0;
+            in->fill = median_of(v, nv);
             in->n_imputed = t->nrows - nv;
             *keep = 1;
         }
@@ -461,20 +496,30 @@ static mw_status fit_features(mw_outlier_model *m, const mw_outlier_options *opt
         free(scores);
         return mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
     }
-    for (size_t j = 0; j < nf; j++) {
-        double s = 0, ss = 0;
-        for (size_t r = 0; r < n; r++)
-            s += x[r * nf + j];
-        double mean = s / (double)n;
-        for (size_t r = 0; r < n; r++) {
-            double dv = x[r * nf + j] - mean;
-            ss += dv * dv;
+    /* per feature sums over the rows in row order, read row-major (the same
+     * additions as column by column, without striding through x) */
+    double *sum = calloc(3 * nf, sizeof *sum), *ssq = sum + nf, *mu = sum + 2 * nf;
+    if (!sum) {
+        free(scores);
+        return mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
+    }
+    for (size_t r = 0; r < n; r++)
+        for (size_t j = 0; j < nf; j++)
+            sum[j] += x[r * nf + j];
+    for (size_t j = 0; j < nf; j++)
+        mu[j] = sum[j] / (double)n;
+    for (size_t r = 0; r < n; r++)
+        for (size_t j = 0; j < nf; j++) {
+            double dv = x[r * nf + j] - mu[j];
+            ssq[j] += dv * dv;
         }
-        double sd = sqrt(ss / (double)n);
+    for (size_t j = 0; j < nf; j++) {
+        double mean = mu[j], sd = sqrt(ssq[j] / (double)n);
         m->mean[j] = m->standardize ? mean : 0.0;
         m->scale[j] = m->standardize && sd > 0 ? sd : 1.0;
         m->fsd[j] = sd / m->scale[j];
     }
+    free(sum);
     if (m->standardize)
         for (size_t r = 0; r < n; r++)
             finish_features(m, x + r * nf);
@@ -498,7 +543,16 @@ static mw_status fit_features(mw_outlier_model *m, const mw_outlier_options *opt
         return mw_error_set(err, st, NULL, 0, 0, "fitting the detector failed: %s",
                             mw_status_str(st));
     }
-    qsort(scores, n, sizeof *scores, cmp_double);
+    /* radix sort (O(n)) unless a NaN is there to be ordered as qsort does */
+    int has_nan = 0;
+    for (size_t i = 0; i < n; i++)
+        has_nan |= isnan(scores[i]);
+    double *scratch = has_nan ? NULL : malloc(n * sizeof *scratch);
+    if (scratch)
+        mw_sort_doubles(scores, n, scratch);
+    else
+        qsort(scores, n, sizeof *scores, cmp_double);
+    free(scratch);
     for (int i = 0; i <= 100; i++)
         m->q[i] = mw_quantile_sorted(scores, n, i / 100.0);
     m->has_threshold = opt->has_threshold;
@@ -574,10 +628,12 @@ mw_status mw_outlier_fit_matrix(const double *x, size_t n, size_t d, const char 
         t.cols[j].nrows = n;
         if (!(t.cols[j].num = malloc((n ? n : 1) * sizeof(double))))
             st = mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
-        else
-            for (size_t r = 0; r < n; r++)
-                t.cols[j].num[r] = x[r * d + j];
     }
+    /* transpose in blocks of rows that stay in cache while every column reads them */
+    for (size_t r0 = 0; r0 < n && st == MW_OK; r0 += 256)
+        for (size_t j = 0; j < d; j++)
+            for (size_t r = r0; r < n && r < r0 + 256; r++)
+                t.cols[j].num[r] = x[r * d + j];
     if (st == MW_OK) st = mw_outlier_fit(&t, opt, out, err);
     for (size_t j = 0; t.cols && j < d; j++)
         free(t.cols[j].num);

@@ -322,6 +322,49 @@ static void test_fast_path_equals_portable(void **state) {
     mw_table_free(ref);
 }
 
+static int cmp_dbl(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The imputation fill is numpy.median of the reference column for every
+ * shape the bracketed selection sees: odd and even counts, ties across the
+ * middle, sorted and reversed columns, a few missing values. */
+static void test_median_fill(void **state) {
+    (void)state;
+    const size_t sizes[] = {5, 4096, 4097, 20000, 20001};
+    for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+        size_t n = sizes[si], d = 5;
+        double *x = malloc(n * d * sizeof *x), *col = malloc(n * sizeof *col);
+        uint64_t s = 88172645463325252ull;
+        for (size_t i = 0; i < n; i++) {
+            s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+            double u = (double)(s >> 11) / 9007199254740992.0;
+            x[i * d + 0] = u;                        /* uniform */
+            x[i * d + 1] = floor(u * 3);             /* three values: ties in the middle */
+            x[i * d + 2] = (double)i;                /* sorted */
+            x[i * d + 3] = -(double)i * 0.5;         /* reversed */
+            x[i * d + 4] = i % 7 == 3 ? NAN : u * u; /* missing values */
+        }
+        mw_outlier_options o = {.method = MW_OUTLIER_IFOREST, .n_trees = 2};
+        mw_outlier_model *m;
+        mw_error err;
+        mw_error_clear(&err);
+        assert_int_equal(mw_outlier_fit_matrix(x, n, d, NULL, &o, &m, &err), MW_OK);
+        for (size_t j = 0; j < d; j++) {
+            size_t nv = 0;
+            for (size_t i = 0; i < n; i++)
+                if (!isnan(x[i * d + j])) col[nv++] = x[i * d + j];
+            qsort(col, nv, sizeof *col, cmp_dbl);
+            double want = nv % 2 ? col[nv / 2] : (col[nv / 2 - 1] + col[nv / 2]) / 2.0;
+            assert_true(m->in[j].fill == want);
+        }
+        mw_outlier_free(m);
+        free(x);
+        free(col);
+    }
+}
+
 static void test_binomial(void **state) {
     (void)state;
     mw_fx_file *fx = mw_fx_load("outliers.txt");
@@ -346,6 +389,7 @@ int main(void) {
         cmocka_unit_test(test_determinism_live_path_threshold),
         cmocka_unit_test(test_serialise),
         cmocka_unit_test(test_fast_path_equals_portable),
+        cmocka_unit_test(test_median_fill),
         cmocka_unit_test(test_binomial),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
