@@ -148,28 +148,29 @@ static int cmp_double(const void *a, const void *b) {
  * mean of the two middle ones. */
 static double median_of(double *v, size_t n) {
     size_t k2 = n / 2, k1 = n % 2 ? k2 : k2 - 1, nb = 0, nin = 0;
-    enum { S = 1024, MARGIN = 64 };
-    if (n >= 4 * S) {
+    enum { S = 4096, MARGIN = 128 };
+    double *smp = n >= 4 * S ? malloc(2 * S * sizeof *smp) : NULL;
+    if (smp) {
         /* Bracket the middle between two values of an evenly spaced sample
          * (4 standard deviations of the sample rank either side), count and
-         * keep only what lies between: one pass instead of a selection over
-         * all n. An unlucky sample just falls back to the full selection. */
-        double smp[S], scratch[S];
+         * keep only what lies between (~6% of v): one pass instead of a
+         * selection over all n. An unlucky sample falls back to the latter. */
         for (size_t i = 0; i < S; i++)
             smp[i] = v[i * (n / S)];
-        mw_sort_doubles(smp, S, scratch);
+        mw_sort_doubles(smp, S, smp + S);
         size_t p = (size_t)((double)k2 / (double)n * S);
         double lo = p >= MARGIN ? smp[p - MARGIN] : -INFINITY;
         double hi = p + MARGIN < S ? smp[p + MARGIN] : INFINITY;
+        free(smp);
         for (size_t i = 0; i < n; i++) {
             nb += v[i] < lo;
-            nin += v[i] >= lo && v[i] <= hi;
+            nin += (v[i] >= lo) & (v[i] <= hi); /* no branch: half the values are below lo */
         }
         if (nb <= k1 && k2 < nb + nin) {
             size_t w = 0;
             for (size_t i = 0; i < n; i++) { /* compact in place: w <= i */
                 v[w] = v[i];
-                w += v[i] >= lo && v[i] <= hi;
+                w += (v[i] >= lo) & (v[i] <= hi);
             }
             n = w;
             k2 -= nb;
@@ -392,25 +393,32 @@ mw_status mw_outlier_encode_table(const mw_outlier_model *m, const mw_table *t, 
         return mw_error_set(err, MW_EINVAL, t->source, 0, 0, "row range outside the table");
     uint64_t imp = 0, uns = 0;
     const size_t nf = m->nfeat;
+    /* numeric inputs first, in blocks of rows that stay in cache while every
+     * column writes its feature into them */
+    int infinite = 0;
+    for (size_t b0 = begin; b0 < end; b0 += 256)
+        for (size_t i = 0; i < m->nin; i++) {
+            const mw_outlier_input *in = &m->in[i];
+            if (in->kind != MW_IN_NUMERIC) continue;
+            const double *num = t->cols[mw_table_find(t, in->name)].num;
+            for (size_t r = b0; r < end && r < b0 + 256; r++) {
+                double x = num[r];
+                imp += isnan(x);
+                infinite |= isinf(x);
+                features[(r - begin) * nf + in->feat0] = isnan(x) ? in->fill : x;
+            }
+        }
+    for (size_t i = 0; i < m->nin && infinite; i++) /* name the first, column by column */
+        for (size_t r = begin; r < end && m->in[i].kind == MW_IN_NUMERIC; r++)
+            if (isinf(t->cols[mw_table_find(t, m->in[i].name)].num[r]))
+                return mw_error_set(err, MW_EINVAL, t->source, r + 1, 0,
+                                    "%s: column \"%s\", data row %zu: infinite value; outlier "
+                                    "detection needs finite numbers",
+                                    t->source, m->in[i].name, r + 1);
     for (size_t i = 0; i < m->nin && st == MW_OK; i++) {
         const mw_outlier_input *in = &m->in[i];
         const mw_column *col = &t->cols[mw_table_find(t, in->name)];
-        if (in->kind == MW_IN_NUMERIC) {
-            for (size_t r = begin; r < end; r++) {
-                double x = col->num[r];
-                if (isnan(x)) {
-                    x = in->fill;
-                    imp++;
-                } else if (isinf(x)) {
-                    return mw_error_set(err, MW_EINVAL, t->source, r + 1, 0,
-                                        "%s: column \"%s\", data row %zu: infinite value; outlier "
-                                        "detection needs finite numbers",
-                                        t->source, in->name, r + 1);
-                }
-                features[(r - begin) * nf + in->feat0] = x;
-            }
-            continue;
-        }
+        if (in->kind == MW_IN_NUMERIC) continue;
         /* categorical: map the table's codes to reference categories once */
         size_t nd = mw_dict_size(col->dict);
         long *map = malloc((nd ? nd : 1) * sizeof *map);
