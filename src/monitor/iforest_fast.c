@@ -216,6 +216,23 @@ node_word(const uint32_t *node, __m512i head, uint32_t lv, __m512i pos) {
     return w;
 }
 
+/* The ranks of a block's 16 rows at the features of their nodes on level
+ * lv < 3 (the level's words at lvl): each candidate feature's 16 ranks are
+ * contiguous, so loads and blends on the position bits replace a gather. */
+__attribute__((target("avx512f"))) static inline __m512i
+level_ranks(const uint16_t *rb, const uint32_t *lvl, uint32_t lv, __m512i pos) {
+#define RANKS_OF(p)                                                                                \
+    _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(rb + (lvl[p] >> 16) * 16)))
+    if (lv == 0) return RANKS_OF(0);
+    __m512i i = _mm512_sub_epi32(pos, _mm512_set1_epi32((int)(1u << lv) - 1));
+    __mmask16 odd = _mm512_test_epi32_mask(i, _mm512_set1_epi32(1));
+    __m512i x = _mm512_mask_blend_epi32(odd, RANKS_OF(0), RANKS_OF(1));
+    if (lv == 1) return x;
+    __m512i y = _mm512_mask_blend_epi32(odd, RANKS_OF(2), RANKS_OF(3));
+    return _mm512_mask_blend_epi32(_mm512_test_epi32_mask(i, _mm512_set1_epi32(2)), x, y);
+#undef RANKS_OF
+}
+
 /* Adds every tree's leaf value to sum[0..nb*16) for nb blocks of 16 rows of
  * ranks r, tree by tree in order. */
 __attribute__((target("avx512f"))) static void walk_avx512(const mw_iforest *f, const uint16_t *r,
@@ -239,11 +256,15 @@ __attribute__((target("avx512f"))) static void walk_avx512(const mw_iforest *f, 
 #pragma GCC unroll 4
                 for (size_t k = 0; k < GROUP; k++) {
                     if (k >= g) break;
-                    __m512i w = node_word(node, head, lv, pos[k]);
-                    __m512i at =
-                        _mm512_add_epi32(lane, _mm512_slli_epi32(_mm512_srli_epi32(w, 16), 4));
-                    __m512i xr = _mm512_and_si512(
-                        _mm512_i32gather_epi32(at, r + (b0 + k) * block, 2), low16);
+                    __m512i w = node_word(node, head, lv, pos[k]), xr;
+                    const uint16_t *rb = r + (b0 + k) * block;
+                    if (lv < 3) { /* at most 4 features: contiguous loads, no gather */
+                        xr = level_ranks(rb, node + (1u << lv) - 1, lv, pos[k]);
+                    } else {
+                        __m512i at =
+                            _mm512_add_epi32(lane, _mm512_slli_epi32(_mm512_srli_epi32(w, 16), 4));
+                        xr = _mm512_and_si512(_mm512_i32gather_epi32(at, rb, 2), low16);
+                    }
                     __mmask16 right = _mm512_cmpgt_epu32_mask(xr, _mm512_and_si512(w, low16));
                     pos[k] = _mm512_add_epi32(_mm512_add_epi32(pos[k], pos[k]), one);
                     pos[k] = _mm512_mask_add_epi32(pos[k], right, pos[k], one);
