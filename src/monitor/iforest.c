@@ -24,7 +24,11 @@
  * 16 independent walks run interleaved (16 rows through one tree for batches,
  * one row through 16 trees for a single record) so the dependent loads of one
  * walk overlap with the others'. A depth-8 tree is at most 511 nodes (8 KiB)
- * and stays in L1 while a block of rows goes through it.
+ * and stays in L1 while a block of rows goes through it. This portable path
+ * scores 0.9M rows/s on one core of the project's machine; batches of 16 rows
+ * or more go through iforest_fast.c instead when the CPU has AVX-512 (about
+ * 2.5x that, the same bits); single records stay here (a one-row AVX-512 walk,
+ * 16 trees in the lanes, measured 3 us against 1.1 us: the gathers' latency).
  */
 #include "monitor/outlier_int.h"
 
