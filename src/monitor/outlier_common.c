@@ -587,8 +587,11 @@ static mw_outlier_model *new_model(const mw_outlier_options *opt) {
     return m;
 }
 
-mw_status mw_outlier_fit(const mw_table *ref, const mw_outlier_options *opt, mw_outlier_model **out,
-                         mw_error *err) {
+/* mw_outlier_fit; rowmajor (may be NULL) is the same reference as a row-major
+ * matrix, used as the encoded reference when encoding would copy it unchanged:
+ * every column kept in order, numeric, nothing imputed, no standardisation. */
+static mw_status fit_table(const mw_table *ref, const mw_outlier_options *opt,
+                           const double *rowmajor, mw_outlier_model **out, mw_error *err) {
     *out = NULL;
     mw_status st = check_options(opt, err);
     if (st != MW_OK) return st;
@@ -601,12 +604,17 @@ mw_status mw_outlier_fit(const mw_table *ref, const mw_outlier_options *opt, mw_
     st = choose_inputs(m, ref, opt, err);
     if (st == MW_OK && (st = mw_outlier_layout(m)) != MW_OK)
         mw_error_set(err, st, NULL, 0, 0, "out of memory");
-    if (st == MW_OK && !(x = malloc(ref->nrows * m->nfeat * sizeof *x)))
+    int as_is = st == MW_OK && rowmajor && !m->standardize && m->nfeat == ref->ncols;
+    for (size_t i = 0; as_is && i < m->nin; i++)
+        as_is = m->in[i].kind == MW_IN_NUMERIC && m->in[i].n_imputed == 0 &&
+                !strcmp(m->in[i].name, ref->cols[i].name);
+    if (st == MW_OK && !as_is && !(x = malloc(ref->nrows * m->nfeat * sizeof *x)))
         st = mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
-    if (st == MW_OK)
+    if (st == MW_OK && !as_is)
         st = mw_outlier_encode_table(m, ref, 0, ref->nrows, x, &m->n_imputed, NULL, err);
     m->n_ref = ref->nrows;
-    if (st == MW_OK) st = fit_features(m, opt, x, ref->nrows, err);
+    /* fit_features writes x only to standardise, which as_is excludes */
+    if (st == MW_OK) st = fit_features(m, opt, as_is ? (double *)rowmajor : x, ref->nrows, err);
     free(x);
     if (st != MW_OK) {
         mw_outlier_free(m);
@@ -614,6 +622,11 @@ mw_status mw_outlier_fit(const mw_table *ref, const mw_outlier_options *opt, mw_
     }
     *out = m;
     return MW_OK;
+}
+
+mw_status mw_outlier_fit(const mw_table *ref, const mw_outlier_options *opt, mw_outlier_model **out,
+                         mw_error *err) {
+    return fit_table(ref, opt, NULL, out, err);
 }
 
 mw_status mw_outlier_fit_matrix(const double *x, size_t n, size_t d, const char *const *names,
@@ -642,7 +655,7 @@ mw_status mw_outlier_fit_matrix(const double *x, size_t n, size_t d, const char 
         for (size_t j = 0; j < d; j++)
             for (size_t r = r0; r < n && r < r0 + 256; r++)
                 t.cols[j].num[r] = x[r * d + j];
-    if (st == MW_OK) st = mw_outlier_fit(&t, opt, out, err);
+    if (st == MW_OK) st = fit_table(&t, opt, x, out, err);
     for (size_t j = 0; t.cols && j < d; j++)
         free(t.cols[j].num);
     free(t.cols);

@@ -365,6 +365,43 @@ static void test_median_fill(void **state) {
     }
 }
 
+/* fit_matrix uses the caller's matrix as the encoded reference when encoding
+ * would copy it unchanged; with a constant column added (dropped, so encoded)
+ * the model is the same: threshold, reference quantiles and scores. */
+static void test_matrix_as_is(void **state) {
+    (void)state;
+    size_t n = 3000, d = 4;
+    double *x = malloc(n * d * sizeof *x), *x5 = malloc(n * (d + 1) * sizeof *x5);
+    uint64_t s = 0x9E3779B97F4A7C15ull;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < d; j++) {
+            s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+            x[i * d + j] = x5[i * (d + 1) + j] = (double)(s >> 11) / 9007199254740992.0 * (j + 1);
+        }
+        x5[i * (d + 1) + d] = 7.0;
+    }
+    mw_outlier_options o = {.method = MW_OUTLIER_IFOREST, .seed = 11, .contamination = 0.05};
+    mw_outlier_model *a, *b;
+    mw_error err;
+    mw_error_clear(&err);
+    assert_int_equal(mw_outlier_fit_matrix(x, n, d, NULL, &o, &a, &err), MW_OK);
+    assert_int_equal(mw_outlier_fit_matrix(x5, n, d + 1, NULL, &o, &b, &err), MW_OK);
+    assert_int_equal(mw_outlier_nnotes(b), 1);
+    mw_outlier_info ia, ib;
+    mw_outlier_get_info(a, &ia);
+    mw_outlier_get_info(b, &ib);
+    assert_true(ia.threshold == ib.threshold && ia.expected_share == ib.expected_share);
+    assert_memory_equal(ia.ref_quantiles, ib.ref_quantiles, sizeof ia.ref_quantiles);
+    double sa[64], sb[64];
+    assert_int_equal(mw_outlier_score_features(a, x, 64, sa), MW_OK);
+    assert_int_equal(mw_outlier_score_features(b, x, 64, sb), MW_OK);
+    assert_memory_equal(sa, sb, sizeof sa);
+    mw_outlier_free(a);
+    mw_outlier_free(b);
+    free(x);
+    free(x5);
+}
+
 static void test_binomial(void **state) {
     (void)state;
     mw_fx_file *fx = mw_fx_load("outliers.txt");
@@ -390,6 +427,7 @@ int main(void) {
         cmocka_unit_test(test_serialise),
         cmocka_unit_test(test_fast_path_equals_portable),
         cmocka_unit_test(test_median_fill),
+        cmocka_unit_test(test_matrix_as_is),
         cmocka_unit_test(test_binomial),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
