@@ -57,6 +57,7 @@ void mw_if_fast_free(mw_if_fast *q) {
     free(q);
 }
 
+#ifdef MW_IF_AVX512
 /* Number of thresholds in c[0..k) below x (branch-free lower bound). */
 static inline uint32_t rank_of(const double *c, uint32_t k, double x) {
     if (!k) return 0;
@@ -143,7 +144,6 @@ static void build_tree(const mw_iforest *f, mw_if_fast *q, uint32_t t, uint32_t 
         leaf[i] = f->value[map[internal + i]];
 }
 
-#ifdef MW_IF_AVX512
 /* Number of thresholds in c[0..k) below each of the 8 lanes of x: the search
  * of rank_of, with every lane halving the same length in step. The first
  * PROBE_LEVELS probes come from the feature's probe table (tab[e - 1] for the
