@@ -144,6 +144,48 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* numpy.median of v[0..n) (finite), rearranging v: the middle value, or the
+ * mean of the two middle ones. */
+static double median_of(double *v, size_t n) {
+    size_t k2 = n / 2, k1 = n % 2 ? k2 : k2 - 1, nb = 0, nin = 0;
+    enum { S = 4096, MARGIN = 128 };
+    double *smp = n >= 4 * S ? malloc(2 * S * sizeof *smp) : NULL;
+    if (smp) {
+        /* Bracket the middle between two values of an evenly spaced sample
+         * (4 standard deviations of the sample rank either side), count and
+         * keep only what lies between (~6% of v): one pass instead of a
+         * selection over all n. An unlucky sample falls back to the latter. */
+        for (size_t i = 0; i < S; i++)
+            smp[i] = v[i * (n / S)];
+        mw_sort_doubles(smp, S, smp + S);
+        size_t p = (size_t)((double)k2 / (double)n * S);
+        double lo = p >= MARGIN ? smp[p - MARGIN] : -INFINITY;
+        double hi = p + MARGIN < S ? smp[p + MARGIN] : INFINITY;
+        free(smp);
+        for (size_t i = 0; i < n; i++) {
+            nb += v[i] < lo;
+            nin += (v[i] >= lo) & (v[i] <= hi); /* no branch: half the values are below lo */
+        }
+        if (nb <= k1 && k2 < nb + nin) {
+            size_t w = 0;
+            for (size_t i = 0; i < n; i++) { /* compact in place: w <= i */
+                v[w] = v[i];
+                w += (v[i] >= lo) & (v[i] <= hi);
+            }
+            n = w;
+            k2 -= nb;
+            k1 -= nb;
+        }
+    }
+    double upper = select_kth(v, n, k2), lower = upper;
+    if (k1 < k2) { /* the largest value left of position k2 */
+        lower = v[0];
+        for (size_t i = 1; i < k2; i++)
+            lower = v[i] > lower ? v[i] : lower;
+    }
+    return k1 < k2 ? (lower + upper) / 2.0 : upper;
+}
+
 typedef struct catref {
     const char *s;
     uint32_t code;
@@ -186,13 +228,7 @@ static mw_status describe_numeric(mw_outlier_model *m, const mw_table *t, const 
                 m, "column \"%s\" is constant in the reference (%.17g): dropped", col->name, mn);
         } else {
             in->kind = MW_IN_NUMERIC;
-            double upper = select_kth(v, nv, nv / 2), lower = upper;
-            if (nv % 2 == 0) { /* numpy.median: mean of the two middle values */
-                lower = v[0];
-                for (size_t i = 1; i < nv / 2; i++)
-                    lower = v[i] > lower ? v[i] : lower;
-            }
-            in->fill = nv % 2 ? upper : (lower + upper) / 2.0;
+            in->fill = median_of(v, nv);
             in->n_imputed = t->nrows - nv;
             *keep = 1;
         }
@@ -357,25 +393,32 @@ mw_status mw_outlier_encode_table(const mw_outlier_model *m, const mw_table *t, 
         return mw_error_set(err, MW_EINVAL, t->source, 0, 0, "row range outside the table");
     uint64_t imp = 0, uns = 0;
     const size_t nf = m->nfeat;
+    /* numeric inputs first, in blocks of rows that stay in cache while every
+     * column writes its feature into them */
+    int infinite = 0;
+    for (size_t b0 = begin; b0 < end; b0 += 256)
+        for (size_t i = 0; i < m->nin; i++) {
+            const mw_outlier_input *in = &m->in[i];
+            if (in->kind != MW_IN_NUMERIC) continue;
+            const double *num = t->cols[mw_table_find(t, in->name)].num;
+            for (size_t r = b0; r < end && r < b0 + 256; r++) {
+                double x = num[r];
+                imp += isnan(x);
+                infinite |= isinf(x);
+                features[(r - begin) * nf + in->feat0] = isnan(x) ? in->fill : x;
+            }
+        }
+    for (size_t i = 0; i < m->nin && infinite; i++) /* name the first, column by column */
+        for (size_t r = begin; r < end && m->in[i].kind == MW_IN_NUMERIC; r++)
+            if (isinf(t->cols[mw_table_find(t, m->in[i].name)].num[r]))
+                return mw_error_set(err, MW_EINVAL, t->source, r + 1, 0,
+                                    "%s: column \"%s\", data row %zu: infinite value; outlier "
+                                    "detection needs finite numbers",
+                                    t->source, m->in[i].name, r + 1);
     for (size_t i = 0; i < m->nin && st == MW_OK; i++) {
         const mw_outlier_input *in = &m->in[i];
         const mw_column *col = &t->cols[mw_table_find(t, in->name)];
-        if (in->kind == MW_IN_NUMERIC) {
-            for (size_t r = begin; r < end; r++) {
-                double x = col->num[r];
-                if (isnan(x)) {
-                    x = in->fill;
-                    imp++;
-                } else if (isinf(x)) {
-                    return mw_error_set(err, MW_EINVAL, t->source, r + 1, 0,
-                                        "%s: column \"%s\", data row %zu: infinite value; outlier "
-                                        "detection needs finite numbers",
-                                        t->source, in->name, r + 1);
-                }
-                features[(r - begin) * nf + in->feat0] = x;
-            }
-            continue;
-        }
+        if (in->kind == MW_IN_NUMERIC) continue;
         /* categorical: map the table's codes to reference categories once */
         size_t nd = mw_dict_size(col->dict);
         long *map = malloc((nd ? nd : 1) * sizeof *map);
@@ -461,20 +504,30 @@ static mw_status fit_features(mw_outlier_model *m, const mw_outlier_options *opt
         free(scores);
         return mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
     }
-    for (size_t j = 0; j < nf; j++) {
-        double s = 0, ss = 0;
-        for (size_t r = 0; r < n; r++)
-            s += x[r * nf + j];
-        double mean = s / (double)n;
-        for (size_t r = 0; r < n; r++) {
-            double dv = x[r * nf + j] - mean;
-            ss += dv * dv;
+    /* per feature sums over the rows in row order, read row-major (the same
+     * additions as column by column, without striding through x) */
+    double *sum = calloc(3 * nf, sizeof *sum), *ssq = sum + nf, *mu = sum + 2 * nf;
+    if (!sum) {
+        free(scores);
+        return mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
+    }
+    for (size_t r = 0; r < n; r++)
+        for (size_t j = 0; j < nf; j++)
+            sum[j] += x[r * nf + j];
+    for (size_t j = 0; j < nf; j++)
+        mu[j] = sum[j] / (double)n;
+    for (size_t r = 0; r < n; r++)
+        for (size_t j = 0; j < nf; j++) {
+            double dv = x[r * nf + j] - mu[j];
+            ssq[j] += dv * dv;
         }
-        double sd = sqrt(ss / (double)n);
+    for (size_t j = 0; j < nf; j++) {
+        double mean = mu[j], sd = sqrt(ssq[j] / (double)n);
         m->mean[j] = m->standardize ? mean : 0.0;
         m->scale[j] = m->standardize && sd > 0 ? sd : 1.0;
         m->fsd[j] = sd / m->scale[j];
     }
+    free(sum);
     if (m->standardize)
         for (size_t r = 0; r < n; r++)
             finish_features(m, x + r * nf);
@@ -498,7 +551,16 @@ static mw_status fit_features(mw_outlier_model *m, const mw_outlier_options *opt
         return mw_error_set(err, st, NULL, 0, 0, "fitting the detector failed: %s",
                             mw_status_str(st));
     }
-    qsort(scores, n, sizeof *scores, cmp_double);
+    /* radix sort (O(n)) unless a NaN is there to be ordered as qsort does */
+    int has_nan = 0;
+    for (size_t i = 0; i < n; i++)
+        has_nan |= isnan(scores[i]);
+    double *scratch = has_nan ? NULL : malloc(n * sizeof *scratch);
+    if (scratch)
+        mw_sort_doubles(scores, n, scratch);
+    else
+        qsort(scores, n, sizeof *scores, cmp_double);
+    free(scratch);
     for (int i = 0; i <= 100; i++)
         m->q[i] = mw_quantile_sorted(scores, n, i / 100.0);
     m->has_threshold = opt->has_threshold;
@@ -525,8 +587,11 @@ static mw_outlier_model *new_model(const mw_outlier_options *opt) {
     return m;
 }
 
-mw_status mw_outlier_fit(const mw_table *ref, const mw_outlier_options *opt, mw_outlier_model **out,
-                         mw_error *err) {
+/* mw_outlier_fit; rowmajor (may be NULL) is the same reference as a row-major
+ * matrix, used as the encoded reference when encoding would copy it unchanged:
+ * every column kept in order, numeric, nothing imputed, no standardisation. */
+static mw_status fit_table(const mw_table *ref, const mw_outlier_options *opt,
+                           const double *rowmajor, mw_outlier_model **out, mw_error *err) {
     *out = NULL;
     mw_status st = check_options(opt, err);
     if (st != MW_OK) return st;
@@ -539,12 +604,17 @@ mw_status mw_outlier_fit(const mw_table *ref, const mw_outlier_options *opt, mw_
     st = choose_inputs(m, ref, opt, err);
     if (st == MW_OK && (st = mw_outlier_layout(m)) != MW_OK)
         mw_error_set(err, st, NULL, 0, 0, "out of memory");
-    if (st == MW_OK && !(x = malloc(ref->nrows * m->nfeat * sizeof *x)))
+    int as_is = st == MW_OK && rowmajor && !m->standardize && m->nfeat == ref->ncols;
+    for (size_t i = 0; as_is && i < m->nin; i++)
+        as_is = m->in[i].kind == MW_IN_NUMERIC && m->in[i].n_imputed == 0 &&
+                !strcmp(m->in[i].name, ref->cols[i].name);
+    if (st == MW_OK && !as_is && !(x = malloc(ref->nrows * m->nfeat * sizeof *x)))
         st = mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
-    if (st == MW_OK)
+    if (st == MW_OK && !as_is)
         st = mw_outlier_encode_table(m, ref, 0, ref->nrows, x, &m->n_imputed, NULL, err);
     m->n_ref = ref->nrows;
-    if (st == MW_OK) st = fit_features(m, opt, x, ref->nrows, err);
+    /* fit_features writes x only to standardise, which as_is excludes */
+    if (st == MW_OK) st = fit_features(m, opt, as_is ? (double *)rowmajor : x, ref->nrows, err);
     free(x);
     if (st != MW_OK) {
         mw_outlier_free(m);
@@ -552,6 +622,11 @@ mw_status mw_outlier_fit(const mw_table *ref, const mw_outlier_options *opt, mw_
     }
     *out = m;
     return MW_OK;
+}
+
+mw_status mw_outlier_fit(const mw_table *ref, const mw_outlier_options *opt, mw_outlier_model **out,
+                         mw_error *err) {
+    return fit_table(ref, opt, NULL, out, err);
 }
 
 mw_status mw_outlier_fit_matrix(const double *x, size_t n, size_t d, const char *const *names,
@@ -574,11 +649,13 @@ mw_status mw_outlier_fit_matrix(const double *x, size_t n, size_t d, const char 
         t.cols[j].nrows = n;
         if (!(t.cols[j].num = malloc((n ? n : 1) * sizeof(double))))
             st = mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
-        else
-            for (size_t r = 0; r < n; r++)
-                t.cols[j].num[r] = x[r * d + j];
     }
-    if (st == MW_OK) st = mw_outlier_fit(&t, opt, out, err);
+    /* transpose in blocks of rows that stay in cache while every column reads them */
+    for (size_t r0 = 0; r0 < n && st == MW_OK; r0 += 256)
+        for (size_t j = 0; j < d; j++)
+            for (size_t r = r0; r < n && r < r0 + 256; r++)
+                t.cols[j].num[r] = x[r * d + j];
+    if (st == MW_OK) st = fit_table(&t, opt, x, out, err);
     for (size_t j = 0; t.cols && j < d; j++)
         free(t.cols[j].num);
     free(t.cols);

@@ -21,6 +21,19 @@ typedef struct mw_if_node {
     uint32_t left;
 } mw_if_node;
 
+/* The forest in rank space for the AVX-512 batch kernel (iforest_fast.c),
+ * derived from the nodes after fitting and loading, never saved. */
+typedef struct mw_if_fast {
+    uint32_t depth;    /* D: every tree completed to this depth */
+    size_t stride;     /* entries per tree in node (>= 16) and leaf (2^D) */
+    size_t dpad;       /* features per block of ranks, d + 1 (4-byte reads stay inside) */
+    uint32_t *cut_off; /* d + 1: feature j's thresholds are cut[cut_off[j] .. cut_off[j+1]) */
+    double *cut;       /* distinct thresholds of each feature, ascending */
+    double *probe;     /* d x 32: each feature's first probes of the search in cut */
+    uint32_t *node;    /* heap order (children of i: 2i+1, 2i+2): feat << 16 | rank of thr */
+    double *leaf;      /* per tree 2^D leaf values, in heap order of depth D */
+} mw_if_fast;
+
 typedef struct mw_iforest {
     size_t d; /* features */
     uint32_t n_trees;
@@ -31,7 +44,9 @@ typedef struct mw_iforest {
     uint8_t *steps;       /* n_trees: depth of the deepest leaf of the tree */
     size_t n_nodes;
     mw_if_node *nodes;
-    double *value; /* n_nodes: leaf: depth + c(leaf size); internal: 0 */
+    double *value;    /* n_nodes: leaf: depth + c(leaf size); internal: 0 */
+    mw_if_fast *fast; /* NULL: the portable scoring path (no AVX-512, or limits exceeded) */
+    int portable;     /* tests: score with the portable path even when fast is there */
 } mw_iforest;
 
 typedef struct mw_iforest_params {
@@ -55,6 +70,12 @@ double mw_iforest_path_length(const mw_iforest *f, const double *row);
 /* Per-feature isolation counts (d doubles, shares of trees); see outlier.h. */
 void mw_iforest_explain(const mw_iforest *f, const double *row, double *weight);
 void mw_iforest_save(const mw_iforest *f, mw_buf *b);
+/* iforest_fast.c: builds f->fast when the CPU has AVX-512 and the forest fits
+ * its limits (leaves it NULL otherwise, or on ENOMEM: scoring stays correct);
+ * frees it; scores rows [0, n) with it, the same bits as the portable path. */
+void mw_if_fast_build(mw_iforest *f);
+void mw_if_fast_free(mw_if_fast *q);
+int mw_if_fast_score(const mw_iforest *f, const double *x, size_t n, double *sum_h);
 mw_status mw_iforest_load(mw_reader *r, size_t d, mw_iforest **out);
 
 /* ---- LOF (novelty) over a row-major feature matrix ---------------------- */

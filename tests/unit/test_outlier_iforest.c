@@ -285,6 +285,123 @@ static void test_serialise(void **state) {
     mw_table_free(cur);
 }
 
+/* The AVX-512 rank-space kernel (when the CPU has it) gives the portable
+ * path's bits: every batch size around the 16-row blocks and 256-row chunks,
+ * NaN and values equal to thresholds included. */
+static void test_fast_path_equals_portable(void **state) {
+    (void)state;
+    mw_table *ref = read_fixture("outliers/if_corr_ref.csv");
+    mw_outlier_options o = {.method = MW_OUTLIER_IFOREST, .seed = 5, .n_trees = 37};
+    mw_outlier_model *m;
+    mw_error err;
+    mw_error_clear(&err);
+    assert_int_equal(mw_outlier_fit(ref, &o, &m, &err), MW_OK);
+    mw_iforest *f = m->forest;
+    size_t d = f->d, n = 600;
+    double *x = malloc(n * d * sizeof *x), *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++)
+            x[i * d + j] = ref->cols[j].num[(i * 7 + j) % ref->nrows];
+    for (size_t i = 0; i < f->n_nodes; i += 3) /* rows sitting exactly on thresholds */
+        if (f->nodes[i].left != i) x[(i % n) * d + f->nodes[i].feat] = f->nodes[i].thr;
+    x[5 * d] = NAN;
+    x[300 * d + d - 1] = NAN;
+    size_t sizes[] = {16, 17, 31, 64, 255, 256, 257, 600};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        f->portable = 1;
+        mw_iforest_score(f, x, sizes[k], a);
+        f->portable = 0;
+        mw_iforest_score(f, x, sizes[k], b);
+        assert_memory_equal(a, b, sizes[k] * sizeof *a);
+    }
+    print_message("fast path %s\n", f->fast ? "used" : "not available on this CPU");
+    free(x);
+    free(a);
+    free(b);
+    mw_outlier_free(m);
+    mw_table_free(ref);
+}
+
+static int cmp_dbl(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The imputation fill is numpy.median of the reference column for every
+ * shape the bracketed selection sees: odd and even counts, ties across the
+ * middle, sorted and reversed columns, a few missing values. */
+static void test_median_fill(void **state) {
+    (void)state;
+    const size_t sizes[] = {5, 4096, 4097, 20000, 20001};
+    for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+        size_t n = sizes[si], d = 5;
+        double *x = malloc(n * d * sizeof *x), *col = malloc(n * sizeof *col);
+        uint64_t s = 88172645463325252ull;
+        for (size_t i = 0; i < n; i++) {
+            s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+            double u = (double)(s >> 11) / 9007199254740992.0;
+            x[i * d + 0] = u;                        /* uniform */
+            x[i * d + 1] = floor(u * 3);             /* three values: ties in the middle */
+            x[i * d + 2] = (double)i;                /* sorted */
+            x[i * d + 3] = -(double)i * 0.5;         /* reversed */
+            x[i * d + 4] = i % 7 == 3 ? NAN : u * u; /* missing values */
+        }
+        mw_outlier_options o = {.method = MW_OUTLIER_IFOREST, .n_trees = 2};
+        mw_outlier_model *m;
+        mw_error err;
+        mw_error_clear(&err);
+        assert_int_equal(mw_outlier_fit_matrix(x, n, d, NULL, &o, &m, &err), MW_OK);
+        for (size_t j = 0; j < d; j++) {
+            size_t nv = 0;
+            for (size_t i = 0; i < n; i++)
+                if (!isnan(x[i * d + j])) col[nv++] = x[i * d + j];
+            qsort(col, nv, sizeof *col, cmp_dbl);
+            double want = nv % 2 ? col[nv / 2] : (col[nv / 2 - 1] + col[nv / 2]) / 2.0;
+            assert_true(m->in[j].fill == want);
+        }
+        mw_outlier_free(m);
+        free(x);
+        free(col);
+    }
+}
+
+/* fit_matrix uses the caller's matrix as the encoded reference when encoding
+ * would copy it unchanged; with a constant column added (dropped, so encoded)
+ * the model is the same: threshold, reference quantiles and scores. */
+static void test_matrix_as_is(void **state) {
+    (void)state;
+    size_t n = 3000, d = 4;
+    double *x = malloc(n * d * sizeof *x), *x5 = malloc(n * (d + 1) * sizeof *x5);
+    uint64_t s = 0x9E3779B97F4A7C15ull;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < d; j++) {
+            s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+            x[i * d + j] = x5[i * (d + 1) + j] = (double)(s >> 11) / 9007199254740992.0 * (j + 1);
+        }
+        x5[i * (d + 1) + d] = 7.0;
+    }
+    mw_outlier_options o = {.method = MW_OUTLIER_IFOREST, .seed = 11, .contamination = 0.05};
+    mw_outlier_model *a, *b;
+    mw_error err;
+    mw_error_clear(&err);
+    assert_int_equal(mw_outlier_fit_matrix(x, n, d, NULL, &o, &a, &err), MW_OK);
+    assert_int_equal(mw_outlier_fit_matrix(x5, n, d + 1, NULL, &o, &b, &err), MW_OK);
+    assert_int_equal(mw_outlier_nnotes(b), 1);
+    mw_outlier_info ia, ib;
+    mw_outlier_get_info(a, &ia);
+    mw_outlier_get_info(b, &ib);
+    assert_true(ia.threshold == ib.threshold && ia.expected_share == ib.expected_share);
+    assert_memory_equal(ia.ref_quantiles, ib.ref_quantiles, sizeof ia.ref_quantiles);
+    double sa[64], sb[64];
+    assert_int_equal(mw_outlier_score_features(a, x, 64, sa), MW_OK);
+    assert_int_equal(mw_outlier_score_features(b, x, 64, sb), MW_OK);
+    assert_memory_equal(sa, sb, sizeof sa);
+    mw_outlier_free(a);
+    mw_outlier_free(b);
+    free(x);
+    free(x5);
+}
+
 static void test_binomial(void **state) {
     (void)state;
     mw_fx_file *fx = mw_fx_load("outliers.txt");
@@ -308,6 +425,9 @@ int main(void) {
         cmocka_unit_test(test_behaviour_matches_sklearn),
         cmocka_unit_test(test_determinism_live_path_threshold),
         cmocka_unit_test(test_serialise),
+        cmocka_unit_test(test_fast_path_equals_portable),
+        cmocka_unit_test(test_median_fill),
+        cmocka_unit_test(test_matrix_as_is),
         cmocka_unit_test(test_binomial),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
