@@ -40,16 +40,6 @@ void mw_pending_free(mw_pending_index *p) {
     memset(p, 0, sizeof *p);
 }
 
-/* "model\x1fid" into buf; its length, or 0 when too long. */
-static size_t pending_key(char *buf, size_t size, const char *model, size_t ml, const char *id,
-                          size_t il) {
-    if (ml + il + 1 > size) return 0;
-    memcpy(buf, model, ml);
-    buf[ml] = '\x1f';
-    memcpy(buf + ml + 1, id, il);
-    return ml + il + 1;
-}
-
 /* Adds a prediction; 0 added, 1 the id is already pending (the first one is
  * kept), 2 the index is full, -1 out of memory. Lock held. */
 static int pending_add(mw_pending_index *p, const char *key, size_t kl, const mw_pending *e) {
@@ -163,7 +153,7 @@ static mw_status track(mw_monitor *m, mw_vstate *v, const char *id, size_t il,
     pthread_mutex_unlock(&vl->lock);
     if (!ok) return MW_OK;
     char key[2 * 1100];
-    size_t kl = pending_key(key, sizeof key, v->model, strlen(v->model), id, il);
+    size_t kl = mw_monitor_key(key, sizeof key, v->model, strlen(v->model), id, il);
     int added = -1;
     if (kl) {
         pthread_mutex_lock(&m->pending.lock);

@@ -51,14 +51,12 @@ static void reject(mw_labels_result *res, uint64_t line, const char *msg) {
 static int find(mw_monitor *m, const char *model, size_t ml, const char *id, size_t il,
                 mw_pending *out, int mark, int *duplicate) {
     char key[2 * 1100];
-    if (ml + il + 1 > sizeof key) return 0;
-    memcpy(key, model, ml);
-    key[ml] = '\x1f';
-    memcpy(key + ml + 1, id, il);
+    size_t kl = mw_monitor_key(key, sizeof key, model, ml, id, il);
+    if (!kl) return 0;
     uint32_t code;
     int found = 0;
     pthread_mutex_lock(&m->pending.lock);
-    if (mw_dict_find(m->pending.keys, key, ml + il + 1, &code) && m->pending.e[code].live) {
+    if (mw_dict_find(m->pending.keys, key, kl, &code) && m->pending.e[code].live) {
         found = 1;
         *out = m->pending.e[code];
         if (mark) {

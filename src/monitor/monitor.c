@@ -33,19 +33,18 @@ int64_t mw_monitor_now_ms(const mw_monitor *m) {
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static size_t index_key(char *buf, size_t cap, const char *model, size_t ml, const char *version,
-                        size_t vl) {
-    if (ml + vl + 1 > cap) return 0;
-    memcpy(buf, model, ml);
-    buf[ml] = '\x1f';
-    memcpy(buf + ml + 1, version, vl);
-    return ml + vl + 1;
+size_t mw_monitor_key(char *buf, size_t cap, const char *a, size_t al, const char *b, size_t bl) {
+    if (al + bl + 1 > cap) return 0;
+    memcpy(buf, a, al);
+    buf[al] = '\x1f';
+    memcpy(buf + al + 1, b, bl);
+    return al + bl + 1;
 }
 
 mw_vstate *mw_monitor_find(mw_monitor *m, const char *model, size_t ml, const char *version,
                            size_t vl) {
     char key[2 * MW_MAX_NAME + 2];
-    size_t kl = index_key(key, sizeof key, model, ml, version, vl);
+    size_t kl = mw_monitor_key(key, sizeof key, model, ml, version, vl);
     if (!kl) return NULL;
     mw_vstate *v = NULL;
     uint32_t code;
@@ -97,7 +96,7 @@ static mw_status add_version(mw_monitor *m, const char *model, const char *versi
         return MW_ENOMEM;
     }
     char key[2 * MW_MAX_NAME + 2];
-    size_t kl = index_key(key, sizeof key, model, strlen(model), version, strlen(version));
+    size_t kl = mw_monitor_key(key, sizeof key, model, strlen(model), version, strlen(version));
     uint32_t code;
     if (!v->model || !v->version || mw_dict_intern(m->index, key, kl, &code) ||
         code != m->nversions) {
@@ -225,7 +224,7 @@ mw_status mw_monitor_register(mw_monitor *m, const char *model, const char *vers
     pthread_rwlock_wrlock(&m->reg_lock);
     mw_vstate *v = NULL;
     char key[2 * MW_MAX_NAME + 2];
-    size_t kl = index_key(key, sizeof key, model, strlen(model), version, strlen(version));
+    size_t kl = mw_monitor_key(key, sizeof key, model, strlen(model), version, strlen(version));
     uint32_t code;
     if (mw_dict_find(m->index, key, kl, &code))
         v = m->versions[code];

@@ -111,6 +111,9 @@ void mw_vconfig_free(mw_vconfig *cfg);
 int mw_name_valid(const char *s, size_t len);
 
 /* ---- monitor.c ---- */
+/* "a\x1fb" into buf (the keys of the version registry and of pending
+ * predictions); its length, or 0 when it does not fit in cap. */
+size_t mw_monitor_key(char *buf, size_t cap, const char *a, size_t al, const char *b, size_t bl);
 int64_t mw_monitor_now_ms(const mw_monitor *m);
 /* Looks a version up (registry read lock taken and released); NULL when absent. */
 mw_vstate *mw_monitor_find(mw_monitor *m, const char *model, size_t model_len, const char *version,
