@@ -28,7 +28,7 @@ typedef struct mw_test_result {
 /* ---- sorting ------------------------------------------------------------ */
 
 /*
- * Sorts n doubles ascending in place (LSD radix sort on the IEEE bit pattern,
+ * Sorts n doubles ascending in place (MSD radix sort on the IEEE bit pattern,
  * O(n)). scratch must hold n doubles. NaNs must have been removed; -0.0 sorts
  * before +0.0, which no test below can observe.
  */

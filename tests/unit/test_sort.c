@@ -64,6 +64,24 @@ static void test_large_distributions(void **state) {
         }
         check(v, n);
     }
+    /* one far value puts the rest in a single first-pass bucket larger than a
+     * cache tile, which is split again (with and without ties inside) */
+    for (int dist = 0; dist < 3; dist++) {
+        for (size_t i = 0; i < n; i++) {
+            double u = ((double)rand() + 1) / ((double)RAND_MAX + 2);
+            if (dist == 0) v[i] = 1.0 + u * 1e-9;
+            else if (dist == 1) v[i] = 2.0 + (double)(rand() % 5000) * 0x1p-40;
+            else v[i] = -3.0 - u * 1e-12;
+        }
+        v[n / 2] = dist == 2 ? 1e300 : -1e300;
+        check(v, n);
+    }
+    /* sizes around the tile (65536 keys) and the insertion-sort cut-offs */
+    size_t sizes[] = {23, 24, 25, 64, 65, 1000, 65535, 65536, 65537, 131073};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        for (size_t i = 0; i < sizes[k]; i++) v[i] = (double)(rand() % 100000) / 7.0 - 5000.0;
+        check(v, sizes[k]);
+    }
     free(v);
 }
 
