@@ -206,10 +206,14 @@ static mw_status run_numeric(mw_batch *b, size_t i) {
     cr->ref_max = nr ? ref[nr - 1] : NAN;
     cr->cur_min = nc ? cur[0] : NAN;
     cr->cur_max = nc ? cur[nc - 1] : NAN;
-    mw_col_moments(ref, nr, &cr->ref_mean, &cr->ref_std);
-    mw_col_moments(cur, nc, &cr->cur_mean, &cr->cur_std);
-    cr->ref_distinct = mw_col_count_distinct(ref, nr);
-    cr->cur_distinct = mw_col_count_distinct(cur, nc);
+    mw_col_summary rs, cs;
+    mw_col_summary2(ref, nr, cur, nc, &rs, &cs);
+    cr->ref_mean = rs.mean;
+    cr->ref_std = rs.sd;
+    cr->cur_mean = cs.mean;
+    cr->cur_std = cs.sd;
+    cr->ref_distinct = rs.distinct;
+    cr->cur_distinct = cs.distinct;
     cr->ref_constant = cr->ref_distinct <= 1;
     cr->cur_constant = cr->cur_distinct <= 1;
     if (nr) {
@@ -225,6 +229,8 @@ static mw_status run_numeric(mw_batch *b, size_t i) {
     d.nref = nr;
     d.ncur = nc;
     d.ref_values = nr;
+    d.have_ref_ss = nr > 0;
+    d.ref_ss = rs.ss;
     d.discrete = cr->ref_distinct <= MW_DISCRETE_MAX_DISTINCT;
     cr->discrete = d.discrete;
     double edges[MW_QUANTILE_BINS - 1];
