@@ -385,8 +385,7 @@ static mw_status feed_fast(csv *c, const char *p, const char *r) {
         const char *fe = p + c->commas[i];
         if (cols[i].type == MW_TYPE_NUMERIC) {
             double v;
-            const char *stop = mw_data_parse_number_padded(f, fe, limit, &v);
-            if (stop == fe) {
+            if (mw_data_parse_field(f, fe, limit, &v)) {
                 cols[i].num[row] = v;
                 goto next;
             }
