@@ -57,9 +57,27 @@ typedef struct csv {
     size_t nfields, fields_cap, fields_total; /* stored, capacity, seen */
     char *canon;
     size_t canon_len, canon_cap;
-    uint64_t data_start; /* input offset of the first data row (row estimate) */
-    uint32_t *commas;    /* ncols comma offsets of the current fast-path record */
+    uint64_t data_start;  /* input offset of the first data row (row estimate) */
+    uint32_t *commas;     /* ncols comma offsets of the current fast-path record */
+    struct cat_hit *hits; /* CAT_WAYS entries per column below CAT_COLS (see feed_fast) */
 } csv;
+
+/*
+ * Recently seen short texts of categorical columns, so that a repeated value
+ * (the usual case: "DE", "ios") skips the UTF-8 check, the NA test and the
+ * dictionary's hash and probe (about 250 instructions per field, a fifth of a
+ * row of the drift benchmark). An entry is made only after the text went
+ * through feed_text and was stored as a category, so a hit stores the same
+ * code the slow path would; a categorical column never changes type or
+ * dictionary afterwards.
+ */
+typedef struct cat_hit {
+    uint64_t word; /* the text's bytes, zero padded */
+    uint32_t code;
+    uint32_t len; /* 1..8; 0: empty entry */
+} cat_hit;
+#define CAT_WAYS 16
+#define CAT_COLS 1024
 
 enum { PARSE_OK = 0, PARSE_MORE = 1, PARSE_ERR = 2 };
 
@@ -383,15 +401,32 @@ static mw_status feed_fast(csv *c, const char *p, const char *r) {
     const char *limit = c->in->mem ? c->in->data + c->in->end : c->in->data + c->in->cap + 8;
     for (size_t i = 0; i < ncols; i++) {
         const char *fe = p + c->commas[i];
+        size_t flen = (size_t)(fe - f);
+        cat_hit *hit = NULL;
+        uint64_t word = 0;
         if (cols[i].type == MW_TYPE_NUMERIC) {
             double v;
             if (mw_data_parse_field(f, fe, limit, &v)) {
                 cols[i].num[row] = v;
                 goto next;
             }
+        } else if (cols[i].type == MW_TYPE_CATEGORICAL && flen - 1 < 8 && c->hits && i < CAT_COLS &&
+                   limit - f >= 8) {
+            memcpy(&word, f, 8);
+            word &= ~0ULL >> (8 * (8 - flen)); /* little-endian: the first flen bytes */
+            hit = &c->hits[i * CAT_WAYS + (((word ^ flen) * 0x9E3779B97F4A7C15ULL) >> 60)];
+            if (hit->len == flen && hit->word == word) {
+                cols[i].codes[row] = hit->code;
+                goto next;
+            }
         }
-        mw_status st = feed_text(c, i, f, (size_t)(fe - f), &nmiss);
+        mw_status st = feed_text(c, i, f, flen, &nmiss);
         if (st != MW_OK) return st;
+        if (hit && cols[i].codes[row] != MW_CODE_MISSING) {
+            hit->word = word;
+            hit->len = (uint32_t)flen;
+            hit->code = cols[i].codes[row];
+        }
     next:
         if (c->any_ignored && c->b->st[i].imposed != MW_TYPE_IGNORE &&
             !canon_add(c, f, (size_t)(fe - f)))
@@ -464,6 +499,8 @@ static mw_status read_header(csv *c) {
         c->ncols = c->nfields;
         c->commas = malloc((c->ncols + 1) * sizeof *c->commas);
         if (!c->commas) return nomem(c);
+        size_t nhit = (c->ncols < CAT_COLS ? c->ncols : CAT_COLS) * CAT_WAYS;
+        c->hits = calloc(nhit, sizeof *c->hits); /* optional: NULL only loses speed */
         in->pos = next;
         c->line += nl;
         return MW_OK;
@@ -549,5 +586,6 @@ mw_status mw_data_read_csv(mw_read_ctx *ctx, mw_tb *b, mw_error *err) {
     free(c.fields);
     free(c.canon);
     free(c.commas);
+    free(c.hits);
     return st;
 }
