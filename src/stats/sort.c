@@ -244,6 +244,26 @@ typedef struct tile {
     uint32_t *count; /* (1 << TILE_BITS) + 1 bucket starts and 1 << TILE_BITS cursors */
 } tile;
 
+/* Sorts a sub-bucket of a few keys: two and three keys (the usual sizes
+ * inside a tile) by compare-exchange without branches, more by insertion. */
+static inline void tiny_sort(uint64_t *a, size_t m) {
+    if (m == 2 || m == 3) {
+        uint64_t x = a[0], y = a[1];
+        a[0] = x < y ? x : y;
+        a[1] = x < y ? y : x;
+        if (m == 3) {
+            uint64_t z = a[2], hi = a[1];
+            a[2] = hi < z ? z : hi;
+            y = hi < z ? hi : z; /* min(a[1], a[2]) */
+            x = a[0];
+            a[0] = x < y ? x : y;
+            a[1] = x < y ? y : x;
+        }
+        return;
+    }
+    insertion_sort_u64(a, m);
+}
+
 /* Sorts src[0..n) into dst (src is clobbered), n < 2^32: one pass on an 8-bit
  * digit below the keys' common prefix, then insertion sort or recursion on the
  * sub-buckets (depth at most 8: each level settles 8 more bits). */
@@ -306,24 +326,26 @@ static void tile_sort(tile *t, size_t n) {
     int bits = 63 - __builtin_clzll((uint64_t)n);
     if (bits > TILE_BITS) bits = TILE_BITS;
     size_t nb = (size_t)1 << bits;
-    int shift = 63 - __builtin_clzll(lo ^ hi) - (bits - 1);
+    /* digit: (key - lo) >> shift, which spreads [lo, hi] over at least half of
+     * the sub-buckets (a digit of the key bits would leave empty the part of
+     * the power-of-two window that the keys do not reach) */
+    int shift = 64 - __builtin_clzll(hi - lo) - bits;
     if (shift < 0) shift = 0;
-    uint64_t base = lo >> shift; /* keys share the bits above the digit */
     uint32_t *start = t->count, *pos = t->count + nb + 1;
     memset(start, 0, (nb + 1) * sizeof *start);
     for (size_t i = 0; i < n; i++)
-        start[(src[i] >> shift) - base + 1]++;
+        start[((src[i] - lo) >> shift) + 1]++;
     for (size_t j = 0; j < nb; j++)
         start[j + 1] += start[j];
     memcpy(pos, start, nb * sizeof *pos);
     for (size_t i = 0; i < n; i++)
-        dst[pos[(src[i] >> shift) - base]++] = src[i];
+        dst[pos[(src[i] - lo) >> shift]++] = src[i];
     if (shift == 0) return;
     for (size_t j = 0; j < nb; j++) {
         size_t b = start[j], m = start[j + 1] - b;
         if (m < 2) continue;
         if (m < TILE_SMALL) {
-            insertion_sort_u64(dst + b, m);
+            tiny_sort(dst + b, m);
         } else {
             memcpy(src + b, dst + b, m * sizeof *src);
             small_sort(src + b, dst + b, m);
