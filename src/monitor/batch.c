@@ -191,14 +191,12 @@ static mw_status run_numeric(mw_batch *b, size_t i) {
     mw_column_report *cr = &b->report.cols[i];
     cr->ref_count = b->ref->nrows;
     cr->cur_count = b->cur->nrows;
-    size_t nr = mw_col_compact_finite(bc->ref->num, b->ref->nrows, &cr->ref_missing, &cr->ref_inf);
-    size_t nc = mw_col_compact_finite(bc->cur->num, b->cur->nrows, &cr->cur_missing, &cr->cur_inf);
-    size_t nmax = nr > nc ? nr : nc;
+    size_t nmax = b->ref->nrows > b->cur->nrows ? b->ref->nrows : b->cur->nrows;
     double *scratch = malloc((nmax ? nmax : 1) * sizeof *scratch);
     if (!scratch) return MW_ENOMEM;
     double *ref = bc->ref->num, *cur = bc->cur->num;
-    mw_sort_doubles(ref, nr, scratch);
-    mw_sort_doubles(cur, nc, scratch);
+    size_t nr = mw_sort_finite(ref, b->ref->nrows, scratch, &cr->ref_missing, &cr->ref_inf);
+    size_t nc = mw_sort_finite(cur, b->cur->nrows, scratch, &cr->cur_missing, &cr->cur_inf);
     free(scratch);
     cr->ref_values = nr;
     cr->cur_values = nc;

@@ -24,6 +24,7 @@
  */
 #include "modelwatch/stats.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -411,17 +412,9 @@ static void sort_range(uint64_t *keys, uint64_t *tmp, size_t n, double *out, til
     split_range(keys, tmp, n, out, t, NESTED_BITS, start, pos);
 }
 
-void mw_sort_doubles(double *v, size_t n, double *scratch) {
-    if (n < 64) {
-        insertion_sort(v, n);
-        return;
-    }
-    /* keys are stored over the doubles through memcpy (no aliased lvalues) */
+/* Sorts the n >= 64 keys stored over v and leaves the doubles in v. */
+static void sort_keys_to_doubles(double *v, size_t n, double *scratch) {
     uint64_t *keys = (uint64_t *)(void *)v;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t k = key_of(v[i]);
-        memcpy(&v[i], &k, sizeof k);
-    }
     size_t cap = n < TILE_KEYS ? n : TILE_KEYS;
     size_t top = n > TILE_KEYS ? ((size_t)1 << TOP_BITS) : 0; /* counters of the first pass */
     size_t tnb = (size_t)1 << TILE_BITS;
@@ -449,4 +442,44 @@ void mw_sort_doubles(double *v, size_t n, double *scratch) {
         memcpy(&k, &v[i], sizeof k);
         v[i] = double_of(k);
     }
+}
+
+void mw_sort_doubles(double *v, size_t n, double *scratch) {
+    if (n < 64) {
+        insertion_sort(v, n);
+        return;
+    }
+    /* keys are stored over the doubles through memcpy (no aliased lvalues) */
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = key_of(v[i]);
+        memcpy(&v[i], &k, sizeof k);
+    }
+    sort_keys_to_doubles(v, n, scratch);
+}
+
+size_t mw_sort_finite(double *v, size_t n, double *scratch, uint64_t *nan_count,
+                      uint64_t *inf_count) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        double x = v[i];
+        if (isnan(x)) {
+            (*nan_count)++;
+        } else if (isinf(x)) {
+            (*inf_count)++;
+        } else {
+            uint64_t key = key_of(x); /* the key transform rides on the compaction */
+            memcpy(&v[k++], &key, sizeof key);
+        }
+    }
+    if (k >= 64) {
+        sort_keys_to_doubles(v, k, scratch);
+        return k;
+    }
+    for (size_t i = 0; i < k; i++) {
+        uint64_t key;
+        memcpy(&key, &v[i], sizeof key);
+        v[i] = double_of(key);
+    }
+    insertion_sort(v, k);
+    return k;
 }
