@@ -386,11 +386,11 @@ void mw_sort_u64_inplace(uint64_t *a, size_t n) {
  * their common prefix into tmp, then each bucket (sort_range), and writes them
  * as doubles to out, which is the same memory as keys or as tmp (each level
  * reads its input completely before it writes to out). start holds 2^bits + 1
- * entries, pos 2^bits. */
+ * entries, pos 2^bits (32-bit: callers keep n <= UINT32_MAX). */
 static void sort_range(uint64_t *keys, uint64_t *tmp, size_t n, double *out, tile *t);
 
 static void split_range(uint64_t *keys, uint64_t *tmp, size_t n, double *out, tile *t, int bits,
-                        size_t *start, size_t *pos) {
+                        uint32_t *start, uint32_t *pos) {
     uint64_t lo = keys[0], hi = keys[0];
     for (size_t i = 1; i < n; i++) {
         lo = keys[i] < lo ? keys[i] : lo;
@@ -436,7 +436,7 @@ static void sort_range(uint64_t *keys, uint64_t *tmp, size_t n, double *out, til
         return;
     }
     /* depth at most (64 - 16) / NESTED_BITS levels of 16 KiB of counters */
-    size_t start[(1u << NESTED_BITS) + 1], pos[1u << NESTED_BITS];
+    uint32_t start[(1u << NESTED_BITS) + 1], pos[1u << NESTED_BITS];
     split_range(keys, tmp, n, out, t, NESTED_BITS, start, pos);
 }
 
@@ -447,7 +447,8 @@ static void sort_keys_to_doubles(double *v, size_t n, double *scratch) {
     size_t top = n > TILE_KEYS ? ((size_t)1 << TOP_BITS) : 0; /* counters of the first pass */
     size_t tnb = (size_t)1 << TILE_BITS;
     tile t;
-    size_t *count = malloc((top ? 2 * top + 1 : 1) * sizeof *count);
+    /* 32-bit counters: 512 KiB for the first pass */
+    uint32_t *count = n <= UINT32_MAX ? malloc((top ? 2 * top + 1 : 1) * sizeof *count) : NULL;
     t.a = malloc(2 * cap * sizeof *t.a + (2 * tnb + 1) * sizeof *t.count);
     if (t.a && count) {
         t.b = t.a + cap;
