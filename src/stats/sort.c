@@ -270,74 +270,31 @@ static inline void tiny_sort(uint64_t *a, size_t m) {
     insertion_sort_u64(a, m);
 }
 
-/* Sorts src[0..n) into dst (src is clobbered), n < 2^32: one pass on an 8-bit
- * digit below the keys' common prefix, then insertion sort or recursion on the
- * sub-buckets (depth at most 8: each level settles 8 more bits). */
-static void small_sort(uint64_t *src, uint64_t *dst, size_t n) {
-    if (n < TILE_SMALL) {
-        memcpy(dst, src, n * sizeof *dst);
-        insertion_sort_u64(dst, n);
-        return;
-    }
-    uint64_t lo = src[0], hi = src[0];
+/* Smallest and largest of the n >= 1 keys at a. */
+static void key_range(const uint64_t *a, size_t n, uint64_t *lo, uint64_t *hi) {
+    uint64_t l = a[0], h = a[0];
     for (size_t i = 1; i < n; i++) {
-        lo = src[i] < lo ? src[i] : lo;
-        hi = src[i] > hi ? src[i] : hi;
+        l = a[i] < l ? a[i] : l;
+        h = a[i] > h ? a[i] : h;
     }
-    if (lo == hi) {
-        memcpy(dst, src, n * sizeof *dst);
-        return;
-    }
-    int shift = 63 - __builtin_clzll(lo ^ hi) - 7;
-    if (shift < 0) shift = 0;
-    uint64_t base = lo >> shift;
-    uint32_t start[257] = {0}, pos[256];
-    for (size_t i = 0; i < n; i++)
-        start[(src[i] >> shift) - base + 1]++;
-    for (int j = 0; j < 256; j++)
-        start[j + 1] += start[j];
-    memcpy(pos, start, sizeof pos);
-    for (size_t i = 0; i < n; i++)
-        dst[pos[(src[i] >> shift) - base]++] = src[i];
-    if (shift == 0) return;
-    for (int j = 0; j < 256; j++) {
-        size_t b = start[j], m = start[j + 1] - b;
-        if (m < 2) continue;
-        if (m < TILE_SMALL) {
-            insertion_sort_u64(dst + b, m);
-        } else {
-            memcpy(src + b, dst + b, m * sizeof *src);
-            small_sort(src + b, dst + b, m);
-        }
-    }
+    *lo = l;
+    *hi = h;
 }
 
-/* Sorts the n <= TILE_KEYS keys in t->a into t->b (t->a is clobbered). The
- * digit has about log2(n) bits, so the average sub-bucket holds 1 to 4 keys. */
-static void tile_sort(tile *t, size_t n) {
-    uint64_t *src = t->a, *dst = t->b;
-    if (n < TILE_SMALL) {
-        small_sort(src, dst, n);
-        return;
-    }
-    uint64_t lo = src[0], hi = src[0];
-    for (size_t i = 1; i < n; i++) {
-        lo = src[i] < lo ? src[i] : lo;
-        hi = src[i] > hi ? src[i] : hi;
-    }
-    if (lo == hi) {
-        memcpy(dst, src, n * sizeof *dst);
-        return;
-    }
-    int bits = 63 - __builtin_clzll((uint64_t)n);
-    if (bits > TILE_BITS) bits = TILE_BITS;
+/*
+ * One counting pass: distributes src[0..n) into dst by the digit
+ * (key - lo) >> shift, with shift chosen so that the digit has `bits` bits and
+ * [lo, hi] (lo < hi) spreads over at least half of the 2^bits buckets (a digit
+ * of the key bits would leave empty the part of the power-of-two window that
+ * the keys do not reach). Leaves the bucket starts in start[0..2^bits] and
+ * returns shift (0: the digit is the whole difference, dst is sorted). pos
+ * holds 2^bits cursors; 32-bit counters: callers keep n <= UINT32_MAX.
+ */
+static int digit_pass(const uint64_t *src, uint64_t *dst, size_t n, uint64_t lo, uint64_t hi,
+                      int bits, uint32_t *start, uint32_t *pos) {
     size_t nb = (size_t)1 << bits;
-    /* digit: (key - lo) >> shift, which spreads [lo, hi] over at least half of
-     * the sub-buckets (a digit of the key bits would leave empty the part of
-     * the power-of-two window that the keys do not reach) */
     int shift = 64 - __builtin_clzll(hi - lo) - bits;
     if (shift < 0) shift = 0;
-    uint32_t *start = t->count, *pos = t->count + nb + 1;
     memset(start, 0, (nb + 1) * sizeof *start);
     for (size_t i = 0; i < n; i++)
         start[((src[i] - lo) >> shift) + 1]++;
@@ -346,17 +303,46 @@ static void tile_sort(tile *t, size_t n) {
     memcpy(pos, start, nb * sizeof *pos);
     for (size_t i = 0; i < n; i++)
         dst[pos[(src[i] - lo) >> shift]++] = src[i];
-    if (shift == 0) return;
-    for (size_t j = 0; j < nb; j++) {
+    return shift;
+}
+
+/* Sorts src[0..n) into dst (src is clobbered): one digit_pass of `bits` bits
+ * (counters start and pos), then each sub-bucket by tiny_sort or, from
+ * TILE_SMALL keys on, again with an 8-bit digit and counters on the stack
+ * (each level settles at least 8 more bits, so the depth is at most 8). */
+static void msd_sort(uint64_t *src, uint64_t *dst, size_t n, int bits, uint32_t *start,
+                     uint32_t *pos) {
+    if (n < TILE_SMALL) {
+        memcpy(dst, src, n * sizeof *dst);
+        tiny_sort(dst, n);
+        return;
+    }
+    uint64_t lo, hi;
+    key_range(src, n, &lo, &hi);
+    if (lo == hi) {
+        memcpy(dst, src, n * sizeof *dst);
+        return;
+    }
+    if (digit_pass(src, dst, n, lo, hi, bits, start, pos) == 0) return;
+    for (size_t j = 0; j < ((size_t)1 << bits); j++) {
         size_t b = start[j], m = start[j + 1] - b;
         if (m < 2) continue;
         if (m < TILE_SMALL) {
             tiny_sort(dst + b, m);
         } else {
+            uint32_t start8[257], pos8[256];
             memcpy(src + b, dst + b, m * sizeof *src);
-            small_sort(src + b, dst + b, m);
+            msd_sort(src + b, dst + b, m, 8, start8, pos8);
         }
     }
+}
+
+/* Sorts the n <= TILE_KEYS keys in t->a into t->b (t->a is clobbered). The
+ * digit has about log2(n) bits, so the average sub-bucket holds 1 to 4 keys. */
+static void tile_sort(tile *t, size_t n) {
+    int bits = n > 1 ? 63 - __builtin_clzll((uint64_t)n) : 1;
+    if (bits > TILE_BITS) bits = TILE_BITS;
+    msd_sort(t->a, t->b, n, bits, t->count, t->count + ((size_t)1 << bits) + 1);
 }
 
 static void sort_in_tile(uint64_t *a, size_t n, tile *t) {
@@ -391,32 +377,18 @@ static void sort_range(uint64_t *keys, uint64_t *tmp, size_t n, double *out, til
 
 static void split_range(uint64_t *keys, uint64_t *tmp, size_t n, double *out, tile *t, int bits,
                         uint32_t *start, uint32_t *pos) {
-    uint64_t lo = keys[0], hi = keys[0];
-    for (size_t i = 1; i < n; i++) {
-        lo = keys[i] < lo ? keys[i] : lo;
-        hi = keys[i] > hi ? keys[i] : hi;
-    }
+    uint64_t lo, hi;
+    key_range(keys, n, &lo, &hi);
     if (lo == hi) {
         for (size_t i = 0; i < n; i++)
             out[i] = double_of(lo);
         return;
     }
-    int shift = 63 - __builtin_clzll(lo ^ hi) - (bits - 1);
-    if (shift < 0) shift = 0;
-    uint64_t base = lo >> shift;
-    size_t nb = (size_t)1 << bits;
-    memset(start, 0, (nb + 1) * sizeof *start);
-    for (size_t i = 0; i < n; i++)
-        start[(keys[i] >> shift) - base + 1]++;
-    for (size_t j = 0; j < nb; j++)
-        start[j + 1] += start[j];
-    memcpy(pos, start, nb * sizeof *pos);
-    for (size_t i = 0; i < n; i++)
-        tmp[pos[(keys[i] >> shift) - base]++] = keys[i];
-    for (size_t j = 0; j < nb; j++) {
+    int shift = digit_pass(keys, tmp, n, lo, hi, bits, start, pos);
+    for (size_t j = 0; j < ((size_t)1 << bits); j++) {
         size_t b = start[j], m = start[j + 1] - b;
         if (!m) continue;
-        if (shift == 0) { /* the digit was the last bits: the bucket is one value */
+        if (shift == 0) { /* the digit was the whole difference: one value per bucket */
             for (size_t i = b; i < b + m; i++)
                 out[i] = double_of(tmp[i]);
         } else {
