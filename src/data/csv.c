@@ -76,8 +76,8 @@ typedef struct cat_hit {
     uint32_t code;
     uint32_t len; /* 1..8; 0: empty entry */
 } cat_hit;
-#define CAT_WAYS 16
-#define CAT_COLS 1024
+#define CAT_WAYS 64 /* 32 pairs per column */
+#define CAT_COLS 256
 
 enum { PARSE_OK = 0, PARSE_MORE = 1, PARSE_ERR = 2 };
 
@@ -429,11 +429,17 @@ static mw_status feed_fast(csv *c, const char *p, const char *r, size_t ncomma) 
                    limit - f >= 8) {
             memcpy(&word, f, 8);
             word &= ~0ULL >> (8 * (8 - flen)); /* little-endian: the first flen bytes */
-            hit = &c->hits[i * CAT_WAYS + (((word ^ flen) * 0x9E3779B97F4A7C15ULL) >> 60)];
+            /* two candidate entries (a pair), so two texts that hash alike can both stay */
+            hit = &c->hits[i * CAT_WAYS + (((word ^ flen) * 0x9E3779B97F4A7C15ULL) >> 58 & ~1ULL)];
             if (hit->len == flen && hit->word == word) {
                 cols[i].codes[row] = hit->code;
                 goto next;
             }
+            if (hit[1].len == flen && hit[1].word == word) {
+                cols[i].codes[row] = hit[1].code;
+                goto next;
+            }
+            if (hit->len) hit += 1; /* refill the second entry once the first is taken */
         }
         mw_status st = feed_text(c, i, f, flen, &nmiss);
         if (st != MW_OK) return st;
