@@ -10,17 +10,20 @@
  * non-negative ones, which makes unsigned integer order equal to numeric order
  * (-0.0 lands just before +0.0).
  *
- * mw_sort_doubles (measured on this project's machine, CPU time per million
- * normal doubles: 28-31 ms before, 20-23 ms after): one pass turns the doubles
- * into keys and finds their range; one most-significant-digit pass on the 16
- * bits below the keys' common prefix scatters them into the scratch array;
- * then each bucket is finished inside a cache-resident tile (tile_sort): it is
- * copied in, split on an adaptive digit of about log2(size) bits below its own
- * common prefix (so sub-buckets hold a few keys, and insertion sort finishes
- * them cheaply), and written back as doubles in one sequential pass. The
+ * mw_sort_doubles and mw_sort_finite (measured on this project's machine, CPU
+ * time per million normal doubles: 28-31 ms before, 20-23 ms after): the pass
+ * that turns doubles into keys (and, in mw_sort_finite, drops NaN and inf);
+ * then one most-significant-digit pass (digit_pass) on 16 bits of
+ * (key - min), which scatters the keys into the scratch array; then each
+ * bucket is finished inside a cache-resident tile (tile_sort): it is copied
+ * in, split on a digit of about log2(size) bits of its own (key - min) (so
+ * sub-buckets hold one to four keys, finished by compare-exchange or
+ * insertion), and written back as doubles in one sequential pass. The
  * random-access work therefore stays in L2 instead of scattering over the
  * whole array, and the back transform costs no extra pass. Buckets larger
- * than a tile (heavily skewed data) take another 16-bit pass first.
+ * than a tile (heavily skewed data) take another 10-bit pass first.
+ * mw_sort_u64_inplace (duplicate rows) uses the same tiles below its first
+ * in-place pass.
  */
 #include "modelwatch/stats.h"
 
