@@ -33,6 +33,11 @@ typedef struct mw_test_result {
  * before +0.0, which no test below can observe.
  */
 void mw_sort_doubles(double *v, size_t n, double *scratch);
+/* Moves the finite values of v[0..n) to its front, sorted ascending (as
+ * mw_sort_doubles), and returns their count; adds the NaNs to *nan_count and
+ * the infinities to *inf_count. One pass fewer than compacting, then sorting. */
+size_t mw_sort_finite(double *v, size_t n, double *scratch, uint64_t *nan_count,
+                      uint64_t *inf_count);
 /* Sorts n unsigned 64-bit integers ascending in place; scratch holds n. */
 void mw_sort_u64(uint64_t *v, size_t n, uint64_t *scratch);
 /* The same without scratch memory (in-place MSD radix sort; somewhat slower). */

@@ -54,6 +54,11 @@ const char *mw_data_parse_number(const char *p, const char *end, double *out);
 const char *mw_data_parse_number_padded(const char *p, const char *end, const char *limit,
                                         double *out);
 
+/* 1 when the whole of p[0..end) is a number (stored in *out, the value
+ * mw_data_parse_number gives); 0 otherwise. Bytes up to limit (>= end) may be
+ * read. */
+int mw_data_parse_field(const char *p, const char *end, const char *limit, double *out);
+
 /* The powers of ten that are exact doubles, 1e0 .. 1e22 (Clinger's fast path). */
 extern const double mw_data_pow10_exact[23];
 

@@ -191,14 +191,12 @@ static mw_status run_numeric(mw_batch *b, size_t i) {
     mw_column_report *cr = &b->report.cols[i];
     cr->ref_count = b->ref->nrows;
     cr->cur_count = b->cur->nrows;
-    size_t nr = mw_col_compact_finite(bc->ref->num, b->ref->nrows, &cr->ref_missing, &cr->ref_inf);
-    size_t nc = mw_col_compact_finite(bc->cur->num, b->cur->nrows, &cr->cur_missing, &cr->cur_inf);
-    size_t nmax = nr > nc ? nr : nc;
+    size_t nmax = b->ref->nrows > b->cur->nrows ? b->ref->nrows : b->cur->nrows;
     double *scratch = malloc((nmax ? nmax : 1) * sizeof *scratch);
     if (!scratch) return MW_ENOMEM;
     double *ref = bc->ref->num, *cur = bc->cur->num;
-    mw_sort_doubles(ref, nr, scratch);
-    mw_sort_doubles(cur, nc, scratch);
+    size_t nr = mw_sort_finite(ref, b->ref->nrows, scratch, &cr->ref_missing, &cr->ref_inf);
+    size_t nc = mw_sort_finite(cur, b->cur->nrows, scratch, &cr->cur_missing, &cr->cur_inf);
     free(scratch);
     cr->ref_values = nr;
     cr->cur_values = nc;
@@ -206,10 +204,14 @@ static mw_status run_numeric(mw_batch *b, size_t i) {
     cr->ref_max = nr ? ref[nr - 1] : NAN;
     cr->cur_min = nc ? cur[0] : NAN;
     cr->cur_max = nc ? cur[nc - 1] : NAN;
-    mw_col_moments(ref, nr, &cr->ref_mean, &cr->ref_std);
-    mw_col_moments(cur, nc, &cr->cur_mean, &cr->cur_std);
-    cr->ref_distinct = mw_col_count_distinct(ref, nr);
-    cr->cur_distinct = mw_col_count_distinct(cur, nc);
+    mw_col_summary rs, cs;
+    mw_col_summary2(ref, nr, cur, nc, &rs, &cs);
+    cr->ref_mean = rs.mean;
+    cr->ref_std = rs.sd;
+    cr->cur_mean = cs.mean;
+    cr->cur_std = cs.sd;
+    cr->ref_distinct = rs.distinct;
+    cr->cur_distinct = cs.distinct;
     cr->ref_constant = cr->ref_distinct <= 1;
     cr->cur_constant = cr->cur_distinct <= 1;
     if (nr) {
@@ -225,6 +227,8 @@ static mw_status run_numeric(mw_batch *b, size_t i) {
     d.nref = nr;
     d.ncur = nc;
     d.ref_values = nr;
+    d.have_ref_ss = nr > 0;
+    d.ref_ss = rs.ss;
     d.discrete = cr->ref_distinct <= MW_DISCRETE_MAX_DISTINCT;
     cr->discrete = d.discrete;
     double edges[MW_QUANTILE_BINS - 1];

@@ -24,6 +24,8 @@ typedef struct mw_drift_data {
     const double *ref_bins, *cur_bins; /* numeric: counts on reference quantile bins */
     size_t nbins;
     uint64_t ref_values; /* non-missing values on the reference side */
+    int have_ref_ss;     /* ref_ss is known (else tests compute it) */
+    double ref_ss;       /* sum of (x - mean)^2 over ref, summed in index order */
 } mw_drift_data;
 
 /* Runs the selected tests and fills out->computed, tests, tested, skip_reason,
@@ -53,6 +55,16 @@ size_t mw_col_compact_finite(double *v, size_t n, uint64_t *missing, uint64_t *i
 uint64_t mw_col_count_distinct(const double *v, size_t n);
 /* Mean and sample standard deviation (ddof 1; NaN when n < 2; both NaN when n == 0). */
 void mw_col_moments(const double *v, size_t n, double *mean, double *sd);
+/* Mean and sd as mw_col_moments, the sum of squared deviations from the mean
+ * (NaN when n == 0) and the distinct count of a sorted array. */
+typedef struct mw_col_summary {
+    double mean, sd, ss;
+    uint64_t distinct;
+} mw_col_summary;
+/* The summaries of two sorted arrays in two passes over both (same results as
+ * mw_col_moments and mw_col_count_distinct on each). */
+void mw_col_summary2(const double *a, size_t na, const double *b, size_t nb, mw_col_summary *sa,
+                     mw_col_summary *sb);
 /* Values of a sorted array below x / above x. */
 size_t mw_col_count_below(const double *v, size_t n, double x);
 size_t mw_col_count_above(const double *v, size_t n, double x);

@@ -158,7 +158,8 @@ static mw_status run_one(const mw_drift_data *d, mw_test_id t, mw_test_result *r
     case MW_TEST_WASSERSTEIN_NORM: {
         mw_status st = mw_wasserstein_distance(d->ref, d->nref, d->cur, d->ncur, r);
         if (st) return st;
-        double sd = std_ddof0(d->ref, d->nref);
+        /* the batch path summed the squared deviations already (same order) */
+        double sd = d->have_ref_ss ? sqrt(d->ref_ss / (double)d->nref) : std_ddof0(d->ref, d->nref);
         r->statistic = sd > 0 ? r->statistic / sd : (r->statistic == 0 ? 0 : INFINITY);
         return MW_OK;
     }

@@ -346,6 +346,43 @@ static void test_files_gzip_stdin(void **state) {
     free(s);
 }
 
+/* Repeated short categories take the reader's recent-value cache: every row
+ * must still get its own text's code, NA tokens stay missing (also after the
+ * same column stored other values), a column that turns categorical midway
+ * keeps its earlier values, and a bad byte in a repeated-looking field is
+ * still an error with its line and field. */
+static void test_repeated_categories(void **state) {
+    (void)state;
+    static const char *vals[] = {"DE", "FR", "NA", "ios", "", "abcdefgh", "abcdefg", "abcdefghi",
+                                 "DEx", "D", "null", "7"};
+    size_t nv = sizeof vals / sizeof *vals, rows = 3000;
+    size_t cap = rows * 40 + 64, n = 0;
+    char *buf = malloc(cap);
+    n += (size_t)snprintf(buf + n, cap - n, "a,b,c\n");
+    srand(5);
+    size_t *pick = malloc(rows * sizeof *pick);
+    for (size_t r = 0; r < rows; r++) {
+        pick[r] = (size_t)rand() % nv;
+        /* column c: numbers until row 2000, then texts */
+        n += (size_t)snprintf(buf + n, cap - n, "%s,%zu,%s\n", vals[pick[r]], r % 4,
+                              r < 2000 ? "1.5" : vals[pick[r]]);
+    }
+    mw_table *t = rd(buf, n, NULL);
+    assert_int_equal(t->nrows, rows);
+    for (size_t r = 0; r < rows; r++) {
+        const char *v = vals[pick[r]];
+        int na = !*v || !strcmp(v, "NA") || !strcmp(v, "null");
+        assert_string_equal(cat(t, 0, r), na ? "<missing>" : v);
+        if (r >= 2000) assert_string_equal(cat(t, 2, r), na ? "<missing>" : v);
+        else assert_string_equal(cat(t, 2, r), "1.5");
+    }
+    mw_table_free(t);
+    free(pick);
+    free(buf);
+    ERR("a\nDE\nDE\nD\xff\n", MW_EPARSE, 4, 1,
+        "t.csv:4:1: invalid UTF-8 in field 1 (byte 0xff at byte 2 of the field)");
+}
+
 static void test_mem_chunks(void **state) {
     (void)state;
     size_t rows = 50000, len;
@@ -383,6 +420,7 @@ int main(void) {
         cmocka_unit_test(test_convert),
         cmocka_unit_test(test_files_gzip_stdin),
         cmocka_unit_test(test_mem_chunks),
+        cmocka_unit_test(test_repeated_categories),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -256,6 +256,42 @@ static void test_padded_stops_at_end(void **state) {
     }
 }
 
+/* The CSV reader's whole-field parse accepts exactly the fields the scanner
+ * reads to their end, with bit-identical values: random shapes around its
+ * fast path's limits (1-8 integer digits, 1-16 fraction digits, 19 digits in
+ * all), signs, exponents, stray bytes, and fields at the end of the buffer. */
+static void test_field_matches_scanner(void **state) {
+    (void)state;
+    char buf[96];
+    srand(11);
+    for (int iter = 0; iter < 400000; iter++) {
+        size_t n = 0;
+        int r = rand() % 10;
+        if (r == 0) buf[n++] = '-';
+        else if (r == 1) buf[n++] = '+';
+        int ni = rand() % 11, nf = rand() % 20, dot = rand() % 8 != 0;
+        for (int i = 0; i < ni; i++) buf[n++] = (char)('0' + (i == 0 && rand() % 4 ? 1 + rand() % 9 : rand() % 10));
+        if (dot) buf[n++] = '.';
+        for (int i = 0; i < (dot ? nf : 0); i++) buf[n++] = (char)('0' + rand() % 10);
+        if (rand() % 12 == 0) n += (size_t)sprintf(buf + n, "e%d", rand() % 40 - 20);
+        if (rand() % 25 == 0 && n) buf[rand() % n] = "x.-e, "[rand() % 6];
+        size_t len = n;
+        int at_end = rand() % 8 == 0; /* nothing readable after the field */
+        if (!at_end) {
+            buf[n++] = ',';
+            while (n < sizeof buf) buf[n++] = (char)('0' + rand() % 10);
+        }
+        const char *limit = at_end ? buf + len : buf + sizeof buf;
+        double v1 = 0, v2 = 0;
+        int ok1 = mw_data_parse_field(buf, buf + len, limit, &v1);
+        const char *stop = mw_data_parse_number(buf, buf + len, &v2);
+        int ok2 = stop == buf + len;
+        if (ok1 != ok2) fail_msg("%.*s: field %d, scanner %d", (int)len, buf, ok1, ok2);
+        if (ok1 && memcmp(&v1, &v2, sizeof v1) != 0)
+            fail_msg("%.*s: field %.17g, scanner %.17g", (int)len, buf, v1, v2);
+    }
+}
+
 static void test_na_tokens(void **state) {
     (void)state;
     const char *na[] = {"",    "#N/A", "#N/A N/A", "#NA",  "-1.#IND", "-1.#QNAN", "-NaN",
@@ -274,6 +310,7 @@ int main(void) {
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_na_tokens),
         cmocka_unit_test(test_padded_stops_at_end),
+        cmocka_unit_test(test_field_matches_scanner),
         cmocka_unit_test(test_random_digit_strings),
         cmocka_unit_test(test_random_doubles),
         cmocka_unit_test(test_subnormals),

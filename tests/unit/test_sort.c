@@ -64,7 +64,57 @@ static void test_large_distributions(void **state) {
         }
         check(v, n);
     }
+    /* one far value puts the rest in a single first-pass bucket larger than a
+     * cache tile, which is split again (with and without ties inside) */
+    for (int dist = 0; dist < 3; dist++) {
+        for (size_t i = 0; i < n; i++) {
+            double u = ((double)rand() + 1) / ((double)RAND_MAX + 2);
+            if (dist == 0) v[i] = 1.0 + u * 1e-9;
+            else if (dist == 1) v[i] = 2.0 + (double)(rand() % 5000) * 0x1p-40;
+            else v[i] = -3.0 - u * 1e-12;
+        }
+        v[n / 2] = dist == 2 ? 1e300 : -1e300;
+        check(v, n);
+    }
+    /* sizes around the tile (65536 keys) and the insertion-sort cut-offs */
+    size_t sizes[] = {23, 24, 25, 64, 65, 1000, 65535, 65536, 65537, 131073};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        for (size_t i = 0; i < sizes[k]; i++) v[i] = (double)(rand() % 100000) / 7.0 - 5000.0;
+        check(v, sizes[k]);
+    }
     free(v);
+}
+
+/* mw_sort_finite: the finite values in order, NaN and infinities counted,
+ * for short arrays (insertion path) and long ones. */
+static void test_sort_finite(void **state) {
+    (void)state;
+    size_t sizes[] = {0, 1, 10, 63, 64, 70, 5000, 200000};
+    srand(3);
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        size_t n = sizes[k];
+        double *v = malloc((n + 1) * sizeof *v), *want = malloc((n + 1) * sizeof *v);
+        double *scratch = malloc((n + 1) * sizeof *v);
+        uint64_t nan_want = 0, inf_want = 0, nan_got = 0, inf_got = 0;
+        size_t nw = 0;
+        for (size_t i = 0; i < n; i++) {
+            int r = rand() % 10;
+            v[i] = r == 0 ? NAN : r == 1 ? (rand() % 2 ? INFINITY : -INFINITY)
+                                        : ((double)rand() / RAND_MAX - 0.3) * 1e3;
+            if (isnan(v[i])) nan_want++;
+            else if (isinf(v[i])) inf_want++;
+            else want[nw++] = v[i];
+        }
+        qsort(want, nw, sizeof *want, cmp);
+        size_t got = mw_sort_finite(v, n, scratch, &nan_got, &inf_got);
+        assert_int_equal(got, nw);
+        assert_int_equal(nan_got, nan_want);
+        assert_int_equal(inf_got, inf_want);
+        for (size_t i = 0; i < nw; i++) assert_true(v[i] == want[i]);
+        free(v);
+        free(want);
+        free(scratch);
+    }
 }
 
 static void test_inplace_u64(void **state) {
@@ -144,6 +194,7 @@ int main(void) {
         cmocka_unit_test(test_large_distributions),
         cmocka_unit_test(test_inplace_u64),
         cmocka_unit_test(test_u64_sizes_and_shapes),
+        cmocka_unit_test(test_sort_finite),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
