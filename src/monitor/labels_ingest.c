@@ -187,8 +187,9 @@ static mw_status second_pass(join_ctx *c, const char *body, size_t len) {
             c->res->duplicate++;
         } else {
             mw_wperf *w = mw_wperf_get(vl, pend.window_start, 0);
-            if (w) st = mw_wperf_credit(vl, w, &pend, j->code, j->value);
-            if (!st) {
+            if (!w) {
+                c->res->unmatched++; /* its window expired in between */
+            } else if (!(st = mw_wperf_credit(vl, w, &pend, j->code, j->value))) {
                 vl->labels_total++;
                 c->res->matched++;
             }
