@@ -99,6 +99,11 @@ static int monitored(diag *d, int *known) {
     return rc;
 }
 
+/* A string member, NULL when absent or not a string. */
+static const char *str(const json_t *o, const char *key) {
+    return json_string_value(json_object_get(o, key));
+}
+
 static double ms_member(const json_t *o, const char *key) {
     return (double)json_integer_value(json_object_get(o, key)) / 1000;
 }
@@ -119,8 +124,8 @@ static int registry(diag *d, int *known) {
     json_array_foreach(json_object_get(json_array_get(json_object_get(list, "models"), 0),
                                        "versions"),
                        i, v) {
-        const char *name = json_string_value(json_object_get(v, "version"));
-        const char *desc = json_string_value(json_object_get(v, "description"));
+        const char *name = str(v, "version");
+        const char *desc = str(v, "description");
         double t = ms_member(v, "created_ms");
         if (name && t >= d->from && version_wanted(d, name))
             ok = ok && mw_findings_add(&d->fs, t, "version_registered", name, NULL, 0.25,
@@ -133,12 +138,12 @@ static int registry(diag *d, int *known) {
     json_t *audit = json_loads(text, 0, NULL);
     free(text);
     json_array_foreach(json_object_get(audit, "audit"), i, v) {
-        const char *alias = json_string_value(json_object_get(v, "alias"));
-        const char *from = json_string_value(json_object_get(v, "from"));
-        const char *to = json_string_value(json_object_get(v, "to"));
-        const char *who = json_string_value(json_object_get(v, "who"));
-        const char *why = json_string_value(json_object_get(v, "why"));
-        const char *action = json_string_value(json_object_get(v, "action"));
+        const char *alias = str(v, "alias");
+        const char *from = str(v, "from");
+        const char *to = str(v, "to");
+        const char *who = str(v, "who");
+        const char *why = str(v, "why");
+        const char *action = str(v, "action");
         double t = ms_member(v, "at_ms");
         if (t < d->from || !(version_wanted(d, to) || version_wanted(d, from))) continue;
         ok = ok && mw_findings_add(&d->fs, t, "alias_move", to, NULL, 0.5,
@@ -164,12 +169,12 @@ static int alerts(diag *d) {
     json_t *e;
     json_array_foreach(h, i, e) {
         const json_t *labels = json_object_get(e, "labels");
-        const char *model = json_string_value(json_object_get(labels, "model"));
-        const char *version = json_string_value(json_object_get(labels, "version"));
-        const char *to = json_string_value(json_object_get(e, "to"));
-        const char *rule = json_string_value(json_object_get(e, "rule"));
-        const char *sev = json_string_value(json_object_get(labels, "severity"));
-        const char *feature = json_string_value(json_object_get(labels, "feature"));
+        const char *model = str(labels, "model");
+        const char *version = str(labels, "version");
+        const char *to = str(e, "to");
+        const char *rule = str(e, "rule");
+        const char *sev = str(labels, "severity");
+        const char *feature = str(labels, "feature");
         double t = json_number_value(json_object_get(e, "at"));
         if (!model || strcmp(model, d->model) || !to || strcmp(to, "firing") || t < d->from ||
             !version_wanted(d, version))
