@@ -28,6 +28,7 @@ static const command commands[] = {
     {"rules", mw_cmd_rules, "check alert rules, or export them as Prometheus rules"},
     {"registry", mw_cmd_registry, "model registry: versions, signatures, aliases, promotion"},
     {"compat", mw_cmd_compat, "compatibility of two registered versions' signatures"},
+    {"diagnose", mw_cmd_diagnose, "what changed for a model: ranked findings, then a timeline"},
 };
 
 static void usage(FILE *out) {
