@@ -6,8 +6,10 @@
  * labels_perf.c.
  *
  * Blob of a window's predictions (stored with the window's result, in the same
- * transaction): u8 format (1), then per prediction u32 id length, id bytes, u8
- * kind (0: class name, 1: number), then u32 length + name bytes or f64.
+ * transaction): u8 format (2; 1 is still read), then per prediction u32 id
+ * length, id bytes, u8 kind (0: class name, 1: number), then u32 length + name
+ * bytes or f64; format 2 adds u8 has-score and, when set, the positive class
+ * (u32 length + bytes) and the record's score for it (f64).
  */
 #include "monitor/labels_int.h"
 #include "monitor/monitor_int.h"
@@ -19,7 +21,7 @@
 
 #include "core/util.h"
 
-#define BLOB_FORMAT 1
+#define BLOB_FORMAT 2
 #define EXPIRY_EVERY_S 60
 
 /* ---- the index ---- */
@@ -106,8 +108,10 @@ mw_status mw_vlabels_init(mw_vlabels *vl, int task) {
 }
 
 void mw_vlabels_free(mw_vlabels *vl) {
-    for (size_t i = 0; i < vl->nw; i++)
+    for (size_t i = 0; i < vl->nw; i++) {
         mw_confusion_free(vl->w[i].cm);
+        mw_rank_acc_free(vl->w[i].rank);
+    }
     free(vl->w);
     if (vl->open) free(vl->open->data);
     free(vl->open);
@@ -120,24 +124,30 @@ void mw_vlabels_free(mw_vlabels *vl) {
 
 /* Appends a prediction to the open window's blob (vl->lock held). */
 static int append_open(mw_vlabels *vl, const char *id, size_t il, const mw_feature *pred,
-                       const char *cls, size_t cl) {
+                       const char *cls, size_t cl, const mw_feature *pos) {
     mw_buf *b = vl->open;
     if (b->len == 0) mw_buf_u8(b, BLOB_FORMAT);
     mw_buf_str(b, id, il);
     mw_buf_u8(b, cls ? 0 : 1);
     if (cls) mw_buf_str(b, cls, cl);
     else mw_buf_f64(b, pred->number);
+    mw_buf_u8(b, pos != NULL);
+    if (pos) {
+        mw_buf_str(b, pos->name, pos->name_len);
+        mw_buf_f64(b, pos->number);
+    }
     return !b->failed;
 }
 
 /* Tracks one prediction of v's window starting at start; open: it is in the
  * open window (its blob grows). */
 static mw_status track(mw_monitor *m, mw_vstate *v, const char *id, size_t il,
-                       const mw_feature *pred, double start, int open) {
+                       const mw_feature *pred, const mw_feature *pos, double start, int open) {
     mw_vlabels *vl = &v->labels;
     char buf[32];
     size_t cl = 0;
-    mw_pending e = {.v = v, .window_start = start, .value = NAN};
+    mw_pending e = {.v = v, .window_start = start, .value = NAN, .pos_code = MW_PERF_MISSING,
+                    .pos_score = NAN};
     const char *cls = NULL;
     pthread_mutex_lock(&vl->lock);
     int task = mw_labels_task_for(vl, pred);
@@ -145,6 +155,9 @@ static mw_status track(mw_monitor *m, mw_vstate *v, const char *id, size_t il,
     if (task == MW_TASK_CLASSIFICATION) {
         cls = mw_labels_class_text(pred, buf, &cl);
         ok = cls && mw_dict_intern(vl->classes, cls, cl, &e.code) == MW_OK;
+        if (ok && pos && mw_dict_intern(vl->classes, pos->name, pos->name_len, &e.pos_code))
+            ok = 0;
+        e.pos_score = pos ? pos->number : NAN;
     } else {
         ok = pred->kind == MW_VALUE_NUMBER;
         e.value = pred->number;
@@ -167,17 +180,41 @@ static mw_status track(mw_monitor *m, mw_vstate *v, const char *id, size_t il,
         vl->predictions_untracked++; /* repeated id (the first counts), full, or id too long */
     } else {
         mw_wperf *w = mw_wperf_get(vl, start, 1);
-        if (!w || (open && !append_open(vl, id, il, pred, cls, cl))) st = MW_ENOMEM;
+        if (!w || (open && !append_open(vl, id, il, pred, cls, cl, pos))) st = MW_ENOMEM;
         else w->predictions++;
     }
     pthread_mutex_unlock(&vl->lock);
     return st;
 }
 
+/* 1 when class name a comes after b in scikit-learn's order of labels:
+ * numerically when both read as numbers, else by bytes. */
+static int class_after(const char *a, size_t al, const char *b, size_t bl) {
+    char x[64], y[64], *ex, *ey;
+    if (al < sizeof x && bl < sizeof y) {
+        memcpy(x, a, al), x[al] = 0;
+        memcpy(y, b, bl), y[bl] = 0;
+        double u = strtod(x, &ex), w = strtod(y, &ey);
+        if (al && bl && !*ex && !*ey) return u > w;
+    }
+    int c = memcmp(a, b, al < bl ? al : bl);
+    return c ? c > 0 : al > bl;
+}
+
+/* The positive class's score of a binary classifier's record: with exactly
+ * two scores, the one of the greater class (scikit-learn's positive label). */
+static const mw_feature *positive_score(const mw_record *rec) {
+    if (rec->nscores != 2) return NULL;
+    const mw_feature *a = &rec->scores[0], *b = &rec->scores[1];
+    if (a->kind != MW_VALUE_NUMBER || b->kind != MW_VALUE_NUMBER) return NULL;
+    return class_after(a->name, a->name_len, b->name, b->name_len) ? a : b;
+}
+
 mw_status mw_labels_observe(mw_monitor *m, mw_vstate *v, const mw_record *rec,
                             double window_start) {
     if (!rec->id || rec->id_len == 0 || rec->prediction.kind == MW_VALUE_MISSING) return MW_OK;
-    return track(m, v, rec->id, rec->id_len, &rec->prediction, window_start, 1);
+    return track(m, v, rec->id, rec->id_len, &rec->prediction, positive_score(rec), window_start,
+                 1);
 }
 
 void mw_labels_take_open(mw_vstate *v, unsigned char **blob, size_t *len) {
@@ -206,7 +243,8 @@ void mw_labels_put_back_open(mw_vstate *v, unsigned char *blob, size_t len) {
 mw_status mw_labels_restore_window(mw_monitor *m, mw_vstate *v, double start, const void *blob,
                                    size_t len, mw_error *err) {
     mw_reader r = {blob, (const unsigned char *)blob + len, 0};
-    if (len && mw_rd_u8(&r) != BLOB_FORMAT) r.failed = 1;
+    uint8_t format = len ? mw_rd_u8(&r) : BLOB_FORMAT;
+    if (format != 1 && format != BLOB_FORMAT) r.failed = 1;
     while (!r.failed && r.p < r.end) {
         size_t il;
         const char *id = mw_rd_str(&r, &il);
@@ -218,8 +256,14 @@ mw_status mw_labels_restore_window(mw_monitor *m, mw_vstate *v, double start, co
         } else {
             f.number = mw_rd_f64(&r);
         }
+        mw_feature pos = {.kind = MW_VALUE_NUMBER};
+        int has_pos = format >= 2 && mw_rd_u8(&r);
+        if (has_pos) {
+            pos.name = mw_rd_str(&r, &pos.name_len);
+            pos.number = mw_rd_f64(&r);
+        }
         if (r.failed) break;
-        mw_status st = track(m, v, id, il, &f, start, 0);
+        mw_status st = track(m, v, id, il, &f, has_pos ? &pos : NULL, start, 0);
         if (st) return mw_error_set(err, st, NULL, 0, 0, "out of memory restoring predictions");
     }
     if (r.failed)

@@ -37,6 +37,8 @@ typedef struct mw_wperf {
     uint64_t predictions; /* predictions with an id */
     uint64_t labelled;    /* of those, labelled */
     mw_confusion *cm;     /* classification (codes of mw_vlabels.classes) */
+    mw_rank_acc *rank;    /* binary scores: ROC AUC and average precision */
+    mw_calibration cal;   /* binary scores in [0, 1]: log loss and Brier score */
     mw_reg_state reg;     /* regression */
 } mw_wperf;
 
@@ -58,6 +60,8 @@ typedef struct mw_pending {
     double window_start;
     double value;   /* regression: the prediction */
     uint32_t code;  /* classification: the predicted class */
+    uint32_t pos_code; /* binary scores: the positive class (MW_PERF_MISSING: none) */
+    double pos_score;  /* and the record's score for it */
     uint8_t labelled;
     uint8_t live;   /* 0 once expired (the index is rebuilt later) */
 } mw_pending;

@@ -10,6 +10,10 @@
 
 #include <jansson.h>
 
+/* (score, label) pairs kept per window for exact ROC AUC and average
+ * precision; beyond, the rank accumulator's histogram (perf.h, with a bound). */
+#define RANK_EXACT_PAIRS 10000
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +40,19 @@ mw_wperf *mw_wperf_get(mw_vlabels *vl, double start, int create) {
     memset(w, 0, sizeof *w);
     w->start = start;
     mw_reg_init(&w->reg);
+    mw_calibration_init(&w->cal);
     return w;
+}
+
+/* A binary classifier's score: ranking metrics, and calibration when in [0, 1]. */
+static mw_status credit_score(mw_wperf *w, const mw_pending *p, uint32_t label_code) {
+    int is_pos = label_code == p->pos_code;
+    mw_status st = MW_OK;
+    if (!w->rank && (st = mw_rank_acc_new(RANK_EXACT_PAIRS, &w->rank))) return st;
+    if ((st = mw_rank_acc_add(w->rank, p->pos_score, is_pos))) return st;
+    if (p->pos_score >= 0 && p->pos_score <= 1)
+        mw_calibration_add_binary(&w->cal, is_pos, p->pos_score, MW_LOG_LOSS_EPS);
+    return MW_OK;
 }
 
 mw_status mw_wperf_credit(mw_vlabels *vl, mw_wperf *w, const mw_pending *p, uint32_t label_code,
@@ -47,6 +63,7 @@ mw_status mw_wperf_credit(mw_vlabels *vl, mw_wperf *w, const mw_pending *p, uint
     } else {
         if (!w->cm && (st = mw_confusion_new(mw_dict_size(vl->classes), &w->cm))) return st;
         st = mw_confusion_add(w->cm, label_code, p->code, 1);
+        if (!st && p->pos_code != MW_PERF_MISSING) st = credit_score(w, p, label_code);
     }
     if (!st) w->labelled++;
     return st;
@@ -57,6 +74,7 @@ void mw_wperf_drop_before(mw_vlabels *vl, double cutoff) {
     while (k < vl->nw && vl->w[k].start < cutoff) {
         vl->predictions_expired += vl->w[k].predictions - vl->w[k].labelled;
         mw_confusion_free(vl->w[k].cm);
+        mw_rank_acc_free(vl->w[k].rank);
         k++;
     }
     if (k == 0) return; /* also: w may be NULL, and NULL + 0 is undefined */
@@ -104,7 +122,14 @@ size_t mw_wperf_metrics(const mw_vlabels *vl, const mw_wperf *w, const char **na
     n = add(names, values, n, max, "recall_weighted", c.recall_weighted);
     n = add(names, values, n, max, "f1_weighted", c.f1_weighted);
     mw_class_metrics_free(&c);
-    return n;
+    double auc = NAN, ap = NAN, bound;
+    int exact;
+    if (w->rank && mw_rank_acc_roc_auc(w->rank, &auc, &exact, &bound) != MW_OK) auc = NAN;
+    if (w->rank && mw_rank_acc_average_precision(w->rank, &ap, &exact) != MW_OK) ap = NAN;
+    n = add(names, values, n, max, "roc_auc", auc);
+    n = add(names, values, n, max, "average_precision", ap);
+    n = add(names, values, n, max, "log_loss", mw_calibration_log_loss(&w->cal));
+    return add(names, values, n, max, "brier", mw_calibration_brier(&w->cal));
 }
 
 void mw_vlabels_status(mw_vlabels *vl, mw_version_status *s) {
