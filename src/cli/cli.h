@@ -40,6 +40,8 @@ int mw_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(pr
 size_t mw_cli_split_list(char *s, char ***items);
 /* Monotonic clock, seconds. */
 double mw_cli_now(void);
+/* --format text|json: 1 with *json set, 0 for anything else. */
+int mw_cli_text_or_json(const char *arg, int *json);
 /* Parses a finite double; 1 on success. */
 int mw_cli_parse_number(const char *s, double *v);
 

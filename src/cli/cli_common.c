@@ -69,6 +69,12 @@ double mw_cli_now(void) {
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
+int mw_cli_text_or_json(const char *arg, int *json) {
+    if (strcmp(arg, "text") && strcmp(arg, "json")) return 0;
+    *json = !strcmp(arg, "json");
+    return 1;
+}
+
 int mw_cli_parse_number(const char *s, double *v) {
     char *end;
     errno = 0;

@@ -103,9 +103,8 @@ int mw_cmd_alerts(int argc, char **argv) {
                 return mw_cli_usage_error(cmd, "--history expects 0 to 100000");
             break;
         case 'f':
-            if (strcmp(optarg, "text") && strcmp(optarg, "json"))
+            if (!mw_cli_text_or_json(optarg, &json))
                 return mw_cli_usage_error(cmd, "--format expects text or json");
-            json = !strcmp(optarg, "json");
             break;
         case 'h':
             fputs(alerts_help, stdout);

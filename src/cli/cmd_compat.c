@@ -106,9 +106,8 @@ int mw_cmd_compat(int argc, char **argv) {
             db = optarg;
             break;
         case 'f':
-            if (strcmp(optarg, "text") && strcmp(optarg, "json"))
+            if (!mw_cli_text_or_json(optarg, &json))
                 return mw_cli_usage_error(cmd, "--format expects text or json");
-            json = !strcmp(optarg, "json");
             break;
         case 'h':
             fputs(compat_help, stdout);

@@ -305,9 +305,8 @@ int mw_cmd_diagnose(int argc, char **argv) {
             version = optarg;
             break;
         case 'f':
-            if (strcmp(optarg, "text") && strcmp(optarg, "json"))
+            if (!mw_cli_text_or_json(optarg, &json))
                 return mw_cli_usage_error(cmd, "--format expects text or json");
-            json = !strcmp(optarg, "json");
             break;
         case 'n':
             if (!mw_cli_parse_number(optarg, &limit) || limit < 1 || limit > 1e6 ||

@@ -430,9 +430,8 @@ static int parse_opts(int argc, char **argv, opts *o) {
             o->reason = optarg;
             break;
         case 'f':
-            if (strcmp(optarg, "text") && strcmp(optarg, "json"))
+            if (!mw_cli_text_or_json(optarg, &o->json))
                 return mw_cli_usage_error(cmd, "--format expects text or json");
-            o->json = !strcmp(optarg, "json");
             break;
         case O_DESCRIPTION:
             o->description = optarg;
