@@ -100,8 +100,9 @@ static const char *const stmt_sql[MW_ST_COUNT] = {
                                  "to_state, value) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
     [MW_ST_ALERT_EVENT_LIST] = "SELECT at_s, rule, labels_json, from_state, to_state, value "
                                "FROM alert_history ORDER BY seq DESC LIMIT ?1",
-    [MW_ST_ALERT_EVENT_PRUNE] = "DELETE FROM alert_history WHERE seq <= "
-                                "(SELECT seq FROM alert_history ORDER BY seq DESC LIMIT 1 OFFSET ?1)",
+    [MW_ST_ALERT_EVENT_PRUNE] =
+        "DELETE FROM alert_history WHERE seq <= "
+        "(SELECT seq FROM alert_history ORDER BY seq DESC LIMIT 1 OFFSET ?1)",
     [MW_ST_PREDICTIONS_PUT] = "INSERT OR REPLACE INTO window_predictions(model, version, start_s, "
                               "data) VALUES(?1, ?2, ?3, ?4)",
     [MW_ST_PREDICTIONS_EACH] = "SELECT start_s, data FROM window_predictions WHERE model = ?1 AND "
@@ -130,8 +131,9 @@ static const char *const stmt_sql[MW_ST_COUNT] = {
     [MW_ST_REG_ALIAS_LIST] = "SELECT model, alias, version FROM registry_aliases WHERE "
                              "(?1 IS NULL OR model = ?1) AND (?2 IS NULL OR version = ?2) "
                              "ORDER BY model, alias",
-    [MW_ST_REG_ALIAS_PUT] = "INSERT INTO registry_aliases(model, alias, version) VALUES(?1, ?2, "
-                            "?3) ON CONFLICT(model, alias) DO UPDATE SET version = excluded.version",
+    [MW_ST_REG_ALIAS_PUT] =
+        "INSERT INTO registry_aliases(model, alias, version) VALUES(?1, ?2, "
+        "?3) ON CONFLICT(model, alias) DO UPDATE SET version = excluded.version",
     [MW_ST_REG_ALIAS_DELETE] = "DELETE FROM registry_aliases WHERE model = ?1 AND alias = ?2",
     [MW_ST_REG_AUDIT_INSERT] = "INSERT INTO registry_audit(at_ms, who, model, alias, from_version, "
                                "to_version, why, action) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -360,6 +362,27 @@ void *mw_st_column_copy(sqlite3_stmt *st, int col, size_t *len) {
     out[n] = '\0';
     if (len) *len = n;
     return out;
+}
+
+mw_status mw_st_each_row(mw_store *s, sqlite3_stmt *q, int rc, mw_st_row_fn row, void *ctx,
+                         const char *op, const char *model, const char *version, mw_error *err) {
+    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+        rc = sqlite3_step(q);
+        if (rc != SQLITE_ROW) break;
+        if (row(q, ctx)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    mw_status st = rc == SQLITE_DONE ? MW_OK : mw_st_fail(s, rc, op, model, version, err);
+    mw_st_done(q);
+    return st;
+}
+
+int mw_st_append_json_row(sqlite3_stmt *q, void *ctx) {
+    mw_st_json_rows *r = ctx;
+    json_array_append_new(r->arr, r->row(q));
+    return 0;
 }
 
 int mw_st_exec(sqlite3_stmt *st) {

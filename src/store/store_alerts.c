@@ -94,13 +94,9 @@ mw_status mw_store_alert_history(mw_store *s, size_t limit, char **json, mw_erro
     sqlite3_stmt *q = mw_st_get(s, MW_ST_ALERT_EVENT_LIST, op, NULL, NULL, err);
     mw_status st = q ? MW_OK : s->prep_status;
     if (q) {
-        int rc = sqlite3_bind_int64(q, 1, limit ? (int64_t)limit : -1);
-        while (rc == SQLITE_OK || rc == SQLITE_ROW) {
-            rc = sqlite3_step(q);
-            if (rc == SQLITE_ROW) json_array_append_new(arr, event_row(q));
-        }
-        if (rc != SQLITE_DONE) st = mw_st_fail(s, rc, op, NULL, NULL, err);
-        mw_st_done(q);
+        mw_st_json_rows rows = {arr, event_row};
+        st = mw_st_each_row(s, q, sqlite3_bind_int64(q, 1, limit ? (int64_t)limit : -1),
+                            mw_st_append_json_row, &rows, op, NULL, NULL, err);
     }
     mw_st_unlock(s);
     if (st == MW_OK && !(*json = json_dumps(arr, JSON_COMPACT)))

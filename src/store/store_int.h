@@ -8,6 +8,7 @@
 
 #include "modelwatch/store.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <sqlite3.h>
 
@@ -102,6 +103,19 @@ int mw_st_bind_text(sqlite3_stmt *st, int idx, const char *text);
 /* Copies column col of the current row into a fresh malloc'd buffer (non-NULL
  * even when empty; text gets a NUL terminator). NULL when out of memory. */
 void *mw_st_column_copy(sqlite3_stmt *st, int col, size_t *len);
+
+/* Steps q (bound, rc the binding's result) through its rows, calling row()
+ * for each (a non-zero return stops early, as success), then resets it.
+ * Errors are mapped with mw_st_fail for op/model/version. */
+typedef int (*mw_st_row_fn)(sqlite3_stmt *q, void *ctx);
+mw_status mw_st_each_row(mw_store *s, sqlite3_stmt *q, int rc, mw_st_row_fn row, void *ctx,
+                         const char *op, const char *model, const char *version, mw_error *err);
+/* A row function that appends row(q) (a JSON value builder) to the array ctx. */
+typedef struct mw_st_json_rows {
+    json_t *arr;
+    json_t *(*row)(sqlite3_stmt *q);
+} mw_st_json_rows;
+int mw_st_append_json_row(sqlite3_stmt *q, void *ctx);
 
 /* Steps a statement that returns no rows; SQLITE_DONE on success. */
 int mw_st_exec(sqlite3_stmt *st);

@@ -10,24 +10,6 @@
 #include <math.h>
 #include <string.h>
 
-/* Steps q (bound) through its rows, calling row() for each; a non-zero return stops. */
-typedef int (*row_fn)(sqlite3_stmt *q, void *ctx);
-
-static mw_status each_row(mw_store *s, sqlite3_stmt *q, int rc, row_fn row, void *ctx,
-                          const char *op, const char *model, const char *version, mw_error *err) {
-    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
-        rc = sqlite3_step(q);
-        if (rc != SQLITE_ROW) break;
-        if (row(q, ctx)) {
-            rc = SQLITE_DONE;
-            break;
-        }
-    }
-    mw_status st = rc == SQLITE_DONE ? MW_OK : mw_st_fail(s, rc, op, model, version, err);
-    mw_st_done(q);
-    return st;
-}
-
 typedef struct pred_ctx {
     mw_store_predictions_fn fn;
     void *ctx;
@@ -53,7 +35,7 @@ mw_status mw_store_predictions_each(mw_store *s, const char *model, const char *
         int rc = mw_st_bind_text(q, 1, model);
         if (rc == SQLITE_OK) rc = mw_st_bind_text(q, 2, version);
         pred_ctx c = {fn, ctx};
-        st = each_row(s, q, rc, pred_row, &c, op, model, version, err);
+        st = mw_st_each_row(s, q, rc, pred_row, &c, op, model, version, err);
     } else {
         st = s->prep_status;
     }
@@ -102,8 +84,8 @@ mw_status mw_store_labels_each(mw_store *s, mw_store_labels_fn fn, void *ctx, mw
     mw_st_lock(s);
     sqlite3_stmt *q = mw_st_get(s, MW_ST_LABELS_EACH, op, NULL, NULL, err);
     labels_ctx c = {fn, ctx};
-    mw_status st = q ? each_row(s, q, SQLITE_OK, labels_row, &c, op, NULL, NULL, err)
-                     : s->prep_status;
+    mw_status st =
+        q ? mw_st_each_row(s, q, SQLITE_OK, labels_row, &c, op, NULL, NULL, err) : s->prep_status;
     mw_st_unlock(s);
     return st;
 }
@@ -128,8 +110,10 @@ mw_status mw_store_labels_expire(mw_store *s, double before, mw_error *err) {
     mw_status st = mw_st_begin(s, op, NULL, NULL, err);
     if (st == MW_OK) st = expire_step(s, MW_ST_PREDICTIONS_EXPIRE, before, op, err);
     if (st == MW_OK) st = expire_step(s, MW_ST_LABELS_EXPIRE, before, op, err);
-    if (st == MW_OK) st = mw_st_commit(s, op, NULL, NULL, err);
-    else mw_st_rollback(s);
+    if (st == MW_OK)
+        st = mw_st_commit(s, op, NULL, NULL, err);
+    else
+        mw_st_rollback(s);
     mw_st_unlock(s);
     return st;
 }

@@ -310,14 +310,14 @@ static mw_status list_versions(mw_store *s, const char *model, const char *versi
     sqlite3_stmt *q = mw_st_get(s, MW_ST_REG_VERSION_LIST, op, model, version, err);
     if (!q) return s->prep_status;
     const char *v[2] = {model, version};
-    int rc = bind_texts(q, v, 2);
-    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
-        rc = sqlite3_step(q);
-        if (rc == SQLITE_ROW) json_array_append_new(arr, version_row(q));
-    }
-    mw_status st = rc == SQLITE_DONE ? MW_OK : mw_st_fail(s, rc, op, model, version, err);
-    mw_st_done(q);
-    return st;
+    mw_st_json_rows rows = {arr, version_row};
+    return mw_st_each_row(s, q, bind_texts(q, v, 2), mw_st_append_json_row, &rows, op, model,
+                          version, err);
+}
+
+static json_t *alias_row(sqlite3_stmt *q) {
+    return json_pack("[s,s,s]", sqlite3_column_text(q, 0), sqlite3_column_text(q, 1),
+                     sqlite3_column_text(q, 2));
 }
 
 /* Aliases of a model (NULL: all) as rows [model, alias, version] appended to arr. */
@@ -326,17 +326,9 @@ static mw_status list_aliases(mw_store *s, const char *model, json_t *arr, const
     sqlite3_stmt *q = mw_st_get(s, MW_ST_REG_ALIAS_LIST, op, model, NULL, err);
     if (!q) return s->prep_status;
     const char *v[2] = {model, NULL};
-    int rc = bind_texts(q, v, 2);
-    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
-        rc = sqlite3_step(q);
-        if (rc == SQLITE_ROW)
-            json_array_append_new(arr,
-                                  json_pack("[s,s,s]", sqlite3_column_text(q, 0),
-                                            sqlite3_column_text(q, 1), sqlite3_column_text(q, 2)));
-    }
-    mw_status st = rc == SQLITE_DONE ? MW_OK : mw_st_fail(s, rc, op, model, NULL, err);
-    mw_st_done(q);
-    return st;
+    mw_st_json_rows rows = {arr, alias_row};
+    return mw_st_each_row(s, q, bind_texts(q, v, 2), mw_st_append_json_row, &rows, op, model, NULL,
+                          err);
 }
 
 /* Adds each alias's name to its version's "aliases". */
