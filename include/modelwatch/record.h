@@ -52,7 +52,18 @@ typedef struct mw_record {
     double ttft_ms;                     /* time to first token; NAN when absent */
     const char *finish_reason;          /* NULL when absent */
     size_t finish_reason_len;
+    /* LLM text and embeddings: "prompt", "completion" (strings; NULL when
+     * absent or null) and "embedding" (an array of numbers, up to
+     * MW_RECORD_MAX_EMBEDDING; NULL when absent or null) */
+    const char *prompt;
+    size_t prompt_len;
+    const char *completion;
+    size_t completion_len;
+    const double *embedding;
+    size_t embedding_len;
 } mw_record;
+
+#define MW_RECORD_MAX_EMBEDDING 65536
 
 typedef struct mw_record_parser mw_record_parser;
 mw_record_parser *mw_record_parser_new(void);
@@ -68,9 +79,9 @@ void mw_record_parser_labels(mw_record_parser *p, int on);
  * (object of number / string / true / false / null values; booleans become the
  * strings "true"/"false", null is missing), prediction (number, string, bool or
  * null), label (the same kinds), scores (object of numbers), latency_ms (number
- * >= 0), error (string);
- * other top-level keys (llm, prompt, completion, embedding, ...) are skipped
- * after validation. Errors fill err with a message naming the field and what
+ * >= 0), error (string), llm (object, see mw_record), prompt and completion
+ * (strings or null), embedding (array of numbers or null); other top-level
+ * keys are skipped after validation. Errors fill err with a message naming the field and what
  * was expected, and the column (1-based byte offset in the line), e.g.
  * `feature "amount": expected a number, string, boolean or null, got an object`.
  * Numbers are parsed exactly (mw_parse_double); NaN/Infinity are not JSON and

@@ -26,7 +26,7 @@
  *  - Numbers in the range of a double only: 1e400 is an error, not infinity.
  *  - Strings: full escapes incl. surrogate pairs; lone surrogates and \u0000 are
  *    errors; raw bytes must be valid UTF-8 and not control characters.
- *  - Skipped keys (llm, prompt, embedding, ...) are validated structurally, with
+ *  - Skipped (unknown) keys are validated structurally, with
  *    at most 64 levels of nested containers in one value.
  *  - Limits: 10000 features (and scores), names up to 1024 bytes, a record (line
  *    or array element) up to 16 MiB; beyond them MW_ERANGE, never a crash.
@@ -84,6 +84,8 @@ struct mw_record_parser {
     mw_error *err;
     mw_status status;
     int labels; /* label lines: "version" optional (mw_record_parser_labels) */
+    double *emb; /* "embedding" values of the current record */
+    size_t emb_cap;
 };
 
 /* Where an error is: nothing, "field", feature "name" or score "name". */
@@ -939,6 +941,10 @@ static inline void rec_clear(mw_record *rec) {
     rec->input_tokens = rec->output_tokens = rec->ttft_ms = NAN;
     rec->finish_reason = NULL;
     rec->finish_reason_len = 0;
+    rec->prompt = rec->completion = NULL;
+    rec->prompt_len = rec->completion_len = 0;
+    rec->embedding = NULL;
+    rec->embedding_len = 0;
     rec->prediction.kind = MW_VALUE_MISSING;
     rec->prediction.number = NAN;
     rec->prediction.name = "prediction";
@@ -973,6 +979,7 @@ void mw_record_parser_free(mw_record_parser *P) {
     free(P->scores);
     free(P->scratch);
     free(P->dtab);
+    free(P->emb);
     free(P);
 }
 
@@ -1077,6 +1084,74 @@ static int parse_llm(mw_record_parser *P, const char **pp, const where *field, m
     }
 }
 
+/* "prompt" / "completion": a string (a view, or decoded into the scratch), or
+ * null for absent. */
+static int text_member(mw_record_parser *P, const char **pp, const where *w, const char **out,
+                       size_t *outlen) {
+    const char *p = *pp;
+    char buf[80];
+    if (*p == '"') return str_value(P, pp, w, out, outlen);
+    if (is_null(p, P->end)) {
+        *out = NULL;
+        *outlen = 0;
+        *pp = p + 4;
+        return 1;
+    }
+    return FAIL(p, w, "expected a string or null, got %s", got(buf, p, P->end));
+}
+
+/* "embedding": an array of numbers (into the parser's reused array), or null. */
+static int embedding_member(mw_record_parser *P, const char **pp, const where *w,
+                            mw_record *rec) {
+    const char *p = *pp, *end = P->end;
+    char buf[80];
+    if (is_null(p, end)) {
+        rec->embedding = NULL;
+        rec->embedding_len = 0;
+        *pp = p + 4;
+        return 1;
+    }
+    if (*p != '[') return FAIL(p, w, "expected an array of numbers, got %s", got(buf, p, end));
+    size_t n = 0;
+    p = ws(p + 1, end);
+    if (p < end && *p == ']') {
+        p++;
+    } else {
+        for (;;) {
+            p = ws(p, end);
+            if (p >= end) return FAIL(p, w, "unterminated array (no closing ']' on this line)");
+            if (*p != '-' && (*p < '0' || *p > '9'))
+                return FAIL(p, w, "element %zu: expected a number, got %s", n + 1,
+                            got(buf, p, end));
+            if (n == MW_RECORD_MAX_EMBEDDING)
+                return fail(P, MW_ERANGE, p, w, "more than %d elements", MW_RECORD_MAX_EMBEDDING);
+            if (n == P->emb_cap) {
+                size_t cap = P->emb_cap ? 2 * P->emb_cap : 256;
+                double *e = realloc(P->emb, cap * sizeof *e);
+                if (!e) return fail(P, MW_ENOMEM, p, w, "out of memory for %zu elements", cap);
+                P->emb = e;
+                P->emb_cap = cap;
+            }
+            if (!num_value(P, &p, w, &P->emb[n])) return 0;
+            n++;
+            p = ws(p, end);
+            if (p < end && *p == ',') {
+                p++;
+                continue;
+            }
+            if (p < end && *p == ']') {
+                p++;
+                break;
+            }
+            return FAIL(p, w, "expected ',' or ']' in the array, got %s", got(buf, p, end));
+        }
+    }
+    rec->embedding = P->emb;
+    rec->embedding_len = n;
+    *pp = p;
+    return 1;
+}
+
 /* The member value of top-level key k[0..kl) at *pp (not at the end). */
 __attribute__((always_inline)) static inline int member(mw_record_parser *P, const char **pp,
                                                         const char *k, size_t kl, mw_record *rec,
@@ -1158,6 +1233,7 @@ __attribute__((always_inline)) static inline int member(mw_record_parser *P, con
         break;
     case 6:
         if (!memcmp(k, "scores", 6)) return map_member(P, pp, &w, 1, &rec->scores, &rec->nscores);
+        if (!memcmp(k, "prompt", 6)) return text_member(P, pp, &w, &rec->prompt, &rec->prompt_len);
         break;
     case 7:
         if (!memcmp(k, "version", 7)) {
@@ -1184,6 +1260,9 @@ __attribute__((always_inline)) static inline int member(mw_record_parser *P, con
         if (!memcmp(k, "features", 8))
             return map_member(P, pp, &w, 0, &rec->features, &rec->nfeatures);
         break;
+    case 9:
+        if (!memcmp(k, "embedding", 9)) return embedding_member(P, pp, &w, rec);
+        break;
     case 10:
         if (!memcmp(k, "prediction", 10)) {
             if (!any_value(P, pp, &w, &rec->prediction)) return 0;
@@ -1191,6 +1270,8 @@ __attribute__((always_inline)) static inline int member(mw_record_parser *P, con
             rec->prediction.name_len = 10;
             return 1;
         }
+        if (!memcmp(k, "completion", 10))
+            return text_member(P, pp, &w, &rec->completion, &rec->completion_len);
         if (!memcmp(k, "latency_ms", 10)) {
             if (is_null(p, end)) {
                 rec->latency_ms = NAN;

@@ -168,6 +168,22 @@ static void test_skipped_keys(void **state) {
     ASSERT_STR(R.model, R.model_len, "m");
     assert_true(R.input_tokens == 812 && R.output_tokens == 95 && R.ttft_ms == 140);
     ASSERT_STR(R.finish_reason, R.finish_reason_len, "stop");
+    ASSERT_STR(R.prompt, R.prompt_len, "Say \"hi\" \xc3\xa9");
+    ASSERT_STR(R.completion, R.completion_len, "hi");
+    assert_int_equal(R.embedding_len, 3);
+    assert_true(R.embedding[0] == 0.1 && R.embedding[1] == -2e-3 && R.embedding[2] == 3);
+    ok("{\"model\":\"m\",\"version\":\"1\",\"prompt\":null,\"embedding\":[]}");
+    assert_null(R.prompt);
+    assert_null(R.completion);
+    assert_int_equal(R.embedding_len, 0);
+    ok("{\"model\":\"m\",\"version\":\"1\",\"embedding\":null}");
+    assert_null(R.embedding);
+    bad("{\"prompt\":1}", 11, "\"prompt\": expected a string or null, got 1");
+    bad("{\"completion\":[\"a\"]}", 15, "\"completion\": expected a string or null, got an array");
+    bad("{\"embedding\":[1,null]}", 17, "\"embedding\": element 2: expected a number, got null");
+    bad("{\"embedding\":{}}", 14, "\"embedding\": expected an array of numbers, got an object");
+    bad("{\"embedding\":[1 2]}", 17, "\"embedding\": expected ',' or ']' in the array, got 2");
+    bad("{\"embedding\":[1,", 17, "\"embedding\": unterminated array (no closing ']' on this line)");
     ok("{\"model\":\"m\",\"version\":\"1\",\"llm\":{}}");
     assert_true(isnan(R.input_tokens) && isnan(R.ttft_ms) && R.finish_reason == NULL);
     /* depth: 64 nested containers are fine, 65 are not */
