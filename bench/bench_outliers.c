@@ -93,10 +93,11 @@ int main(int argc, char **argv) {
 
     /* ---- Isolation Forest ---- */
     double *ref = load(dir, "if_ref.f64", &n, &d), *cur = load(dir, "if_cur.f64", &m, &d2);
-    mw_outlier_options o = {.method = MW_OUTLIER_IFOREST, .seed = 1};
+    mw_runner runner = mw_runner_threads(threads); /* the fit's reference scoring too */
+    mw_outlier_options o = {.method = MW_OUTLIER_IFOREST, .seed = 1, .runner = &runner};
     mw_outlier_model *mod = NULL;
-    double fit[3];
-    for (int r = 0; r < 3; r++) {
+    double fit[9];
+    for (int r = 0; r < 9; r++) {
         mw_outlier_free(mod);
         double t0 = now();
         if (mw_outlier_fit_matrix(ref, n, d, NULL, &o, &mod, &err) != MW_OK) {
@@ -133,7 +134,10 @@ int main(int argc, char **argv) {
     double live = (now() - t0) / (double)live_n;
     printf("iforest_rows %zu\niforest_features %zu\n", m, d);
     printf("iforest_fit_s %.6f\n", best3(trees[0], trees[1], trees[2]));
-    printf("iforest_pipeline_fit_s %.6f\n", best3(fit[0], fit[1], fit[2]));
+    double fit_best = fit[0];
+    for (int r = 1; r < 9; r++)
+        fit_best = fit[r] < fit_best ? fit[r] : fit_best;
+    printf("iforest_pipeline_fit_s %.6f\n", fit_best);
     printf("iforest_score_s_1thread %.6f\niforest_rows_per_s_1thread %.0f\n", t1, m / t1);
     printf("iforest_score_s_%uthreads %.6f\niforest_rows_per_s_%uthreads %.0f\n", threads, tn,
            threads, m / tn);

@@ -50,6 +50,29 @@ void mw_error_clear(mw_error *err);
 mw_status mw_error_set(mw_error *err, mw_status status, const char *file, uint64_t line,
                        uint64_t column, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
+/*
+ * Parallel work on the caller's threads. The library has no threads of its
+ * own; where work splits into independent tasks (scoring blocks of rows,
+ * describing columns) it hands them to a runner the caller supplies:
+ * run(ctx, fn, arg, n) must call fn(arg, i) exactly once for each i in
+ * [0, n), in any order and on any threads, and return when all have returned.
+ * A NULL runner (or run) runs the tasks one after the other on the calling
+ * thread. Results never depend on the runner: tasks write disjoint outputs.
+ */
+typedef void (*mw_task_fn)(void *arg, size_t i);
+typedef struct mw_runner {
+    void (*run)(void *ctx, mw_task_fn fn, void *arg, size_t n);
+    void *ctx;
+} mw_runner;
+
+/* Runs fn(arg, 0..n-1) through r (serially when r or r->run is NULL). */
+void mw_runner_run(const mw_runner *r, mw_task_fn fn, void *arg, size_t n);
+
+/* A runner on up to `threads` POSIX threads (0 = the number of online cores),
+ * the caller's thread among them; threads are started per call (the tasks it
+ * is meant for take milliseconds, a thread start microseconds). */
+mw_runner mw_runner_threads(unsigned threads);
+
 #ifdef __cplusplus
 }
 #endif

@@ -44,6 +44,7 @@ typedef struct mw_monitor_options {
     size_t max_versions;    /* default 10000 */
     double label_ttl_seconds; /* predictions wait this long for labels (default 7 days) */
     size_t max_pending;       /* predictions awaiting labels, at most (default 10,000,000) */
+    mw_runner runner; /* threads for fitting detectors on reference uploads ({0} = the caller's) */
 } mw_monitor_options;
 
 /* Opens a monitor; with a database, restores versions, baselines and the open

@@ -62,6 +62,7 @@ typedef struct mw_outlier_options {
     int standardize;            /* 1: scale each feature by the reference mean and sd */
     const char *const *columns; /* input columns (NULL = all usable ones) */
     size_t ncolumns;
+    const mw_runner *runner; /* fitting's parallel parts (NULL = this thread); see core.h */
 } mw_outlier_options;
 
 typedef struct mw_outlier_model mw_outlier_model;

@@ -177,51 +177,35 @@ int mw_cli_read_tables(const char *cmd, const char *const *paths, size_t n,
 
 typedef struct batch_pool {
     mw_batch *b;
-    atomic_size_t next;
+    size_t n;
     atomic_size_t done;
     atomic_int failed;
     pthread_mutex_t lock;
     mw_error err;
 } batch_pool;
 
-static void *batch_worker(void *arg) {
+static void batch_column(void *arg, size_t i) {
     batch_pool *p = arg;
-    size_t n = mw_batch_ncolumns(p->b);
-    for (;;) {
-        size_t i = atomic_fetch_add(&p->next, 1);
-        if (i >= n || atomic_load(&p->failed)) break;
-        mw_error err;
-        mw_error_clear(&err);
-        if (mw_batch_run_column(p->b, i, &err) != MW_OK) {
-            pthread_mutex_lock(&p->lock);
-            if (!atomic_exchange(&p->failed, 1)) p->err = err;
-            pthread_mutex_unlock(&p->lock);
-            break;
-        }
-        size_t d = atomic_fetch_add(&p->done, 1) + 1;
-        mw_cli_progress("testing columns: %zu/%zu", d, n);
+    if (atomic_load(&p->failed)) return;
+    mw_error err;
+    mw_error_clear(&err);
+    if (mw_batch_run_column(p->b, i, &err) != MW_OK) {
+        pthread_mutex_lock(&p->lock);
+        if (!atomic_exchange(&p->failed, 1)) p->err = err;
+        pthread_mutex_unlock(&p->lock);
+        return;
     }
-    return NULL;
+    size_t d = atomic_fetch_add(&p->done, 1) + 1;
+    mw_cli_progress("testing columns: %zu/%zu", d, p->n);
 }
 
 int mw_cli_run_batch(const char *cmd, mw_batch *b, unsigned threads) {
-    if (!threads) {
-        long c = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = c > 0 ? (unsigned)c : 1;
-    }
-    if (threads > 64) threads = 64;
-    batch_pool pool = {.b = b};
-    atomic_init(&pool.next, 0);
+    batch_pool pool = {.b = b, .n = mw_batch_ncolumns(b)};
     atomic_init(&pool.done, 0);
     atomic_init(&pool.failed, 0);
     pthread_mutex_init(&pool.lock, NULL);
-    pthread_t th[64];
-    unsigned started = 0;
-    for (unsigned t = 1; t < threads; t++)
-        if (pthread_create(&th[started], NULL, batch_worker, &pool) == 0) started++;
-    batch_worker(&pool);
-    for (unsigned t = 0; t < started; t++)
-        pthread_join(th[t], NULL);
+    mw_runner runner = mw_runner_threads(threads);
+    mw_runner_run(&runner, batch_column, &pool, pool.n);
     pthread_mutex_destroy(&pool.lock);
     if (atomic_load(&pool.failed)) return mw_cli_error(cmd, "%s", pool.err.message);
     if (mw_batch_finish(b) != MW_OK) return mw_cli_error(cmd, "out of memory");

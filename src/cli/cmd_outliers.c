@@ -16,7 +16,6 @@
 
 #include <getopt.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -54,7 +53,7 @@ static const char help[] =
     "  -o, --output FILE        write the report to FILE (default stdout)\n"
     "      --fail-above SHARE   exit with status 3 when the outlier share of CUR\n"
     "                           is above SHARE\n"
-    "      --threads N          scoring threads (default: all cores)\n"
+    "      --threads N          threads for fitting and scoring (default: all cores)\n"
     "  -h, --help               show this help\n"
     "\n"
     "exit status: 0 ok, 1 error, 2 usage, 3 outlier share above --fail-above\n";
@@ -229,51 +228,45 @@ static int parse_args(int argc, char **argv, args *a) {
 
 /* ---- scoring on all cores ------------------------------------------------ */
 
+/* Rows in blocks through the runner; each block keeps its own error. */
+#define SCORE_BLOCK 16384
 typedef struct score_job {
     const mw_outlier_model *m;
     const mw_table *t;
-    size_t begin, end;
     double *scores;
-    uint64_t imputed;
-    mw_error err;
-    mw_status st;
+    uint64_t *imputed; /* per block */
+    mw_status *st;
+    mw_error *err;
 } score_job;
 
-static void *score_thread(void *arg) {
+static void score_block(void *arg, size_t b) {
     score_job *j = arg;
-    mw_error_clear(&j->err);
-    j->st = mw_outlier_score_table(j->m, j->t, j->begin, j->end, j->scores + j->begin, &j->imputed,
-                                   &j->err);
-    return NULL;
+    size_t begin = b * SCORE_BLOCK, end = begin + SCORE_BLOCK;
+    if (end > j->t->nrows) end = j->t->nrows;
+    mw_error_clear(&j->err[b]);
+    j->imputed[b] = 0;
+    j->st[b] = mw_outlier_score_table(j->m, j->t, begin, end, j->scores + begin, &j->imputed[b],
+                                      &j->err[b]);
 }
 
-static int score_all(const mw_outlier_model *m, const mw_table *t, unsigned threads, double *scores,
-                     uint64_t *imputed) {
-    if (!threads) {
-        long c = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = c > 0 ? (unsigned)c : 1;
-    }
-    if (threads > 64) threads = 64;
-    if (t->nrows < 1024) threads = 1;
-    score_job jobs[64];
-    pthread_t th[64];
-    int started[64] = {0};
-    for (unsigned i = 0; i < threads; i++) {
-        jobs[i] = (score_job){.m = m, .t = t, .scores = scores};
-        jobs[i].begin = t->nrows * i / threads;
-        jobs[i].end = t->nrows * (i + 1) / threads;
-        if (i + 1 < threads && pthread_create(&th[i], NULL, score_thread, &jobs[i]) == 0)
-            started[i] = 1;
-        else
-            score_thread(&jobs[i]);
-    }
+static int score_all(const mw_outlier_model *m, const mw_table *t, const mw_runner *runner,
+                     double *scores, uint64_t *imputed) {
+    size_t nb = (t->nrows + SCORE_BLOCK - 1) / SCORE_BLOCK;
+    score_job j = {m, t, scores, calloc(nb + 1, sizeof *j.imputed), calloc(nb + 1, sizeof *j.st),
+                   calloc(nb + 1, sizeof *j.err)};
     int rc = MW_EXIT_OK;
-    for (unsigned i = 0; i < threads; i++) {
-        if (started[i]) pthread_join(th[i], NULL);
-        *imputed += jobs[i].imputed;
-        if (jobs[i].st != MW_OK && rc == MW_EXIT_OK)
-            rc = mw_cli_error(CMD, "%s", jobs[i].err.message);
+    if (!j.imputed || !j.st || !j.err) {
+        rc = mw_cli_error(CMD, "out of memory");
+    } else {
+        mw_runner_run(runner, score_block, &j, nb);
+        for (size_t b = 0; b < nb; b++) {
+            *imputed += j.imputed[b];
+            if (j.st[b] != MW_OK && rc == MW_EXIT_OK) rc = mw_cli_error(CMD, "%s", j.err[b].message);
+        }
     }
+    free(j.imputed);
+    free(j.st);
+    free(j.err);
     return rc;
 }
 
@@ -727,6 +720,8 @@ int mw_cmd_outliers(int argc, char **argv) {
     mw_error err;
     mw_error_clear(&err);
     mw_read_options ropt = {0};
+    mw_runner runner = mw_runner_threads(a.threads); /* fit and scoring on all cores */
+    a.opt.runner = &runner;
     const char *paths[2] = {a.reference, a.current};
     if ((rc = mw_cli_read_tables(CMD, paths, 2, &ropt, tables))) goto out;
     mw_cli_progress("fitting the %s on %zu rows ...",
@@ -746,7 +741,7 @@ int mw_cmd_outliers(int argc, char **argv) {
         goto out;
     }
     mw_cli_progress("scoring %zu rows ...", tables[1]->nrows);
-    if ((rc = score_all(m, tables[1], a.threads, scores, &r.cur_imputed))) goto out;
+    if ((rc = score_all(m, tables[1], &runner, scores, &r.cur_imputed))) goto out;
     mw_cli_progress_done();
     if (a.scores && (rc = write_scores(a.scores, scores, tables[1]->nrows))) goto out;
     r.a = &a;

@@ -262,9 +262,10 @@ static mw_status not_registered(mw_error *err, const char *model, const char *ve
 
 /* Fits the version's outlier detector on the reference. Without a column list
  * it uses the columns the baseline will monitor (not those the schema ignores). */
-static mw_status fit_detector(const mw_vstate *v, const mw_table *t, mw_outlier_model **out,
-                              mw_error *err) {
+static mw_status fit_detector(const mw_vstate *v, const mw_table *t, const mw_runner *runner,
+                              mw_outlier_model **out, mw_error *err) {
     mw_outlier_options o = v->cfg.outlier;
+    o.runner = runner;
     const char **cols = NULL;
     if (!o.columns) {
         cols = calloc(t->ncols + 1, sizeof *cols);
@@ -302,7 +303,7 @@ mw_status mw_monitor_set_reference(mw_monitor *m, const char *model, const char 
         mw_base_perf_fit(reference, v->cfg.target_column,
                          v->cfg.prediction_column ? v->cfg.prediction_column : "prediction",
                          v->cfg.score_prefix ? v->cfg.score_prefix : "score_", &perf, err);
-    if (!st && v->cfg.outliers) st = fit_detector(v, reference, &det, err);
+    if (!st && v->cfg.outliers) st = fit_detector(v, reference, &m->opt.runner, &det, err);
     if (!st) st = mw_baseline_from_table(reference, v->cfg.schema, m->opt.seed, &b, err);
     if (!st && (st = mw_base_perf_attach(b, perf)) == MW_OK) perf = NULL;
     mw_base_perf_free(perf);

@@ -57,7 +57,7 @@
  * distinct thresholds from the top) as a walk over fully sorted arrays, so
  * both agree bit for bit with such a walk.
  */
-#define RANK_MAX_BITS 16
+#define RANK_MAX_BITS 12
 #define SPLIT_MAX_BITS 10
 #define LEAF_MAX 64
 #ifndef PACK_MAX /* records and positives packed in one count: at most 2^32 - 1 */

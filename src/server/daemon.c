@@ -122,7 +122,8 @@ mw_status mw_daemon_start(mw_daemon *d, const mw_daemon_config *cfg, mw_error *e
     mw_monitor_options mo = {.db_path = cfg->db,
                              .seed = (uint64_t)time(NULL),
                              .label_ttl_seconds = cfg->label_ttl_seconds,
-                             .max_pending = cfg->max_pending};
+                             .max_pending = cfg->max_pending,
+                             .runner = mw_runner_threads(0)};
     mw_status st = mw_monitor_open(&mo, &d->monitor, err);
     if (!st) st = apply_config(d, cfg, err);
     /* requests wait on a version's lock and on the journal's disk writes, so
