@@ -7,6 +7,39 @@
 #include "text/text_int.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+/* Where a scan can start: a digit or '+' (numbers), 'h' or 'w' (URLs). */
+enum { NUMBER_START, URL_START };
+
+static inline int is_start(unsigned char c, int cls) {
+    return cls == NUMBER_START ? mw_text_digit(c) || c == '+' : c == 'h' || c == 'w';
+}
+
+/* The first position >= i whose byte can start a match of class cls (len
+ * when none): 16 bytes at a time, so that text without candidates costs a
+ * compare per 16 bytes instead of a test per byte. */
+static size_t next_start(const unsigned char *s, size_t len, size_t i, int cls) {
+#ifdef __SSE2__
+    for (; i + 16 <= len; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i)), hit;
+        if (cls == NUMBER_START)
+            hit = _mm_or_si128(_mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+                                             _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1))),
+                               _mm_cmpeq_epi8(v, _mm_set1_epi8('+')));
+        else
+            hit = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('h')),
+                               _mm_cmpeq_epi8(v, _mm_set1_epi8('w')));
+        unsigned m = (unsigned)_mm_movemask_epi8(hit);
+        if (m) return i + (unsigned)__builtin_ctz(m);
+    }
+#endif
+    for (; i < len; i++)
+        if (is_start(s[i], cls)) return i;
+    return len;
+}
 
 static int local_char(unsigned char c) {
     return mw_text_alpha(c) || mw_text_digit(c) || c == '.' || c == '_' || c == '%' || c == '+' ||
@@ -52,7 +85,7 @@ static int space(unsigned char c) {
 /* https?://\S+ | www\.\S+ */
 static uint32_t urls(const unsigned char *s, size_t len) {
     uint32_t n = 0;
-    for (size_t i = 0; i < len;) {
+    for (size_t i = next_start(s, len, 0, URL_START); i < len;) {
         size_t m = 0;
         if (s[i] == 'h' && len - i >= 8 && !memcmp(s + i, "http", 4)) {
             size_t k = i + 4 + (s[i + 4] == 's');
@@ -61,12 +94,12 @@ static uint32_t urls(const unsigned char *s, size_t len) {
             m = i + 4;
         }
         if (!m) {
-            i++;
+            i = next_start(s, len, i + 1, URL_START);
             continue;
         }
         while (m < len && !space(s[m])) m++;
         n++;
-        i = m;
+        i = next_start(s, len, m, URL_START);
     }
     return n;
 }
@@ -134,19 +167,19 @@ static size_t phone_run(const unsigned char *s, size_t len, size_t i, unsigned *
 }
 
 static void numbers(const unsigned char *s, size_t len, mw_text_descriptors *out) {
-    for (size_t i = 0; i < len;) {
+    for (size_t i = next_start(s, len, 0, NUMBER_START); i < len;) {
         unsigned char c = s[i];
         int start = (mw_text_digit(c) || (c == '+' && i + 1 < len && mw_text_digit(s[i + 1]))) &&
                     (i == 0 || !(mw_text_digit(s[i - 1]) || mw_text_alpha(s[i - 1]) ||
                                  s[i - 1] == '.'));
         if (!start) {
-            i++;
+            i = next_start(s, len, i + 1, NUMBER_START);
             continue;
         }
         size_t ip = c == '+' ? 0 : ipv4_at(s, len, i);
         if (ip) {
             out->ips++;
-            i = ip;
+            i = next_start(s, len, ip, NUMBER_START);
             continue;
         }
         unsigned cd = 0, pd;
@@ -157,6 +190,7 @@ static void numbers(const unsigned char *s, size_t len, mw_text_descriptors *out
         else if (pd >= 10 && pd <= 15 && !(pd >= 13 && luhn(s, i, pe))) out->phones++;
         i = ce > pe ? ce : pe;
         while (i < len && mw_text_digit(s[i])) i++; /* never restart inside a digit run */
+        i = next_start(s, len, i, NUMBER_START);
     }
 }
 
