@@ -85,9 +85,8 @@ static json_t *side_json(const mw_canary_snap *s) {
     json_object_set_new(o, "error_rate", num(ratio(s->errors, s->records)));
     json_object_set_new(o, "latency_samples", json_integer((json_int_t)s->nlatency));
     json_object_set_new(o, "latency_p50_ms", num(median(s->latency, s->nlatency)));
-    json_object_set_new(
-        o, "latency_p95_ms",
-        num(s->nlatency ? mw_quantile_sorted(s->latency, s->nlatency, 0.95) : NAN));
+    json_object_set_new(o, "latency_p95_ms",
+                        num(s->nlatency ? mw_quantile_sorted(s->latency, s->nlatency, 0.95) : NAN));
     json_object_set_new(o, "drift_share", num(s->drift_share));
     json_object_set_new(o, "drifted_features", drifted);
     json_object_set_new(o, "dataset_drift", json_boolean(s->dataset_drift));
@@ -122,9 +121,8 @@ static json_t *check_errors(const mw_canary_snap *b, const mw_canary_snap *c,
         reason(vc, "error rate %.4g%% vs %.4g%% (Fisher exact p=%.3g)", 100 * rc, 100 * rb,
                r.p_value);
     json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:b}", "test", "fisher", "baseline_rate",
-                          num(rb), "canary_rate", num(rc), "difference", num(rc - rb),
-                          "odds_ratio", num(r.statistic), "p_value", num(r.p_value), "worse",
-                          worse);
+                          num(rb), "canary_rate", num(rc), "difference", num(rc - rb), "odds_ratio",
+                          num(r.statistic), "p_value", num(r.p_value), "worse", worse);
     return o;
 }
 
@@ -132,7 +130,8 @@ static json_t *check_latency(const mw_canary_snap *b, const mw_canary_snap *c,
                              const mw_canary_options *opt, verdict_ctx *vc) {
     double mb = median(b->latency, b->nlatency), mc = median(c->latency, c->nlatency);
     mw_test_result r = {NAN, NAN};
-    if (b->nlatency && c->nlatency) mw_mannwhitneyu(c->latency, c->nlatency, b->latency, b->nlatency, &r);
+    if (b->nlatency && c->nlatency)
+        mw_mannwhitneyu(c->latency, c->nlatency, b->latency, b->nlatency, &r);
     int slower = mc > mb * (1 + opt->latency_margin);
     int worse = r.p_value < opt->alpha && slower;
     vc->v->latency_p50_difference = (mc - mb) / 1000.0;
@@ -180,7 +179,8 @@ static mw_status check_predictions(const mw_canary_snap *b, const mw_canary_snap
         if (st) return st;
         test = "chi2";
     } else if (b->pred_kind == MW_CANARY_PRED_NUMERIC && c->pred_kind == MW_CANARY_PRED_NUMERIC) {
-        if (b->npred && c->npred) mw_ks_2samp(b->pred_values, b->npred, c->pred_values, c->npred, &r);
+        if (b->npred && c->npred)
+            mw_ks_2samp(b->pred_values, b->npred, c->pred_values, c->npred, &r);
         test = "ks";
     }
     vc->v->p_predictions = r.p_value;
@@ -198,8 +198,8 @@ static json_t *check_drift(const mw_canary_snap *b, const mw_canary_snap *c,
     if (worse)
         reason(vc, "drift share %.3g vs %.3g against their references", c->drift_share,
                b->drift_share);
-    return json_pack("{s:o, s:o, s:o, s:b}", "baseline_share", num(b->drift_share),
-                     "canary_share", num(c->drift_share), "difference", num(d), "worse", worse);
+    return json_pack("{s:o, s:o, s:o, s:b}", "baseline_share", num(b->drift_share), "canary_share",
+                     num(c->drift_share), "difference", num(d), "worse", worse);
 }
 
 static json_t *check_performance(const mw_canary_perf *b, const mw_canary_perf *c,
@@ -238,11 +238,11 @@ static json_t *check_performance(const mw_canary_perf *b, const mw_canary_perf *
     if (worse)
         reason(vc, "%s %.4g vs %.4g (%s p=%.3g)", metric, vcn, vb,
                b->task == MW_TASK_CLASSIFICATION ? "Fisher exact" : "Welch t-test", r.p_value);
-    return json_pack("{s:f, s:s, s:I, s:I, s:o, s:o, s:o, s:s, s:o, s:b}", "window_start",
-                     b->start, "metric", metric, "baseline_labelled", (json_int_t)b->labelled,
+    return json_pack("{s:f, s:s, s:I, s:I, s:o, s:o, s:o, s:s, s:o, s:b}", "window_start", b->start,
+                     "metric", metric, "baseline_labelled", (json_int_t)b->labelled,
                      "canary_labelled", (json_int_t)c->labelled, "baseline", num(vb), "canary",
-                     num(vcn), "difference", num(vcn - vb), "test", test, "p_value",
-                     num(r.p_value), "worse", worse);
+                     num(vcn), "difference", num(vcn - vb), "test", test, "p_value", num(r.p_value),
+                     "worse", worse);
 }
 
 mw_status mw_canary_compare(const mw_canary_snap *base, const mw_canary_snap *canary,
@@ -251,8 +251,8 @@ mw_status mw_canary_compare(const mw_canary_snap *base, const mw_canary_snap *ca
     *out = NULL;
     memset(v, 0, sizeof *v);
     v->error_rate_difference = v->latency_p50_difference = v->drift_share_difference = NAN;
-    v->performance_difference = v->p_errors = v->p_latency = v->p_predictions =
-        v->p_performance = NAN;
+    v->performance_difference = v->p_errors = v->p_latency = v->p_predictions = v->p_performance =
+        NAN;
     verdict_ctx vc = {json_array(), v};
     json_t *checks = json_object(), *pred = NULL;
     if (!vc.reasons || !checks) {
@@ -265,8 +265,7 @@ mw_status mw_canary_compare(const mw_canary_snap *base, const mw_canary_snap *ca
     mw_status st = check_predictions(base, canary, opt, &vc, &pred);
     json_object_set_new(checks, "predictions", pred);
     json_object_set_new(checks, "drift", check_drift(base, canary, opt, &vc));
-    json_object_set_new(checks, "performance",
-                        check_performance(perf_base, perf_canary, opt, &vc));
+    json_object_set_new(checks, "performance", check_performance(perf_base, perf_canary, opt, &vc));
     json_t *o = json_object();
     if (st || !o) {
         json_decref(o);

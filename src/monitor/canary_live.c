@@ -38,9 +38,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_MODELS 10000     /* models with a per-model alias setting, and with results */
-#define PERF_WINDOWS 256     /* labelled windows looked at per version */
-#define KEEP_RESULTS 10000   /* stored comparisons per model */
+#define MAX_MODELS 10000   /* models with a per-model alias setting, and with results */
+#define PERF_WINDOWS 256   /* labelled windows looked at per version */
+#define KEEP_RESULTS 10000 /* stored comparisons per model */
 #define ALIAS_MAX MW_MAX_NAME
 
 typedef struct mw_canary_state mw_canary_state;
@@ -216,7 +216,8 @@ mw_status mw_monitor_canary_configure(mw_monitor *m, const char *json, mw_error 
     if (root && !st) st = read_alias(root, "baseline_alias", "", next.base, err);
     if (root && !st) st = read_alias(root, "canary_alias", "", next.canary, err);
     if (root && !st) st = read_number(root, "alpha", 0, 0.5, &next.opt.alpha, err);
-    if (root && !st) st = read_number(root, "latency_margin", 0, 100, &next.opt.latency_margin, err);
+    if (root && !st)
+        st = read_number(root, "latency_margin", 0, 100, &next.opt.latency_margin, err);
     if (root && !st) st = read_number(root, "drift_margin", 0, 1, &next.opt.drift_margin, err);
     if (root && !st)
         st = read_pairs(json_object_get(root, "models"), &next, &next.pairs, &next.npairs, err);
@@ -434,8 +435,10 @@ static long keep_snap(mw_canary_state *c, mw_canary_snap *snap, const char *base
         int drop = same_model && (!strcmp(s->version, snap->version) ||
                                   (strcmp(s->version, base) && strcmp(s->version, canary)) ||
                                   s->start < snap->start);
-        if (drop) mw_canary_snap_free(s);
-        else c->snaps[o++] = *s;
+        if (drop)
+            mw_canary_snap_free(s);
+        else
+            c->snaps[o++] = *s;
     }
     c->nsnaps = o;
     if (c->nsnaps == c->capsnaps) {
@@ -468,8 +471,8 @@ static mw_status compare_and_store(mw_monitor *m, mw_canary_state *c, const mw_c
     json_decref(res);
     if (!text) return MW_ENOMEM;
     mw_error err;
-    st = mw_store_canary_put(m->store, b->model, b->version, k->version, b->start, b->end,
-                             v.worse, mw_monitor_now_ms(m), text, KEEP_RESULTS, &err);
+    st = mw_store_canary_put(m->store, b->model, b->version, k->version, b->start, b->end, v.worse,
+                             mw_monitor_now_ms(m), text, KEEP_RESULTS, &err);
     free(text);
     if (!st) record_last(c, b, k, &v);
     return st;

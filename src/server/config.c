@@ -13,6 +13,8 @@
  *         - version: "3"
  *           reference: train.csv      # optional: baseline built at start if none
  *           window_seconds: 300        # and every other version option (monitor.h)
+ *   canary: {baseline_alias: production, canary_alias: canary, alpha: 0.05,
+ *            models: {fraud: {canary_alias: staging}}}     # monitor.h, canary
  */
 #include "alert/rules.h"
 #include "server/daemon.h"
@@ -43,6 +45,7 @@ void mw_daemon_config_free(mw_daemon_config *cfg) {
         free(cfg->versions[i].reference);
     }
     free(cfg->versions);
+    free(cfg->canary_json);
     for (size_t i = 0; i < cfg->nwatch_names; i++)
         free(cfg->watch_names[i]);
     mw_alerting_config_free(&cfg->alerting);
@@ -149,9 +152,8 @@ static json_t *parse_document(yaml_parser_t *p, const char *name, mw_error *err)
     yaml_event_t ev;
     for (;;) {
         if (!yaml_parser_parse(p, &ev)) {
-            mw_error_set(err, MW_EPARSE, name, p->problem_mark.line + 1,
-                         p->problem_mark.column + 1, "YAML: %s",
-                         p->problem ? p->problem : "syntax error");
+            mw_error_set(err, MW_EPARSE, name, p->problem_mark.line + 1, p->problem_mark.column + 1,
+                         "YAML: %s", p->problem ? p->problem : "syntax error");
             return NULL;
         }
         if (ev.type == YAML_STREAM_END_EVENT) {
@@ -336,8 +338,7 @@ static mw_status resources_section(mw_daemon_config *cfg, json_t *r, const char 
 }
 
 /* labels: {ttl: 7d, max_pending: 10000000} */
-static mw_status labels_section(mw_daemon_config *cfg, json_t *l, const char *file,
-                                mw_error *err) {
+static mw_status labels_section(mw_daemon_config *cfg, json_t *l, const char *file, mw_error *err) {
     if (!json_is_object(l)) return bad(err, file, "labels", "expected a mapping");
     const char *key;
     json_t *v;
@@ -380,6 +381,10 @@ mw_status mw_daemon_config_load(const char *path, mw_daemon_config *cfg, mw_erro
                 st = resources_section(cfg, v, path, err);
             } else if (!strcmp(key, "labels")) {
                 st = labels_section(cfg, v, path, err);
+            } else if (!strcmp(key, "canary")) {
+                free(cfg->canary_json); /* checked when the monitor takes it (daemon.c) */
+                cfg->canary_json =
+                    json_is_null(v) ? NULL : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
             } else if (!strcmp(key, "alerting")) {
                 st = mw_alerting_config_read(&cfg->alerting, v, path, err);
             } else if (!strcmp(key, "rules")) {
@@ -396,7 +401,7 @@ mw_status mw_daemon_config_load(const char *path, mw_daemon_config *cfg, mw_erro
                 snprintf(
                     what, sizeof what,
                     "bad or unknown key \"%s\" (known: listen, db, tick_seconds, http, models, "
-                    "resources, labels, alerting, rules)",
+                    "resources, labels, canary, alerting, rules)",
                     key);
                 st = bad(err, path, "top level", what);
             }

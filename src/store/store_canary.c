@@ -41,12 +41,16 @@ mw_status mw_store_canary_put(mw_store *s, const char *model, const char *baseli
         int rc = q ? mw_st_bind_text(q, 1, model) : SQLITE_ERROR;
         if (q && rc == SQLITE_OK) rc = sqlite3_bind_int64(q, 2, (int64_t)keep);
         if (q && rc == SQLITE_OK) rc = mw_st_exec(q);
-        if (!q) st = s->prep_status;
-        else if (rc != SQLITE_DONE) st = mw_st_fail(s, rc, op, model, canary_version, err);
+        if (!q)
+            st = s->prep_status;
+        else if (rc != SQLITE_DONE)
+            st = mw_st_fail(s, rc, op, model, canary_version, err);
         if (q) mw_st_done(q);
     }
-    if (!st) st = mw_st_commit(s, op, model, canary_version, err);
-    else mw_st_rollback(s);
+    if (!st)
+        st = mw_st_commit(s, op, model, canary_version, err);
+    else
+        mw_st_rollback(s);
     mw_st_unlock(s);
     return st;
 }
