@@ -53,10 +53,8 @@ static mw_status load_rules(mw_alerting *a, const mw_alerting_config *cfg, mw_er
         if ((st = mw_rules_starter(&starter, err)) == MW_OK) {
             st = mw_rules_merge(&rules, &starter);
             mw_rules_free(&starter);
-            if (!strcmp(a->source, "none"))
-                snprintf(a->source, sizeof a->source, "starter");
-            else
-                strncat(a->source, "+starter", sizeof a->source - strlen(a->source) - 1);
+            if (!strcmp(a->source, "none")) snprintf(a->source, sizeof a->source, "starter");
+            else strncat(a->source, "+starter", sizeof a->source - strlen(a->source) - 1);
         }
     }
     if (st) {
@@ -293,8 +291,8 @@ void mw_alerting_evaluate(mw_alerting *a, mw_daemon *d, double now) {
         json_t *w = mw_alerting_warnings(&a->engine.rules, text);
         size_t i;
         json_t *v;
-        json_array_foreach(w, i, v)
-            fprintf(stderr, "modelwatch: alerting: warning: %s\n", json_string_value(v));
+        json_array_foreach(w, i, v) fprintf(stderr, "modelwatch: alerting: warning: %s\n",
+                                            json_string_value(v));
         json_decref(w);
         a->warned = 1;
     }

@@ -152,8 +152,9 @@ static json_t *parse_document(yaml_parser_t *p, const char *name, mw_error *err)
     yaml_event_t ev;
     for (;;) {
         if (!yaml_parser_parse(p, &ev)) {
-            mw_error_set(err, MW_EPARSE, name, p->problem_mark.line + 1, p->problem_mark.column + 1,
-                         "YAML: %s", p->problem ? p->problem : "syntax error");
+            mw_error_set(err, MW_EPARSE, name, p->problem_mark.line + 1,
+                         p->problem_mark.column + 1, "YAML: %s",
+                         p->problem ? p->problem : "syntax error");
             return NULL;
         }
         if (ev.type == YAML_STREAM_END_EVENT) {
@@ -338,7 +339,8 @@ static mw_status resources_section(mw_daemon_config *cfg, json_t *r, const char 
 }
 
 /* labels: {ttl: 7d, max_pending: 10000000} */
-static mw_status labels_section(mw_daemon_config *cfg, json_t *l, const char *file, mw_error *err) {
+static mw_status labels_section(mw_daemon_config *cfg, json_t *l, const char *file,
+                                mw_error *err) {
     if (!json_is_object(l)) return bad(err, file, "labels", "expected a mapping");
     const char *key;
     json_t *v;

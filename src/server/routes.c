@@ -104,13 +104,12 @@ static void records(mw_daemon *d, const mw_http_request *req, mw_http_response *
 static void alerting_route(mw_daemon *d, const mw_http_request *req, mw_http_response *resp) {
     int rules = !strcmp(req->path, "/api/v1/rules");
     resp->route = rules ? "/api/v1/rules" : "/api/v1/alerts";
-    if (!d->alerting) return mw_http_set_error(resp, 503, "not_ready", "alerting is starting", 0);
+    if (!d->alerting)
+        return mw_http_set_error(resp, 503, "not_ready", "alerting is starting", 0);
     if (rules && is(req, "PUT")) return mw_alerting_put_rules(d->alerting, d, req, resp);
     if (!is(req, "GET")) return method_not_allowed(resp, rules ? "GET, PUT" : "GET");
-    if (rules)
-        mw_alerting_get_rules(d->alerting, resp);
-    else
-        mw_alerting_get_alerts(d->alerting, req, resp);
+    if (rules) mw_alerting_get_rules(d->alerting, resp);
+    else mw_alerting_get_alerts(d->alerting, req, resp);
 }
 
 static void labels(mw_daemon *d, const mw_http_request *req, mw_http_response *resp) {
