@@ -832,9 +832,11 @@ static void test_migrate_v1_to_current(void **state) {
     assert_int_equal(json_array_size(h), 1);
     json_decref(h);
     mw_store_close(s);
-    assert_int_equal(raw_pragma(t.path, "PRAGMA user_version"), 4);
+    assert_int_equal(raw_pragma(t.path, "PRAGMA user_version"), 5);
     assert_int_equal(
         raw_pragma(t.path, "SELECT count(*) FROM sqlite_schema WHERE name = 'alert_history'"), 1);
+    assert_int_equal(
+        raw_pragma(t.path, "SELECT count(*) FROM sqlite_schema WHERE name = 'canary_results'"), 1);
     assert_int_equal(raw_pragma(t.path, "SELECT count(*) FROM sqlite_schema WHERE name LIKE "
                                         "'registry_%' AND type = 'table'"),
                      4);
