@@ -151,4 +151,24 @@ expect_contains "$TMP/m2.txt" 'modelwatch_alert_rollbacks_total{result="failed"}
 # same and pair did not fire: their aliases stayed
 curl -s "$URL/api/v1/registry/models/same/versions/@canary" > "$TMP/vs.json"
 expect_jq "$TMP/vs.json" '.version == "2"' "same: canary alias untouched"
+
+# the API's bad requests, and an unknown model
+curl -s -o "$TMP/e.json" -w '%{http_code}' "$URL/api/v1/models/fraud/canary?limit=0" > "$TMP/code"
+expect_contains "$TMP/code" 400 "limit 0 refused"
+curl -s -o "$TMP/e.json" -w '%{http_code}' "$URL/api/v1/models/a%20b/canary" > "$TMP/code"
+expect_contains "$TMP/code" 400 "bad model name refused"
+expect_jq "$TMP/e.json" '.error.message | test("model name")' "bad model name named"
+curl -s -o "$TMP/e.json" -w '%{http_code}' -X POST "$URL/api/v1/models/fraud/canary" > "$TMP/code"
+expect_contains "$TMP/code" 405 "POST not allowed"
+curl -s "$URL/api/v1/models/nosuch/canary" > "$TMP/e.json"
+expect_jq "$TMP/e.json" '.comparisons == []' "unknown model: no comparisons"
+
+# comparisons are stored: still there after a restart; the rollback is not repeated
+kill "$PID"; wait "$PID" 2>/dev/null
+start_daemon d2 --config "$TMP/mw.yaml" || { finish; exit 1; }
+curl -s "$URL/api/v1/models/fraud/canary?limit=5" > "$TMP/c2.json"
+expect_jq "$TMP/c2.json" '.comparisons | length == 1 and .[0].canary_worse == true' "comparison kept across a restart"
+sleep 1.5
+reg audit fraud --alias canary --format json > "$TMP/a3.json"
+expect_jq "$TMP/a3.json" '[.audit[] | select(.action == "rollback")] | length == 1' "no second rollback after the restart"
 finish
