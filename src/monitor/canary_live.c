@@ -171,8 +171,9 @@ static mw_status read_pairs(const json_t *models, const mw_canary_state *default
     json_t *m;
     mw_status st = MW_OK;
     json_object_foreach((json_t *)models, name, m) {
-        char where[200];
-        snprintf(where, sizeof where, "models.%.128s.", name);
+        char where[200], prefix[210]; /* "models.fraud", "models.fraud." */
+        snprintf(where, sizeof where, "models.%.128s", name);
+        snprintf(prefix, sizeof prefix, "%s.", where);
         pair_cfg *pc = &p[*n];
         snprintf(pc->base, sizeof pc->base, "%s", defaults->base);
         snprintf(pc->canary, sizeof pc->canary, "%s", defaults->canary);
@@ -181,8 +182,8 @@ static mw_status read_pairs(const json_t *models, const mw_canary_state *default
         else if (!json_is_object(m))
             st = bad(err, where, "expected a mapping with baseline_alias and canary_alias");
         if (!st) st = check_keys(m, keys, 2, where, err);
-        if (!st) st = read_alias(m, "baseline_alias", where, pc->base, err);
-        if (!st) st = read_alias(m, "canary_alias", where, pc->canary, err);
+        if (!st) st = read_alias(m, "baseline_alias", prefix, pc->base, err);
+        if (!st) st = read_alias(m, "canary_alias", prefix, pc->canary, err);
         if (!st && !(pc->model = strdup(name)))
             st = mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "canary: out of memory");
         if (st) break;

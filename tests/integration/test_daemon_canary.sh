@@ -58,7 +58,7 @@ db: $DB
 canary: {models: {pair: {canary: beta}}}
 EOF2
 expect_exit 1 "unknown per-model key refused" -- "$MW_BIN" serve --listen 127.0.0.1:0 --config "$TMP/bad.yaml"
-expect_contains "$TMP/err" 'canary: models.pair.: unknown key "canary"' "unknown key named"
+expect_contains "$TMP/err" 'canary: models.pair: unknown key "canary"' "unknown key named"
 
 cat > "$TMP/mw.yaml" <<EOF2
 db: $DB
