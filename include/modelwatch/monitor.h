@@ -206,6 +206,48 @@ uint64_t mw_monitor_rejected_invalid(mw_monitor *m);
 uint64_t mw_monitor_labels_unmatched(mw_monitor *m);
 uint64_t mw_monitor_labels_rejected(mw_monitor *m);
 
+/* ---- canary comparison (src/monitor/canary*.c) ------------------------------------------
+ *
+ * With a database, two versions of a model that receive traffic at once are
+ * compared window by window: the baseline is the version the registry alias
+ * "production" points to, the canary the one "canary" points to (both alias
+ * names configurable, per model too). When both versions have closed a
+ * window of the same period (same start and length), the comparison runs and
+ * is stored: each side's drift against its own reference, the prediction
+ * distribution difference, error rate (Fisher exact), latency (Mann-Whitney),
+ * labelled performance of the newest window pair with labels on both sides,
+ * and the verdict canary_worse with its reasons (src/monitor/canary.c).
+ *
+ * Configuration, a JSON object (NULL or "" for the defaults):
+ *   {"baseline_alias": "production", "canary_alias": "canary", "alpha": 0.05,
+ *    "latency_margin": 0.1, "drift_margin": 0.25,
+ *    "models": {"fraud": {"baseline_alias": "prod", "canary_alias": "staging"}}}
+ * Unknown keys, wrong types and values out of range are errors naming the key.
+ */
+mw_status mw_monitor_canary_configure(mw_monitor *m, const char *json, mw_error *err);
+/* Stored comparisons of a model, newest window first, at most limit (0 =
+ * all), as a malloc'd JSON array (empty without a database). */
+mw_status mw_monitor_canary(mw_monitor *m, const char *model, size_t limit, char **json,
+                            mw_error *err);
+/* The last comparison of each model since start-up, for the metrics. */
+typedef struct mw_canary_status {
+    const char *model, *baseline, *canary; /* versions */
+    double start, end;                     /* the window compared */
+    int worse;
+    double error_rate_difference;          /* canary - baseline */
+    double latency_p50_difference_seconds; /* canary - baseline */
+    double drift_share_difference;         /* canary - baseline */
+    const char *performance_metric;        /* "accuracy", "mae" or NULL (no labels on both) */
+    double performance_difference;         /* canary - baseline */
+    /* p-values of the checks, NAN when a check could not run */
+    double p_errors, p_latency, p_predictions, p_performance;
+    uint64_t comparisons, worse_total; /* of this model since start-up */
+} mw_canary_status;
+void mw_monitor_each_canary(mw_monitor *m, void (*fn)(const mw_canary_status *s, void *ctx),
+                            void *ctx);
+/* Comparisons that failed (out of memory, store error) since start-up. */
+uint64_t mw_monitor_canary_failures(mw_monitor *m);
+
 /* ---- model registry (registry.h) ------------------------------------------------------
  *
  * With a database, a record's "version" may be "@ALIAS": it goes to the

@@ -50,7 +50,7 @@ extern "C" {
 #endif
 
 /* The schema version this build creates and understands (PRAGMA user_version). */
-#define MW_STORE_SCHEMA_VERSION 4
+#define MW_STORE_SCHEMA_VERSION 5
 /* PRAGMA application_id of a modelwatch database ("MWst"). */
 #define MW_STORE_APPLICATION_ID 0x4D577374
 /* Longest model, version or state key, in bytes. */
@@ -190,6 +190,19 @@ mw_status mw_store_labels_each(mw_store *s, mw_store_labels_fn fn, void *ctx, mw
 /* In one transaction, deletes predictions blobs of windows that started
  * before `before` and label batches appended before it (the labels' TTL). */
 mw_status mw_store_labels_expire(mw_store *s, double before, mw_error *err);
+
+/* ---- canary comparisons ------------------------------------------------------------ */
+
+/* Stores one comparison of a model's canary pair for the window starting at
+ * start (replacing one stored for the same pair and start), and keeps the
+ * keep newest of the model (0 = all). */
+mw_status mw_store_canary_put(mw_store *s, const char *model, const char *baseline_version,
+                              const char *canary_version, double start, double end, int worse,
+                              int64_t at_ms, const char *result_json, size_t keep, mw_error *err);
+/* The newest comparisons of model first (by window start), at most limit (0 =
+ * all), as a malloc'd JSON array of the stored result objects. */
+mw_status mw_store_canary_list(mw_store *s, const char *model, size_t limit, char **json,
+                               mw_error *err);
 
 /* ---- alerts ------------------------------------------------------------------------ */
 

@@ -20,12 +20,15 @@ static void quoted(FILE *f, const char *s) {
     json_decref(j);
 }
 
-static void string_map(FILE *f, const char *key, const mw_label *l, size_t n) {
-    if (!n) return;
+/* extra: one more entry (a label pair), or NULL */
+static void string_map(FILE *f, const char *key, const mw_label *l, size_t n,
+                       const mw_label *extra) {
+    if (!n && !extra) return;
     fprintf(f, "        %s:\n", key);
-    for (size_t i = 0; i < n; i++) {
-        fprintf(f, "          %s: ", l[i].name);
-        quoted(f, l[i].value);
+    for (size_t i = 0; i < n + (extra != NULL); i++) {
+        const mw_label *e = i < n ? &l[i] : extra;
+        fprintf(f, "          %s: ", e->name);
+        quoted(f, e->value);
         fputc('\n', f);
     }
 }
@@ -54,8 +57,15 @@ char *mw_rules_export_prometheus(const mw_rule_set *set, const char *group) {
             mw_duration_format(r->keep_firing_for_s, d, sizeof d);
             fprintf(f, "        keep_firing_for: %s\n", d);
         }
-        string_map(f, "labels", r->labels, r->nlabels);
-        string_map(f, "annotations", r->annotations, r->nannotations);
+        string_map(f, "labels", r->labels, r->nlabels, NULL);
+        /* rollback is modelwatch's own: Prometheus gets it as an annotation */
+        char *rb = NULL;
+        if (r->rollback_model &&
+            asprintf(&rb, "model=%s alias=%s", r->rollback_model, r->rollback_alias) < 0)
+            rb = NULL;
+        mw_label extra = {(char *)"modelwatch_rollback", rb};
+        string_map(f, "annotations", r->annotations, r->nannotations, rb ? &extra : NULL);
+        free(rb);
     }
     if (fclose(f) != 0) {
         free(buf);

@@ -198,11 +198,39 @@ static void rule_free(mw_rule *r) {
     mw_expr_free(r->expr);
     labels_free(r->labels, r->nlabels);
     labels_free(r->annotations, r->nannotations);
+    free(r->rollback_model);
+    free(r->rollback_alias);
     memset(r, 0, sizeof *r);
 }
 
-static const char *const rule_keys[] = {"name",   "alert",      "expr", "for", "keep_firing_for",
-                                        "labels", "annotations"};
+static const char *const rule_keys[] = {
+    "name", "alert", "expr", "for", "keep_firing_for", "labels", "annotations", "rollback"};
+
+/* rollback: {model, alias}, both templates (checked), both required. */
+static mw_status rollback_from_json(const json_t *o, const place *p, mw_rule *r, mw_error *err) {
+    if (!o || json_is_null(o)) return MW_OK;
+    if (!json_is_object(o)) return bad(err, p, "rollback: expected a mapping with model and alias");
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)o, k, v) {
+        if (strcmp(k, "model") && strcmp(k, "alias"))
+            return bad(err, p, "rollback: unknown key \"%s\" (expected model, alias)", k);
+    }
+    const char *keys[2] = {"model", "alias"};
+    char **out[2] = {&r->rollback_model, &r->rollback_alias};
+    for (size_t i = 0; i < 2; i++) {
+        const json_t *s = json_object_get(o, keys[i]);
+        if (!json_is_string(s) || !json_string_length(s) || json_string_length(s) > 1024)
+            return bad(err, p, "rollback.%s: expected a name or template (1 to 1024 bytes)",
+                       keys[i]);
+        mw_error te = {0};
+        if (mw_template_check(json_string_value(s), &te))
+            return bad(err, p, "rollback.%s: %s", keys[i], te.message);
+        if (!(*out[i] = strdup(json_string_value(s))))
+            return mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
+    }
+    return MW_OK;
+}
 
 static mw_status rule_from_json(const json_t *o, place *p, mw_rule *r, mw_error *err) {
     memset(r, 0, sizeof *r);
@@ -223,7 +251,7 @@ static mw_status rule_from_json(const json_t *o, place *p, mw_rule *r, mw_error 
         if (!known)
             return bad(err, p,
                        "unknown key \"%s\" (expected name, expr, for, keep_firing_for, "
-                       "labels, annotations)",
+                       "labels, annotations, rollback)",
                        k);
     }
     const json_t *expr = json_object_get(o, "expr");
@@ -248,8 +276,10 @@ static mw_status rule_from_json(const json_t *o, place *p, mw_rule *r, mw_error 
     if ((st = string_map(json_object_get(o, "labels"), "labels", 0, p, &r->labels, &r->nlabels,
                          err)))
         return st;
-    return string_map(json_object_get(o, "annotations"), "annotations", 1, p, &r->annotations,
-                      &r->nannotations, err);
+    if ((st = string_map(json_object_get(o, "annotations"), "annotations", 1, p, &r->annotations,
+                         &r->nannotations, err)))
+        return st;
+    return rollback_from_json(json_object_get(o, "rollback"), p, r, err);
 }
 
 mw_status mw_rules_from_json(const json_t *arr, const char *where, mw_rule_set *out,
@@ -293,11 +323,15 @@ json_t *mw_rules_to_json(const mw_rule_set *set) {
         char f[64], k[64];
         mw_duration_format(r->for_s, f, sizeof f);
         mw_duration_format(r->keep_firing_for_s, k, sizeof k);
-        json_array_append_new(arr,
-                              json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "name", r->name, "expr",
-                                        r->expr_text, "for", f, "keep_firing_for", k, "labels",
-                                        map_json(r->labels, r->nlabels), "annotations",
-                                        map_json(r->annotations, r->nannotations)));
+        json_t *o =
+            json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "name", r->name, "expr", r->expr_text,
+                      "for", f, "keep_firing_for", k, "labels", map_json(r->labels, r->nlabels),
+                      "annotations", map_json(r->annotations, r->nannotations));
+        if (o && r->rollback_model)
+            json_object_set_new(
+                o, "rollback",
+                json_pack("{s:s, s:s}", "model", r->rollback_model, "alias", r->rollback_alias));
+        json_array_append_new(arr, o);
     }
     return arr;
 }

@@ -11,7 +11,13 @@
  *      "for": "5m",                              optional, default 0s
  *      "keep_firing_for": "10m",                 optional, default 0s
  *      "labels": {"severity": "warning"},        optional, literal strings
- *      "annotations": {"summary": "{{ $labels.feature }} drifted"}}  optional
+ *      "annotations": {"summary": "{{ $labels.feature }} drifted"},  optional
+ *      "rollback": {"model": "fraud", "alias": "production"}}    optional, off by default
+ * rollback: when an alert of the rule starts firing, the daemon moves the
+ * registry alias back to its previous version (as `modelwatch registry
+ * rollback`), once per firing episode, recorded in the audit log with who =
+ * "modelwatch-alert:<rule>" and why = the alert's summary annotation. model
+ * and alias are templates like annotations ("{{ $labels.model }}").
  * Durations: a number of seconds, or Prometheus' form: integers with units
  * ms, s, m, h, d, w, y in decreasing order ("1h30m", "90s", "500ms").
  * Templates (a subset of Prometheus' Go templates, so exported rules render
@@ -46,6 +52,7 @@ typedef struct mw_rule {
     size_t nlabels;
     mw_label *annotations; /* sorted by name; values are templates */
     size_t nannotations;
+    char *rollback_model, *rollback_alias; /* rollback: templates; NULL when not set */
 } mw_rule;
 
 typedef struct mw_rule_set {
@@ -81,7 +88,9 @@ char *mw_template_render(const char *tmpl, const mw_label *labels, size_t nlabel
 void mw_format_go_float(double v, char *buf, size_t size);
 
 /* The rule set as Prometheus alerting rules (one group named `group`), YAML
- * that `promtool check rules` accepts (malloc'd). */
+ * that `promtool check rules` accepts (malloc'd). A rule's rollback, which
+ * Prometheus has no field for, becomes the annotation modelwatch_rollback
+ * ("model=M alias=A"). */
 char *mw_rules_export_prometheus(const mw_rule_set *set, const char *group);
 
 #endif

@@ -23,7 +23,7 @@ static const char serve_help[] =
     "\n"
     "options:\n"
     "  -c, --config FILE        YAML configuration (listen, db, http, models,\n"
-    "                           resources, alerting, rules)\n"
+    "                           resources, labels, canary, alerting, rules)\n"
     "  -l, --listen HOST:PORT   address to listen on (default 127.0.0.1:9750;\n"
     "                           use 0.0.0.0:9750 to accept other hosts)\n"
     "      --db PATH            SQLite database (default ./modelwatch.db)\n"
@@ -39,7 +39,13 @@ static const char serve_help[] =
     "\n"
     "endpoints: /healthz /readyz /metrics /api/v1/records /api/v1/models[/...]\n"
     "/api/v1/rules /api/v1/alerts\n"
-    "(see README.md, \"The daemon\").\n";
+    "(see README.md, \"The daemon\").\n"
+    "\n"
+    "canary: versions behind the registry aliases production and canary (config\n"
+    "canary: to rename them) are compared window by window: GET\n"
+    "/api/v1/models/{model}/canary, metrics modelwatch_canary_*. A rule with\n"
+    "rollback: {model, alias} rolls the alias back when it fires (README \"Canary\n"
+    "comparison and automatic rollback\").\n";
 
 enum {
     OPT_DB = 1000,

@@ -169,7 +169,8 @@ mw_status mw_monitor_open(const mw_monitor_options *opt, mw_monitor **out, mw_er
     pthread_rwlock_init(&m->reg_lock, NULL);
     pthread_mutex_init(&m->unknown_lock, NULL);
     m->index = mw_dict_new();
-    mw_status st = m->index ? MW_OK : MW_ENOMEM;
+    m->canary = mw_canary_state_new();
+    mw_status st = m->index && m->canary ? MW_OK : MW_ENOMEM;
     if (!st) st = mw_pending_init(&m->pending, m->opt.max_pending, m->opt.label_ttl_seconds);
     if (!st && opt && opt->db_path) {
         mw_store_options so = {.synchronous_full = m->opt.synchronous_full};
@@ -203,6 +204,7 @@ void mw_monitor_close(mw_monitor *m) {
     mw_dict_free(m->index);
     if (m->pending.keys) mw_pending_free(&m->pending);
     mw_regcache_free(m->regcache);
+    mw_canary_state_free(m->canary);
     mw_store_close(m->store);
     pthread_rwlock_destroy(&m->reg_lock);
     pthread_mutex_destroy(&m->unknown_lock);

@@ -118,6 +118,7 @@ mw_status mw_vstate_close_window(mw_monitor *m, mw_vstate *v, char **json_out, m
         if (st == MW_ENOMEM) mw_error_set(err, st, NULL, 0, 0, "out of memory closing the window");
         return st;
     }
+    if (m->store) mw_canary_window_closed(m, v, &rep);
     keep_last(v, &rep);
     atomic_fetch_add(&m->windows_closed, 1);
     if (!m->store) { /* nothing to store the window's predictions in */

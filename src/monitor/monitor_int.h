@@ -89,6 +89,7 @@ struct mw_monitor {
     mw_pending_index pending;            /* predictions awaiting labels (labels.c) */
     uint64_t labels_unmatched, labels_rejected; /* under unknown_lock */
     struct mw_regcache *regcache;               /* registry aliases and signatures */
+    struct mw_canary_state *canary;             /* canary pairs and snapshots (canary_live.c) */
 };
 
 /* ---- registry_cache.c ---- */
@@ -103,6 +104,16 @@ int mw_regcache_resolve(mw_monitor *m, const char *model, const char *alias, cha
  * signature, when it has one, counting violations. */
 void mw_regcache_check(mw_monitor *m, const char *model, const char *version,
                        const mw_record *recs, size_t n);
+
+/* ---- canary_live.c ---- */
+struct mw_canary_state *mw_canary_state_new(void);
+void mw_canary_state_free(struct mw_canary_state *c);
+/* v's window closed with report rep (v->lock held, the result stored): when v
+ * is a member of its model's canary pair, keeps a snapshot of the window and
+ * compares it with the other member's window of the same period, if closed.
+ * Failures are counted (mw_monitor_canary_failures), never returned: the
+ * window itself closed. */
+void mw_canary_window_closed(mw_monitor *m, mw_vstate *v, const mw_drift_report *rep);
 
 /* ---- monitor_config.c ---- */
 mw_status mw_vconfig_parse(const char *json, mw_vconfig *cfg, mw_error *err);

@@ -4,8 +4,19 @@
  * metrics page, runs the state machine (src/alert/alert.h), stores the
  * transitions with the new state in one transaction, and hands firing and
  * resolved alerts to the notifiers, which send them off this thread.
+ *
+ * Automatic rollback (a rule's `rollback: {model, alias}`, off unless set):
+ * when one of the rule's alerts turns firing, the alias moves back to its
+ * previous version through mw_registry_rollback, the code behind `modelwatch
+ * registry rollback`, with who = "modelwatch-alert:<rule>" and why = the
+ * alert's summary annotation in the audit log. It runs on the transition to
+ * firing, which happens once per firing episode: staying firing, or being
+ * restored firing after a restart, does not move the alias again (a second
+ * rollback would undo the first).
  */
 #include "server/alerting_int.h"
+
+#include "modelwatch/registry.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -207,6 +218,64 @@ static void notify(mw_alerting *a, const mw_alert_transitions *tr, double now) {
     json_decref(all);
 }
 
+static const mw_rule *find_rule(const mw_rule_set *set, const char *name) {
+    for (size_t i = 0; i < set->n; i++)
+        if (!strcmp(set->r[i].name, name)) return &set->r[i];
+    return NULL;
+}
+
+static const char *annotation(const mw_alert *al, const char *name) {
+    for (size_t i = 0; i < al->nannotations; i++)
+        if (!strcmp(al->annotations[i].name, name)) return al->annotations[i].value;
+    return NULL;
+}
+
+/* The alert al of rule r just turned firing: moves its alias back (a->mu held). */
+static void rollback(mw_alerting *a, mw_daemon *d, const mw_rule *r, const mw_alert *al,
+                     double now) {
+    char *model = mw_template_render(r->rollback_model, al->labels, al->nlabels, al->value);
+    char *alias = mw_template_render(r->rollback_alias, al->labels, al->nlabels, al->value);
+    const char *summary = annotation(al, "summary");
+    char who[MW_RULE_NAME_MAX + 32], why[1024];
+    snprintf(who, sizeof who, "modelwatch-alert:%s", r->name);
+    if (summary && *summary)
+        snprintf(why, sizeof why, "%s", summary);
+    else
+        snprintf(why, sizeof why, "alert %s firing", r->name);
+    char *to = NULL;
+    mw_error err;
+    mw_error_clear(&err);
+    mw_status st = MW_ENOMEM;
+    if (model && alias)
+        st = mw_registry_rollback(a->store, model, alias, who, why, (int64_t)(now * 1000), &to,
+                                  &err);
+    if (!st) {
+        a->rollbacks_done++;
+        mw_monitor_registry_changed(d->monitor); /* records to @alias follow at once */
+        fprintf(stderr,
+                "modelwatch: alert %s: rolled alias \"%s\" of model \"%s\" back to version %s\n",
+                r->name, alias, model, to ? to : "?");
+    } else {
+        a->rollbacks_failed++;
+        fprintf(stderr,
+                "modelwatch: alert %s: rollback of alias \"%s\" of model \"%s\" failed: %s\n",
+                r->name, alias ? alias : "?", model ? model : "?",
+                err.message[0] ? err.message : mw_status_str(st));
+    }
+    free(to);
+    free(model);
+    free(alias);
+}
+
+static void rollbacks(mw_alerting *a, mw_daemon *d, const mw_alert_transitions *tr, double now) {
+    for (size_t i = 0; i < tr->n; i++) {
+        if (tr->t[i].to != MW_ALERT_FIRING) continue;
+        const mw_rule *r = find_rule(&a->engine.rules, tr->t[i].rule);
+        const mw_alert *al = r && r->rollback_model ? find_alert(&a->engine, tr->t[i].key) : NULL;
+        if (al) rollback(a, d, r, al, now);
+    }
+}
+
 void mw_alerting_evaluate(mw_alerting *a, mw_daemon *d, double now) {
     mw_sample_set samples = {0};
     mw_alert_transitions tr = {0};
@@ -234,6 +303,7 @@ void mw_alerting_evaluate(mw_alerting *a, mw_daemon *d, double now) {
         for (size_t i = 0; i < tr.n; i++)
             log_transition(&tr.t[i]);
         double resend_before = a->last_resend;
+        rollbacks(a, d, &tr, now);
         notify(a, &tr, now);
         if (tr.n || a->last_resend != resend_before) store_transitions(a, &tr);
     }

@@ -271,11 +271,19 @@ mw_status mw_alerting_write_metrics(mw_alerting *a, mw_expo *e) {
         if (!st) st = mw_expo_sample(e, NULL, names, fv, 2, (double)firing);
     }
     double evaluations = (double)a->engine.evaluations;
+    uint64_t rb[2] = {a->rollbacks_done, a->rollbacks_failed};
     pthread_mutex_unlock(&a->mu);
     if (!st)
         st = mw_expo_family(e, "modelwatch_alert_evaluations_total", MW_EXPO_COUNTER,
                             "Evaluations of the alert rules.");
     if (!st) st = mw_expo_sample(e, NULL, NULL, NULL, 0, evaluations);
+    if (!st)
+        st = mw_expo_family(e, "modelwatch_alert_rollbacks_total", MW_EXPO_COUNTER,
+                            "Automatic alias rollbacks of rules with rollback:, by result (done, "
+                            "failed: no previous version, unknown alias, database error).");
+    const char *rn[1] = {"result"}, *done[1] = {"done"}, *failed[1] = {"failed"};
+    if (!st) st = mw_expo_sample_u64(e, NULL, rn, done, 1, rb[0]);
+    if (!st) st = mw_expo_sample_u64(e, NULL, rn, failed, 1, rb[1]);
     if (!st && a->targets) {
         st = notifier_family(a, e, "modelwatch_notifications_total",
                              "Alert notification batches delivered, by notifier.", 0);

@@ -23,6 +23,7 @@ struct mw_alerting {
     char *generator_url;
     char source[32]; /* where the rules came from: config, api, starter, none */
     int warned;      /* the warnings of the current rules were logged */
+    uint64_t rollbacks_done, rollbacks_failed; /* rules' automatic rollbacks */
 };
 
 /* The daemon's metrics as samples (what a scrape would read), and the page's

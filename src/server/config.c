@@ -13,6 +13,8 @@
  *         - version: "3"
  *           reference: train.csv      # optional: baseline built at start if none
  *           window_seconds: 300        # and every other version option (monitor.h)
+ *   canary: {baseline_alias: production, canary_alias: canary, alpha: 0.05,
+ *            models: {fraud: {canary_alias: staging}}}     # monitor.h, canary
  */
 #include "alert/rules.h"
 #include "server/daemon.h"
@@ -43,6 +45,7 @@ void mw_daemon_config_free(mw_daemon_config *cfg) {
         free(cfg->versions[i].reference);
     }
     free(cfg->versions);
+    free(cfg->canary_json);
     for (size_t i = 0; i < cfg->nwatch_names; i++)
         free(cfg->watch_names[i]);
     mw_alerting_config_free(&cfg->alerting);
@@ -380,6 +383,10 @@ mw_status mw_daemon_config_load(const char *path, mw_daemon_config *cfg, mw_erro
                 st = resources_section(cfg, v, path, err);
             } else if (!strcmp(key, "labels")) {
                 st = labels_section(cfg, v, path, err);
+            } else if (!strcmp(key, "canary")) {
+                free(cfg->canary_json); /* checked when the monitor takes it (daemon.c) */
+                cfg->canary_json =
+                    json_is_null(v) ? NULL : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
             } else if (!strcmp(key, "alerting")) {
                 st = mw_alerting_config_read(&cfg->alerting, v, path, err);
             } else if (!strcmp(key, "rules")) {
@@ -396,7 +403,7 @@ mw_status mw_daemon_config_load(const char *path, mw_daemon_config *cfg, mw_erro
                 snprintf(
                     what, sizeof what,
                     "bad or unknown key \"%s\" (known: listen, db, tick_seconds, http, models, "
-                    "resources, labels, alerting, rules)",
+                    "resources, labels, canary, alerting, rules)",
                     key);
                 st = bad(err, path, "top level", what);
             }

@@ -125,6 +125,7 @@ mw_status mw_daemon_start(mw_daemon *d, const mw_daemon_config *cfg, mw_error *e
                              .max_pending = cfg->max_pending,
                              .runner = mw_runner_threads(0)};
     mw_status st = mw_monitor_open(&mo, &d->monitor, err);
+    if (!st) st = mw_monitor_canary_configure(d->monitor, cfg->canary_json, err);
     if (!st) st = apply_config(d, cfg, err);
     /* requests wait on a version's lock and on the journal's disk writes, so
      * two HTTP threads per core keep the cores busy (measured: 217 -> 362

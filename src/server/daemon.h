@@ -40,6 +40,7 @@ typedef struct mw_daemon_config {
     mw_alerting_config alerting; /* alerting: and rules: */
     double label_ttl_seconds;    /* labels: {ttl}, default 7 days */
     size_t max_pending;          /* labels: {max_pending}, default 10,000,000 */
+    char *canary_json;           /* canary: section as JSON (monitor.h), NULL = defaults */
 } mw_daemon_config;
 
 /* Reads a YAML configuration (see README, "Configuration"); errors name the
@@ -79,6 +80,8 @@ mw_status mw_daemon_write_metrics(mw_daemon *d, mw_expo *e);
 void mw_registry_route(mw_daemon *d, const mw_http_request *req, mw_http_response *resp);
 /* The delayed-label and live-performance families (metrics_labels.c). */
 mw_status mw_labels_write_metrics(mw_daemon *d, mw_expo *e);
+/* The canary comparison families (metrics_canary.c). */
+mw_status mw_canary_write_metrics(mw_daemon *d, mw_expo *e);
 
 /* Splits HOST:PORT ("[::1]:9750", "0.0.0.0:80", ":9750"); 1 on success. */
 int mw_parse_listen(const char *s, char *host, size_t hostsz, uint16_t *port);

@@ -12,6 +12,7 @@
  *   POST /api/v1/records                                       NDJSON or JSON array
  *   POST /api/v1/labels                                        NDJSON of delayed labels
  *   GET  /api/v1/models/{model}/versions/{version}/performance?limit=N
+ *   GET  /api/v1/models/{model}/canary?limit=N                 canary comparisons
  *   GET  /api/v1/rules, PUT /api/v1/rules                      alert rules (YAML or JSON)
  *   GET  /api/v1/alerts?history=N                              alerts and their history
  *   /api/v1/registry/...                                       model registry (routes_registry.c)
@@ -257,10 +258,34 @@ static void version_route(mw_daemon *d, const mw_http_request *req, mw_http_resp
     mw_http_set_error(resp, 404, "not_found", "no such endpoint", 0);
 }
 
-/* /api/v1/models/{model}/versions/{version}[/...] */
+/* GET /api/v1/models/{model}/canary?limit=N */
+static void canary_route(mw_daemon *d, const mw_http_request *req, mw_http_response *resp,
+                         const char *model) {
+    resp->route = PREFIX "{model}/canary";
+    if (!is(req, "GET")) return method_not_allowed(resp, "GET");
+    size_t limit;
+    if (!query_limit(req, resp, &limit)) return;
+    mw_error err;
+    mw_error_clear(&err);
+    char *json = NULL;
+    mw_status st = mw_monitor_canary(d->monitor, model, limit, &json, &err);
+    if (st) return from_status(resp, st, &err);
+    char *out = malloc(strlen(json) + 20);
+    if (out) sprintf(out, "{\"comparisons\":%s}", json);
+    free(json);
+    take_json(resp, 200, out);
+}
+
+/* /api/v1/models/{model}/versions/{version}[/...] and /api/v1/models/{model}/canary */
 static void models_route(mw_daemon *d, const mw_http_request *req, mw_http_response *resp) {
     const char *p = req->path + strlen(PREFIX);
     const char *slash = strchr(p, '/');
+    if (slash && !strcmp(slash, "/canary") && slash - p > 0 && slash - p <= 128) {
+        char model[160];
+        memcpy(model, p, (size_t)(slash - p));
+        model[slash - p] = 0;
+        return canary_route(d, req, resp, model);
+    }
     if (!slash || strncmp(slash, "/versions/", 10)) {
         mw_http_set_error(resp, 404, "not_found",
                           "expected /api/v1/models/{model}/versions/{version}", 0);

@@ -4,7 +4,7 @@
  * store_versions.c (registrations, baselines, key/value state) and
  * store_journal.c (journal of accepted batches, window results).
  *
- * Schema (version 4; PRAGMA user_version holds the version, PRAGMA
+ * Schema (version 5; PRAGMA user_version holds the version, PRAGMA
  * application_id marks the file as modelwatch's):
  *   versions(id, model, version, config_json, created_ms, updated_ms)
  *       UNIQUE(model, version); replaced by upsert so id (and the baseline that
@@ -28,6 +28,9 @@
  *       version an alias points to cannot be deleted), registry_audit(seq
  *       AUTOINCREMENT, at_ms, who, model, alias, from_version, to_version,
  *       why, action)  (version 4: the model registry, store_registry.c)
+ *   canary_results(id AUTOINCREMENT, model, baseline_version, canary_version,
+ *       start_s, end_s, worse, at_ms, result_json) UNIQUE(model, baseline_version,
+ *       canary_version, start_s)  (version 5: canary comparisons, store_canary.c)
  * journal and windows are keyed by name rather than by versions.id so that
  * the daemon can accept records and close windows for a version whose
  * registration is made or changed independently; delete_version removes them
@@ -143,6 +146,17 @@ static const char *const stmt_sql[MW_ST_COUNT] = {
         "ORDER BY seq DESC LIMIT ?3",
     [MW_ST_REG_AUDIT_LAST] = "SELECT from_version FROM registry_audit WHERE model = ?1 AND "
                              "alias = ?2 ORDER BY seq DESC LIMIT 1",
+    [MW_ST_CANARY_PUT] =
+        "INSERT INTO canary_results(model, baseline_version, canary_version, start_s, end_s, "
+        "worse, at_ms, result_json) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+        "ON CONFLICT(model, baseline_version, canary_version, start_s) DO UPDATE SET "
+        "end_s = excluded.end_s, worse = excluded.worse, at_ms = excluded.at_ms, "
+        "result_json = excluded.result_json",
+    [MW_ST_CANARY_LIST] = "SELECT result_json FROM canary_results WHERE model = ?1 "
+                          "ORDER BY start_s DESC, id DESC LIMIT ?2",
+    [MW_ST_CANARY_PRUNE] = "DELETE FROM canary_results WHERE model = ?1 AND id NOT IN "
+                           "(SELECT id FROM canary_results WHERE model = ?1 "
+                           "ORDER BY start_s DESC, id DESC LIMIT ?2)",
 };
 
 /* ---- migrations --------------------------------------------------------------------- */
@@ -238,6 +252,19 @@ static const mw_st_migration migrations[] = {
         "  action TEXT NOT NULL);"
         "CREATE INDEX registry_audit_by_alias ON registry_audit(model, alias, seq);"
         "PRAGMA user_version = 4;"},
+    {5, "CREATE TABLE canary_results ("
+        "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        "  model TEXT NOT NULL,"
+        "  baseline_version TEXT NOT NULL,"
+        "  canary_version TEXT NOT NULL,"
+        "  start_s REAL NOT NULL,"
+        "  end_s REAL NOT NULL,"
+        "  worse INTEGER NOT NULL,"
+        "  at_ms INTEGER NOT NULL,"
+        "  result_json TEXT NOT NULL,"
+        "  UNIQUE (model, baseline_version, canary_version, start_s));"
+        "CREATE INDEX canary_results_by_model ON canary_results(model, start_s, id);"
+        "PRAGMA user_version = 5;"},
 };
 #define MW_ST_NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 

@@ -459,6 +459,60 @@ static void test_export_starter(void **state) {
     mw_rules_free(&set);
 }
 
+/* rollback: {model, alias}: read, checked, kept in the JSON form, exported
+ * as an annotation (Prometheus has no such field). */
+static void test_rollback(void **state) {
+    (void)state;
+    mw_rule_set set;
+    load_ok("[{\"name\": \"Bad\", \"expr\": \"modelwatch_canary_worse == 1\", "
+            "\"annotations\": {\"summary\": \"x\"}, "
+            "\"rollback\": {\"model\": \"{{ $labels.model }}\", \"alias\": \"canary\"}}, "
+            "{\"name\": \"Plain\", \"expr\": \"up == 0\"}]",
+            &set);
+    assert_string_equal(set.r[0].rollback_model, "{{ $labels.model }}");
+    assert_string_equal(set.r[0].rollback_alias, "canary");
+    assert_null(set.r[1].rollback_model); /* off by default */
+    json_t *j = mw_rules_to_json(&set);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_array_get(j, 0), "rollback"), "alias")),
+                        "canary");
+    assert_null(json_object_get(json_array_get(j, 1), "rollback"));
+    mw_rule_set again; /* round trip (PUT /api/v1/rules stores this form) */
+    mw_error err = {0};
+    assert_int_equal(mw_rules_from_json(j, "stored rules", &again, &err), MW_OK);
+    assert_string_equal(again.r[0].rollback_model, "{{ $labels.model }}");
+    mw_rules_free(&again);
+    json_decref(j);
+    char *y = mw_rules_export_prometheus(&set, "g");
+    char *b = rule_block(y, "Bad");
+    assert_contains(b,
+                    "        annotations:\n          summary: \"x\"\n"
+                    "          modelwatch_rollback: \"model={{ $labels.model }} alias=canary\"\n");
+    assert_null(strstr(b, "\n        rollback:")); /* no such field in Prometheus */
+    free(b);
+    b = rule_block(y, "Plain");
+    assert_null(strstr(b, "annotations"));
+    free(b);
+    free(y);
+    mw_rules_free(&set);
+
+    char m[512];
+    load_bad("[{\"name\": \"R\", \"expr\": \"up\", \"rollback\": \"production\"}]", MW_EINVAL, m,
+             sizeof m);
+    assert_string_equal(m, "rules[0] (R): rollback: expected a mapping with model and alias");
+    load_bad("[{\"name\": \"R\", \"expr\": \"up\", \"rollback\": {\"model\": \"m\"}}]", MW_EINVAL,
+             m, sizeof m);
+    assert_contains(m, "rules[0] (R): rollback.alias: expected a name or template");
+    load_bad("[{\"name\": \"R\", \"expr\": \"up\", \"rollback\": {\"model\": \"m\", "
+             "\"alias\": \"a\", \"version\": \"1\"}}]",
+             MW_EINVAL, m, sizeof m);
+    assert_contains(m, "rollback: unknown key \"version\" (expected model, alias)");
+    load_bad("[{\"name\": \"R\", \"expr\": \"up\", \"rollback\": {\"model\": \"{{ $foo }}\", "
+             "\"alias\": \"a\"}}]",
+             MW_EINVAL, m, sizeof m);
+    assert_contains(m, "rules[0] (R): rollback.model: column");
+}
+
 static void test_export_promtool(void **state) {
     (void)state;
     if (access("/usr/bin/promtool", X_OK) != 0) {
@@ -515,6 +569,7 @@ int main(void) {
         cmocka_unit_test(test_load_errors),     cmocka_unit_test(test_durations),
         cmocka_unit_test(test_go_float),        cmocka_unit_test(test_templates),
         cmocka_unit_test(test_export_starter),  cmocka_unit_test(test_export_promtool),
+        cmocka_unit_test(test_rollback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
