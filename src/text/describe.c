@@ -248,9 +248,20 @@ static int phrase_at(const unsigned char *p, const unsigned char *end, const cha
     return 1;
 }
 
+/* The phrase's second character at p[1] (a cheap test before phrase_at: a
+ * word starting with "i" or "a" is common, a refusal is not). */
+static inline int second_ok(const unsigned char *p, const unsigned char *end, const char *phrase) {
+    unsigned char q = (unsigned char)phrase[1];
+    if (!q) return 1;
+    if (end - p < 2) return 0;
+    unsigned char c = p[1] >= 'A' && p[1] <= 'Z' ? (unsigned char)(p[1] | 0x20) : p[1];
+    return c == q || (q == '\'' && c == 0xE2);
+}
+
 static int refusal_at(const unsigned char *p, const unsigned char *end, const mw_text_options *o) {
     for (size_t i = 0; i < o->nrefusals; i++) {
-        if ((*p | 0x20) == (unsigned char)o->refusals[i][0] && phrase_at(p, end, o->refusals[i]))
+        const char *ph = o->refusals[i];
+        if ((*p | 0x20) == (unsigned char)ph[0] && second_ok(p, end, ph) && phrase_at(p, end, ph))
             return 1;
     }
     return 0;
@@ -283,14 +294,16 @@ typedef struct pass {
     uint64_t words, ascii, latin, non_ascii;
     uint64_t scripts[MW_SCRIPT_COUNT];
     int refusal, invalid;
-    unsigned char first[256]; /* first letters of the refusal phrases */
+    uint64_t first[4]; /* bit set: the first letters of the refusal phrases */
 } pass;
 
 __attribute__((always_inline)) static inline void word_start(pass *ps, const unsigned char *p, const unsigned char *end,
                               const mw_text_options *o) {
     ps->word = p;
     ps->words++;
-    if (!ps->refusal && ps->first[*p | 0x20] && refusal_at(p, end, o)) ps->refusal = 1;
+    unsigned c = *p | 0x20;
+    if (!ps->refusal && (ps->first[c >> 6] >> (c & 63) & 1) && refusal_at(p, end, o))
+        ps->refusal = 1;
 }
 
 __attribute__((always_inline)) static inline void word_end(pass *ps, trigrams *t, const unsigned char *p,
@@ -446,8 +459,10 @@ void mw_text_describe(const char *text, size_t len, const mw_text_options *opt,
     tri_init(t, len);
     pass ps;
     memset(&ps, 0, sizeof ps);
-    for (size_t i = 0; i < o->nrefusals; i++)
-        ps.first[(unsigned char)o->refusals[i][0] | 0x20] = 1;
+    for (size_t i = 0; i < o->nrefusals; i++) {
+        unsigned c = (unsigned char)o->refusals[i][0] | 0x20;
+        ps.first[c >> 6] |= (uint64_t)1 << (c & 63);
+    }
     while (p < end) {
 #ifdef __SSE2__
         if (end - p >= 16) {

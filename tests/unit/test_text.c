@@ -3,7 +3,10 @@
  * bytes and words over ASCII, multi-byte and invalid UTF-8; whitespace-only
  * text; scripts; each personal-data pattern with its edges (dots, Luhn,
  * separators, overlaps); the repetition score of looping output; refusals
- * (case, curly apostrophe, word start); JSON validity.
+ * (case, curly apostrophe, word start); JSON validity. The pass reads 16
+ * bytes at a time where it can: every case is also checked at each of the 16
+ * alignments (leading spaces, which change nothing but the counts of
+ * characters), over fragments that stress the chunk edges.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -140,12 +143,89 @@ static void test_json(void **state) {
     assert_true(mw_text_is_json(deep + 600, 800));
 }
 
+/* Descriptors of s after k leading spaces, with the spaces taken back out of
+ * the counts that see them. */
+static mw_text_descriptors shifted(const char *s, size_t k) {
+    size_t n = strlen(s);
+    char *b = malloc(n + k + 1);
+    memset(b, ' ', k);
+    memcpy(b + k, s, n + 1);
+    mw_text_descriptors x;
+    mw_text_describe(b, n + k, NULL, &x);
+    free(b);
+    double na = x.non_ascii * (double)x.chars;
+    x.chars -= k;
+    x.bytes -= k;
+    x.non_ascii = x.chars ? na / (double)x.chars : 0;
+    return x;
+}
+
+static void same(const mw_text_descriptors *a, const mw_text_descriptors *b, const char *what) {
+    if (a->chars != b->chars || a->bytes != b->bytes || a->words != b->words ||
+        a->empty != b->empty || a->invalid_utf8 != b->invalid_utf8 || a->refusal != b->refusal ||
+        a->json_valid != b->json_valid || fabs(a->non_ascii - b->non_ascii) > 1e-12 ||
+        a->script != b->script || a->emails != b->emails || a->urls != b->urls ||
+        a->ips != b->ips || a->cards != b->cards || a->phones != b->phones ||
+        !(a->repetition == b->repetition || (isnan(a->repetition) && isnan(b->repetition))))
+        fail_msg("descriptors differ with the alignment of: %s", what);
+}
+
+static void test_alignments(void **state) {
+    (void)state;
+    static const char *const frag[] = {
+        "привет мир модель ", "Größe über Straße ", "2×3÷4 ", "مرحبا بالعالم ",
+        "これは 日本語 ", "I'm sorry ", "I\xE2\x80\x99m sorry ", "a\xC2\xA0" "b ",
+        "x\xE3\x80\x80" "y ", "\xC3" "( ", "\xD0", "loop loop loop ", "WORD word ",
+        "αβγ δεζ ", "שלום ", "jane@example.com ", "+1 555 123 4567 ", "\t\n", "abcdefghijklmnopq ",
+        "Ñandú ", "ǅemal ", "ɐɑ ", "\xE2\x80\x8A", "€ ",
+    };
+    const size_t nf = sizeof frag / sizeof frag[0];
+    unsigned seed = 12345;
+    char buf[2048];
+    for (int round = 0; round < 400; round++) {
+        size_t len = 0;
+        int parts = 1 + round % 12;
+        buf[0] = 0;
+        for (int k = 0; k < parts; k++) {
+            seed = seed * 1103515245u + 12345u;
+            const char *f = frag[(seed >> 16) % nf];
+            size_t fl = strlen(f);
+            if (len + fl >= sizeof buf) break;
+            memcpy(buf + len, f, fl + 1);
+            len += fl;
+        }
+        mw_text_descriptors base = shifted(buf, 0);
+        for (size_t k = 1; k < 16; k++) {
+            mw_text_descriptors x = shifted(buf, k);
+            same(&base, &x, buf);
+        }
+    }
+    /* known values through the 16-byte paths */
+    mw_text_descriptors x = d("привет мир модель ответ данные пожалуйста");
+    assert_int_equal(x.words, 6);
+    assert_int_equal(x.chars, 41);
+    assert_int_equal(x.script, MW_SCRIPT_CYRILLIC);
+    assert_true(fabs(x.non_ascii - 36.0 / 41.0) < 1e-15);
+    x = d("×××××××× ÷÷÷÷÷÷÷ ab"); /* Latin-1 signs are not letters */
+    assert_int_equal(x.script, MW_SCRIPT_LATIN);
+    assert_int_equal(x.words, 3);
+    x = d("×××××××× ÷÷÷÷÷÷÷ ×");
+    assert_int_equal(x.script, MW_SCRIPT_NONE);
+    x = d("Ünïcödé wörds äöü ÄÖÜ éèê ñ and more");
+    assert_int_equal(x.script, MW_SCRIPT_LATIN);
+    assert_int_equal(x.words, 8);
+    x = d("word\xC2\xA0word\xC2\xA0word\xC2\xA0word"); /* NBSP separates words */
+    assert_int_equal(x.words, 4);
+    x = d("Loop loop LOOP loop Loop loop LOOP loop"); /* a word across a 16-byte edge */
+    assert_true(fabs(x.repetition - 5.0 / 6.0) < 1e-15);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lengths_and_words), cmocka_unit_test(test_scripts),
         cmocka_unit_test(test_emails_and_urls),   cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_repetition),        cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_json),
+        cmocka_unit_test(test_json),              cmocka_unit_test(test_alignments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
