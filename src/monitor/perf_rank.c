@@ -173,69 +173,85 @@ static void leaf_ap(rank_run *r, const uint64_t *t, size_t m) {
     r->fp = fp + b;
 }
 
-static void run_bucket(rank_run *r, uint64_t *t, uint64_t *scratch, size_t m, size_t p);
+static void run_bucket(rank_run *r, uint64_t *t, uint64_t *scratch, size_t m, size_t p,
+                       int bits);
 
 /*
- * A bucket of m > LEAF_MAX mixed records in t (scratch alongside, as long):
- * one MSD pass in cache on the digit of at most SPLIT_MAX_BITS below the
- * highest differing key bit, about m / 8 buckets (the counts of one level
- * take 8 KiB of stack; each level consumes at least 4 bits, so at most 17
- * levels), then each sub-bucket in order. Buckets of 2^32 and more records
+ * A bucket of m > LEAF_MAX mixed records in t (scratch alongside, as long),
+ * whose tags hold `bits` key bits above the class bit: one MSD pass in cache
+ * on a digit of at most SPLIT_MAX_BITS from the top of those bits, about
+ * m / 8 buckets (the counts of one level take 8 KiB of stack; each level
+ * consumes at least 4 bits, so at most 17 levels), then each sub-bucket in
+ * order. Only when every record lands in one sub-bucket (values clustered
+ * below the top bits, or all equal) is the range looked up, to start the
+ * digit at the highest bit that differs. Buckets of 2^32 and more records
  * (the packed counts would overflow) are sorted instead.
  */
-static void split_bucket(rank_run *r, uint64_t *t, uint64_t *scratch, size_t m) {
+static void split_bucket(rank_run *r, uint64_t *t, uint64_t *scratch, size_t m, int bits) {
     if ((uint64_t)m > PACK_MAX) {
         mw_sort_u64(t, m, scratch);
         run_sorted(r, t, m);
         return;
     }
-    uint64_t lo = UINT64_MAX, hi = 0, np = 0;
-    for (size_t i = 0; i < m; i++) {
-        uint64_t k = t[i] >> 1;
-        lo = k < lo ? k : lo;
-        hi = k > hi ? k : hi;
-        np += t[i] & 1;
-    }
-    if (lo == hi) { /* one group of equal scores */
-        run_group(r, np, m - np);
-        return;
-    }
-    int top = 63 - __builtin_clzll(lo ^ hi) + 1; /* in tag bits */
-    int w = 64 - __builtin_clzll((uint64_t)m) - 3;
-    w = w > SPLIT_MAX_BITS ? SPLIT_MAX_BITS : w > top ? top : w;
-    int shift = top + 1 - w;
-    uint64_t mask = ((uint64_t)1 << w) - 1, cnt[1 << SPLIT_MAX_BITS];
-    memset(cnt, 0, ((size_t)mask + 1) * sizeof *cnt);
-    for (size_t i = 0; i < m; i++)
-        cnt[(t[i] >> shift) & mask] += 1 | (t[i] & 1) << 32;
-    uint64_t sum = 0;
-    for (size_t d = 0; d <= mask; d++) {
-        uint64_t c = cnt[d];
-        cnt[d] = sum | (c >> 32) << 32; /* start | positives */
-        sum += c & UINT32_MAX;
+    int top = bits, ranged = 0; /* top: the tag bit of the highest key bit that may differ */
+    uint64_t cnt[1 << SPLIT_MAX_BITS], mask;
+    int shift;
+    for (;;) {
+        int w = 64 - __builtin_clzll((uint64_t)m) - 3;
+        w = w > SPLIT_MAX_BITS ? SPLIT_MAX_BITS : w > top ? top : w;
+        shift = top + 1 - w;
+        mask = ((uint64_t)1 << w) - 1;
+        memset(cnt, 0, ((size_t)mask + 1) * sizeof *cnt);
+        for (size_t i = 0; i < m; i++)
+            cnt[(t[i] >> shift) & mask] += 1 | (t[i] & 1) << 32;
+        int one = 0;
+        uint64_t sum = 0;
+        for (size_t d = 0; d <= mask; d++) {
+            uint64_t c = cnt[d];
+            one |= (c & UINT32_MAX) == m;
+            cnt[d] = sum | (c >> 32) << 32; /* start | positives */
+            sum += c & UINT32_MAX;
+        }
+        if (!one || ranged) break;
+        uint64_t lo = UINT64_MAX, hi = 0, np = 0;
+        for (size_t i = 0; i < m; i++) {
+            uint64_t k = t[i] >> 1;
+            lo = k < lo ? k : lo;
+            hi = k > hi ? k : hi;
+            np += t[i] & 1;
+        }
+        if (lo == hi) { /* one group of equal scores */
+            run_group(r, np, m - np);
+            return;
+        }
+        top = 63 - __builtin_clzll(lo ^ hi) + 1; /* in tag bits */
+        ranged = 1;
     }
     for (size_t i = 0; i < m; i++)
         scratch[cnt[(t[i] >> shift) & mask]++ & UINT32_MAX] = t[i];
     for (size_t j = 0; j <= mask; j++) {
         size_t d = r->ap ? mask - j : j;
         size_t e = cnt[d] & UINT32_MAX, b = d ? cnt[d - 1] & UINT32_MAX : 0;
-        run_bucket(r, scratch + b, t + b, e - b, (size_t)(cnt[d] >> 32));
+        run_bucket(r, scratch + b, t + b, e - b, (size_t)(cnt[d] >> 32), shift - 1);
     }
 }
 
-/* A bucket of m records, p of them positive, in t (scratch alongside). */
-static void run_bucket(rank_run *r, uint64_t *t, uint64_t *scratch, size_t m, size_t p) {
+/* A bucket of m records, p of them positive, in t (scratch alongside), whose
+ * tags hold `bits` key bits. */
+static void run_bucket(rank_run *r, uint64_t *t, uint64_t *scratch, size_t m, size_t p,
+                       int bits) {
     if (!m) return;
     if (p == m && !r->ap) { /* positives only: all negatives so far lie below */
         r->num2 += 2 * (uint64_t)p * r->below;
         return;
     }
-    if (!p || (p == 1 && m == 1)) { /* negatives only, or a single record */
+    if (!p || (p == 1 && m == 1) || bits <= 0) { /* negatives only, a single record, or
+                                                    equal keys */
         run_group(r, p, m - p);
         return;
     }
     if (m > LEAF_MAX) {
-        split_bucket(r, t, scratch, m);
+        split_bucket(r, t, scratch, m, bits);
     } else if (!r->ap) {
         leaf_auc(r, t, m);
     } else {
@@ -277,28 +293,60 @@ static void rank_halves(rank_run *r, const uint32_t *y, uint32_t pos, const doub
         uint64_t k = score_key(s, i, stride);
         ws->tag[at[k >> top & 1]++] = (k & low) << 1 | (uint64_t)(y[i] == pos);
     }
-    if (r->ap) run_bucket(r, ws->tag + n0, ws->scratch, n - n0, p1);
-    run_bucket(r, ws->tag, ws->scratch, n0, p0);
-    if (!r->ap) run_bucket(r, ws->tag + n0, ws->scratch, n - n0, p1);
+    if (r->ap) run_bucket(r, ws->tag + n0, ws->scratch, n - n0, p1, top);
+    run_bucket(r, ws->tag, ws->scratch, n0, p0, top);
+    if (!r->ap) run_bucket(r, ws->tag + n0, ws->scratch, n - n0, p1, top);
+}
+
+/* The digit of the top buckets for keys in [lo, hi]: at most wmax bits that
+ * end at the highest bit where lo and hi differ. */
+static void top_digit(uint64_t lo, uint64_t hi, int wmax, int *shift, uint64_t *mask) {
+    int top = lo == hi ? 0 : 63 - __builtin_clzll(lo ^ hi);
+    int w = wmax < top + 1 ? wmax : top + 1;
+    *shift = top + 1 - w;
+    *mask = ((uint64_t)1 << w) - 1;
+}
+
+/* The histogram of the top buckets: records | positives << 32 per bucket. */
+static void top_histogram(const uint32_t *y, uint32_t pos, const double *s, size_t stride, size_t n,
+                          int shift, uint64_t mask, uint64_t *cnt) {
+    memset(cnt, 0, ((size_t)mask + 1) * sizeof *cnt);
+    for (size_t i = 0; i < n; i++)
+        cnt[(score_key(s, i, stride) >> shift) & mask] += 1 | (uint64_t)(y[i] == pos) << 32;
 }
 
 /*
- * Three passes over the records: validate, count the classes and find the
- * highest differing key bit; the histogram (records and positives packed in
- * one 64-bit count per bucket: one cache line touched per record); the
- * scatter. Then the top buckets in the metric's order.
+ * Two passes over the records in the common case. The first validates,
+ * counts the classes, finds the range of the keys and, on the digit that a
+ * sample of 1024 evenly spaced scores suggests, counts the top buckets (one
+ * cache line touched per record); only when the full range turns out to need
+ * another digit (the sample missed an extreme in the high bits) is the
+ * histogram taken again. The second pass scatters the records into bucket
+ * order. Then the top buckets in the metric's order.
  */
 static mw_status rank_metric(int ap, const uint32_t *y, uint32_t pos, const double *s,
                              size_t stride, size_t n, rank_ws *ws, double *out, mw_error *err) {
-    uint64_t lo = UINT64_MAX, hi = 0;
+    int packed = (uint64_t)n <= PACK_MAX, shift = 0;
+    uint64_t lo = UINT64_MAX, hi = 0, mask = 0, *cnt = ws->cnt;
+    if (packed) {
+        for (size_t i = 0, step = n / 1024 + 1; i < n; i += step) {
+            uint64_t k = score_key(s, i, stride);
+            lo = k < lo ? k : lo;
+            hi = k > hi ? k : hi;
+        }
+        top_digit(lo, hi, ws->wmax, &shift, &mask);
+        memset(cnt, 0, ((size_t)mask + 1) * sizeof *cnt);
+        lo = UINT64_MAX, hi = 0;
+    }
     size_t np = 0;
     int bad = 0;
     for (size_t i = 0; i < n; i++) {
-        uint64_t k = score_key(s, i, stride);
+        uint64_t k = score_key(s, i, stride), c = y[i] == pos;
         lo = k < lo ? k : lo;
         hi = k > hi ? k : hi;
-        np += y[i] == pos;
+        np += c;
         bad |= (y[i] == MW_PERF_MISSING) | isnan(s[i * stride]);
+        if (packed) cnt[(k >> shift) & mask] += 1 | c << 32;
     }
     if (bad) return report_bad(y, s, stride, n, err);
     ws->np = np;
@@ -312,18 +360,15 @@ static mw_status rank_metric(int ap, const uint32_t *y, uint32_t pos, const doub
         return MW_OK;
     }
     rank_run r = {.ap = ap, .np = (double)np};
-    if ((uint64_t)n > PACK_MAX) {
+    if (!packed) {
         rank_halves(&r, y, pos, s, stride, n, lo, hi, ws);
     } else {
-        int top = lo == hi ? 0 : 63 - __builtin_clzll(lo ^ hi);
-        int w = ws->wmax < top + 1 ? ws->wmax : top + 1;
-        int shift = top + 1 - w;
-        uint64_t mask = ((uint64_t)1 << w) - 1, low = ((uint64_t)1 << shift) - 1;
-        uint64_t *cnt = ws->cnt, *tag = ws->tag;
-        memset(cnt, 0, ((size_t)mask + 1) * sizeof *cnt);
-        for (size_t i = 0; i < n; i++)
-            cnt[(score_key(s, i, stride) >> shift) & mask] += 1 | (uint64_t)(y[i] == pos) << 32;
-        uint64_t sum = 0;
+        int guessed = shift;
+        uint64_t guessed_mask = mask;
+        top_digit(lo, hi, ws->wmax, &shift, &mask);
+        if (shift != guessed || mask != guessed_mask)
+            top_histogram(y, pos, s, stride, n, shift, mask, cnt);
+        uint64_t low = ((uint64_t)1 << shift) - 1, *tag = ws->tag, sum = 0;
         for (size_t d = 0; d <= mask; d++) {
             uint64_t c = cnt[d];
             cnt[d] = sum | (c >> 32) << 32; /* start | positives */
@@ -336,7 +381,7 @@ static mw_status rank_metric(int ap, const uint32_t *y, uint32_t pos, const doub
         for (size_t j = 0; j <= mask; j++) {
             size_t d = ap ? mask - j : j;
             size_t e = cnt[d] & UINT32_MAX, b = d ? cnt[d - 1] & UINT32_MAX : 0;
-            run_bucket(&r, tag + b, ws->scratch, e - b, (size_t)(cnt[d] >> 32));
+            run_bucket(&r, tag + b, ws->scratch, e - b, (size_t)(cnt[d] >> 32), shift);
         }
     }
     *out = ap ? r.sum : (double)r.num2 / (2.0 * (double)np * (double)(n - np));

@@ -18,7 +18,9 @@
 static inline uint64_t mw_sort_key(double d) {
     uint64_t u;
     memcpy(&u, &d, sizeof u);
-    return (u & 0x8000000000000000ULL) ? ~u : (u | 0x8000000000000000ULL);
+    /* all ones for a negative number, the sign bit alone otherwise: no branch */
+    uint64_t flip = (uint64_t)(-(int64_t)(u >> 63)) | 0x8000000000000000ULL;
+    return u ^ flip;
 }
 
 static inline double mw_sort_key_value(uint64_t k) {

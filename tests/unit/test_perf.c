@@ -480,7 +480,8 @@ static void test_rank_large(void **state) {
 
 /* Random sizes from 1 to 300k, heavy ties, skewed class balance and scores
  * of every shape (few distinct values, both signs with -0.0 and +0.0, the
- * infinities, a range wider than 2^63 keys): AUC and AP are bit-identical to
+ * infinities, a range wider than 2^63 keys, extremes outside the range of
+ * the sample that picks the first digit): AUC and AP are bit-identical to
  * the qsort reference, and AUC without one class is refused. */
 static double tie_score(int shape, size_t i, uint32_t yi) {
     double z = normal() + 0.7 * yi;
@@ -490,6 +491,8 @@ static double tie_score(int shape, size_t i, uint32_t yi) {
     case 2: return i % 7 ? z : (i % 14 ? 0.0 : -0.0);
     case 3: return i % 9 ? z * 1e300 : (i % 2 ? INFINITY : -INFINITY);
     case 4: return unif() < 0.9 ? 0.25 : z; /* one value for most records */
+    case 5: /* a narrow bulk and rare extremes that a strided sample misses */
+        return i % 1031 == 3 ? (i % 2 ? 1e-300 : -5.0) : 0.4 + 0.2 * sigmoid(z);
     default: return ldexp(1.0 + unif(), (int)(unif() * 40) - 20) * (yi ? 1.01 : 1.0);
     }
 }
@@ -507,7 +510,7 @@ static void test_rank_random(void **state) {
     for (size_t ci = 0; ci < ncase; ci++) {
         double u = unif();
         size_t n = ci < sizeof sizes / sizeof *sizes ? sizes[ci] : 1 + (size_t)(u * u * NMAX);
-        for (int shape = 0; shape < 6; shape++) {
+        for (int shape = 0; shape < 7; shape++) {
             double rate = rates[(ci + (size_t)shape) % 4];
             uint64_t np = 0;
             for (size_t i = 0; i < n; i++) {
