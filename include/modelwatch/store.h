@@ -50,7 +50,7 @@ extern "C" {
 #endif
 
 /* The schema version this build creates and understands (PRAGMA user_version). */
-#define MW_STORE_SCHEMA_VERSION 5
+#define MW_STORE_SCHEMA_VERSION 6
 /* PRAGMA application_id of a modelwatch database ("MWst"). */
 #define MW_STORE_APPLICATION_ID 0x4D577374
 /* Longest model, version or state key, in bytes. */
@@ -225,6 +225,19 @@ mw_status mw_store_alerts_commit(mw_store *s, const char *state_json,
  * array of {"at": unix seconds, "rule", "labels": {...}, "from", "to",
  * "value"} (value null when it was NaN). */
 mw_status mw_store_alert_history(mw_store *s, size_t limit, char **json, mw_error *err);
+
+/* ---- golden-prompt probe runs ---------------------------------------------------------- */
+
+/* In one transaction: stores the result of one run of probe set `set`
+ * (start and end in unix seconds, finite; result_json a JSON object) and
+ * keeps only the keep newest runs of that set (0 = keep all). */
+mw_status mw_store_probe_run_commit(mw_store *s, const char *set, double start, double end,
+                                    unsigned prompts, unsigned passed, const char *result_json,
+                                    size_t keep, mw_error *err);
+/* The newest runs of set first (by end, then id), at most limit (0 = all), as
+ * a malloc'd JSON array of the stored results. */
+mw_status mw_store_probe_runs(mw_store *s, const char *set, size_t limit, char **json,
+                              mw_error *err);
 
 #ifdef __cplusplus
 }

@@ -49,6 +49,7 @@ void mw_daemon_config_free(mw_daemon_config *cfg) {
     for (size_t i = 0; i < cfg->nwatch_names; i++)
         free(cfg->watch_names[i]);
     mw_alerting_config_free(&cfg->alerting);
+    json_decref(cfg->probes);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -387,6 +388,10 @@ mw_status mw_daemon_config_load(const char *path, mw_daemon_config *cfg, mw_erro
                 free(cfg->canary_json); /* checked when the monitor takes it (daemon.c) */
                 cfg->canary_json =
                     json_is_null(v) ? NULL : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+            } else if (!strcmp(key, "probes")) {
+                json_decref(cfg->probes);
+                cfg->probes = json_incref(json_is_null(v) ? json_array() : v);
+                st = mw_probes_check(cfg->probes, path, err);
             } else if (!strcmp(key, "alerting")) {
                 st = mw_alerting_config_read(&cfg->alerting, v, path, err);
             } else if (!strcmp(key, "rules")) {
@@ -403,7 +408,7 @@ mw_status mw_daemon_config_load(const char *path, mw_daemon_config *cfg, mw_erro
                 snprintf(
                     what, sizeof what,
                     "bad or unknown key \"%s\" (known: listen, db, tick_seconds, http, models, "
-                    "resources, labels, canary, alerting, rules)",
+                    "resources, labels, canary, alerting, rules, probes)",
                     key);
                 st = bad(err, path, "top level", what);
             }

@@ -2,7 +2,8 @@
  * Starting and stopping the daemon: the monitor (opening it restores every
  * version and replays the open windows), the configured versions and
  * reference files, the HTTP server and the scheduler thread that closes
- * windows on time. Listening is on loopback unless told otherwise.
+ * windows on time, and the golden-prompt probes (probes.h). Listening is on
+ * loopback unless told otherwise.
  */
 #include "server/daemon.h"
 
@@ -143,6 +144,7 @@ mw_status mw_daemon_start(mw_daemon *d, const mw_daemon_config *cfg, mw_error *e
                  mw_http_port(d->http));
         st = mw_alerting_start(&cfg->alerting, cfg->db, d->address, &d->alerting, err);
     }
+    if (!st) st = mw_probes_start(cfg->probes, cfg->db, &d->probes, err);
     if (!st && pthread_create(&d->scheduler, NULL, scheduler, d) == 0) d->scheduler_started = 1;
     if (st) {
         mw_daemon_stop(d);
@@ -159,6 +161,8 @@ void mw_daemon_stop(mw_daemon *d) {
     d->scheduler_started = 0;
     mw_http_stop(d->http);
     d->http = NULL;
+    mw_probes_stop(d->probes); /* after HTTP, which reads it; aborts a request in flight */
+    d->probes = NULL;
     mw_alerting_stop(d->alerting);
     d->alerting = NULL;
     mw_monitor_close(d->monitor);

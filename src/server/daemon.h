@@ -14,6 +14,7 @@
 #include "modelwatch/monitor.h"
 #include "server/alerting.h"
 #include "server/http.h"
+#include "server/probes.h"
 #include "server/resources.h"
 
 /* One version declared in the configuration file. */
@@ -41,6 +42,7 @@ typedef struct mw_daemon_config {
     double label_ttl_seconds;    /* labels: {ttl}, default 7 days */
     size_t max_pending;          /* labels: {max_pending}, default 10,000,000 */
     char *canary_json;           /* canary: section as JSON (monitor.h), NULL = defaults */
+    json_t *probes;              /* probes: (checked), NULL when absent */
 } mw_daemon_config;
 
 /* Reads a YAML configuration (see README, "Configuration"); errors name the
@@ -64,6 +66,7 @@ typedef struct mw_daemon {
     mw_resources resources;
     int resources_started;
     mw_alerting *alerting;
+    mw_probes *probes;
     int ready;
     char address[300]; /* where it listens, with the bound port: "127.0.0.1:9750" */
 } mw_daemon;
@@ -82,6 +85,12 @@ void mw_registry_route(mw_daemon *d, const mw_http_request *req, mw_http_respons
 mw_status mw_labels_write_metrics(mw_daemon *d, mw_expo *e);
 /* The canary comparison families (metrics_canary.c). */
 mw_status mw_canary_write_metrics(mw_daemon *d, mw_expo *e);
+
+/* Helpers of routes.c shared with the other route files: a 405 naming the
+ * allowed methods; ?limit=N (1..10000, default 20), 0 with a 400 answer when
+ * invalid. */
+void mw_route_method_not_allowed(mw_http_response *resp, const char *allow);
+int mw_route_query_limit(const mw_http_request *req, mw_http_response *resp, size_t *limit);
 
 /* Splits HOST:PORT ("[::1]:9750", "0.0.0.0:80", ":9750"); 1 on success. */
 int mw_parse_listen(const char *s, char *host, size_t hostsz, uint16_t *port);

@@ -282,7 +282,14 @@ static void curl_init(void) {
     curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-static int valid_url(const char *url) {
+mw_status mw_curl_init(mw_error *err) {
+    pthread_once(&curl_once, curl_init);
+    if (curl_init_rc == CURLE_OK) return MW_OK;
+    return mw_error_set(err, MW_EIO, "", 0, 0, "cannot initialise libcurl: %s",
+                        curl_easy_strerror(curl_init_rc));
+}
+
+int mw_url_valid(const char *url) {
     size_t n = strncasecmp(url, "http://", 7) == 0    ? 7
                : strncasecmp(url, "https://", 8) == 0 ? 8
                                                       : 0;
@@ -320,9 +327,7 @@ static char *join_url(const char *base, const char *suffix) {
     return concat(base, n, suffix);
 }
 
-/* url without the credentials of its authority ("user:password@"), so that
- * they do not reach the log. */
-static char *redact_url(const char *url) {
+char *mw_url_redact(const char *url) {
     const char *host = strstr(url, "://") + 3; /* validated: there is one */
     size_t authority = strcspn(host, "/?#");
     const char *at = memchr(host, '@', authority);
@@ -356,7 +361,7 @@ static mw_status target_new(const char *name, const char *url, const char *suffi
     t->name = name;
     t->opt = opt;
     t->url = join_url(url, suffix);
-    t->log_url = t->url ? redact_url(t->url) : NULL;
+    t->log_url = t->url ? mw_url_redact(t->url) : NULL;
     t->curl = t->log_url ? curl_easy_init() : NULL;
     if (!t->curl || !curl_setup(t)) {
         target_free(t);
@@ -392,7 +397,7 @@ static void resolve_options(const mw_notifier_options *in, mw_notifier_options *
 }
 
 static mw_status check_url(const char *url, const char *option, mw_error *err) {
-    if (!url || valid_url(url)) return MW_OK;
+    if (!url || mw_url_valid(url)) return MW_OK;
     return mw_error_set(err, MW_EINVAL, "", 0, 0,
                         "%s: \"%.200s\" is not a URL: it must start with http:// or https:// "
                         "followed by a host",
@@ -405,12 +410,8 @@ mw_status mw_notifier_start(const mw_notifier_options *opt, mw_notifier **out, m
     mw_status st = check_url(opt->alertmanager_url, "alerting.alertmanager", err);
     if (st == MW_OK) st = check_url(opt->webhook_url, "alerting.webhook.url", err);
     if (st != MW_OK) return st;
-    if (opt->alertmanager_url || opt->webhook_url) {
-        pthread_once(&curl_once, curl_init);
-        if (curl_init_rc != CURLE_OK)
-            return mw_error_set(err, MW_EIO, "", 0, 0, "cannot initialise libcurl: %s",
-                                curl_easy_strerror(curl_init_rc));
-    }
+    if ((opt->alertmanager_url || opt->webhook_url) && (st = mw_curl_init(err)) != MW_OK)
+        return st;
     mw_notifier *n = calloc(1, sizeof *n);
     if (!n) return mw_error_set(err, MW_ENOMEM, "", 0, 0, "out of memory starting the notifier");
     resolve_options(opt, &n->opt);

@@ -85,4 +85,13 @@ mw_notifier_stats mw_notifier_stats_of(mw_notifier *n, unsigned target);
  * timeout_s passes; 1 when drained. */
 int mw_notifier_flush(mw_notifier *n, double timeout_s);
 
+/* Shared with the probes (probes.h). */
+/* curl_global_init once per process; MW_EIO when it fails. */
+mw_status mw_curl_init(mw_error *err);
+/* 1 when url is http:// or https:// followed by a host. */
+int mw_url_valid(const char *url);
+/* A copy of a valid url without the credentials of its authority
+ * ("user:password@"), so that they do not reach a log; NULL when out of memory. */
+char *mw_url_redact(const char *url);
+
 #endif

@@ -15,6 +15,7 @@
  *   GET  /api/v1/models/{model}/canary?limit=N                 canary comparisons
  *   GET  /api/v1/rules, PUT /api/v1/rules                      alert rules (YAML or JSON)
  *   GET  /api/v1/alerts?history=N                              alerts and their history
+ *   /api/v1/probes[/{set}[/runs|/run]]                         golden-prompt probes (probes_api.c)
  *   /api/v1/registry/...                                       model registry (routes_registry.c)
  */
 #include "server/daemon.h"
@@ -30,7 +31,7 @@ static int is(const mw_http_request *r, const char *method) {
     return !strcmp(r->method, method);
 }
 
-static void method_not_allowed(mw_http_response *resp, const char *allow) {
+void mw_route_method_not_allowed(mw_http_response *resp, const char *allow) {
     mw_http_add_header(resp, "Allow", allow);
     char msg[128];
     snprintf(msg, sizeof msg, "method not allowed here; use %s", allow);
@@ -70,7 +71,7 @@ static void take_json(mw_http_response *resp, int status, char *json) {
 
 static void records(mw_daemon *d, const mw_http_request *req, mw_http_response *resp) {
     resp->route = "/api/v1/records";
-    if (!is(req, "POST")) return method_not_allowed(resp, "POST");
+    if (!is(req, "POST")) return mw_route_method_not_allowed(resp, "POST");
     atomic_fetch_add(&d->ingested_bytes, req->body_len);
     mw_ingest_result res;
     mw_error err;
@@ -107,14 +108,14 @@ static void alerting_route(mw_daemon *d, const mw_http_request *req, mw_http_res
     if (!d->alerting)
         return mw_http_set_error(resp, 503, "not_ready", "alerting is starting", 0);
     if (rules && is(req, "PUT")) return mw_alerting_put_rules(d->alerting, d, req, resp);
-    if (!is(req, "GET")) return method_not_allowed(resp, rules ? "GET, PUT" : "GET");
+    if (!is(req, "GET")) return mw_route_method_not_allowed(resp, rules ? "GET, PUT" : "GET");
     if (rules) mw_alerting_get_rules(d->alerting, resp);
     else mw_alerting_get_alerts(d->alerting, req, resp);
 }
 
 static void labels(mw_daemon *d, const mw_http_request *req, mw_http_response *resp) {
     resp->route = "/api/v1/labels";
-    if (!is(req, "POST")) return method_not_allowed(resp, "POST");
+    if (!is(req, "POST")) return mw_route_method_not_allowed(resp, "POST");
     mw_labels_result res;
     mw_error err;
     mw_error_clear(&err);
@@ -151,8 +152,7 @@ static mw_format reference_format(const mw_http_request *req) {
     return MW_FMT_AUTO;
 }
 
-/* ?limit=N (1..10000, default 20); 0 with a 400 answer when invalid. */
-static int query_limit(const mw_http_request *req, mw_http_response *resp, size_t *limit) {
+int mw_route_query_limit(const mw_http_request *req, mw_http_response *resp, size_t *limit) {
     char lim[32];
     *limit = 20;
     if (!mw_http_query_param(req, "limit", lim, sizeof lim)) return 1;
@@ -185,13 +185,13 @@ static void version_route(mw_daemon *d, const mw_http_request *req, mw_http_resp
             st = mw_monitor_describe(d->monitor, model, version, &json, &err);
             return st ? from_status(resp, st, &err) : take_json(resp, existed ? 200 : 201, json);
         }
-        if (!is(req, "GET")) return method_not_allowed(resp, "GET, PUT");
+        if (!is(req, "GET")) return mw_route_method_not_allowed(resp, "GET, PUT");
         st = mw_monitor_describe(d->monitor, model, version, &json, &err);
         return st ? from_status(resp, st, &err) : take_json(resp, 200, json);
     }
     if (!strcmp(rest, "/reference")) {
         resp->route = PREFIX "{model}/versions/{version}/reference";
-        if (!is(req, "PUT")) return method_not_allowed(resp, "PUT");
+        if (!is(req, "PUT")) return mw_route_method_not_allowed(resp, "PUT");
         mw_read_options ro = {.format = reference_format(req)};
         mw_table *t = NULL;
         char name[340];
@@ -208,7 +208,7 @@ static void version_route(mw_daemon *d, const mw_http_request *req, mw_http_resp
     }
     if (!strcmp(rest, "/windows/close")) {
         resp->route = PREFIX "{model}/versions/{version}/windows/close";
-        if (!is(req, "POST")) return method_not_allowed(resp, "POST");
+        if (!is(req, "POST")) return mw_route_method_not_allowed(resp, "POST");
         if ((st = mw_monitor_close_window(d->monitor, model, version, &json, &err)))
             return from_status(resp, st, &err);
         if (!json) {
@@ -219,9 +219,9 @@ static void version_route(mw_daemon *d, const mw_http_request *req, mw_http_resp
     }
     if (!strcmp(rest, "/performance")) {
         resp->route = PREFIX "{model}/versions/{version}/performance";
-        if (!is(req, "GET")) return method_not_allowed(resp, "GET");
+        if (!is(req, "GET")) return mw_route_method_not_allowed(resp, "GET");
         size_t limit;
-        if (!query_limit(req, resp, &limit)) return;
+        if (!mw_route_query_limit(req, resp, &limit)) return;
         if ((st = mw_monitor_performance(d->monitor, model, version, limit, &json, &err)))
             return from_status(resp, st, &err);
         size_t n = strlen(json);
@@ -232,9 +232,9 @@ static void version_route(mw_daemon *d, const mw_http_request *req, mw_http_resp
     }
     if (!strcmp(rest, "/windows")) {
         resp->route = PREFIX "{model}/versions/{version}/windows";
-        if (!is(req, "GET")) return method_not_allowed(resp, "GET");
+        if (!is(req, "GET")) return mw_route_method_not_allowed(resp, "GET");
         size_t limit;
-        if (!query_limit(req, resp, &limit)) return;
+        if (!mw_route_query_limit(req, resp, &limit)) return;
         char **rows;
         size_t n;
         if ((st = mw_monitor_windows(d->monitor, model, version, limit, &rows, &n, &err)))
@@ -322,7 +322,7 @@ void mw_daemon_handle(const mw_http_request *req, mw_http_response *resp, void *
             mw_http_set_error(resp, 503, "not_ready", "starting up", 0);
     } else if (!strcmp(path, "/metrics")) {
         resp->route = "/metrics";
-        if (!is(req, "GET")) return method_not_allowed(resp, "GET");
+        if (!is(req, "GET")) return mw_route_method_not_allowed(resp, "GET");
         int om = mw_expo_wants_openmetrics(req->accept);
         mw_expo e;
         mw_expo_init(&e, om);
@@ -344,12 +344,14 @@ void mw_daemon_handle(const mw_http_request *req, mw_http_response *resp, void *
         alerting_route(d, req, resp);
     } else if (!strcmp(path, "/api/v1/models") || !strcmp(path, "/api/v1/models/")) {
         resp->route = "/api/v1/models";
-        if (!is(req, "GET")) return method_not_allowed(resp, "GET");
+        if (!is(req, "GET")) return mw_route_method_not_allowed(resp, "GET");
         char *json;
         if (mw_monitor_describe_all(d->monitor, &json)) json = NULL;
         take_json(resp, 200, json);
     } else if (!strncmp(path, PREFIX, strlen(PREFIX))) {
         models_route(d, req, resp);
+    } else if (!strcmp(path, "/api/v1/probes") || !strncmp(path, "/api/v1/probes/", 15)) {
+        mw_probes_route(d->probes, req, resp);
     } else if (!strncmp(path, "/api/v1/registry/", strlen("/api/v1/registry/"))) {
         mw_registry_route(d, req, resp);
     } else {

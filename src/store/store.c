@@ -4,7 +4,7 @@
  * store_versions.c (registrations, baselines, key/value state) and
  * store_journal.c (journal of accepted batches, window results).
  *
- * Schema (version 5; PRAGMA user_version holds the version, PRAGMA
+ * Schema (version 6; PRAGMA user_version holds the version, PRAGMA
  * application_id marks the file as modelwatch's):
  *   versions(id, model, version, config_json, created_ms, updated_ms)
  *       UNIQUE(model, version); replaced by upsert so id (and the baseline that
@@ -31,6 +31,9 @@
  *   canary_results(id AUTOINCREMENT, model, baseline_version, canary_version,
  *       start_s, end_s, worse, at_ms, result_json) UNIQUE(model, baseline_version,
  *       canary_version, start_s)  (version 5: canary comparisons, store_canary.c)
+ *   probe_runs(id AUTOINCREMENT, probe_set, start_s, end_s, prompts, passed,
+ *       result_json), index (probe_set, end_s, id)  (version 6: golden-prompt
+ *       probe runs, store_probes.c)
  * journal and windows are keyed by name rather than by versions.id so that
  * the daemon can accept records and close windows for a version whose
  * registration is made or changed independently; delete_version removes them
@@ -157,6 +160,13 @@ static const char *const stmt_sql[MW_ST_COUNT] = {
     [MW_ST_CANARY_PRUNE] = "DELETE FROM canary_results WHERE model = ?1 AND id NOT IN "
                            "(SELECT id FROM canary_results WHERE model = ?1 "
                            "ORDER BY start_s DESC, id DESC LIMIT ?2)",
+    [MW_ST_PROBE_RUN_INSERT] = "INSERT INTO probe_runs(probe_set, start_s, end_s, prompts, passed, "
+                               "result_json) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [MW_ST_PROBE_RUN_LIST] = "SELECT result_json FROM probe_runs WHERE probe_set = ?1 "
+                             "ORDER BY end_s DESC, id DESC LIMIT ?2",
+    [MW_ST_PROBE_RUN_PRUNE] = "DELETE FROM probe_runs WHERE probe_set = ?1 AND id NOT IN "
+                              "(SELECT id FROM probe_runs WHERE probe_set = ?1 "
+                              "ORDER BY end_s DESC, id DESC LIMIT ?2)",
 };
 
 /* ---- migrations --------------------------------------------------------------------- */
@@ -265,6 +275,16 @@ static const mw_st_migration migrations[] = {
         "  UNIQUE (model, baseline_version, canary_version, start_s));"
         "CREATE INDEX canary_results_by_model ON canary_results(model, start_s, id);"
         "PRAGMA user_version = 5;"},
+    {6, "CREATE TABLE probe_runs ("
+        "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        "  probe_set TEXT NOT NULL,"
+        "  start_s REAL NOT NULL,"
+        "  end_s REAL NOT NULL,"
+        "  prompts INTEGER NOT NULL,"
+        "  passed INTEGER NOT NULL,"
+        "  result_json TEXT NOT NULL);"
+        "CREATE INDEX probe_runs_by_set ON probe_runs(probe_set, end_s, id);"
+        "PRAGMA user_version = 6;"},
 };
 #define MW_ST_NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
