@@ -66,8 +66,9 @@ static int on_progress(void *user, curl_off_t dt, curl_off_t dn, curl_off_t ut, 
 /* Headers: JSON in, the answer type wanted, the bearer token. */
 static struct curl_slist *headers_for(const mw_probe_set_config *c, const char *api_key) {
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-    if (h) h = curl_slist_append(h, c->stream ? "Accept: text/event-stream"
-                                              : "Accept: application/json");
+    if (h)
+        h = curl_slist_append(h,
+                              c->stream ? "Accept: text/event-stream" : "Accept: application/json");
     if (h) h = curl_slist_append(h, "Expect:");
     if (h && api_key) {
         size_t n = strlen(api_key) + 32;
@@ -85,8 +86,8 @@ static struct curl_slist *headers_for(const mw_probe_set_config *c, const char *
     return h;
 }
 
-mw_status mw_probe_client_new(const mw_probe_set_config *c, const char *api_key,
-                              atomic_int *stop, mw_probe_client **out, mw_error *err) {
+mw_status mw_probe_client_new(const mw_probe_set_config *c, const char *api_key, atomic_int *stop,
+                              mw_probe_client **out, mw_error *err) {
     *out = NULL;
     mw_status st = mw_curl_init(err);
     if (st) return st;
@@ -192,7 +193,8 @@ static void judge(mw_probe_client *cl, const mw_probe_prompt *p, mw_probe_result
         return;
     }
     char want[64], got[101];
-    mw_probe_printable(want, sizeof want, p->value ? p->value : "", p->value ? strlen(p->value) : 0);
+    mw_probe_printable(want, sizeof want, p->value ? p->value : "",
+                       p->value ? strlen(p->value) : 0);
     mw_probe_printable(got, sizeof got, text ? text : "", a->content.len);
     fail(r, MW_PROBE_MISMATCH, "expected %s%s%s%s, got \"%s%s\"", mw_probe_expect_name(p->expect),
          p->value ? " \"" : "", want, p->value ? "\"" : "", got,

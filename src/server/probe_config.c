@@ -34,8 +34,8 @@
 #include <string.h>
 
 static const char *const reason_names[MW_PROBE_REASONS] = {
-    "mismatch", "timeout", "connect", "http_status", "invalid_response",
-    "truncated", "too_large", "error"};
+    "mismatch",         "timeout",   "connect",   "http_status",
+    "invalid_response", "truncated", "too_large", "error"};
 static const char *const expect_names[] = {"exact", "contains", "regex", "json"};
 
 const char *mw_probe_reason_name(mw_probe_reason r) {
@@ -179,8 +179,9 @@ static mw_status expectation(const json_t *e, mw_probe_prompt *pr, place *p) {
                            "regex)");
             if (!(pr->value = strdup(s))) return MW_ENOMEM;
         } else {
-            return bad(p, "expect", "unknown or misplaced key \"%s\" (known: type; value and "
-                                    "ignore_case except for json)",
+            return bad(p, "expect",
+                       "unknown or misplaced key \"%s\" (known: type; value and "
+                       "ignore_case except for json)",
                        key);
         }
     }
@@ -284,20 +285,20 @@ mw_status mw_probe_set_parse(const json_t *v, size_t i, const char *file, mw_pro
     memset(c, 0, sizeof *c);
     place p = {file, "", err};
     const char *name = json_string_value(json_object_get(v, "name"));
-    snprintf(p.where, sizeof p.where, "probes[%zu]%s%.64s%s", i, name ? " (" : "",
-             name ? name : "", name ? ")" : "");
+    snprintf(p.where, sizeof p.where, "probes[%zu]%s%.64s%s", i, name ? " (" : "", name ? name : "",
+             name ? ")" : "");
     if (!json_is_object(v)) return bad(&p, NULL, "%s", "expected a mapping {name, url, ...}");
     c->interval_s = 60;
     c->timeout_s = 30;
     c->include_usage = 1;
     c->max_tokens = 256;
-    mw_status st = (c->name = name_of(json_object_get(v, "name"), &p, "name")) ? MW_OK
-                                                                               : err->status;
+    mw_status st =
+        (c->name = name_of(json_object_get(v, "name"), &p, "name")) ? MW_OK : err->status;
     const char *key;
     json_t *val;
     int ok;
-    if (!st) json_object_foreach((json_t *)v, key, val) if ((st = set_key(key, val, c, &p, &ok)))
-            break;
+    if (!st)
+        json_object_foreach((json_t *)v, key, val) if ((st = set_key(key, val, c, &p, &ok))) break;
     if (!st && !c->url)
         st = bad(&p, "url", "%s", "required: the endpoint, http:// or https:// and a host");
     if (!st && !c->model) st = bad(&p, "model", "%s", "required: the model name to ask for");
@@ -369,12 +370,12 @@ json_t *mw_probe_set_json(const mw_probe_set_config *c) {
         if (p->ignore_case) json_object_set_new(e, "ignore_case", json_true());
         json_array_append_new(prompts, json_pack("{s:s, s:o}", "id", p->id, "expect", e));
     }
-    json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:b, s:f, s:f, s:f, s:I, s:f, s:o}", "name",
-                          c->name, "url", c->log_url, "model", c->model, "stream", c->stream,
-                          "include_usage", c->include_usage, "interval_seconds", c->interval_s,
-                          "timeout_seconds", c->timeout_s, "stall_timeout_seconds", c->stall_s,
-                          "max_tokens", (json_int_t)c->max_tokens, "temperature", c->temperature,
-                          "prompts", prompts);
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:b, s:b, s:f, s:f, s:f, s:I, s:f, s:o}", "name", c->name, "url",
+                  c->log_url, "model", c->model, "stream", c->stream, "include_usage",
+                  c->include_usage, "interval_seconds", c->interval_s, "timeout_seconds",
+                  c->timeout_s, "stall_timeout_seconds", c->stall_s, "max_tokens",
+                  (json_int_t)c->max_tokens, "temperature", c->temperature, "prompts", prompts);
     if (o && c->api_key_env) json_object_set_new(o, "api_key_env", json_string(c->api_key_env));
     return o;
 }

@@ -76,8 +76,8 @@ static json_t *result_json(const mw_probe_prompt *p, const mw_probe_result *r) {
         json_object_set_new(o, "reason", json_string(mw_probe_reason_name(r->reason)));
         json_object_set_new(o, "detail", json_string(r->detail));
     }
-    json_object_set_new(o, "http_status", r->http_status ? json_integer(r->http_status)
-                                                         : json_null());
+    json_object_set_new(o, "http_status",
+                        r->http_status ? json_integer(r->http_status) : json_null());
     json_object_set_new(o, "latency_seconds", number_or_null(r->latency_s));
     json_object_set_new(o, "ttft_seconds", number_or_null(r->ttft_s));
     json_object_set_new(o, "input_tokens", number_or_null(r->input_tokens));
@@ -118,21 +118,20 @@ static char *run_json(const mw_probe_state *s, const mw_probe_result *r, const r
                                 json_integer((json_int_t)u->reasons[k]));
     for (size_t i = 0; i < s->cfg.nprompts; i++)
         json_array_append_new(results, result_json(&s->cfg.prompts[i], &r[i]));
-    json_t *o = json_pack(
-        "{s:s, s:s, s:f, s:f, s:I, s:I, s:f, s:o, s:o, s:{s:f, s:f}, s:o, s:o}", "probe_set",
-        s->cfg.name, "model", s->cfg.model, "start", u->start, "end", u->end, "prompts",
-        (json_int_t)s->cfg.nprompts, "passed", (json_int_t)u->passed, "pass_ratio", u->ratio,
-        "latency_seconds", mean_max_json(u->latency), "ttft_seconds", mean_max_json(u->ttft),
-        "tokens", "input", u->tokens[0], "output", u->tokens[1], "failures", failures, "results",
-        results);
+    json_t *o =
+        json_pack("{s:s, s:s, s:f, s:f, s:I, s:I, s:f, s:o, s:o, s:{s:f, s:f}, s:o, s:o}",
+                  "probe_set", s->cfg.name, "model", s->cfg.model, "start", u->start, "end", u->end,
+                  "prompts", (json_int_t)s->cfg.nprompts, "passed", (json_int_t)u->passed,
+                  "pass_ratio", u->ratio, "latency_seconds", mean_max_json(u->latency),
+                  "ttft_seconds", mean_max_json(u->ttft), "tokens", "input", u->tokens[0], "output",
+                  u->tokens[1], "failures", failures, "results", results);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     return text;
 }
 
 /* The counters and gauges of a finished run; takes json over. */
-static void account(mw_probe_state *s, const mw_probe_result *r, const run_summary *u,
-                    char *json) {
+static void account(mw_probe_state *s, const mw_probe_result *r, const run_summary *u, char *json) {
     for (size_t i = 0; i < s->cfg.nprompts; i++) {
         if (isfinite(r[i].latency_s)) mw_histo_observe(s->latency, r[i].latency_s);
         if (isfinite(r[i].ttft_s)) mw_histo_observe(s->ttft, r[i].ttft_s);
@@ -310,8 +309,7 @@ mw_status mw_probes_start(const json_t *section, const char *db, mw_probes **out
     if (n) st = mw_store_open(db, NULL, &p->store, err);
     for (size_t i = 0; !st && i < n; i++) {
         mw_probe_state *s = &p->sets[i];
-        if ((st = mw_probe_set_parse(json_array_get(section, i), i, "", &s->cfg, err)))
-            break;
+        if ((st = mw_probe_set_parse(json_array_get(section, i), i, "", &s->cfg, err))) break;
         if (!sync_init(s)) {
             mw_probe_set_free(&s->cfg);
             st = mw_error_set(err, MW_ENOMEM, "", 0, 0, "probes: out of memory");

@@ -187,7 +187,7 @@ void mw_probes_route(mw_probes *p, const mw_http_request *req, mw_http_response 
     const char *end = strchr(rest + 1, '/');
     size_t len = end ? (size_t)(end - rest - 1) : strlen(rest + 1);
     const char *tail = end ? end : "";
-    resp->route = !*tail                  ? "/api/v1/probes/{set}"
+    resp->route = !*tail                   ? "/api/v1/probes/{set}"
                   : !strcmp(tail, "/runs") ? "/api/v1/probes/{set}/runs"
                   : !strcmp(tail, "/run")  ? "/api/v1/probes/{set}/run"
                                            : "other";
@@ -209,8 +209,8 @@ void mw_probes_route(mw_probes *p, const mw_http_request *req, mw_http_response 
     if (!strcmp(tail, "/run")) {
         if (strcmp(req->method, "POST")) return mw_route_method_not_allowed(resp, "POST");
         mw_probes_trigger(s);
-        return answer(resp, 202, json_pack("{s:s, s:s}", "probe_set", s->cfg.name, "status",
-                                           "scheduled"));
+        return answer(resp, 202,
+                      json_pack("{s:s, s:s}", "probe_set", s->cfg.name, "status", "scheduled"));
     }
     mw_http_set_error(resp, 404, "not_found", "no such endpoint under /api/v1/probes/{set}", 0);
 }

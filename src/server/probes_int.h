@@ -84,16 +84,16 @@ json_t *mw_probe_set_json(const mw_probe_set_config *c);
  * whose data lines are chat.completion.chunk objects (or [DONE]). */
 typedef struct mw_probe_answer {
     int stream;
-    mw_buf raw;     /* non-stream: the body; stream: the unfinished line */
-    mw_buf content; /* the assistant's text so far */
-    mw_buf event;   /* stream: data lines of the event being read */
+    mw_buf raw;                         /* non-stream: the body; stream: the unfinished line */
+    mw_buf content;                     /* the assistant's text so far */
+    mw_buf event;                       /* stream: data lines of the event being read */
     char excerpt[MW_PROBE_EXCERPT + 1]; /* the first bytes received, for error details */
     size_t received;                    /* bytes in all */
     int events;                         /* stream: data events seen */
     int done;                           /* stream: data: [DONE] seen */
     int invalid;                        /* something did not parse: detail says what */
     char detail[256];
-    double ttft_s;                    /* seconds to the first content text; NaN before */
+    double ttft_s;                      /* seconds to the first content text; NaN before */
     double input_tokens, output_tokens; /* from usage; NaN when none came */
     char finish_reason[32];
 } mw_probe_answer;
@@ -132,8 +132,8 @@ typedef struct mw_probe_client mw_probe_client;
 
 /* A client for one set; stop is polled during transfers (non-zero aborts).
  * api_key (borrowed, may be NULL) goes into the Authorization header. */
-mw_status mw_probe_client_new(const mw_probe_set_config *c, const char *api_key,
-                              atomic_int *stop, mw_probe_client **out, mw_error *err);
+mw_status mw_probe_client_new(const mw_probe_set_config *c, const char *api_key, atomic_int *stop,
+                              mw_probe_client **out, mw_error *err);
 void mw_probe_client_free(mw_probe_client *cl);
 /* Sends prompt p and judges the answer. */
 void mw_probe_client_run(mw_probe_client *cl, const mw_probe_prompt *p, mw_probe_result *r);
@@ -157,13 +157,13 @@ typedef struct mw_probe_state {
     pthread_cond_t cond;      /* on CLOCK_MONOTONIC: wakes the thread for stop or a run */
     int run_now;
     uint64_t runs;
-    uint64_t *requests;  /* per prompt */
-    uint64_t *failures;  /* per prompt and reason: [prompt * MW_PROBE_REASONS + reason] */
-    int *last_passed;    /* per prompt in the last run: 1, 0; -1 before the first */
-    double tokens[2];    /* input, output, from usage */
-    int has_last;        /* the gauges below describe the last run */
+    uint64_t *requests; /* per prompt */
+    uint64_t *failures; /* per prompt and reason: [prompt * MW_PROBE_REASONS + reason] */
+    int *last_passed;   /* per prompt in the last run: 1, 0; -1 before the first */
+    double tokens[2];   /* input, output, from usage */
+    int has_last;       /* the gauges below describe the last run */
     double last_end, last_ratio, last_latency[2], last_ttft[2]; /* [mean, max]; NaN: none */
-    char *last_json;     /* the last run's result */
+    char *last_json;                                            /* the last run's result */
     char last_summary[160]; /* what was logged for the last run */
 } mw_probe_state;
 
