@@ -29,6 +29,7 @@ int mw_cmd_rules(int argc, char **argv);
 int mw_cmd_registry(int argc, char **argv);
 int mw_cmd_compat(int argc, char **argv);
 int mw_cmd_diagnose(int argc, char **argv);
+int mw_cmd_probes(int argc, char **argv);
 
 /* Prints "modelwatch CMD: message" to stderr and returns MW_EXIT_USAGE. */
 int mw_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "core/util.h"
 
 static size_t sink(char *p, size_t s, size_t n, void *ctx) {
@@ -67,4 +68,21 @@ long mw_cli_http_request(mw_cli_http *h, const char *method, const char *path, c
     else
         free(resp.data);
     return status;
+}
+
+int mw_cli_get_json(const char *cmd, const char *url, const char *path, json_t **root) {
+    *root = NULL;
+    mw_cli_http h;
+    if (!mw_cli_http_init(&h, url)) return mw_cli_error(cmd, "cannot start the HTTP client");
+    char *body = NULL;
+    long status = mw_cli_http_request(&h, "GET", path, NULL, NULL, 0, &body);
+    int rc = MW_EXIT_OK;
+    if (status == 200) *root = json_loads(body, 0, NULL);
+    if (status == 0)
+        rc = mw_cli_error(cmd, "cannot reach the daemon: %s", h.error);
+    else if (!*root)
+        rc = mw_cli_error(cmd, "%s%s answered %ld: %.200s", h.base, path, status, body);
+    free(body);
+    mw_cli_http_free(&h);
+    return rc;
 }

@@ -22,4 +22,10 @@ void mw_cli_http_free(mw_cli_http *h);
 long mw_cli_http_request(mw_cli_http *h, const char *method, const char *path, const char *ctype,
                          const char *body, size_t len, char **out);
 
+/* GET path from the daemon at base url and parse the 200 answer as JSON:
+ * MW_EXIT_OK with *root (caller frees), or MW_EXIT_ERROR after printing
+ * "modelwatch CMD: ..." (daemon unreachable, another status, not JSON). */
+#include <jansson.h>
+int mw_cli_get_json(const char *cmd, const char *url, const char *path, json_t **root);
+
 #endif

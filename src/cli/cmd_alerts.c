@@ -116,25 +116,18 @@ int mw_cmd_alerts(int argc, char **argv) {
         }
     }
     if (optind < argc) return mw_cli_usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
-    mw_cli_http h;
-    if (!mw_cli_http_init(&h, url)) return mw_cli_error(cmd, "cannot start the HTTP client");
-    char path[64], *body = NULL;
+    char path[64];
     snprintf(path, sizeof path, "/api/v1/alerts?history=%.0f", history);
-    long status = mw_cli_http_request(&h, "GET", path, NULL, NULL, 0, &body);
-    int rc = MW_EXIT_OK;
-    json_t *root = status == 200 ? json_loads(body, 0, NULL) : NULL;
-    if (status == 0)
-        rc = mw_cli_error(cmd, "cannot reach the daemon: %s", h.error);
-    else if (!root)
-        rc = mw_cli_error(cmd, "%s%s answered %ld: %.200s", h.base, path, status, body);
-    else if (json)
-        printf("%s\n", body);
-    else {
+    json_t *root;
+    int rc = mw_cli_get_json(cmd, url, path, &root);
+    if (rc == MW_EXIT_OK && json) {
+        char *text = json_dumps(root, JSON_COMPACT);
+        printf("%s\n", text ? text : "null");
+        free(text);
+    } else if (rc == MW_EXIT_OK) {
         print_alerts(json_object_get(root, "alerts"));
         print_history(json_object_get(root, "history"));
     }
     json_decref(root);
-    free(body);
-    mw_cli_http_free(&h);
     return rc;
 }

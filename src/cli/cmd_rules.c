@@ -35,23 +35,13 @@ static const char rules_help[] =
 
 /* The rules of a running daemon (GET /api/v1/rules). */
 static int rules_from_daemon(const char *cmd, const char *url, mw_rule_set *out) {
-    mw_cli_http h;
-    if (!mw_cli_http_init(&h, url)) return mw_cli_error(cmd, "cannot start the HTTP client");
-    char *body = NULL;
-    long status = mw_cli_http_request(&h, "GET", "/api/v1/rules", NULL, NULL, 0, &body);
-    json_t *root = status == 200 ? json_loads(body, 0, NULL) : NULL;
+    json_t *root;
+    int rc = mw_cli_get_json(cmd, url, "/api/v1/rules", &root);
     mw_error err;
     mw_error_clear(&err);
-    int rc = MW_EXIT_OK;
-    if (status == 0)
-        rc = mw_cli_error(cmd, "cannot reach the daemon: %s", h.error);
-    else if (!root)
-        rc = mw_cli_error(cmd, "GET /api/v1/rules answered %ld: %.200s", status, body);
-    else if (mw_rules_from_json(json_object_get(root, "rules"), "rules", out, &err))
+    if (rc == MW_EXIT_OK && mw_rules_from_json(json_object_get(root, "rules"), "rules", out, &err))
         rc = mw_cli_error(cmd, "%s", err.message);
     json_decref(root);
-    free(body);
-    mw_cli_http_free(&h);
     return rc;
 }
 

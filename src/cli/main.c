@@ -29,6 +29,7 @@ static const command commands[] = {
     {"registry", mw_cmd_registry, "model registry: versions, signatures, aliases, promotion"},
     {"compat", mw_cmd_compat, "compatibility of two registered versions' signatures"},
     {"diagnose", mw_cmd_diagnose, "what changed for a model: ranked findings, then a timeline"},
+    {"probes", mw_cmd_probes, "golden-prompt probes of a running daemon: last runs, failures"},
 };
 
 static void usage(FILE *out) {

@@ -410,8 +410,7 @@ mw_status mw_notifier_start(const mw_notifier_options *opt, mw_notifier **out, m
     mw_status st = check_url(opt->alertmanager_url, "alerting.alertmanager", err);
     if (st == MW_OK) st = check_url(opt->webhook_url, "alerting.webhook.url", err);
     if (st != MW_OK) return st;
-    if ((opt->alertmanager_url || opt->webhook_url) && (st = mw_curl_init(err)) != MW_OK)
-        return st;
+    if ((opt->alertmanager_url || opt->webhook_url) && (st = mw_curl_init(err)) != MW_OK) return st;
     mw_notifier *n = calloc(1, sizeof *n);
     if (!n) return mw_error_set(err, MW_ENOMEM, "", 0, 0, "out of memory starting the notifier");
     resolve_options(opt, &n->opt);
