@@ -105,8 +105,10 @@ mw_status mw_probe_client_new(const mw_probe_set_config *c, const char *api_key,
     bad = bad || curl_easy_setopt(h, CURLOPT_HTTPHEADER, cl->headers) != CURLE_OK;
     bad = bad || curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, total_ms) != CURLE_OK;
     bad = bad || curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, total_ms) != CURLE_OK;
-    bad = bad || curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L) != CURLE_OK;
-    bad = bad || curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, stall) != CURLE_OK;
+    if (c->stall_s < c->timeout_s) { /* else the total timeout says it all */
+        bad = bad || curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L) != CURLE_OK;
+        bad = bad || curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, stall) != CURLE_OK;
+    }
     bad = bad || curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
     bad = bad || curl_easy_setopt(h, CURLOPT_NOPROXY, "*") != CURLE_OK;
     bad = bad || curl_easy_setopt(h, CURLOPT_USERAGENT, "modelwatch/" MW_VERSION) != CURLE_OK;
