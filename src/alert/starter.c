@@ -36,6 +36,11 @@ static const char starter_json[] =
     " \"annotations\": {\"summary\": \"{{ $labels.model }}/{{ $labels.version }}: p99 latency "
     "{{ humanize $value }}s in the last window\"}},"
 
+    "{\"name\": \"ProbePassRatioLow\", \"expr\": \"modelwatch_probe_pass_ratio < 0.9\","
+    " \"for\": \"0s\", \"labels\": {\"severity\": \"warning\"},"
+    " \"annotations\": {\"summary\": \"probe set {{ $labels.probe_set }}: only "
+    "{{ printf \\\"%.2f\\\" $value }} of the golden prompts passed in the last run\"}},"
+
     "{\"name\": \"GPUMemoryHigh\", \"expr\": \"modelwatch_gpu_memory_used_ratio > 0.95\","
     " \"for\": \"5m\", \"labels\": {\"severity\": \"critical\"},"
     " \"annotations\": {\"summary\": \"GPU {{ $labels.gpu }}: memory {{ humanize $value }} "

@@ -419,7 +419,7 @@ static void test_export_starter(void **state) {
     mw_rule_set set;
     mw_error err = {0};
     assert_int_equal(mw_rules_starter(&set, &err), MW_OK);
-    assert_int_equal(set.n, 6);
+    assert_int_equal(set.n, 7);
     char *y = mw_rules_export_prometheus(&set, "modelwatch");
     assert_non_null(y);
     assert_contains(y, "groups:\n  - name: \"modelwatch\"\n    rules:\n");
@@ -434,6 +434,10 @@ static void test_export_starter(void **state) {
     b = rule_block(y, "GPUMemoryHigh");
     assert_contains(b, "for: 5m\n");
     assert_contains(b, "severity: \"critical\"\n");
+    free(b);
+    b = rule_block(y, "ProbePassRatioLow");
+    assert_contains(b, "expr: \"modelwatch_probe_pass_ratio < 0.9\"\n");
+    assert_contains(b, "severity: \"warning\"\n");
     free(b);
     b = rule_block(y, "ModelAccuracyDrop");
     assert_contains(b, "expr: \"modelwatch_model_metric{metric=\\\"accuracy\\\"} < 0.9\"\n");
@@ -531,7 +535,7 @@ static void test_export_promtool(void **state) {
             "line two: {{ $value | humanize }}\"}}]",
             &more);
     assert_int_equal(mw_rules_merge(&set, &more), MW_OK);
-    assert_int_equal(set.n, 7);
+    assert_int_equal(set.n, 8);
     char *y = mw_rules_export_prometheus(&set, "modelwatch: starter");
     assert_non_null(y);
     assert_contains(y, "keep_firing_for: 10m\n");
