@@ -75,7 +75,7 @@ static void read_finish(mw_probe_answer *a, const json_t *choice) {
  * a JSON object or carries an "error". */
 static json_t *object_of(mw_probe_answer *a, const char *text, size_t len, const char *what) {
     json_error_t je;
-    json_t *o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    json_t *o = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
     char msg[256];
     if (!json_is_object(o)) {
         snprintf(msg, sizeof msg, "%s is not a JSON object (%s)", what,
