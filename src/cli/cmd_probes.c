@@ -63,14 +63,15 @@ static int any_failed(const json_t *root, int set) {
     return failed;
 }
 
-static void print_run(const json_t *run) {
+/* One run's figures; the last column padded when more follows. */
+static void print_run(const json_t *run, int more) {
     char t[40], lat[32], ttft[32], passed[32];
     json_int_t ok = json_integer_value(json_object_get(run, "passed"));
     json_int_t n = json_integer_value(json_object_get(run, "prompts"));
     snprintf(passed, sizeof passed, "%lld/%lld", (long long)ok, (long long)n);
-    printf("%-25s %-7s %-6.3g %-9s %-9s", when(run, t, sizeof t), passed,
+    printf("%-25s %-7s %-6.3g %-9s %-*s", when(run, t, sizeof t), passed,
            json_number_value(json_object_get(run, "pass_ratio")),
-           seconds(json_object_get(run, "latency_seconds"), lat, sizeof lat),
+           seconds(json_object_get(run, "latency_seconds"), lat, sizeof lat), more ? 9 : 0,
            seconds(json_object_get(run, "ttft_seconds"), ttft, sizeof ttft));
 }
 
@@ -79,7 +80,7 @@ static void print_sets(const json_t *sets) {
         printf("no probe sets\n");
         return;
     }
-    printf("%-16s %-20s %-6s %-25s %-7s %-6s %-9s %-9s\n", "SET", "MODEL", "RUNS", "LAST RUN (UTC)",
+    printf("%-16s %-20s %-6s %-25s %-7s %-6s %-9s %s\n", "SET", "MODEL", "RUNS", "LAST RUN (UTC)",
            "PASSED", "RATIO", "LATENCY", "TTFT");
     size_t i;
     json_t *s;
@@ -92,7 +93,7 @@ static void print_sets(const json_t *sets) {
             printf("(no run yet)\n");
             continue;
         }
-        print_run(last);
+        print_run(last, 0);
         printf("\n");
         size_t k;
         json_t *r;
@@ -115,7 +116,7 @@ static void print_runs(const json_t *runs) {
     size_t i;
     json_t *run;
     json_array_foreach(runs, i, run) {
-        print_run(run);
+        print_run(run, 1);
         const char *k;
         json_t *v;
         int first = 1;

@@ -192,7 +192,9 @@ t1=$(date +%s.%N)
 if kill -0 "$PID" 2>/dev/null; then fail "the daemon did not stop within 5 s"; kill -9 "$PID"; else pass; fi
 wait "$PID"; rc=$?
 [ "$rc" = 0 ] && pass || fail "daemon exit status $rc"
-awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 3) }' && pass || fail "stopping took $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') s"
+stop_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+echo "stopped in $stop_s s with a probe request in flight"
+awk -v s="$stop_s" 'BEGIN { exit !(s < 3) }' && pass || fail "stopping took $stop_s s"
 expect_jq <(sqlite3 -json "$TMP/mw.db" "SELECT probe_set, count(*) AS n FROM probe_runs WHERE probe_set IN ('smoke', 'hang_long') GROUP BY probe_set") \
   '. == [{"probe_set": "smoke", "n": 2}]' "runs stored; the interrupted run is not"
 
