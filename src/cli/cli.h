@@ -43,6 +43,10 @@ size_t mw_cli_split_list(char *s, char ***items);
 double mw_cli_now(void);
 /* --format text|json: 1 with *json set, 0 for anything else. */
 int mw_cli_text_or_json(const char *arg, int *json);
+/* The getopt cases the daemon-reading commands share: 'f' (--format text|json
+ * into *json), 'h' (prints help), ':' and unknown options. -1 when the
+ * option was taken (go on), else the exit status to return. */
+int mw_cli_common_option(const char *cmd, int c, char **argv, const char *help, int *json);
 /* Parses a finite double; 1 on success. */
 int mw_cli_parse_number(const char *s, double *v);
 

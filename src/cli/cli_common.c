@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -73,6 +74,22 @@ int mw_cli_text_or_json(const char *arg, int *json) {
     if (strcmp(arg, "text") && strcmp(arg, "json")) return 0;
     *json = !strcmp(arg, "json");
     return 1;
+}
+
+int mw_cli_common_option(const char *cmd, int c, char **argv, const char *help, int *json) {
+    switch (c) {
+    case 'f':
+        if (!mw_cli_text_or_json(optarg, json))
+            return mw_cli_usage_error(cmd, "--format expects text or json");
+        return -1;
+    case 'h':
+        fputs(help, stdout);
+        return MW_EXIT_OK;
+    case ':':
+        return mw_cli_usage_error(cmd, "option %s needs a value", argv[optind - 1]);
+    default:
+        return mw_cli_usage_error(cmd, "unknown option %s", argv[optind - 1]);
+    }
 }
 
 int mw_cli_parse_number(const char *s, double *v) {

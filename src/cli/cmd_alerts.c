@@ -102,17 +102,10 @@ int mw_cmd_alerts(int argc, char **argv) {
             if (!mw_cli_parse_number(optarg, &history) || history < 0 || history > 100000)
                 return mw_cli_usage_error(cmd, "--history expects 0 to 100000");
             break;
-        case 'f':
-            if (!mw_cli_text_or_json(optarg, &json))
-                return mw_cli_usage_error(cmd, "--format expects text or json");
-            break;
-        case 'h':
-            fputs(alerts_help, stdout);
-            return MW_EXIT_OK;
-        case ':':
-            return mw_cli_usage_error(cmd, "option %s needs a value", argv[optind - 1]);
-        default:
-            return mw_cli_usage_error(cmd, "unknown option %s", argv[optind - 1]);
+        default: {
+            int rc = mw_cli_common_option(cmd, c, argv, alerts_help, &json);
+            if (rc >= 0) return rc;
+        }
         }
     }
     if (optind < argc) return mw_cli_usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);

@@ -155,17 +155,10 @@ int mw_cmd_probes(int argc, char **argv) {
                 runs != (long)runs)
                 return mw_cli_usage_error(cmd, "--runs expects 1 to 10000");
             break;
-        case 'f':
-            if (!mw_cli_text_or_json(optarg, &json))
-                return mw_cli_usage_error(cmd, "--format expects text or json");
-            break;
-        case 'h':
-            fputs(probes_help, stdout);
-            return MW_EXIT_OK;
-        case ':':
-            return mw_cli_usage_error(cmd, "option %s needs a value", argv[optind - 1]);
-        default:
-            return mw_cli_usage_error(cmd, "unknown option %s", argv[optind - 1]);
+        default: {
+            int rc = mw_cli_common_option(cmd, c, argv, probes_help, &json);
+            if (rc >= 0) return rc;
+        }
         }
     }
     if (optind < argc) return mw_cli_usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);

@@ -145,5 +145,5 @@ expect_exit 1 "serve with a bad rule" -- "$MW_BIN" serve --config "$TMP/bad.yml"
 expect_contains "$TMP/err" 'bad.yml: rules[1] (B): expr: column 20: expected "," or "}", found ">"' "config rule error"
 expect_exit 1 "rules check of a bad rule" -- "$MW_BIN" rules check --config "$TMP/bad.yml"
 expect_exit 0 "rules check of the starter rules" -- "$MW_BIN" rules check --starter
-expect_contains "$TMP/out" "6 rules OK" "rules check counts"
+expect_contains "$TMP/out" "7 rules OK" "rules check counts"
 finish

@@ -68,12 +68,17 @@ $(set_yaml hang_long hang "timeout: 60s")
 YAML
 start_daemon d --config "$TMP/mw.yml" || { finish; exit 1; }
 
+# poll PATH FILE FILTER: GETs PATH into FILE until the jq FILTER holds (20 s at most)
+poll() {
+  for _ in $(seq 100); do
+    curl -s "$URL$1" > "$2"
+    jq -e "$3" "$2" > /dev/null && return
+    sleep 0.2
+  done
+}
+
 # every set but hang_long has run once (hang_long is hanging for a minute)
-for _ in $(seq 100); do
-  curl -s "$URL/api/v1/probes" > "$TMP/probes.json"
-  jq -e '[.probe_sets[] | select(.name != "hang_long") | .runs >= 1] | all' "$TMP/probes.json" > /dev/null && break
-  sleep 0.2
-done
+poll /api/v1/probes "$TMP/probes.json" '[.probe_sets[] | select(.name != "hang_long") | .runs >= 1] | all'
 expect_jq "$TMP/probes.json" '[.probe_sets[] | select(.name != "hang_long") | .runs] | all(. == 1)' "every set ran once within 20 s"
 expect_jq "$TMP/probes.json" '(.probe_sets | length) == 13' "13 probe sets listed"
 
@@ -132,21 +137,13 @@ if command -v promtool > /dev/null; then
 fi
 
 # ---- the alert rule on the pass ratio fires ----
-for _ in $(seq 50); do
-  curl -s "$URL/api/v1/alerts" > "$TMP/alerts.json"
-  jq -e '.alerts[] | select(.rule == "ProbeFailing" and .state == "firing")' "$TMP/alerts.json" > /dev/null && break
-  sleep 0.2
-done
+poll /api/v1/alerts "$TMP/alerts.json" '.alerts[] | select(.rule == "ProbeFailing" and .state == "firing")'
 expect_jq "$TMP/alerts.json" '.alerts[] | select(.rule == "ProbeFailing") | .state == "firing" and .labels.probe_set == "smoke" and .annotations.summary == "smoke passes 0.75"' "ProbeFailing fires on the pass ratio"
 
 # ---- a run on request, stored runs, the CLI ----
 status=$(curl -s -o "$TMP/run.json" -w '%{http_code}' -X POST "$URL/api/v1/probes/smoke/run")
 [ "$status" = 202 ] && pass || fail "POST run answered $status"
-for _ in $(seq 50); do
-  curl -s "$URL/api/v1/probes/smoke" > "$TMP/smoke_set.json"
-  jq -e '.runs == 2' "$TMP/smoke_set.json" > /dev/null && break
-  sleep 0.2
-done
+poll /api/v1/probes/smoke "$TMP/smoke_set.json" '.runs == 2'
 expect_jq "$TMP/smoke_set.json" '.runs == 2' "a second run on request"
 curl -s "$URL/api/v1/probes/smoke/runs?limit=5" > "$TMP/runs.json"
 expect_jq "$TMP/runs.json" '(.runs | length) == 2 and .runs[0].end >= .runs[1].end and ([.runs[].passed] == [3, 3])' "two stored runs, newest first"

@@ -298,28 +298,43 @@ static int holds(const char *expect_json, const char *text) {
 
 static void test_expectations(void **state) {
     (void)state;
-    assert_true(holds("{\"type\": \"exact\", \"value\": \"Paris\"}", " \n Paris.\t\n") == 0);
-    assert_true(holds("{\"type\": \"exact\", \"value\": \"Paris\"}", " \n Paris\t\n"));
-    assert_false(holds("{\"type\": \"exact\", \"value\": \"Paris\"}", "paris"));
-    assert_true(
-        holds("{\"type\": \"exact\", \"value\": \"Paris\", \"ignore_case\": true}", "PARIS"));
-    assert_true(holds("{\"type\": \"exact\", \"value\": \"\"}", "  "));
-    assert_true(holds("{\"type\": \"contains\", \"value\": \"capital\"}", "The capital is Paris"));
-    assert_false(holds("{\"type\": \"contains\", \"value\": \"Capital\"}", "The capital is"));
-    assert_true(holds("{\"type\": \"contains\", \"value\": \"Capital\", \"ignore_case\": true}",
-                      "The capital is"));
-    assert_false(holds("{\"type\": \"contains\", \"value\": \"is Paris!\"}", "is Paris"));
-    assert_true(holds("{\"type\": \"regex\", \"value\": \"[0-9]+\"}", "The answer is 42."));
-    assert_false(holds("{\"type\": \"regex\", \"value\": \"^[0-9]+$\"}", "The answer is 42."));
-    assert_true(
-        holds("{\"type\": \"regex\", \"value\": \"^(yes|no)$\", \"ignore_case\": true}", "YES"));
-    assert_true(holds("{\"type\": \"json\"}", " {\"a\": [1, 2]}\n"));
-    assert_false(holds("{\"type\": \"json\"}", "```json\n{\"a\": 1}\n```"));
-    assert_false(holds("{\"type\": \"json\"}", "{\"a\": 1} trailing"));
-    assert_false(holds("{\"type\": \"json\"}", ""));
+    static const struct {
+        const char *expect, *text;
+        int holds;
+    } cases[] = {
+        {"{\"type\": \"exact\", \"value\": \"Paris\"}", " \n Paris.\t\n", 0},
+        {"{\"type\": \"exact\", \"value\": \"Paris\"}", " \n Paris\t\n", 1},
+        {"{\"type\": \"exact\", \"value\": \"Paris\"}", "paris", 0},
+        {"{\"type\": \"exact\", \"value\": \"Paris\", \"ignore_case\": true}", "PARIS", 1},
+        {"{\"type\": \"exact\", \"value\": \"\"}", "  ", 1},
+        {"{\"type\": \"contains\", \"value\": \"capital\"}", "The capital is Paris", 1},
+        {"{\"type\": \"contains\", \"value\": \"Capital\"}", "The capital is", 0},
+        {"{\"type\": \"contains\", \"value\": \"Capital\", \"ignore_case\": true}",
+         "The capital is", 1},
+        {"{\"type\": \"contains\", \"value\": \"is Paris!\"}", "is Paris", 0},
+        {"{\"type\": \"regex\", \"value\": \"[0-9]+\"}", "The answer is 42.", 1},
+        {"{\"type\": \"regex\", \"value\": \"^[0-9]+$\"}", "The answer is 42.", 0},
+        {"{\"type\": \"regex\", \"value\": \"^(yes|no)$\", \"ignore_case\": true}", "YES", 1},
+        {"{\"type\": \"json\"}", " {\"a\": [1, 2]}\n", 1},
+        {"{\"type\": \"json\"}", "```json\n{\"a\": 1}\n```", 0},
+        {"{\"type\": \"json\"}", "{\"a\": 1} trailing", 0},
+        {"{\"type\": \"json\"}", "", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        if (holds(cases[i].expect, cases[i].text) != cases[i].holds)
+            fail_msg("case %zu: %s on \"%s\": expected %d", i, cases[i].expect, cases[i].text,
+                     cases[i].holds);
 }
 
 /* ---- stored runs ---- */
+
+static void expect_runs(mw_store *s, const char *set, size_t limit, const char *want) {
+    char *out = NULL;
+    mw_error err = {0};
+    assert_int_equal(mw_store_probe_runs(s, set, limit, &out, &err), MW_OK);
+    assert_string_equal(out, want);
+    free(out);
+}
 
 static void test_store_runs(void **state) {
     (void)state;
@@ -333,19 +348,10 @@ static void test_store_runs(void **state) {
     }
     assert_int_equal(mw_store_probe_run_commit(s, "b", 9, 10, 1, 1, "{\"run\": 99}", 3, &err),
                      MW_OK);
-    char *out = NULL;
-    assert_int_equal(mw_store_probe_runs(s, "a", 0, &out, &err), MW_OK);
-    assert_string_equal(out, "[{\"run\":4},{\"run\":3},{\"run\":2}]"); /* 3 kept, newest first */
-    free(out);
-    assert_int_equal(mw_store_probe_runs(s, "a", 1, &out, &err), MW_OK);
-    assert_string_equal(out, "[{\"run\":4}]");
-    free(out);
-    assert_int_equal(mw_store_probe_runs(s, "b", 10, &out, &err), MW_OK);
-    assert_string_equal(out, "[{\"run\":99}]");
-    free(out);
-    assert_int_equal(mw_store_probe_runs(s, "none", 10, &out, &err), MW_OK);
-    assert_string_equal(out, "[]");
-    free(out);
+    expect_runs(s, "a", 0, "[{\"run\":4},{\"run\":3},{\"run\":2}]"); /* 3 kept, newest first */
+    expect_runs(s, "a", 1, "[{\"run\":4}]");
+    expect_runs(s, "b", 10, "[{\"run\":99}]");
+    expect_runs(s, "none", 10, "[]");
     assert_int_equal(mw_store_probe_run_commit(s, "", 1, 2, 1, 1, "{}", 0, &err), MW_EINVAL);
     assert_contains(err.message, "probe set is empty");
     assert_int_equal(mw_store_probe_run_commit(s, "a", NAN, 2, 1, 1, "{}", 0, &err), MW_EINVAL);
