@@ -262,9 +262,9 @@ static void version_route(mw_daemon *d, const mw_http_request *req, mw_http_resp
 static void canary_route(mw_daemon *d, const mw_http_request *req, mw_http_response *resp,
                          const char *model) {
     resp->route = PREFIX "{model}/canary";
-    if (!is(req, "GET")) return method_not_allowed(resp, "GET");
+    if (!is(req, "GET")) return mw_route_method_not_allowed(resp, "GET");
     size_t limit;
-    if (!query_limit(req, resp, &limit)) return;
+    if (!mw_route_query_limit(req, resp, &limit)) return;
     mw_error err;
     mw_error_clear(&err);
     char *json = NULL;
