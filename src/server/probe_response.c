@@ -137,7 +137,7 @@ static void on_line(mw_probe_answer *a, const char *line, size_t n, double elaps
     if (n < 5 || memcmp(line, "data:", 5)) return; /* comments, event:, id:, retry: */
     size_t skip = n > 5 && line[5] == ' ' ? 6 : 5;
     if (a->event.len) mw_buf_put(&a->event, "\n", 1);
-    mw_buf_put(&a->event, line + skip, n - skip);
+    if (n > skip) mw_buf_put(&a->event, line + skip, n - skip);
 }
 
 /* Splits raw into lines; keeps the unfinished one. A CR at the very end may
@@ -145,6 +145,7 @@ static void on_line(mw_probe_answer *a, const char *line, size_t n, double elaps
 static void scan_lines(mw_probe_answer *a, double elapsed_s, int at_end) {
     const char *p = (const char *)a->raw.data;
     size_t n = a->raw.len, start = 0;
+    if (n == 0) return;
     for (size_t i = 0; i < n; i++) {
         if (p[i] != '\n' && p[i] != '\r') continue;
         if (p[i] == '\r' && i + 1 == n && !at_end) break;
@@ -154,7 +155,7 @@ static void scan_lines(mw_probe_answer *a, double elapsed_s, int at_end) {
     }
     if (at_end && start < n) on_line(a, p + start, n - start, elapsed_s);
     if (at_end) start = n;
-    memmove(a->raw.data, p + start, n - start);
+    if (start) memmove(a->raw.data, p + start, n - start);
     a->raw.len = n - start;
 }
 
@@ -177,16 +178,16 @@ int mw_probe_answer_feed(mw_probe_answer *a, const char *data, size_t len, doubl
 }
 
 static void finish_json(mw_probe_answer *a) {
-    json_t *o = object_of(a, (const char *)a->raw.data, a->raw.len, "the answer");
+    json_t *o = object_of(a, a->raw.len ? (const char *)a->raw.data : "", a->raw.len, "the answer");
     if (!o) return;
     const json_t *c0 = json_array_get(json_object_get(o, "choices"), 0);
     const json_t *msg = json_object_get(c0, "message");
     const json_t *content = json_object_get(msg, "content");
     if (!json_is_object(msg)) {
         invalid(a, "the answer has no choices[0].message");
-    } else if (json_is_string(content)) {
+    } else if (json_is_string(content) && json_string_length(content)) {
         mw_buf_put(&a->content, json_string_value(content), json_string_length(content));
-    } else if (content && !json_is_null(content)) {
+    } else if (content && !json_is_null(content) && !json_is_string(content)) {
         invalid(a, "the answer's choices[0].message.content is not text");
     }
     read_finish(a, c0);
