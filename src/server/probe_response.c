@@ -169,6 +169,7 @@ size_t mw_probe_printable(char *dst, size_t size, const char *src, size_t len) {
 
 int mw_probe_answer_feed(mw_probe_answer *a, const char *data, size_t len, double elapsed_s) {
     if (len > MW_PROBE_MAX_ANSWER - a->received) return -1;
+    if (len == 0) return 0;
     size_t have = strlen(a->excerpt);
     mw_probe_printable(a->excerpt + have, sizeof a->excerpt - have, data, len);
     a->received += len;
