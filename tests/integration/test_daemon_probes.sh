@@ -192,8 +192,20 @@ wait "$PID"; rc=$?
 stop_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
 echo "stopped in $stop_s s with a probe request in flight"
 awk -v s="$stop_s" 'BEGIN { exit !(s < 3) }' && pass || fail "stopping took $stop_s s"
-expect_jq <(sqlite3 -json "$TMP/mw.db" "SELECT probe_set, count(*) AS n FROM probe_runs WHERE probe_set IN ('smoke', 'hang_long') GROUP BY probe_set") \
-  '. == [{"probe_set": "smoke", "n": 2}]' "runs stored; the interrupted run is not"
+
+# ---- after a restart: the stored runs are there, the interrupted one is not ----
+cat > "$TMP/mw2.yml" <<YAML
+db: $TMP/mw.db
+probes:
+$(set_yaml smoke hang "timeout: 60s")
+$(set_yaml hang_long hang "timeout: 60s")
+YAML
+start_daemon d2 --config "$TMP/mw2.yml" || { finish; exit 1; }
+curl -s "$URL/api/v1/probes/smoke/runs" > "$TMP/runs_after.json"
+expect_jq "$TMP/runs_after.json" '[.runs[].passed] == [3, 3] and .runs[0].probe_set == "smoke"' "stored runs kept across a restart"
+curl -s "$URL/api/v1/probes/hang_long/runs" > "$TMP/hang_after.json"
+expect_jq "$TMP/hang_after.json" '.runs == []' "the run cut short by the stop was not stored"
+kill -TERM "$PID"; wait "$PID"
 
 # ---- bad configurations: refused, naming the place ----
 bad_config() { # DESCRIPTION EXPECTED-TEXT YAML
