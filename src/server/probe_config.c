@@ -238,6 +238,8 @@ static mw_status prompt_entry(const json_t *v, size_t i, mw_probe_set_config *c,
     json_t *messages = messages_of(v, &p);
     if (!messages) return p.err->status ? p.err->status : MW_ENOMEM;
     if (!(pr->body = request_body(c, messages))) return MW_ENOMEM;
+    if (strlen(pr->body) > MW_PROBE_MAX_BODY)
+        return bad(&p, NULL, "%s", "the request would be longer than 1 MiB: shorten the messages");
     return expectation(json_object_get(v, "expect"), pr, &p);
 }
 

@@ -21,6 +21,7 @@
 #define MW_PROBE_MAX_MESSAGES 64
 #define MW_PROBE_MAX_TEXT (64 * 1024)          /* one message or expected value, bytes */
 #define MW_PROBE_MAX_NAME 64                   /* set names and prompt ids */
+#define MW_PROBE_MAX_BODY (1024 * 1024)        /* bytes of one request body */
 #define MW_PROBE_MAX_ANSWER (4u * 1024 * 1024) /* bytes of one HTTP answer */
 #define MW_PROBE_EXCERPT 200                   /* bytes of an answer kept in a failure's detail */
 

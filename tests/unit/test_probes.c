@@ -159,6 +159,20 @@ static void test_config_errors(void **state) {
         assert_contains(err.message, cases[i].want);
     }
     mw_error err = {0};
+    /* 20 messages of 60 KiB: each within its limit, the request over 1 MiB */
+    char *big = malloc(60 * 1024 + 1);
+    memset(big, 'w', 60 * 1024);
+    big[60 * 1024] = 0;
+    json_t *msgs = json_array();
+    for (int i = 0; i < 20; i++)
+        json_array_append_new(msgs, json_pack("{s:s, s:s}", "role", "user", "content", big));
+    free(big);
+    json_t *sets =
+        json_pack("[{s:s, s:s, s:s, s:[{s:s, s:o, s:{s:s}}]}]", "name", "s", "url", "http://h",
+                  "model", "m", "prompts", "id", "q", "messages", msgs, "expect", "type", "json");
+    assert_int_equal(mw_probes_check(sets, "p.yml", &err), MW_EINVAL);
+    assert_contains(err.message, "(q): the request would be longer than 1 MiB");
+    json_decref(sets);
     json_t *many = json_array();
     for (int i = 0; i < 65; i++)
         json_array_append_new(many, json_object());
