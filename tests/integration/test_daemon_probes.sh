@@ -54,6 +54,7 @@ probes:
         expect: {type: json}
       - {id: digits, prompt: "what is six times seven", expect: {type: regex, value: "^[0-9]+\$"}}
 $(set_yaml plain tiny "stream: false" "timeout: 5s")
+$(set_yaml nousage tiny "stream: true" "include_usage: false" "timeout: 5s")
 $(set_yaml nokey tiny "timeout: 5s" | sed '/api_key_env/d')
 $(set_yaml hang hang "timeout: 1s")
 $(set_yaml stall stall "stream: true" "timeout: 20s" "stall_timeout: 1s")
@@ -80,7 +81,7 @@ poll() {
 # every set but hang_long has run once (hang_long is hanging for a minute)
 poll /api/v1/probes "$TMP/probes.json" '[.probe_sets[] | select(.name != "hang_long") | .runs >= 1] | all'
 expect_jq "$TMP/probes.json" '[.probe_sets[] | select(.name != "hang_long") | .runs] | all(. == 1)' "every set ran once within 20 s"
-expect_jq "$TMP/probes.json" '(.probe_sets | length) == 13' "13 probe sets listed"
+expect_jq "$TMP/probes.json" '(.probe_sets | length) == 14' "14 probe sets listed"
 
 # ---- the streaming set: 3 of 4 pass ----
 jq '.probe_sets[] | select(.name == "smoke") | .last_run' "$TMP/probes.json" > "$TMP/smoke.json"
@@ -98,6 +99,7 @@ expect_jq "$TMP/smoke.json" '[.results[] | .finish_reason] | all(. == "stop")' "
 # ---- the API key: sent, never shown, logged or stored ----
 expect_jq "$TMP/probes.json" '.probe_sets[] | select(.name == "plain") | .last_run.passed == 1 and .api_key_env == "MW_TEST_PROBE_KEY"' "plain: passes with the key from the environment"
 expect_jq "$TMP/probes.json" '.probe_sets[] | select(.name == "plain") | .last_run.results[0] | .ttft_seconds == null and .input_tokens == 3 and .output_tokens == 3' "plain: non-streaming usage, no ttft"
+expect_jq "$TMP/probes.json" '.probe_sets[] | select(.name == "nousage") | .last_run | .passed == 1 and .results[0].input_tokens == null and .results[0].ttft_seconds > 0.3 and .tokens.input == 0' "nousage: no usage chunk asked for, none counted"
 expect_jq "$TMP/probes.json" '.probe_sets[] | select(.name == "nokey") | .last_run.results[0] | .reason == "http_status" and .http_status == 401' "nokey: 401 counted as http_status"
 if grep -q sekrit-key "$TMP/probes.json" "$TMP/d.log" "$TMP"/mw.db*; then fail "the API key shows in the API, the log or the database"; else pass; fi
 
