@@ -77,4 +77,15 @@ size_t mw_col_value_categories(const double *a, size_t na, const double *b, size
 void mw_col_bin_counts(const double *v, size_t n, const double *edges, size_t nedges,
                        double *counts);
 
+/* ---- embedding groups of a batch (batch_embedding.c) ---- */
+typedef struct mw_emb_batch mw_emb_batch;
+/* Finds the embedding groups of opt in the tables, fills r->embeddings (names
+ * owned by *out), takes the groups' valid rows out and marks their columns
+ * ignored. Call before planning the columns. *out is set even on failure (free it). */
+mw_status mw_emb_batch_plan(mw_table *ref, mw_table *cur, const mw_drift_options *opt,
+                            mw_emb_batch **out, mw_drift_report *r, mw_error *err);
+/* Runs the tests of every group; a group that cannot be tested gets its skip_reason. */
+mw_status mw_emb_batch_run(mw_emb_batch *e, const mw_embedding_options *opt, mw_drift_report *r);
+void mw_emb_batch_free(mw_emb_batch *e);
+
 #endif
