@@ -95,7 +95,8 @@ static mw_status side_rows(mw_column **cols, size_t dim, mw_column **extra, size
     return MW_OK;
 }
 
-/* Builds group g named prefix (its columns ignored afterwards). */
+/* Builds the group named prefix (its columns ignored afterwards); cur may be
+ * NULL (a reference alone: the daemon's baseline). */
 static mw_status build_group(mw_table *ref, mw_table *cur, const char *prefix,
                              mw_embedding_report *er, double **rm, size_t *nr, double **cm,
                              size_t *nc, mw_error *err) {
@@ -107,14 +108,14 @@ static mw_status build_group(mw_table *ref, mw_table *cur, const char *prefix,
     mw_status st = MW_OK;
     size_t d = (size_t)(dim > 0 ? dim : 0), nextra = 0;
     mw_column **rc = calloc(d + 1, sizeof *rc), **cc = calloc(d + 1, sizeof *cc);
-    mw_column **extra = calloc(cur->ncols + 1, sizeof *extra);
+    mw_column **extra = calloc((cur ? cur->ncols : 0) + 1, sizeof *extra);
     if (!rc || !cc || !extra) st = MW_ENOMEM;
     er->dim = d;
     for (size_t j = 0; !st && j < ref->ncols; j++) {
         long i = index_after(ref->cols[j].name, prefix);
         if (i >= 0 && ref->cols[j].type != MW_TYPE_IGNORE) rc[i] = &ref->cols[j];
     }
-    for (size_t j = 0; !st && j < cur->ncols; j++) {
+    for (size_t j = 0; !st && cur && j < cur->ncols; j++) {
         mw_column *c = &cur->cols[j];
         long i = index_after(c->name, prefix);
         if (i < 0 || c->type == MW_TYPE_IGNORE) continue;
@@ -135,9 +136,9 @@ static mw_status build_group(mw_table *ref, mw_table *cur, const char *prefix,
     if (!st && !er->skip_reason[0])
         st = side_rows(rc, d, NULL, 0, ref->nrows, rm, nr, &er->ref_missing, &er->ref_invalid,
                        &er->ref_first_invalid);
-    if (!st && !er->skip_reason[0])
-        st = side_rows(cc, d, extra, nextra, cur->nrows, cm, nc, &er->cur_missing,
-                       &er->cur_invalid, &er->cur_first_invalid);
+    if (!st && cur && !er->skip_reason[0])
+        st = side_rows(cc, d, extra, nextra, cur->nrows, cm, nc, &er->cur_missing, &er->cur_invalid,
+                       &er->cur_first_invalid);
     for (size_t k = 0; !st && k < d; k++) {
         if (rc[k]) ignore_column(rc[k]);
         if (cc[k]) ignore_column(cc[k]);
@@ -148,6 +149,13 @@ static mw_status build_group(mw_table *ref, mw_table *cur, const char *prefix,
     free(cc);
     free(extra);
     return st;
+}
+
+mw_status mw_emb_table_rows(mw_table *t, const char *prefix, mw_embedding_report *er, double **rows,
+                            size_t *n, mw_error *err) {
+    *rows = NULL;
+    *n = 0;
+    return build_group(t, NULL, prefix, er, rows, n, NULL, NULL, err);
 }
 
 /* The KEY of every reference column named KEY[i] not already a group. */
@@ -215,8 +223,7 @@ mw_status mw_emb_batch_plan(mw_table *ref, mw_table *cur, const mw_drift_options
     return st;
 }
 
-mw_status mw_emb_batch_run(mw_emb_batch *e, const mw_embedding_options *opt,
-                           mw_drift_report *r) {
+mw_status mw_emb_batch_run(mw_emb_batch *e, const mw_embedding_options *opt, mw_drift_report *r) {
     for (size_t g = 0; e && g < e->n; g++) {
         mw_embedding_report *er = &r->embeddings[g];
         if (er->skip_reason[0]) continue;

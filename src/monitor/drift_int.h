@@ -8,6 +8,7 @@
 #ifndef MW_MONITOR_DRIFT_INT_H
 #define MW_MONITOR_DRIFT_INT_H
 
+#include "core/util.h"
 #include "modelwatch/drift.h"
 
 #define MW_DISCRETE_MAX_DISTINCT 5 /* <= this many distinct reference values: categories */
@@ -87,5 +88,14 @@ mw_status mw_emb_batch_plan(mw_table *ref, mw_table *cur, const mw_drift_options
 /* Runs the tests of every group; a group that cannot be tested gets its skip_reason. */
 mw_status mw_emb_batch_run(mw_emb_batch *e, const mw_embedding_options *opt, mw_drift_report *r);
 void mw_emb_batch_free(mw_emb_batch *e);
+/* One table alone (the daemon's reference): the valid rows of group prefix
+ * (caller frees *rows; er gets the dimension, counts or a skip_reason), its
+ * columns marked ignored. */
+mw_status mw_emb_table_rows(mw_table *t, const char *prefix, mw_embedding_report *er,
+                            double **rows, size_t *n, mw_error *err);
+/* A uniform subset of at most cap rows of v (n x dim) into out, in row order
+ * (embedding.c). */
+mw_status mw_emb_sample_rows(const double *v, size_t n, size_t dim, size_t cap, mw_rng *rng,
+                             double *out, size_t *kept);
 
 #endif

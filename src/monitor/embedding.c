@@ -25,6 +25,7 @@
 #include "modelwatch/perf.h"
 
 #include "core/util.h"
+#include "monitor/drift_int.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -54,7 +55,7 @@ static mw_status check_finite(const double *v, size_t n, size_t dim, const char 
 }
 
 /* Copies a uniform subset of at most cap rows of v (n x dim) to out, in row order. */
-static mw_status sample_rows(const double *v, size_t n, size_t dim, size_t cap, mw_rng *rng,
+mw_status mw_emb_sample_rows(const double *v, size_t n, size_t dim, size_t cap, mw_rng *rng,
                              double *out, size_t *kept) {
     if (n <= cap) {
         memcpy(out, v, n * dim * sizeof *out);
@@ -238,8 +239,8 @@ mw_status mw_embedding_drift(const double *ref, size_t n_ref, const double *cur,
     if (!buf) goto nomem;
     mw_rng rng;
     mw_rng_seed(&rng, o.seed);
-    if ((st = sample_rows(ref, n_ref, dim, cr, &rng, buf, &out->n_ref_used)) ||
-        (st = sample_rows(cur, n_cur, dim, cc, &rng, buf + cr * dim, &out->n_cur_used)) ||
+    if ((st = mw_emb_sample_rows(ref, n_ref, dim, cr, &rng, buf, &out->n_ref_used)) ||
+        (st = mw_emb_sample_rows(cur, n_cur, dim, cc, &rng, buf + cr * dim, &out->n_cur_used)) ||
         (st =
              mw_mmd_rbf(buf, cr, buf + cr * dim, cc, dim, o.permutations, o.seed + 1, &out->mmd))) {
         free(buf);
