@@ -23,6 +23,8 @@
 #include "core/util.h"
 #include "fixture.h"
 #include "modelwatch/embedding.h"
+#include "modelwatch/monitor.h"
+#include "monitor/live_int.h"
 
 typedef struct fx_data {
     const double *x, *y;
@@ -226,6 +228,113 @@ static void test_bad_input(void **state) {
     assert_int_equal(mw_logreg_fit(x, lab, 2, 2, 0.0, 1e-6, 10, coef, NULL), MW_EINVAL);
 }
 
+typedef struct emb_status {
+    int has;
+    uint64_t rejected[2], records;
+} emb_status;
+
+static void collect(const mw_version_status *s, void *ctx) {
+    emb_status *e = ctx;
+    e->has = s->has_embedding;
+    e->rejected[0] = s->embeddings_rejected[0];
+    e->rejected[1] = s->embeddings_rejected[1];
+    e->records = s->records_total;
+}
+
+/* The C API path (mw_monitor_observe): a non-finite value (JSON cannot carry
+ * one, a C caller can) and a wrong dimension reject the embedding only; the
+ * window result has the test; the baseline sample survives serialisation. */
+static void test_monitor_api(void **state) {
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/embedding/ref.ndjson", MW_FIXTURE_DIR);
+    mw_read_options ro = {.expand_arrays = 1};
+    mw_table *t = NULL;
+    mw_error err;
+    mw_error_clear(&err);
+    assert_int_equal(mw_table_read(path, &ro, &t, &err), MW_OK);
+    assert_true(mw_table_find(t, "embedding[7]") >= 0);
+    mw_monitor_options o = {.seed = 1};
+    mw_monitor *m;
+    assert_int_equal(mw_monitor_open(&o, &m, &err), MW_OK);
+    assert_int_equal(mw_monitor_register(m, "m", "1", "{\"embedding\": {\"samples\": 100}}", &err),
+                     MW_OK);
+    assert_int_equal(mw_monitor_set_reference(m, "m", "1", t, &err), MW_OK);
+    mw_table_free(t);
+    mw_rng rng;
+    mw_rng_seed(&rng, 4);
+    double v[9];
+    mw_record rec = {.model = "m", .model_len = 1, .version = "1", .version_len = 1, .ts = NAN};
+    for (int i = 0; i < 60; i++) {
+        for (int k = 0; k < 8; k++)
+            v[k] = normal(&rng) + (k == 2 ? 1.5 : 0);
+        rec.embedding = v;
+        rec.embedding_len = 8;
+        if (i == 10) v[3] = NAN;
+        if (i == 11) rec.embedding_len = 9;
+        if (i == 12) v[0] = INFINITY;
+        assert_int_equal(mw_monitor_observe(m, &rec, &err), MW_OK);
+    }
+    emb_status es = {0};
+    mw_monitor_each_version(m, collect, &es);
+    assert_true(es.has);
+    assert_int_equal(es.records, 60);
+    assert_int_equal(es.rejected[0], 1);
+    assert_int_equal(es.rejected[1], 2);
+    char *json = NULL;
+    assert_int_equal(mw_monitor_close_window(m, "m", "1", &json, &err), MW_OK);
+    assert_non_null(json);
+    assert_non_null(strstr(json, "\"embeddings\":[{\"name\":\"embedding\",\"dim\":8,\"n_ref\":100,"
+                                 "\"n_cur\":57,"));
+    assert_non_null(strstr(json, "\"cur_invalid\":3"));
+    assert_non_null(strstr(json, "\"top_shifts\":[{\"dim\":2,"));
+    assert_non_null(strstr(json, "\"embedding_drift\":true"));
+    free(json);
+    mw_monitor_close(m);
+}
+
+/* The baseline's embedding sample: serialised and read back bit for bit; a
+ * truncated blob is corrupt, not a crash. */
+static void test_baseline_roundtrip(void **state) {
+    (void)state;
+    const char *csv = "a,emb_0,emb_1,emb_2\n1,0.5,1.5,2\n2,0.25,-1,3\n3,,,\n4,1,nan,2\n5,7,8,9\n";
+    mw_read_options ro = {0};
+    mw_table *t = NULL;
+    mw_error err;
+    mw_error_clear(&err);
+    assert_int_equal(mw_table_read_mem("r.csv", csv, strlen(csv), &ro, &t, &err), MW_OK);
+    mw_base_emb *e = NULL;
+    assert_int_equal(mw_base_emb_fit(t, "vec_", 1, 10, 1, &e, &err), MW_EINVAL);
+    assert_non_null(strstr(err.message, "vec_"));
+    assert_int_equal(mw_base_emb_fit(t, "emb_", 1, 10, 1, &e, &err), MW_OK);
+    assert_int_equal(e->dim, 3);
+    assert_int_equal(e->n, 3);
+    assert_int_equal(e->missing, 1);
+    assert_int_equal(e->invalid, 1);
+    assert_int_equal(t->cols[1].type, MW_TYPE_IGNORE); /* no longer a feature */
+    mw_baseline *b = NULL;
+    assert_int_equal(mw_baseline_from_table(t, NULL, 1, &b, &err), MW_OK);
+    assert_int_equal(b->ncols, 1);
+    b->emb = e;
+    unsigned char *blob;
+    size_t len;
+    assert_int_equal(mw_baseline_serialize(b, &blob, &len), MW_OK);
+    mw_baseline *b2 = NULL;
+    assert_int_equal(mw_baseline_deserialize(blob, len, &b2, &err), MW_OK);
+    assert_non_null(b2->emb);
+    assert_int_equal(b2->emb->n, 3);
+    assert_memory_equal(b2->emb->rows, e->rows, 9 * sizeof(double));
+    assert_string_equal(b2->emb->column, "emb_");
+    for (size_t cut = len - 80; cut < len; cut += 7) {
+        mw_baseline *b3 = NULL;
+        assert_int_equal(mw_baseline_deserialize(blob, cut, &b3, &err), MW_ECORRUPT);
+    }
+    free(blob);
+    mw_baseline_free(b);
+    mw_baseline_free(b2);
+    mw_table_free(t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mmd_matches_numpy),
@@ -233,6 +342,8 @@ int main(void) {
         cmocka_unit_test(test_classifier_matches_sklearn),
         cmocka_unit_test(test_bounded_and_timed),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_monitor_api),
+        cmocka_unit_test(test_baseline_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
