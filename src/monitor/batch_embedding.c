@@ -133,10 +133,10 @@ static mw_status build_group(mw_table *ref, mw_table *cur, const char *prefix,
             snprintf(er->skip_reason, sizeof er->skip_reason,
                      "reference column \"%.100s\" is not numeric", rc[k]->name);
     }
-    if (!st && !er->skip_reason[0])
+    if (!st && d && !er->skip_reason[0])
         st = side_rows(rc, d, NULL, 0, ref->nrows, rm, nr, &er->ref_missing, &er->ref_invalid,
                        &er->ref_first_invalid);
-    if (!st && cur && !er->skip_reason[0])
+    if (!st && cur && d && !er->skip_reason[0])
         st = side_rows(cc, d, extra, nextra, cur->nrows, cm, nc, &er->cur_missing, &er->cur_invalid,
                        &er->cur_first_invalid);
     for (size_t k = 0; !st && k < d; k++) {
@@ -156,6 +156,17 @@ mw_status mw_emb_table_rows(mw_table *t, const char *prefix, mw_embedding_report
     *rows = NULL;
     *n = 0;
     return build_group(t, NULL, prefix, er, rows, n, NULL, NULL, err);
+}
+
+void mw_emb_ignore_arrays(mw_table *t) {
+    for (size_t j = 0; j < t->ncols; j++) {
+        mw_column *c = &t->cols[j];
+        const char *br = strrchr(c->name, '[');
+        if (!br || br == c->name || c->type == MW_TYPE_IGNORE) continue;
+        char *key = strndup(c->name, (size_t)(br - c->name));
+        if (key && index_after(c->name, key) >= 0) ignore_column(c);
+        free(key);
+    }
 }
 
 /* The KEY of every reference column named KEY[i] not already a group. */

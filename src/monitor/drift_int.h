@@ -93,6 +93,9 @@ void mw_emb_batch_free(mw_emb_batch *e);
  * columns marked ignored. */
 mw_status mw_emb_table_rows(mw_table *t, const char *prefix, mw_embedding_report *er,
                             double **rows, size_t *n, mw_error *err);
+/* Marks ignored every column named KEY[i] (NDJSON arrays expanded by the
+ * reader) that no embedding group took: other arrays stay skipped. */
+void mw_emb_ignore_arrays(mw_table *t);
 /* A uniform subset of at most cap rows of v (n x dim) into out, in row order
  * (embedding.c). */
 mw_status mw_emb_sample_rows(const double *v, size_t n, size_t dim, size_t cap, mw_rng *rng,

@@ -307,6 +307,7 @@ mw_status mw_monitor_set_reference(mw_monitor *m, const char *model, const char 
     const char *emb_col = v->cfg.embedding_column ? v->cfg.embedding_column : "embedding";
     mw_status st = mw_base_emb_fit(reference, emb_col, v->cfg.embedding_column != NULL,
                                    v->cfg.drift.embedding.max_samples, m->opt.seed, &emb, err);
+    if (!st) mw_emb_ignore_arrays(reference); /* other arrays are not features */
     if (!st)
         st = mw_base_perf_fit(reference, v->cfg.target_column,
                               v->cfg.prediction_column ? v->cfg.prediction_column : "prediction",

@@ -308,7 +308,7 @@ static mw_status keep_record(batch *b, mw_vstate *v, const mw_record *rec, const
     if (grow((void **)&b->recs, &b->cap, b->n + 1, sizeof *b->recs) ||
         grow((void **)&b->features, &b->featcap, b->nfeat + rec->nfeatures + rec->nscores,
              sizeof *b->features) ||
-        grow((void **)&b->emb, &b->embcap, b->nemb + rec->embedding_len, sizeof *b->emb))
+        grow((void **)&b->emb, &b->embcap, b->nemb + rec->embedding_len + 1, sizeof *b->emb))
         return MW_ENOMEM;
     parsed *r = &b->recs[b->n++];
     *r = (parsed){.v = v,

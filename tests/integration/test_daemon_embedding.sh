@@ -83,4 +83,10 @@ V3=/api/v1/models/emb/versions/3
 curl -s -X PUT "$URL$V3" -d '{"embedding": {"column": "vec_"}}' > /dev/null
 code=$(curl -s -o "$TMP/body" -w '%{http_code}' -X PUT -H 'Content-Type: text/csv' --data-binary @"$D/ref.csv" "$URL$V3/reference")
 [ "$code" = 400 ] && grep -q 'vec_' "$TMP/body" && pass || fail "missing embedding column: $code $(cat "$TMP/body")"
+# other NDJSON arrays stay out of the features, as before
+V4=/api/v1/models/emb/versions/4
+curl -s -X PUT "$URL$V4" -d '{}' > /dev/null
+sed 's/^{/{"tags": [1, 2], /' "$D/ref.ndjson" > "$TMP/ref4.ndjson"
+curl -s -X PUT -H 'Content-Type: application/x-ndjson' --data-binary @"$TMP/ref4.ndjson" "$URL$V4/reference" > "$TMP/ref4.json"
+expect_jq "$TMP/ref4.json" '([.. | strings | select(test("tags|embedding\\["))] | length == 0) and ([.. | strings | select(. == "amount")] | length > 0)' "tags array ignored, amount kept"
 finish
