@@ -548,6 +548,13 @@ static json_t *describe_locked(const mw_vstate *v) {
                                           "threshold", info.threshold, "expected_share",
                                           info.expected_share, "columns", inputs));
         }
+        const mw_base_emb *e = v->baseline->emb;
+        if (e) /* the records' "embedding" arrays must have this dimension */
+            json_object_set_new(o, "embedding",
+                                json_pack("{s:s,s:I,s:I,s:I,s:I}", "column", e->column, "dim",
+                                          (json_int_t)e->dim, "sample", (json_int_t)e->n,
+                                          "reference_vectors", (json_int_t)e->valid,
+                                          "reference_invalid", (json_int_t)e->invalid));
     }
     json_object_set_new(o, "records_total", json_integer((json_int_t)v->records_total));
     if (v->win_open) {

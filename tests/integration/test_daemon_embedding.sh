@@ -26,6 +26,7 @@ curl -s -X PUT "$URL$V" -d '{"window_seconds": 3600, "embedding": {"permutations
 code=$(curl -s -o "$TMP/ref.json" -w '%{http_code}' -X PUT -H 'Content-Type: application/x-ndjson' --data-binary @"$D/ref.ndjson" "$URL$V/reference")
 [ "$code" = 200 ] && pass || fail "reference upload: $code $(cat "$TMP/ref.json")"
 expect_jq "$TMP/ref.json" '[.. | strings | select(test("embedding\\["))] | length == 0' "embedding columns are not features"
+expect_jq "$TMP/ref.json" '.embedding=={"column":"embedding","dim":8,"sample":300,"reference_vectors":300,"reference_invalid":0}' "described"
 
 # window 1: same distribution, plus two records with a wrong dimension
 {
