@@ -153,7 +153,7 @@ typedef struct mw_embedding_report {
     size_t dim;
     uint64_t ref_missing, cur_missing, ref_invalid, cur_invalid;
     uint64_t ref_first_invalid, cur_first_invalid; /* 1-based row of the first invalid one */
-    int tested; /* 0: skip_reason says why */
+    int tested;                                    /* 0: skip_reason says why */
     char skip_reason[160];
     mw_embedding_result result; /* when tested */
 } mw_embedding_report;

@@ -23,8 +23,8 @@
 #include <string.h>
 
 #define BASELINE_MAGIC "MWBL"
-#define BASELINE_VERSION 4u /* 2: with the outlier detector; 3: with the model outputs; \
-                               4: with the embedding sample */
+/* 2: with the outlier detector; 3: with the model outputs; 4: with the embedding sample */
+#define BASELINE_VERSION 4u
 
 static void base_col_free(mw_base_col *c) {
     free(c->name);

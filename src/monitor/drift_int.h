@@ -91,8 +91,8 @@ void mw_emb_batch_free(mw_emb_batch *e);
 /* One table alone (the daemon's reference): the valid rows of group prefix
  * (caller frees *rows; er gets the dimension, counts or a skip_reason), its
  * columns marked ignored. */
-mw_status mw_emb_table_rows(mw_table *t, const char *prefix, mw_embedding_report *er,
-                            double **rows, size_t *n, mw_error *err);
+mw_status mw_emb_table_rows(mw_table *t, const char *prefix, mw_embedding_report *er, double **rows,
+                            size_t *n, mw_error *err);
 /* Marks ignored every column named KEY[i] (NDJSON arrays expanded by the
  * reader) that no embedding group took: other arrays stay skipped. */
 void mw_emb_ignore_arrays(mw_table *t);

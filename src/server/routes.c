@@ -91,9 +91,9 @@ static void records(mw_daemon *d, const mw_http_request *req, mw_http_response *
     if (res.embeddings_rejected) { /* accepted records whose embedding was left out */
         json_t *w = json_array();
         for (size_t i = 0; i < res.nwarnings; i++)
-            json_array_append_new(w, json_pack("{s:I,s:s}", "line",
-                                               (json_int_t)res.warnings[i].line, "message",
-                                               res.warnings[i].message));
+            json_array_append_new(w,
+                                  json_pack("{s:I,s:s}", "line", (json_int_t)res.warnings[i].line,
+                                            "message", res.warnings[i].message));
         json_object_set_new(o, "embeddings_rejected",
                             json_integer((json_int_t)res.embeddings_rejected));
         json_object_set_new(o, "warnings", w);
