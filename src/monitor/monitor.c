@@ -299,10 +299,9 @@ mw_status mw_monitor_set_reference(mw_monitor *m, const char *model, const char 
     /* the detector first: building the baseline sorts the table's columns */
     mw_outlier_model *det = NULL;
     mw_base_perf *perf = NULL;
-    /* CBPE reads the target and marks it ignored (not a feature, not a detector
-     * input), before the baseline sorts the columns */
     /* embeddings first: their columns are then ignored (not features, not
-     * detector inputs) */
+     * detector inputs); CBPE reads the target and marks it ignored too, before
+     * the baseline sorts the columns */
     mw_base_emb *emb = NULL;
     const char *emb_col = v->cfg.embedding_column ? v->cfg.embedding_column : "embedding";
     mw_status st = mw_base_emb_fit(reference, emb_col, v->cfg.embedding_column != NULL,
