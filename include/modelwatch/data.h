@@ -111,6 +111,9 @@ typedef struct mw_read_options {
     const mw_schema *schema; /* optional type overrides */
     size_t max_line_bytes;   /* 0 = default (8 MiB): a longer line is an error */
     size_t max_columns;      /* 0 = default (10000) */
+    int expand_arrays;       /* NDJSON: a non-empty array of numbers (or nulls) under key K
+                                becomes the numeric columns K[0], K[1], ... (embeddings);
+                                other arrays are skipped and counted either way */
 } mw_read_options;
 
 /* Reads a file ("-" = stdin; gzip detected by magic bytes) into a new table. */

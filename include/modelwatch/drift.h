@@ -25,6 +25,7 @@
 
 #include "modelwatch/core.h"
 #include "modelwatch/data.h"
+#include "modelwatch/embedding.h"
 #include "modelwatch/stats.h"
 
 #ifdef __cplusplus
@@ -88,6 +89,14 @@ typedef struct mw_drift_options {
     size_t ncolumns;
     int quality_only; /* prepare and check quality, run no drift test */
     int histograms;   /* fill each column's display histogram (for HTML reports) */
+    /* Embeddings (batch): groups of numeric columns tested together, not one by
+     * one. A group PREFIX holds the columns named PREFIX<i> or PREFIX[<i>]
+     * (i = 0, 1, ... in decimal; NDJSON arrays read with expand_arrays give
+     * KEY[0], KEY[1], ...); its dimension is the reference's largest i + 1. */
+    const char *const *embeddings; /* prefixes given (each must match a reference column) */
+    size_t nembeddings;
+    int auto_embeddings;            /* also every group of KEY[i] columns */
+    mw_embedding_options embedding; /* test options (defaults when zero) */
 } mw_drift_options;
 
 /* Display histogram of one column: bins with reference and current shares. */
@@ -135,6 +144,20 @@ typedef struct mw_column_report {
     mw_histogram hist;
 } mw_column_report;
 
+/* One embedding group of a batch comparison. Rows whose every dimension is
+ * missing have no embedding (missing); rows with some dimensions missing or
+ * non-finite, or (current) values beyond the reference's dimension, are
+ * invalid: counted and left out, the rest of the row still counts. */
+typedef struct mw_embedding_report {
+    const char *name;
+    size_t dim;
+    uint64_t ref_missing, cur_missing, ref_invalid, cur_invalid;
+    uint64_t ref_first_invalid, cur_first_invalid; /* 1-based row of the first invalid one */
+    int tested;                                    /* 0: skip_reason says why */
+    char skip_reason[160];
+    mw_embedding_result result; /* when tested */
+} mw_embedding_report;
+
 typedef struct mw_drift_report {
     const char *reference, *current; /* source names */
     uint64_t ref_rows, cur_rows;
@@ -151,6 +174,9 @@ typedef struct mw_drift_report {
     uint64_t ref_blank_lines, cur_blank_lines;
     size_t n_only_ref, n_only_cur; /* columns present on one side only */
     const char **only_ref, **only_cur;
+    size_t nembeddings; /* embedding groups (batch only) */
+    mw_embedding_report *embeddings;
+    int embedding_drift; /* some embedding drifted */
 } mw_drift_report;
 
 /*

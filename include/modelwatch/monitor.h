@@ -84,6 +84,11 @@ typedef struct mw_ingest_result {
     uint64_t accepted, rejected;
     size_t nerrors; /* first MW_INGEST_MAX_ERRORS errors */
     mw_ingest_error errors[MW_INGEST_MAX_ERRORS];
+    /* accepted records whose "embedding" was rejected (wrong dimension or a
+     * non-finite value; the rest of the record counts), the first ones why */
+    uint64_t embeddings_rejected;
+    size_t nwarnings;
+    mw_ingest_error warnings[MW_INGEST_MAX_ERRORS];
 } mw_ingest_result;
 
 /* ---- delayed labels ----------------------------------------------------------------------
@@ -189,6 +194,10 @@ typedef struct mw_version_status {
     size_t nperf;
     const char *perf_names[16];
     double perf_values[16];
+    /* embeddings (has_embedding 0: the baseline has none): record embeddings
+     * rejected since start-up, [0] wrong dimension, [1] non-finite */
+    int has_embedding;
+    uint64_t embeddings_rejected[2];
     /* estimated performance (CBPE) of the last closed window (nest 0: none) */
     size_t nest;
     const char *est_names[8];

@@ -42,6 +42,9 @@ size_t mw_sort_finite(double *v, size_t n, double *scratch, uint64_t *nan_count,
 void mw_sort_u64(uint64_t *v, size_t n, uint64_t *scratch);
 /* The same without scratch memory (in-place MSD radix sort; somewhat slower). */
 void mw_sort_u64_inplace(uint64_t *v, size_t n);
+/* numpy.median of v[0..n) (finite values, n >= 1), rearranging v: the middle
+ * value, or the mean of the two middle ones (src/stats/median.c). */
+double mw_median_inplace(double *v, size_t n);
 
 /* ---- distribution functions (src/stats/special.c) ---------------------- */
 

@@ -2,7 +2,8 @@
  * `modelwatch drift` and `modelwatch quality`: compare a current data set with
  * a reference, per column, and report drift (tests of DESIGN.md) and data
  * quality. Both share the option parsing and the batch run; quality runs no
- * drift test.
+ * drift test. drift reads NDJSON arrays of numbers as embeddings and tests
+ * them (with --embedding prefixes for CSV columns) as vectors.
  */
 #include "cli/cli.h"
 
@@ -40,10 +41,24 @@ static const char drift_help[] =
     "      --correction none|bonferroni|bh\n"
     "                           multiple-testing correction of p-values (default none)\n"
     "      --schema FILE        YAML: column -> numeric|categorical|ignore\n"
+    "      --embedding PREFIX   test the columns PREFIX0, PREFIX1, ... (or PREFIX[0],\n"
+    "                           ...) together as one embedding vector (repeatable;\n"
+    "                           e.g. emb_ for emb_0..emb_383). NDJSON arrays of\n"
+    "                           numbers (\"embedding\": [...]) are embeddings\n"
+    "                           without this flag. Tests: MMD (RBF kernel, median\n"
+    "                           bandwidth, permutation p < 0.05) and a domain\n"
+    "                           classifier (5-fold logistic regression, AUC > 0.55)\n"
+    "      --embedding-samples N\n"
+    "                           vectors per side the tests use (uniform sample;\n"
+    "                           default 1000, at most 10000)\n"
+    "      --embedding-permutations N\n"
+    "                           permutations of the MMD test (default 100)\n"
+    "      --seed N             seed of the embedding sample and permutations (default 0)\n"
     "  -f, --format text|json|html\n"
     "                           report format (default text)\n"
     "  -o, --output FILE        write the report to FILE (default stdout)\n"
-    "      --fail-on-drift      exit with status 3 when the data set drifts\n"
+    "      --fail-on-drift      exit with status 3 when the data set or an embedding\n"
+    "                           drifts\n"
     "      --threads N          worker threads (default: all cores)\n"
     "      --timings            print the wall time of each phase to stderr\n"
     "  -h, --help               show this help\n"
@@ -78,7 +93,11 @@ enum {
     OPT_SCHEMA,
     OPT_FAIL,
     OPT_THREADS,
-    OPT_TIMINGS
+    OPT_TIMINGS,
+    OPT_EMBEDDING,
+    OPT_EMB_SAMPLES,
+    OPT_EMB_PERMUTATIONS,
+    OPT_SEED
 };
 
 typedef struct drift_args {
@@ -87,6 +106,7 @@ typedef struct drift_args {
     mw_drift_options opt;
     char **columns;
     mw_column_threshold *col_thresholds;
+    const char **embeddings;
     int fail;
     unsigned threads;
     int timings;
@@ -136,6 +156,19 @@ static int parse_column_threshold(const char *cmd, char *arg, drift_args *a) {
     return 0;
 }
 
+static int add_embedding(const char *cmd, char *arg, drift_args *a) {
+    if (!*arg) return mw_cli_usage_error(cmd, "--embedding needs a column prefix");
+    size_t n = a->opt.nembeddings;
+    if (n >= 64) return mw_cli_usage_error(cmd, "at most 64 --embedding prefixes");
+    const char **e = realloc(a->embeddings, (n + 1) * sizeof *e);
+    if (!e) return mw_cli_error(cmd, "out of memory");
+    e[n] = arg;
+    a->embeddings = e;
+    a->opt.embeddings = e;
+    a->opt.nembeddings = n + 1;
+    return 0;
+}
+
 static int parse_args(const char *cmd, int quality, int argc, char **argv, drift_args *a) {
     static const struct option longopts[] = {
         {"reference", required_argument, NULL, 'r'},
@@ -153,11 +186,16 @@ static int parse_args(const char *cmd, int quality, int argc, char **argv, drift
         {"fail-on-issues", no_argument, NULL, OPT_FAIL},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"timings", no_argument, NULL, OPT_TIMINGS},
+        {"embedding", required_argument, NULL, OPT_EMBEDDING},
+        {"embedding-samples", required_argument, NULL, OPT_EMB_SAMPLES},
+        {"embedding-permutations", required_argument, NULL, OPT_EMB_PERMUTATIONS},
+        {"seed", required_argument, NULL, OPT_SEED},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
     a->opt.threshold = NAN;
     a->opt.quality_only = quality;
+    a->opt.auto_embeddings = !quality;
     optind = 1;
     opterr = 0;
     int c, rc;
@@ -224,6 +262,35 @@ static int parse_args(const char *cmd, int quality, int argc, char **argv, drift
         case OPT_TIMINGS:
             a->timings = 1;
             break;
+        case OPT_EMBEDDING:
+            if (quality) return mw_cli_usage_error(cmd, "quality runs no drift tests; use drift");
+            if ((rc = add_embedding(cmd, optarg, a))) return rc;
+            break;
+        case OPT_EMB_SAMPLES:
+            if (!mw_cli_parse_number(optarg, &v) || v < 2 || v > MW_EMBEDDING_MAX_SAMPLES ||
+                v != floor(v))
+                return mw_cli_usage_error(cmd,
+                                          "--embedding-samples expects a whole number from 2 "
+                                          "to %d, got \"%s\"",
+                                          MW_EMBEDDING_MAX_SAMPLES, optarg);
+            a->opt.embedding.max_samples = (size_t)v;
+            break;
+        case OPT_EMB_PERMUTATIONS:
+            if (!mw_cli_parse_number(optarg, &v) || v < 1 || v > MW_EMBEDDING_MAX_PERMUTATIONS ||
+                v != floor(v))
+                return mw_cli_usage_error(cmd,
+                                          "--embedding-permutations expects a whole number from "
+                                          "1 to %d, got \"%s\"",
+                                          MW_EMBEDDING_MAX_PERMUTATIONS, optarg);
+            a->opt.embedding.permutations = (size_t)v;
+            break;
+        case OPT_SEED:
+            if (!mw_cli_parse_number(optarg, &v) || v < 0 || v > 9007199254740992.0 ||
+                v != floor(v))
+                return mw_cli_usage_error(cmd, "--seed expects a whole number >= 0, got \"%s\"",
+                                          optarg);
+            a->opt.embedding.seed = (uint64_t)v;
+            break;
         case OPT_THREADS:
             if (!mw_cli_parse_number(optarg, &v) || v < 1 || v > 64 || v != floor(v))
                 return mw_cli_usage_error(cmd, "--threads expects a whole number from 1 to 64");
@@ -250,6 +317,7 @@ static int run(const char *cmd, int quality, int argc, char **argv) {
     if (rc) {
         free(a.columns);
         free(a.col_thresholds);
+        free(a.embeddings);
         return rc < 0 ? MW_EXIT_OK : rc;
     }
     mw_schema *schema = NULL;
@@ -257,7 +325,7 @@ static int run(const char *cmd, int quality, int argc, char **argv) {
     mw_batch *batch = NULL;
     mw_error err;
     mw_error_clear(&err);
-    mw_read_options ropt = {0};
+    mw_read_options ropt = {.expand_arrays = !quality}; /* NDJSON embeddings */
     if (a.schema) {
         if (mw_schema_load(a.schema, &schema, &err) != MW_OK) {
             rc = mw_cli_error(cmd, "%s", err.message);
@@ -289,7 +357,8 @@ static int run(const char *cmd, int quality, int argc, char **argv) {
     if (a.timings)
         fprintf(stderr, "modelwatch %s: read %.3f s, %s %.3f s, report %.3f s\n", cmd, t_read - t0,
                 quality ? "checks" : "tests", t_tests - t_read, mw_cli_now() - t_tests);
-    if (a.fail && (quality ? mw_report_quality_issue_count(r) > 0 : r->dataset_drift))
+    if (a.fail &&
+        (quality ? mw_report_quality_issue_count(r) > 0 : r->dataset_drift || r->embedding_drift))
         rc = MW_EXIT_CHECK_FAILED;
 out:
     mw_batch_free(batch);
@@ -298,6 +367,7 @@ out:
     mw_schema_free(schema);
     free(a.columns);
     free(a.col_thresholds);
+    free(a.embeddings);
     return rc;
 }
 

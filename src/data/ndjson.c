@@ -12,7 +12,9 @@
  * Mapping to columns: keys of the row object are columns; an object under the key
  * "features" of the row object contributes its keys bare ({"features":{"a":1}} ->
  * "a"); any other nested object contributes dotted names ("scores.0"); arrays
- * are validated, skipped and counted in n_arrays_skipped. numbers -> numeric
+ * are validated, skipped and counted in n_arrays_skipped, except, with the
+ * expand_arrays option, a non-empty array of numbers (and nulls) under key K,
+ * whose elements become the numeric columns K[0], K[1], ... (embeddings). numbers -> numeric
  * values, strings -> text (an AUTO column holding a JSON string is categorical;
  * NA tokens in strings are missing), true/false -> text "true"/"false", null and
  * absent keys -> missing. A key first seen in a later row adds a column whose
@@ -343,6 +345,59 @@ static void hash_value(nj *j, size_t col, char tag, const char *s, size_t n) {
 
 static int parse_object(nj *j, const char **pp, int depth, int top);
 
+/* 1 when the (already validated) array [s, e) holds at least one element and
+ * only numbers and nulls. */
+static int numeric_array(const char *s, const char *e, const char *end) {
+    const char *p = ws(s + 1, e);
+    if (p < e && *p == ']') return 0;
+    while (p < e) {
+        if (*p == 'n')
+            p += 4;
+        else if (!(p = mw_jscan_number(p, end)))
+            return 0;
+        p = ws(p, e);
+        if (p >= e || *p == ']') return 1;
+        p = ws(p + 1, e); /* ',' */
+    }
+    return 0;
+}
+
+/* Expands the numeric array at s under the current key K into the columns
+ * K[0], K[1], ... (options.expand_arrays; embeddings). */
+static int expand_array(nj *j, const char *s, const char *end, const char *keyat) {
+    size_t saved = j->klen;
+    const char *p = ws(s + 1, end);
+    for (size_t i = 0; *p != ']'; i++) {
+        char idx[32];
+        int n = snprintf(idx, sizeof idx, "[%zu]", i);
+        if (!grow(&j->kbuf, &j->kcap, saved + (size_t)n)) return fail(j, p, "out of memory");
+        memcpy(j->kbuf + saved, idx, (size_t)n);
+        j->klen = saved + (size_t)n;
+        size_t col;
+        int ok = column_of(j, keyat, &col);
+        j->klen = saved;
+        if (!ok) return 0;
+        mw_status st = MW_OK;
+        if (*p == 'n') {
+            mw_tb_missing(j->b, col);
+            p += 4;
+        } else {
+            const char *e = mw_jscan_number(p, end);
+            double v;
+            if (!e || mw_data_parse_number(p, e, &v) != e)
+                return fail_at(j, p, MW_EPARSE, "expected a number in the array, got %s",
+                               mw_jscan_describe(p, end));
+            hash_value(j, col, 'n', p, (size_t)(e - p));
+            st = mw_tb_number(j->b, col, v, p, (size_t)(e - p));
+            p = e;
+        }
+        if (st != MW_OK) return fail(j, p, "out of memory");
+        p = ws(p, end);
+        if (*p == ',') p = ws(p + 1, end);
+    }
+    return 1;
+}
+
 /* Value of member kbuf[0..klen) of an object at depth. */
 static int member_value(nj *j, const char **pp, int depth, int top, const char *keyat) {
     const char *p = *pp, *end = j->end;
@@ -362,8 +417,11 @@ static int member_value(nj *j, const char **pp, int depth, int top, const char *
         return ok;
     }
     if (c == '[') {
+        if (!skip_container(j, pp, depth + 1, ']')) return 0;
+        if (j->ctx->opt && j->ctx->opt->expand_arrays && numeric_array(p, *pp, end))
+            return expand_array(j, p, end, keyat);
         j->b->t->n_arrays_skipped++;
-        return skip_container(j, pp, depth + 1, ']');
+        return 1;
     }
     size_t col;
     if (!column_of(j, keyat, &col)) return 0;

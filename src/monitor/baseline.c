@@ -23,7 +23,8 @@
 #include <string.h>
 
 #define BASELINE_MAGIC "MWBL"
-#define BASELINE_VERSION 3u /* 2: with the outlier detector; 3: with the model outputs */
+/* 2: with the outlier detector; 3: with the model outputs; 4: with the embedding sample */
+#define BASELINE_VERSION 4u
 
 static void base_col_free(mw_base_col *c) {
     free(c->name);
@@ -40,6 +41,7 @@ void mw_baseline_free(mw_baseline *b) {
     if (!b) return;
     mw_outlier_free(b->detector);
     mw_base_perf_free(b->perf);
+    mw_base_emb_free(b->emb);
     free(b->col_input);
     for (size_t i = 0; i < b->ncols; i++)
         base_col_free(&b->cols[i]);
@@ -273,6 +275,8 @@ mw_status mw_baseline_serialize(const mw_baseline *b, unsigned char **buf, size_
     }
     mw_buf_u8(&o, b->perf != NULL);
     if (b->perf) mw_base_perf_write(b->perf, &o);
+    mw_buf_u8(&o, b->emb != NULL);
+    if (b->emb) mw_base_emb_write(b->emb, &o);
     if (o.failed) {
         free(o.data);
         return MW_ENOMEM;
@@ -340,7 +344,7 @@ mw_status mw_baseline_deserialize(const unsigned char *buf, size_t len, mw_basel
                             "stored baseline is not a modelwatch baseline");
     r.p += 4;
     uint32_t version = mw_rd_u32(&r);
-    if (version != BASELINE_VERSION && version != 2)
+    if (version != BASELINE_VERSION && version != 2 && version != 3)
         return mw_error_set(err, MW_ECORRUPT, NULL, 0, 0,
                             "stored baseline has format version %u, this build reads %u", version,
                             BASELINE_VERSION);
@@ -375,6 +379,8 @@ mw_status mw_baseline_deserialize(const unsigned char *buf, size_t len, mw_basel
         if ((st = mw_base_perf_read(&r, &perf, err)) == MW_OK && (st = mw_base_perf_attach(b, perf)))
             mw_base_perf_free(perf);
     }
+    if (!st && version >= 4 && mw_rd_u8(&r)) /* the embedding sample */
+        st = mw_base_emb_read(&r, &b->emb);
     if (!st && (r.failed || r.p != r.end)) st = MW_ECORRUPT;
     if (st) {
         size_t at = (size_t)(r.p - buf);

@@ -9,7 +9,9 @@
  * in place (radix sort), categorical codes are counted over the union of both
  * sides' categories. From the prepared column come the quality figures, the
  * display histogram and the drift tests (drift_tests.c). Finishing applies the
- * multiple-testing correction and the data set decision.
+ * multiple-testing correction and the data set decision. Embedding groups
+ * (batch_embedding.c) are taken out of the tables before planning and tested
+ * as vectors when the batch finishes.
  */
 #include "monitor/drift_int.h"
 
@@ -27,6 +29,7 @@ struct mw_batch {
     mw_table *ref, *cur;
     batch_column *cols;
     mw_drift_report report;
+    mw_emb_batch *emb; /* embedding groups (batch_embedding.c) */
 };
 
 static int selected(const mw_drift_options *opt, const char *name) {
@@ -115,7 +118,8 @@ mw_status mw_batch_new(mw_table *ref, mw_table *cur, const mw_drift_options *opt
     mw_table_count_duplicates(cur);
     r->ref_duplicate_rows = ref->n_duplicate_rows;
     r->cur_duplicate_rows = cur->n_duplicate_rows;
-    mw_status st = plan_columns(b, err);
+    mw_status st = mw_emb_batch_plan(ref, cur, &b->opt, &b->emb, r, err);
+    if (!st) st = plan_columns(b, err);
     if (st) {
         if (st == MW_ENOMEM) mw_error_set(err, st, NULL, 0, 0, "out of memory planning columns");
         mw_batch_free(b);
@@ -139,6 +143,8 @@ void mw_batch_free(mw_batch *b) {
     free(b->report.cols);
     free(b->report.only_ref);
     free(b->report.only_cur);
+    free(b->report.embeddings);
+    mw_emb_batch_free(b->emb);
     free(b);
 }
 
@@ -410,5 +416,6 @@ mw_status mw_batch_run_column(mw_batch *b, size_t i, mw_error *err) {
 }
 
 mw_status mw_batch_finish(mw_batch *b) {
-    return mw_drift_report_finish(&b->report);
+    mw_status st = mw_emb_batch_run(b->emb, &b->opt.embedding, &b->report);
+    return st ? st : mw_drift_report_finish(&b->report);
 }

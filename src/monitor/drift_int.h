@@ -8,6 +8,7 @@
 #ifndef MW_MONITOR_DRIFT_INT_H
 #define MW_MONITOR_DRIFT_INT_H
 
+#include "core/util.h"
 #include "modelwatch/drift.h"
 
 #define MW_DISCRETE_MAX_DISTINCT 5 /* <= this many distinct reference values: categories */
@@ -76,5 +77,28 @@ size_t mw_col_value_categories(const double *a, size_t na, const double *b, size
  * side='right'); counts holds nedges + 1. */
 void mw_col_bin_counts(const double *v, size_t n, const double *edges, size_t nedges,
                        double *counts);
+
+/* ---- embedding groups of a batch (batch_embedding.c) ---- */
+typedef struct mw_emb_batch mw_emb_batch;
+/* Finds the embedding groups of opt in the tables, fills r->embeddings (names
+ * owned by *out), takes the groups' valid rows out and marks their columns
+ * ignored. Call before planning the columns. *out is set even on failure (free it). */
+mw_status mw_emb_batch_plan(mw_table *ref, mw_table *cur, const mw_drift_options *opt,
+                            mw_emb_batch **out, mw_drift_report *r, mw_error *err);
+/* Runs the tests of every group; a group that cannot be tested gets its skip_reason. */
+mw_status mw_emb_batch_run(mw_emb_batch *e, const mw_embedding_options *opt, mw_drift_report *r);
+void mw_emb_batch_free(mw_emb_batch *e);
+/* One table alone (the daemon's reference): the valid rows of group prefix
+ * (caller frees *rows; er gets the dimension, counts or a skip_reason), its
+ * columns marked ignored. */
+mw_status mw_emb_table_rows(mw_table *t, const char *prefix, mw_embedding_report *er, double **rows,
+                            size_t *n, mw_error *err);
+/* Marks ignored every column named KEY[i] (NDJSON arrays expanded by the
+ * reader) that no embedding group took: other arrays stay skipped. */
+void mw_emb_ignore_arrays(mw_table *t);
+/* A uniform subset of at most cap rows of v (n x dim) into out, in row order
+ * (embedding.c). */
+mw_status mw_emb_sample_rows(const double *v, size_t n, size_t dim, size_t cap, mw_rng *rng,
+                             double *out, size_t *kept);
 
 #endif

@@ -48,7 +48,31 @@ typedef struct mw_baseline {
     long *col_input;               /* baseline column -> detector input, -1 when not an input */
     size_t ninputs;
     struct mw_base_perf *perf;     /* predictions, scores and CBPE, or NULL (baseline_perf.c) */
+    struct mw_base_emb *emb;       /* reference embeddings, or NULL (window_embedding.c) */
 } mw_baseline;
+
+/*
+ * Embeddings of a baseline (window_embedding.c): the dimension records'
+ * "embedding" arrays must have, and a uniform sample of the reference's
+ * valid vectors (at most the version's embedding samples), with the
+ * reference's counts.
+ */
+typedef struct mw_base_emb {
+    char *column; /* the reference group: "embedding" (NDJSON arrays) or a CSV prefix */
+    size_t dim, n;
+    double *rows; /* n x dim */
+    uint64_t valid, invalid, missing;
+} mw_base_emb;
+
+/* Takes the embedding group `column` out of the reference t (its columns are
+ * then ignored) into a sample of at most `samples` vectors. *out stays NULL
+ * when the reference has no such group and required is 0; with required 1 that
+ * is an error naming the column, as are invalid reference vectors only. */
+mw_status mw_base_emb_fit(mw_table *t, const char *column, int required, size_t samples,
+                          uint64_t seed, mw_base_emb **out, mw_error *err);
+void mw_base_emb_free(mw_base_emb *e);
+void mw_base_emb_write(const mw_base_emb *e, mw_buf *o);
+mw_status mw_base_emb_read(mw_reader *r, mw_base_emb **out);
 
 /*
  * What a baseline knows of the model's outputs (baseline_perf.c): the
@@ -138,7 +162,25 @@ typedef struct mw_window {
     mw_win_col *cols;       /* one per baseline column */
     size_t ncols;
     mw_rng rng;
+    /* embeddings (window_embedding.c): a uniform reservoir of the valid
+     * vectors (emb_cap rows of the baseline's dimension), and counts */
+    double *emb_rows;
+    size_t emb_cap, emb_n, emb_alloc_rows, emb_dim;
+    uint64_t emb_seen, emb_missing, emb_bad_dim, emb_bad_value;
+    int emb_last; /* the last record's embedding: MW_EMB_* */
 } mw_window;
+
+enum { MW_EMB_NONE = 0, MW_EMB_OK, MW_EMB_BAD_DIM, MW_EMB_BAD_VALUE };
+
+/* A record's embedding into the window's reservoir (Algorithm R with the
+ * window's generator): w->emb_last says what became of it. A wrong
+ * dimension or a non-finite value rejects the embedding only. */
+mw_status mw_window_emb_observe(mw_window *w, const mw_baseline *b, const mw_record *rec);
+/* The window's embedding test into r->embeddings (one entry, "embedding")
+ * when the baseline has embeddings; options from opt->embedding, the
+ * permutation seed mixed with the window start. */
+mw_status mw_window_emb_report(const mw_window *w, const mw_baseline *b,
+                               const mw_drift_options *opt, mw_drift_report *r);
 
 mw_status mw_window_init(mw_window *w, const mw_baseline *b, size_t sample_capacity, uint64_t seed);
 void mw_window_free(mw_window *w);

@@ -299,14 +299,25 @@ mw_status mw_monitor_set_reference(mw_monitor *m, const char *model, const char 
     /* the detector first: building the baseline sorts the table's columns */
     mw_outlier_model *det = NULL;
     mw_base_perf *perf = NULL;
-    /* CBPE reads the target and marks it ignored (not a feature, not a detector
-     * input), before the baseline sorts the columns */
-    mw_status st =
-        mw_base_perf_fit(reference, v->cfg.target_column,
-                         v->cfg.prediction_column ? v->cfg.prediction_column : "prediction",
-                         v->cfg.score_prefix ? v->cfg.score_prefix : "score_", &perf, err);
+    /* embeddings first: their columns are then ignored (not features, not
+     * detector inputs); CBPE reads the target and marks it ignored too, before
+     * the baseline sorts the columns */
+    mw_base_emb *emb = NULL;
+    const char *emb_col = v->cfg.embedding_column ? v->cfg.embedding_column : "embedding";
+    mw_status st = mw_base_emb_fit(reference, emb_col, v->cfg.embedding_column != NULL,
+                                   v->cfg.drift.embedding.max_samples, m->opt.seed, &emb, err);
+    if (!st) mw_emb_ignore_arrays(reference); /* other arrays are not features */
+    if (!st)
+        st = mw_base_perf_fit(reference, v->cfg.target_column,
+                              v->cfg.prediction_column ? v->cfg.prediction_column : "prediction",
+                              v->cfg.score_prefix ? v->cfg.score_prefix : "score_", &perf, err);
     if (!st && v->cfg.outliers) st = fit_detector(v, reference, &m->opt.runner, &det, err);
     if (!st) st = mw_baseline_from_table(reference, v->cfg.schema, m->opt.seed, &b, err);
+    if (!st) {
+        b->emb = emb;
+        emb = NULL;
+    }
+    mw_base_emb_free(emb);
     if (!st && (st = mw_base_perf_attach(b, perf)) == MW_OK) perf = NULL;
     mw_base_perf_free(perf);
     if (!st && det) {
@@ -314,7 +325,7 @@ mw_status mw_monitor_set_reference(mw_monitor *m, const char *model, const char 
         det = NULL;
     }
     mw_outlier_free(det);
-    if (!st && b->ncols == 0)
+    if (!st && b->ncols == 0 && !b->emb)
         st = mw_error_set(err, MW_EINVAL, NULL, 0, 0, "the reference has no usable columns");
     if (!st && (st = mw_baseline_serialize(b, &blob, &len)))
         mw_error_set(err, st, NULL, 0, 0, "out of memory serialising the baseline");
@@ -447,6 +458,9 @@ static void status_one(mw_vstate *v, void *arg) {
     s.last_latency_p95 = v->has_last ? v->last_p95 : NAN;
     s.last_latency_p99 = v->has_last ? v->last_p99 : NAN;
     s.last_error_ratio = v->has_last ? v->last_error_ratio : NAN;
+    s.has_embedding = v->baseline && v->baseline->emb;
+    s.embeddings_rejected[0] = v->emb_rejected[0];
+    s.embeddings_rejected[1] = v->emb_rejected[1];
     mw_vlabels_status(&v->labels, &s);
     if (v->has_last && v->has_last_est) estimated_status(&v->last_est, &s);
     if (v->baseline && v->baseline->detector) {
@@ -533,6 +547,13 @@ static json_t *describe_locked(const mw_vstate *v) {
                                           "threshold", info.threshold, "expected_share",
                                           info.expected_share, "columns", inputs));
         }
+        const mw_base_emb *e = v->baseline->emb;
+        if (e) /* the records' "embedding" arrays must have this dimension */
+            json_object_set_new(o, "embedding",
+                                json_pack("{s:s,s:I,s:I,s:I,s:I}", "column", e->column, "dim",
+                                          (json_int_t)e->dim, "sample", (json_int_t)e->n,
+                                          "reference_vectors", (json_int_t)e->valid,
+                                          "reference_invalid", (json_int_t)e->invalid));
     }
     json_object_set_new(o, "records_total", json_integer((json_int_t)v->records_total));
     if (v->win_open) {

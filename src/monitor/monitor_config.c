@@ -35,6 +35,7 @@ void mw_vconfig_free(mw_vconfig *cfg) {
     free(cfg->target_column);
     free(cfg->prediction_column);
     free(cfg->score_prefix);
+    free(cfg->embedding_column);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -226,6 +227,53 @@ static mw_status parse_outliers(json_t *o, mw_vconfig *cfg, mw_error *err) {
     return MW_OK;
 }
 
+static mw_status column_name_option(json_t *v, const char *key, char **out, mw_error *err);
+
+/* "embedding": {"column", "samples", "permutations", "seed", "p_threshold",
+ * "auc_threshold", "top"} (window_embedding.c). */
+static mw_status parse_embedding(json_t *obj, mw_vconfig *cfg, mw_error *err) {
+    if (!json_is_object(obj)) return bad(err, "\"embedding\" must be an object%s", "");
+    mw_embedding_options *o = &cfg->drift.embedding;
+    const char *key;
+    json_t *v;
+    double x = 0;
+    json_object_foreach(obj, key, v) {
+        int ok = 1;
+        if (!strcmp(key, "column")) {
+            mw_status st = column_name_option(v, "embedding.column", &cfg->embedding_column, err);
+            if (st) return st;
+        } else if (!strcmp(key, "samples")) {
+            ok = number_in(v, 2, MW_EMBEDDING_MAX_SAMPLES, &x) && x == floor(x);
+            o->max_samples = (size_t)x;
+        } else if (!strcmp(key, "permutations")) {
+            ok = number_in(v, 1, MW_EMBEDDING_MAX_PERMUTATIONS, &x) && x == floor(x);
+            o->permutations = (size_t)x;
+        } else if (!strcmp(key, "seed")) {
+            ok = number_in(v, 0, 9007199254740992.0, &x) && x == floor(x);
+            o->seed = (uint64_t)x;
+        } else if (!strcmp(key, "p_threshold")) {
+            ok = number_in(v, 1e-12, 1, &o->p_threshold);
+        } else if (!strcmp(key, "auc_threshold")) {
+            ok = number_in(v, 0.5, 1, &o->auc_threshold);
+        } else if (!strcmp(key, "top")) {
+            ok = number_in(v, 1, MW_EMBEDDING_TOP_MAX, &x) && x == floor(x);
+            o->top_k = (size_t)x;
+        } else {
+            return bad(err,
+                       "\"embedding\": unknown key \"%s\" (known: column, samples, permutations, "
+                       "seed, p_threshold, auc_threshold, top)",
+                       key);
+        }
+        if (!ok)
+            return bad(err,
+                       "\"embedding\": bad value for \"%s\" (samples 2..10000, permutations "
+                       "1..10000, seed, top 1..20 whole numbers; p_threshold in (0, 1]; "
+                       "auc_threshold in [0.5, 1])",
+                       key);
+    }
+    return MW_OK;
+}
+
 /* A string option naming reference columns: 1..256 bytes. */
 static mw_status column_name_option(json_t *v, const char *key, char **out, mw_error *err) {
     const char *s = json_string_value(v);
@@ -290,6 +338,8 @@ mw_status mw_vconfig_parse(const char *text, mw_vconfig *cfg, mw_error *err) {
                 st = column_name_option(v, key, &cfg->prediction_column, err);
             } else if (!strcmp(key, "score_prefix")) {
                 st = column_name_option(v, key, &cfg->score_prefix, err);
+            } else if (!strcmp(key, "embedding")) {
+                st = parse_embedding(v, cfg, err);
             } else if (!strcmp(key, "task")) {
                 const char *t = json_string_value(v);
                 if (t && !strcmp(t, "auto")) cfg->task = MW_TASK_AUTO;
@@ -300,7 +350,7 @@ mw_status mw_vconfig_parse(const char *text, mw_vconfig *cfg, mw_error *err) {
                 st = bad(err,
                          "unknown key \"%s\" (known: window_seconds, window_max_records, tests, "
                          "threshold, drift_share, correction, columns, outliers, task, target_column, "
-                         "prediction_column, score_prefix)",
+                         "prediction_column, score_prefix, embedding)",
                          key);
             }
             if (st) break;

@@ -157,6 +157,7 @@ static mw_status open_window(mw_monitor *m, mw_vstate *v, double ts) {
     }
     v->win.start = floor(ts / w) * w;
     v->win.end = v->win.start + w;
+    v->win.emb_cap = v->cfg.drift.embedding.max_samples;
     v->win_open = 1;
     return MW_OK;
 }
@@ -179,6 +180,7 @@ mw_status mw_vstate_observe(mw_monitor *m, mw_vstate *v, const mw_record *rec, d
         (st = mw_labels_observe(m, v, rec, v->win.start)))
         return mw_error_set(err, st, NULL, 0, 0, "out of memory observing a record");
     v->records_total++;
+    if (v->win.emb_last >= MW_EMB_BAD_DIM) v->emb_rejected[v->win.emb_last - MW_EMB_BAD_DIM]++;
     (void)mw_serving_observe(&v->serving, rec, NULL); /* totals keep no sample */
     if (v->cfg.window_max_records && v->win.records >= v->cfg.window_max_records) {
         if ((st = mw_vstate_close_window(m, v, NULL, err))) return st;
@@ -242,8 +244,10 @@ typedef struct parsed {
     mw_feature prediction;
     size_t feat, nfeat;   /* into batch.features */
     size_t score, nscore; /* the scores, also into batch.features */
-    size_t off, jlen;     /* the record's bytes in the body, for the journal */
-    size_t len;           /* jlen once accepted, else 0 */
+    size_t emb, nemb;     /* its embedding in batch.emb (has_emb 0: none) */
+    int has_emb;
+    size_t off, jlen; /* the record's bytes in the body, for the journal */
+    size_t len;       /* jlen once accepted, else 0 */
     uint64_t line;
 } parsed;
 
@@ -253,6 +257,8 @@ typedef struct batch {
     mw_feature *features;
     size_t nfeat, featcap;
     mw_buf text; /* unescaped strings (outside the body) */
+    double *emb; /* the records' embeddings, one after the other */
+    size_t nemb, embcap;
 } batch;
 
 static mw_status grow(void **p, size_t *cap, size_t need, size_t size) {
@@ -301,7 +307,8 @@ static mw_status keep_record(batch *b, mw_vstate *v, const mw_record *rec, const
                              size_t blen, size_t off, size_t len, uint64_t line) {
     if (grow((void **)&b->recs, &b->cap, b->n + 1, sizeof *b->recs) ||
         grow((void **)&b->features, &b->featcap, b->nfeat + rec->nfeatures + rec->nscores,
-             sizeof *b->features))
+             sizeof *b->features) ||
+        grow((void **)&b->emb, &b->embcap, b->nemb + rec->embedding_len + 1, sizeof *b->emb))
         return MW_ENOMEM;
     parsed *r = &b->recs[b->n++];
     *r = (parsed){.v = v,
@@ -323,10 +330,16 @@ static mw_status keep_record(batch *b, mw_vstate *v, const mw_record *rec, const
                   .nfeat = rec->nfeatures,
                   .score = b->nfeat + rec->nfeatures,
                   .nscore = rec->nscores,
+                  .emb = b->nemb,
+                  .nemb = rec->embedding_len,
+                  .has_emb = rec->embedding != NULL,
                   .off = off,
                   .jlen = len,
                   .len = 0,
                   .line = line};
+    if (rec->embedding_len)
+        memcpy(b->emb + b->nemb, rec->embedding, rec->embedding_len * sizeof *b->emb);
+    b->nemb += rec->embedding_len;
     if (rec->prediction.kind == MW_VALUE_STRING)
         r->prediction.str =
             keep_string(b, body, blen, rec->prediction.str, rec->prediction.str_len);
@@ -375,6 +388,26 @@ static int resolve_alias(mw_monitor *m, const mw_record *rec, char *out, size_t 
     memcpy(alias, rec->version + 1, rec->version_len - 1);
     alias[rec->version_len - 1] = 0;
     return mw_regcache_resolve(m, model, alias, out, outsz, why, whysz);
+}
+
+/* An accepted record whose embedding was rejected (lock held): counted, and
+ * the first ones get a line in the response. */
+static void embedding_warning(const mw_vstate *v, const mw_record *rec, uint64_t line,
+                              mw_ingest_result *res) {
+    res->embeddings_rejected++;
+    if (res->nwarnings >= MW_INGEST_MAX_ERRORS) return;
+    mw_ingest_error *w = &res->warnings[res->nwarnings++];
+    w->line = line;
+    size_t dim = v->baseline && v->baseline->emb ? v->baseline->emb->dim : 0;
+    if (v->win.emb_last == MW_EMB_BAD_DIM)
+        snprintf(w->message, sizeof w->message,
+                 "\"embedding\" has %zu numbers, the reference's dimension is %zu: the embedding "
+                 "was left out, the rest of the record accepted",
+                 rec->embedding_len, dim);
+    else
+        snprintf(w->message, sizeof w->message,
+                 "\"embedding\" holds a value that is not a finite number: the embedding was "
+                 "left out, the rest of the record accepted");
 }
 
 /* Phase 1, no lock held: parse every record, find its version, keep it. */
@@ -467,7 +500,9 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
                          .finish_reason_len = r->finish_reason_len,
                          .id = r->id,
                          .id_len = r->id_len,
-                         .prediction = r->prediction};
+                         .prediction = r->prediction,
+                         .embedding = r->has_emb ? b->emb + r->emb : NULL,
+                         .embedding_len = r->nemb};
         int why = rejection(v, &rec, now_s), closed;
         if (why >= 0) {
             v->rejected[why]++;
@@ -476,6 +511,7 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
         }
         if ((st = mw_vstate_observe(m, v, &rec, now_s, &closed, err))) break;
         res->accepted++;
+        if (v->win.emb_last >= MW_EMB_BAD_DIM) embedding_warning(v, &rec, r->line, res);
         if (acc) acc[nacc++] = rec;
         r->len = r->jlen; /* accepted: journal it */
         if (closed == CLOSED_BEFORE)
@@ -528,6 +564,7 @@ mw_status mw_monitor_ingest(mw_monitor *m, const char *body, size_t len, mw_inge
         if (b.recs[i].v) st = apply_version(m, body, &b, i, now_s, now_ms, res, err);
     free(b.recs);
     free(b.features);
+    free(b.emb);
     free(b.text.data);
     if (st == MW_ENOMEM) mw_error_set(err, st, NULL, 0, 0, "out of memory ingesting records");
     return st;

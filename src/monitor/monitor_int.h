@@ -40,6 +40,10 @@ typedef struct mw_vconfig {
     /* model outputs in the reference (baseline_perf.c): NULL = the defaults
      * "prediction" and "score_", and no target (no CBPE) */
     char *target_column, *prediction_column, *score_prefix;
+    /* embeddings (window_embedding.c): the reference group of the records'
+     * "embedding" arrays; NULL = "embedding", used when the reference has it.
+     * Test options in drift.embedding. */
+    char *embedding_column;
 } mw_vconfig;
 
 typedef struct mw_vstate {
@@ -69,6 +73,7 @@ typedef struct mw_vstate {
     double last_outlier_share, last_outlier_p_value;
     mw_serving serving; /* since start-up (no sample) */
     double last_p50, last_p95, last_p99, last_error_ratio;
+    uint64_t emb_rejected[2]; /* record embeddings rejected: wrong dimension, non-finite */
     mw_vlabels labels; /* delayed labels: predictions' windows and their performance */
     int has_last_est;  /* the last closed window's CBPE estimate (confusion not kept) */
     mw_cbpe_estimate last_est;

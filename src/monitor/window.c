@@ -76,6 +76,9 @@ void mw_window_reset(mw_window *w, uint64_t seed) {
     mw_serving_reset(&w->serving);
     memset(&w->scores, 0, sizeof w->scores);
     w->start = w->end = 0;
+    w->emb_n = 0; /* the reservoir's buffer stays */
+    w->emb_seen = w->emb_missing = w->emb_bad_dim = w->emb_bad_value = 0;
+    w->emb_last = MW_EMB_NONE;
     mw_rng_seed(&w->rng, seed);
 }
 
@@ -91,6 +94,7 @@ void mw_window_free(mw_window *w) {
     free(w->cols);
     free(w->cbpe_conf);
     free(w->cbpe_npred);
+    free(w->emb_rows);
     mw_serving_free(&w->serving);
     memset(w, 0, sizeof *w);
 }
@@ -362,6 +366,7 @@ mw_status mw_window_observe(mw_window *w, const mw_baseline *b, const mw_record 
         }
     if (!st && scoring) score(w, b, &d, totals);
     if (!st) st = mw_serving_observe(&w->serving, rec, &w->rng);
+    if (!st) st = mw_window_emb_observe(w, b, rec);
     if (d.num != num_small) {
         free(d.num);
         free(d.cat);
@@ -534,11 +539,17 @@ mw_status mw_window_report(const mw_window *w, const mw_baseline *b, const mw_dr
             return st;
         }
     }
-    return mw_drift_report_finish(report);
+    mw_status st = mw_drift_report_finish(report);
+    if (!st) st = mw_window_emb_report(w, b, opt, report);
+    if (st) mw_window_report_free(report);
+    return st;
 }
 
 void mw_window_report_free(mw_drift_report *report) {
     free(report->cols);
     report->cols = NULL;
     report->ncols = 0;
+    free(report->embeddings);
+    report->embeddings = NULL;
+    report->nembeddings = 0;
 }

@@ -131,6 +131,40 @@ static void drift_table(FILE *out, const mw_drift_report *r) {
     free(order);
 }
 
+static void embeddings_table(FILE *out, const mw_drift_report *r) {
+    fputs("<h2>Embedding drift</h2><table><tr><th>embedding</th><th>dim</th><th>rows (ref / "
+          "cur)</th><th>MMD&sup2;</th><th>p-value</th><th>classifier AUC</th><th>largest "
+          "shifts (dim: shift)</th><th>drift</th></tr>\n",
+          out);
+    for (size_t i = 0; i < r->nembeddings; i++) {
+        const mw_embedding_report *e = &r->embeddings[i];
+        const mw_embedding_result *x = &e->result;
+        fputs("<tr><td>", out);
+        esc(out, e->name);
+        fprintf(out, "</td><td class=\"n\">%zu</td>", e->dim);
+        if (!e->tested) {
+            fputs("<td colspan=\"6\">skipped: ", out);
+            esc(out, e->skip_reason);
+            fputs("</td></tr>\n", out);
+            continue;
+        }
+        fprintf(out, "<td class=\"n\">%zu / %zu</td><td class=\"n\">", x->n_ref, x->n_cur);
+        num(out, x->mmd.statistic);
+        fputs("</td><td class=\"n\">", out);
+        num(out, x->mmd.p_value);
+        fputs("</td><td class=\"n\">", out);
+        num(out, x->auc);
+        fputs("</td><td>", out);
+        for (size_t k = 0; k < x->ntop; k++) {
+            fprintf(out, "%s%zu: ", k ? ", " : "", x->top[k].dim);
+            num(out, x->top[k].shift);
+        }
+        fprintf(out, "</td><td class=\"%s\">%s</td></tr>\n", x->drifted ? "drift" : "ok",
+                x->drifted ? "drift" : "ok");
+    }
+    fputs("</table>\n", out);
+}
+
 static void quality_list(FILE *out, const mw_drift_report *r) {
     char issues[8][96];
     fputs("<h2>Data quality</h2><ul>\n", out);
@@ -187,6 +221,7 @@ void mw_report_drift_html(FILE *out, const mw_drift_report *r, int quality_only)
                 mw_correction_name(r->correction));
     fputs("</div>\n", out);
     if (!quality_only) drift_table(out, r);
+    if (!quality_only && r->nembeddings) embeddings_table(out, r);
     quality_list(out, r);
     fputs("<h2>Distributions</h2><p class=\"legend\"><span style=\"background:#4e79a7\"></span>"
           "reference<span style=\"background:#f28e2b\"></span>current</p><div class=\"cards\">\n",

@@ -5,7 +5,10 @@
  *    "drift": {"test", "statistic", "p_value", "threshold", "drifted"}}]}
  * Distance measures have no "p_value". Extra keys carry the sources, the
  * correction, skipped columns and the quality figures. No bare NaN/Infinity:
- * those are null.
+ * those are null. Embedding groups, when there are any, add "embedding_drift"
+ * and "embeddings": [{"name", "dim", "n_ref", "n_cur", "mmd": {"statistic",
+ * "p_value", "bandwidth", ...}, "classifier": {"auc", "drifted", ...},
+ * "top_shifts": [{"dim", "ref_mean", "cur_mean", "shift"}], "drifted", ...}].
  */
 #include <math.h>
 
@@ -141,7 +144,68 @@ static void header(mw_json *j, const mw_drift_report *r) {
     source(j, "current", r->current, r->cur_rows);
 }
 
-/* The keys a drift report and a window result share: decision and columns. */
+/* "embeddings": one object per embedding group (modelwatch/embedding.h). */
+static void embeddings_json(mw_json *j, const mw_drift_report *r) {
+    mw_json_kv_bool(j, "embedding_drift", r->embedding_drift);
+    mw_json_key(j, "embeddings");
+    mw_json_begin_array(j);
+    for (size_t i = 0; i < r->nembeddings; i++) {
+        const mw_embedding_report *e = &r->embeddings[i];
+        const mw_embedding_result *x = &e->result;
+        mw_json_begin_object(j);
+        mw_json_kv_string(j, "name", e->name);
+        mw_json_kv_uint(j, "dim", e->dim);
+        mw_json_kv_uint(j, "n_ref", x->n_ref);
+        mw_json_kv_uint(j, "n_cur", x->n_cur);
+        mw_json_kv_uint(j, "ref_missing", e->ref_missing);
+        mw_json_kv_uint(j, "cur_missing", e->cur_missing);
+        mw_json_kv_uint(j, "ref_invalid", e->ref_invalid);
+        mw_json_kv_uint(j, "cur_invalid", e->cur_invalid);
+        mw_json_kv_bool(j, "tested", e->tested);
+        if (!e->tested) {
+            mw_json_kv_string(j, "skip_reason", e->skip_reason);
+            mw_json_kv_bool(j, "drifted", 0);
+            mw_json_end_object(j);
+            continue;
+        }
+        mw_json_kv_uint(j, "n_ref_used", x->n_ref_used);
+        mw_json_kv_uint(j, "n_cur_used", x->n_cur_used);
+        mw_json_key(j, "mmd");
+        mw_json_begin_object(j);
+        mw_json_kv_number(j, "statistic", x->mmd.statistic);
+        mw_json_kv_number(j, "p_value", x->mmd.p_value);
+        mw_json_kv_number(j, "bandwidth", x->mmd.bandwidth);
+        mw_json_kv_uint(j, "permutations", x->permutations);
+        mw_json_kv_number(j, "threshold", x->p_threshold);
+        mw_json_kv_bool(j, "drifted", x->mmd_drifted);
+        mw_json_end_object(j);
+        mw_json_key(j, "classifier");
+        mw_json_begin_object(j);
+        mw_json_kv_number(j, "auc", x->auc);
+        mw_json_kv_uint(j, "folds", x->folds);
+        mw_json_kv_number(j, "threshold", x->auc_threshold);
+        mw_json_kv_bool(j, "drifted", x->classifier_drifted);
+        mw_json_end_object(j);
+        mw_json_key(j, "top_shifts");
+        mw_json_begin_array(j);
+        for (size_t k = 0; k < x->ntop; k++) {
+            mw_json_begin_object(j);
+            mw_json_kv_uint(j, "dim", x->top[k].dim);
+            mw_json_kv_number(j, "ref_mean", x->top[k].ref_mean);
+            mw_json_kv_number(j, "cur_mean", x->top[k].cur_mean);
+            mw_json_kv_number(j, "shift", x->top[k].shift);
+            mw_json_end_object(j);
+        }
+        mw_json_end_array(j);
+        mw_json_kv_number(j, "seconds", x->seconds);
+        mw_json_kv_bool(j, "drifted", x->drifted);
+        mw_json_end_object(j);
+    }
+    mw_json_end_array(j);
+}
+
+/* The keys a drift report and a window result share: decision and columns
+ * (and the embeddings, when there are any). */
 static void drift_body(mw_json *j, const mw_drift_report *r) {
     mw_json_kv_bool(j, "dataset_drift", r->dataset_drift);
     mw_json_kv_number(j, "drift_share", r->drift_share);
@@ -163,6 +227,7 @@ static void drift_body(mw_json *j, const mw_drift_report *r) {
         mw_json_end_object(j);
     }
     mw_json_end_array(j);
+    if (r->nembeddings) embeddings_json(j, r);
 }
 
 static void name_counts_json(mw_json *j, const char *key, const mw_name_counts *c) {

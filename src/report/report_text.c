@@ -66,6 +66,35 @@ static void quality_section(FILE *out, const mw_drift_report *r) {
     if (!total) fprintf(out, "  no issues found\n");
 }
 
+static void embeddings_text(FILE *out, const mw_drift_report *r) {
+    fprintf(out, "Embedding drift: %s\n", r->embedding_drift ? "DETECTED" : "not detected");
+    for (size_t i = 0; i < r->nembeddings; i++) {
+        const mw_embedding_report *e = &r->embeddings[i];
+        const mw_embedding_result *x = &e->result;
+        fprintf(out, "  %s (dim %zu): ", e->name, e->dim);
+        if (!e->tested) {
+            fprintf(out, "skipped: %s\n", e->skip_reason);
+            continue;
+        }
+        fprintf(out, "%s\n    mmd2 %.4g (p %.4g, %zu permutations, bandwidth %.4g) %s\n",
+                x->drifted ? "DRIFT" : "ok", x->mmd.statistic, x->mmd.p_value, x->permutations,
+                x->mmd.bandwidth, x->mmd_drifted ? "DRIFT" : "ok");
+        fprintf(out, "    classifier AUC %.4f (%zu-fold, threshold %.3g) %s\n", x->auc, x->folds,
+                x->auc_threshold, x->classifier_drifted ? "DRIFT" : "ok");
+        fprintf(out, "    rows: reference %zu (sampled %zu), current %zu (sampled %zu)", x->n_ref,
+                x->n_ref_used, x->n_cur, x->n_cur_used);
+        if (e->ref_invalid || e->cur_invalid)
+            fprintf(out, "; invalid (wrong dimension or non-finite): reference %llu, current %llu",
+                    (unsigned long long)e->ref_invalid, (unsigned long long)e->cur_invalid);
+        fputs("\n    largest mean shifts (dim: ref -> cur, shift in pooled sd):", out);
+        for (size_t k = 0; k < x->ntop; k++)
+            fprintf(out, " %zu: %.3g -> %.3g (%+.3g)%s", x->top[k].dim, x->top[k].ref_mean,
+                    x->top[k].cur_mean, x->top[k].shift, k + 1 < x->ntop ? "," : "");
+        fputc('\n', out);
+    }
+    fputc('\n', out);
+}
+
 void mw_report_drift_text(FILE *out, const mw_drift_report *r) {
     sources(out, r);
     fprintf(out,
@@ -104,6 +133,7 @@ void mw_report_drift_text(FILE *out, const mw_drift_report *r) {
         fprintf(out,
                 "(num* = numeric with <= 5 distinct reference values, tested as categories)\n");
     fputc('\n', out);
+    if (r->nembeddings) embeddings_text(out, r);
     quality_section(out, r);
 }
 

@@ -93,7 +93,7 @@ static mw_status apply_config(mw_daemon *d, const mw_daemon_config *cfg, mw_erro
         int has = st == MW_OK && strstr(desc, "\"has_reference\":true") != NULL;
         free(desc);
         if (has) continue; /* kept from the database; re-upload through the API to replace */
-        mw_read_options ro = {0};
+        mw_read_options ro = {.expand_arrays = 1}; /* NDJSON "embedding" arrays */
         mw_table *t;
         if ((st = mw_table_read(cv->reference, &ro, &t, err))) return st;
         st = mw_monitor_set_reference(d->monitor, cv->model, cv->version, t, err);

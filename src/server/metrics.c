@@ -47,6 +47,10 @@ enum {
     F_LLM_TTFT,
     F_LLM_TPOT,
     F_LLM_FINISH,
+    F_EMB_STAT,
+    F_EMB_PVALUE,
+    F_EMB_DRIFTED,
+    F_EMB_REJECTED,
     F_COUNT
 };
 
@@ -100,6 +104,16 @@ static const struct {
     {"modelwatch_llm_time_per_output_token_seconds", MW_EXPO_HISTOGRAM,
      "Time per output token after the first (gen_ai.server.time_per_output_token)."},
     {"modelwatch_llm_finish_reasons_total", MW_EXPO_COUNTER, "LLM responses by finish reason."},
+    {"modelwatch_embedding_drift_statistic", MW_EXPO_GAUGE,
+     "Embedding drift in the last closed window: test mmd (unbiased MMD^2, RBF kernel) or "
+     "classifier (domain classifier cross-validated ROC AUC)."},
+    {"modelwatch_embedding_drift_p_value", MW_EXPO_GAUGE,
+     "Permutation p-value of the embedding MMD test in the last closed window."},
+    {"modelwatch_embedding_drifted", MW_EXPO_GAUGE,
+     "1 when the embedding drifted in the last closed window (MMD p < 0.05 or AUC > 0.55)."},
+    {"modelwatch_embedding_rejected_total", MW_EXPO_COUNTER,
+     "Record embeddings left out (the records were accepted), by reason (dimension, "
+     "non_finite)."},
 };
 
 /* A counter by name (error types, finish reasons), with "other" for the rest. */
@@ -139,6 +153,37 @@ static void llm_family(pass *p, const mw_version_status *s) {
         break;
     default:
         break;
+    }
+}
+
+/* The embedding families: the last closed window's tests, rejections since start-up. */
+static void embedding_family(pass *p, const mw_version_status *s) {
+    if (!s->has_embedding) return;
+    if (p->family == F_EMB_REJECTED) {
+        const char *n[3] = {"model", "version", "reason"};
+        const char *why[2] = {"dimension", "non_finite"};
+        for (int k = 0; k < 2 && !p->st; k++) {
+            const char *v[3] = {s->model, s->version, why[k]};
+            p->st = mw_expo_sample_u64(p->e, NULL, n, v, 3, s->embeddings_rejected[k]);
+        }
+        return;
+    }
+    const mw_drift_report *r = s->has_last ? s->last : NULL;
+    for (size_t i = 0; r && i < r->nembeddings && !p->st; i++) {
+        const mw_embedding_report *er = &r->embeddings[i];
+        const mw_embedding_result *x = &er->result;
+        if (!er->tested) continue;
+        const char *n[4] = {"model", "version", "embedding", "test"};
+        const char *v[4] = {s->model, s->version, er->name, "mmd"};
+        if (p->family == F_EMB_STAT) {
+            p->st = mw_expo_sample(p->e, NULL, n, v, 4, x->mmd.statistic);
+            v[3] = "classifier";
+            if (!p->st && !isnan(x->auc)) p->st = mw_expo_sample(p->e, NULL, n, v, 4, x->auc);
+        } else if (p->family == F_EMB_PVALUE) {
+            p->st = mw_expo_sample(p->e, NULL, n, v, 4, x->mmd.p_value);
+        } else {
+            p->st = mw_expo_sample(p->e, NULL, n, v, 3, x->drifted);
+        }
     }
 }
 
@@ -202,6 +247,10 @@ static void write_version(const mw_version_status *s, void *ctx) {
         return;
     default:
         break;
+    }
+    if (p->family >= F_EMB_STAT) {
+        embedding_family(p, s);
+        return;
     }
     if (!s->has_last) return;
     if (p->family == F_WINDOW_ERROR_RATIO) {

@@ -89,6 +89,16 @@ static void records(mw_daemon *d, const mw_http_request *req, mw_http_response *
         json_array_append_new(errs, json_pack("{s:I,s:s}", "line", (json_int_t)res.errors[i].line,
                                               "message", res.errors[i].message));
     json_object_set_new(o, "errors", errs);
+    if (res.embeddings_rejected) { /* accepted records whose embedding was left out */
+        json_t *w = json_array();
+        for (size_t i = 0; i < res.nwarnings; i++)
+            json_array_append_new(w,
+                                  json_pack("{s:I,s:s}", "line", (json_int_t)res.warnings[i].line,
+                                            "message", res.warnings[i].message));
+        json_object_set_new(o, "embeddings_rejected",
+                            json_integer((json_int_t)res.embeddings_rejected));
+        json_object_set_new(o, "warnings", w);
+    }
     int status = 200;
     if (res.accepted == 0 && res.rejected > 0) {
         /* nothing accepted: a client error, with the first reason on top */
@@ -193,6 +203,7 @@ static void version_route(mw_daemon *d, const mw_http_request *req, mw_http_resp
         resp->route = PREFIX "{model}/versions/{version}/reference";
         if (!is(req, "PUT")) return mw_route_method_not_allowed(resp, "PUT");
         mw_read_options ro = {.format = reference_format(req)};
+        ro.expand_arrays = 1; /* NDJSON "embedding" arrays (window_embedding.c) */
         mw_table *t = NULL;
         char name[340];
         snprintf(name, sizeof name, "reference of %s/%s", model, version);
