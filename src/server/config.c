@@ -15,6 +15,7 @@
  *           window_seconds: 300        # and every other version option (monitor.h)
  */
 #include "alert/rules.h"
+#include "modelwatch/otlp.h"
 #include "server/daemon.h"
 
 #include <errno.h>
@@ -46,6 +47,7 @@ void mw_daemon_config_free(mw_daemon_config *cfg) {
     for (size_t i = 0; i < cfg->nwatch_names; i++)
         free(cfg->watch_names[i]);
     mw_alerting_config_free(&cfg->alerting);
+    free(cfg->otlp_json);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -380,6 +382,15 @@ mw_status mw_daemon_config_load(const char *path, mw_daemon_config *cfg, mw_erro
                 st = resources_section(cfg, v, path, err);
             } else if (!strcmp(key, "labels")) {
                 st = labels_section(cfg, v, path, err);
+            } else if (!strcmp(key, "otlp")) { /* checked by mw_otlp_map_new */
+                free(cfg->otlp_json);
+                cfg->otlp_json = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+                mw_otlp_map *check = NULL;
+                mw_error oerr;
+                mw_error_clear(&oerr);
+                if (mw_otlp_map_new(cfg->otlp_json, &check, &oerr))
+                    st = mw_error_set(err, MW_EINVAL, path, 0, 0, "%s", oerr.message);
+                mw_otlp_map_free(check);
             } else if (!strcmp(key, "alerting")) {
                 st = mw_alerting_config_read(&cfg->alerting, v, path, err);
             } else if (!strcmp(key, "rules")) {
@@ -396,7 +407,7 @@ mw_status mw_daemon_config_load(const char *path, mw_daemon_config *cfg, mw_erro
                 snprintf(
                     what, sizeof what,
                     "bad or unknown key \"%s\" (known: listen, db, tick_seconds, http, models, "
-                    "resources, labels, alerting, rules)",
+                    "resources, labels, otlp, alerting, rules)",
                     key);
                 st = bad(err, path, "top level", what);
             }

@@ -123,7 +123,8 @@ mw_status mw_daemon_start(mw_daemon *d, const mw_daemon_config *cfg, mw_error *e
                              .seed = (uint64_t)time(NULL),
                              .label_ttl_seconds = cfg->label_ttl_seconds,
                              .max_pending = cfg->max_pending};
-    mw_status st = mw_monitor_open(&mo, &d->monitor, err);
+    mw_status st = mw_otlp_state_new(cfg->otlp_json, &d->otlp, err);
+    if (!st) st = mw_monitor_open(&mo, &d->monitor, err);
     if (!st) st = apply_config(d, cfg, err);
     /* requests wait on a version's lock and on the journal's disk writes, so
      * two HTTP threads per core keep the cores busy (measured: 217 -> 362
@@ -161,6 +162,8 @@ void mw_daemon_stop(mw_daemon *d) {
     d->alerting = NULL;
     mw_monitor_close(d->monitor);
     d->monitor = NULL;
+    mw_otlp_state_free(d->otlp);
+    d->otlp = NULL;
     if (d->resources_started) mw_resources_free(&d->resources);
     d->resources_started = 0;
 }

@@ -40,6 +40,7 @@ typedef struct mw_daemon_config {
     mw_alerting_config alerting; /* alerting: and rules: */
     double label_ttl_seconds;    /* labels: {ttl}, default 7 days */
     size_t max_pending;          /* labels: {max_pending}, default 10,000,000 */
+    char *otlp_json;             /* otlp: section as JSON (mw_otlp_map_new), NULL = none */
 } mw_daemon_config;
 
 /* Reads a YAML configuration (see README, "Configuration"); errors name the
@@ -50,6 +51,11 @@ void mw_daemon_config_defaults(mw_daemon_config *cfg);
  * configuration's conversions; NULL with err naming `name`, line and column. */
 json_t *mw_yaml_to_json(const char *text, size_t len, const char *name, mw_error *err);
 void mw_daemon_config_free(mw_daemon_config *cfg);
+
+/* POST /v1/traces (routes_otlp.c): the span mapping and its counters. */
+typedef struct mw_otlp_state mw_otlp_state;
+mw_status mw_otlp_state_new(const char *config_json, mw_otlp_state **out, mw_error *err);
+void mw_otlp_state_free(mw_otlp_state *s);
 
 typedef struct mw_daemon {
     mw_monitor *monitor;
@@ -64,6 +70,7 @@ typedef struct mw_daemon {
     int resources_started;
     mw_alerting *alerting;
     int ready;
+    mw_otlp_state *otlp;
     char address[300]; /* where it listens, with the bound port: "127.0.0.1:9750" */
 } mw_daemon;
 
@@ -79,6 +86,10 @@ mw_status mw_daemon_write_metrics(mw_daemon *d, mw_expo *e);
 void mw_registry_route(mw_daemon *d, const mw_http_request *req, mw_http_response *resp);
 /* The delayed-label and live-performance families (metrics_labels.c). */
 mw_status mw_labels_write_metrics(mw_daemon *d, mw_expo *e);
+
+/* OTLP/HTTP traces and their metrics (routes_otlp.c). */
+void mw_otlp_route(mw_daemon *d, const mw_http_request *req, mw_http_response *resp);
+mw_status mw_otlp_write_metrics(mw_daemon *d, mw_expo *e);
 
 /* Splits HOST:PORT ("[::1]:9750", "0.0.0.0:80", ":9750"); 1 on success. */
 int mw_parse_listen(const char *s, char *host, size_t hostsz, uint16_t *port);

@@ -1,0 +1,492 @@
+/*
+ * GenAI spans to prediction records (include/modelwatch/otlp.h, mw_otlp_map).
+ *
+ * A span is a GenAI span when it has gen_ai.operation.name, gen_ai.system or
+ * gen_ai.provider.name (OpenTelemetry semantic conventions for generative AI,
+ * "gen-ai-spans.md"). Each becomes one NDJSON record line, so that OTLP input
+ * takes exactly the path of POST /api/v1/records (parsing, aliases, windows,
+ * journal, serving telemetry):
+ *
+ *   record field        from the span
+ *   model, version      the first rule whose glob matches gen_ai.request.model
+ *                       (else gen_ai.response.model), optionally filtered on
+ *                       gen_ai.operation.name; else the default; else unmapped
+ *   ts                  endTimeUnixNano / 1e9
+ *   latency_ms          (endTimeUnixNano - startTimeUnixNano) / 1e6
+ *   llm.input_tokens    gen_ai.usage.input_tokens   (whole number >= 0)
+ *   llm.output_tokens   gen_ai.usage.output_tokens
+ *   llm.finish_reason   first of gen_ai.response.finish_reasons
+ *   llm.ttft_ms         gen_ai.response.time_to_first_chunk (seconds) * 1000, or
+ *                       the first event named first_chunk_event minus the start
+ *   error               error.type, or "_OTHER" when status.code is ERROR
+ *                       without it (the semantic conventions' fallback value)
+ *   prompt, completion  text parts of gen_ai.input.messages / gen_ai.output.messages
+ *                       (JSON strings [{"role", "parts": [{"type": "text",
+ *                       "content"}]}]; parts joined by "\n"; a string that is not
+ *                       such JSON is taken as the text itself), when content is on
+ *   features            the listed attributes, named by their keys
+ *
+ * A GenAI span whose times or GenAI attributes are malformed is "invalid":
+ * rejected with a message naming the span and the attribute, and the other
+ * spans of the request still count.
+ */
+#include "core/util.h"
+#include "modelwatch/otlp.h"
+
+#include <fnmatch.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct rule {
+    char *match, *operation, *model, *version;
+} rule;
+
+struct mw_otlp_map {
+    rule *rules;
+    size_t nrules;
+    rule def; /* model NULL: no default */
+    char **features;
+    size_t nfeatures;
+    char *first_chunk_event;
+    int content;
+};
+
+static const char *const result_names[MW_OTLP_RESULTS] = {"mapped", "not_genai", "unmapped",
+                                                          "invalid"};
+
+const char *mw_otlp_result_name(mw_otlp_result r) {
+    return r < MW_OTLP_RESULTS ? result_names[r] : "?";
+}
+
+void mw_otlp_map_free(mw_otlp_map *map) {
+    if (!map) return;
+    for (size_t i = 0; i <= map->nrules; i++) {
+        rule *r = i < map->nrules ? &map->rules[i] : &map->def;
+        free(r->match);
+        free(r->operation);
+        free(r->model);
+        free(r->version);
+    }
+    free(map->rules);
+    for (size_t i = 0; i < map->nfeatures; i++)
+        free(map->features[i]);
+    free(map->features);
+    free(map->first_chunk_event);
+    free(map);
+}
+
+static mw_status bad(mw_error *err, const char *where, const char *what) {
+    return mw_error_set(err, MW_EINVAL, NULL, 0, 0, "otlp.%s: %s", where, what);
+}
+
+/* A text value of 1..max bytes into *out; 0 when absent (allowed unless required). */
+static int text(json_t *o, const char *key, size_t max, int required, char **out) {
+    json_t *v = json_object_get(o, key);
+    if (!v) return !required;
+    if (json_is_integer(v)) { /* version: 3 */
+        char buf[32];
+        snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+        *out = strdup(buf);
+        return *out != NULL;
+    }
+    if (!json_is_string(v) || !json_string_length(v) || json_string_length(v) > max) return 0;
+    *out = strdup(json_string_value(v));
+    return *out != NULL;
+}
+
+/* {match, operation, model, version}; the default has no match/operation. */
+static mw_status read_rule(json_t *o, rule *r, int is_default, const char *where, mw_error *err) {
+    if (!json_is_object(o)) return bad(err, where, "expected a mapping");
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v) {
+        if (strcmp(key, "model") && strcmp(key, "version") &&
+            (is_default || (strcmp(key, "match") && strcmp(key, "operation")))) {
+            char what[200];
+            snprintf(what, sizeof what, "unknown key \"%s\" (known: %s)", key,
+                     is_default ? "model, version" : "match, operation, model, version");
+            return bad(err, where, what);
+        }
+    }
+    if (!text(o, "model", 128, 1, &r->model) || !text(o, "version", 129, 1, &r->version))
+        return bad(err, where,
+                   "\"model\" and \"version\" are required: names of 1 to 128 bytes (the "
+                   "version may be an alias such as \"@production\")");
+    if (!is_default &&
+        (!text(o, "match", 256, 1, &r->match) || !text(o, "operation", 256, 0, &r->operation)))
+        return bad(err, where,
+                   "\"match\" (a glob on the model name, e.g. \"gpt-4o*\") is required; "
+                   "\"operation\" is an optional glob");
+    return MW_OK;
+}
+
+static mw_status read_map(mw_otlp_map *map, json_t *root, mw_error *err) {
+    if (!json_is_object(root)) return bad(err, "", "expected a mapping");
+    const char *key;
+    json_t *v;
+    json_object_foreach(root, key, v) {
+        mw_status st = MW_OK;
+        if (!strcmp(key, "models")) {
+            if (!json_is_array(v) || json_array_size(v) > 1000)
+                return bad(err, "models", "expected a list of at most 1000 rules");
+            map->rules = calloc(json_array_size(v) + 1, sizeof *map->rules);
+            if (!map->rules) return MW_ENOMEM;
+            size_t i;
+            json_t *r;
+            json_array_foreach(v, i, r) {
+                char where[40];
+                snprintf(where, sizeof where, "models[%zu]", i);
+                map->nrules = i + 1;
+                if ((st = read_rule(r, &map->rules[i], 0, where, err))) return st;
+            }
+        } else if (!strcmp(key, "default")) {
+            if (!json_is_null(v) && (st = read_rule(v, &map->def, 1, "default", err))) return st;
+        } else if (!strcmp(key, "features")) {
+            if (!json_is_array(v) || json_array_size(v) > 256)
+                return bad(err, "features", "expected a list of at most 256 attribute names");
+            map->features = calloc(json_array_size(v) + 1, sizeof *map->features);
+            if (!map->features) return MW_ENOMEM;
+            size_t i;
+            json_t *f;
+            json_array_foreach(v, i, f) {
+                if (!json_is_string(f) || !json_string_length(f) || json_string_length(f) > 1024)
+                    return bad(err, "features", "each entry is an attribute name (1-1024 bytes)");
+                map->features[map->nfeatures++] = strdup(json_string_value(f));
+            }
+        } else if (!strcmp(key, "first_chunk_event")) {
+            if (!text(root, key, 1024, 1, &map->first_chunk_event))
+                return bad(err, key, "expected an event name");
+        } else if (!strcmp(key, "content")) {
+            if (!json_is_boolean(v)) return bad(err, key, "expected true or false");
+            map->content = json_is_true(v);
+        } else {
+            char what[200];
+            snprintf(what, sizeof what,
+                     "unknown key \"%s\" (known: models, default, features, first_chunk_event, "
+                     "content)",
+                     key);
+            return bad(err, "", what);
+        }
+    }
+    return MW_OK;
+}
+
+mw_status mw_otlp_map_new(const char *json, mw_otlp_map **out, mw_error *err) {
+    *out = NULL;
+    mw_otlp_map *map = calloc(1, sizeof *map);
+    if (!map) return MW_ENOMEM;
+    map->content = 1;
+    if (json && *json) {
+        json_error_t je;
+        json_t *root = json_loads(json, JSON_DECODE_ANY, &je);
+        if (!root) {
+            mw_otlp_map_free(map);
+            return mw_error_set(err, MW_EPARSE, NULL, 0, 0, "otlp: %s", je.text);
+        }
+        mw_status st = json_is_null(root) ? MW_OK : read_map(map, root, err);
+        json_decref(root);
+        if (st) {
+            mw_otlp_map_free(map);
+            return st;
+        }
+    }
+    *out = map;
+    return MW_OK;
+}
+
+/* ---- writing record lines ---- */
+
+/* s[0..n) as a JSON string. */
+static void put_str(mw_buf *b, const char *s, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    mw_buf_u8(b, '"');
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        mw_buf_put(b, s + run, i - run);
+        run = i + 1;
+        char e[6] = {'\\', (char)c, 0, 0, 0, 0};
+        if (c < 0x20) {
+            memcpy(e + 1, "u00", 3);
+            e[4] = hex[c >> 4];
+            e[5] = hex[c & 15];
+        }
+        mw_buf_put(b, e, c < 0x20 ? 6 : 2);
+    }
+    mw_buf_put(b, s + run, n - run);
+    mw_buf_u8(b, '"');
+}
+
+static void put_key(mw_buf *b, const char *key) {
+    mw_buf_put(b, ",\"", 2);
+    mw_buf_put(b, key, strlen(key));
+    mw_buf_put(b, "\":", 2);
+}
+
+static void put_num(mw_buf *b, double x) {
+    char t[32];
+    int n = x == floor(x) && fabs(x) < 1e15 ? snprintf(t, sizeof t, "%.0f", x)
+                                            : snprintf(t, sizeof t, "%.17g", x);
+    mw_buf_put(b, t, (size_t)n);
+}
+
+/* Appends the text parts of a messages value (semconv JSON) to b, joined by "\n". */
+static void message_text(json_t *v, mw_buf *b, int *any) {
+    if (json_is_string(v)) {
+        if (*any) mw_buf_u8(b, '\n');
+        mw_buf_put(b, json_string_value(v), json_string_length(v));
+        *any = 1;
+        return;
+    }
+    size_t i;
+    json_t *m;
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, m) message_text(m, b, any);
+        return;
+    }
+    if (!json_is_object(v)) return;
+    json_t *type = json_object_get(v, "type");
+    if (json_object_get(v, "parts")) {
+        message_text(json_object_get(v, "parts"), b, any); /* a message */
+    } else if (!type || (json_is_string(type) && !strcmp(json_string_value(type), "text"))) {
+        json_t *c = json_object_get(v, "content"); /* a text part, or a {role, content} message */
+        if (json_is_string(c)) message_text(c, b, any);
+    }
+}
+
+/* The text of gen_ai.*.messages as a JSON string member `key` of the record. */
+static void put_messages(mw_buf *b, const char *key, const mw_otlp_attr *a) {
+    if (!a || a->kind != MW_OTLP_STRING) return;
+    json_t *v = json_loadb(a->str, a->str_len, JSON_DECODE_ANY, NULL);
+    put_key(b, key);
+    if (!v || (!json_is_array(v) && !json_is_object(v))) {
+        put_str(b, a->str, a->str_len); /* not the JSON form: the text itself */
+    } else {
+        mw_buf t = {0};
+        int any = 0;
+        message_text(v, &t, &any);
+        put_str(b, t.len ? (const char *)t.data : "", t.len);
+        free(t.data);
+    }
+    json_decref(v);
+}
+
+typedef struct mctx {
+    const mw_otlp_map *map;
+    mw_otlp_batch *out;
+    mw_buf buf;
+    size_t caplines;
+    int failed;
+} mctx;
+
+static void note(mctx *c, const mw_otlp_span *s, mw_otlp_result r, const char *fmt, const char *a,
+                 size_t an) {
+    mw_otlp_batch *o = c->out;
+    o->counts[r]++;
+    if (o->nerrors >= MW_OTLP_MAX_ERRORS) return;
+    o->errors[o->nerrors].span = s->index;
+    o->errors[o->nerrors].result = r;
+    char what[160];
+    snprintf(what, sizeof what, fmt, (int)(an > 100 ? 100 : an), a);
+    snprintf(o->errors[o->nerrors].message, sizeof o->errors[0].message, "span %llu: %s",
+             (unsigned long long)s->index, what);
+    o->nerrors++;
+}
+
+/* A token count: absent (NAN), or a whole number >= 0; -1 when malformed. */
+static int tokens(const mw_otlp_attr *a, double *out) {
+    *out = NAN;
+    if (!a) return 0;
+    if ((a->kind != MW_OTLP_INT && a->kind != MW_OTLP_DOUBLE) || !(a->number >= 0) ||
+        a->number != floor(a->number) || a->number > 1e15)
+        return -1;
+    *out = a->number;
+    return 0;
+}
+
+static const rule *find_rule(const mw_otlp_map *map, const mw_otlp_span *s) {
+    const mw_otlp_attr *m = mw_otlp_find(s, "gen_ai.request.model");
+    if (!m || m->kind != MW_OTLP_STRING) m = mw_otlp_find(s, "gen_ai.response.model");
+    const mw_otlp_attr *op = mw_otlp_find(s, "gen_ai.operation.name");
+    char name[512], opname[512];
+    snprintf(name, sizeof name, "%.*s", m && m->kind == MW_OTLP_STRING ? (int)m->str_len : 0,
+             m && m->kind == MW_OTLP_STRING ? m->str : "");
+    snprintf(opname, sizeof opname, "%.*s", op && op->kind == MW_OTLP_STRING ? (int)op->str_len : 0,
+             op && op->kind == MW_OTLP_STRING ? op->str : "");
+    for (size_t i = 0; i < map->nrules; i++) {
+        const rule *r = &map->rules[i];
+        if (fnmatch(r->match, name, 0) == 0 &&
+            (!r->operation || fnmatch(r->operation, opname, 0) == 0))
+            return r;
+    }
+    return map->def.model ? &map->def : NULL;
+}
+
+static void put_features(mw_buf *b, const mw_otlp_map *map, const mw_otlp_span *s) {
+    if (!map->nfeatures) return;
+    put_key(b, "features");
+    mw_buf_u8(b, '{');
+    for (size_t i = 0; i < map->nfeatures; i++) {
+        const mw_otlp_attr *a = mw_otlp_find(s, map->features[i]);
+        if (i) mw_buf_u8(b, ',');
+        put_str(b, map->features[i], strlen(map->features[i]));
+        mw_buf_u8(b, ':');
+        if (a && a->kind == MW_OTLP_STRING)
+            put_str(b, a->str, a->str_len);
+        else if (a && a->kind == MW_OTLP_BOOL)
+            mw_buf_put(b, a->number ? "true" : "false", a->number ? 4 : 5);
+        else if (a && (a->kind == MW_OTLP_INT || a->kind == MW_OTLP_DOUBLE) && isfinite(a->number))
+            put_num(b, a->number);
+        else
+            mw_buf_put(b, "null", 4);
+    }
+    mw_buf_u8(b, '}');
+}
+
+/* The time to the first chunk in ms: the attribute, else the event; NAN when neither. */
+static int first_chunk(const mw_otlp_map *map, const mw_otlp_span *s, double *ms) {
+    *ms = NAN;
+    const mw_otlp_attr *a = mw_otlp_find(s, "gen_ai.response.time_to_first_chunk");
+    if (a) {
+        if ((a->kind != MW_OTLP_INT && a->kind != MW_OTLP_DOUBLE) || !(a->number >= 0) ||
+            !isfinite(a->number))
+            return -1;
+        *ms = a->number * 1000.0;
+        return 0;
+    }
+    const char *ev = map->first_chunk_event;
+    for (size_t i = 0; ev && i < s->nevents; i++) {
+        const mw_otlp_event *e = &s->events[i];
+        if (e->name_len != strlen(ev) || memcmp(e->name, ev, e->name_len)) continue;
+        if (!s->start_ns || e->time_ns < s->start_ns) return -2;
+        *ms = (double)(e->time_ns - s->start_ns) / 1e6;
+        return 0;
+    }
+    return 0;
+}
+
+static int on_span(const mw_otlp_span *s, void *ctx) {
+    mctx *c = ctx;
+    const mw_otlp_map *map = c->map;
+    if (!mw_otlp_find(s, "gen_ai.operation.name") && !mw_otlp_find(s, "gen_ai.system") &&
+        !mw_otlp_find(s, "gen_ai.provider.name")) {
+        c->out->counts[MW_OTLP_NOT_GENAI]++;
+        return 0;
+    }
+    if (s->invalid) return note(c, s, MW_OTLP_INVALID, "%.*s", s->invalid, strlen(s->invalid)), 0;
+    const rule *r = find_rule(map, s);
+    if (!r) {
+        const mw_otlp_attr *m = mw_otlp_find(s, "gen_ai.request.model");
+        if (!m || m->kind != MW_OTLP_STRING) m = mw_otlp_find(s, "gen_ai.response.model");
+        int named = m && m->kind == MW_OTLP_STRING;
+        note(c, s, MW_OTLP_UNMAPPED,
+             "no otlp.models rule matches model \"%.*s\" and there is no otlp.default",
+             named ? m->str : "", named ? m->str_len : 0);
+        return 0;
+    }
+    double in, outt, ttft;
+    const char *bad_attr = NULL;
+    const mw_otlp_attr *fr = mw_otlp_find(s, "gen_ai.response.finish_reasons");
+    const mw_otlp_attr *et = mw_otlp_find(s, "error.type");
+    int tt = first_chunk(map, s, &ttft);
+    if (tokens(mw_otlp_find(s, "gen_ai.usage.input_tokens"), &in))
+        bad_attr = "gen_ai.usage.input_tokens: expected a whole number >= 0";
+    else if (tokens(mw_otlp_find(s, "gen_ai.usage.output_tokens"), &outt))
+        bad_attr = "gen_ai.usage.output_tokens: expected a whole number >= 0";
+    else if (fr && fr->kind != MW_OTLP_ARRAY && fr->kind != MW_OTLP_STRING)
+        bad_attr = "gen_ai.response.finish_reasons: expected an array of strings";
+    else if (et && et->kind != MW_OTLP_STRING)
+        bad_attr = "error.type: expected a string";
+    else if (tt == -1)
+        bad_attr = "gen_ai.response.time_to_first_chunk: expected seconds >= 0";
+    else if (tt == -2)
+        bad_attr = "the first-chunk event is before the span's start";
+    else if (s->start_ns && s->end_ns && s->end_ns < s->start_ns)
+        bad_attr = "endTimeUnixNano is before startTimeUnixNano";
+    if (bad_attr) return note(c, s, MW_OTLP_INVALID, "%.*s", bad_attr, strlen(bad_attr)), 0;
+
+    mw_buf *b = &c->buf;
+    mw_buf_put(b, "{\"model\":", 9);
+    put_str(b, r->model, strlen(r->model));
+    put_key(b, "version");
+    put_str(b, r->version, strlen(r->version));
+    if (s->end_ns) {
+        put_key(b, "ts");
+        put_num(b, (double)s->end_ns / 1e9);
+        if (s->start_ns) {
+            put_key(b, "latency_ms");
+            put_num(b, (double)(s->end_ns - s->start_ns) / 1e6);
+        }
+    }
+    if (et || s->status_code == 2) {
+        put_key(b, "error");
+        if (et)
+            put_str(b, et->str, et->str_len);
+        else
+            put_str(b, "_OTHER", 6);
+    }
+    put_key(b, "llm");
+    mw_buf_u8(b, '{');
+    const char *sep = "";
+    const struct {
+        const char *key;
+        double v;
+    } nums[] = {{"input_tokens", in}, {"output_tokens", outt}, {"ttft_ms", ttft}};
+    for (size_t i = 0; i < 3; i++) {
+        if (isnan(nums[i].v)) continue;
+        mw_buf_put(b, sep, strlen(sep));
+        put_str(b, nums[i].key, strlen(nums[i].key));
+        mw_buf_u8(b, ':');
+        put_num(b, nums[i].v);
+        sep = ",";
+    }
+    if (fr && fr->str) {
+        mw_buf_put(b, sep, strlen(sep));
+        mw_buf_put(b, "\"finish_reason\":", 16);
+        put_str(b, fr->str, fr->str_len);
+    }
+    mw_buf_u8(b, '}');
+    if (map->content) {
+        put_messages(b, "prompt", mw_otlp_find(s, "gen_ai.input.messages"));
+        put_messages(b, "completion", mw_otlp_find(s, "gen_ai.output.messages"));
+    }
+    put_features(b, map, s);
+    mw_buf_put(b, "}\n", 2);
+
+    mw_otlp_batch *o = c->out;
+    if (o->nlines == c->caplines) {
+        size_t cap = c->caplines ? c->caplines * 2 : 256;
+        uint64_t *l = realloc(o->line_span, cap * sizeof *l);
+        if (!l) return c->failed = 1;
+        o->line_span = l;
+        c->caplines = cap;
+    }
+    o->line_span[o->nlines++] = s->index;
+    o->counts[MW_OTLP_MAPPED]++;
+    return b->failed ? (c->failed = 1) : 0;
+}
+
+void mw_otlp_batch_free(mw_otlp_batch *b) {
+    free(b->ndjson);
+    free(b->line_span);
+    memset(b, 0, sizeof *b);
+}
+
+mw_status mw_otlp_map_body(const mw_otlp_map *map, const char *body, size_t len, mw_otlp_batch *out,
+                           mw_error *err) {
+    memset(out, 0, sizeof *out);
+    mctx c = {.map = map, .out = out};
+    mw_status st = mw_otlp_parse(body, len, on_span, &c, err);
+    if (!st && c.failed) st = mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
+    mw_buf_u8(&c.buf, 0);
+    if (!st && c.buf.failed) st = mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
+    out->ndjson = (char *)c.buf.data;
+    out->ndjson_len = c.buf.len ? c.buf.len - 1 : 0;
+    out->spans = out->counts[0] + out->counts[1] + out->counts[2] + out->counts[3];
+    if (st) mw_otlp_batch_free(out);
+    return st;
+}

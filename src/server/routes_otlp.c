@@ -1,0 +1,174 @@
+/*
+ * POST /v1/traces: OpenTelemetry traces over OTLP/HTTP with the JSON encoding
+ * (OTLP specification, "OTLP/HTTP"), and their counters in /metrics.
+ *
+ * The body (gunzipped and size-limited by http.c) is mapped to NDJSON record
+ * lines by mw_otlp_map_body (src/data/otlp_map.c: GenAI spans only, model
+ * names mapped by the `otlp:` configuration), which then go through
+ * mw_monitor_ingest exactly as a POST /api/v1/records body: same checks,
+ * aliases, windows, journal and serving telemetry.
+ *
+ * Answers, as the OTLP specification asks:
+ *   200 {} when every span was taken (non-GenAI spans are taken and ignored);
+ *   200 {"partialSuccess": {"rejectedSpans": n, "errorMessage": "..."}} when
+ *       GenAI spans were unmapped, invalid or refused by the monitor (unknown
+ *       version, no baseline, ...); a "modelwatch" member adds the counts;
+ *   400 with a google.rpc.Status-shaped body {"code": 3, "message": ...}
+ *       (plus our "error" object) when the body is not a well-formed request:
+ *       then nothing of it is ingested;
+ *   415 for a content type other than application/json (protobuf is not
+ *       supported yet); 503 when the journal cannot be written (retryable).
+ */
+#include "modelwatch/otlp.h"
+#include "server/daemon.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum { REQ_OK, REQ_PARTIAL, REQ_MALFORMED, REQ_UNSUPPORTED, REQ_ERROR, REQ_COUNT };
+static const char *const req_names[REQ_COUNT] = {"ok", "partial", "malformed",
+                                                 "unsupported_media_type", "error"};
+/* span results: the mapper's, then "accepted" and "rejected" by the monitor */
+enum { SPAN_ACCEPTED = MW_OTLP_RESULTS, SPAN_REJECTED, SPAN_COUNT };
+
+struct mw_otlp_state {
+    mw_otlp_map *map;
+    atomic_uint_fast64_t spans[SPAN_COUNT];
+    atomic_uint_fast64_t requests[REQ_COUNT];
+};
+
+mw_status mw_otlp_state_new(const char *config_json, mw_otlp_state **out, mw_error *err) {
+    *out = calloc(1, sizeof **out);
+    if (!*out) return MW_ENOMEM;
+    mw_status st = mw_otlp_map_new(config_json, &(*out)->map, err);
+    if (st) {
+        free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+void mw_otlp_state_free(mw_otlp_state *s) {
+    if (!s) return;
+    mw_otlp_map_free(s->map);
+    free(s);
+}
+
+/* application/json, with or without parameters */
+static int is_json(const char *ct) {
+    size_t n = strcspn(ct, ";");
+    while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+        n--;
+    return n == 16 && !strncasecmp(ct, "application/json", 16);
+}
+
+static void fail(mw_otlp_state *s, mw_http_response *resp, int req, int status, int grpc,
+                 const char *code, const char *msg) {
+    atomic_fetch_add(&s->requests[req], 1);
+    json_t *o = json_pack("{s:i,s:s,s:{s:s,s:s}}", "code", grpc, "message", msg, "error", "code",
+                          code, "message", msg);
+    char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!body) return mw_http_set_error(resp, 500, "internal_error", "out of memory", 0);
+    resp->status = status;
+    resp->body = body;
+    resp->body_len = strlen(body);
+}
+
+void mw_otlp_route(mw_daemon *d, const mw_http_request *req, mw_http_response *resp) {
+    resp->route = "/v1/traces";
+    mw_otlp_state *s = d->otlp;
+    if (strcmp(req->method, "POST")) {
+        mw_http_add_header(resp, "Allow", "POST");
+        return mw_http_set_error(resp, 405, "method_not_allowed",
+                                 "method not allowed here; use POST", 0);
+    }
+    if (!is_json(req->content_type)) {
+        char msg[200];
+        snprintf(msg, sizeof msg,
+                 "Content-Type \"%.60s\" is not supported: send OTLP/HTTP with the JSON "
+                 "encoding (application/json); protobuf is not supported",
+                 req->content_type);
+        return fail(s, resp, REQ_UNSUPPORTED, 415, 3, "unsupported_media_type", msg);
+    }
+    atomic_fetch_add(&d->ingested_bytes, req->body_len);
+    mw_otlp_batch b;
+    mw_error err;
+    mw_error_clear(&err);
+    mw_status st = mw_otlp_map_body(s->map, req->body, req->body_len, &b, &err);
+    if (st == MW_EPARSE || st == MW_ERANGE)
+        return fail(s, resp, REQ_MALFORMED, 400, 3, "invalid_otlp", err.message);
+    if (st) return fail(s, resp, REQ_ERROR, 500, 13, "internal_error", err.message);
+    mw_ingest_result res;
+    memset(&res, 0, sizeof res);
+    if (b.nlines) st = mw_monitor_ingest(d->monitor, b.ndjson, b.ndjson_len, &res, &err);
+    if (st) {
+        mw_otlp_batch_free(&b);
+        return fail(s, resp, REQ_ERROR, 503, 14, "storage_error",
+                    err.message[0] ? err.message : mw_status_str(st));
+    }
+    for (int r = 0; r < MW_OTLP_RESULTS; r++)
+        if (r != MW_OTLP_MAPPED) atomic_fetch_add(&s->spans[r], b.counts[r]);
+    atomic_fetch_add(&s->spans[MW_OTLP_MAPPED], b.counts[MW_OTLP_MAPPED]);
+    atomic_fetch_add(&s->spans[SPAN_ACCEPTED], res.accepted);
+    atomic_fetch_add(&s->spans[SPAN_REJECTED], res.rejected);
+    uint64_t rejected = b.counts[MW_OTLP_UNMAPPED] + b.counts[MW_OTLP_INVALID] + res.rejected;
+    /* the first reason: the mapper's, or the monitor's with its line turned into the span */
+    char first[320] = "";
+    if (b.nerrors)
+        snprintf(first, sizeof first, "%s", b.errors[0].message);
+    else if (res.nerrors && res.errors[0].line >= 1 && res.errors[0].line <= b.nlines)
+        snprintf(first, sizeof first, "span %llu: %s",
+                 (unsigned long long)b.line_span[res.errors[0].line - 1], res.errors[0].message);
+    json_t *o = json_object();
+    if (rejected) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "%llu of %llu spans rejected; first: %s",
+                 (unsigned long long)rejected, (unsigned long long)b.spans, first);
+        json_object_set_new(
+            o, "partialSuccess",
+            json_pack("{s:I,s:s}", "rejectedSpans", (json_int_t)rejected, "errorMessage", msg));
+    }
+    json_object_set_new(
+        o, "modelwatch",
+        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "spans", (json_int_t)b.spans, "accepted",
+                  (json_int_t)res.accepted, "not_genai", (json_int_t)b.counts[MW_OTLP_NOT_GENAI],
+                  "unmapped", (json_int_t)b.counts[MW_OTLP_UNMAPPED], "invalid",
+                  (json_int_t)b.counts[MW_OTLP_INVALID], "rejected", (json_int_t)res.rejected));
+    mw_otlp_batch_free(&b);
+    atomic_fetch_add(&s->requests[rejected ? REQ_PARTIAL : REQ_OK], 1);
+    char *body = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (!body) return mw_http_set_error(resp, 500, "internal_error", "out of memory", 0);
+    resp->status = 200;
+    resp->body = body;
+    resp->body_len = strlen(body);
+}
+
+mw_status mw_otlp_write_metrics(mw_daemon *d, mw_expo *e) {
+    mw_otlp_state *s = d->otlp;
+    if (!s) return MW_OK;
+    static const char *const span_names[SPAN_COUNT] = {"mapped",  "not_genai", "unmapped",
+                                                       "invalid", "accepted",  "rejected"};
+    mw_status st = mw_expo_family(
+        e, "modelwatch_otlp_spans_total", MW_EXPO_COUNTER,
+        "Spans received on POST /v1/traces by result: not_genai (ignored), unmapped (no "
+        "otlp.models rule), invalid (malformed GenAI attributes), mapped to a record, and of "
+        "those accepted or rejected by the monitor (see modelwatch_records_rejected_total).");
+    const char *n[1] = {"result"};
+    for (int i = 0; i < SPAN_COUNT && !st; i++) {
+        const char *v[1] = {span_names[i]};
+        st = mw_expo_sample_u64(e, NULL, n, v, 1, atomic_load(&s->spans[i]));
+    }
+    if (!st)
+        st = mw_expo_family(e, "modelwatch_otlp_requests_total", MW_EXPO_COUNTER,
+                            "OTLP export requests by result: ok, partial (some spans rejected), "
+                            "malformed (400), unsupported_media_type (415), error (5xx).");
+    for (int i = 0; i < REQ_COUNT && !st; i++) {
+        const char *v[1] = {req_names[i]};
+        st = mw_expo_sample_u64(e, NULL, n, v, 1, atomic_load(&s->requests[i]));
+    }
+    return st;
+}
