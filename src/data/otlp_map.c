@@ -210,7 +210,10 @@ static void put_str(mw_buf *b, const char *s, size_t n) {
         mw_buf_put(b, s + run, i - run);
         run = i + 1;
         char e[6] = {'\\', (char)c, 0, 0, 0, 0};
-        if (c < 0x20) {
+        if (c == '\n' || c == '\t' || c == '\r') {
+            e[1] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+            c = '"'; /* a two-byte escape */
+        } else if (c < 0x20) {
             memcpy(e + 1, "u00", 3);
             e[4] = hex[c >> 4];
             e[5] = hex[c & 15];
@@ -416,7 +419,8 @@ static int on_span(const mw_otlp_span *s, void *ctx) {
     put_str(b, r->version, strlen(r->version));
     if (s->end_ns) {
         put_key(b, "ts");
-        put_num(b, (double)s->end_ns / 1e9);
+        /* whole seconds and the fraction apart: exact for whole milliseconds */
+        put_num(b, (double)(s->end_ns / 1000000000u) + (double)(s->end_ns % 1000000000u) / 1e9);
         if (s->start_ns) {
             put_key(b, "latency_ms");
             put_num(b, (double)(s->end_ns - s->start_ns) / 1e6);

@@ -1,0 +1,385 @@
+/*
+ * OTLP/HTTP JSON traces to records (otlp.h): the record line each GenAI
+ * attribute gives (and that the record parser reads it back), the mapping
+ * rules (globs, operation filter, response model fallback, default, aliases),
+ * time to first chunk from the attribute or an event, message content, and
+ * bad input: spans with malformed or missing attributes (rejected one by one
+ * with a message naming the span and attribute), malformed, truncated and
+ * corrupted bodies (MW_EPARSE with the byte offset, never a crash), nesting
+ * bombs, and configuration errors naming the key.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "modelwatch/otlp.h"
+#include "modelwatch/record.h"
+
+#define ATTR_S(k, v) "{\"key\":\"" k "\",\"value\":{\"stringValue\":\"" v "\"}}"
+#define ATTR_I(k, v) "{\"key\":\"" k "\",\"value\":{\"intValue\":\"" v "\"}}"
+#define GENAI ATTR_S("gen_ai.operation.name", "chat")
+#define WRAP(spans) "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[" spans "]}]}]}"
+
+static mw_otlp_map *new_map(const char *json) {
+    mw_otlp_map *m = NULL;
+    mw_error e;
+    mw_error_clear(&e);
+    mw_status st = mw_otlp_map_new(json, &m, &e);
+    if (st) fail_msg("map: %s", e.message);
+    return m;
+}
+
+static mw_otlp_batch run(const mw_otlp_map *m, const char *body) {
+    mw_otlp_batch b;
+    mw_error e;
+    mw_error_clear(&e);
+    mw_status st = mw_otlp_map_body(m, body, strlen(body), &b, &e);
+    if (st) fail_msg("map_body: %s", e.message);
+    return b;
+}
+
+static const char *FULL = WRAP(
+    "{\"traceId\":\"5b8efff798038103d269b633813fc60c\",\"spanId\":\"eee19b7ec3c1b174\","
+    "\"name\":\"chat gpt-4o\",\"kind\":3,\"startTimeUnixNano\":\"1764382800000000000\","
+    "\"endTimeUnixNano\":\"1764382801250000000\",\"attributes\":[" GENAI
+    "," ATTR_S("gen_ai.request.model", "gpt-4o") "," ATTR_S(
+        "gen_ai.response.model",
+        "gpt-4o-2024-08-06") ","
+                             "{\"key\":\"gen_ai.usage.input_tokens\",\"value\":{\"intValue\":"
+                             "\"812\"}},"
+                             "{\"key\":\"gen_ai.usage.output_tokens\",\"value\":{\"intValue\":95}},"
+                             "{\"key\":\"gen_ai.response.finish_reasons\",\"value\":{"
+                             "\"arrayValue\":{\"values\":"
+                             "[{\"stringValue\":\"stop\"},{\"stringValue\":\"length\"}]}}},"
+                             "{\"key\":\"gen_ai.response.time_to_first_chunk\",\"value\":{"
+                             "\"doubleValue\":0.14}},"
+                             "{\"key\":\"gen_ai.request.temperature\",\"value\":{\"doubleValue\":0."
+                             "7}},"
+                             "{\"key\":\"gen_ai.input.messages\",\"value\":{\"stringValue\":\"[{"
+                             "\\\"role\\\":\\\"user\\\","
+                             "\\\"parts\\\":[{\\\"type\\\":\\\"text\\\",\\\"content\\\":\\\"Hi "
+                             "\\\\\\\"you\\\\\\\"\\\"},"
+                             "{\\\"type\\\":\\\"text\\\",\\\"content\\\":\\\"2nd\\\"}]}]\"}},"
+                             "{\"key\":\"gen_ai.output.messages\",\"value\":{\"stringValue\":"
+                             "\"plain text\"}}],"
+                             "\"events\":[],\"status\":{}}");
+
+static void test_full_span(void **state) {
+    (void)state;
+    mw_otlp_map *m = new_map("{\"models\":[{\"match\":\"gpt-4o*\",\"model\":\"chat\","
+                             "\"version\":\"@production\"}],"
+                             "\"features\":[\"gen_ai.request.temperature\",\"absent.attr\"]}");
+    mw_otlp_batch b = run(m, FULL);
+    assert_int_equal(b.spans, 1);
+    assert_int_equal(b.counts[MW_OTLP_MAPPED], 1);
+    assert_int_equal(b.nlines, 1);
+    assert_int_equal(b.line_span[0], 1);
+    assert_string_equal(
+        b.ndjson,
+        "{\"model\":\"chat\",\"version\":\"@production\",\"ts\":1764382801.25,\"latency_ms\":1250,"
+        "\"llm\":{\"input_tokens\":812,\"output_tokens\":95,\"ttft_ms\":140,"
+        "\"finish_reason\":\"stop\"},\"prompt\":\"Hi \\\"you\\\"\\n2nd\","
+        "\"completion\":\"plain text\","
+        "\"features\":{\"gen_ai.request.temperature\":0.69999999999999996,\"absent.attr\":null}}"
+        "\n");
+    /* the record parser reads the line back */
+    mw_record_parser *p = mw_record_parser_new();
+    mw_record r;
+    mw_error e;
+    assert_int_equal(mw_record_parse(p, b.ndjson, b.ndjson_len - 1, &r, &e), MW_OK);
+    assert_int_equal(r.input_tokens, 812);
+    assert_true(fabs(r.ttft_ms - 140) < 1e-9);
+    assert_int_equal(r.prompt_len, strlen("Hi \"you\"\n2nd"));
+    assert_memory_equal(r.prompt, "Hi \"you\"\n2nd", r.prompt_len);
+    assert_int_equal(r.nfeatures, 2);
+    mw_record_parser_free(p);
+    mw_otlp_batch_free(&b);
+
+    /* content off: no prompt or completion */
+    mw_otlp_map_free(m);
+    m = new_map("{\"default\":{\"model\":\"m\",\"version\":3},\"content\":false}");
+    b = run(m, FULL);
+    assert_null(strstr(b.ndjson, "prompt"));
+    assert_non_null(strstr(b.ndjson, "\"version\":\"3\""));
+    mw_otlp_batch_free(&b);
+    mw_otlp_map_free(m);
+}
+
+static void test_rules(void **state) {
+    (void)state;
+    mw_otlp_map *m =
+        new_map("{\"models\":[{\"match\":\"gpt-4o*\",\"operation\":\"embed*\",\"model\":\"emb\","
+                "\"version\":\"1\"},{\"match\":\"gpt-*\",\"model\":\"chat\",\"version\":\"2\"}]}");
+    const char *body = WRAP("{\"attributes\":[" GENAI "," ATTR_S(
+        "gen_ai.request.model",
+        "gpt-4o-mini") "]},"
+                       "{\"attributes\":[" ATTR_S("gen_ai.operation.name", "embeddings") "," ATTR_S(
+                           "gen_ai.request.model",
+                           "gpt-4o") "]},"
+                                     "{\"attributes\":[" ATTR_S("gen_ai.provider.name", "openai") "," ATTR_S(
+                                         "gen_ai.response.model",
+                                         "gpt-5") "]},"
+                                                  "{\"attributes\":[" ATTR_S("gen_ai.system", "anth"
+                                                                                              "ropi"
+                                                                                              "c") "," ATTR_S(
+                                                      "gen_ai.request.model",
+                                                      "claude") "]},"
+                                                                "{\"attributes\":[" ATTR_S(
+                                                                    "http.method", "GET") "]},{}");
+    mw_otlp_batch b = run(m, body);
+    assert_int_equal(b.spans, 6);
+    assert_int_equal(b.counts[MW_OTLP_MAPPED], 3);
+    assert_int_equal(b.counts[MW_OTLP_UNMAPPED], 1);
+    assert_int_equal(b.counts[MW_OTLP_NOT_GENAI], 2);
+    assert_string_equal(b.ndjson, "{\"model\":\"chat\",\"version\":\"2\",\"llm\":{}}\n"
+                                  "{\"model\":\"emb\",\"version\":\"1\",\"llm\":{}}\n"
+                                  "{\"model\":\"chat\",\"version\":\"2\",\"llm\":{}}\n");
+    assert_int_equal(b.line_span[2], 3);
+    assert_int_equal(b.nerrors, 1);
+    assert_int_equal(b.errors[0].span, 4);
+    assert_string_equal(b.errors[0].message, "span 4: no otlp.models rule matches model "
+                                             "\"claude\" and there is no otlp.default");
+    mw_otlp_batch_free(&b);
+    mw_otlp_map_free(m);
+    /* no configuration: every GenAI span is unmapped, nothing written */
+    m = new_map(NULL);
+    b = run(m, body);
+    assert_int_equal(b.counts[MW_OTLP_UNMAPPED], 4);
+    assert_int_equal(b.nlines, 0);
+    assert_string_equal(b.ndjson, "");
+    mw_otlp_batch_free(&b);
+    mw_otlp_map_free(m);
+}
+
+static void test_errors_and_ttft_event(void **state) {
+    (void)state;
+    mw_otlp_map *m = new_map("{\"default\":{\"model\":\"m\",\"version\":\"1\"},"
+                             "\"first_chunk_event\":\"gen_ai.first_chunk\"}");
+    const char *body = WRAP(
+        /* 1: status ERROR without error.type; ttft from the event */
+        "{\"startTimeUnixNano\":1000000000,\"endTimeUnixNano\":\"3000000000\","
+        "\"status\":{\"code\":2,\"message\":\"boom\"},\"attributes\":[" GENAI "],"
+        "\"events\":[{\"name\":\"other\",\"timeUnixNano\":\"1100000000\"},"
+        "{\"name\":\"gen_ai.first_chunk\",\"timeUnixNano\":\"1250000000\"}]},"
+        /* 2: error.type wins; status by name */
+        "{\"status\":{\"code\":\"STATUS_CODE_ERROR\"},\"attributes\":[" GENAI "," ATTR_S(
+            "error.type",
+            "timeout") "]},"
+                       /* 3..10: invalid */
+                       "{\"attributes\":[" GENAI "," ATTR_S(
+                           "gen_ai.usage.input_tokens",
+                           "12") "]},"
+                                 "{\"attributes\":[" GENAI "," ATTR_I(
+                                     "gen_ai.usage.output_tokens",
+                                     "-1") "]},"
+                                           "{\"attributes\":[" GENAI
+                                           ",{\"key\":\"gen_ai.usage.input_tokens\",\"value\":{"
+                                           "\"doubleValue\":1.5}}]},"
+                                           "{\"startTimeUnixNano\":\"5\",\"endTimeUnixNano\":\"4\","
+                                           "\"attributes\":[" GENAI "]},"
+                                           "{\"startTimeUnixNano\":\"12x\",\"attributes\":[" GENAI
+                                           "]},"
+                                           "{\"attributes\":[" GENAI
+                                           ",{\"key\":\"error.type\",\"value\":{\"intValue\":3}}]},"
+                                           "{\"attributes\":[" GENAI "," ATTR_I(
+                                               "gen_ai.usage.input_tokens",
+                                               "abc") "]},"
+                                                      "{\"attributes\":[" GENAI
+                                                      ",{\"key\":\"gen_ai.response.finish_"
+                                                      "reasons\",\"value\":{"
+                                                      "\"boolValue\":true}}]},"
+                                                      "{\"attributes\":[" GENAI
+                                                      ",{\"value\":{\"stringValue\":\"no key\"}}]},"
+                                                      "{\"attributes\":\"oops\"},"
+                                                      "{\"attributes\":[" GENAI
+                                                      "],\"events\":[{\"name\":\"gen_ai.first_"
+                                                      "chunk\","
+                                                      "\"timeUnixNano\":\"1\"}],"
+                                                      "\"startTimeUnixNano\":\"2\"}");
+    mw_otlp_batch b = run(m, body);
+    assert_int_equal(b.spans, 13);
+    assert_int_equal(b.counts[MW_OTLP_MAPPED], 2);
+    assert_int_equal(b.counts[MW_OTLP_INVALID], 10);
+    assert_int_equal(b.counts[MW_OTLP_NOT_GENAI], 1); /* attributes not an array: no gen_ai */
+    assert_string_equal(b.ndjson,
+                        "{\"model\":\"m\",\"version\":\"1\",\"ts\":3,\"latency_ms\":2000,"
+                        "\"error\":\"_OTHER\",\"llm\":{\"ttft_ms\":250}}\n"
+                        "{\"model\":\"m\",\"version\":\"1\",\"error\":\"timeout\",\"llm\":{}}\n");
+    const char *want[] = {
+        "span 3: gen_ai.usage.input_tokens: expected a whole number >= 0",
+        "span 4: gen_ai.usage.output_tokens: expected a whole number >= 0",
+        "span 5: gen_ai.usage.input_tokens: expected a whole number >= 0",
+        "span 6: endTimeUnixNano is before startTimeUnixNano",
+        "span 7: startTimeUnixNano: expected nanoseconds since the epoch as a string of digits",
+        "span 8: error.type: expected a string",
+        "span 9: an attribute value: intValue has the wrong type",
+        "span 10: gen_ai.response.finish_reasons: expected an array of strings",
+        "span 11: an attribute has no \"key\"",
+        "span 13: the first-chunk event is before the span's start",
+    };
+    assert_int_equal(b.nerrors, 10);
+    for (size_t i = 0; i < 10; i++)
+        assert_string_equal(b.errors[i].message, want[i]);
+    mw_otlp_batch_free(&b);
+    mw_otlp_map_free(m);
+}
+
+static void test_escapes_and_snake_case(void **state) {
+    (void)state;
+    mw_otlp_map *m = new_map("{\"models\":[{\"match\":\"caf\\u00e9*\",\"model\":\"m\","
+                             "\"version\":\"1\"}],\"features\":[\"f\"]}");
+    const char *body = "{\"resource_spans\":[{\"resource\":{\"attributes\":[]},\"scope_spans\":[{"
+                       "\"scope\":{\"name\":\"x\"},\"spans\":[{\"end_time_unix_nano\":"
+                       "\"2000000000\",\"attributes\":[{\"key\":\"gen_ai.system\",\"value\":{"
+                       "\"string_value\":\"x\"}},{\"key\":\"gen_ai.request.model\",\"value\":{"
+                       "\"stringValue\":\"caf\\u00e9 \\ud83d\\ude00\"}},{\"key\":\"error.type\","
+                       "\"value\":{\"stringValue\":\"a\\u0001b\\\\c\\/\"}},{\"key\":\"f\","
+                       "\"value\":{\"doubleValue\":\"NaN\"}}]}]}]}],\"extra\":{\"a\":[1,2,"
+                       "{\"b\":null}]}}";
+    mw_otlp_batch b = run(m, body);
+    assert_int_equal(b.counts[MW_OTLP_MAPPED], 1);
+    assert_string_equal(b.ndjson, "{\"model\":\"m\",\"version\":\"1\",\"ts\":2,"
+                                  "\"error\":\"a\\u0001b\\\\c/\",\"llm\":{},"
+                                  "\"features\":{\"f\":null}}\n");
+    mw_otlp_batch_free(&b);
+    mw_otlp_map_free(m);
+}
+
+static mw_status parse_status(const char *body, size_t len, char *msg, size_t msgsz) {
+    mw_otlp_map *m = new_map("{\"default\":{\"model\":\"m\",\"version\":\"1\"}}");
+    mw_otlp_batch b;
+    mw_error e;
+    mw_error_clear(&e);
+    mw_status st = mw_otlp_map_body(m, body, len, &b, &e);
+    if (st) {
+        assert_null(b.ndjson); /* nothing of a malformed body is kept */
+        assert_int_equal(b.nlines, 0);
+        assert_true(e.message[0] != 0);
+    }
+    if (msg) snprintf(msg, msgsz, "%s", e.message);
+    mw_otlp_batch_free(&b);
+    mw_otlp_map_free(m);
+    return st;
+}
+
+static void test_malformed(void **state) {
+    (void)state;
+    char msg[512];
+    struct {
+        const char *body, *message;
+    } cases[] = {
+        {"[]", "OTLP JSON, byte 1: expected an ExportTraceServiceRequest object, got an array"},
+        {"{\"resourceSpans\":{}}",
+         "OTLP JSON, byte 18: expected resourceSpans to be an array, got an object"},
+        {"{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[1]}]}]}",
+         "OTLP JSON, byte 44: expected a span object, got a number"},
+        {"{} x", "OTLP JSON, byte 4: expected the end of the body, got an unexpected character"},
+        {"{\"a\":1,}", "OTLP JSON, byte 8: expected a string, got '}'"},
+        {"{\"a\":\"\\x\"}", "OTLP JSON, byte 7: expected a valid escape, got an unexpected "
+                            "character"},
+        {"{\"a\":\"\\u12\"}", "OTLP JSON, byte 7: expected four hex digits after \\u, got an "
+                              "unexpected character"},
+        {"{\"a\":tru}", "OTLP JSON, byte 6: expected a value, got a boolean"},
+        {"{\"a\":01}", "OTLP JSON, byte 7: expected ',' or '}', got a number"},
+        {"{\"a\":\"x\ny\"}", "OTLP JSON, byte 8: expected a string without raw control "
+                             "characters, got an unexpected character"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        assert_int_equal(parse_status(cases[i].body, strlen(cases[i].body), msg, sizeof msg),
+                         MW_EPARSE);
+        assert_string_equal(msg, cases[i].message);
+    }
+    /* empty and trivial bodies are valid requests with no spans */
+    assert_int_equal(parse_status("", 0, NULL, 0), MW_OK);
+    assert_int_equal(parse_status(" \n", 2, NULL, 0), MW_OK);
+    assert_int_equal(parse_status("{}", 2, NULL, 0), MW_OK);
+    assert_int_equal(parse_status("{\"resourceSpans\":[]}", 20, NULL, 0), MW_OK);
+    /* a nesting bomb in an unknown field stops at the depth limit */
+    size_t n = 200000;
+    char *deep = malloc(n + 8);
+    memcpy(deep, "{\"x\":", 5);
+    memset(deep + 5, '[', n);
+    deep[n + 5] = 0;
+    assert_int_equal(parse_status(deep, n + 5, msg, sizeof msg), MW_EPARSE);
+    assert_string_equal(msg, "OTLP JSON, byte 69: expected less deeply nested JSON, got an array");
+    free(deep);
+}
+
+/* Every proper prefix of a valid body is malformed (never a crash, never
+ * spans taken); every single-byte corruption is handled. */
+static void test_truncated_and_corrupted(void **state) {
+    (void)state;
+    size_t len = strlen(FULL);
+    for (size_t k = 1; k < len; k++) {
+        char *pre = malloc(k); /* exactly k bytes: ASan sees any read past them */
+        memcpy(pre, FULL, k);
+        assert_int_equal(parse_status(pre, k, NULL, 0), MW_EPARSE);
+        free(pre);
+    }
+    const char subst[] = "\"{}[],:\\0 x";
+    char *buf = malloc(len);
+    for (size_t k = 0; k < len; k++) {
+        for (size_t j = 0; j < sizeof subst - 1; j++) {
+            memcpy(buf, FULL, len);
+            buf[k] = subst[j];
+            mw_status st = parse_status(buf, len, NULL, 0);
+            assert_true(st == MW_OK || st == MW_EPARSE);
+        }
+    }
+    free(buf);
+}
+
+static void test_config_errors(void **state) {
+    (void)state;
+    struct {
+        const char *json, *message;
+    } cases[] = {
+        {"{\"model\":[]}", "otlp.: unknown key \"model\" (known: models, default, features, "
+                           "first_chunk_event, content)"},
+        {"{\"models\":[{\"match\":\"x\",\"model\":\"m\"}]}",
+         "otlp.models[0]: \"model\" and \"version\" are required: names of 1 to 128 bytes "
+         "(the version may be an alias such as \"@production\")"},
+        {"{\"models\":[{\"model\":\"m\",\"version\":\"1\"}]}",
+         "otlp.models[0]: \"match\" (a glob on the model name, e.g. \"gpt-4o*\") is required; "
+         "\"operation\" is an optional glob"},
+        {"{\"models\":[{\"match\":\"x\",\"model\":\"m\",\"version\":\"1\",\"alias\":1}]}",
+         "otlp.models[0]: unknown key \"alias\" (known: match, operation, model, version)"},
+        {"{\"default\":{\"model\":\"m\",\"version\":\"1\",\"match\":\"*\"}}",
+         "otlp.default: unknown key \"match\" (known: model, version)"},
+        {"{\"features\":[1]}", "otlp.features: each entry is an attribute name (1-1024 bytes)"},
+        {"{\"content\":\"yes\"}", "otlp.content: expected true or false"},
+        {"[1]", "otlp.: expected a mapping"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        mw_otlp_map *m = (mw_otlp_map *)1;
+        mw_error e;
+        mw_error_clear(&e);
+        assert_int_not_equal(mw_otlp_map_new(cases[i].json, &m, &e), MW_OK);
+        assert_null(m);
+        assert_string_equal(e.message, cases[i].message);
+    }
+    mw_otlp_map *m = NULL;
+    mw_error e;
+    assert_int_equal(mw_otlp_map_new("null", &m, &e), MW_OK);
+    mw_otlp_map_free(m);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_full_span),
+        cmocka_unit_test(test_rules),
+        cmocka_unit_test(test_errors_and_ttft_event),
+        cmocka_unit_test(test_escapes_and_snake_case),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_truncated_and_corrupted),
+        cmocka_unit_test(test_config_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
