@@ -230,10 +230,43 @@ static void put_key(mw_buf *b, const char *key) {
     mw_buf_put(b, "\":", 2);
 }
 
+static void put_u64(mw_buf *b, uint64_t x) {
+    char t[24];
+    size_t k = sizeof t;
+    do {
+        t[--k] = (char)('0' + x % 10);
+        x /= 10;
+    } while (x);
+    mw_buf_put(b, t + k, sizeof t - k);
+}
+
+/* x / 10^digits written exactly in decimal (trailing zeros of the fraction dropped):
+ * nanoseconds as seconds (9) or milliseconds (6), without rounding through a double. */
+static void put_scaled(mw_buf *b, uint64_t x, int digits) {
+    uint64_t p = 1;
+    for (int i = 0; i < digits; i++)
+        p *= 10;
+    put_u64(b, x / p);
+    uint64_t frac = x % p;
+    if (!frac) return;
+    char t[20];
+    int n = digits;
+    for (int i = digits - 1; i >= 0; i--, frac /= 10)
+        t[i] = (char)('0' + frac % 10);
+    while (t[n - 1] == '0')
+        n--;
+    mw_buf_u8(b, '.');
+    mw_buf_put(b, t, (size_t)n);
+}
+
 static void put_num(mw_buf *b, double x) {
+    if (x == floor(x) && fabs(x) < 1e15) { /* whole numbers: no printf */
+        if (x < 0) mw_buf_u8(b, '-');
+        put_u64(b, (uint64_t)fabs(x));
+        return;
+    }
     char t[32];
-    int n = x == floor(x) && fabs(x) < 1e15 ? snprintf(t, sizeof t, "%.0f", x)
-                                            : snprintf(t, sizeof t, "%.17g", x);
+    int n = snprintf(t, sizeof t, "%.17g", x);
     mw_buf_put(b, t, (size_t)n);
 }
 
@@ -278,6 +311,66 @@ static void put_messages(mw_buf *b, const char *key, const mw_otlp_attr *a) {
     json_decref(v);
 }
 
+/* The GenAI attributes the mapping reads, found in one pass over a span. */
+enum {
+    K_OPERATION,
+    K_SYSTEM,
+    K_PROVIDER,
+    K_REQUEST_MODEL,
+    K_RESPONSE_MODEL,
+    K_INPUT_TOKENS,
+    K_OUTPUT_TOKENS,
+    K_FINISH,
+    K_ERROR,
+    K_FIRST_CHUNK,
+    K_INPUT_MESSAGES,
+    K_OUTPUT_MESSAGES,
+    K_COUNT
+};
+#define K(s)                                                                                       \
+    { s, sizeof s - 1 }
+static const struct {
+    const char *name;
+    size_t len;
+} known_keys[K_COUNT] = {
+    K("gen_ai.operation.name"),
+    K("gen_ai.system"),
+    K("gen_ai.provider.name"),
+    K("gen_ai.request.model"),
+    K("gen_ai.response.model"),
+    K("gen_ai.usage.input_tokens"),
+    K("gen_ai.usage.output_tokens"),
+    K("gen_ai.response.finish_reasons"),
+    K("error.type"),
+    K("gen_ai.response.time_to_first_chunk"),
+    K("gen_ai.input.messages"),
+    K("gen_ai.output.messages"),
+};
+
+typedef const mw_otlp_attr *known[K_COUNT];
+
+/* The first attribute of each known key (as mw_otlp_find would give it). */
+static void collect(const mw_otlp_span *s, known k) {
+    memset(k, 0, sizeof(known));
+    for (size_t i = 0; i < s->nattrs; i++) {
+        const mw_otlp_attr *a = &s->attrs[i];
+        for (int j = 0; j < K_COUNT; j++)
+            if (a->key_len == known_keys[j].len && !k[j] &&
+                !memcmp(a->key, known_keys[j].name, a->key_len)) {
+                k[j] = a;
+                break;
+            }
+    }
+}
+
+/* The model name a rule matches: the request model, else the response model. */
+static const mw_otlp_attr *model_attr(known k) {
+    if (k[K_REQUEST_MODEL] && k[K_REQUEST_MODEL]->kind == MW_OTLP_STRING) return k[K_REQUEST_MODEL];
+    if (k[K_RESPONSE_MODEL] && k[K_RESPONSE_MODEL]->kind == MW_OTLP_STRING)
+        return k[K_RESPONSE_MODEL];
+    return NULL;
+}
+
 typedef struct mctx {
     const mw_otlp_map *map;
     mw_otlp_batch *out;
@@ -311,15 +404,19 @@ static int tokens(const mw_otlp_attr *a, double *out) {
     return 0;
 }
 
-static const rule *find_rule(const mw_otlp_map *map, const mw_otlp_span *s) {
-    const mw_otlp_attr *m = mw_otlp_find(s, "gen_ai.request.model");
-    if (!m || m->kind != MW_OTLP_STRING) m = mw_otlp_find(s, "gen_ai.response.model");
-    const mw_otlp_attr *op = mw_otlp_find(s, "gen_ai.operation.name");
+/* s[0..n) as a NUL-terminated string in buf (cut at its size). */
+static const char *cstr(char *buf, size_t sz, const mw_otlp_attr *a) {
+    size_t n = a && a->kind == MW_OTLP_STRING ? a->str_len : 0;
+    if (n >= sz) n = sz - 1;
+    if (n) memcpy(buf, a->str, n);
+    buf[n] = 0;
+    return buf;
+}
+
+static const rule *find_rule(const mw_otlp_map *map, known k) {
     char name[512], opname[512];
-    snprintf(name, sizeof name, "%.*s", m && m->kind == MW_OTLP_STRING ? (int)m->str_len : 0,
-             m && m->kind == MW_OTLP_STRING ? m->str : "");
-    snprintf(opname, sizeof opname, "%.*s", op && op->kind == MW_OTLP_STRING ? (int)op->str_len : 0,
-             op && op->kind == MW_OTLP_STRING ? op->str : "");
+    cstr(name, sizeof name, model_attr(k));
+    cstr(opname, sizeof opname, k[K_OPERATION]);
     for (size_t i = 0; i < map->nrules; i++) {
         const rule *r = &map->rules[i];
         if (fnmatch(r->match, name, 0) == 0 &&
@@ -351,9 +448,9 @@ static void put_features(mw_buf *b, const mw_otlp_map *map, const mw_otlp_span *
 }
 
 /* The time to the first chunk in ms: the attribute, else the event; NAN when neither. */
-static int first_chunk(const mw_otlp_map *map, const mw_otlp_span *s, double *ms) {
+static int first_chunk(const mw_otlp_map *map, const mw_otlp_span *s, const mw_otlp_attr *a,
+                       double *ms) {
     *ms = NAN;
-    const mw_otlp_attr *a = mw_otlp_find(s, "gen_ai.response.time_to_first_chunk");
     if (a) {
         if ((a->kind != MW_OTLP_INT && a->kind != MW_OTLP_DOUBLE) || !(a->number >= 0) ||
             !isfinite(a->number))
@@ -375,17 +472,17 @@ static int first_chunk(const mw_otlp_map *map, const mw_otlp_span *s, double *ms
 static int on_span(const mw_otlp_span *s, void *ctx) {
     mctx *c = ctx;
     const mw_otlp_map *map = c->map;
-    if (!mw_otlp_find(s, "gen_ai.operation.name") && !mw_otlp_find(s, "gen_ai.system") &&
-        !mw_otlp_find(s, "gen_ai.provider.name")) {
+    known k;
+    collect(s, k);
+    if (!k[K_OPERATION] && !k[K_SYSTEM] && !k[K_PROVIDER]) {
         c->out->counts[MW_OTLP_NOT_GENAI]++;
         return 0;
     }
     if (s->invalid) return note(c, s, MW_OTLP_INVALID, "%.*s", s->invalid, strlen(s->invalid)), 0;
-    const rule *r = find_rule(map, s);
+    const rule *r = find_rule(map, k);
     if (!r) {
-        const mw_otlp_attr *m = mw_otlp_find(s, "gen_ai.request.model");
-        if (!m || m->kind != MW_OTLP_STRING) m = mw_otlp_find(s, "gen_ai.response.model");
-        int named = m && m->kind == MW_OTLP_STRING;
+        const mw_otlp_attr *m = model_attr(k);
+        int named = m != NULL;
         note(c, s, MW_OTLP_UNMAPPED,
              "no otlp.models rule matches model \"%.*s\" and there is no otlp.default",
              named ? m->str : "", named ? m->str_len : 0);
@@ -393,12 +490,11 @@ static int on_span(const mw_otlp_span *s, void *ctx) {
     }
     double in, outt, ttft;
     const char *bad_attr = NULL;
-    const mw_otlp_attr *fr = mw_otlp_find(s, "gen_ai.response.finish_reasons");
-    const mw_otlp_attr *et = mw_otlp_find(s, "error.type");
-    int tt = first_chunk(map, s, &ttft);
-    if (tokens(mw_otlp_find(s, "gen_ai.usage.input_tokens"), &in))
+    const mw_otlp_attr *fr = k[K_FINISH], *et = k[K_ERROR];
+    int tt = first_chunk(map, s, k[K_FIRST_CHUNK], &ttft);
+    if (tokens(k[K_INPUT_TOKENS], &in))
         bad_attr = "gen_ai.usage.input_tokens: expected a whole number >= 0";
-    else if (tokens(mw_otlp_find(s, "gen_ai.usage.output_tokens"), &outt))
+    else if (tokens(k[K_OUTPUT_TOKENS], &outt))
         bad_attr = "gen_ai.usage.output_tokens: expected a whole number >= 0";
     else if (fr && fr->kind != MW_OTLP_ARRAY && fr->kind != MW_OTLP_STRING)
         bad_attr = "gen_ai.response.finish_reasons: expected an array of strings";
@@ -419,11 +515,10 @@ static int on_span(const mw_otlp_span *s, void *ctx) {
     put_str(b, r->version, strlen(r->version));
     if (s->end_ns) {
         put_key(b, "ts");
-        /* whole seconds and the fraction apart: exact for whole milliseconds */
-        put_num(b, (double)(s->end_ns / 1000000000u) + (double)(s->end_ns % 1000000000u) / 1e9);
+        put_scaled(b, s->end_ns, 9);
         if (s->start_ns) {
             put_key(b, "latency_ms");
-            put_num(b, (double)(s->end_ns - s->start_ns) / 1e6);
+            put_scaled(b, s->end_ns - s->start_ns, 6);
         }
     }
     if (et || s->status_code == 2) {
@@ -455,8 +550,8 @@ static int on_span(const mw_otlp_span *s, void *ctx) {
     }
     mw_buf_u8(b, '}');
     if (map->content) {
-        put_messages(b, "prompt", mw_otlp_find(s, "gen_ai.input.messages"));
-        put_messages(b, "completion", mw_otlp_find(s, "gen_ai.output.messages"));
+        put_messages(b, "prompt", k[K_INPUT_MESSAGES]);
+        put_messages(b, "completion", k[K_OUTPUT_MESSAGES]);
     }
     put_features(b, map, s);
     mw_buf_put(b, "}\n", 2);

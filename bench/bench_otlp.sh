@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# OTLP ingestion speed (issue #9, part 3; target >= 100,000 spans/s).
+#  1. the library path (bench_otlp): reading, mapping GenAI spans to records,
+#     and mapping + mw_monitor_ingest, against Python json.loads plus the same
+#     field extraction (bench/peer_otlp.py) on the same requests: the ratio.
+#  2. end to end: the requests POSTed to `modelwatch serve` on /v1/traces
+#     (one curl, one keep-alive connection, SQLite journal on), spans/s.
+# Data: bench/gen_otlp_data.py N 512 (512 spans per request, as the SDKs'
+# batch span processors send; 1 span in 20 is not GenAI).
+#
+# usage: bench/bench_otlp.sh [N]      (N spans, default 100000; needs a build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-100000}
+BUILD=${BUILD:-build}
+. bench/lib.sh
+BIN=$BUILD/modelwatch
+[ -x "$BUILD/bench/bench_otlp" ] || { echo "build first: cmake --build $BUILD" >&2; exit 1; }
+DATA=$TMP/otlp.ndjson
+/usr/bin/python3 bench/gen_otlp_data.py "$N" 512 > "$DATA"
+MB=$(awk -v b="$(stat -c %s "$DATA")" 'BEGIN { printf "%.1f", b / 1e6 }')
+echo "OTLP JSON ingestion: $N spans in $(wc -l < "$DATA") requests, $MB MB"
+OURS=$("$BUILD/bench/bench_otlp" "$DATA")
+PEER=$(/usr/bin/python3 bench/peer_otlp.py "$DATA")
+echo "$OURS" | grep _per_s | sed 's/^/  modelwatch /'
+echo "$PEER" | grep _per_s | sed 's/^/  python     /'
+ours=$(sed -n 's/^map_spans_per_s //p' <<<"$OURS")
+peer=$(sed -n 's/^spans_per_s //p' <<<"$PEER")
+awk -v o="$ours" -v p="$peer" 'BEGIN {
+  printf "  read + map: modelwatch %.0f vs Python json %.0f spans/s: %.1fx\n", o, p, o / p }'
+
+# end to end through the daemon
+cat > "$TMP/mw.yaml" <<YAML
+otlp:
+  models: [{match: "gpt-4o*", model: chat, version: "1"}]
+  features: [gen_ai.request.temperature]
+YAML
+"$BIN" serve --listen 127.0.0.1:0 --db "$TMP/bench.db" --config "$TMP/mw.yaml" > "$TMP/serve.log" 2>&1 &
+PID=$!
+for _ in $(seq 50); do grep -q "listening on" "$TMP/serve.log" && break; sleep 0.1; done
+URL=http://$(sed -n 's/.*listening on http:\/\/\([^ ]*\).*/\1/p' "$TMP/serve.log")
+printf 'gen_ai.request.temperature\n0.2\n0.7\n1.0\n0.7\n' > "$TMP/ref.csv"
+bench_register chat 1 '{"window_seconds": 86400}' "$TMP/ref.csv"
+split -l 1 -a 4 "$DATA" "$TMP/req."
+for f in "$TMP"/req.*; do
+  printf 'url = "%s/v1/traces"\nheader = "Content-Type: application/json"\ndata-binary = "@%s"\noutput = "/dev/null"\nnext\n' "$URL" "$f"
+done | sed '$d' > "$TMP/curl.cfg"   # no "next" after the last request
+t0=$(date +%s.%N)
+curl -s -K "$TMP/curl.cfg"
+t1=$(date +%s.%N)
+curl -s "$URL/metrics" > "$TMP/m.txt"
+acc=$(sed -n 's/^modelwatch_otlp_spans_total{result="accepted"} //p' "$TMP/m.txt")
+awk -v t0="$t0" -v t1="$t1" -v n="$N" -v a="$acc" 'BEGIN {
+  r = n / (t1 - t0)
+  printf "  daemon, POST /v1/traces with the journal: %.0f spans/s (%d GenAI spans accepted); target >= 100000: %s\n",
+    r, a, (r >= 100000 ? "met" : "NOT MET") }'
