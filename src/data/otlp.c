@@ -169,20 +169,28 @@ static int string(px *P, const char **out, size_t *outn) {
 
 static int skip_value(px *P);
 
-/* Object members: returns 1 with the key read and the ':' consumed, 0 at '}'. */
-static int next_key(px *P, int *first, const char **k, size_t *kn) {
+/* The next item of an object or array whose closing byte is `close`: 1 when
+ * one follows (separator and whitespace consumed), 0 at the close, -1 on error. */
+static int next_item(px *P, int *first, char close) {
     ws(P);
-    if (peek(P, '}')) {
+    if (peek(P, close)) {
         P->p++;
         P->depth--;
         return 0;
     }
     if (!*first) {
-        if (!peek(P, ',')) return fail(P, "',' or '}'");
+        if (!peek(P, ',')) return fail(P, close == '}' ? "',' or '}'" : "',' or ']'");
         P->p++;
         ws(P);
     }
     *first = 0;
+    return 1;
+}
+
+/* Object members: returns 1 with the key read and the ':' consumed, 0 at '}'. */
+static int next_key(px *P, int *first, const char **k, size_t *kn) {
+    int r = next_item(P, first, '}');
+    if (r <= 0) return r;
     if (string(P, k, kn)) return -1;
     ws(P);
     if (!peek(P, ':')) return fail(P, "':'");
@@ -193,19 +201,7 @@ static int next_key(px *P, int *first, const char **k, size_t *kn) {
 
 /* Array elements: returns 1 when an element follows (whitespace skipped), 0 at ']'. */
 static int next_elem(px *P, int *first) {
-    ws(P);
-    if (peek(P, ']')) {
-        P->p++;
-        P->depth--;
-        return 0;
-    }
-    if (!*first) {
-        if (!peek(P, ',')) return fail(P, "',' or ']'");
-        P->p++;
-        ws(P);
-    }
-    *first = 0;
-    return 1;
+    return next_item(P, first, ']');
 }
 
 /* Consumes '{' or '[' (c), checking the depth. */
@@ -424,14 +420,18 @@ static int any_value(px *P, mw_otlp_attr *a, int in_array) {
     return r;
 }
 
+/* Opens a span's array field: 1 when it is an array, 0 when it is not (the
+ * span is then invalid and the value skipped), -1 on a syntax error. */
+static int span_array(px *P, const char *field) {
+    if (peek(P, '[')) return open_c(P, '[', "an array") ? -1 : 1;
+    span_invalid(P, "%.*s: expected an array", field, strlen(field));
+    return skip_value(P) ? -1 : 0;
+}
+
 /* attributes: [{"key": "...", "value": {...}}] */
 static int attributes(px *P) {
-    int first = 1, r;
-    if (!peek(P, '[')) {
-        span_invalid(P, "%.*s: expected an array", "attributes", 10);
-        return skip_value(P);
-    }
-    if (open_c(P, '[', "an array")) return -1;
+    int first = 1, r = span_array(P, "attributes");
+    if (r <= 0) return r;
     while ((r = next_elem(P, &first)) == 1) {
         if (P->nattrs >= MW_OTLP_MAX_ATTRS) {
             span_invalid(P, "more than 1024 attributes%.*s", "", 0);
@@ -465,12 +465,8 @@ static int attributes(px *P) {
 }
 
 static int events(px *P) {
-    int first = 1, r;
-    if (!peek(P, '[')) {
-        span_invalid(P, "%.*s: expected an array", "events", 6);
-        return skip_value(P);
-    }
-    if (open_c(P, '[', "an array")) return -1;
+    int first = 1, r = span_array(P, "events");
+    if (r <= 0) return r;
     while ((r = next_elem(P, &first)) == 1) {
         mw_otlp_event ev = {0};
         int f2 = 1, r2;

@@ -123,6 +123,14 @@ static mw_status read_rule(json_t *o, rule *r, int is_default, const char *where
     return MW_OK;
 }
 
+/* A list of at most max entries: zeroed room for them in *out (NULL: too long). */
+static mw_status list(json_t *v, size_t max, size_t size, void **out, const char *where,
+                      const char *what, mw_error *err) {
+    if (!json_is_array(v) || json_array_size(v) > max) return bad(err, where, what);
+    *out = calloc(json_array_size(v) + 1, size);
+    return *out ? MW_OK : MW_ENOMEM;
+}
+
 static mw_status read_map(mw_otlp_map *map, json_t *root, mw_error *err) {
     if (!json_is_object(root)) return bad(err, "", "expected a mapping");
     const char *key;
@@ -130,10 +138,9 @@ static mw_status read_map(mw_otlp_map *map, json_t *root, mw_error *err) {
     json_object_foreach(root, key, v) {
         mw_status st = MW_OK;
         if (!strcmp(key, "models")) {
-            if (!json_is_array(v) || json_array_size(v) > 1000)
-                return bad(err, "models", "expected a list of at most 1000 rules");
-            map->rules = calloc(json_array_size(v) + 1, sizeof *map->rules);
-            if (!map->rules) return MW_ENOMEM;
+            if ((st = list(v, 1000, sizeof *map->rules, (void **)&map->rules, key,
+                           "expected a list of at most 1000 rules", err)))
+                return st;
             size_t i;
             json_t *r;
             json_array_foreach(v, i, r) {
@@ -145,10 +152,9 @@ static mw_status read_map(mw_otlp_map *map, json_t *root, mw_error *err) {
         } else if (!strcmp(key, "default")) {
             if (!json_is_null(v) && (st = read_rule(v, &map->def, 1, "default", err))) return st;
         } else if (!strcmp(key, "features")) {
-            if (!json_is_array(v) || json_array_size(v) > 256)
-                return bad(err, "features", "expected a list of at most 256 attribute names");
-            map->features = calloc(json_array_size(v) + 1, sizeof *map->features);
-            if (!map->features) return MW_ENOMEM;
+            if ((st = list(v, 256, sizeof *map->features, (void **)&map->features, key,
+                           "expected a list of at most 256 attribute names", err)))
+                return st;
             size_t i;
             json_t *f;
             json_array_foreach(v, i, f) {

@@ -1,6 +1,7 @@
 // Exports GenAI spans to modelwatch with the OpenTelemetry JavaScript SDK
 // (sdk-trace-base + exporter-trace-otlp-http, OTLP/HTTP JSON), the way an
-// instrumented application does. Usage: node export.cjs URL
+// instrumented application does. Usage: node export.cjs URL BASE (spans start
+// from BASE, seconds since the epoch, and end within 8 s of it)
 // The first provider sends plain JSON, the second gzip. Prints "exported N"
 // per provider once its spans are flushed; exits 1 when an export fails.
 'use strict';
@@ -10,7 +11,7 @@ const { resourceFromAttributes } = require('@opentelemetry/resources');
 const { SpanStatusCode } = require('@opentelemetry/api');
 
 const url = process.argv[2] + '/v1/traces';
-const base = Math.floor(Date.now() / 1000) - 60; // a minute ago, whole seconds
+const base = Number(process.argv[3]);
 
 // [seconds, nanoseconds] high-resolution times, as the SDK keeps them
 const at = (ms) => [base + Math.floor(ms / 1000), (ms % 1000) * 1e6];
