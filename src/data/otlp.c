@@ -12,11 +12,13 @@
  * are skipped). Unknown fields are skipped, as the specification requires,
  * and field names are accepted in lowerCamelCase and snake_case.
  *
- * Why our own reader: jansson builds a tree of every attribute (measured on
- * the machine that runs the benchmarks: ~12 MB/s, i.e. 12k spans/s of 900
- * bytes, under load), while the goal is >= 100k spans/s; this reader makes
- * one pass, keeps views into the body and decodes only strings with escapes
- * (bench/bench_otlp.sh gives the figure side by side with Python json).
+ * Why our own reader: jansson builds a tree of every attribute; on the
+ * benchmark's requests (bench/gen_otlp_data.py, 512 spans of ~800 bytes) its
+ * json_loadb read 8-12 MB/s, about 10k spans/s, on the shared 2-core machine
+ * under load, while the goal is >= 100k spans/s. This reader makes one pass,
+ * keeps views into the body and decodes only strings with escapes: 250-590
+ * MB/s (300-700k spans/s) in the same conditions (bench/bench_otlp.sh, beside
+ * Python json).
  *
  * Invariants: reads only inside [body, body + len); recursion is bounded by
  * MW_OTLP_MAX_DEPTH; decoded strings go to a scratch area of len bytes, which
