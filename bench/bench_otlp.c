@@ -91,7 +91,7 @@ int main(int argc, char **argv) {
         double t0 = now();
         for (size_t i = 0; i < nreq; i++) {
             mw_otlp_batch b;
-            if (mw_otlp_map_body(map, reqs[i].p, reqs[i].n, &b, &err))
+            if (mw_otlp_map_body(map, MW_OTLP_JSON, reqs[i].p, reqs[i].n, &b, &err))
                 return fprintf(stderr, "map: %s\n", err.message), 1;
             spans += b.spans;
             mapped += b.counts[MW_OTLP_MAPPED];
@@ -120,7 +120,7 @@ int main(int argc, char **argv) {
         for (size_t i = 0; i < nreq; i++) {
             mw_otlp_batch b;
             mw_ingest_result res;
-            if (mw_otlp_map_body(map, reqs[i].p, reqs[i].n, &b, &err) ||
+            if (mw_otlp_map_body(map, MW_OTLP_JSON, reqs[i].p, reqs[i].n, &b, &err) ||
                 mw_monitor_ingest(m, b.ndjson, b.ndjson_len, &res, &err))
                 return fprintf(stderr, "ingest: %s\n", err.message), 1;
             accepted += res.accepted;

@@ -5,9 +5,10 @@
  * Two layers:
  *  - mw_otlp_parse: a streaming reader of an ExportTraceServiceRequest in the
  *    OTLP JSON mapping (resourceSpans[].scopeSpans[].spans[]; ids hex, 64-bit
- *    integers as JSON strings or numbers, enums as numbers or names). It hands
- *    each span, with its attributes and events, to a callback. Views are valid
- *    during the callback only.
+ *    integers as JSON strings or numbers, enums as numbers or names), and
+ *    mw_otlp_parse_proto for the protobuf encoding. Both hand each span, with
+ *    its attributes and events, to a callback. Views are valid during the
+ *    callback only.
  *  - mw_otlp_map: GenAI spans (semantic conventions gen_ai.*) to NDJSON record
  *    lines for mw_monitor_ingest, with a configurable mapping of model names
  *    to registered (model, version).
@@ -82,6 +83,16 @@ typedef int (*mw_otlp_span_fn)(const mw_otlp_span *span, void *ctx);
  */
 mw_status mw_otlp_parse(const char *body, size_t len, mw_otlp_span_fn fn, void *ctx, mw_error *err);
 
+/*
+ * The same for the protobuf encoding (application/x-protobuf). MW_EPARSE when
+ * a key, length or value runs past its message or a known field has the wrong
+ * wire type (err names the byte offset); MW_ERANGE past MW_OTLP_MAX_SPANS.
+ */
+mw_status mw_otlp_parse_proto(const char *body, size_t len, mw_otlp_span_fn fn, void *ctx,
+                              mw_error *err);
+
+typedef enum mw_otlp_encoding { MW_OTLP_JSON = 0, MW_OTLP_PROTOBUF } mw_otlp_encoding;
+
 /* The attribute called key (NUL-terminated), or NULL. */
 const mw_otlp_attr *mw_otlp_find(const mw_otlp_span *span, const char *key);
 
@@ -141,11 +152,11 @@ typedef struct mw_otlp_batch {
  * gen_ai.response.time_to_first_chunk (seconds) or the first_chunk_event,
  * prompt / completion = the text parts of gen_ai.input.messages /
  * gen_ai.output.messages (JSON strings) when content is on, features from the
- * listed attributes. On MW_EPARSE / MW_ERANGE (a malformed body) the batch is
- * freed and empty: nothing of it should be ingested.
+ * listed attributes. enc says how body is encoded. On MW_EPARSE / MW_ERANGE (a malformed body) the
+ * batch is freed and empty: nothing of it should be ingested.
  */
-mw_status mw_otlp_map_body(const mw_otlp_map *map, const char *body, size_t len, mw_otlp_batch *out,
-                           mw_error *err);
+mw_status mw_otlp_map_body(const mw_otlp_map *map, mw_otlp_encoding enc, const char *body,
+                           size_t len, mw_otlp_batch *out, mw_error *err);
 void mw_otlp_batch_free(mw_otlp_batch *b);
 
 #ifdef __cplusplus

@@ -27,28 +27,12 @@
  * offset); a field of a span with the wrong type only marks that span invalid.
  */
 #include "data/data_int.h"
-#include "modelwatch/otlp.h"
+#include "data/otlp_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-typedef struct px {
-    const char *p, *end, *begin;
-    mw_error *err;
-    char *scratch; /* len + 1 bytes; decoded strings */
-    size_t slen;
-    int depth;
-    mw_otlp_attr *attrs;
-    size_t nattrs, capattrs;
-    mw_otlp_event *events;
-    size_t nevents, capevents;
-    const char *invalid; /* first problem of the current span */
-    char invalid_buf[200];
-    uint64_t nspans;
-    mw_otlp_span_fn fn;
-    void *ctx;
-    int stop;
-} px;
+typedef mw_otlp_rd px;
 
 #define KEY(k, kn, lit) ((kn) == sizeof(lit) - 1 && !memcmp((k), (lit), sizeof(lit) - 1))
 /* a known field, by its lowerCamelCase or snake_case name */
@@ -61,8 +45,7 @@ static int fail(px *P, const char *what) {
     return -1;
 }
 
-/* Marks the current span invalid (the first reason is kept). */
-static void span_invalid(px *P, const char *fmt, const char *key, size_t kn) {
+void mw_otlp_rd_invalid(mw_otlp_rd *P, const char *fmt, const char *key, size_t kn) {
     if (P->invalid) return;
     snprintf(P->invalid_buf, sizeof P->invalid_buf, fmt, (int)(kn > 80 ? 80 : kn), key);
     P->invalid = P->invalid_buf;
@@ -309,12 +292,12 @@ static int time_ns(px *P, uint64_t *out, const char *field) {
         P->p = at;
         if (skip_value(P)) return -1;
     }
-    span_invalid(P, "%.*s: expected nanoseconds since the epoch as a string of digits", field,
-                 strlen(field));
+    mw_otlp_rd_invalid(P, "%.*s: expected nanoseconds since the epoch as a string of digits", field,
+                       strlen(field));
     return 0;
 }
 
-static mw_otlp_attr *new_attr(px *P) {
+mw_otlp_attr *mw_otlp_rd_new_attr(mw_otlp_rd *P) {
     if (P->nattrs == P->capattrs) {
         size_t c = P->capattrs ? P->capattrs * 2 : 32;
         mw_otlp_attr *a = realloc(P->attrs, c * sizeof *a);
@@ -416,7 +399,7 @@ static int any_value(px *P, mw_otlp_attr *a, int in_array) {
             continue;
         }
         P->p = at; /* a known field with the wrong type */
-        span_invalid(P, "an attribute value: %.*s has the wrong type", k, kn);
+        mw_otlp_rd_invalid(P, "an attribute value: %.*s has the wrong type", k, kn);
         if (skip_value(P)) return -1;
     }
     return r;
@@ -426,7 +409,7 @@ static int any_value(px *P, mw_otlp_attr *a, int in_array) {
  * span is then invalid and the value skipped), -1 on a syntax error. */
 static int span_array(px *P, const char *field) {
     if (peek(P, '[')) return open_c(P, '[', "an array") ? -1 : 1;
-    span_invalid(P, "%.*s: expected an array", field, strlen(field));
+    mw_otlp_rd_invalid(P, "%.*s: expected an array", field, strlen(field));
     return skip_value(P) ? -1 : 0;
 }
 
@@ -436,11 +419,11 @@ static int attributes(px *P) {
     if (r <= 0) return r;
     while ((r = next_elem(P, &first)) == 1) {
         if (P->nattrs >= MW_OTLP_MAX_ATTRS) {
-            span_invalid(P, "more than 1024 attributes%.*s", "", 0);
+            mw_otlp_rd_invalid(P, "more than 1024 attributes%.*s", "", 0);
             if (skip_value(P)) return -1;
             continue;
         }
-        mw_otlp_attr *a = new_attr(P);
+        mw_otlp_attr *a = mw_otlp_rd_new_attr(P);
         if (!a) return mw_error_set(P->err, MW_ENOMEM, NULL, 0, 0, "out of memory"), -1;
         int f2 = 1, r2, has_key = 0;
         const char *k;
@@ -460,10 +443,26 @@ static int attributes(px *P) {
         if (r2 < 0) return -1;
         if (!has_key) {
             P->nattrs--;
-            span_invalid(P, "an attribute has no \"key\"%.*s", "", 0);
+            mw_otlp_rd_invalid(P, "an attribute has no \"key\"%.*s", "", 0);
         }
     }
     return r;
+}
+
+int mw_otlp_rd_add_event(mw_otlp_rd *P, const mw_otlp_event *ev) {
+    if (P->nevents >= MW_OTLP_MAX_EVENTS) {
+        mw_otlp_rd_invalid(P, "more than 1024 events%.*s", "", 0);
+        return 0;
+    }
+    if (P->nevents == P->capevents) {
+        size_t c = P->capevents ? P->capevents * 2 : 8;
+        mw_otlp_event *e = realloc(P->events, c * sizeof *e);
+        if (!e) return mw_error_set(P->err, MW_ENOMEM, NULL, 0, 0, "out of memory"), -1;
+        P->events = e;
+        P->capevents = c;
+    }
+    P->events[P->nevents++] = *ev;
+    return 0;
 }
 
 static int events(px *P) {
@@ -485,18 +484,7 @@ static int events(px *P) {
             }
         }
         if (r2 < 0) return -1;
-        if (P->nevents >= MW_OTLP_MAX_EVENTS) {
-            span_invalid(P, "more than 1024 events%.*s", "", 0);
-            continue;
-        }
-        if (P->nevents == P->capevents) {
-            size_t c = P->capevents ? P->capevents * 2 : 8;
-            mw_otlp_event *e = realloc(P->events, c * sizeof *e);
-            if (!e) return mw_error_set(P->err, MW_ENOMEM, NULL, 0, 0, "out of memory"), -1;
-            P->events = e;
-            P->capevents = c;
-        }
-        P->events[P->nevents++] = ev;
+        if (mw_otlp_rd_add_event(P, &ev)) return -1;
     }
     return r;
 }
@@ -507,7 +495,7 @@ static int status(px *P, int *code) {
     const char *k, *s;
     size_t kn, n;
     if (!peek(P, '{')) {
-        span_invalid(P, "%.*s: expected an object", "status", 6);
+        mw_otlp_rd_invalid(P, "%.*s: expected an object", "status", 6);
         return skip_value(P);
     }
     if (open_c(P, '{', "an object")) return -1;
@@ -521,15 +509,16 @@ static int status(px *P, int *code) {
         } else if (number(P, &v) && (v == 0 || v == 1 || v == 2)) {
             *code = (int)v;
         } else {
-            span_invalid(P, "%.*s: expected 0, 1 or 2", "status.code", 11);
+            mw_otlp_rd_invalid(P, "%.*s: expected 0, 1 or 2", "status.code", 11);
             if (skip_value(P)) return -1;
         }
     }
     return r;
 }
 
-static int span(px *P) {
-    mw_otlp_span sp = {.index = ++P->nspans};
+int mw_otlp_rd_begin_span(mw_otlp_rd *P, mw_otlp_span *sp) {
+    memset(sp, 0, sizeof *sp);
+    sp->index = ++P->nspans;
     if (P->nspans > MW_OTLP_MAX_SPANS) {
         mw_error_set(P->err, MW_ERANGE, NULL, 0, 0, "more than %d spans in one request",
                      MW_OTLP_MAX_SPANS);
@@ -537,6 +526,27 @@ static int span(px *P) {
     }
     P->nattrs = P->nevents = 0;
     P->invalid = NULL;
+    return 0;
+}
+
+void mw_otlp_rd_deliver(mw_otlp_rd *P, mw_otlp_span *sp) {
+    sp->attrs = P->attrs;
+    sp->nattrs = P->nattrs;
+    sp->events = P->events;
+    sp->nevents = P->nevents;
+    sp->invalid = P->invalid;
+    if (!P->stop && P->fn(sp, P->ctx)) P->stop = 1;
+}
+
+void mw_otlp_rd_free(mw_otlp_rd *P) {
+    free(P->scratch);
+    free(P->attrs);
+    free(P->events);
+}
+
+static int span(px *P) {
+    mw_otlp_span sp;
+    if (mw_otlp_rd_begin_span(P, &sp)) return -1;
     int first = 1, r;
     const char *k;
     size_t kn;
@@ -560,12 +570,7 @@ static int span(px *P) {
         if (e) return -1;
     }
     if (r < 0) return -1;
-    sp.attrs = P->attrs;
-    sp.nattrs = P->nattrs;
-    sp.events = P->events;
-    sp.nevents = P->nevents;
-    sp.invalid = P->invalid;
-    if (!P->stop && P->fn(&sp, P->ctx)) P->stop = 1;
+    mw_otlp_rd_deliver(P, &sp);
     return 0;
 }
 
@@ -617,9 +622,7 @@ mw_status mw_otlp_parse(const char *body, size_t len, mw_otlp_span_fn fn, void *
         ws(&P);
         if (P.p != P.end) e = fail(&P, "the end of the body");
     }
-    free(P.scratch);
-    free(P.attrs);
-    free(P.events);
+    mw_otlp_rd_free(&P);
     return e ? (err && err->status ? err->status : MW_EPARSE) : MW_OK;
 }
 

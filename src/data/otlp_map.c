@@ -581,11 +581,12 @@ void mw_otlp_batch_free(mw_otlp_batch *b) {
     memset(b, 0, sizeof *b);
 }
 
-mw_status mw_otlp_map_body(const mw_otlp_map *map, const char *body, size_t len, mw_otlp_batch *out,
-                           mw_error *err) {
+mw_status mw_otlp_map_body(const mw_otlp_map *map, mw_otlp_encoding enc, const char *body,
+                           size_t len, mw_otlp_batch *out, mw_error *err) {
     memset(out, 0, sizeof *out);
     mctx c = {.map = map, .out = out};
-    mw_status st = mw_otlp_parse(body, len, on_span, &c, err);
+    mw_status st = enc == MW_OTLP_PROTOBUF ? mw_otlp_parse_proto(body, len, on_span, &c, err)
+                                           : mw_otlp_parse(body, len, on_span, &c, err);
     if (!st && c.failed) st = mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
     mw_buf_u8(&c.buf, 0);
     if (!st && c.buf.failed) st = mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");

@@ -1,6 +1,6 @@
 /*
- * POST /v1/traces: OpenTelemetry traces over OTLP/HTTP with the JSON encoding
- * (OTLP specification, "OTLP/HTTP"), and their counters in /metrics.
+ * POST /v1/traces: OpenTelemetry traces over OTLP/HTTP, JSON or protobuf
+ * encoding (OTLP specification, "OTLP/HTTP"), and their counters in /metrics.
  *
  * The body (gunzipped and size-limited by http.c) is mapped to NDJSON record
  * lines by mw_otlp_map_body (src/data/otlp_map.c: GenAI spans only, model
@@ -16,8 +16,11 @@
  *   400 with a google.rpc.Status-shaped body {"code": 3, "message": ...}
  *       (plus our "error" object) when the body is not a well-formed request:
  *       then nothing of it is ingested;
- *   415 for a content type other than application/json (protobuf is not
- *       supported yet); 503 when the journal cannot be written (retryable).
+ *   415 for a content type other than application/json and
+ *       application/x-protobuf; 503 when the journal cannot be written
+ *       (retryable).
+ * The answer is JSON whatever the request's encoding (the exporters read the
+ * status code; a protobuf-encoded partialSuccess is not written).
  */
 #include "modelwatch/otlp.h"
 #include "server/daemon.h"
@@ -56,12 +59,12 @@ void mw_otlp_state_free(mw_otlp_state *s) {
     free(s);
 }
 
-/* application/json, with or without parameters */
-static int is_json(const char *ct) {
+/* The media type without parameters is `type`. */
+static int media_is(const char *ct, const char *type) {
     size_t n = strcspn(ct, ";");
     while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
         n--;
-    return n == 16 && !strncasecmp(ct, "application/json", 16);
+    return n == strlen(type) && !strncasecmp(ct, type, n);
 }
 
 static void fail(mw_otlp_state *s, mw_http_response *resp, int req, int status, int grpc,
@@ -85,11 +88,14 @@ void mw_otlp_route(mw_daemon *d, const mw_http_request *req, mw_http_response *r
         return mw_http_set_error(resp, 405, "method_not_allowed",
                                  "method not allowed here; use POST", 0);
     }
-    if (!is_json(req->content_type)) {
+    mw_otlp_encoding enc = MW_OTLP_JSON;
+    if (media_is(req->content_type, "application/x-protobuf")) {
+        enc = MW_OTLP_PROTOBUF;
+    } else if (!media_is(req->content_type, "application/json")) {
         char msg[200];
         snprintf(msg, sizeof msg,
-                 "Content-Type \"%.60s\" is not supported: send OTLP/HTTP with the JSON "
-                 "encoding (application/json); protobuf is not supported",
+                 "Content-Type \"%.60s\" is not supported: send OTLP/HTTP as "
+                 "application/x-protobuf or application/json",
                  req->content_type);
         return fail(s, resp, REQ_UNSUPPORTED, 415, 3, "unsupported_media_type", msg);
     }
@@ -97,7 +103,7 @@ void mw_otlp_route(mw_daemon *d, const mw_http_request *req, mw_http_response *r
     mw_otlp_batch b;
     mw_error err;
     mw_error_clear(&err);
-    mw_status st = mw_otlp_map_body(s->map, req->body, req->body_len, &b, &err);
+    mw_status st = mw_otlp_map_body(s->map, enc, req->body, req->body_len, &b, &err);
     if (st == MW_EPARSE || st == MW_ERANGE)
         return fail(s, resp, REQ_MALFORMED, 400, 3, "invalid_otlp", err.message);
     if (st) return fail(s, resp, REQ_ERROR, 500, 13, "internal_error", err.message);

@@ -1,10 +1,9 @@
 /*
- * libFuzzer target: the OTLP/HTTP JSON trace reader and the GenAI mapping
- * (otlp.h) over arbitrary bytes. Checks invariants: every span handed out has
- * readable views (ASan catches stray ones) and counts within the limits; a
- * successful mapping writes one NDJSON line per mapped span, each of which the
- * record parser accepts with the configured model and version; a failure has
- * a status and a message and keeps nothing.
+ * libFuzzer target: the OTLP/HTTP trace readers (JSON and protobuf) and the
+ * GenAI mapping (otlp.h) over arbitrary bytes, read both ways. Checks invariants: every span handed
+ * out has readable views (ASan catches stray ones) and counts within the limits; a successful
+ * mapping writes one NDJSON line per mapped span, each of which the record parser accepts with the
+ * configured model and version; a failure has a status and a message and keeps nothing.
  */
 #include "modelwatch/otlp.h"
 #include "modelwatch/record.h"
@@ -15,7 +14,8 @@
 static unsigned sink;
 
 static void touch(const char *s, size_t n) {
-    for (size_t i = 0; i < n; i++) sink += (unsigned char)s[i];
+    for (size_t i = 0; i < n; i++)
+        sink += (unsigned char)s[i];
 }
 
 static int check_span(const mw_otlp_span *s, void *ctx) {
@@ -32,31 +32,21 @@ static int check_span(const mw_otlp_span *s, void *ctx) {
     return 0;
 }
 
-int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
-    static mw_otlp_map *map;
-    static mw_record_parser *p;
-    if (!map) {
-        mw_error e;
-        if (mw_otlp_map_new("{\"models\":[{\"match\":\"g*\",\"model\":\"m\",\"version\":\"1\"}],"
-                            "\"default\":{\"model\":\"d\",\"version\":\"2\"},"
-                            "\"features\":[\"f\",\"gen_ai.request.temperature\"],"
-                            "\"first_chunk_event\":\"first\"}",
-                            &map, &e))
-            abort();
-        p = mw_record_parser_new();
-    }
-    const char *body = (const char *)data;
+/* One encoding: the reader alone, then the mapping, whose lines the record parser reads. */
+static void check_encoding(const mw_otlp_map *map, mw_record_parser *p, mw_otlp_encoding enc,
+                           const char *body, size_t size) {
     mw_error err;
     mw_error_clear(&err);
-    mw_status st = mw_otlp_parse(body, size, check_span, NULL, &err);
+    mw_status st = (enc == MW_OTLP_PROTOBUF ? mw_otlp_parse_proto
+                                            : mw_otlp_parse)(body, size, check_span, NULL, &err);
     if (st && (err.status == MW_OK || !err.message[0])) abort();
     mw_otlp_batch b;
     mw_error_clear(&err);
-    mw_status st2 = mw_otlp_map_body(map, body, size, &b, &err);
+    mw_status st2 = mw_otlp_map_body(map, enc, body, size, &b, &err);
     if (st2 != st && st2 != MW_ENOMEM) abort(); /* the mapping reads what the reader reads */
     if (st2) {
         if (b.ndjson || b.nlines || !err.message[0]) abort();
-        return 0;
+        return;
     }
     if (b.counts[MW_OTLP_MAPPED] != b.nlines) abort();
     mw_record_iter it;
@@ -73,5 +63,23 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     }
     if (lines != b.nlines) abort();
     mw_otlp_batch_free(&b);
+}
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
+    static mw_otlp_map *map;
+    static mw_record_parser *p;
+    if (!map) {
+        mw_error e;
+        if (mw_otlp_map_new("{\"models\":[{\"match\":\"g*\",\"model\":\"m\",\"version\":\"1\"}],"
+                            "\"default\":{\"model\":\"d\",\"version\":\"2\"},"
+                            "\"features\":[\"f\",\"gen_ai.request.temperature\"],"
+                            "\"first_chunk_event\":\"first\"}",
+                            &map, &e))
+            abort();
+        p = mw_record_parser_new();
+    }
+    const char *body = (const char *)data;
+    for (int enc = MW_OTLP_JSON; enc <= MW_OTLP_PROTOBUF; enc++)
+        check_encoding(map, p, (mw_otlp_encoding)enc, body, size);
     return 0;
 }

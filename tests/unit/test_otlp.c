@@ -40,7 +40,7 @@ static mw_otlp_batch run(const mw_otlp_map *m, const char *body) {
     mw_otlp_batch b;
     mw_error e;
     mw_error_clear(&e);
-    mw_status st = mw_otlp_map_body(m, body, strlen(body), &b, &e);
+    mw_status st = mw_otlp_map_body(m, MW_OTLP_JSON, body, strlen(body), &b, &e);
     if (st) fail_msg("map_body: %s", e.message);
     return b;
 }
@@ -126,13 +126,16 @@ static void test_rules(void **state) {
                                      "{\"attributes\":[" ATTR_S("gen_ai.provider.name", "openai") "," ATTR_S(
                                          "gen_ai.response.model",
                                          "gpt-5") "]},"
-                                                  "{\"attributes\":[" ATTR_S("gen_ai.system", "anth"
-                                                                                              "ropi"
-                                                                                              "c") "," ATTR_S(
-                                                      "gen_ai.request.model",
-                                                      "claude") "]},"
-                                                                "{\"attributes\":[" ATTR_S(
-                                                                    "http.method", "GET") "]},{}");
+                                                  "{\"attributes\":[" ATTR_S(
+                                                      "gen_ai.system",
+                                                      "anth"
+                                                      "ropi"
+                                                      "c") "," ATTR_S("gen_ai.request.model",
+                                                                      "claude") "]},"
+                                                                                "{\"attributes\":"
+                                                                                "[" ATTR_S(
+                                                                                    "http.method",
+                                                                                    "GET") "]},{}");
     mw_otlp_batch b = run(m, body);
     assert_int_equal(b.spans, 6);
     assert_int_equal(b.counts[MW_OTLP_MAPPED], 3);
@@ -257,7 +260,7 @@ static mw_status parse_status(const char *body, size_t len, char *msg, size_t ms
     mw_otlp_batch b;
     mw_error e;
     mw_error_clear(&e);
-    mw_status st = mw_otlp_map_body(m, body, len, &b, &e);
+    mw_status st = mw_otlp_map_body(m, MW_OTLP_JSON, body, len, &b, &e);
     if (st) {
         assert_null(b.ndjson); /* nothing of a malformed body is kept */
         assert_int_equal(b.nlines, 0);
@@ -371,6 +374,180 @@ static void test_config_errors(void **state) {
     mw_otlp_map_free(m);
 }
 
+/* ---- protobuf: a hand-encoded request must map exactly as its JSON twin ---- */
+
+typedef struct pbw {
+    unsigned char b[2048];
+    size_t n;
+} pbw;
+
+static void pv(pbw *w, uint64_t v) {
+    do {
+        unsigned char c = v & 0x7F;
+        v >>= 7;
+        w->b[w->n++] = (unsigned char)(c | (v ? 0x80 : 0));
+    } while (v);
+}
+static void ptag(pbw *w, unsigned num, unsigned wt) {
+    pv(w, num << 3 | wt);
+}
+static void pbytes(pbw *w, unsigned num, const void *p, size_t n) {
+    ptag(w, num, 2);
+    pv(w, n);
+    memcpy(w->b + w->n, p, n);
+    w->n += n;
+}
+static void pstr(pbw *w, unsigned num, const char *s) {
+    pbytes(w, num, s, strlen(s));
+}
+static void pmsg(pbw *w, unsigned num, const pbw *m) {
+    pbytes(w, num, m->b, m->n);
+}
+static void pfixed(pbw *w, unsigned num, uint64_t v, unsigned bytes) {
+    ptag(w, num, bytes == 8 ? 1 : 5);
+    for (unsigned i = 0; i < bytes; i++)
+        w->b[w->n++] = (unsigned char)(v >> (8 * i));
+}
+/* attribute key = AnyValue field num carrying what `put` writes */
+static void pattr(pbw *span, const char *key, const pbw *anyvalue) {
+    pbw kv = {0};
+    pstr(&kv, 1, key);
+    pmsg(&kv, 2, anyvalue);
+    pmsg(span, 9, &kv);
+}
+static void pattr_str(pbw *span, const char *key, const char *v) {
+    pbw av = {0};
+    pstr(&av, 1, v);
+    pattr(span, key, &av);
+}
+static void pattr_int(pbw *span, const char *key, int64_t v) {
+    pbw av = {0};
+    ptag(&av, 3, 0);
+    pv(&av, (uint64_t)v);
+    pattr(span, key, &av);
+}
+
+static void proto_request(pbw *req) {
+    pbw sp = {0}, av = {0}, arr = {0}, el = {0}, ev = {0}, st = {0}, scope = {0}, rs = {0};
+    pbytes(&sp, 1, "0123456789abcdef", 16); /* trace_id: skipped */
+    pstr(&sp, 5, "chat gpt-4o");
+    ptag(&sp, 6, 0); /* kind */
+    pv(&sp, 3);
+    pfixed(&sp, 7, 1764382800000000000ULL, 8);
+    pfixed(&sp, 8, 1764382801250000000ULL, 8);
+    pattr_str(&sp, "gen_ai.operation.name", "chat");
+    pattr_str(&sp, "gen_ai.request.model", "gpt-4o");
+    pattr_int(&sp, "gen_ai.usage.input_tokens", 812);
+    pattr_int(&sp, "gen_ai.usage.output_tokens", 95);
+    pattr_int(&sp, "gen_ai.request.seed", -3);
+    double t = 0.7;
+    uint64_t bits;
+    memcpy(&bits, &t, 8);
+    pfixed(&av, 4, bits, 8);
+    pattr(&sp, "gen_ai.request.temperature", &av);
+    pstr(&el, 1, "length");
+    pmsg(&arr, 1, &el);
+    memset(&av, 0, sizeof av);
+    pmsg(&av, 5, &arr);
+    pattr(&sp, "gen_ai.response.finish_reasons", &av);
+    pfixed(&ev, 1, 1764382800300000000ULL, 8);
+    pstr(&ev, 2, "first");
+    pmsg(&sp, 11, &ev);
+    ptag(&st, 3, 0);
+    pv(&st, 2);
+    pmsg(&sp, 15, &st);
+    pfixed(&sp, 16, 1, 4); /* flags: skipped */
+    pmsg(&scope, 2, &sp);
+    pmsg(&rs, 2, &scope);
+    pmsg(req, 1, &rs);
+}
+
+static const char *PROTO_TWIN =
+    WRAP("{\"name\":\"chat gpt-4o\",\"startTimeUnixNano\":\"1764382800000000000\","
+         "\"endTimeUnixNano\":\"1764382801250000000\",\"attributes\":[" GENAI
+         "," ATTR_S("gen_ai.request.model", "gpt-4o") "," ATTR_I(
+             "gen_ai.usage.input_tokens",
+             "812") "," ATTR_I("gen_ai.usage.output_tokens",
+                               "95") "," ATTR_I("gen_ai.request.seed",
+                                                "-3") ",{\"key\":\"gen_ai.request.temperature\","
+                                                      "\"value\":{\"doubleValue\":0.7}},"
+                                                      "{\"key\":\"gen_ai.response.finish_reasons\","
+                                                      "\"value\":{\"arrayValue\":{\"values\":"
+                                                      "[{\"stringValue\":\"length\"}]}}}],"
+                                                      "\"events\":[{\"name\":\"first\","
+                                                      "\"timeUnixNano\":\"1764382800300000000\"}],"
+                                                      "\"status\":{\"code\":2}}");
+
+static void test_protobuf(void **state) {
+    (void)state;
+    mw_otlp_map *m = new_map("{\"default\":{\"model\":\"m\",\"version\":\"1\"},"
+                             "\"features\":[\"gen_ai.request.temperature\","
+                             "\"gen_ai.request.seed\"],\"first_chunk_event\":\"first\"}");
+    static pbw req;
+    memset(&req, 0, sizeof req);
+    proto_request(&req);
+    mw_otlp_batch bp, bj;
+    mw_error e;
+    assert_int_equal(mw_otlp_map_body(m, MW_OTLP_PROTOBUF, (const char *)req.b, req.n, &bp, &e),
+                     MW_OK);
+    bj = run(m, PROTO_TWIN);
+    assert_int_equal(bp.counts[MW_OTLP_MAPPED], 1);
+    assert_string_equal(bp.ndjson, bj.ndjson);
+    assert_string_equal(bp.ndjson,
+                        "{\"model\":\"m\",\"version\":\"1\",\"ts\":1764382801.25,"
+                        "\"latency_ms\":1250,\"error\":\"_OTHER\",\"llm\":{\"input_tokens\":812,"
+                        "\"output_tokens\":95,\"ttft_ms\":300,\"finish_reason\":\"length\"},"
+                        "\"features\":{\"gen_ai.request.temperature\":0.69999999999999996,"
+                        "\"gen_ai.request.seed\":-3}}\n");
+    mw_otlp_batch_free(&bp);
+    mw_otlp_batch_free(&bj);
+
+    /* an empty body is a request with no spans; every prefix and corruption is
+     * either a shorter valid message or malformed, never a crash */
+    assert_int_equal(mw_otlp_map_body(m, MW_OTLP_PROTOBUF, "", 0, &bp, &e), MW_OK);
+    assert_int_equal(bp.spans, 0);
+    mw_otlp_batch_free(&bp);
+    for (size_t k = 1; k < req.n; k++) {
+        char *pre = malloc(k);
+        memcpy(pre, req.b, k);
+        mw_status st = mw_otlp_map_body(m, MW_OTLP_PROTOBUF, pre, k, &bp, &e);
+        assert_true(st == MW_OK || (st == MW_EPARSE && !bp.ndjson));
+        if (st == MW_EPARSE) assert_non_null(strstr(e.message, "OTLP protobuf, byte "));
+        mw_otlp_batch_free(&bp);
+        for (unsigned x = 0; x < 256; x += 51) {
+            memcpy(pre, req.b, k);
+            pre[k - 1] = (char)x;
+            st = mw_otlp_map_body(m, MW_OTLP_PROTOBUF, pre, k, &bp, &e);
+            assert_true(st == MW_OK || st == MW_EPARSE);
+            mw_otlp_batch_free(&bp);
+        }
+        free(pre);
+    }
+    struct {
+        const char *body;
+        size_t len;
+        const char *message;
+    } bad[] = {
+        {"\x0a\x05\x12\x01", 4, "OTLP protobuf, byte 1: a length runs past the end"},
+        {"\x0b", 1,
+         "OTLP protobuf, byte 1: an unsupported wire type (groups are not used by OTLP)"},
+        {"\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 12,
+         "OTLP protobuf, byte 12: a varint longer than 10 bytes"},
+        {"\x0a\x02\x12\x00\x09", 5,
+         "OTLP protobuf, byte 5: a fixed-size value runs past the end"},
+        {"\x0a\x04\x12\x02\x12\x00\x00", 7, "OTLP protobuf, byte 7: field number 0"},
+        {"\x0a\x06\x12\x04\x12\x02\x28\x01", 8,
+         "OTLP protobuf, byte 9: a field with the wrong wire type"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        mw_error_clear(&e);
+        assert_int_equal(mw_otlp_map_body(m, MW_OTLP_PROTOBUF, bad[i].body, bad[i].len, &bp, &e),
+                         MW_EPARSE);
+        assert_string_equal(e.message, bad[i].message);
+    }
+    mw_otlp_map_free(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_span),
@@ -380,6 +557,7 @@ int main(void) {
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_truncated_and_corrupted),
         cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_protobuf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
