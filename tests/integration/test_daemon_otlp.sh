@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
 # OpenTelemetry ingestion (issue #9, part 3): GenAI spans exported by the real
 # OpenTelemetry JavaScript SDK (sdk-trace-base + exporter-trace-otlp-http
-# 0.203.0, OTLP/HTTP JSON, one export plain and one gzip) become records of
+# 0.203.0, OTLP/HTTP JSON, one export plain and one gzip, and
+# exporter-trace-otlp-proto 0.203.0, protobuf) become records of
 # the mapped model versions ("@production" through the registry): records,
 # tokens, latency, errors, finish reasons and ttft in /metrics, and the
 # modelwatch_otlp_* counters for ignored, unmapped and invalid spans. Then bad
-# input over curl: 415 for protobuf, 400 for a malformed or truncated body
+# input over curl: 415 for other content types, 400 for a malformed or truncated body
 # (nothing of it ingested), 405, and the daemon still counts everything else.
 # The npm packages are installed (pinned) into $MW_BUILD/npm-otel once; with
 # no node/npm or no registry this test FAILS, it is not skipped.
 . "$(dirname "$0")/lib.sh"
 NPM_DIR="${MW_BUILD:-$TMP}/npm-otel"
-PKGS="@opentelemetry/api@1.9.0 @opentelemetry/sdk-trace-base@2.0.1 @opentelemetry/resources@2.0.1 @opentelemetry/exporter-trace-otlp-http@0.203.0"
+PKGS="@opentelemetry/api@1.9.0 @opentelemetry/sdk-trace-base@2.0.1 @opentelemetry/resources@2.0.1 @opentelemetry/exporter-trace-otlp-http@0.203.0 @opentelemetry/exporter-trace-otlp-proto@0.203.0"
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   fail "node and npm are needed (Debian: apt-get install nodejs npm; scripts/deps.sh installs them)"
   finish; exit 1
 fi
-if [ "$(jq -r .version "$NPM_DIR/node_modules/@opentelemetry/exporter-trace-otlp-http/package.json" 2>/dev/null)" != 0.203.0 ]; then
+if [ "$(jq -r .version "$NPM_DIR/node_modules/@opentelemetry/exporter-trace-otlp-http/package.json" 2>/dev/null)" != 0.203.0 ] ||
+   [ "$(jq -r .version "$NPM_DIR/node_modules/@opentelemetry/exporter-trace-otlp-proto/package.json" 2>/dev/null)" != 0.203.0 ]; then
   mkdir -p "$NPM_DIR" && echo '{"name":"modelwatch-otel-test","private":true}' > "$NPM_DIR/package.json"
   # shellcheck disable=SC2086
   if ! (cd "$NPM_DIR" && npm install --no-audit --no-fund --ignore-scripts --save-exact $PKGS) > "$TMP/npm.log" 2>&1; then
@@ -52,29 +54,30 @@ base=$((now - (into < 60 ? into : 60)))
 NODE_PATH="$NPM_DIR/node_modules" timeout 120 node "$MW_SRC/tests/integration/otlp/export.cjs" "$URL" "$base" > "$TMP/node.out" 2> "$TMP/node.err"
 rc=$?
 [ "$rc" -eq 0 ] && pass || fail "the OpenTelemetry exporter failed (exit $rc): $(head -5 "$TMP/node.err")"
-expect_contains "$TMP/node.out" "exported 1" "both providers flushed"
+expect_contains "$TMP/node.out" "exported 1 protobuf" "the three providers flushed"
 
 curl -s "$URL/metrics" > "$TMP/m1.txt"
 L1='model="chat",version="1"'
 L2='model="chat",version="2"'
-# gpt-4o spans: tokens in 100+200+300+400, out 20+30+50+60; latencies 1000, 500, 250, 125 ms
+# gpt-4o spans: tokens in 100+200+300+400+500, out 20+30+50+60+70; latencies
+# 1000, 500, 250, 125, 500 ms; ttft 0.1, 0.2, 0.05 s (sums as doubles add them)
 cat > "$TMP/want1.txt" <<WANT
-modelwatch_records_total{$L1} 4
+modelwatch_records_total{$L1} 5
 modelwatch_records_total{$L2} 1
-modelwatch_llm_tokens_total{$L1,type="input"} 1000
-modelwatch_llm_tokens_total{$L1,type="output"} 160
+modelwatch_llm_tokens_total{$L1,type="input"} 1500
+modelwatch_llm_tokens_total{$L1,type="output"} 230
 modelwatch_llm_tokens_total{$L2,type="input"} 10
 modelwatch_llm_tokens_total{$L2,type="output"} 5
-modelwatch_prediction_latency_seconds_sum{$L1} 1.875
-modelwatch_prediction_latency_seconds_count{$L1} 4
+modelwatch_prediction_latency_seconds_sum{$L1} 2.375
+modelwatch_prediction_latency_seconds_count{$L1} 5
 modelwatch_prediction_latency_seconds_sum{$L2} 2
 modelwatch_prediction_errors_total{$L1,error_type="timeout"} 1
-modelwatch_llm_finish_reasons_total{$L1,reason="stop"} 3
+modelwatch_llm_finish_reasons_total{$L1,reason="stop"} 4
 modelwatch_llm_finish_reasons_total{$L1,reason="length"} 1
-modelwatch_llm_time_to_first_token_seconds_count{$L1} 2
-modelwatch_llm_time_to_first_token_seconds_sum{$L1} 0.30000000000000004
-modelwatch_otlp_spans_total{result="mapped"} 5
-modelwatch_otlp_spans_total{result="accepted"} 5
+modelwatch_llm_time_to_first_token_seconds_count{$L1} 3
+modelwatch_llm_time_to_first_token_seconds_sum{$L1} 0.35000000000000003
+modelwatch_otlp_spans_total{result="mapped"} 6
+modelwatch_otlp_spans_total{result="accepted"} 6
 modelwatch_otlp_spans_total{result="not_genai"} 1
 modelwatch_otlp_spans_total{result="unmapped"} 1
 modelwatch_otlp_spans_total{result="invalid"} 1
@@ -89,7 +92,7 @@ if command -v promtool >/dev/null && ! promtool check metrics < "$TMP/m1.txt" > 
 fi
 # the temperature feature reached the window (from gen_ai.request.temperature)
 curl -s -X POST "$URL/api/v1/models/chat/versions/1/windows/close" > "$TMP/w.json"
-expect_jq "$TMP/w.json" '.records == 4 and .serving.llm.input_tokens == 1000 and ([.columns[] | select(.name == "gen_ai.request.temperature")] | length) == 1' "window of chat/1"
+expect_jq "$TMP/w.json" '.records == 5 and .serving.llm.input_tokens == 1500 and ([.columns[] | select(.name == "gen_ai.request.temperature")] | length) == 1' "window of chat/1"
 
 # the answer to a partly rejected export, per the OTLP specification
 S='{"resourceSpans":[{"scopeSpans":[{"spans":['
@@ -104,9 +107,12 @@ code=$(curl -s -o "$TMP/ok.json" -w '%{http_code}' -H 'Content-Type: application
 expect_jq "$TMP/ok.json" 'has("partialSuccess") | not' "full success has no partialSuccess"
 
 # bad input: clear errors and counters, nothing of a bad body ingested
-code=$(curl -s -o "$TMP/e1.json" -w '%{http_code}' -H 'Content-Type: application/x-protobuf' --data-binary 'x' "$URL/v1/traces")
-[ "$code" = 415 ] && pass || fail "protobuf: HTTP $code"
-expect_jq "$TMP/e1.json" '.error.code == "unsupported_media_type" and (.message | test("application/json"))' "415 says what to send"
+code=$(curl -s -o "$TMP/e1.json" -w '%{http_code}' -H 'Content-Type: text/plain' --data-binary 'x' "$URL/v1/traces")
+[ "$code" = 415 ] && pass || fail "text/plain: HTTP $code"
+expect_jq "$TMP/e1.json" '.error.code == "unsupported_media_type" and (.message | test("application/x-protobuf or application/json"))' "415 says what to send"
+code=$(printf '\x0a\x05\x12\x01' | curl -s -o "$TMP/e3.json" -w '%{http_code}' -H 'Content-Type: application/x-protobuf' --data-binary @- "$URL/v1/traces")
+[ "$code" = 400 ] && pass || fail "malformed protobuf: HTTP $code"
+expect_jq "$TMP/e3.json" '.message == "OTLP protobuf, byte 1: a length runs past the end"' "400 for protobuf names the byte"
 trunc=${body:0:200}
 code=$(curl -s -o "$TMP/e2.json" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary "$trunc" "$URL/v1/traces")
 [ "$code" = 400 ] && pass || fail "truncated body: HTTP $code"
@@ -118,11 +124,11 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/v1/traces")
 [ "$code" = 405 ] && pass || fail "GET: HTTP $code"
 curl -s "$URL/metrics" > "$TMP/m2.txt"
 for want in \
-  "modelwatch_records_total{$L1} 5" \
-  "modelwatch_llm_tokens_total{$L1,type=\"input\"} 1007" \
+  "modelwatch_records_total{$L1} 6" \
+  "modelwatch_llm_tokens_total{$L1,type=\"input\"} 1507" \
   'modelwatch_otlp_spans_total{result="unmapped"} 2' \
   'modelwatch_otlp_spans_total{result="invalid"} 2' \
-  'modelwatch_otlp_requests_total{result="malformed"} 2' \
+  'modelwatch_otlp_requests_total{result="malformed"} 3' \
   'modelwatch_otlp_requests_total{result="unsupported_media_type"} 1'; do
   expect_contains "$TMP/m2.txt" "$want" "metric after bad input"
 done

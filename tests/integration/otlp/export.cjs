@@ -1,12 +1,14 @@
 // Exports GenAI spans to modelwatch with the OpenTelemetry JavaScript SDK
-// (sdk-trace-base + exporter-trace-otlp-http, OTLP/HTTP JSON), the way an
-// instrumented application does. Usage: node export.cjs URL BASE (spans start
+// (sdk-trace-base + exporter-trace-otlp-http, OTLP/HTTP JSON, and
+// exporter-trace-otlp-proto, OTLP/HTTP protobuf), the way an instrumented
+// application does. Usage: node export.cjs URL BASE (spans start
 // from BASE, seconds since the epoch, and end within 8 s of it)
-// The first provider sends plain JSON, the second gzip. Prints "exported N"
+// The first provider sends plain JSON, the second gzip, the third protobuf. Prints "exported N"
 // per provider once its spans are flushed; exits 1 when an export fails.
 'use strict';
 const { BasicTracerProvider, SimpleSpanProcessor } = require('@opentelemetry/sdk-trace-base');
 const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http');
+const { OTLPTraceExporter: OTLPProtoExporter } = require('@opentelemetry/exporter-trace-otlp-proto');
 const { resourceFromAttributes } = require('@opentelemetry/resources');
 const { SpanStatusCode } = require('@opentelemetry/api');
 
@@ -16,9 +18,9 @@ const base = Number(process.argv[3]);
 // [seconds, nanoseconds] high-resolution times, as the SDK keeps them
 const at = (ms) => [base + Math.floor(ms / 1000), (ms % 1000) * 1e6];
 
-function provider(compression) {
+function provider(compression, Exporter = OTLPTraceExporter) {
   let failed = 0;
-  const exporter = new OTLPTraceExporter({ url, compression });
+  const exporter = new Exporter({ url, compression });
   const wrapped = {
     export(spans, done) {
       exporter.export(spans, (r) => {
@@ -86,6 +88,15 @@ async function main() {
   await b.p.forceFlush();
   await b.p.shutdown();
   console.log('exported 1');
-  process.exit(a.failed() + b.failed() ? 1 : 0);
+
+  const c = provider(undefined, OTLPProtoExporter);
+  chat(c.tracer, 'gpt-4o', 7500, 500, {
+    'gen_ai.usage.input_tokens': 500, 'gen_ai.usage.output_tokens': 70,
+    'gen_ai.response.finish_reasons': ['stop'], 'gen_ai.response.time_to_first_chunk': 0.05,
+  });
+  await c.p.forceFlush();
+  await c.p.shutdown();
+  console.log('exported 1 protobuf');
+  process.exit(a.failed() + b.failed() + c.failed() ? 1 : 0);
 }
 main().catch((e) => { console.error(e); process.exit(1); });
