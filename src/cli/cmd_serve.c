@@ -38,7 +38,7 @@ static const char serve_help[] =
     "  -h, --help               show this help\n"
     "\n"
     "endpoints: /healthz /readyz /metrics /api/v1/records /api/v1/models[/...]\n"
-    "/api/v1/rules /api/v1/alerts /v1/traces (OTLP/HTTP JSON; map models under otlp:)\n"
+    "/api/v1/rules /api/v1/alerts /v1/traces (OTLP/HTTP protobuf or JSON; models mapped under otlp:)\n"
     "(see README.md, \"The daemon\").\n";
 
 enum {

@@ -15,7 +15,7 @@
  *   GET  /api/v1/rules, PUT /api/v1/rules                      alert rules (YAML or JSON)
  *   GET  /api/v1/alerts?history=N                              alerts and their history
  *   /api/v1/registry/...                                       model registry (routes_registry.c)
- *   POST /v1/traces                                            OTLP/HTTP JSON traces (routes_otlp.c)
+ *   POST /v1/traces                                            OTLP/HTTP traces (routes_otlp.c)
  */
 #include "server/daemon.h"
 
