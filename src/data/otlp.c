@@ -112,11 +112,26 @@ static const char *decode(px *P, const char *raw, size_t n, size_t *outn) {
 }
 
 /* A JSON string at P->p: its decoded view. */
+/* 1 when one of the 8 bytes of v is '"', '\\' or below 0x20 (SWAR: a byte
+ * is zero in v ^ pattern, or below n, when its high bit survives x - n & ~x). */
+static inline int special8(uint64_t v) {
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+    return (((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v)) & high ? 1 : 0;
+}
+
 static int string(px *P, const char **out, size_t *outn) {
     if (!peek(P, '"')) return fail(P, "a string");
     const char *s = ++P->p;
     int esc = 0;
     while (P->p < P->end) {
+        uint64_t v;
+        while (P->end - P->p >= 8) { /* 8 plain bytes at a time (the common case) */
+            memcpy(&v, P->p, 8);
+            if (special8(v)) break;
+            P->p += 8;
+        }
+        if (P->p >= P->end) break;
         unsigned char c = (unsigned char)*P->p;
         if (c == '"') break;
         if (c < 0x20) return fail(P, "a string without raw control characters");
