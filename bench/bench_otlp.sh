@@ -6,8 +6,9 @@
 #     same JSON requests: the ratio. It also checks that both encodings of
 #     each request give the same records.
 #  2. end to end: the requests POSTed to `modelwatch serve` on /v1/traces
-#     (one curl, one keep-alive connection, SQLite journal on), spans/s, JSON
-#     then protobuf.
+#     by two curl processes at once (each one keep-alive connection, half the
+#     requests; as exporters of several processes send), SQLite journal on,
+#     spans/s of wall time, JSON then protobuf.
 # Data: bench/gen_otlp_data.py N 512 (512 spans per request, as the SDKs'
 # batch span processors send; 1 span in 20 is not GenAI).
 #
@@ -55,12 +56,17 @@ while i < len(data):
 PY
 # post ENCODING CONTENT_TYPE: all requests of one encoding, timed; prints spans/s
 post() {
-  for f in "$TMP"/req."$1".*; do
-    printf 'url = "%s/v1/traces"\nheader = "Content-Type: %s"\ndata-binary = "@%s"\noutput = "/dev/null"\nnext\n' "$URL" "$2" "$f"
-  done | sed '$d' > "$TMP/curl.cfg"   # no "next" after the last request
+  local k=0 f
+  rm -f "$TMP"/curl.cfg.*
+  for f in "$TMP"/req."$1".*; do   # alternate requests between two clients
+    printf 'url = "%s/v1/traces"\nheader = "Content-Type: %s"\ndata-binary = "@%s"\noutput = "/dev/null"\nnext\n' "$URL" "$2" "$f" >> "$TMP/curl.cfg.$((k++ % 2))"
+  done
+  for f in "$TMP"/curl.cfg.*; do sed -i '$d' "$f"; done   # no "next" after the last request
   local t0 t1
   t0=$(date +%s.%N)
-  curl -s -K "$TMP/curl.cfg"
+  curl -s -K "$TMP/curl.cfg.0" & local c0=$!
+  curl -s -K "$TMP/curl.cfg.1"
+  wait $c0
   t1=$(date +%s.%N)
   awk -v t0="$t0" -v t1="$t1" -v n="$N" 'BEGIN { printf "%.0f", n / (t1 - t0) }'
 }

@@ -19,9 +19,13 @@
  *   415 for a content type other than application/json and
  *       application/x-protobuf; 503 when the journal cannot be written
  *       (retryable).
- * The answer is JSON whatever the request's encoding (the exporters read the
- * status code; a protobuf-encoded partialSuccess is not written).
+ * Answers to protobuf requests are protobuf (Content-Type application/x-protobuf),
+ * as the specification asks and as exporters that decode them expect:
+ * ExportTraceServiceResponse {1: partial_success {1: rejected_spans, 2:
+ * error_message}} (empty on full success) and google.rpc.Status {1: code,
+ * 2: message} for errors.
  */
+#include "core/util.h"
 #include "modelwatch/otlp.h"
 #include "server/daemon.h"
 
@@ -67,9 +71,42 @@ static int media_is(const char *ct, const char *type) {
     return n == strlen(type) && !strncasecmp(ct, type, n);
 }
 
-static void fail(mw_otlp_state *s, mw_http_response *resp, int req, int status, int grpc,
-                 const char *code, const char *msg) {
+static void pb_varint(mw_buf *b, uint64_t v) {
+    do {
+        mw_buf_u8(b, (uint8_t)((v & 0x7F) | (v > 0x7F ? 0x80 : 0)));
+        v >>= 7;
+    } while (v);
+}
+
+/* A message {1: varint, 2: string} (google.rpc.Status, ExportTracePartialSuccess). */
+static void pb_pair(mw_buf *b, uint64_t one, const char *two) {
+    pb_varint(b, 1 << 3);
+    pb_varint(b, one);
+    pb_varint(b, 2 << 3 | 2);
+    pb_varint(b, strlen(two));
+    mw_buf_put(b, two, strlen(two));
+}
+
+/* Takes a protobuf answer (b) as the body. */
+static void pb_answer(mw_http_response *resp, int status, mw_buf *b) {
+    if (b->failed) {
+        free(b->data);
+        return mw_http_set_error(resp, 500, "internal_error", "out of memory", 0);
+    }
+    resp->status = status;
+    resp->content_type = "application/x-protobuf";
+    resp->body = (char *)b->data;
+    resp->body_len = b->len;
+}
+
+static void fail(mw_otlp_state *s, mw_http_response *resp, mw_otlp_encoding enc, int req,
+                 int status, int grpc, const char *code, const char *msg) {
     atomic_fetch_add(&s->requests[req], 1);
+    if (enc == MW_OTLP_PROTOBUF) {
+        mw_buf b = {0};
+        pb_pair(&b, (uint64_t)grpc, msg);
+        return pb_answer(resp, status, &b);
+    }
     json_t *o = json_pack("{s:i,s:s,s:{s:s,s:s}}", "code", grpc, "message", msg, "error", "code",
                           code, "message", msg);
     char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
@@ -97,7 +134,7 @@ void mw_otlp_route(mw_daemon *d, const mw_http_request *req, mw_http_response *r
                  "Content-Type \"%.60s\" is not supported: send OTLP/HTTP as "
                  "application/x-protobuf or application/json",
                  req->content_type);
-        return fail(s, resp, REQ_UNSUPPORTED, 415, 3, "unsupported_media_type", msg);
+        return fail(s, resp, MW_OTLP_JSON, REQ_UNSUPPORTED, 415, 3, "unsupported_media_type", msg);
     }
     atomic_fetch_add(&d->ingested_bytes, req->body_len);
     mw_otlp_batch b;
@@ -105,14 +142,14 @@ void mw_otlp_route(mw_daemon *d, const mw_http_request *req, mw_http_response *r
     mw_error_clear(&err);
     mw_status st = mw_otlp_map_body(s->map, enc, req->body, req->body_len, &b, &err);
     if (st == MW_EPARSE || st == MW_ERANGE)
-        return fail(s, resp, REQ_MALFORMED, 400, 3, "invalid_otlp", err.message);
-    if (st) return fail(s, resp, REQ_ERROR, 500, 13, "internal_error", err.message);
+        return fail(s, resp, enc, REQ_MALFORMED, 400, 3, "invalid_otlp", err.message);
+    if (st) return fail(s, resp, enc, REQ_ERROR, 500, 13, "internal_error", err.message);
     mw_ingest_result res;
     memset(&res, 0, sizeof res);
     if (b.nlines) st = mw_monitor_ingest(d->monitor, b.ndjson, b.ndjson_len, &res, &err);
     if (st) {
         mw_otlp_batch_free(&b);
-        return fail(s, resp, REQ_ERROR, 503, 14, "storage_error",
+        return fail(s, resp, enc, REQ_ERROR, 503, 14, "storage_error",
                     err.message[0] ? err.message : mw_status_str(st));
     }
     for (int r = 0; r < MW_OTLP_RESULTS; r++)
@@ -128,11 +165,25 @@ void mw_otlp_route(mw_daemon *d, const mw_http_request *req, mw_http_response *r
     else if (res.nerrors && res.errors[0].line >= 1 && res.errors[0].line <= b.nlines)
         snprintf(first, sizeof first, "span %llu: %s",
                  (unsigned long long)b.line_span[res.errors[0].line - 1], res.errors[0].message);
+    char msg[400];
+    snprintf(msg, sizeof msg, "%llu of %llu spans rejected; first: %s",
+             (unsigned long long)rejected, (unsigned long long)b.spans, first);
+    if (enc == MW_OTLP_PROTOBUF) {
+        atomic_fetch_add(&s->requests[rejected ? REQ_PARTIAL : REQ_OK], 1);
+        mw_otlp_batch_free(&b);
+        mw_buf inner = {0}, out = {0};
+        if (rejected) {
+            pb_pair(&inner, rejected, msg);
+            pb_varint(&out, 1 << 3 | 2);
+            pb_varint(&out, inner.len);
+            mw_buf_put(&out, inner.data, inner.len);
+            out.failed |= inner.failed;
+        }
+        free(inner.data);
+        return pb_answer(resp, 200, &out);
+    }
     json_t *o = json_object();
     if (rejected) {
-        char msg[400];
-        snprintf(msg, sizeof msg, "%llu of %llu spans rejected; first: %s",
-                 (unsigned long long)rejected, (unsigned long long)b.spans, first);
         json_object_set_new(
             o, "partialSuccess",
             json_pack("{s:I,s:s}", "rejectedSpans", (json_int_t)rejected, "errorMessage", msg));

@@ -112,7 +112,17 @@ code=$(curl -s -o "$TMP/e1.json" -w '%{http_code}' -H 'Content-Type: text/plain'
 expect_jq "$TMP/e1.json" '.error.code == "unsupported_media_type" and (.message | test("application/x-protobuf or application/json"))' "415 says what to send"
 code=$(printf '\x0a\x05\x12\x01' | curl -s -o "$TMP/e3.json" -w '%{http_code}' -H 'Content-Type: application/x-protobuf' --data-binary @- "$URL/v1/traces")
 [ "$code" = 400 ] && pass || fail "malformed protobuf: HTTP $code"
-expect_jq "$TMP/e3.json" '.message == "OTLP protobuf, byte 1: a length runs past the end"' "400 for protobuf names the byte"
+# protobuf requests get protobuf answers: google.rpc.Status {1: code 3, 2: message}
+[ "$(head -c 2 "$TMP/e3.json" | od -An -tx1 | tr -d ' ')" = 0803 ] && pass || fail "400 for protobuf is a Status with code 3"
+expect_contains "$TMP/e3.json" "OTLP protobuf, byte 1: a length runs past the end" "400 for protobuf names the byte"
+# ExportTraceServiceResponse {1: partial_success {1: rejected_spans 1, 2: message}}
+# for a protobuf request with one unmapped GenAI span (model "mistral")
+printf '\x0a\x48\x12\x46\x12\x44\x4a\x1f\x0a\x15gen_ai.operation.name\x12\x06\x0a\x04chat\x4a\x21\x0a\x14gen_ai.request.model\x12\x09\x0a\x07mistral' > "$TMP/unmapped.pb"
+code=$(curl -s -o "$TMP/ps.pb" -D "$TMP/ps.h" -w '%{http_code}' -H 'Content-Type: application/x-protobuf' --data-binary @"$TMP/unmapped.pb" "$URL/v1/traces")
+[ "$code" = 200 ] && pass || fail "protobuf partial success: HTTP $code"
+expect_contains "$TMP/ps.h" "application/x-protobuf" "protobuf answer's content type"
+[ "$(head -c 5 "$TMP/ps.pb" | od -An -tx1 | tr -d ' ' | cut -c1-2,5-8)" = 0a0801 ] && pass || fail "partial_success.rejected_spans = 1: $(od -An -tx1 "$TMP/ps.pb" | head -2)"
+expect_contains "$TMP/ps.pb" 'span 1: no otlp.models rule matches model "mistral"' "protobuf partial success message"
 trunc=${body:0:200}
 code=$(curl -s -o "$TMP/e2.json" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary "$trunc" "$URL/v1/traces")
 [ "$code" = 400 ] && pass || fail "truncated body: HTTP $code"
@@ -126,7 +136,7 @@ curl -s "$URL/metrics" > "$TMP/m2.txt"
 for want in \
   "modelwatch_records_total{$L1} 6" \
   "modelwatch_llm_tokens_total{$L1,type=\"input\"} 1507" \
-  'modelwatch_otlp_spans_total{result="unmapped"} 2' \
+  'modelwatch_otlp_spans_total{result="unmapped"} 3' \
   'modelwatch_otlp_spans_total{result="invalid"} 2' \
   'modelwatch_otlp_requests_total{result="malformed"} 3' \
   'modelwatch_otlp_requests_total{result="unsupported_media_type"} 1'; do
