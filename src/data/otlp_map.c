@@ -13,8 +13,9 @@
  *                       gen_ai.operation.name; else the default; else unmapped
  *   ts                  endTimeUnixNano / 1e9
  *   latency_ms          (endTimeUnixNano - startTimeUnixNano) / 1e6
- *   llm.input_tokens    gen_ai.usage.input_tokens   (whole number >= 0)
- *   llm.output_tokens   gen_ai.usage.output_tokens
+ *   llm.input_tokens    gen_ai.usage.input_tokens   (whole number >= 0), or the
+ *                       older gen_ai.usage.prompt_tokens
+ *   llm.output_tokens   gen_ai.usage.output_tokens, or gen_ai.usage.completion_tokens
  *   llm.finish_reason   first of gen_ai.response.finish_reasons
  *   llm.ttft_ms         gen_ai.response.time_to_first_chunk (seconds) * 1000, or
  *                       the first event named first_chunk_event minus the start
@@ -331,6 +332,8 @@ enum {
     K_FIRST_CHUNK,
     K_INPUT_MESSAGES,
     K_OUTPUT_MESSAGES,
+    K_PROMPT_TOKENS, /* the names before semantic conventions 1.27, still emitted by some */
+    K_COMPLETION_TOKENS,
     K_COUNT
 };
 #define K(s)                                                                                       \
@@ -351,6 +354,8 @@ static const struct {
     K("gen_ai.response.time_to_first_chunk"),
     K("gen_ai.input.messages"),
     K("gen_ai.output.messages"),
+    K("gen_ai.usage.prompt_tokens"),
+    K("gen_ai.usage.completion_tokens"),
 };
 
 typedef const mw_otlp_attr *known[K_COUNT];
@@ -498,6 +503,8 @@ static int on_span(const mw_otlp_span *s, void *ctx) {
     const char *bad_attr = NULL;
     const mw_otlp_attr *fr = k[K_FINISH], *et = k[K_ERROR];
     int tt = first_chunk(map, s, k[K_FIRST_CHUNK], &ttft);
+    if (!k[K_INPUT_TOKENS]) k[K_INPUT_TOKENS] = k[K_PROMPT_TOKENS];
+    if (!k[K_OUTPUT_TOKENS]) k[K_OUTPUT_TOKENS] = k[K_COMPLETION_TOKENS];
     if (tokens(k[K_INPUT_TOKENS], &in))
         bad_attr = "gen_ai.usage.input_tokens: expected a whole number >= 0";
     else if (tokens(k[K_OUTPUT_TOKENS], &outt))

@@ -45,31 +45,26 @@ static mw_otlp_batch run(const mw_otlp_map *m, const char *body) {
     return b;
 }
 
-static const char *FULL = WRAP(
-    "{\"traceId\":\"5b8efff798038103d269b633813fc60c\",\"spanId\":\"eee19b7ec3c1b174\","
-    "\"name\":\"chat gpt-4o\",\"kind\":3,\"startTimeUnixNano\":\"1764382800000000000\","
-    "\"endTimeUnixNano\":\"1764382801250000000\",\"attributes\":[" GENAI
-    "," ATTR_S("gen_ai.request.model", "gpt-4o") "," ATTR_S(
-        "gen_ai.response.model",
-        "gpt-4o-2024-08-06") ","
-                             "{\"key\":\"gen_ai.usage.input_tokens\",\"value\":{\"intValue\":"
-                             "\"812\"}},"
-                             "{\"key\":\"gen_ai.usage.output_tokens\",\"value\":{\"intValue\":95}},"
-                             "{\"key\":\"gen_ai.response.finish_reasons\",\"value\":{"
-                             "\"arrayValue\":{\"values\":"
-                             "[{\"stringValue\":\"stop\"},{\"stringValue\":\"length\"}]}}},"
-                             "{\"key\":\"gen_ai.response.time_to_first_chunk\",\"value\":{"
-                             "\"doubleValue\":0.14}},"
-                             "{\"key\":\"gen_ai.request.temperature\",\"value\":{\"doubleValue\":0."
-                             "7}},"
-                             "{\"key\":\"gen_ai.input.messages\",\"value\":{\"stringValue\":\"[{"
-                             "\\\"role\\\":\\\"user\\\","
-                             "\\\"parts\\\":[{\\\"type\\\":\\\"text\\\",\\\"content\\\":\\\"Hi "
-                             "\\\\\\\"you\\\\\\\"\\\"},"
-                             "{\\\"type\\\":\\\"text\\\",\\\"content\\\":\\\"2nd\\\"}]}]\"}},"
-                             "{\"key\":\"gen_ai.output.messages\",\"value\":{\"stringValue\":"
-                             "\"plain text\"}}],"
-                             "\"events\":[],\"status\":{}}");
+/* clang-format off */
+static const char *FULL =
+    "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"traceId\":\"5b8efff798038103d269b6338"
+    "13fc60c\",\"spanId\":\"eee19b7ec3c1b174\",\"name\":\"chat gpt-4o\","
+    "\"kind\":3,\"startTimeUnixNano\":\"1764382800000000000\",\"endTimeUnixNano\":\"1764382801"
+    "250000000\",\"attributes\":[{\"key\":\"gen_ai.operation.name\","
+    "\"value\":{\"stringValue\":\"chat\"}},{\"key\":\"gen_ai.request.model\","
+    "\"value\":{\"stringValue\":\"gpt-4o\"}},{\"key\":\"gen_ai.response.model\","
+    "\"value\":{\"stringValue\":\"gpt-4o-2024-08-06\"}},{\"key\":\"gen_ai.usage.input_tokens\""
+    ",\"value\":{\"intValue\":\"812\"}},{\"key\":\"gen_ai.usage.output_tokens\","
+    "\"value\":{\"intValue\":95}},{\"key\":\"gen_ai.response.finish_reasons\","
+    "\"value\":{\"arrayValue\":{\"values\":[{\"stringValue\":\"stop\"},"
+    "{\"stringValue\":\"length\"}]}}},{\"key\":\"gen_ai.response.time_to_first_chunk\","
+    "\"value\":{\"doubleValue\":0.14}},{\"key\":\"gen_ai.request.temperature\","
+    "\"value\":{\"doubleValue\":0.7}},{\"key\":\"gen_ai.input.messages\","
+    "\"value\":{\"stringValue\":\"[{\\\"role\\\":\\\"user\\\",\\\"parts\\\":[{\\\"type\\\":\\\""
+    "text\\\",\\\"content\\\":\\\"Hi \\\\\\\"you\\\\\\\"\\\"},{\\\"type\\\":\\\"text\\\","
+    "\\\"content\\\":\\\"2nd\\\"}]}]\"}},{\"key\":\"gen_ai.output.messages\","
+    "\"value\":{\"stringValue\":\"plain text\"}}],\"events\":[],\"status\":{}}]}]}]}";
+/* clang-format on */
 
 static void test_full_span(void **state) {
     (void)state;
@@ -117,33 +112,31 @@ static void test_rules(void **state) {
     mw_otlp_map *m =
         new_map("{\"models\":[{\"match\":\"gpt-4o*\",\"operation\":\"embed*\",\"model\":\"emb\","
                 "\"version\":\"1\"},{\"match\":\"gpt-*\",\"model\":\"chat\",\"version\":\"2\"}]}");
-    const char *body = WRAP("{\"attributes\":[" GENAI "," ATTR_S(
-        "gen_ai.request.model",
-        "gpt-4o-mini") "]},"
-                       "{\"attributes\":[" ATTR_S("gen_ai.operation.name", "embeddings") "," ATTR_S(
-                           "gen_ai.request.model",
-                           "gpt-4o") "]},"
-                                     "{\"attributes\":[" ATTR_S("gen_ai.provider.name", "openai") "," ATTR_S(
-                                         "gen_ai.response.model",
-                                         "gpt-5") "]},"
-                                                  "{\"attributes\":[" ATTR_S(
-                                                      "gen_ai.system",
-                                                      "anth"
-                                                      "ropi"
-                                                      "c") "," ATTR_S("gen_ai.request.model",
-                                                                      "claude") "]},"
-                                                                                "{\"attributes\":"
-                                                                                "[" ATTR_S(
-                                                                                    "http.method",
-                                                                                    "GET") "]},{}");
+    /* clang-format off */
+    const char *body = WRAP(
+        "{\"attributes\":[" GENAI "," ATTR_S("gen_ai.request.model", "gpt-4o-mini") "]},"
+        "{\"attributes\":[" ATTR_S("gen_ai.operation.name", "embeddings") ","
+            ATTR_S("gen_ai.request.model", "gpt-4o") "]},"
+        "{\"attributes\":[" ATTR_S("gen_ai.provider.name", "openai") ","
+            ATTR_S("gen_ai.response.model", "gpt-5") "]},"
+        "{\"attributes\":[" ATTR_S("gen_ai.system", "anthropic") ","
+            ATTR_S("gen_ai.request.model", "claude") "]},"
+        "{\"attributes\":[" ATTR_S("http.method", "GET") "]},{},"
+        /* the token names before semantic conventions 1.27 */
+        "{\"attributes\":[" GENAI "," ATTR_S("gen_ai.request.model", "gpt-3") ","
+            ATTR_I("gen_ai.usage.prompt_tokens", "7") ","
+            ATTR_I("gen_ai.usage.completion_tokens", "2") "]}");
+    /* clang-format on */
     mw_otlp_batch b = run(m, body);
-    assert_int_equal(b.spans, 6);
-    assert_int_equal(b.counts[MW_OTLP_MAPPED], 3);
+    assert_int_equal(b.spans, 7);
+    assert_int_equal(b.counts[MW_OTLP_MAPPED], 4);
     assert_int_equal(b.counts[MW_OTLP_UNMAPPED], 1);
     assert_int_equal(b.counts[MW_OTLP_NOT_GENAI], 2);
     assert_string_equal(b.ndjson, "{\"model\":\"chat\",\"version\":\"2\",\"llm\":{}}\n"
                                   "{\"model\":\"emb\",\"version\":\"1\",\"llm\":{}}\n"
-                                  "{\"model\":\"chat\",\"version\":\"2\",\"llm\":{}}\n");
+                                  "{\"model\":\"chat\",\"version\":\"2\",\"llm\":{}}\n"
+                                  "{\"model\":\"chat\",\"version\":\"2\",\"llm\":{"
+                                  "\"input_tokens\":7,\"output_tokens\":2}}\n");
     assert_int_equal(b.line_span[2], 3);
     assert_int_equal(b.nerrors, 1);
     assert_int_equal(b.errors[0].span, 4);
@@ -154,7 +147,7 @@ static void test_rules(void **state) {
     /* no configuration: every GenAI span is unmapped, nothing written */
     m = new_map(NULL);
     b = run(m, body);
-    assert_int_equal(b.counts[MW_OTLP_UNMAPPED], 4);
+    assert_int_equal(b.counts[MW_OTLP_UNMAPPED], 5);
     assert_int_equal(b.nlines, 0);
     assert_string_equal(b.ndjson, "");
     mw_otlp_batch_free(&b);
@@ -165,47 +158,54 @@ static void test_errors_and_ttft_event(void **state) {
     (void)state;
     mw_otlp_map *m = new_map("{\"default\":{\"model\":\"m\",\"version\":\"1\"},"
                              "\"first_chunk_event\":\"gen_ai.first_chunk\"}");
-    const char *body = WRAP(
-        /* 1: status ERROR without error.type; ttft from the event */
+    /* clang-format off */
+    const char *body =
+        "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":["
+        /* span 1 */
         "{\"startTimeUnixNano\":1000000000,\"endTimeUnixNano\":\"3000000000\","
-        "\"status\":{\"code\":2,\"message\":\"boom\"},\"attributes\":[" GENAI "],"
-        "\"events\":[{\"name\":\"other\",\"timeUnixNano\":\"1100000000\"},"
-        "{\"name\":\"gen_ai.first_chunk\",\"timeUnixNano\":\"1250000000\"}]},"
-        /* 2: error.type wins; status by name */
-        "{\"status\":{\"code\":\"STATUS_CODE_ERROR\"},\"attributes\":[" GENAI "," ATTR_S(
-            "error.type",
-            "timeout") "]},"
-                       /* 3..10: invalid */
-                       "{\"attributes\":[" GENAI "," ATTR_S(
-                           "gen_ai.usage.input_tokens",
-                           "12") "]},"
-                                 "{\"attributes\":[" GENAI "," ATTR_I(
-                                     "gen_ai.usage.output_tokens",
-                                     "-1") "]},"
-                                           "{\"attributes\":[" GENAI
-                                           ",{\"key\":\"gen_ai.usage.input_tokens\",\"value\":{"
-                                           "\"doubleValue\":1.5}}]},"
-                                           "{\"startTimeUnixNano\":\"5\",\"endTimeUnixNano\":\"4\","
-                                           "\"attributes\":[" GENAI "]},"
-                                           "{\"startTimeUnixNano\":\"12x\",\"attributes\":[" GENAI
-                                           "]},"
-                                           "{\"attributes\":[" GENAI
-                                           ",{\"key\":\"error.type\",\"value\":{\"intValue\":3}}]},"
-                                           "{\"attributes\":[" GENAI "," ATTR_I(
-                                               "gen_ai.usage.input_tokens",
-                                               "abc") "]},"
-                                                      "{\"attributes\":[" GENAI
-                                                      ",{\"key\":\"gen_ai.response.finish_"
-                                                      "reasons\",\"value\":{"
-                                                      "\"boolValue\":true}}]},"
-                                                      "{\"attributes\":[" GENAI
-                                                      ",{\"value\":{\"stringValue\":\"no key\"}}]},"
-                                                      "{\"attributes\":\"oops\"},"
-                                                      "{\"attributes\":[" GENAI
-                                                      "],\"events\":[{\"name\":\"gen_ai.first_"
-                                                      "chunk\","
-                                                      "\"timeUnixNano\":\"1\"}],"
-                                                      "\"startTimeUnixNano\":\"2\"}");
+        "\"status\":{\"code\":2,\"message\":\"boom\"},\"attributes\":[{\"key\":\"gen_ai.operat"
+        "ion.name\",\"value\":{\"stringValue\":\"chat\"}}],\"events\":[{\"name\":\"other\","
+        "\"timeUnixNano\":\"1100000000\"},{\"name\":\"gen_ai.first_chunk\","
+        "\"timeUnixNano\":\"1250000000\"}]},"
+        /* span 2 */
+        "{\"status\":{\"code\":\"STATUS_CODE_ERROR\"},\"attributes\":[{\"key\":\"gen_ai.operat"
+        "ion.name\",\"value\":{\"stringValue\":\"chat\"}},{\"key\":\"error.type\","
+        "\"value\":{\"stringValue\":\"timeout\"}}]},"
+        /* span 3 */
+        "{\"attributes\":[{\"key\":\"gen_ai.operation.name\",\"value\":{\"stringValue\":\"chat"
+        "\"}},{\"key\":\"gen_ai.usage.input_tokens\",\"value\":{\"stringValue\":\"12\"}}]},"
+        /* span 4 */
+        "{\"attributes\":[{\"key\":\"gen_ai.operation.name\",\"value\":{\"stringValue\":\"chat"
+        "\"}},{\"key\":\"gen_ai.usage.output_tokens\",\"value\":{\"intValue\":\"-1\"}}]},"
+        /* span 5 */
+        "{\"attributes\":[{\"key\":\"gen_ai.operation.name\",\"value\":{\"stringValue\":\"chat"
+        "\"}},{\"key\":\"gen_ai.usage.input_tokens\",\"value\":{\"doubleValue\":1.5}}]},"
+        /* span 6 */
+        "{\"startTimeUnixNano\":\"5\",\"endTimeUnixNano\":\"4\",\"attributes\":[{\"key\":\"gen"
+        "_ai.operation.name\",\"value\":{\"stringValue\":\"chat\"}}]},"
+        /* span 7 */
+        "{\"startTimeUnixNano\":\"12x\",\"attributes\":[{\"key\":\"gen_ai.operation.name\","
+        "\"value\":{\"stringValue\":\"chat\"}}]},"
+        /* span 8 */
+        "{\"attributes\":[{\"key\":\"gen_ai.operation.name\",\"value\":{\"stringValue\":\"chat"
+        "\"}},{\"key\":\"error.type\",\"value\":{\"intValue\":3}}]},"
+        /* span 9 */
+        "{\"attributes\":[{\"key\":\"gen_ai.operation.name\",\"value\":{\"stringValue\":\"chat"
+        "\"}},{\"key\":\"gen_ai.usage.input_tokens\",\"value\":{\"intValue\":\"abc\"}}]},"
+        /* span 10 */
+        "{\"attributes\":[{\"key\":\"gen_ai.operation.name\",\"value\":{\"stringValue\":\"chat"
+        "\"}},{\"key\":\"gen_ai.response.finish_reasons\",\"value\":{\"boolValue\":true}}]},"
+        /* span 11 */
+        "{\"attributes\":[{\"key\":\"gen_ai.operation.name\",\"value\":{\"stringValue\":\"chat"
+        "\"}},{\"value\":{\"stringValue\":\"no key\"}}]},"
+        /* span 12 */
+        "{\"attributes\":\"oops\"},"
+        /* span 13 */
+        "{\"attributes\":[{\"key\":\"gen_ai.operation.name\",\"value\":{\"stringValue\":\"chat"
+        "\"}}],\"events\":[{\"name\":\"gen_ai.first_chunk\",\"timeUnixNano\":\"1\"}],"
+        "\"startTimeUnixNano\":\"2\"}"
+        "]}]}]}";
+    /* clang-format on */
     mw_otlp_batch b = run(m, body);
     assert_int_equal(b.spans, 13);
     assert_int_equal(b.counts[MW_OTLP_MAPPED], 2);
@@ -462,21 +462,20 @@ static void proto_request(pbw *req) {
     pmsg(req, 1, &rs);
 }
 
+/* clang-format off */
 static const char *PROTO_TWIN =
-    WRAP("{\"name\":\"chat gpt-4o\",\"startTimeUnixNano\":\"1764382800000000000\","
-         "\"endTimeUnixNano\":\"1764382801250000000\",\"attributes\":[" GENAI
-         "," ATTR_S("gen_ai.request.model", "gpt-4o") "," ATTR_I(
-             "gen_ai.usage.input_tokens",
-             "812") "," ATTR_I("gen_ai.usage.output_tokens",
-                               "95") "," ATTR_I("gen_ai.request.seed",
-                                                "-3") ",{\"key\":\"gen_ai.request.temperature\","
-                                                      "\"value\":{\"doubleValue\":0.7}},"
-                                                      "{\"key\":\"gen_ai.response.finish_reasons\","
-                                                      "\"value\":{\"arrayValue\":{\"values\":"
-                                                      "[{\"stringValue\":\"length\"}]}}}],"
-                                                      "\"events\":[{\"name\":\"first\","
-                                                      "\"timeUnixNano\":\"1764382800300000000\"}],"
-                                                      "\"status\":{\"code\":2}}");
+    "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"name\":\"chat gpt-4o\","
+    "\"startTimeUnixNano\":\"1764382800000000000\",\"endTimeUnixNano\":\"1764382801250000000\""
+    ",\"attributes\":[{\"key\":\"gen_ai.operation.name\",\"value\":{\"stringValue\":\"chat\"}}"
+    ",{\"key\":\"gen_ai.request.model\",\"value\":{\"stringValue\":\"gpt-4o\"}},"
+    "{\"key\":\"gen_ai.usage.input_tokens\",\"value\":{\"intValue\":\"812\"}},"
+    "{\"key\":\"gen_ai.usage.output_tokens\",\"value\":{\"intValue\":\"95\"}},"
+    "{\"key\":\"gen_ai.request.seed\",\"value\":{\"intValue\":\"-3\"}},"
+    "{\"key\":\"gen_ai.request.temperature\",\"value\":{\"doubleValue\":0.7}},"
+    "{\"key\":\"gen_ai.response.finish_reasons\",\"value\":{\"arrayValue\":{\"values\":[{\"str"
+    "ingValue\":\"length\"}]}}}],\"events\":[{\"name\":\"first\",\"timeUnixNano\":\"1764382800"
+    "300000000\"}],\"status\":{\"code\":2}}]}]}]}";
+/* clang-format on */
 
 static void test_protobuf(void **state) {
     (void)state;
@@ -533,8 +532,7 @@ static void test_protobuf(void **state) {
          "OTLP protobuf, byte 1: an unsupported wire type (groups are not used by OTLP)"},
         {"\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 12,
          "OTLP protobuf, byte 12: a varint longer than 10 bytes"},
-        {"\x0a\x02\x12\x00\x09", 5,
-         "OTLP protobuf, byte 5: a fixed-size value runs past the end"},
+        {"\x0a\x02\x12\x00\x09", 5, "OTLP protobuf, byte 5: a fixed-size value runs past the end"},
         {"\x0a\x04\x12\x02\x12\x00\x00", 7, "OTLP protobuf, byte 7: field number 0"},
         {"\x0a\x06\x12\x04\x12\x02\x28\x01", 8,
          "OTLP protobuf, byte 9: a field with the wrong wire type"},
