@@ -42,6 +42,7 @@ static const char serve_help[] =
     "\n"
     "endpoints: /healthz /readyz /metrics /api/v1/records /api/v1/models[/...]\n"
     "/api/v1/rules /api/v1/alerts /api/v1/probes[/...]\n"
+    "/v1/traces (OTLP/HTTP protobuf or JSON; models mapped under otlp:)\n"
     "(see README.md, \"The daemon\").\n"
     "\n"
     "canary: versions behind the registry aliases production and canary (config\n"

@@ -17,6 +17,7 @@
  *            models: {fraud: {canary_alias: staging}}}     # monitor.h, canary
  */
 #include "alert/rules.h"
+#include "modelwatch/otlp.h"
 #include "server/daemon.h"
 
 #include <errno.h>
@@ -50,6 +51,7 @@ void mw_daemon_config_free(mw_daemon_config *cfg) {
         free(cfg->watch_names[i]);
     mw_alerting_config_free(&cfg->alerting);
     json_decref(cfg->probes);
+    free(cfg->otlp_json);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -392,6 +394,15 @@ mw_status mw_daemon_config_load(const char *path, mw_daemon_config *cfg, mw_erro
                 json_decref(cfg->probes);
                 cfg->probes = json_incref(json_is_null(v) ? json_array() : v);
                 st = mw_probes_check(cfg->probes, path, err);
+            } else if (!strcmp(key, "otlp")) { /* checked by mw_otlp_map_new */
+                free(cfg->otlp_json);
+                cfg->otlp_json = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+                mw_otlp_map *check = NULL;
+                mw_error oerr;
+                mw_error_clear(&oerr);
+                if (mw_otlp_map_new(cfg->otlp_json, &check, &oerr))
+                    st = mw_error_set(err, MW_EINVAL, path, 0, 0, "%s", oerr.message);
+                mw_otlp_map_free(check);
             } else if (!strcmp(key, "alerting")) {
                 st = mw_alerting_config_read(&cfg->alerting, v, path, err);
             } else if (!strcmp(key, "rules")) {
@@ -408,7 +419,7 @@ mw_status mw_daemon_config_load(const char *path, mw_daemon_config *cfg, mw_erro
                 snprintf(
                     what, sizeof what,
                     "bad or unknown key \"%s\" (known: listen, db, tick_seconds, http, models, "
-                    "resources, labels, canary, alerting, rules, probes)",
+                    "resources, labels, canary, otlp, alerting, rules, probes)",
                     key);
                 st = bad(err, path, "top level", what);
             }

@@ -125,7 +125,8 @@ mw_status mw_daemon_start(mw_daemon *d, const mw_daemon_config *cfg, mw_error *e
                              .label_ttl_seconds = cfg->label_ttl_seconds,
                              .max_pending = cfg->max_pending,
                              .runner = mw_runner_threads(0)};
-    mw_status st = mw_monitor_open(&mo, &d->monitor, err);
+    mw_status st = mw_otlp_state_new(cfg->otlp_json, &d->otlp, err);
+    if (!st) st = mw_monitor_open(&mo, &d->monitor, err);
     if (!st) st = mw_monitor_canary_configure(d->monitor, cfg->canary_json, err);
     if (!st) st = apply_config(d, cfg, err);
     /* requests wait on a version's lock and on the journal's disk writes, so
@@ -167,6 +168,8 @@ void mw_daemon_stop(mw_daemon *d) {
     d->alerting = NULL;
     mw_monitor_close(d->monitor);
     d->monitor = NULL;
+    mw_otlp_state_free(d->otlp);
+    d->otlp = NULL;
     if (d->resources_started) mw_resources_free(&d->resources);
     d->resources_started = 0;
 }

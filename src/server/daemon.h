@@ -43,6 +43,7 @@ typedef struct mw_daemon_config {
     size_t max_pending;          /* labels: {max_pending}, default 10,000,000 */
     char *canary_json;           /* canary: section as JSON (monitor.h), NULL = defaults */
     json_t *probes;              /* probes: (checked), NULL when absent */
+    char *otlp_json;             /* otlp: section as JSON (mw_otlp_map_new), NULL = none */
 } mw_daemon_config;
 
 /* Reads a YAML configuration (see README, "Configuration"); errors name the
@@ -53,6 +54,11 @@ void mw_daemon_config_defaults(mw_daemon_config *cfg);
  * configuration's conversions; NULL with err naming `name`, line and column. */
 json_t *mw_yaml_to_json(const char *text, size_t len, const char *name, mw_error *err);
 void mw_daemon_config_free(mw_daemon_config *cfg);
+
+/* POST /v1/traces (routes_otlp.c): the span mapping and its counters. */
+typedef struct mw_otlp_state mw_otlp_state;
+mw_status mw_otlp_state_new(const char *config_json, mw_otlp_state **out, mw_error *err);
+void mw_otlp_state_free(mw_otlp_state *s);
 
 typedef struct mw_daemon {
     mw_monitor *monitor;
@@ -68,6 +74,7 @@ typedef struct mw_daemon {
     mw_alerting *alerting;
     mw_probes *probes;
     int ready;
+    mw_otlp_state *otlp;
     char address[300]; /* where it listens, with the bound port: "127.0.0.1:9750" */
 } mw_daemon;
 
@@ -91,6 +98,10 @@ mw_status mw_canary_write_metrics(mw_daemon *d, mw_expo *e);
  * invalid. */
 void mw_route_method_not_allowed(mw_http_response *resp, const char *allow);
 int mw_route_query_limit(const mw_http_request *req, mw_http_response *resp, size_t *limit);
+
+/* OTLP/HTTP traces and their metrics (routes_otlp.c). */
+void mw_otlp_route(mw_daemon *d, const mw_http_request *req, mw_http_response *resp);
+mw_status mw_otlp_write_metrics(mw_daemon *d, mw_expo *e);
 
 /* Splits HOST:PORT ("[::1]:9750", "0.0.0.0:80", ":9750"); 1 on success. */
 int mw_parse_listen(const char *s, char *host, size_t hostsz, uint16_t *port);

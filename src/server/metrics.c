@@ -358,6 +358,7 @@ mw_status mw_daemon_write_metrics(mw_daemon *d, mw_expo *e) {
     if (!st) st = mw_expo_sample_u64(e, NULL, NULL, NULL, 0, atomic_load(&d->ingested_bytes));
     if (!st) st = mw_labels_write_metrics(d, e);
     if (!st) st = mw_canary_write_metrics(d, e);
+    if (!st) st = mw_otlp_write_metrics(d, e);
     if (!st) st = mw_resources_write_metrics(&d->resources, e);
     if (!st && d->alerting) st = mw_alerting_write_metrics(d->alerting, e);
     if (!st) st = mw_probes_write_metrics(d->probes, e);

@@ -17,6 +17,7 @@
  *   GET  /api/v1/alerts?history=N                              alerts and their history
  *   /api/v1/probes[/{set}[/runs|/run]]                         golden-prompt probes (probes_api.c)
  *   /api/v1/registry/...                                       model registry (routes_registry.c)
+ *   POST /v1/traces                                            OTLP/HTTP traces (routes_otlp.c)
  */
 #include "server/daemon.h"
 
@@ -349,6 +350,8 @@ void mw_daemon_handle(const mw_http_request *req, mw_http_response *resp, void *
         resp->body = mw_expo_take(&e, &resp->body_len);
     } else if (!strcmp(path, "/api/v1/records")) {
         records(d, req, resp);
+    } else if (!strcmp(path, "/v1/traces")) {
+        mw_otlp_route(d, req, resp);
     } else if (!strcmp(path, "/api/v1/labels")) {
         labels(d, req, resp);
     } else if (!strcmp(path, "/api/v1/rules") || !strcmp(path, "/api/v1/alerts")) {
