@@ -252,7 +252,11 @@ static void score_block(void *arg, size_t b) {
 static int score_all(const mw_outlier_model *m, const mw_table *t, const mw_runner *runner,
                      double *scores, uint64_t *imputed) {
     size_t nb = (t->nrows + SCORE_BLOCK - 1) / SCORE_BLOCK;
-    score_job j = {m, t, scores, calloc(nb + 1, sizeof *j.imputed), calloc(nb + 1, sizeof *j.st),
+    score_job j = {m,
+                   t,
+                   scores,
+                   calloc(nb + 1, sizeof *j.imputed),
+                   calloc(nb + 1, sizeof *j.st),
                    calloc(nb + 1, sizeof *j.err)};
     int rc = MW_EXIT_OK;
     if (!j.imputed || !j.st || !j.err) {
@@ -261,7 +265,8 @@ static int score_all(const mw_outlier_model *m, const mw_table *t, const mw_runn
         mw_runner_run(runner, score_block, &j, nb);
         for (size_t b = 0; b < nb; b++) {
             *imputed += j.imputed[b];
-            if (j.st[b] != MW_OK && rc == MW_EXIT_OK) rc = mw_cli_error(CMD, "%s", j.err[b].message);
+            if (j.st[b] != MW_OK && rc == MW_EXIT_OK)
+                rc = mw_cli_error(CMD, "%s", j.err[b].message);
         }
     }
     free(j.imputed);

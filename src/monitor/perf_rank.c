@@ -173,8 +173,7 @@ static void leaf_ap(rank_run *r, const uint64_t *t, size_t m) {
     r->fp = fp + b;
 }
 
-static void run_bucket(rank_run *r, uint64_t *t, uint64_t *scratch, size_t m, size_t p,
-                       int bits);
+static void run_bucket(rank_run *r, uint64_t *t, uint64_t *scratch, size_t m, size_t p, int bits);
 
 /*
  * A bucket of m > LEAF_MAX mixed records in t (scratch alongside, as long),
@@ -238,8 +237,7 @@ static void split_bucket(rank_run *r, uint64_t *t, uint64_t *scratch, size_t m, 
 
 /* A bucket of m records, p of them positive, in t (scratch alongside), whose
  * tags hold `bits` key bits. */
-static void run_bucket(rank_run *r, uint64_t *t, uint64_t *scratch, size_t m, size_t p,
-                       int bits) {
+static void run_bucket(rank_run *r, uint64_t *t, uint64_t *scratch, size_t m, size_t p, int bits) {
     if (!m) return;
     if (p == m && !r->ap) { /* positives only: all negatives so far lie below */
         r->num2 += 2 * (uint64_t)p * r->below;
@@ -266,7 +264,8 @@ static mw_status report_bad(const uint32_t *y, const double *s, size_t stride, s
         if (y[i] == MW_PERF_MISSING)
             return mw_error_set(err, MW_EINVAL, "", i + 1, 0, "record %zu has no label", i + 1);
         if (isnan(s[i * stride]))
-            return mw_error_set(err, MW_EINVAL, "", i + 1, 0, "record %zu: the score is NaN", i + 1);
+            return mw_error_set(err, MW_EINVAL, "", i + 1, 0, "record %zu: the score is NaN",
+                                i + 1);
     }
     return MW_OK;
 }

@@ -21,16 +21,16 @@
 #endif
 
 const char *const mw_text_default_refusals[] = {
-    "i'm sorry", "i am sorry", "i apologize", "i cannot", "i can't", "i can not",
-    "as an ai", "i'm not able to", "i am not able to", "i am unable to", "i'm unable to",
-    "i won't be able to"};
+    "i'm sorry",        "i am sorry",     "i apologize",   "i cannot",
+    "i can't",          "i can not",      "as an ai",      "i'm not able to",
+    "i am not able to", "i am unable to", "i'm unable to", "i won't be able to"};
 const size_t mw_text_default_nrefusals =
     sizeof mw_text_default_refusals / sizeof mw_text_default_refusals[0];
 
 const char *mw_script_name(mw_script s) {
-    static const char *const names[MW_SCRIPT_COUNT] = {
-        "none", "latin", "greek", "cyrillic", "hebrew", "arabic", "devanagari", "thai", "hangul",
-        "cjk"};
+    static const char *const names[MW_SCRIPT_COUNT] = {"none",   "latin",  "greek",      "cyrillic",
+                                                       "hebrew", "arabic", "devanagari", "thai",
+                                                       "hangul", "cjk"};
     return s < MW_SCRIPT_COUNT ? names[s] : "none";
 }
 
@@ -47,7 +47,8 @@ static size_t decode(const unsigned char *p, const unsigned char *end, uint32_t 
         if ((p[i] & 0xC0) != 0x80) return 0;
         v = (v << 6) | (p[i] & 0x3F);
     }
-    if ((n == 3 && (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF))) || (n == 4 && (v < 0x10000 || v > 0x10FFFF)))
+    if ((n == 3 && (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF))) ||
+        (n == 4 && (v < 0x10000 || v > 0x10FFFF)))
         return 0;
     *cp = v;
     return n;
@@ -59,8 +60,9 @@ static int is_space_cp(uint32_t cp) {
 }
 
 static mw_script script_of(uint32_t cp) {
-    if (cp < 0x0370) return cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7 ? MW_SCRIPT_LATIN
-                                                                                 : MW_SCRIPT_NONE;
+    if (cp < 0x0370)
+        return cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7 ? MW_SCRIPT_LATIN
+                                                                     : MW_SCRIPT_NONE;
     if (cp <= 0x03FF) return MW_SCRIPT_GREEK;
     if (cp <= 0x052F) return MW_SCRIPT_CYRILLIC;
     if (cp >= 0x0590 && cp <= 0x05FF) return MW_SCRIPT_HEBREW;
@@ -79,20 +81,39 @@ static mw_script script_of(uint32_t cp) {
  * the scripts we name lie), MIXED where a block holds more than one answer. */
 #define MIXED 0xFF
 static const unsigned char block_script[0x1F00 >> 6] = {
-    [0x100 >> 6] = MW_SCRIPT_LATIN, [0x140 >> 6] = MW_SCRIPT_LATIN, [0x180 >> 6] = MW_SCRIPT_LATIN,
-    [0x1C0 >> 6] = MW_SCRIPT_LATIN, [0x200 >> 6] = MW_SCRIPT_LATIN, [0x240 >> 6] = MIXED,
-    [0x340 >> 6] = MIXED, [0x380 >> 6] = MW_SCRIPT_GREEK, [0x3C0 >> 6] = MW_SCRIPT_GREEK,
-    [0x400 >> 6] = MW_SCRIPT_CYRILLIC, [0x440 >> 6] = MW_SCRIPT_CYRILLIC,
-    [0x480 >> 6] = MW_SCRIPT_CYRILLIC, [0x4C0 >> 6] = MW_SCRIPT_CYRILLIC, [0x500 >> 6] = MIXED,
-    [0x580 >> 6] = MIXED, [0x5C0 >> 6] = MW_SCRIPT_HEBREW,
-    [0x600 >> 6] = MW_SCRIPT_ARABIC, [0x640 >> 6] = MW_SCRIPT_ARABIC,
-    [0x680 >> 6] = MW_SCRIPT_ARABIC, [0x6C0 >> 6] = MW_SCRIPT_ARABIC, [0x740 >> 6] = MIXED,
-    [0x900 >> 6] = MW_SCRIPT_DEVANAGARI, [0x940 >> 6] = MW_SCRIPT_DEVANAGARI,
-    [0xE00 >> 6] = MW_SCRIPT_THAI, [0xE40 >> 6] = MW_SCRIPT_THAI,
-    [0x1100 >> 6] = MW_SCRIPT_HANGUL, [0x1140 >> 6] = MW_SCRIPT_HANGUL,
-    [0x1180 >> 6] = MW_SCRIPT_HANGUL, [0x11C0 >> 6] = MW_SCRIPT_HANGUL,
-    [0x1E00 >> 6] = MW_SCRIPT_LATIN, [0x1E40 >> 6] = MW_SCRIPT_LATIN,
-    [0x1E80 >> 6] = MW_SCRIPT_LATIN, [0x1EC0 >> 6] = MW_SCRIPT_LATIN,
+    [0x100 >> 6] = MW_SCRIPT_LATIN,
+    [0x140 >> 6] = MW_SCRIPT_LATIN,
+    [0x180 >> 6] = MW_SCRIPT_LATIN,
+    [0x1C0 >> 6] = MW_SCRIPT_LATIN,
+    [0x200 >> 6] = MW_SCRIPT_LATIN,
+    [0x240 >> 6] = MIXED,
+    [0x340 >> 6] = MIXED,
+    [0x380 >> 6] = MW_SCRIPT_GREEK,
+    [0x3C0 >> 6] = MW_SCRIPT_GREEK,
+    [0x400 >> 6] = MW_SCRIPT_CYRILLIC,
+    [0x440 >> 6] = MW_SCRIPT_CYRILLIC,
+    [0x480 >> 6] = MW_SCRIPT_CYRILLIC,
+    [0x4C0 >> 6] = MW_SCRIPT_CYRILLIC,
+    [0x500 >> 6] = MIXED,
+    [0x580 >> 6] = MIXED,
+    [0x5C0 >> 6] = MW_SCRIPT_HEBREW,
+    [0x600 >> 6] = MW_SCRIPT_ARABIC,
+    [0x640 >> 6] = MW_SCRIPT_ARABIC,
+    [0x680 >> 6] = MW_SCRIPT_ARABIC,
+    [0x6C0 >> 6] = MW_SCRIPT_ARABIC,
+    [0x740 >> 6] = MIXED,
+    [0x900 >> 6] = MW_SCRIPT_DEVANAGARI,
+    [0x940 >> 6] = MW_SCRIPT_DEVANAGARI,
+    [0xE00 >> 6] = MW_SCRIPT_THAI,
+    [0xE40 >> 6] = MW_SCRIPT_THAI,
+    [0x1100 >> 6] = MW_SCRIPT_HANGUL,
+    [0x1140 >> 6] = MW_SCRIPT_HANGUL,
+    [0x1180 >> 6] = MW_SCRIPT_HANGUL,
+    [0x11C0 >> 6] = MW_SCRIPT_HANGUL,
+    [0x1E00 >> 6] = MW_SCRIPT_LATIN,
+    [0x1E40 >> 6] = MW_SCRIPT_LATIN,
+    [0x1E80 >> 6] = MW_SCRIPT_LATIN,
+    [0x1EC0 >> 6] = MW_SCRIPT_LATIN,
 };
 
 static inline mw_script script_fast(uint32_t cp) {
@@ -115,7 +136,7 @@ static inline mw_script script_fast(uint32_t cp) {
 #define SMALL_SLOTS 4096
 
 typedef struct trigrams {
-    uint64_t *slot;   /* heap table (0 = empty), or NULL while in the small one */
+    uint64_t *slot; /* heap table (0 = empty), or NULL while in the small one */
     size_t mask, used;
     uint64_t total, repeated;
     int failed;
@@ -150,7 +171,8 @@ static inline uint64_t lower8(uint64_t v) {
 
 /* Hash of the word w[0..n) with ASCII letters lower-cased (so "Loop" and
  * "loop" are one word); reads 8 bytes at a time, never past end. */
-__attribute__((always_inline)) static inline uint64_t word_hash(const unsigned char *w, size_t n, const unsigned char *end) {
+__attribute__((always_inline)) static inline uint64_t word_hash(const unsigned char *w, size_t n,
+                                                                const unsigned char *end) {
     uint64_t h = 0x9E3779B97F4A7C15ULL ^ n, v;
     for (; n >= 8; w += 8, n -= 8) {
         memcpy(&v, w, 8);
@@ -175,7 +197,8 @@ __attribute__((always_inline)) static inline uint64_t word_hash(const unsigned c
 static void tri_init(trigrams *t, size_t len) {
     memset(t, 0, sizeof *t);
     size_t slots = 64;
-    while (slots < SMALL_SLOTS && slots < len + 2) slots *= 2;
+    while (slots < SMALL_SLOTS && slots < len + 2)
+        slots *= 2;
     t->mask = slots - 1;
     if (++generation == 0) { /* wrapped: forget every old generation */
         memset(small, 0, sizeof small);
@@ -193,7 +216,8 @@ static int tri_grow(trigrams *t) {
         uint64_t k = t->slot ? t->slot[i] : small[i].gen == t->gen ? small[i].key : 0;
         if (!k) continue;
         size_t h = (size_t)k & (cap - 1);
-        while (slot[h]) h = (h + 1) & (cap - 1);
+        while (slot[h])
+            h = (h + 1) & (cap - 1);
         slot[h] = k;
     }
     free(t->slot);
@@ -206,13 +230,15 @@ static int tri_grow(trigrams *t) {
 __attribute__((always_inline)) static inline int tri_seen(trigrams *t, uint64_t g) {
     size_t i = (size_t)g & t->mask;
     if (!t->slot) {
-        while (small[i].gen == t->gen && small[i].key != g) i = (i + 1) & t->mask;
+        while (small[i].gen == t->gen && small[i].key != g)
+            i = (i + 1) & t->mask;
         if (small[i].gen == t->gen) return 1;
         small[i].gen = t->gen;
         small[i].key = g;
         return 0;
     }
-    while (t->slot[i] && t->slot[i] != g) i = (i + 1) & t->mask;
+    while (t->slot[i] && t->slot[i] != g)
+        i = (i + 1) & t->mask;
     if (t->slot[i]) return 1;
     t->slot[i] = g;
     return 0;
@@ -222,9 +248,12 @@ __attribute__((always_inline)) static inline void tri_word(trigrams *t, uint64_t
     if (++t->nwords >= 3 && !t->failed) {
         uint64_t g = mix(t->w[0] * 0x9E3779B97F4A7C15ULL ^ t->w[1] * 0xC2B2AE3D27D4EB4FULL ^ h) | 1;
         t->total++;
-        if (2 * (t->used + 1) > t->mask + 1 && !tri_grow(t)) t->failed = 1;
-        else if (tri_seen(t, g)) t->repeated++;
-        else t->used++;
+        if (2 * (t->used + 1) > t->mask + 1 && !tri_grow(t))
+            t->failed = 1;
+        else if (tri_seen(t, g))
+            t->repeated++;
+        else
+            t->used++;
     }
     t->w[0] = t->w[1];
     t->w[1] = h;
@@ -248,8 +277,67 @@ static int phrase_at(const unsigned char *p, const unsigned char *end, const cha
     return 1;
 }
 
-/* The phrase's second character at p[1] (a cheap test before phrase_at: a
- * word starting with "i" or "a" is common, a refusal is not). */
+/* A bit for the first four bytes of a word or phrase with ASCII letters
+ * lower-cased, so that the words that start with a phrase's first letter
+ * ("is", "and", "I will") are passed over without looking at the phrases. */
+static inline unsigned quad_bit(const unsigned char *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return (uint32_t)((uint32_t)lower8(v) * 0x9E3779B1u) >> 22; /* 10 bits */
+}
+
+static void set_bit(uint64_t *bits, unsigned b) {
+    bits[b >> 6] |= (uint64_t)1 << (b & 63);
+}
+
+/* Which word starts can begin a refusal phrase: their first letters, and
+ * hashes of their first four bytes (an apostrophe also as U+2019). */
+typedef struct refusal_filter {
+    uint64_t first[4];
+    uint64_t quad[16];
+    int quad_on; /* 0: some phrase is shorter than four bytes (first letters only) */
+} refusal_filter;
+
+static void refusal_filter_build(const mw_text_options *o, refusal_filter *f) {
+    memset(f, 0, sizeof *f);
+    f->quad_on = 1;
+    for (size_t i = 0; i < o->nrefusals; i++) {
+        const char *ph = o->refusals[i];
+        set_bit(f->first, (unsigned char)ph[0] | 0x20);
+        unsigned char a[4], b[4]; /* as written; with U+2019 for an apostrophe */
+        size_t na = 0, nb = 0;
+        for (const char *q = ph; *q && (na < 4 || nb < 4); q++) {
+            if (na < 4) a[na++] = (unsigned char)*q;
+            if (*q == '\'') {
+                static const unsigned char rsq[3] = {0xE2, 0x80, 0x99};
+                for (int k = 0; k < 3 && nb < 4; k++)
+                    b[nb++] = rsq[k];
+            } else if (nb < 4) {
+                b[nb++] = (unsigned char)*q;
+            }
+        }
+        if (na < 4) {
+            f->quad_on = 0;
+            continue;
+        }
+        set_bit(f->quad, quad_bit(a));
+        set_bit(f->quad, quad_bit(b));
+    }
+}
+
+/* The default phrases' filter, built once per thread (short texts would
+ * otherwise pay for it on every call). */
+static const refusal_filter *default_filter(const mw_text_options *o) {
+    static _Thread_local refusal_filter f;
+    static _Thread_local int ready;
+    if (!ready) {
+        refusal_filter_build(o, &f);
+        ready = 1;
+    }
+    return &f;
+}
+
+/* The phrase's second character at p[1] (a cheap test before phrase_at). */
 static inline int second_ok(const unsigned char *p, const unsigned char *end, const char *phrase) {
     unsigned char q = (unsigned char)phrase[1];
     if (!q) return 1;
@@ -273,19 +361,17 @@ enum { A_OTHER = 0, A_SPACE, A_LOWER, A_UPPER }; /* ASCII classes; letters last 
 
 static const unsigned char ascii_class[128] = {
     ['\t'] = A_SPACE, ['\n'] = A_SPACE, ['\v'] = A_SPACE, ['\f'] = A_SPACE, ['\r'] = A_SPACE,
-    [' '] = A_SPACE,
-    ['a'] = A_LOWER, ['b'] = A_LOWER, ['c'] = A_LOWER, ['d'] = A_LOWER, ['e'] = A_LOWER,
-    ['f'] = A_LOWER, ['g'] = A_LOWER, ['h'] = A_LOWER, ['i'] = A_LOWER, ['j'] = A_LOWER,
-    ['k'] = A_LOWER, ['l'] = A_LOWER, ['m'] = A_LOWER, ['n'] = A_LOWER, ['o'] = A_LOWER,
-    ['p'] = A_LOWER, ['q'] = A_LOWER, ['r'] = A_LOWER, ['s'] = A_LOWER, ['t'] = A_LOWER,
-    ['u'] = A_LOWER, ['v'] = A_LOWER, ['w'] = A_LOWER, ['x'] = A_LOWER, ['y'] = A_LOWER,
-    ['z'] = A_LOWER,
-    ['A'] = A_UPPER, ['B'] = A_UPPER, ['C'] = A_UPPER, ['D'] = A_UPPER, ['E'] = A_UPPER,
-    ['F'] = A_UPPER, ['G'] = A_UPPER, ['H'] = A_UPPER, ['I'] = A_UPPER, ['J'] = A_UPPER,
-    ['K'] = A_UPPER, ['L'] = A_UPPER, ['M'] = A_UPPER, ['N'] = A_UPPER, ['O'] = A_UPPER,
-    ['P'] = A_UPPER, ['Q'] = A_UPPER, ['R'] = A_UPPER, ['S'] = A_UPPER, ['T'] = A_UPPER,
-    ['U'] = A_UPPER, ['V'] = A_UPPER, ['W'] = A_UPPER, ['X'] = A_UPPER, ['Y'] = A_UPPER,
-    ['Z'] = A_UPPER,
+    [' '] = A_SPACE,  ['a'] = A_LOWER,  ['b'] = A_LOWER,  ['c'] = A_LOWER,  ['d'] = A_LOWER,
+    ['e'] = A_LOWER,  ['f'] = A_LOWER,  ['g'] = A_LOWER,  ['h'] = A_LOWER,  ['i'] = A_LOWER,
+    ['j'] = A_LOWER,  ['k'] = A_LOWER,  ['l'] = A_LOWER,  ['m'] = A_LOWER,  ['n'] = A_LOWER,
+    ['o'] = A_LOWER,  ['p'] = A_LOWER,  ['q'] = A_LOWER,  ['r'] = A_LOWER,  ['s'] = A_LOWER,
+    ['t'] = A_LOWER,  ['u'] = A_LOWER,  ['v'] = A_LOWER,  ['w'] = A_LOWER,  ['x'] = A_LOWER,
+    ['y'] = A_LOWER,  ['z'] = A_LOWER,  ['A'] = A_UPPER,  ['B'] = A_UPPER,  ['C'] = A_UPPER,
+    ['D'] = A_UPPER,  ['E'] = A_UPPER,  ['F'] = A_UPPER,  ['G'] = A_UPPER,  ['H'] = A_UPPER,
+    ['I'] = A_UPPER,  ['J'] = A_UPPER,  ['K'] = A_UPPER,  ['L'] = A_UPPER,  ['M'] = A_UPPER,
+    ['N'] = A_UPPER,  ['O'] = A_UPPER,  ['P'] = A_UPPER,  ['Q'] = A_UPPER,  ['R'] = A_UPPER,
+    ['S'] = A_UPPER,  ['T'] = A_UPPER,  ['U'] = A_UPPER,  ['V'] = A_UPPER,  ['W'] = A_UPPER,
+    ['X'] = A_UPPER,  ['Y'] = A_UPPER,  ['Z'] = A_UPPER,
 };
 
 /* The state of the pass over characters. */
@@ -294,28 +380,36 @@ typedef struct pass {
     uint64_t words, ascii, latin, non_ascii;
     uint64_t scripts[MW_SCRIPT_COUNT];
     int refusal, invalid;
-    uint64_t first[4]; /* bit set: the first letters of the refusal phrases */
+    const refusal_filter *rf;
 } pass;
 
-__attribute__((always_inline)) static inline void word_start(pass *ps, const unsigned char *p, const unsigned char *end,
-                              const mw_text_options *o) {
+__attribute__((always_inline)) static inline void
+word_start(pass *ps, const unsigned char *p, const unsigned char *end, const mw_text_options *o) {
     ps->word = p;
     ps->words++;
     unsigned c = *p | 0x20;
-    if (!ps->refusal && (ps->first[c >> 6] >> (c & 63) & 1) && refusal_at(p, end, o))
-        ps->refusal = 1;
+    const refusal_filter *f = ps->rf;
+    if (ps->refusal || !(f->first[c >> 6] >> (c & 63) & 1)) return;
+    if (f->quad_on) {
+        if (end - p < 4) return; /* shorter than every phrase */
+        unsigned b = quad_bit(p);
+        if (!(f->quad[b >> 6] >> (b & 63) & 1)) return;
+    }
+    if (refusal_at(p, end, o)) ps->refusal = 1;
 }
 
-__attribute__((always_inline)) static inline void word_end(pass *ps, trigrams *t, const unsigned char *p,
-                            const unsigned char *end) {
+__attribute__((always_inline)) static inline void
+word_end(pass *ps, trigrams *t, const unsigned char *p, const unsigned char *end) {
     tri_word(t, word_hash(ps->word, (size_t)(p - ps->word), end));
     ps->word = NULL;
 }
 
 /* One character at p (p < end); returns its length. Inlined: a call per
  * character cost a fifth of the pass in register saves. */
-__attribute__((always_inline)) static inline size_t one_char(pass *ps, trigrams *t, const unsigned char *p, const unsigned char *end,
-                       const mw_text_options *o) {
+__attribute__((always_inline)) static inline size_t one_char(pass *ps, trigrams *t,
+                                                             const unsigned char *p,
+                                                             const unsigned char *end,
+                                                             const mw_text_options *o) {
     uint32_t cp = *p;
     if (cp < 0x80) {
         unsigned char k = ascii_class[cp];
@@ -369,14 +463,14 @@ static inline unsigned popcount16(unsigned x) { /* no POPCNT in baseline x86-64 
     return (x + (x >> 8)) & 0x1F;
 }
 
-__attribute__((always_inline)) static inline void chunk16(pass *ps, trigrams *t, const unsigned char *p, __m128i v, unsigned nb,
-                           unsigned lead, unsigned cont, const unsigned char *end,
-                           const mw_text_options *o) {
+__attribute__((always_inline)) static inline void
+chunk16(pass *ps, trigrams *t, const unsigned char *p, __m128i v, unsigned nb, unsigned lead,
+        unsigned cont, const unsigned char *end, const mw_text_options *o) {
     unsigned keep = (1u << nb) - 1;
     __m128i ctl = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('\t' - 1)),
                                 _mm_cmplt_epi8(v, _mm_set1_epi8('\r' + 1)));
-    unsigned space = (unsigned)_mm_movemask_epi8(
-        _mm_or_si128(ctl, _mm_cmpeq_epi8(v, _mm_set1_epi8(' '))));
+    unsigned space =
+        (unsigned)_mm_movemask_epi8(_mm_or_si128(ctl, _mm_cmpeq_epi8(v, _mm_set1_epi8(' '))));
     __m128i lw = _mm_or_si128(v, _mm_set1_epi8(0x20)); /* non-ASCII bytes stay negative */
     unsigned letters = (unsigned)_mm_movemask_epi8(_mm_and_si128(
         _mm_cmpgt_epi8(lw, _mm_set1_epi8('a' - 1)), _mm_cmplt_epi8(lw, _mm_set1_epi8('z' + 1))));
@@ -420,12 +514,14 @@ static inline void byte_range(__m128i v, __m128i m, unsigned *lo, unsigned *hi) 
  * handled, 0 for the caller's character-by-character path. The script of a
  * 2-byte character is its lead byte's 64-code-point block. */
 static inline unsigned two_byte16(pass *ps, trigrams *t, const unsigned char *p, __m128i v,
-                             unsigned high, const unsigned char *end, const mw_text_options *o) {
+                                  unsigned high, const unsigned char *end,
+                                  const mw_text_options *o) {
     __m128i is_lead = _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8((char)0xC3)), v),
                                     _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8((char)0xDF)), v));
-    __m128i is_cont = _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8((char)0xC0)),
-                                     _mm_set1_epi8((char)0x80));
-    unsigned lead = (unsigned)_mm_movemask_epi8(is_lead), cont = (unsigned)_mm_movemask_epi8(is_cont);
+    __m128i is_cont =
+        _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8((char)0xC0)), _mm_set1_epi8((char)0x80));
+    unsigned lead = (unsigned)_mm_movemask_epi8(is_lead),
+             cont = (unsigned)_mm_movemask_epi8(is_cont);
     unsigned nb = lead & 0x8000 ? 15 : 16;
     lead &= 0x7FFF;
     if ((lead | cont) != (high & ((1u << nb) - 1)) || cont != lead << 1) return 0;
@@ -433,9 +529,9 @@ static inline unsigned two_byte16(pass *ps, trigrams *t, const unsigned char *p,
     byte_range(v, is_lead, &lo, &hi);
     unsigned sc;
     if (hi == 0xC3) { /* U+00C0..U+00FF: letters but for x (C3 97) and / (C3 B7) */
-        unsigned signs = (unsigned)_mm_movemask_epi8(
-            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0x97)),
-                         _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xB7))));
+        unsigned signs =
+            (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0x97)),
+                                                     _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xB7))));
         if (signs) return 0;
         sc = MW_SCRIPT_LATIN;
     } else {
@@ -459,9 +555,12 @@ void mw_text_describe(const char *text, size_t len, const mw_text_options *opt,
     tri_init(t, len);
     pass ps;
     memset(&ps, 0, sizeof ps);
-    for (size_t i = 0; i < o->nrefusals; i++) {
-        unsigned c = (unsigned char)o->refusals[i][0] | 0x20;
-        ps.first[c >> 6] |= (uint64_t)1 << (c & 63);
+    refusal_filter own;
+    if (o->refusals == mw_text_default_refusals && o->nrefusals == mw_text_default_nrefusals) {
+        ps.rf = default_filter(o);
+    } else {
+        refusal_filter_build(o, &own);
+        ps.rf = &own;
     }
     while (p < end) {
 #ifdef __SSE2__
@@ -503,6 +602,7 @@ void mw_text_describe(const char *text, size_t len, const mw_text_options *opt,
     free(t->slot);
     mw_text_scan_pii(s, len, out);
     size_t a = 0, b = len;
-    while (a < b && (s[a] == ' ' || (s[a] >= '\t' && s[a] <= '\r'))) a++;
+    while (a < b && (s[a] == ' ' || (s[a] >= '\t' && s[a] <= '\r')))
+        a++;
     out->json_valid = a < b && (s[a] == '{' || s[a] == '[') && mw_text_is_json(text, len);
 }

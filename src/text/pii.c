@@ -57,15 +57,18 @@ static uint32_t emails(const unsigned char *s, size_t len) {
     const unsigned char *at;
     while (from < len && (at = memchr(s + from, '@', len - from))) {
         size_t a = (size_t)(at - s), l = a, e = a + 1;
-        while (l > from && local_char(s[l - 1])) l--;
-        while (e < len && domain_char(s[e])) e++;
+        while (l > from && local_char(s[l - 1]))
+            l--;
+        while (e < len && domain_char(s[e]))
+            e++;
         size_t end = 0;
         /* the regex backtracks to the last dot with two letters after it, in
          * the domain run, with at least one domain character before it */
         for (size_t q = e; l < a && q-- > a + 2;)
             if (s[q] == '.' && q + 2 < e && mw_text_alpha(s[q + 1]) && mw_text_alpha(s[q + 2])) {
                 end = q + 1;
-                while (end < e && mw_text_alpha(s[end])) end++;
+                while (end < e && mw_text_alpha(s[end]))
+                    end++;
                 break;
             }
         if (end) {
@@ -97,7 +100,8 @@ static uint32_t urls(const unsigned char *s, size_t len) {
             i = next_start(s, len, i + 1, URL_START);
             continue;
         }
-        while (m < len && !space(s[m])) m++;
+        while (m < len && !space(s[m]))
+            m++;
         n++;
         i = next_start(s, len, m, URL_START);
     }
@@ -113,7 +117,8 @@ static size_t ipv4_at(const unsigned char *s, size_t len, size_t i) {
             i++;
         }
         unsigned v = 0, d = 0;
-        while (i < len && mw_text_digit(s[i]) && d < 4) v = v * 10 + (s[i++] - '0'), d++;
+        while (i < len && mw_text_digit(s[i]) && d < 4)
+            v = v * 10 + (s[i++] - '0'), d++;
         if (d == 0 || d > 3 || v > 255) return 0;
     }
     if (i < len && mw_text_digit(s[i])) return 0;
@@ -160,7 +165,8 @@ static size_t phone_run(const unsigned char *s, size_t len, size_t i, unsigned *
         (*digits)++;
         end = ++i;
         size_t k = i;
-        while (k < len && k - i < 2 && phone_sep(s[k])) k++;
+        while (k < len && k - i < 2 && phone_sep(s[k]))
+            k++;
         if (k > i && k < len && mw_text_digit(s[k])) i = k;
     }
     return end;
@@ -169,9 +175,9 @@ static size_t phone_run(const unsigned char *s, size_t len, size_t i, unsigned *
 static void numbers(const unsigned char *s, size_t len, mw_text_descriptors *out) {
     for (size_t i = next_start(s, len, 0, NUMBER_START); i < len;) {
         unsigned char c = s[i];
-        int start = (mw_text_digit(c) || (c == '+' && i + 1 < len && mw_text_digit(s[i + 1]))) &&
-                    (i == 0 || !(mw_text_digit(s[i - 1]) || mw_text_alpha(s[i - 1]) ||
-                                 s[i - 1] == '.'));
+        int start =
+            (mw_text_digit(c) || (c == '+' && i + 1 < len && mw_text_digit(s[i + 1]))) &&
+            (i == 0 || !(mw_text_digit(s[i - 1]) || mw_text_alpha(s[i - 1]) || s[i - 1] == '.'));
         if (!start) {
             i = next_start(s, len, i + 1, NUMBER_START);
             continue;
@@ -186,10 +192,13 @@ static void numbers(const unsigned char *s, size_t len, mw_text_descriptors *out
         size_t ce = c == '+' ? i : card_run(s, len, i, &cd);
         int card = cd >= 13 && cd <= 19 && luhn(s, i, ce);
         size_t pe = phone_run(s, len, i, &pd);
-        if (card) out->cards++;
-        else if (pd >= 10 && pd <= 15 && !(pd >= 13 && luhn(s, i, pe))) out->phones++;
+        if (card)
+            out->cards++;
+        else if (pd >= 10 && pd <= 15 && !(pd >= 13 && luhn(s, i, pe)))
+            out->phones++;
         i = ce > pe ? ce : pe;
-        while (i < len && mw_text_digit(s[i])) i++; /* never restart inside a digit run */
+        while (i < len && mw_text_digit(s[i]))
+            i++; /* never restart inside a digit run */
         i = next_start(s, len, i, NUMBER_START);
     }
 }

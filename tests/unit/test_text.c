@@ -123,6 +123,19 @@ static void test_refusals(void **state) {
     assert_true(x.refusal);
     mw_text_describe("I cannot", 8, &o, &x);
     assert_false(x.refusal);
+    /* phrases shorter than four bytes, and at the very end of the text */
+    const char *short_ones[] = {"no", "ok'"};
+    mw_text_options so = {short_ones, 2};
+    mw_text_describe("well NO", 7, &so, &x);
+    assert_true(x.refusal);
+    mw_text_describe("fine, ok\xE2\x80\x99", 11, &so, &x);
+    assert_true(x.refusal);
+    mw_text_describe("nothing", 7, &so, &x);
+    assert_true(x.refusal); /* a phrase matches at a word start, not a whole word */
+    mw_text_describe("yes ok", 6, &so, &x);
+    assert_false(x.refusal);
+    assert_true(d("so... i can\xE2\x80\x99t").refusal);
+    assert_false(d("I can").refusal);
 }
 
 static void test_json(void **state) {
