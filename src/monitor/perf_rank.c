@@ -66,7 +66,7 @@
 
 typedef struct rank_ws {
     uint64_t *tag;     /* n tagged values in bucket order */
-    uint64_t *scratch; /* n: the splits and sorts of buckets */
+    uint64_t *scratch; /* the splits and sorts of buckets (rank_metric) */
     uint64_t *cnt;     /* per top bucket: records | positives << 32, then ends */
     size_t np, nn;     /* positives, negatives */
     int wmax;          /* digit width: at most 2^wmax top buckets */
@@ -360,6 +360,7 @@ static mw_status rank_metric(int ap, const uint32_t *y, uint32_t pos, const doub
     }
     rank_run r = {.ap = ap, .np = (double)np};
     if (!packed) {
+        if (!(ws->scratch = malloc(n * sizeof *ws->scratch))) goto nomem;
         rank_halves(&r, y, pos, s, stride, n, lo, hi, ws);
     } else {
         int guessed = shift;
@@ -367,12 +368,16 @@ static mw_status rank_metric(int ap, const uint32_t *y, uint32_t pos, const doub
         top_digit(lo, hi, ws->wmax, &shift, &mask);
         if (shift != guessed || mask != guessed_mask)
             top_histogram(y, pos, s, stride, n, shift, mask, cnt);
-        uint64_t low = ((uint64_t)1 << shift) - 1, *tag = ws->tag, sum = 0;
+        uint64_t low = ((uint64_t)1 << shift) - 1, *tag = ws->tag, sum = 0, most = 0;
         for (size_t d = 0; d <= mask; d++) {
             uint64_t c = cnt[d];
             cnt[d] = sum | (c >> 32) << 32; /* start | positives */
             sum += c & UINT32_MAX;
+            most = (c & UINT32_MAX) > most ? c & UINT32_MAX : most;
         }
+        /* a bucket's split scatters into the scratch: as long as the largest
+         * (small unless the scores cluster), not n, to spare its page faults */
+        if (!(ws->scratch = malloc((size_t)(most ? most : 1) * sizeof *ws->scratch))) goto nomem;
         for (size_t i = 0; i < n; i++) {
             uint64_t k = score_key(s, i, stride);
             tag[cnt[(k >> shift) & mask]++ & UINT32_MAX] = (k & low) << 1 | (uint64_t)(y[i] == pos);
@@ -383,23 +388,27 @@ static mw_status rank_metric(int ap, const uint32_t *y, uint32_t pos, const doub
             run_bucket(&r, tag + b, ws->scratch, e - b, (size_t)(cnt[d] >> 32), shift);
         }
     }
+    free(ws->scratch);
+    ws->scratch = NULL;
     *out = ap ? r.sum : (double)r.num2 / (2.0 * (double)np * (double)(n - np));
     return MW_OK;
+nomem:
+    return mw_error_set(err, MW_ENOMEM, "", 0, 0, "out of memory ranking %zu scores", n);
 }
 
 #define HUGE_PAGE ((size_t)2 << 20)
 
-/* The tagged values, the scratch and the counts in one block; from 8 MiB on,
- * aligned to 2 MiB and offered to transparent huge pages (where the kernel
- * leaves them to madvise): a fresh block otherwise costs a page fault per
- * 4 KiB, about 10 % of the time on a million scores. About 2^w <= n / 8
- * buckets of about 16 records each (the last sorts are in cache). */
+/* The tagged values and the counts in one block; from 8 MiB on, aligned to
+ * 2 MiB and offered to transparent huge pages (where the kernel leaves them
+ * to madvise): a fresh block otherwise costs a page fault per 4 KiB, about
+ * 10 % of the time on a million scores. About 2^w <= n / 16 top buckets. The
+ * scratch, as long as the largest top bucket, comes later (rank_metric). */
 static mw_status rank_alloc(size_t n, rank_ws *ws, mw_error *err) {
     memset(ws, 0, sizeof *ws);
     int w = 64 - __builtin_clzll((uint64_t)n | 1) - 4;
     ws->wmax = w < 1 ? 1 : w > RANK_MAX_BITS ? RANK_MAX_BITS : w;
     size_t nb = (size_t)1 << ws->wmax, nk = n ? n : 1;
-    size_t bytes = (2 * nk + nb) * sizeof *ws->tag;
+    size_t bytes = (nk + nb) * sizeof *ws->tag;
     void *p = NULL;
 #ifdef MADV_HUGEPAGE
     if (bytes >= 4 * HUGE_PAGE) {
@@ -413,8 +422,7 @@ static mw_status rank_alloc(size_t n, rank_ws *ws, mw_error *err) {
     if (!p) p = malloc(bytes);
     if (!p) return mw_error_set(err, MW_ENOMEM, "", 0, 0, "out of memory ranking %zu scores", n);
     ws->tag = p;
-    ws->scratch = ws->tag + nk;
-    ws->cnt = ws->scratch + nk;
+    ws->cnt = ws->tag + nk;
     return MW_OK;
 }
 
