@@ -11,14 +11,21 @@
  * "NULL", "NaN", "None", "n/a", "nan", "null").
  *
  * Type inference: a column is numeric when every non-missing value parses as a
- * number, else categorical. A schema (YAML, column -> numeric|categorical|ignore)
+ * number, else categorical. A schema (YAML, column -> numeric|categorical|text|ignore)
  * overrides inference; values that do not fit an imposed numeric type are
  * counted as type errors (with a few examples) and stored as missing.
+ *
+ * Text columns: a column the schema types `text`, or a categorical column that
+ * looks like free text (MW_TEXT_INFER_* below), leaves the reader expanded into
+ * MW_TEXT_NDESC descriptor columns "X.chars", "X.bytes", ..., "X.script"
+ * (text.h), replacing X; its values are never kept. The table lists such X in
+ * text_cols.
  */
 #ifndef MODELWATCH_DATA_H
 #define MODELWATCH_DATA_H
 
 #include "modelwatch/core.h"
+#include "modelwatch/text.h"
 
 #include <stdint.h>
 
@@ -30,10 +37,12 @@ typedef enum mw_coltype {
     MW_TYPE_AUTO = 0, /* infer (schemas only) */
     MW_TYPE_NUMERIC,
     MW_TYPE_CATEGORICAL,
-    MW_TYPE_IGNORE /* read past, no values kept */
+    MW_TYPE_IGNORE, /* read past, no values kept */
+    MW_TYPE_TEXT    /* schemas only: free text, expanded into descriptor columns */
 } mw_coltype;
 
-const char *mw_coltype_name(mw_coltype t); /* "auto", "numeric", "categorical", "ignore" */
+/* "auto", "numeric", "categorical", "ignore", "text" */
+const char *mw_coltype_name(mw_coltype t);
 
 /* ---- string dictionary (interned categories with dense codes) ----------- */
 
@@ -78,6 +87,8 @@ typedef struct mw_table {
     uint64_t n_arrays_skipped; /* NDJSON: array values skipped (not columns) */
     uint64_t n_duplicate_rows; /* rows equal to an earlier row, once counted */
     int duplicates_counted;    /* mw_table_count_duplicates has run (row_hash freed) */
+    char **text_cols;          /* text columns expanded into descriptor columns */
+    size_t ntext;
 } mw_table;
 
 /* Counts the rows equal to an earlier row (n_duplicate_rows) from the row
@@ -92,7 +103,7 @@ void mw_table_free(mw_table *t);
 /* ---- schema ---------------------------------------------------------------- */
 
 typedef struct mw_schema mw_schema;
-/* YAML mapping of column name -> numeric|categorical|ignore, either at top level or
+/* YAML mapping of column name -> numeric|categorical|text|ignore, either at top level or
  * under a `columns:` key. Errors name the file, line and what was expected. */
 mw_status mw_schema_load(const char *path, mw_schema **out, mw_error *err);
 mw_status mw_schema_parse(const char *name, const char *text, size_t len, mw_schema **out,
@@ -114,6 +125,8 @@ typedef struct mw_read_options {
     int expand_arrays;       /* NDJSON: a non-empty array of numbers (or nulls) under key K
                                 becomes the numeric columns K[0], K[1], ... (embeddings);
                                 other arrays are skipped and counted either way */
+    const mw_text_options *text; /* refusal phrases for text columns; NULL = defaults */
+    int no_text_inference;       /* 1: only schema `text` columns are text */
 } mw_read_options;
 
 /* Reads a file ("-" = stdin; gzip detected by magic bytes) into a new table. */
@@ -131,6 +144,32 @@ mw_status mw_table_read_mem(const char *name, const char *buf, size_t len,
  * round-trip text ("0.1", "3", "1e+300").
  */
 mw_status mw_column_convert(mw_column *col, mw_coltype to, mw_error *err);
+
+/* ---- text columns (text_cols.c) ---------------------------------------------
+ *
+ * Inference: a column not typed by the schema is text when it was read as
+ * categorical, has at least MW_TEXT_INFER_MIN_VALUES non-missing values, its
+ * distinct values are at least half of them, their mean length is at least
+ * MW_TEXT_INFER_MIN_BYTES bytes, and at least half of the distinct values
+ * contain a space (which tells prose from long identifiers and hashes).
+ */
+#define MW_TEXT_INFER_MIN_VALUES 10
+#define MW_TEXT_INFER_MIN_BYTES 40
+
+/* Replaces column col (categorical, or numeric: converted first) by its
+ * descriptor columns, computed once per distinct value. MW_EINVAL naming the
+ * column when a descriptor column's name is taken. */
+mw_status mw_table_expand_text(mw_table *t, size_t col, const mw_text_options *opt,
+                               mw_error *err);
+/* Expands every text column: those the schema types text, those named in
+ * names[0..n) (when present), and with infer those that look like text. */
+mw_status mw_table_expand_texts(mw_table *t, const mw_schema *schema, const char *const *names,
+                                size_t n, int infer, const mw_text_options *opt, mw_error *err);
+/* Makes two tables agree: a column expanded as text in one and still present
+ * in the other is expanded there too (a small current file may not meet the
+ * inference rule that its reference met). */
+mw_status mw_table_align_text(mw_table *a, mw_table *b, const mw_text_options *opt,
+                              mw_error *err);
 
 /* ---- scalars -------------------------------------------------------------- */
 

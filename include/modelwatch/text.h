@@ -98,6 +98,32 @@ void mw_text_describe(const char *s, size_t len, const mw_text_options *opt,
 /* 1 when s[0..len) is one JSON value (RFC 8259), whitespace around allowed. */
 int mw_text_is_json(const char *s, size_t len);
 
+/* ---- descriptors as columns (columns.c) ---------------------------------------
+ *
+ * A text column X is monitored through MW_TEXT_NDESC derived columns named
+ * "X.<descriptor>" in this order: chars, bytes, words, empty, invalid_utf8,
+ * non_ascii, script, emails, phones, cards, ips, urls, repetition, refusal,
+ * json_valid. All are numeric except script (categorical: mw_script_name).
+ */
+#define MW_TEXT_NDESC 15
+#define MW_TEXT_DESC_SCRIPT 6 /* the categorical one */
+extern const char *const mw_text_descriptor_names[MW_TEXT_NDESC];
+/* Value of descriptor i (not MW_TEXT_DESC_SCRIPT) of d. */
+double mw_text_descriptor_value(const mw_text_descriptors *d, size_t i);
+/* Index of the descriptor named s[0..len) ("chars"), or -1. */
+int mw_text_descriptor_find(const char *s, size_t len);
+
+/* ---- redaction (redact.c) -------------------------------------------------------
+ *
+ * Replaces every e-mail address, phone number, card number and IPv4 address
+ * (the matches counted by mw_text_describe, same definitions) with the tokens
+ * [EMAIL], [PHONE], [CARD] and [IP]; overlapping matches become one token (the
+ * first's). Bytes that are not valid UTF-8 become U+FFFD, so the result is
+ * always valid UTF-8. Writes at most cap - 1 bytes and a NUL to out (cut at a
+ * character boundary, never inside a token) and returns the length written.
+ */
+size_t mw_text_redact(const char *s, size_t len, char *out, size_t cap);
+
 #ifdef __cplusplus
 }
 #endif

@@ -61,6 +61,28 @@ int mw_cli_wait_signal(const sigset_t *set, long timeout_ms);
 void mw_cli_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void mw_cli_progress_done(void);
 
+/* What the batch commands read with (cli_input.c): --schema, --refusals FILE
+ * (text columns' refusal phrases) and --no-text-inference, as read options. */
+typedef struct mw_cli_input {
+    mw_read_options ropt; /* points into this struct */
+    mw_schema *schema;
+    mw_text_options text;
+    char **phrases;
+    size_t nphrases;
+} mw_cli_input;
+/* Fills in (schema and refusals may be NULL); an error is printed and its exit
+ * code returned, with in left empty. */
+int mw_cli_input_open(const char *cmd, const char *schema, const char *refusals, int no_infer,
+                      mw_cli_input *in);
+void mw_cli_input_close(mw_cli_input *in);
+/* Help lines of those options. */
+#define MW_CLI_INPUT_HELP                                                                          \
+    "      --schema FILE        YAML: column -> numeric|categorical|text|ignore\n"                \
+    "      --refusals FILE      refusal phrases of text columns, one per line\n"                   \
+    "                           (default: a built-in English list)\n"                              \
+    "      --no-text-inference  text columns only where the schema says text (default:\n"         \
+    "                           also long, varied strings with spaces; see README)\n"
+
 /* Reads n (1 or 2) files in parallel; tables[i] gets each, err[i] its error. */
 int mw_cli_read_tables(const char *cmd, const char *const *paths, size_t n,
                        const mw_read_options *opt, mw_table **tables);

@@ -184,6 +184,12 @@ int mw_cli_read_tables(const char *cmd, const char *const *paths, size_t n,
                               jobs[i].err.message[0] ? jobs[i].err.message
                                                      : mw_status_str(jobs[i].st));
     }
+    if (rc == MW_EXIT_OK && n == 2) { /* a text column on one side is text on both */
+        mw_error err;
+        mw_error_clear(&err);
+        if (mw_table_align_text(tables[0], tables[1], opt ? opt->text : NULL, &err) != MW_OK)
+            rc = mw_cli_error(cmd, "%s", err.message);
+    }
     if (rc != MW_EXIT_OK)
         for (size_t i = 0; i < n; i++) {
             mw_table_free(tables[i]);

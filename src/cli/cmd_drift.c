@@ -40,7 +40,7 @@ static const char drift_help[] =
     "                           columns drifted (default 0.5)\n"
     "      --correction none|bonferroni|bh\n"
     "                           multiple-testing correction of p-values (default none)\n"
-    "      --schema FILE        YAML: column -> numeric|categorical|ignore\n"
+    MW_CLI_INPUT_HELP
     "      --embedding PREFIX   test the columns PREFIX0, PREFIX1, ... (or PREFIX[0],\n"
     "                           ...) together as one embedding vector (repeatable;\n"
     "                           e.g. emb_ for emb_0..emb_383). NDJSON arrays of\n"
@@ -77,7 +77,7 @@ static const char quality_help[] =
     "  -r, --reference FILE     reference data\n"
     "  -c, --current FILE       current data\n"
     "      --columns LIST       only these columns (comma-separated)\n"
-    "      --schema FILE        YAML: column -> numeric|categorical|ignore\n"
+    MW_CLI_INPUT_HELP
     "  -f, --format text|json|html   report format (default text)\n"
     "  -o, --output FILE        write the report to FILE (default stdout)\n"
     "      --fail-on-issues     exit with status 3 when any issue is found\n"
@@ -97,11 +97,14 @@ enum {
     OPT_EMBEDDING,
     OPT_EMB_SAMPLES,
     OPT_EMB_PERMUTATIONS,
-    OPT_SEED
+    OPT_SEED,
+    OPT_REFUSALS,
+    OPT_NO_TEXT_INFERENCE
 };
 
 typedef struct drift_args {
-    const char *reference, *current, *schema, *output;
+    const char *reference, *current, *schema, *refusals, *output;
+    int no_text_inference;
     mw_report_format format;
     mw_drift_options opt;
     char **columns;
@@ -180,6 +183,8 @@ static int parse_args(const char *cmd, int quality, int argc, char **argv, drift
         {"drift-share", required_argument, NULL, OPT_DRIFT_SHARE},
         {"correction", required_argument, NULL, OPT_CORRECTION},
         {"schema", required_argument, NULL, OPT_SCHEMA},
+        {"refusals", required_argument, NULL, OPT_REFUSALS},
+        {"no-text-inference", no_argument, NULL, OPT_NO_TEXT_INFERENCE},
         {"format", required_argument, NULL, 'f'},
         {"output", required_argument, NULL, 'o'},
         {"fail-on-drift", no_argument, NULL, OPT_FAIL},
@@ -247,6 +252,12 @@ static int parse_args(const char *cmd, int quality, int argc, char **argv, drift
             break;
         case OPT_SCHEMA:
             a->schema = optarg;
+            break;
+        case OPT_REFUSALS:
+            a->refusals = optarg;
+            break;
+        case OPT_NO_TEXT_INFERENCE:
+            a->no_text_inference = 1;
             break;
         case 'f':
             if (!mw_report_format_from_name(optarg, &a->format))
@@ -320,23 +331,22 @@ static int run(const char *cmd, int quality, int argc, char **argv) {
         free(a.embeddings);
         return rc < 0 ? MW_EXIT_OK : rc;
     }
-    mw_schema *schema = NULL;
+    mw_cli_input in;
     mw_table *tables[2] = {NULL, NULL};
     mw_batch *batch = NULL;
     mw_error err;
     mw_error_clear(&err);
-    mw_read_options ropt = {.expand_arrays = !quality}; /* NDJSON embeddings */
-    if (a.schema) {
-        if (mw_schema_load(a.schema, &schema, &err) != MW_OK) {
-            rc = mw_cli_error(cmd, "%s", err.message);
-            goto out;
-        }
-        ropt.schema = schema;
+    if ((rc = mw_cli_input_open(cmd, a.schema, a.refusals, a.no_text_inference, &in))) {
+        free(a.columns);
+        free(a.col_thresholds);
+        free(a.embeddings);
+        return rc;
     }
+    in.ropt.expand_arrays = !quality; /* NDJSON embeddings */
     a.opt.histograms = a.format == MW_FORMAT_HTML;
     const char *paths[2] = {a.reference, a.current};
     double t0 = mw_cli_now();
-    if ((rc = mw_cli_read_tables(cmd, paths, 2, &ropt, tables))) goto out;
+    if ((rc = mw_cli_read_tables(cmd, paths, 2, &in.ropt, tables))) goto out;
     double t_read = mw_cli_now();
     if (mw_batch_new(tables[0], tables[1], &a.opt, &batch, &err) != MW_OK) {
         rc = mw_cli_error(cmd, "%s", err.message);
@@ -364,7 +374,7 @@ out:
     mw_batch_free(batch);
     mw_table_free(tables[0]);
     mw_table_free(tables[1]);
-    mw_schema_free(schema);
+    mw_cli_input_close(&in);
     free(a.columns);
     free(a.col_thresholds);
     free(a.embeddings);

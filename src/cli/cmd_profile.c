@@ -20,7 +20,7 @@ static const char profile_help[] =
     "quantiles (1, 5, 25, 50, 75, 95, 99 %) and the most frequent categories.\n"
     "\n"
     "options:\n"
-    "      --schema FILE        YAML: column -> numeric|categorical|ignore\n"
+    MW_CLI_INPUT_HELP
     "  -f, --format text|json|html   report format (default text)\n"
     "  -o, --output FILE        write the report to FILE (default stdout)\n"
     "      --save FILE          also write the binary, mergeable profile to FILE\n"
@@ -28,7 +28,7 @@ static const char profile_help[] =
     "                           (default 100000; exact below that)\n"
     "  -h, --help               show this help\n";
 
-enum { OPT_SCHEMA = 1000, OPT_SAVE, OPT_SAMPLE };
+enum { OPT_SCHEMA = 1000, OPT_SAVE, OPT_SAMPLE, OPT_REFUSALS, OPT_NO_INFER };
 
 static int save_profile(const mw_profile *p, const char *path) {
     unsigned char *buf;
@@ -45,6 +45,8 @@ static int save_profile(const mw_profile *p, const char *path) {
 
 int mw_cmd_profile(int argc, char **argv) {
     static const struct option longopts[] = {{"schema", required_argument, NULL, OPT_SCHEMA},
+                                             {"refusals", required_argument, NULL, OPT_REFUSALS},
+                                             {"no-text-inference", no_argument, NULL, OPT_NO_INFER},
                                              {"format", required_argument, NULL, 'f'},
                                              {"output", required_argument, NULL, 'o'},
                                              {"save", required_argument, NULL, OPT_SAVE},
@@ -52,6 +54,8 @@ int mw_cmd_profile(int argc, char **argv) {
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     const char *cmd = "profile", *schema_path = NULL, *output = NULL, *save = NULL;
+    const char *refusals = NULL;
+    int no_infer = 0;
     mw_report_format fmt = MW_FORMAT_TEXT;
     mw_profile_options popt = {0};
     double v;
@@ -62,6 +66,12 @@ int mw_cmd_profile(int argc, char **argv) {
         switch (c) {
         case OPT_SCHEMA:
             schema_path = optarg;
+            break;
+        case OPT_REFUSALS:
+            refusals = optarg;
+            break;
+        case OPT_NO_INFER:
+            no_infer = 1;
             break;
         case 'f':
             if (!mw_report_format_from_name(optarg, &fmt))
@@ -90,17 +100,11 @@ int mw_cmd_profile(int argc, char **argv) {
     }
     if (optind != argc - 1) return mw_cli_usage_error(cmd, "expects exactly one FILE");
     const char *path = argv[optind];
-    mw_error err;
-    mw_error_clear(&err);
-    mw_schema *schema = NULL;
-    mw_read_options ropt = {0};
-    if (schema_path) {
-        if (mw_schema_load(schema_path, &schema, &err) != MW_OK)
-            return mw_cli_error(cmd, "%s", err.message);
-        ropt.schema = schema;
-    }
+    mw_cli_input in;
+    int rc = mw_cli_input_open(cmd, schema_path, refusals, no_infer, &in);
+    if (rc) return rc;
     mw_table *t = NULL;
-    int rc = mw_cli_read_tables(cmd, &path, 1, &ropt, &t);
+    rc = mw_cli_read_tables(cmd, &path, 1, &in.ropt, &t);
     mw_profile *p = NULL;
     if (!rc) {
         mw_cli_progress("profiling %zu columns ...", t->ncols);
@@ -118,6 +122,6 @@ int mw_cmd_profile(int argc, char **argv) {
     }
     mw_profile_free(p);
     mw_table_free(t);
-    mw_schema_free(schema);
+    mw_cli_input_close(&in);
     return rc;
 }

@@ -117,7 +117,7 @@ void mw_input_close(mw_input *in);
 
 /* Builder state of one column beside its mw_column. */
 typedef struct mw_colstate {
-    mw_coltype imposed; /* from the schema: AUTO, NUMERIC, CATEGORICAL or IGNORE */
+    mw_coltype imposed; /* from the schema: AUTO, NUMERIC, CATEGORICAL, TEXT or IGNORE */
 } mw_colstate;
 
 typedef struct mw_tb {
@@ -151,6 +151,8 @@ mw_status mw_data_num_to_cat(mw_column *c, size_t n, size_t cap);
 /* Counts a type error and keeps the first examples. */
 void mw_data_type_error(mw_column *c, const char *s, size_t len, uint64_t line);
 void mw_tb_destroy(mw_tb *b);
+/* Frees a column's name and values (not the column itself). */
+void mw_data_column_free(mw_column *c);
 
 /* ---- readers ------------------------------------------------------------------ */
 

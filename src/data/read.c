@@ -4,7 +4,9 @@
  *
  * Format choice (MW_FMT_AUTO): by extension (.csv, .jsonl, .ndjson, .json, each
  * optionally followed by .gz), otherwise by the first non-blank byte after an
- * optional UTF-8 BOM ('{' or '[' = NDJSON, anything else CSV).
+ * optional UTF-8 BOM ('{' or '[' = NDJSON, anything else CSV). Text columns
+ * (schema `text`, or inferred) are expanded into descriptor columns before the
+ * table is handed over (text_cols.c).
  * Ownership: *out is returned for the caller to free with mw_table_free; on error
  * *out stays NULL and err says what and where.
  */
@@ -75,7 +77,15 @@ static mw_status run(const char *name, mw_input *in, mw_format fmt, const mw_rea
         mw_tb_destroy(&b);
         return st;
     }
-    *out = mw_tb_finish(&b);
+    mw_table *t = mw_tb_finish(&b);
+    /* text columns leave the reader as their descriptors (text_cols.c) */
+    st = mw_table_expand_texts(t, opt ? opt->schema : NULL, NULL, 0,
+                               !(opt && opt->no_text_inference), opt ? opt->text : NULL, err);
+    if (st != MW_OK) {
+        mw_table_free(t);
+        return st;
+    }
+    *out = t;
     return MW_OK;
 }
 

@@ -1,6 +1,6 @@
 /*
  * Schemas: YAML (libyaml event parser) mapping column name -> numeric |
- * categorical | ignore (also "auto"), either at the top level or under a
+ * categorical | text | ignore (also "auto"), either at the top level or under a
  * `columns:` key:
  *
  *     columns:            # or the same pairs at the top level
@@ -80,7 +80,7 @@ static const char *ev_what(yaml_event_type_t t) {
 static mw_status add(yparse *y, mw_schema *s, const char *col, size_t len, uint64_t line) {
     if (y->ev.type != YAML_SCALAR_EVENT)
         return mw_error_set(y->err, MW_EPARSE, y->name, ev_line(y), 0,
-                            "column \"%.*s\": expected numeric, categorical or ignore, got %s",
+                            "column \"%.*s\": expected numeric, categorical, text or ignore, got %s",
                             (int)(len > 100 ? 100 : len), col, ev_what(y->ev.type));
     const char *v = (const char *)y->ev.data.scalar.value;
     mw_coltype t;
@@ -90,12 +90,14 @@ static mw_status add(yparse *y, mw_schema *s, const char *col, size_t len, uint6
         t = MW_TYPE_CATEGORICAL;
     else if (!strcmp(v, "ignore"))
         t = MW_TYPE_IGNORE;
+    else if (!strcmp(v, "text"))
+        t = MW_TYPE_TEXT;
     else if (!strcmp(v, "auto"))
         t = MW_TYPE_AUTO;
     else
         return mw_error_set(
             y->err, MW_EPARSE, y->name, ev_line(y), 0,
-            "column \"%.*s\": expected numeric, categorical or ignore, got \"%.60s\"",
+            "column \"%.*s\": expected numeric, categorical, text or ignore, got \"%.60s\"",
             (int)(len > 100 ? 100 : len), col, v);
     uint32_t code;
     if (mw_dict_find(s->names, col, len, &code))
@@ -173,7 +175,7 @@ mw_status mw_schema_parse(const char *name, const char *text, size_t len, mw_sch
         else if (y.ev.type == YAML_STREAM_END_EVENT)
             st = mw_error_set(err, MW_EPARSE, name, 0, 0,
                               "empty schema: expected a mapping of column names to "
-                              "numeric, categorical or ignore");
+                              "numeric, categorical, text or ignore");
         else
             st = mw_error_set(err, MW_EPARSE, name, ev_line(&y), 0,
                               "expected a mapping of column names to types (optionally under "

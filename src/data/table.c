@@ -11,7 +11,8 @@
  * switch keep their exact source text. Missing values stay missing. A schema
  * NUMERIC column never switches: non-numbers are type errors (counted, the first
  * MW_TYPE_ERROR_EXAMPLES kept with their line) and stored as missing. IGNORE
- * columns keep no values (num, codes and dict stay NULL).
+ * columns keep no values (num, codes and dict stay NULL). TEXT columns are read
+ * as CATEGORICAL (every value's exact text) and expanded by text_cols.c.
  *
  * Invariants while building: every value array and row_hash has rows_cap >
  * t->nrows entries; the row being read is index t->nrows, committed by the reader
@@ -33,6 +34,8 @@ const char *mw_coltype_name(mw_coltype t) {
         return "categorical";
     case MW_TYPE_IGNORE:
         return "ignore";
+    case MW_TYPE_TEXT:
+        return "text";
     }
     return "unknown";
 }
@@ -44,7 +47,7 @@ long mw_table_find(const mw_table *t, const char *name) {
     return -1;
 }
 
-static void column_free(mw_column *c) {
+void mw_data_column_free(mw_column *c) {
     free(c->name);
     free(c->num);
     free(c->codes);
@@ -54,8 +57,11 @@ static void column_free(mw_column *c) {
 void mw_table_free(mw_table *t) {
     if (!t) return;
     for (size_t i = 0; i < t->ncols; i++)
-        column_free(&t->cols[i]);
+        mw_data_column_free(&t->cols[i]);
     free(t->cols);
+    for (size_t i = 0; i < t->ntext; i++)
+        free(t->text_cols[i]);
+    free(t->text_cols);
     free(t->row_hash);
     free(t->source);
     free(t);
@@ -127,7 +133,10 @@ mw_status mw_tb_add_column(mw_tb *b, const char *name, size_t len, uint64_t line
     c->name[len] = 0;
     mw_coltype imposed = b->schema ? mw_schema_type(b->schema, c->name) : MW_TYPE_AUTO;
     b->st[t->ncols].imposed = imposed;
-    c->type = imposed == MW_TYPE_AUTO ? MW_TYPE_NUMERIC : imposed;
+    /* text is read as categories and expanded into descriptors afterwards */
+    c->type = imposed == MW_TYPE_AUTO   ? MW_TYPE_NUMERIC
+              : imposed == MW_TYPE_TEXT ? MW_TYPE_CATEGORICAL
+                                        : imposed;
     t->ncols++; /* counted now so that a failure below frees it */
     if (alloc_values(c, b->rows_cap, t->nrows) != MW_OK) goto nomem;
     if (c->type != MW_TYPE_IGNORE) c->n_missing = t->nrows;

@@ -36,9 +36,8 @@ const char *mw_script_name(mw_script s) {
 
 /* ---- characters ---- */
 
-/* Decodes one character at p (p < end); *cp gets it, returns its length, or 0
- * for an invalid sequence (one byte is then consumed). */
-static size_t decode(const unsigned char *p, const unsigned char *end, uint32_t *cp) {
+/* One character (text_int.h); an invalid sequence consumes one byte. */
+size_t mw_text_decode(const unsigned char *p, const unsigned char *end, uint32_t *cp) {
     unsigned c = p[0];
     size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
     if (c >= 0xF5 || n == 0 || (size_t)(end - p) < n) return 0;
@@ -434,7 +433,7 @@ __attribute__((always_inline)) static inline size_t one_char(pass *ps, trigrams 
             n = 3;
         }
     } else {
-        n = decode(p, end, &cp);
+        n = mw_text_decode(p, end, &cp);
     }
     if (!n) {
         ps->invalid = 1;

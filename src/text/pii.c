@@ -1,8 +1,10 @@
 /*
  * Personal-data indicators in text (text.h): e-mail addresses, URLs, IPv4
  * addresses, card-like numbers (Luhn) and phone numbers, counted with the
- * exact definitions of text.h. Each scan jumps to its candidates ('@', "://",
- * "www.", digits) instead of running a regular expression over every byte.
+ * exact definitions of text.h, and the spans of the first four for
+ * redaction (redact.c): one set of matchers serves both. Each scan jumps to
+ * its candidates ('@', "://", "www.", digits) instead of running a regular
+ * expression over every byte.
  */
 #include "text/text_int.h"
 
@@ -50,9 +52,9 @@ static int domain_char(unsigned char c) {
     return mw_text_alpha(c) || mw_text_digit(c) || c == '.' || c == '-';
 }
 
-/* [A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}, non-overlapping. */
-static uint32_t emails(const unsigned char *s, size_t len) {
-    uint32_t n = 0;
+/* [A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}, non-overlapping; each
+ * match [l, end) goes to fn. */
+static void emails(const unsigned char *s, size_t len, mw_pii_fn fn, void *ctx) {
     size_t from = 0; /* the end of the last match: matches do not overlap */
     const unsigned char *at;
     while (from < len && (at = memchr(s + from, '@', len - from))) {
@@ -72,13 +74,12 @@ static uint32_t emails(const unsigned char *s, size_t len) {
                 break;
             }
         if (end) {
-            n++;
+            fn(MW_PII_EMAIL, l, end, ctx);
             from = end;
         } else {
             from = a + 1;
         }
     }
-    return n;
 }
 
 static int space(unsigned char c) {
@@ -172,7 +173,8 @@ static size_t phone_run(const unsigned char *s, size_t len, size_t i, unsigned *
     return end;
 }
 
-static void numbers(const unsigned char *s, size_t len, mw_text_descriptors *out) {
+/* IPv4 addresses, cards and phones, each match [start, end) to fn. */
+static void numbers(const unsigned char *s, size_t len, mw_pii_fn fn, void *ctx) {
     for (size_t i = next_start(s, len, 0, NUMBER_START); i < len;) {
         unsigned char c = s[i];
         int start =
@@ -184,7 +186,7 @@ static void numbers(const unsigned char *s, size_t len, mw_text_descriptors *out
         }
         size_t ip = c == '+' ? 0 : ipv4_at(s, len, i);
         if (ip) {
-            out->ips++;
+            fn(MW_PII_IP, i, ip, ctx);
             i = next_start(s, len, ip, NUMBER_START);
             continue;
         }
@@ -193,9 +195,9 @@ static void numbers(const unsigned char *s, size_t len, mw_text_descriptors *out
         int card = cd >= 13 && cd <= 19 && luhn(s, i, ce);
         size_t pe = phone_run(s, len, i, &pd);
         if (card)
-            out->cards++;
+            fn(MW_PII_CARD, i, ce, ctx);
         else if (pd >= 10 && pd <= 15 && !(pd >= 13 && luhn(s, i, pe)))
-            out->phones++;
+            fn(MW_PII_PHONE, i, pe, ctx);
         i = ce > pe ? ce : pe;
         while (i < len && mw_text_digit(s[i]))
             i++; /* never restart inside a digit run */
@@ -203,8 +205,33 @@ static void numbers(const unsigned char *s, size_t len, mw_text_descriptors *out
     }
 }
 
+static void count(mw_pii_kind kind, size_t a, size_t b, void *ctx) {
+    mw_text_descriptors *out = ctx;
+    (void)a, (void)b;
+    switch (kind) {
+    case MW_PII_EMAIL:
+        out->emails++;
+        break;
+    case MW_PII_IP:
+        out->ips++;
+        break;
+    case MW_PII_CARD:
+        out->cards++;
+        break;
+    case MW_PII_PHONE:
+        out->phones++;
+        break;
+    }
+}
+
 void mw_text_scan_pii(const unsigned char *s, size_t len, mw_text_descriptors *out) {
-    out->emails = emails(s, len);
+    out->emails = out->ips = out->cards = out->phones = 0;
+    emails(s, len, count, out);
     out->urls = urls(s, len);
-    numbers(s, len, out);
+    numbers(s, len, count, out);
+}
+
+void mw_text_each_pii(const unsigned char *s, size_t len, mw_pii_fn fn, void *ctx) {
+    emails(s, len, fn, ctx);
+    numbers(s, len, fn, ctx);
 }
