@@ -143,6 +143,14 @@ uint64_t mw_monitor_windows_closed(mw_monitor *m);
 mw_status mw_monitor_windows(mw_monitor *m, const char *model, const char *version, size_t limit,
                              char ***results_json, size_t *n, mw_error *err);
 
+/* The redacted text examples a version kept ("text": {"samples": N} in its
+ * configuration), newest window first: a malloc'd JSON array of {"model",
+ * "version", "window_start", "window_end", "samples": [{"ts", "id",
+ * "prompt", "completion", "truncated"}]}, for the window starting at start
+ * (NaN: every window), at most limit windows (0 = all). Needs a database. */
+mw_status mw_monitor_text_samples(mw_monitor *m, const char *model, const char *version,
+                                  double start, size_t limit, char **json, mw_error *err);
+
 /* JSON descriptions: all versions, or one (config, baseline columns, open window). */
 mw_status mw_monitor_describe_all(mw_monitor *m, char **json);
 mw_status mw_monitor_describe(mw_monitor *m, const char *model, const char *version, char **json,

@@ -59,6 +59,11 @@ typedef struct mw_record {
     size_t prompt_len;
     const char *completion;
     size_t completion_len;
+    /* their values as written in the parsed line (quotes and escapes
+     * included, or "null"), so that a stored copy of the line can leave the
+     * text out; NULL when the key is absent or the record was not parsed */
+    const char *prompt_raw, *completion_raw;
+    size_t prompt_raw_len, completion_raw_len;
     const double *embedding;
     size_t embedding_len;
 } mw_record;

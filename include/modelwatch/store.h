@@ -50,7 +50,7 @@ extern "C" {
 #endif
 
 /* The schema version this build creates and understands (PRAGMA user_version). */
-#define MW_STORE_SCHEMA_VERSION 6
+#define MW_STORE_SCHEMA_VERSION 7
 /* PRAGMA application_id of a modelwatch database ("MWst"). */
 #define MW_STORE_APPLICATION_ID 0x4D577374
 /* Longest model, version or state key, in bytes. */
@@ -163,6 +163,21 @@ mw_status mw_store_list_windows(mw_store *s, const char *model, const char *vers
 /* Retention: keeps the keep newest results of (model, version), deletes the rest. */
 mw_status mw_store_prune_windows(mw_store *s, const char *model, const char *version, size_t keep,
                                  mw_error *err);
+
+/* ---- text samples (store_samples.c) ----------------------------------------------
+ *
+ * The redacted text examples of one window of a version that opted in
+ * ("text": {"samples": N}): json is a JSON object written as given. Putting
+ * a window's examples replaces any earlier ones of the same start and keeps
+ * the keep newest windows of the version (0 = all).
+ */
+mw_status mw_store_samples_put(mw_store *s, const char *model, const char *version, double start,
+                               const char *json, size_t keep, mw_error *err);
+/* The stored objects, newest window first, as one malloc'd JSON array (caller
+ * frees): every window (start NaN) or the one starting at start; at most
+ * limit (0 = all). */
+mw_status mw_store_samples_list(mw_store *s, const char *model, const char *version, double start,
+                                size_t limit, char **json, mw_error *err);
 
 /* ---- small key/value state ------------------------------------------------------- */
 

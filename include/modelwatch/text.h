@@ -120,9 +120,10 @@ int mw_text_descriptor_find(const char *s, size_t len);
  * [EMAIL], [PHONE], [CARD] and [IP]; overlapping matches become one token (the
  * first's). Bytes that are not valid UTF-8 become U+FFFD, so the result is
  * always valid UTF-8. Writes at most cap - 1 bytes and a NUL to out (cut at a
- * character boundary, never inside a token) and returns the length written.
+ * character boundary, never inside a token) and returns the length written;
+ * *truncated (may be NULL) says whether the text was cut.
  */
-size_t mw_text_redact(const char *s, size_t len, char *out, size_t cap);
+size_t mw_text_redact(const char *s, size_t len, char *out, size_t cap, int *truncated);
 
 #ifdef __cplusplus
 }

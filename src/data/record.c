@@ -941,8 +941,8 @@ static inline void rec_clear(mw_record *rec) {
     rec->input_tokens = rec->output_tokens = rec->ttft_ms = NAN;
     rec->finish_reason = NULL;
     rec->finish_reason_len = 0;
-    rec->prompt = rec->completion = NULL;
-    rec->prompt_len = rec->completion_len = 0;
+    rec->prompt = rec->completion = rec->prompt_raw = rec->completion_raw = NULL;
+    rec->prompt_len = rec->completion_len = rec->prompt_raw_len = rec->completion_raw_len = 0;
     rec->embedding = NULL;
     rec->embedding_len = 0;
     rec->prediction.kind = MW_VALUE_MISSING;
@@ -1085,16 +1085,22 @@ static int parse_llm(mw_record_parser *P, const char **pp, const where *field, m
 }
 
 /* "prompt" / "completion": a string (a view, or decoded into the scratch), or
- * null for absent. */
+ * null for absent; *raw gets the value as written (quotes included). */
 static int text_member(mw_record_parser *P, const char **pp, const where *w, const char **out,
-                       size_t *outlen) {
+                       size_t *outlen, const char **raw, size_t *rawlen) {
     const char *p = *pp;
     char buf[80];
-    if (*p == '"') return str_value(P, pp, w, out, outlen);
+    *raw = p;
+    if (*p == '"') {
+        int ok = str_value(P, pp, w, out, outlen);
+        *rawlen = (size_t)(*pp - p);
+        return ok;
+    }
     if (is_null(p, P->end)) {
         *out = NULL;
         *outlen = 0;
         *pp = p + 4;
+        *rawlen = 4;
         return 1;
     }
     return FAIL(p, w, "expected a string or null, got %s", got(buf, p, P->end));
@@ -1233,7 +1239,8 @@ __attribute__((always_inline)) static inline int member(mw_record_parser *P, con
         break;
     case 6:
         if (!memcmp(k, "scores", 6)) return map_member(P, pp, &w, 1, &rec->scores, &rec->nscores);
-        if (!memcmp(k, "prompt", 6)) return text_member(P, pp, &w, &rec->prompt, &rec->prompt_len);
+        if (!memcmp(k, "prompt", 6)) return text_member(P, pp, &w, &rec->prompt, &rec->prompt_len, &rec->prompt_raw,
+                               &rec->prompt_raw_len);
         break;
     case 7:
         if (!memcmp(k, "version", 7)) {
@@ -1271,7 +1278,8 @@ __attribute__((always_inline)) static inline int member(mw_record_parser *P, con
             return 1;
         }
         if (!memcmp(k, "completion", 10))
-            return text_member(P, pp, &w, &rec->completion, &rec->completion_len);
+            return text_member(P, pp, &w, &rec->completion, &rec->completion_len,
+                               &rec->completion_raw, &rec->completion_raw_len);
         if (!memcmp(k, "latency_ms", 10)) {
             if (is_null(p, end)) {
                 rec->latency_ms = NAN;

@@ -62,6 +62,8 @@ static void vstate_free(mw_vstate *v) {
     mw_vstate_drop_last(v);
     mw_serving_free(&v->serving);
     mw_vlabels_free(&v->labels);
+    free(v->text_feat);
+    free(v->samples.data);
     pthread_mutex_destroy(&v->lock);
     pthread_mutex_destroy(&v->jlock);
     free(v->config_json);
@@ -296,6 +298,14 @@ mw_status mw_monitor_set_reference(mw_monitor *m, const char *model, const char 
     mw_baseline *b = NULL;
     unsigned char *blob = NULL;
     size_t len = 0;
+    /* the reference's prompt and completion columns become their descriptor
+     * columns, with the version's refusal phrases (text_live.c) */
+    static const char *const texts[] = {"prompt", "completion"};
+    mw_status tst = mw_table_expand_texts(reference, NULL, texts, 2, 0, &v->cfg.text, err);
+    if (tst) {
+        pthread_mutex_unlock(&v->lock);
+        return tst;
+    }
     /* the detector first: building the baseline sorts the table's columns */
     mw_outlier_model *det = NULL;
     mw_base_perf *perf = NULL;

@@ -36,6 +36,9 @@ void mw_vconfig_free(mw_vconfig *cfg) {
     free(cfg->prediction_column);
     free(cfg->score_prefix);
     free(cfg->embedding_column);
+    for (size_t i = 0; i < cfg->nrefusals; i++)
+        free(cfg->refusals[i]);
+    free(cfg->refusals);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -274,6 +277,48 @@ static mw_status parse_embedding(json_t *obj, mw_vconfig *cfg, mw_error *err) {
     return MW_OK;
 }
 
+/* "text": {"refusals": ["phrase", ...], "samples": N}: the refusal phrases of
+ * the prompt and completion descriptors (1 to 1000 phrases of 1 to 200
+ * bytes, ASCII letters lower-cased as matching is case-insensitive), and the
+ * redacted examples kept per window (0 to MW_TEXT_MAX_SAMPLES). */
+static mw_status parse_text(json_t *o, mw_vconfig *cfg, mw_error *err) {
+    if (!json_is_object(o)) return bad(err, "\"text\": expected an object%s", "");
+    const char *key;
+    json_t *v;
+    double x;
+    json_object_foreach(o, key, v) {
+        if (!strcmp(key, "samples")) {
+            if (!whole_in(v, 0, MW_TEXT_MAX_SAMPLES, &x))
+                return bad(err, "\"text\": \"samples\" must be a whole number from 0 to %s",
+                           "1000");
+            cfg->text_samples = (uint32_t)x;
+        } else if (!strcmp(key, "refusals")) {
+            size_t n = json_array_size(v), i;
+            json_t *p;
+            if (!json_is_array(v) || n == 0 || n > 1000)
+                return bad(err, "\"text\": \"refusals\" must be a list of 1 to 1000 phrases%s",
+                           "");
+            if (!(cfg->refusals = calloc(n, sizeof *cfg->refusals))) return MW_ENOMEM;
+            json_array_foreach(v, i, p) {
+                const char *s = json_string_value(p);
+                size_t len = s ? strlen(s) : 0;
+                if (!len || len > 200)
+                    return bad(err, "\"text\": every refusal phrase must be a string of 1 to 200 "
+                                    "bytes%s", "");
+                if (!(cfg->refusals[cfg->nrefusals] = strdup(s))) return MW_ENOMEM;
+                for (char *c = cfg->refusals[cfg->nrefusals]; *c; c++)
+                    if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
+                cfg->nrefusals++;
+            }
+            cfg->text.refusals = (const char *const *)cfg->refusals;
+            cfg->text.nrefusals = cfg->nrefusals;
+        } else {
+            return bad(err, "\"text\": unknown key \"%s\" (known: refusals, samples)", key);
+        }
+    }
+    return MW_OK;
+}
+
 /* A string option naming reference columns: 1..256 bytes. */
 static mw_status column_name_option(json_t *v, const char *key, char **out, mw_error *err) {
     const char *s = json_string_value(v);
@@ -332,6 +377,8 @@ mw_status mw_vconfig_parse(const char *text, mw_vconfig *cfg, mw_error *err) {
                 st = parse_columns(v, cfg, err);
             } else if (!strcmp(key, "outliers")) {
                 st = parse_outliers(v, cfg, err);
+            } else if (!strcmp(key, "text")) {
+                st = parse_text(v, cfg, err);
             } else if (!strcmp(key, "target_column")) {
                 st = column_name_option(v, key, &cfg->target_column, err);
             } else if (!strcmp(key, "prediction_column")) {
@@ -350,7 +397,7 @@ mw_status mw_vconfig_parse(const char *text, mw_vconfig *cfg, mw_error *err) {
                 st = bad(err,
                          "unknown key \"%s\" (known: window_seconds, window_max_records, tests, "
                          "threshold, drift_share, correction, columns, outliers, task, target_column, "
-                         "prediction_column, score_prefix, embedding)",
+                         "prediction_column, score_prefix, embedding, text)",
                          key);
             }
             if (st) break;

@@ -121,6 +121,8 @@ mw_status mw_vstate_close_window(mw_monitor *m, mw_vstate *v, char **json_out, m
     if (m->store) mw_canary_window_closed(m, v, &rep);
     keep_last(v, &rep);
     atomic_fetch_add(&m->windows_closed, 1);
+    mw_error serr; /* the window is stored: examples that cannot be are dropped */
+    (void)mw_live_text_flush(m, v, &serr);
     if (!m->store) { /* nothing to store the window's predictions in */
         unsigned char *preds;
         size_t plen;
@@ -162,9 +164,13 @@ static mw_status open_window(mw_monitor *m, mw_vstate *v, double ts) {
     return MW_OK;
 }
 
-mw_status mw_vstate_observe(mw_monitor *m, mw_vstate *v, const mw_record *rec, double now_s,
-                            int *closed, mw_error *err) {
+mw_status mw_vstate_observe(mw_monitor *m, mw_vstate *v, const mw_record *rec_in,
+                            const mw_live_text *txt, double now_s, int *closed, mw_error *err) {
     *closed = CLOSED_NONE;
+    mw_record with_text; /* rec_in and its texts' descriptors as features */
+    if (mw_live_text_record(v, rec_in, txt, &with_text))
+        return mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory observing a record");
+    const mw_record *rec = &with_text;
     double ts = isnan(rec->ts) ? now_s : rec->ts;
     mw_status st;
     if (v->win_open && ts >= v->win.end) {
@@ -181,6 +187,7 @@ mw_status mw_vstate_observe(mw_monitor *m, mw_vstate *v, const mw_record *rec, d
         return mw_error_set(err, st, NULL, 0, 0, "out of memory observing a record");
     v->records_total++;
     if (v->win.emb_last >= MW_EMB_BAD_DIM) v->emb_rejected[v->win.emb_last - MW_EMB_BAD_DIM]++;
+    if (v->cfg.text_samples && !(txt && txt->replayed)) mw_live_text_sample(v, rec);
     (void)mw_serving_observe(&v->serving, rec, NULL); /* totals keep no sample */
     if (v->cfg.window_max_records && v->win.records >= v->cfg.window_max_records) {
         if ((st = mw_vstate_close_window(m, v, NULL, err))) return st;
@@ -222,7 +229,9 @@ mw_status mw_monitor_observe(mw_monitor *m, const mw_record *rec, mw_error *err)
         v->rejected[why]++;
         st = mw_error_set(err, MW_EINVAL, NULL, 0, 0, "%s", reject_message(why));
     } else {
-        st = mw_vstate_observe(m, v, rec, now_s, &closed, err);
+        mw_live_text txt;
+        mw_live_text_describe(rec, mw_live_text_mask(v), &v->cfg.text, 0, &txt);
+        st = mw_vstate_observe(m, v, rec, &txt, now_s, &closed, err);
     }
     pthread_mutex_unlock(&v->lock);
     return st;
@@ -246,8 +255,12 @@ typedef struct parsed {
     size_t score, nscore; /* the scores, also into batch.features */
     size_t emb, nemb;     /* its embedding in batch.emb (has_emb 0: none) */
     int has_emb;
-    size_t off, jlen; /* the record's bytes in the body, for the journal */
-    size_t len;       /* jlen once accepted, else 0 */
+    const char *prompt, *completion; /* as features' strings: body or batch.text */
+    size_t prompt_len, completion_len;
+    size_t prompt_raw, completion_raw; /* their values in the body: offset + 1, 0 = absent */
+    size_t prompt_raw_len, completion_raw_len;
+    size_t off, jlen;     /* the record's bytes in the body, for the journal */
+    size_t len;           /* jlen once accepted, else 0 */
     uint64_t line;
 } parsed;
 
@@ -303,6 +316,11 @@ static const char *keep_string(batch *b, const char *body, size_t blen, const ch
     return (const char *)at;
 }
 
+/* Where a text value was written in the body (offset + 1), 0 when absent. */
+static size_t raw_offset(const char *body, size_t blen, const char *raw, size_t len) {
+    return raw && raw >= body && raw + len <= body + blen ? (size_t)(raw - body) + 1 : 0;
+}
+
 static mw_status keep_record(batch *b, mw_vstate *v, const mw_record *rec, const char *body,
                              size_t blen, size_t off, size_t len, uint64_t line) {
     if (grow((void **)&b->recs, &b->cap, b->n + 1, sizeof *b->recs) ||
@@ -326,6 +344,15 @@ static mw_status keep_record(batch *b, mw_vstate *v, const mw_record *rec, const
                   .id = keep_string(b, body, blen, rec->id, rec->id_len),
                   .id_len = rec->id_len,
                   .prediction = rec->prediction,
+                  .prompt = keep_string(b, body, blen, rec->prompt, rec->prompt_len),
+                  .completion = keep_string(b, body, blen, rec->completion, rec->completion_len),
+                  .prompt_len = rec->prompt_len,
+                  .completion_len = rec->completion_len,
+                  .prompt_raw = raw_offset(body, blen, rec->prompt_raw, rec->prompt_raw_len),
+                  .completion_raw =
+                      raw_offset(body, blen, rec->completion_raw, rec->completion_raw_len),
+                  .prompt_raw_len = rec->prompt_raw_len,
+                  .completion_raw_len = rec->completion_raw_len,
                   .feat = b->nfeat,
                   .nfeat = rec->nfeatures,
                   .score = b->nfeat + rec->nfeatures,
@@ -369,6 +396,8 @@ static void fix_strings(batch *b, const char *body, size_t blen) {
         b->recs[i].error = fixed(b, body, blen, b->recs[i].error);
         b->recs[i].finish_reason = fixed(b, body, blen, b->recs[i].finish_reason);
         b->recs[i].id = fixed(b, body, blen, b->recs[i].id);
+        b->recs[i].prompt = fixed(b, body, blen, b->recs[i].prompt);
+        b->recs[i].completion = fixed(b, body, blen, b->recs[i].completion);
         if (b->recs[i].prediction.kind == MW_VALUE_STRING)
             b->recs[i].prediction.str = fixed(b, body, blen, b->recs[i].prediction.str);
     }
@@ -480,6 +509,11 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
     mw_record *acc = m->regcache ? malloc((b->n - first) * sizeof *acc) : NULL;
     size_t nacc = 0;
     pthread_mutex_lock(&v->lock);
+    /* the descriptors of the records' texts, when the version monitors text:
+     * observed, and journaled in place of the text */
+    unsigned text_mask = mw_live_text_mask(v);
+    mw_live_text *txts = text_mask ? malloc((b->n - first) * sizeof *txts) : NULL;
+    if (text_mask && !txts) st = MW_ENOMEM;
     for (size_t i = first; i < b->n && !st; i++) {
         parsed *r = &b->recs[i];
         if (r->v != v) continue;
@@ -502,14 +536,20 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
                          .id_len = r->id_len,
                          .prediction = r->prediction,
                          .embedding = r->has_emb ? b->emb + r->emb : NULL,
-                         .embedding_len = r->nemb};
+                         .embedding_len = r->nemb,
+                         .prompt = r->prompt,
+                         .prompt_len = r->prompt_len,
+                         .completion = r->completion,
+                         .completion_len = r->completion_len};
         int why = rejection(v, &rec, now_s), closed;
         if (why >= 0) {
             v->rejected[why]++;
             add_error(res, r->line, reject_message(why));
             continue;
         }
-        if ((st = mw_vstate_observe(m, v, &rec, now_s, &closed, err))) break;
+        mw_live_text *txt = txts ? &txts[i - first] : NULL;
+        if (txt) mw_live_text_describe(&rec, text_mask, &v->cfg.text, 0, txt);
+        if ((st = mw_vstate_observe(m, v, &rec, txt, now_s, &closed, err))) break;
         res->accepted++;
         if (v->win.emb_last >= MW_EMB_BAD_DIM) embedding_warning(v, &rec, r->line, res);
         if (acc) acc[nacc++] = rec;
@@ -522,6 +562,7 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
     if (st || !m->store) {
         pthread_mutex_unlock(&v->lock);
         free(acc);
+        free(txts);
         return st;
     }
     pthread_mutex_lock(&v->jlock); /* before releasing the version: no commit in between */
@@ -532,7 +573,13 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
     for (size_t i = journal_from; i < b->n; i++) {
         parsed *r = &b->recs[i];
         if (r->v || !r->len || r->owner != v) continue;
-        mw_buf_put(&blob, body + r->off, r->len);
+        if (r->prompt_raw || r->completion_raw) /* raw text is never journaled */
+            mw_live_text_journal(&blob, body + r->off, r->len,
+                                 r->prompt_raw ? body + r->prompt_raw - 1 : NULL, r->prompt_raw_len,
+                                 r->completion_raw ? body + r->completion_raw - 1 : NULL,
+                                 r->completion_raw_len, txts ? &txts[i - first] : NULL);
+        else
+            mw_buf_put(&blob, body + r->off, r->len);
         mw_buf_u8(&blob, '\n');
     }
     if (blob.failed) st = MW_ENOMEM;
@@ -544,6 +591,7 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
     }
     pthread_mutex_unlock(&v->jlock);
     free(blob.data);
+    free(txts);
     if (!st) mw_regcache_check(m, v->model, v->version, acc, nacc);
     free(acc);
     return st;
@@ -599,7 +647,10 @@ static int replay_row(int64_t seq, const void *blob, size_t len, void *arg) {
     while ((k = mw_record_iter_next(&it, c->p, &rec, &e)) != 0) {
         if (k < 0) continue;
         int closed;
-        c->st = mw_vstate_observe(c->m, c->v, &rec, (double)arrival_ms / 1000.0, &closed, c->err);
+        mw_live_text txt;
+        mw_live_text_describe(&rec, mw_live_text_mask(c->v), &c->v->cfg.text, 1, &txt);
+        c->st = mw_vstate_observe(c->m, c->v, &rec, &txt, (double)arrival_ms / 1000.0, &closed,
+                                  c->err);
         if (c->st) return 1;
     }
     c->v->last_seq = seq;

@@ -44,7 +44,23 @@ typedef struct mw_vconfig {
      * "embedding" arrays; NULL = "embedding", used when the reference has it.
      * Test options in drift.embedding. */
     char *embedding_column;
+    /* "text": {"refusals": [...], "samples": N} (text_live.c) */
+    mw_text_options text;  /* refusal phrases (owned below; NULL = the defaults) */
+    char **refusals;
+    size_t nrefusals;
+    uint32_t text_samples; /* redacted examples kept per window (0 = none, default) */
 } mw_vconfig;
+
+/* ---- text_live.c: the records' prompt and completion as text columns ---- */
+#define MW_TEXT_MAX_SAMPLES 1000  /* "text": {"samples"} at most, per window */
+#define MW_TEXT_SAMPLE_BYTES 4096 /* each stored example text, cut to this */
+enum { MW_LIVE_PROMPT = 1, MW_LIVE_COMPLETION = 2 };
+/* The descriptors of one record's texts. */
+typedef struct mw_live_text {
+    unsigned has;   /* MW_LIVE_*: d[0] (prompt), d[1] (completion) are set */
+    int replayed;   /* read back from the journal (no raw text: no sample) */
+    mw_text_descriptors d[2];
+} mw_live_text;
 
 typedef struct mw_vstate {
     char *model, *version;
@@ -77,6 +93,16 @@ typedef struct mw_vstate {
     mw_vlabels labels; /* delayed labels: predictions' windows and their performance */
     int has_last_est;  /* the last closed window's CBPE estimate (confusion not kept) */
     mw_cbpe_estimate last_est;
+    /* text (text_live.c): which texts the baseline has descriptor columns of,
+     * for which baseline; features with descriptors appended; the open
+     * window's redacted examples (JSON objects joined by commas) */
+    unsigned text_mask;
+    const mw_baseline *text_mask_of;
+    mw_feature *text_feat;
+    size_t text_feat_cap;
+    mw_buf samples;
+    uint32_t nsamples;
+    uint64_t text_samples_total; /* examples stored, since start-up */
 } mw_vstate;
 
 struct mw_monitor {
@@ -137,9 +163,34 @@ mw_vstate *mw_monitor_find(mw_monitor *m, const char *model, size_t model_len, c
 
 /* ---- monitor_ingest.c ---- */
 /* Observes one record into v (lock held); closes the window first when the
- * record's time is past it. *closed is set when a window closed. */
-mw_status mw_vstate_observe(mw_monitor *m, mw_vstate *v, const mw_record *rec, double now_s,
-                            int *closed, mw_error *err);
+ * record's time is past it. *closed is set when a window closed. txt (may be
+ * NULL): the descriptors of its texts (mw_live_text_describe). */
+mw_status mw_vstate_observe(mw_monitor *m, mw_vstate *v, const mw_record *rec,
+                            const mw_live_text *txt, double now_s, int *closed, mw_error *err);
+
+/* ---- text_live.c ---- */
+/* The texts v's baseline monitors (MW_LIVE_*), 0 for none (lock held). */
+unsigned mw_live_text_mask(mw_vstate *v);
+/* Describes rec's prompt and completion for the texts in mask (a replayed
+ * record's texts are the journal's encoded descriptors, decoded). */
+void mw_live_text_describe(const mw_record *rec, unsigned mask, const mw_text_options *opt,
+                           int replayed, mw_live_text *out);
+/* rec with its descriptor features appended ("prompt.chars", ...), in v's
+ * reused feature buffer (lock held). */
+mw_status mw_live_text_record(mw_vstate *v, const mw_record *rec, const mw_live_text *t,
+                              mw_record *out);
+/* Writes the record's bytes line[0..len) for the journal with the text values
+ * (raw spans from the parser, inside the line) replaced: by the encoded
+ * descriptors when t has them, else by null. Raw text never reaches the
+ * journal. */
+void mw_live_text_journal(mw_buf *o, const char *line, size_t len, const char *praw,
+                          size_t praw_len, const char *craw, size_t craw_len,
+                          const mw_live_text *t);
+/* Keeps a redacted example of rec in v's open window when the version opted
+ * in and the window has room (lock held). */
+void mw_live_text_sample(mw_vstate *v, const mw_record *rec);
+/* Stores the closing window's examples (if any) and empties the list. */
+mw_status mw_live_text_flush(mw_monitor *m, mw_vstate *v, mw_error *err);
 /* Closes v's open window (lock held): stores the result, removes the journal
  * rows up to v->last_seq, keeps the report for metrics. *json may be NULL. */
 mw_status mw_vstate_close_window(mw_monitor *m, mw_vstate *v, char **json, mw_error *err);

@@ -9,6 +9,8 @@
  *   PUT  /api/v1/models/{model}/versions/{version}/reference   CSV or NDJSON body
  *   POST /api/v1/models/{model}/versions/{version}/windows/close
  *   GET  /api/v1/models/{model}/versions/{version}/windows?limit=N
+ *   GET  /api/v1/models/{model}/versions/{version}/samples?window=START&limit=N
+ *                                                              redacted text examples
  *   POST /api/v1/records                                       NDJSON or JSON array
  *   POST /api/v1/labels                                        NDJSON of delayed labels
  *   GET  /api/v1/models/{model}/versions/{version}/performance?limit=N
@@ -22,6 +24,7 @@
 #include "server/daemon.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,7 +206,9 @@ static void version_route(mw_daemon *d, const mw_http_request *req, mw_http_resp
     if (!strcmp(rest, "/reference")) {
         resp->route = PREFIX "{model}/versions/{version}/reference";
         if (!is(req, "PUT")) return mw_route_method_not_allowed(resp, "PUT");
-        mw_read_options ro = {.format = reference_format(req)};
+        /* text columns are the records' prompt and completion, expanded with
+         * the version's refusal phrases by mw_monitor_set_reference */
+        mw_read_options ro = {.format = reference_format(req), .no_text_inference = 1};
         ro.expand_arrays = 1; /* NDJSON "embedding" arrays (window_embedding.c) */
         mw_table *t = NULL;
         char name[340];
@@ -238,6 +243,26 @@ static void version_route(mw_daemon *d, const mw_http_request *req, mw_http_resp
             return from_status(resp, st, &err);
         size_t n = strlen(json);
         char *out = malloc(n + 20);
+        if (out) sprintf(out, "{\"windows\":%s}", json);
+        free(json);
+        return take_json(resp, 200, out);
+    }
+    if (!strcmp(rest, "/samples")) {
+        resp->route = PREFIX "{model}/versions/{version}/samples";
+        if (!is(req, "GET")) return mw_route_method_not_allowed(resp, "GET");
+        size_t limit;
+        if (!mw_route_query_limit(req, resp, &limit)) return;
+        char win[64];
+        double start = NAN;
+        if (mw_http_query_param(req, "window", win, sizeof win) &&
+            !mw_parse_double(win, strlen(win), &start)) {
+            mw_http_set_error(resp, 400, "invalid_request",
+                              "window must be a window start in seconds since the epoch", 0);
+            return;
+        }
+        if ((st = mw_monitor_text_samples(d->monitor, model, version, start, limit, &json, &err)))
+            return from_status(resp, st, &err);
+        char *out = malloc(strlen(json) + 20);
         if (out) sprintf(out, "{\"windows\":%s}", json);
         free(json);
         return take_json(resp, 200, out);

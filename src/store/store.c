@@ -4,7 +4,7 @@
  * store_versions.c (registrations, baselines, key/value state) and
  * store_journal.c (journal of accepted batches, window results).
  *
- * Schema (version 6; PRAGMA user_version holds the version, PRAGMA
+ * Schema (version 7; PRAGMA user_version holds the version, PRAGMA
  * application_id marks the file as modelwatch's):
  *   versions(id, model, version, config_json, created_ms, updated_ms)
  *       UNIQUE(model, version); replaced by upsert so id (and the baseline that
@@ -34,6 +34,9 @@
  *   probe_runs(id AUTOINCREMENT, probe_set, start_s, end_s, prompts, passed,
  *       result_json), index (probe_set, end_s, id)  (version 6: golden-prompt
  *       probe runs, store_probes.c)
+ *   text_samples(model, version, start_s, data)  (version 7: the redacted
+ *       text examples a version keeps per window when it opts in,
+ *       store_samples.c)
  * journal and windows are keyed by name rather than by versions.id so that
  * the daemon can accept records and close windows for a version whose
  * registration is made or changed independently; delete_version removes them
@@ -147,6 +150,15 @@ static const char *const stmt_sql[MW_ST_COUNT] = {
         "SELECT seq, at_ms, who, model, alias, from_version, to_version, why, action "
         "FROM registry_audit WHERE (?1 IS NULL OR model = ?1) AND (?2 IS NULL OR alias = ?2) "
         "ORDER BY seq DESC LIMIT ?3",
+    [MW_ST_SAMPLES_PUT] = "INSERT OR REPLACE INTO text_samples(model, version, start_s, data) "
+                          "VALUES(?1, ?2, ?3, ?4)",
+    [MW_ST_SAMPLES_PRUNE] =
+        "DELETE FROM text_samples WHERE model = ?1 AND version = ?2 AND start_s NOT IN "
+        "(SELECT start_s FROM text_samples WHERE model = ?1 AND version = ?2 "
+        "ORDER BY start_s DESC LIMIT ?3)",
+    [MW_ST_SAMPLES_LIST] = "SELECT data FROM text_samples WHERE model = ?1 AND version = ?2 AND "
+                           "(?3 IS NULL OR start_s = ?3) ORDER BY start_s DESC LIMIT ?4",
+    [MW_ST_SAMPLES_DELETE_ALL] = "DELETE FROM text_samples WHERE model = ?1 AND version = ?2",
     [MW_ST_REG_AUDIT_LAST] = "SELECT from_version FROM registry_audit WHERE model = ?1 AND "
                              "alias = ?2 ORDER BY seq DESC LIMIT 1",
     [MW_ST_CANARY_PUT] =
@@ -285,6 +297,13 @@ static const mw_st_migration migrations[] = {
         "  result_json TEXT NOT NULL);"
         "CREATE INDEX probe_runs_by_set ON probe_runs(probe_set, end_s, id);"
         "PRAGMA user_version = 6;"},
+    {7, "CREATE TABLE text_samples ("
+        "  model TEXT NOT NULL,"
+        "  version TEXT NOT NULL,"
+        "  start_s REAL NOT NULL,"
+        "  data TEXT NOT NULL,"
+        "  PRIMARY KEY (model, version, start_s)) WITHOUT ROWID;"
+        "PRAGMA user_version = 7;"},
 };
 #define MW_ST_NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 

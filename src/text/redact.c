@@ -82,7 +82,9 @@ static int copy_text(const unsigned char *s, size_t a, size_t b, char *out, size
     return 1;
 }
 
-size_t mw_text_redact(const char *text, size_t len, char *out, size_t cap) {
+size_t mw_text_redact(const char *text, size_t len, char *out, size_t cap, int *truncated) {
+    int cut = 1;
+    if (truncated) *truncated = len > 0;
     if (!out || cap == 0) return 0;
     const unsigned char *s = (const unsigned char *)(text ? text : "");
     if (!text) len = 0;
@@ -91,6 +93,7 @@ size_t mw_text_redact(const char *text, size_t len, char *out, size_t cap) {
     size_t o = 0;
     if (sp.failed) {
         put(out, cap, &o, "[REDACTED]", 10);
+        cut = 0;
     } else {
         if (sp.n > 1) qsort(sp.v, sp.n, sizeof *sp.v, by_start);
         size_t at = 0;
@@ -98,7 +101,10 @@ size_t mw_text_redact(const char *text, size_t len, char *out, size_t cap) {
             size_t a = i < sp.n ? sp.v[i].a : len;
             if (a < at) a = at; /* overlaps the previous span */
             if (!copy_text(s, at, a, out, cap, &o)) break;
-            if (i == sp.n) break;
+            if (i == sp.n) {
+                cut = 0;
+                break;
+            }
             const char *t = token(sp.v[i].kind);
             size_t end = sp.v[i].b;
             while (i + 1 < sp.n && sp.v[i + 1].a < end) /* merge overlapping spans */
@@ -110,5 +116,6 @@ size_t mw_text_redact(const char *text, size_t len, char *out, size_t cap) {
     }
     free(sp.v);
     out[o] = 0;
+    if (truncated) *truncated = cut;
     return o;
 }
