@@ -59,8 +59,8 @@ static void test_errors(void **state) {
               "s.yaml:1: expected a mapping of column names to types (optionally under "
               "`columns:`), got a list");
     parse_err("", 0,
-              "s.yaml: empty schema: expected a mapping of column names to numeric, categorical "
-              "or ignore");
+              "s.yaml: empty schema: expected a mapping of column names to numeric, categorical, "
+              "text or ignore");
     parse_err("a: numeric\na: categorical\n", 2, "s.yaml:2: column \"a\" is listed twice");
     mw_schema *s;
     mw_error e;

@@ -615,6 +615,45 @@ static void test_list_and_prune_windows(void **state) {
     tmpdb_remove(&t);
 }
 
+/* Text samples: put replaces a window's examples, lists newest first or one
+ * window, keeps the newest windows, and goes with the version. */
+static void test_text_samples(void **state) {
+    (void)state;
+    tmpdb t;
+    tmpdb_make(&t);
+    mw_store *s = open_ok(t.path, NULL);
+    char *j = NULL;
+    OK(mw_store_samples_list(s, "m", "1", NAN, 0, &j, err));
+    assert_string_equal(j, "[]");
+    free(j);
+    OK(mw_store_samples_put(s, "m", "1", 100, "{\"w\":100}", 0, err));
+    OK(mw_store_samples_put(s, "m", "1", 200, "{\"w\":2}", 0, err));
+    OK(mw_store_samples_put(s, "m", "1", 200, "{\"w\":200}", 0, err)); /* replaces */
+    OK(mw_store_samples_put(s, "m", "2", 300, "{\"other\":1}", 0, err));
+    OK(mw_store_samples_list(s, "m", "1", NAN, 0, &j, err));
+    assert_string_equal(j, "[{\"w\":200},{\"w\":100}]");
+    free(j);
+    OK(mw_store_samples_list(s, "m", "1", 100, 0, &j, err));
+    assert_string_equal(j, "[{\"w\":100}]");
+    free(j);
+    OK(mw_store_samples_list(s, "m", "1", NAN, 1, &j, err));
+    assert_string_equal(j, "[{\"w\":200}]");
+    free(j);
+    OK(mw_store_samples_put(s, "m", "1", 300, "{\"w\":300}", 2, err)); /* keeps 2 windows */
+    OK(mw_store_samples_list(s, "m", "1", NAN, 0, &j, err));
+    assert_string_equal(j, "[{\"w\":300},{\"w\":200}]");
+    free(j);
+    mw_error e;
+    assert_int_equal(mw_store_samples_put(s, "m", "1", NAN, "{}", 0, &e), MW_EINVAL);
+    OK(mw_store_put_version(s, "m", "1", "{}", 1, err));
+    OK(mw_store_delete_version(s, "m", "1", err));
+    OK(mw_store_samples_list(s, "m", "1", NAN, 0, &j, err));
+    assert_string_equal(j, "[]");
+    free(j);
+    mw_store_close(s);
+    tmpdb_remove(&t);
+}
+
 static void test_state(void **state) {
     (void)state;
     tmpdb t;
@@ -813,7 +852,7 @@ static void test_migrate_v1_to_current(void **state) {
         raw_pragma(t.path, "SELECT count(*) FROM sqlite_schema WHERE name = 'alert_history'"), 0);
 
     mw_store *s = open_ok(t.path, NULL);
-    assert_int_equal(MW_STORE_SCHEMA_VERSION, 6);
+    assert_int_equal(MW_STORE_SCHEMA_VERSION, 7);
     /* the old data is still there, the new table works */
     mw_store_version *v = NULL;
     size_t n = 0;
@@ -832,7 +871,9 @@ static void test_migrate_v1_to_current(void **state) {
     assert_int_equal(json_array_size(h), 1);
     json_decref(h);
     mw_store_close(s);
-    assert_int_equal(raw_pragma(t.path, "PRAGMA user_version"), 6);
+    assert_int_equal(raw_pragma(t.path, "PRAGMA user_version"), 7);
+    assert_int_equal(
+        raw_pragma(t.path, "SELECT count(*) FROM sqlite_schema WHERE name = 'text_samples'"), 1);
     assert_int_equal(
         raw_pragma(t.path, "SELECT count(*) FROM sqlite_schema WHERE name = 'alert_history'"), 1);
     assert_int_equal(
@@ -1127,6 +1168,7 @@ int main(void) {
         cmocka_unit_test(test_alerts_commit_and_history),
         cmocka_unit_test(test_alerts_keep),
         cmocka_unit_test(test_migrate_v1_to_current),
+        cmocka_unit_test(test_text_samples),
         cmocka_unit_test(test_kill9_durability),
         cmocka_unit_test(test_concurrent_appends),
         cmocka_unit_test(test_append_rate),
