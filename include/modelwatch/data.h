@@ -159,8 +159,7 @@ mw_status mw_column_convert(mw_column *col, mw_coltype to, mw_error *err);
 /* Replaces column col (categorical, or numeric: converted first) by its
  * descriptor columns, computed once per distinct value. MW_EINVAL naming the
  * column when a descriptor column's name is taken. */
-mw_status mw_table_expand_text(mw_table *t, size_t col, const mw_text_options *opt,
-                               mw_error *err);
+mw_status mw_table_expand_text(mw_table *t, size_t col, const mw_text_options *opt, mw_error *err);
 /* Expands every text column: those the schema types text, those named in
  * names[0..n) (when present), and with infer those that look like text. */
 mw_status mw_table_expand_texts(mw_table *t, const mw_schema *schema, const char *const *names,
@@ -168,8 +167,7 @@ mw_status mw_table_expand_texts(mw_table *t, const mw_schema *schema, const char
 /* Makes two tables agree: a column expanded as text in one and still present
  * in the other is expanded there too (a small current file may not meet the
  * inference rule that its reference met). */
-mw_status mw_table_align_text(mw_table *a, mw_table *b, const mw_text_options *opt,
-                              mw_error *err);
+mw_status mw_table_align_text(mw_table *a, mw_table *b, const mw_text_options *opt, mw_error *err);
 
 /* ---- scalars -------------------------------------------------------------- */
 

@@ -77,10 +77,10 @@ int mw_cli_input_open(const char *cmd, const char *schema, const char *refusals,
 void mw_cli_input_close(mw_cli_input *in);
 /* Help lines of those options. */
 #define MW_CLI_INPUT_HELP                                                                          \
-    "      --schema FILE        YAML: column -> numeric|categorical|text|ignore\n"                \
+    "      --schema FILE        YAML: column -> numeric|categorical|text|ignore\n"                 \
     "      --refusals FILE      refusal phrases of text columns, one per line\n"                   \
     "                           (default: a built-in English list)\n"                              \
-    "      --no-text-inference  text columns only where the schema says text (default:\n"         \
+    "      --no-text-inference  text columns only where the schema says text (default:\n"          \
     "                           also long, varied strings with spaces; see README)\n"
 
 /* Reads n (1 or 2) files in parallel; tables[i] gets each, err[i] its error. */

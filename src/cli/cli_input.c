@@ -30,8 +30,8 @@ static int load_refusals(const char *cmd, const char *path, mw_cli_input *in) {
         no++;
         size_t n = strlen(line);
         if (n == sizeof line - 1 && line[n - 1] != '\n') {
-            rc = mw_cli_error(cmd, "%s:%lu: line longer than %d bytes", path, no,
-                              MW_CLI_MAX_PHRASE);
+            rc =
+                mw_cli_error(cmd, "%s:%lu: line longer than %d bytes", path, no, MW_CLI_MAX_PHRASE);
             break;
         }
         while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' '))

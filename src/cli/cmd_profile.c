@@ -19,9 +19,7 @@ static const char profile_help[] =
     "stdin): count, missing, distinct, min, max, mean, standard deviation,\n"
     "quantiles (1, 5, 25, 50, 75, 95, 99 %) and the most frequent categories.\n"
     "\n"
-    "options:\n"
-    MW_CLI_INPUT_HELP
-    "  -f, --format text|json|html   report format (default text)\n"
+    "options:\n" MW_CLI_INPUT_HELP "  -f, --format text|json|html   report format (default text)\n"
     "  -o, --output FILE        write the report to FILE (default stdout)\n"
     "      --save FILE          also write the binary, mergeable profile to FILE\n"
     "      --sample N           values kept per numeric column for quantiles\n"

@@ -1239,7 +1239,8 @@ __attribute__((always_inline)) static inline int member(mw_record_parser *P, con
         break;
     case 6:
         if (!memcmp(k, "scores", 6)) return map_member(P, pp, &w, 1, &rec->scores, &rec->nscores);
-        if (!memcmp(k, "prompt", 6)) return text_member(P, pp, &w, &rec->prompt, &rec->prompt_len, &rec->prompt_raw,
+        if (!memcmp(k, "prompt", 6))
+            return text_member(P, pp, &w, &rec->prompt, &rec->prompt_len, &rec->prompt_raw,
                                &rec->prompt_raw_len);
         break;
     case 7:

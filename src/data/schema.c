@@ -79,9 +79,10 @@ static const char *ev_what(yaml_event_type_t t) {
 
 static mw_status add(yparse *y, mw_schema *s, const char *col, size_t len, uint64_t line) {
     if (y->ev.type != YAML_SCALAR_EVENT)
-        return mw_error_set(y->err, MW_EPARSE, y->name, ev_line(y), 0,
-                            "column \"%.*s\": expected numeric, categorical, text or ignore, got %s",
-                            (int)(len > 100 ? 100 : len), col, ev_what(y->ev.type));
+        return mw_error_set(
+            y->err, MW_EPARSE, y->name, ev_line(y), 0,
+            "column \"%.*s\": expected numeric, categorical, text or ignore, got %s",
+            (int)(len > 100 ? 100 : len), col, ev_what(y->ev.type));
     const char *v = (const char *)y->ev.data.scalar.value;
     mw_coltype t;
     if (!strcmp(v, "numeric"))

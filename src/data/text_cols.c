@@ -70,8 +70,7 @@ static mw_status fill(mw_column *out, size_t i, const mw_column *c, size_t nrows
     return MW_OK;
 }
 
-mw_status mw_table_expand_text(mw_table *t, size_t col, const mw_text_options *opt,
-                               mw_error *err) {
+mw_status mw_table_expand_text(mw_table *t, size_t col, const mw_text_options *opt, mw_error *err) {
     const char *src = t && t->source ? t->source : "";
     if (!t || col >= t->ncols) return mw_error_set(err, MW_EINVAL, src, 0, 0, "no such column");
     mw_column *c = &t->cols[col];
@@ -130,8 +129,8 @@ mw_status mw_table_expand_text(mw_table *t, size_t col, const mw_text_options *o
     t->text_cols[t->ntext++] = keep;
     return MW_OK;
 nomem:
-    return mw_error_set(err, MW_ENOMEM, src, 0, 0, "out of memory describing text column \"%.200s\"",
-                        t->cols[col].name);
+    return mw_error_set(err, MW_ENOMEM, src, 0, 0,
+                        "out of memory describing text column \"%.200s\"", t->cols[col].name);
 }
 
 /* The inference rule (data.h). */
@@ -190,8 +189,7 @@ static mw_status align_one(const mw_table *from, mw_table *to, const mw_text_opt
     return MW_OK;
 }
 
-mw_status mw_table_align_text(mw_table *a, mw_table *b, const mw_text_options *opt,
-                              mw_error *err) {
+mw_status mw_table_align_text(mw_table *a, mw_table *b, const mw_text_options *opt, mw_error *err) {
     if (!a || !b) return MW_OK;
     mw_status st = align_one(a, b, opt, err);
     return st ? st : align_one(b, a, opt, err);

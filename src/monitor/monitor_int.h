@@ -45,7 +45,7 @@ typedef struct mw_vconfig {
      * Test options in drift.embedding. */
     char *embedding_column;
     /* "text": {"refusals": [...], "samples": N} (text_live.c) */
-    mw_text_options text;  /* refusal phrases (owned below; NULL = the defaults) */
+    mw_text_options text; /* refusal phrases (owned below; NULL = the defaults) */
     char **refusals;
     size_t nrefusals;
     uint32_t text_samples; /* redacted examples kept per window (0 = none, default) */
@@ -57,8 +57,8 @@ typedef struct mw_vconfig {
 enum { MW_LIVE_PROMPT = 1, MW_LIVE_COMPLETION = 2 };
 /* The descriptors of one record's texts. */
 typedef struct mw_live_text {
-    unsigned has;   /* MW_LIVE_*: d[0] (prompt), d[1] (completion) are set */
-    int replayed;   /* read back from the journal (no raw text: no sample) */
+    unsigned has; /* MW_LIVE_*: d[0] (prompt), d[1] (completion) are set */
+    int replayed; /* read back from the journal (no raw text: no sample) */
     mw_text_descriptors d[2];
 } mw_live_text;
 

@@ -41,9 +41,9 @@ static pthread_once_t names_once = PTHREAD_ONCE_INIT;
 static void make_names(void) {
     for (int t = 0; t < 2; t++)
         for (int i = 0; i < MW_TEXT_NDESC; i++)
-            live_name_len[t][i] = (size_t)snprintf(live_names[t][i], sizeof live_names[t][i],
-                                                   "%s.%s", text_key[t],
-                                                   mw_text_descriptor_names[i]);
+            live_name_len[t][i] =
+                (size_t)snprintf(live_names[t][i], sizeof live_names[t][i], "%s.%s", text_key[t],
+                                 mw_text_descriptor_names[i]);
 }
 
 unsigned mw_live_text_mask(mw_vstate *v) {
@@ -74,7 +74,8 @@ static int decode(const char *s, size_t len, mw_text_descriptors *d) {
         if (end) *end = 0;
         if (i == MW_TEXT_DESC_SCRIPT) {
             int k = 0;
-            while (k < MW_SCRIPT_COUNT && strcmp(mw_script_name((mw_script)k), p)) k++;
+            while (k < MW_SCRIPT_COUNT && strcmp(mw_script_name((mw_script)k), p))
+                k++;
             if (k == MW_SCRIPT_COUNT) return 0;
             d->script = (mw_script)k;
         } else {
@@ -82,20 +83,48 @@ static int decode(const char *s, size_t len, mw_text_descriptors *d) {
             double x = strtod(p, &e);
             if (e == p || *e) return 0;
             switch (i) {
-            case 0: d->chars = (uint64_t)x; break;
-            case 1: d->bytes = (uint64_t)x; break;
-            case 2: d->words = (uint64_t)x; break;
-            case 3: d->empty = x != 0; break;
-            case 4: d->invalid_utf8 = x != 0; break;
-            case 5: d->non_ascii = x; break;
-            case 7: d->emails = (uint32_t)x; break;
-            case 8: d->phones = (uint32_t)x; break;
-            case 9: d->cards = (uint32_t)x; break;
-            case 10: d->ips = (uint32_t)x; break;
-            case 11: d->urls = (uint32_t)x; break;
-            case 12: d->repetition = x; break;
-            case 13: d->refusal = x != 0; break;
-            default: d->json_valid = x != 0; break;
+            case 0:
+                d->chars = (uint64_t)x;
+                break;
+            case 1:
+                d->bytes = (uint64_t)x;
+                break;
+            case 2:
+                d->words = (uint64_t)x;
+                break;
+            case 3:
+                d->empty = x != 0;
+                break;
+            case 4:
+                d->invalid_utf8 = x != 0;
+                break;
+            case 5:
+                d->non_ascii = x;
+                break;
+            case 7:
+                d->emails = (uint32_t)x;
+                break;
+            case 8:
+                d->phones = (uint32_t)x;
+                break;
+            case 9:
+                d->cards = (uint32_t)x;
+                break;
+            case 10:
+                d->ips = (uint32_t)x;
+                break;
+            case 11:
+                d->urls = (uint32_t)x;
+                break;
+            case 12:
+                d->repetition = x;
+                break;
+            case 13:
+                d->refusal = x != 0;
+                break;
+            default:
+                d->json_valid = x != 0;
+                break;
             }
         }
         if (end) p = end + 1;

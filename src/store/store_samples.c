@@ -29,8 +29,8 @@ mw_status mw_store_samples_put(mw_store *s, const char *model, const char *versi
     mw_status st = mw_st_check_mv(s, model, version, op, err);
     if (st != MW_OK) return st;
     if (!json || !isfinite(start))
-        return mw_error_set(err, MW_EINVAL, s->path, 0, 0, "%s %s/%s: no samples or bad start",
-                            op, model, version);
+        return mw_error_set(err, MW_EINVAL, s->path, 0, 0, "%s %s/%s: no samples or bad start", op,
+                            model, version);
     mw_st_lock(s);
     st = mw_st_begin(s, op, model, version, err);
     if (st == MW_OK) {

@@ -11,8 +11,8 @@
 #include <string.h>
 
 const char *const mw_text_descriptor_names[MW_TEXT_NDESC] = {
-    "chars", "bytes", "words",  "empty", "invalid_utf8", "non_ascii",  "script",    "emails",
-    "phones", "cards", "ips",   "urls",  "repetition",   "refusal",    "json_valid"};
+    "chars",  "bytes", "words", "empty", "invalid_utf8", "non_ascii", "script",    "emails",
+    "phones", "cards", "ips",   "urls",  "repetition",   "refusal",   "json_valid"};
 
 double mw_text_descriptor_value(const mw_text_descriptors *d, size_t i) {
     switch (i) {

@@ -71,8 +71,7 @@ static int put(char *out, size_t cap, size_t *o, const void *p, size_t n) {
 }
 
 /* Copies s[a..b) with invalid UTF-8 as U+FFFD; 0 when the output filled. */
-static int copy_text(const unsigned char *s, size_t a, size_t b, char *out, size_t cap,
-                     size_t *o) {
+static int copy_text(const unsigned char *s, size_t a, size_t b, char *out, size_t cap, size_t *o) {
     while (a < b) {
         uint32_t cp;
         size_t n = s[a] < 0x80 ? 1 : mw_text_decode(s + a, s + b, &cp);

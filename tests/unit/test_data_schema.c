@@ -51,8 +51,9 @@ static void test_forms(void **state) {
 
 static void test_errors(void **state) {
     (void)state;
-    parse_err("a: numeric\nb: number\n", 2,
-              "s.yaml:2: column \"b\": expected numeric, categorical, text or ignore, got \"number\"");
+    parse_err(
+        "a: numeric\nb: number\n", 2,
+        "s.yaml:2: column \"b\": expected numeric, categorical, text or ignore, got \"number\"");
     parse_err("columns:\n  a: [1, 2]\n", 2,
               "s.yaml:2: column \"a\": expected numeric, categorical, text or ignore, got a list");
     parse_err("- a\n- b\n", 1,

@@ -271,8 +271,9 @@ static void test_journal_encoding(void **state) {
     mw_live_text_journal(&o, line, strlen(line), rec.prompt_raw, rec.prompt_raw_len,
                          rec.completion_raw, rec.completion_raw_len, NULL);
     mw_buf_u8(&o, 0);
-    assert_string_equal((const char *)o.data, "{\"model\":\"m\",\"version\":\"1\",\"completion\":null,"
-                                              "\"features\":{\"x\":1},\"prompt\":null}");
+    assert_string_equal((const char *)o.data,
+                        "{\"model\":\"m\",\"version\":\"1\",\"completion\":null,"
+                        "\"features\":{\"x\":1},\"prompt\":null}");
     free(o.data);
     mw_record_parser_free(p);
 }
@@ -281,8 +282,8 @@ static void test_version_option(void **state) {
     (void)state;
     mw_vconfig c;
     mw_error err;
-    assert_int_equal(mw_vconfig_parse("{\"text\":{\"samples\":5,\"refusals\":[\"No Way\"]}}", &c, &err),
-                     MW_OK);
+    assert_int_equal(
+        mw_vconfig_parse("{\"text\":{\"samples\":5,\"refusals\":[\"No Way\"]}}", &c, &err), MW_OK);
     assert_int_equal(c.text_samples, 5);
     assert_int_equal(c.text.nrefusals, 1);
     assert_string_equal(c.text.refusals[0], "no way");
@@ -304,8 +305,7 @@ static double current_mean(const char *json, const char *name) {
     double v = NAN;
     json_array_foreach(cols, i, c) {
         if (!strcmp(json_string_value(json_object_get(c, "name")), name))
-            v = json_number_value(
-                json_object_get(json_object_get(c, "quality"), "current_mean"));
+            v = json_number_value(json_object_get(json_object_get(c, "quality"), "current_mean"));
     }
     json_decref(o);
     return v;
@@ -323,10 +323,20 @@ static void test_monitor_texts(void **state) {
     assert_int_equal(mw_monitor_set_reference(m, "m", "1", t, &err), MW_OK);
     mw_table_free(t);
     mw_feature f = {"x", 1, MW_VALUE_NUMBER, 2, NULL, 0};
-    mw_record r = {.model = "m", .model_len = 1, .version = "1", .version_len = 1, .ts = NAN,
-                   .features = &f, .nfeatures = 1, .latency_ms = NAN, .input_tokens = NAN,
-                   .output_tokens = NAN, .ttft_ms = NAN, .prompt = "Nope, four words here",
-                   .prompt_len = 21, .completion = "ignored: no completion column",
+    mw_record r = {.model = "m",
+                   .model_len = 1,
+                   .version = "1",
+                   .version_len = 1,
+                   .ts = NAN,
+                   .features = &f,
+                   .nfeatures = 1,
+                   .latency_ms = NAN,
+                   .input_tokens = NAN,
+                   .output_tokens = NAN,
+                   .ttft_ms = NAN,
+                   .prompt = "Nope, four words here",
+                   .prompt_len = 21,
+                   .completion = "ignored: no completion column",
                    .completion_len = 29};
     assert_int_equal(mw_monitor_observe(m, &r, &err), MW_OK);
     r.prompt = "two words";
@@ -335,9 +345,9 @@ static void test_monitor_texts(void **state) {
     char *json;
     assert_int_equal(mw_monitor_close_window(m, "m", "1", &json, &err), MW_OK);
     assert_non_null(json);
-    assert_true(current_mean(json, "prompt.words") == 3);     /* (4 + 2) / 2 */
-    assert_true(current_mean(json, "prompt.refusal") == 0.5); /* the version's phrase */
-    assert_true(current_mean(json, "prompt.chars") == 15);    /* (21 + 9) / 2 */
+    assert_true(current_mean(json, "prompt.words") == 3);       /* (4 + 2) / 2 */
+    assert_true(current_mean(json, "prompt.refusal") == 0.5);   /* the version's phrase */
+    assert_true(current_mean(json, "prompt.chars") == 15);      /* (21 + 9) / 2 */
     assert_true(isnan(current_mean(json, "completion.chars"))); /* not monitored */
     assert_null(strstr(json, "Nope"));
     free(json);
@@ -346,10 +356,10 @@ static void test_monitor_texts(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_expand_values),  cmocka_unit_test(test_inference),
+        cmocka_unit_test(test_expand_values),   cmocka_unit_test(test_inference),
         cmocka_unit_test(test_align_and_clash), cmocka_unit_test(test_schema_text_type),
-        cmocka_unit_test(test_redact),         cmocka_unit_test(test_journal_encoding),
-        cmocka_unit_test(test_version_option), cmocka_unit_test(test_monitor_texts),
+        cmocka_unit_test(test_redact),          cmocka_unit_test(test_journal_encoding),
+        cmocka_unit_test(test_version_option),  cmocka_unit_test(test_monitor_texts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
