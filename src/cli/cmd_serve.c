@@ -49,7 +49,13 @@ static const char serve_help[] =
     "canary: to rename them) are compared window by window: GET\n"
     "/api/v1/models/{model}/canary, metrics modelwatch_canary_*. A rule with\n"
     "rollback: {model, alias} rolls the alias back when it fires (README \"Canary\n"
-    "comparison and automatic rollback\").\n";
+    "comparison and automatic rollback\").\n"
+    "\n"
+    "text: a record's \"prompt\" and \"completion\" are monitored through their\n"
+    "descriptors (prompt.chars, completion.refusal, ...) when the version's reference\n"
+    "has prompt/completion columns; raw text is never stored. Version option\n"
+    "text: {refusals: [...], samples: N} keeps N redacted examples per window, read\n"
+    "at /api/v1/models/M/versions/V/samples (README.md, \"Text columns\").\n";
 
 enum {
     OPT_DB = 1000,
