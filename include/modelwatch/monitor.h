@@ -66,7 +66,9 @@ mw_status mw_monitor_register(mw_monitor *m, const char *model, const char *vers
                               const char *config_json, mw_error *err);
 
 /* Builds the version's baseline from reference data (replacing any previous
- * one; the open window, if it has records, is closed first). */
+ * one; the open window, if it has records, is closed first). Columns named
+ * prompt and completion are expanded in place into their text descriptor
+ * columns (data.h), which records' "prompt" and "completion" then feed. */
 mw_status mw_monitor_set_reference(mw_monitor *m, const char *model, const char *version,
                                    mw_table *reference, mw_error *err);
 

@@ -351,6 +351,7 @@ mw_status mw_monitor_set_reference(mw_monitor *m, const char *model, const char 
         v->scores_total.sum = 0;
         mw_baseline_free(v->baseline);
         v->baseline = b;
+        v->text_mask_of = NULL; /* a new baseline may reuse the old one's address */
         b = NULL;
     }
     pthread_mutex_unlock(&v->lock);
