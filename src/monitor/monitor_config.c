@@ -296,15 +296,16 @@ static mw_status parse_text(json_t *o, mw_vconfig *cfg, mw_error *err) {
             size_t n = json_array_size(v), i;
             json_t *p;
             if (!json_is_array(v) || n == 0 || n > 1000)
-                return bad(err, "\"text\": \"refusals\" must be a list of 1 to 1000 phrases%s",
-                           "");
+                return bad(err, "\"text\": \"refusals\" must be a list of 1 to 1000 phrases%s", "");
             if (!(cfg->refusals = calloc(n, sizeof *cfg->refusals))) return MW_ENOMEM;
             json_array_foreach(v, i, p) {
                 const char *s = json_string_value(p);
                 size_t len = s ? strlen(s) : 0;
                 if (!len || len > 200)
-                    return bad(err, "\"text\": every refusal phrase must be a string of 1 to 200 "
-                                    "bytes%s", "");
+                    return bad(err,
+                               "\"text\": every refusal phrase must be a string of 1 to 200 "
+                               "bytes%s",
+                               "");
                 if (!(cfg->refusals[cfg->nrefusals] = strdup(s))) return MW_ENOMEM;
                 for (char *c = cfg->refusals[cfg->nrefusals]; *c; c++)
                     if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
@@ -394,11 +395,12 @@ mw_status mw_vconfig_parse(const char *text, mw_vconfig *cfg, mw_error *err) {
                 else if (t && !strcmp(t, "regression")) cfg->task = MW_TASK_REGRESSION;
                 else st = bad(err, "\"%s\" must be \"auto\", \"classification\" or \"regression\"", key);
             } else {
-                st = bad(err,
-                         "unknown key \"%s\" (known: window_seconds, window_max_records, tests, "
-                         "threshold, drift_share, correction, columns, outliers, task, target_column, "
-                         "prediction_column, score_prefix, embedding, text)",
-                         key);
+                st = bad(
+                    err,
+                    "unknown key \"%s\" (known: window_seconds, window_max_records, tests, "
+                    "threshold, drift_share, correction, columns, outliers, task, target_column, "
+                    "prediction_column, score_prefix, embedding, text)",
+                    key);
             }
             if (st) break;
         }

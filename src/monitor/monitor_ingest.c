@@ -259,8 +259,8 @@ typedef struct parsed {
     size_t prompt_len, completion_len;
     size_t prompt_raw, completion_raw; /* their values in the body: offset + 1, 0 = absent */
     size_t prompt_raw_len, completion_raw_len;
-    size_t off, jlen;     /* the record's bytes in the body, for the journal */
-    size_t len;           /* jlen once accepted, else 0 */
+    size_t off, jlen; /* the record's bytes in the body, for the journal */
+    size_t len;       /* jlen once accepted, else 0 */
     uint64_t line;
 } parsed;
 
