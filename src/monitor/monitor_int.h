@@ -102,7 +102,6 @@ typedef struct mw_vstate {
     size_t text_feat_cap;
     mw_buf samples;
     uint32_t nsamples;
-    uint64_t text_samples_total; /* examples stored, since start-up */
 } mw_vstate;
 
 struct mw_monitor {

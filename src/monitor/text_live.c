@@ -82,6 +82,10 @@ static int decode(const char *s, size_t len, mw_text_descriptors *d) {
             char *e;
             double x = strtod(p, &e);
             if (e == p || *e) return 0;
+            int share = i == 5 || i == 12; /* non_ascii, repetition (NaN: not computed) */
+            double max = i >= 7 && i <= 11 ? 4294967295.0 : 9007199254740992.0;
+            if (share ? !(isnan(x) || (x >= 0 && x <= 1)) : !(x >= 0 && x <= max))
+                return 0; /* not ours: a count must fit its integer */
             switch (i) {
             case 0:
                 d->chars = (uint64_t)x;
@@ -302,7 +306,6 @@ mw_status mw_live_text_flush(mw_monitor *m, mw_vstate *v, mw_error *err) {
         else
             st = mw_store_samples_put(m->store, v->model, v->version, v->win.start,
                                       (const char *)o.data, KEEP_SAMPLE_WINDOWS, err);
-        if (!st) v->text_samples_total += v->nsamples;
         free(o.data);
     }
     v->samples.len = 0;

@@ -265,6 +265,13 @@ static void test_journal_encoding(void **state) {
     }
     assert_int_equal(u.d[1].emails, 1);
     assert_int_equal(u.d[0].chars, 6);
+    /* a journal value that is not a valid encoding is described as text */
+    const char *odd = "{\"model\":\"m\",\"version\":\"1\",\"prompt\":\"\\u001fmwtext1 "
+                      "-1,1e300,1,0,0,0,latin,1e20,0,0,0,0,0,0,0\"}";
+    assert_int_equal(mw_record_parse(p, odd, strlen(odd), &back, &err), MW_OK);
+    mw_live_text_describe(&back, 1, NULL, 1, &u);
+    assert_int_equal(u.has, 1);
+    assert_int_equal(u.d[0].chars, back.prompt_len); /* its own characters */
     /* a version without text monitoring: the values become null */
     assert_int_equal(mw_record_parse(p, line, strlen(line), &rec, &err), MW_OK);
     o.len = 0;
