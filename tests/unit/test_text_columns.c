@@ -358,6 +358,17 @@ static void test_monitor_texts(void **state) {
     assert_true(isnan(current_mean(json, "completion.chars"))); /* not monitored */
     assert_null(strstr(json, "Nope"));
     free(json);
+    /* a version whose columns say otherwise keeps its prompt column as it says */
+    assert_int_equal(
+        mw_monitor_register(m, "m", "2", "{\"columns\":{\"prompt\":{\"type\":\"ignore\"}}}", &err),
+        MW_OK);
+    t = read_csv("x,prompt\n1,hello there\n2,nope not this\n", NULL, 1);
+    assert_int_equal(mw_monitor_set_reference(m, "m", "2", t, &err), MW_OK);
+    mw_table_free(t);
+    assert_int_equal(mw_monitor_describe(m, "m", "2", &json, &err), MW_OK);
+    assert_null(strstr(json, "prompt.chars"));
+    assert_non_null(strstr(json, "\"x\""));
+    free(json);
     mw_monitor_close(m);
 }
 
