@@ -123,6 +123,11 @@ expect_jq "$TMP/b.json" '.accepted == 2 and .rejected == 0' "10 MB prompt accept
 { big 20971520; sed -n 3p "$TMP/r1.ndjson"; } > "$TMP/huge.ndjson"
 curl -s -X POST --data-binary @"$TMP/huge.ndjson" "$URL/api/v1/records" > "$TMP/h.json"
 expect_jq "$TMP/h.json" '.accepted == 1 and .rejected == 1 and (.errors[0].message | test("limit"))' "20 MB record rejected alone"
+sed 's/"version":"1"/"version":"2"/' "$TMP/big.ndjson" > "$TMP/big2.ndjson"
+curl -s -X POST --data-binary @"$TMP/big2.ndjson" "$URL/api/v1/records" > /dev/null
+curl -s -X POST "$URL$V2/windows/close" > /dev/null
+curl -s "$URL$V2/samples?limit=1" > "$TMP/s6.json"
+expect_jq "$TMP/s6.json" '.windows[0].samples[0] | .truncated and (.prompt | length) <= 4096 and (.prompt | startswith("word word")) and (.completion == null)' "a 10 MB prompt's sample is cut to 4 KiB"
 curl -s -X POST "$URL$V1/windows/close" > "$TMP/w4.json"
 expect_jq "$TMP/w4.json" '.records == 4 and (.columns[] | select(.name == "prompt.chars") | .quality.current_max == 10485760) and (.columns[] | select(.name == "prompt.words") | .quality.current_max == 2097152)' "10 MB prompt's descriptors"
 kill -0 "$PID" && pass || fail "daemon died"
