@@ -3,6 +3,8 @@
  * written by bench/bench_perf.sh's generator step (the same arrays
  * bench/peer_perf.py times scikit-learn on, file parsing excluded), and prints
  * one line per metric: "name seconds value". Best of RUNS runs.
+ * roc_auc_score_threads is ROC AUC with its buckets on every core
+ * (mw_roc_auc_binary_run with a thread runner); scikit-learn's is one thread.
  *
  * usage: bench_perf DIR [RUNS]     DIR holds y_true.u32, y_pred.u32 (1M labels,
  *        10 classes), yb.u32 (binary labels), score.f64 (positive-class scores)
@@ -89,13 +91,20 @@ int main(int argc, char **argv) {
     uint32_t *yb = load(argv[1], "yb.u32", 4, &nb);
     double *s = load(argv[1], "score.f64", 8, &ns);
     if (n != n2 || nb != ns) return 1;
-    double best[6], val[6];
-    const char *names[6] = {"precision_recall_fscore_support_macro", "confusion_matrix",
-                            "accuracy_score", "roc_auc_score", "average_precision_score",
-                            "log_loss"};
-    for (int m = 0; m < 6; m++) best[m] = INFINITY;
+    enum { NM = 7 };
+    double best[NM], val[NM];
+    const char *names[NM] = {"precision_recall_fscore_support_macro",
+                             "confusion_matrix",
+                             "accuracy_score",
+                             "roc_auc_score",
+                             "average_precision_score",
+                             "log_loss",
+                             "roc_auc_score_threads"};
+    mw_runner threads = mw_runner_threads(0); /* ROC AUC's buckets on every core */
+    for (int m = 0; m < NM; m++)
+        best[m] = INFINITY;
     for (int r = 0; r < runs; r++) {
-        for (int m = 0; m < 6; m++) {
+        for (int m = 0; m < NM; m++) {
             double t0 = now(), v = NAN;
             mw_error err;
             if (m <= 2) {
@@ -115,6 +124,8 @@ int main(int argc, char **argv) {
                 mw_roc_auc_binary(yb, 1, s, nb, &v, &err);
             } else if (m == 4) {
                 mw_average_precision_binary(yb, 1, s, nb, &v, &err);
+            } else if (m == 6) {
+                mw_roc_auc_binary_run(yb, 1, s, nb, &threads, &v, &err);
             } else {
                 mw_calibration c;
                 mw_calibration_init(&c);
@@ -127,7 +138,8 @@ int main(int argc, char **argv) {
             val[m] = v;
         }
     }
-    for (int m = 0; m < 6; m++) printf("%s %.6f %.17g\n", names[m], best[m], val[m]);
+    for (int m = 0; m < NM; m++)
+        printf("%s %.6f %.17g\n", names[m], best[m], val[m]);
     free(yt), free(yp), free(yb), free(s);
     return 0;
 }

@@ -158,6 +158,11 @@ mw_status mw_roc_auc_binary(const uint32_t *y, uint32_t pos, const double *score
                             double *out, mw_error *err);
 mw_status mw_average_precision_binary(const uint32_t *y, uint32_t pos, const double *score,
                                       size_t n, double *out, mw_error *err);
+/* mw_roc_auc_binary with the work inside the score buckets spread over the
+ * caller's runner (core.h) from 65,536 records on: the same value bit for
+ * bit (the numerator is a sum of exact integers), on more cores. */
+mw_status mw_roc_auc_binary_run(const uint32_t *y, uint32_t pos, const double *score, size_t n,
+                                const mw_runner *runner, double *out, mw_error *err);
 /* One-vs-rest macro averages from per-class scores (row-major n x k):
  * roc_auc_score(y, scores, multi_class='ovr', average='macro', labels=range(k))
  * and average_precision_score(label_binarize(y, range(k)), scores,

@@ -601,7 +601,8 @@ static int run_classification(const eval_args *a, view *v, result *R) {
     if (S.binary) {
         uint32_t pos = R->L.k == 1 ? 0 : C.pos;
         if (R->L.k >= 2) {
-            if (mw_roc_auc_binary(sy, pos, sv, m, &R->roc_auc, &err) != MW_OK)
+            mw_runner cores = mw_runner_threads(0); /* the same value, on every core */
+            if (mw_roc_auc_binary_run(sy, pos, sv, m, &cores, &R->roc_auc, &err) != MW_OK)
                 warn(&R->w, "roc_auc: %s", err.message);
             mw_average_precision_binary(sy, pos, sv, m, &R->ap, &err);
         }

@@ -65,11 +65,12 @@
 #endif
 
 typedef struct rank_ws {
-    uint64_t *tag;     /* n tagged values in bucket order */
-    uint64_t *scratch; /* the splits and sorts of buckets (rank_metric) */
-    uint64_t *cnt;     /* per top bucket: records | positives << 32, then ends */
-    size_t np, nn;     /* positives, negatives */
-    int wmax;          /* digit width: at most 2^wmax top buckets */
+    uint64_t *tag;           /* n tagged values in bucket order */
+    uint64_t *scratch;       /* the splits and sorts of buckets (rank_metric) */
+    uint64_t *cnt;           /* per top bucket: records | positives << 32, then ends */
+    size_t np, nn;           /* positives, negatives */
+    int wmax;                /* digit width: at most 2^wmax top buckets */
+    const mw_runner *runner; /* ROC AUC's buckets on the caller's threads (NULL: in order) */
 } rank_ws;
 
 /* The running state of one metric over the buckets in score order: ascending
@@ -297,6 +298,74 @@ static void rank_halves(rank_run *r, const uint32_t *y, uint32_t pos, const doub
     if (!r->ap) run_bucket(r, ws->tag + n0, ws->scratch, n - n0, p1, top);
 }
 
+/*
+ * ROC AUC's in-bucket work on the caller's runner: the top buckets (tags in
+ * bucket order, cnt[d] = end | positives << 32) in RANGES contiguous ranges
+ * of about equal size, each counted from the negatives below its first
+ * bucket (known from the counts). The numerator is a sum of exact integers,
+ * so the result is the same bit for bit whatever the runner.
+ */
+#define RANGES 16
+#define PARALLEL_MIN 65536 /* fewer records: not worth the threads */
+
+typedef struct bucket_range {
+    const uint64_t *cnt;
+    uint64_t *tag;
+    int shift;
+    size_t d0, d1;  /* buckets [d0, d1) */
+    uint64_t below; /* negatives in the buckets before d0 */
+    uint64_t num2;  /* out */
+    int nomem;
+} bucket_range;
+
+static void range_task(void *arg, size_t i) {
+    bucket_range *g = (bucket_range *)arg + i;
+    size_t most = 0;
+    for (size_t d = g->d0; d < g->d1; d++) {
+        size_t e = g->cnt[d] & UINT32_MAX, b = d ? g->cnt[d - 1] & UINT32_MAX : 0;
+        most = e - b > most ? e - b : most;
+    }
+    uint64_t *scratch = malloc((most ? most : 1) * sizeof *scratch);
+    if (!scratch) {
+        g->nomem = 1;
+        return;
+    }
+    rank_run r = {.ap = 0, .below = g->below};
+    for (size_t d = g->d0; d < g->d1; d++) {
+        size_t e = g->cnt[d] & UINT32_MAX, b = d ? g->cnt[d - 1] & UINT32_MAX : 0;
+        run_bucket(&r, g->tag + b, scratch, e - b, (size_t)(g->cnt[d] >> 32), g->shift);
+    }
+    g->num2 = r.num2;
+    free(scratch);
+}
+
+/* 2 x the AUC numerator over buckets [0, mask] through the runner; 0 when out
+ * of memory. */
+static int auc_buckets_parallel(const mw_runner *runner, const uint64_t *cnt, uint64_t *tag,
+                                size_t mask, int shift, size_t n, uint64_t *num2) {
+    bucket_range g[RANGES];
+    size_t ng = 0, d = 0;
+    uint64_t below = 0;
+    for (size_t k = 1; k <= RANGES && d <= mask; k++) {
+        size_t goal = n / RANGES * k, d0 = d;
+        uint64_t neg = 0;
+        for (; d <= mask && (k == RANGES || (cnt[d] & UINT32_MAX) <= goal); d++) {
+            size_t e = cnt[d] & UINT32_MAX, b = d ? cnt[d - 1] & UINT32_MAX : 0;
+            neg += (e - b) - (cnt[d] >> 32);
+        }
+        if (d == d0) continue;
+        g[ng++] = (bucket_range){cnt, tag, shift, d0, d, below, 0, 0};
+        below += neg;
+    }
+    mw_runner_run(runner, range_task, g, ng);
+    *num2 = 0;
+    for (size_t i = 0; i < ng; i++) {
+        if (g[i].nomem) return 0;
+        *num2 += g[i].num2;
+    }
+    return 1;
+}
+
 /* The digit of the top buckets for keys in [lo, hi]: at most wmax bits that
  * end at the highest bit where lo and hi differ. */
 static void top_digit(uint64_t lo, uint64_t hi, int wmax, int *shift, uint64_t *mask) {
@@ -375,13 +444,18 @@ static mw_status rank_metric(int ap, const uint32_t *y, uint32_t pos, const doub
             sum += c & UINT32_MAX;
             most = (c & UINT32_MAX) > most ? c & UINT32_MAX : most;
         }
-        /* a bucket's split scatters into the scratch: as long as the largest
-         * (small unless the scores cluster), not n, to spare its page faults */
-        if (!(ws->scratch = malloc((size_t)(most ? most : 1) * sizeof *ws->scratch))) goto nomem;
         for (size_t i = 0; i < n; i++) {
             uint64_t k = score_key(s, i, stride);
             tag[cnt[(k >> shift) & mask]++ & UINT32_MAX] = (k & low) << 1 | (uint64_t)(y[i] == pos);
         }
+        if (!ap && ws->runner && ws->runner->run && n >= PARALLEL_MIN) {
+            if (!auc_buckets_parallel(ws->runner, cnt, tag, mask, shift, n, &r.num2)) goto nomem;
+            *out = (double)r.num2 / (2.0 * (double)np * (double)(n - np));
+            return MW_OK;
+        }
+        /* a bucket's split scatters into the scratch: as long as the largest
+         * (small unless the scores cluster), not n, to spare its page faults */
+        if (!(ws->scratch = malloc((size_t)(most ? most : 1) * sizeof *ws->scratch))) goto nomem;
         for (size_t j = 0; j <= mask; j++) {
             size_t d = ap ? mask - j : j;
             size_t e = cnt[d] & UINT32_MAX, b = d ? cnt[d - 1] & UINT32_MAX : 0;
@@ -429,13 +503,14 @@ static mw_status rank_alloc(size_t n, rank_ws *ws, mw_error *err) {
 enum { METRIC_AUC, METRIC_AP };
 
 static mw_status binary_entry(int metric, const uint32_t *y, uint32_t pos, const double *score,
-                              size_t n, double *out, mw_error *err) {
+                              size_t n, const mw_runner *runner, double *out, mw_error *err) {
     if (!out) return mw_error_set(err, MW_EINVAL, "", 0, 0, "no output");
     *out = NAN;
     if (!n || !y || !score) return mw_error_set(err, MW_EINVAL, "", 0, 0, "no record to rank");
     rank_ws ws;
     mw_status st = rank_alloc(n, &ws, err);
     if (st != MW_OK) return st;
+    ws.runner = runner;
     double v = NAN;
     st = rank_metric(metric == METRIC_AP, y, pos, score, 1, n, &ws, &v, err);
     free(ws.tag);
@@ -445,12 +520,17 @@ static mw_status binary_entry(int metric, const uint32_t *y, uint32_t pos, const
 
 mw_status mw_roc_auc_binary(const uint32_t *y, uint32_t pos, const double *score, size_t n,
                             double *out, mw_error *err) {
-    return binary_entry(METRIC_AUC, y, pos, score, n, out, err);
+    return binary_entry(METRIC_AUC, y, pos, score, n, NULL, out, err);
+}
+
+mw_status mw_roc_auc_binary_run(const uint32_t *y, uint32_t pos, const double *score, size_t n,
+                                const mw_runner *runner, double *out, mw_error *err) {
+    return binary_entry(METRIC_AUC, y, pos, score, n, runner, out, err);
 }
 
 mw_status mw_average_precision_binary(const uint32_t *y, uint32_t pos, const double *score,
                                       size_t n, double *out, mw_error *err) {
-    return binary_entry(METRIC_AP, y, pos, score, n, out, err);
+    return binary_entry(METRIC_AP, y, pos, score, n, NULL, out, err);
 }
 
 static mw_status ovr_entry(int metric, const uint32_t *y, const double *scores, size_t n, size_t k,
@@ -604,7 +684,7 @@ static mw_status acc_exact(const mw_rank_acc *r, int metric, double *out) {
     if (!y) return MW_ENOMEM;
     for (size_t i = 0; i < r->n; i++)
         y[i] = r->pos[i];
-    mw_status st = binary_entry(metric, y, 1, r->score, r->n, out, NULL);
+    mw_status st = binary_entry(metric, y, 1, r->score, r->n, NULL, out, NULL);
     free(y);
     return st;
 }

@@ -38,7 +38,8 @@ static void check(double got, double want, const char *cs, const char *what) {
 static uint32_t *codes(const double *v, size_t n) {
     uint32_t *c = malloc((n ? n : 1) * sizeof *c);
     assert_non_null(c);
-    for (size_t i = 0; i < n; i++) c[i] = (uint32_t)v[i];
+    for (size_t i = 0; i < n; i++)
+        c[i] = (uint32_t)v[i];
     return c;
 }
 
@@ -77,7 +78,8 @@ static void test_classification_against_sklearn(void **state) {
         check(m.precision_macro, mw_fx_need(c, "precision_macro"), name, "precision_macro");
         check(m.recall_macro, mw_fx_need(c, "recall_macro"), name, "recall_macro");
         check(m.f1_macro, mw_fx_need(c, "f1_macro"), name, "f1_macro");
-        check(m.precision_weighted, mw_fx_need(c, "precision_weighted"), name, "precision_weighted");
+        check(m.precision_weighted, mw_fx_need(c, "precision_weighted"), name,
+              "precision_weighted");
         check(m.recall_weighted, mw_fx_need(c, "recall_weighted"), name, "recall_weighted");
         check(m.f1_weighted, mw_fx_need(c, "f1_weighted"), name, "f1_weighted");
         const double *pp = mw_fx_array(c, "pc_precision", NULL);
@@ -175,7 +177,8 @@ static void test_regression_against_sklearn(void **state) {
         mw_reg_state a, b;
         mw_reg_init(&a);
         mw_reg_init(&b);
-        for (size_t i = 0; i < n; i++) assert_int_equal(mw_reg_add(i < n / 2 ? &a : &b, y[i], yh[i]), MW_OK);
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(mw_reg_add(i < n / 2 ? &a : &b, y[i], yh[i]), MW_OK);
         mw_reg_merge(&a, &b);
         unsigned char buf[MW_REG_STATE_BYTES];
         mw_reg_serialize(&a, buf);
@@ -222,7 +225,8 @@ static void test_isotonic_against_sklearn(void **state) {
         mw_isotonic *iso;
         mw_error err;
         assert_int_equal(mw_isotonic_fit(x, y, NULL, n, &iso, &err), MW_OK);
-        for (size_t i = 0; i < nq; i++) check(mw_isotonic_predict(iso, q[i]), want[i], name, "isotonic");
+        for (size_t i = 0; i < nq; i++)
+            check(mw_isotonic_predict(iso, q[i]), want[i], name, "isotonic");
         mw_isotonic_free(iso);
     }
     assert_int_equal(ncases, 6);
@@ -299,9 +303,12 @@ static void test_calibration_state(void **state) {
     mw_calibration_serialize(&a, buf);
     mw_error err;
     assert_int_equal(mw_calibration_deserialize(buf, sizeof buf, &r, &err), MW_OK);
-    mw_assert_close(mw_calibration_log_loss(&r), mw_calibration_log_loss(&whole), 1e-15, 0, "merge", "log loss");
-    mw_assert_close(mw_calibration_brier(&r), mw_calibration_brier(&whole), 1e-15, 0, "merge", "brier");
-    mw_assert_close(mw_calibration_ece(&r), mw_calibration_ece(&whole), 1e-14, 1e-16, "merge", "ece");
+    mw_assert_close(mw_calibration_log_loss(&r), mw_calibration_log_loss(&whole), 1e-15, 0, "merge",
+                    "log loss");
+    mw_assert_close(mw_calibration_brier(&r), mw_calibration_brier(&whole), 1e-15, 0, "merge",
+                    "brier");
+    mw_assert_close(mw_calibration_ece(&r), mw_calibration_ece(&whole), 1e-14, 1e-16, "merge",
+                    "ece");
     buf[8] ^= 1; /* n no longer matches the bins */
     assert_int_equal(mw_calibration_deserialize(buf, sizeof buf, &r, &err), MW_ECORRUPT);
     /* mixing binary and multiclass sums is refused */
@@ -451,9 +458,15 @@ static void test_rank_large(void **state) {
             y[i] = unif() < 0.3;
             double z = normal() + 0.8 * y[i];
             switch (shape) {
-            case 0: s[i] = i % 4 ? sigmoid(z) : round(sigmoid(z) * 1000) / 1000; break;
-            case 1: s[i] = i % 5 ? z : (i % 10 ? 0.0 : -0.0); break;
-            default: s[i] = i % 1000 ? floor(z * 3) : (i % 2000 ? INFINITY : -INFINITY); break;
+            case 0:
+                s[i] = i % 4 ? sigmoid(z) : round(sigmoid(z) * 1000) / 1000;
+                break;
+            case 1:
+                s[i] = i % 5 ? z : (i % 10 ? 0.0 : -0.0);
+                break;
+            default:
+                s[i] = i % 1000 ? floor(z * 3) : (i % 2000 ? INFINITY : -INFINITY);
+                break;
             }
         }
         double auc, ap, want_auc, want_ap;
@@ -486,21 +499,28 @@ static void test_rank_large(void **state) {
 static double tie_score(int shape, size_t i, uint32_t yi) {
     double z = normal() + 0.7 * yi;
     switch (shape) {
-    case 0: return floor(z * 2); /* a dozen distinct values */
-    case 1: return unif() < 0.5 ? sigmoid(z) : round(sigmoid(z) * 50) / 50;
-    case 2: return i % 7 ? z : (i % 14 ? 0.0 : -0.0);
-    case 3: return i % 9 ? z * 1e300 : (i % 2 ? INFINITY : -INFINITY);
-    case 4: return unif() < 0.9 ? 0.25 : z; /* one value for most records */
+    case 0:
+        return floor(z * 2); /* a dozen distinct values */
+    case 1:
+        return unif() < 0.5 ? sigmoid(z) : round(sigmoid(z) * 50) / 50;
+    case 2:
+        return i % 7 ? z : (i % 14 ? 0.0 : -0.0);
+    case 3:
+        return i % 9 ? z * 1e300 : (i % 2 ? INFINITY : -INFINITY);
+    case 4:
+        return unif() < 0.9 ? 0.25 : z; /* one value for most records */
     case 5: /* a narrow bulk and rare extremes that a strided sample misses */
         return i % 1031 == 3 ? (i % 2 ? 1e-300 : -5.0) : 0.4 + 0.2 * sigmoid(z);
-    default: return ldexp(1.0 + unif(), (int)(unif() * 40) - 20) * (yi ? 1.01 : 1.0);
+    default:
+        return ldexp(1.0 + unif(), (int)(unif() * 40) - 20) * (yi ? 1.01 : 1.0);
     }
 }
 
 static void test_rank_random(void **state) {
     (void)state;
     enum { NMAX = 300000 };
-    static const size_t sizes[] = {1, 2, 3, 5, 16, 17, 63, 64, 65, 129, 1000, 4097, 65537, 131073, NMAX};
+    static const size_t sizes[] = {1,  2,   3,    5,    16,    17,     63,  64,
+                                   65, 129, 1000, 4097, 65537, 131073, NMAX};
     static const double rates[] = {0.5, 0.02, 0.98, 0.3};
     uint32_t *y = malloc(NMAX * sizeof *y);
     double *s = malloc(NMAX * sizeof *s);
@@ -529,6 +549,11 @@ static void test_rank_random(void **state) {
             }
             assert_int_equal(mw_roc_auc_binary(y, 1, s, n, &auc, &err), MW_OK);
             assert_true(auc == want_auc);
+            /* the same on two threads (bucket ranges from 65,536 records on) */
+            mw_runner two = mw_runner_threads(2);
+            double par = NAN;
+            assert_int_equal(mw_roc_auc_binary_run(y, 1, s, n, &two, &par, &err), MW_OK);
+            assert_true(par == want_auc);
         }
     }
     free(y);
@@ -573,7 +598,8 @@ static void binary_world(size_t n, double mu, double sd, double slope, uint32_t 
 
 static double realised_accuracy(const uint32_t *y, const uint32_t *yp, size_t n) {
     size_t hit = 0;
-    for (size_t i = 0; i < n; i++) hit += y[i] == yp[i];
+    for (size_t i = 0; i < n; i++)
+        hit += y[i] == yp[i];
     return (double)hit / (double)n;
 }
 
@@ -604,7 +630,8 @@ static void test_cbpe_covariate_shift(void **state) {
                      sds[w], e.accuracy, real);
         /* the expected confusion matrix sums to n */
         double tot = 0;
-        for (size_t i = 0; i < 4; i++) tot += e.confusion[i];
+        for (size_t i = 0; i < 4; i++)
+            tot += e.confusion[i];
         assert_true(fabs(tot - W) < 1e-6);
         mw_cbpe_estimate_free(&e);
     }
@@ -634,11 +661,13 @@ static void multi_world(size_t n, double m1, double m2, uint32_t *y, double *s, 
     for (size_t i = 0; i < n; i++) {
         double x1 = m1 + normal(), x2 = m2 + normal();
         double z[3] = {2 * x1, 2 * x2, 0}, e[3], t = 0;
-        for (int c = 0; c < 3; c++) t += (e[c] = exp(z[c]));
+        for (int c = 0; c < 3; c++)
+            t += (e[c] = exp(z[c]));
         double u = unif() * t;
         y[i] = u < e[0] ? 0 : (u < e[0] + e[1] ? 1 : 2);
         double q[3], tq = 0;
-        for (int c = 0; c < 3; c++) tq += (q[c] = exp(0.6 * z[c] + (c == 2 ? 0.3 : 0)));
+        for (int c = 0; c < 3; c++)
+            tq += (q[c] = exp(0.6 * z[c] + (c == 2 ? 0.3 : 0)));
         uint32_t best = 0;
         for (int c = 0; c < 3; c++) {
             s[i * 3 + c] = q[c] / tq;

@@ -18,6 +18,7 @@
 
 #define PACK_MAX 5000
 #define mw_roc_auc_binary halves_roc_auc_binary
+#define mw_roc_auc_binary_run halves_roc_auc_binary_run
 #define mw_average_precision_binary halves_average_precision_binary
 #define mw_roc_auc_ovr halves_roc_auc_ovr
 #define mw_average_precision_ovr halves_average_precision_ovr
