@@ -49,6 +49,10 @@ int mw_cli_text_or_json(const char *arg, int *json);
 int mw_cli_common_option(const char *cmd, int c, char **argv, const char *help, int *json);
 /* Parses a finite double; 1 on success. */
 int mw_cli_parse_number(const char *s, double *v);
+/* Parses option opt's value s as a whole number in [lo, hi] into *v: 0 on
+ * success, else the usage error's exit status (the message names opt). */
+int mw_cli_parse_count(const char *cmd, const char *opt, const char *s, double lo, double hi,
+                       double *v);
 
 /* Blocks SIGINT and SIGTERM in this thread (and threads it starts later) and
  * fills set with them, for mw_cli_wait_signal. */

@@ -99,6 +99,14 @@ int mw_cli_parse_number(const char *s, double *v) {
     return end != s && !*end && errno == 0 && isfinite(*v);
 }
 
+int mw_cli_parse_count(const char *cmd, const char *opt, const char *s, double lo, double hi,
+                       double *v) {
+    if (!mw_cli_parse_number(s, v) || *v < lo || *v > hi || *v != floor(*v))
+        return mw_cli_usage_error(cmd, "%s expects a whole number from %.0f to %.0f, got \"%s\"",
+                                  opt, lo, hi, s);
+    return 0;
+}
+
 void mw_cli_block_signals(sigset_t *set) {
     sigemptyset(set);
     sigaddset(set, SIGINT);

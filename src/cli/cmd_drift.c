@@ -39,8 +39,8 @@ static const char drift_help[] =
     "      --drift-share S      the data set drifts when this share of tested\n"
     "                           columns drifted (default 0.5)\n"
     "      --correction none|bonferroni|bh\n"
-    "                           multiple-testing correction of p-values (default none)\n"
-    MW_CLI_INPUT_HELP
+    "                           multiple-testing correction of p-values (default "
+    "none)\n" MW_CLI_INPUT_HELP
     "      --embedding PREFIX   test the columns PREFIX0, PREFIX1, ... (or PREFIX[0],\n"
     "                           ...) together as one embedding vector (repeatable;\n"
     "                           e.g. emb_ for emb_0..emb_383). NDJSON arrays of\n"
@@ -76,8 +76,7 @@ static const char quality_help[] =
     "options:\n"
     "  -r, --reference FILE     reference data\n"
     "  -c, --current FILE       current data\n"
-    "      --columns LIST       only these columns (comma-separated)\n"
-    MW_CLI_INPUT_HELP
+    "      --columns LIST       only these columns (comma-separated)\n" MW_CLI_INPUT_HELP
     "  -f, --format text|json|html   report format (default text)\n"
     "  -o, --output FILE        write the report to FILE (default stdout)\n"
     "      --fail-on-issues     exit with status 3 when any issue is found\n"
@@ -278,33 +277,24 @@ static int parse_args(const char *cmd, int quality, int argc, char **argv, drift
             if ((rc = add_embedding(cmd, optarg, a))) return rc;
             break;
         case OPT_EMB_SAMPLES:
-            if (!mw_cli_parse_number(optarg, &v) || v < 2 || v > MW_EMBEDDING_MAX_SAMPLES ||
-                v != floor(v))
-                return mw_cli_usage_error(cmd,
-                                          "--embedding-samples expects a whole number from 2 "
-                                          "to %d, got \"%s\"",
-                                          MW_EMBEDDING_MAX_SAMPLES, optarg);
+            if ((rc = mw_cli_parse_count(cmd, "--embedding-samples", optarg, 2,
+                                         MW_EMBEDDING_MAX_SAMPLES, &v)))
+                return rc;
             a->opt.embedding.max_samples = (size_t)v;
             break;
         case OPT_EMB_PERMUTATIONS:
-            if (!mw_cli_parse_number(optarg, &v) || v < 1 || v > MW_EMBEDDING_MAX_PERMUTATIONS ||
-                v != floor(v))
-                return mw_cli_usage_error(cmd,
-                                          "--embedding-permutations expects a whole number from "
-                                          "1 to %d, got \"%s\"",
-                                          MW_EMBEDDING_MAX_PERMUTATIONS, optarg);
+            if ((rc = mw_cli_parse_count(cmd, "--embedding-permutations", optarg, 1,
+                                         MW_EMBEDDING_MAX_PERMUTATIONS, &v)))
+                return rc;
             a->opt.embedding.permutations = (size_t)v;
             break;
         case OPT_SEED:
-            if (!mw_cli_parse_number(optarg, &v) || v < 0 || v > 9007199254740992.0 ||
-                v != floor(v))
-                return mw_cli_usage_error(cmd, "--seed expects a whole number >= 0, got \"%s\"",
-                                          optarg);
+            if ((rc = mw_cli_parse_count(cmd, "--seed", optarg, 0, 9007199254740992.0, &v)))
+                return rc;
             a->opt.embedding.seed = (uint64_t)v;
             break;
         case OPT_THREADS:
-            if (!mw_cli_parse_number(optarg, &v) || v < 1 || v > 64 || v != floor(v))
-                return mw_cli_usage_error(cmd, "--threads expects a whole number from 1 to 64");
+            if ((rc = mw_cli_parse_count(cmd, "--threads", optarg, 1, 64, &v))) return rc;
             a->threads = (unsigned)v;
             break;
         case 'h':

@@ -84,13 +84,6 @@ typedef struct args {
     unsigned threads;
 } args;
 
-static int parse_count(const char *opt, const char *s, double lo, double hi, double *v) {
-    if (!mw_cli_parse_number(s, v) || *v < lo || *v > hi || *v != floor(*v))
-        return mw_cli_usage_error(CMD, "%s expects a whole number from %.0f to %.0f, got \"%s\"",
-                                  opt, lo, hi, s);
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, args *a) {
     static const struct option longopts[] = {
         {"reference", required_argument, NULL, 'r'},
@@ -138,15 +131,16 @@ static int parse_args(int argc, char **argv, args *a) {
                                           optarg);
             break;
         case OPT_TREES:
-            if ((rc = parse_count("--trees", optarg, 1, 100000, &v))) return rc;
+            if ((rc = mw_cli_parse_count(CMD, "--trees", optarg, 1, 100000, &v))) return rc;
             a->opt.n_trees = (uint32_t)v;
             break;
         case OPT_MAX_SAMPLES:
-            if ((rc = parse_count("--max-samples", optarg, 2, 4294967295.0, &v))) return rc;
+            if ((rc = mw_cli_parse_count(CMD, "--max-samples", optarg, 2, 4294967295.0, &v)))
+                return rc;
             a->opt.max_samples = (uint32_t)v;
             break;
         case OPT_NEIGHBORS:
-            if ((rc = parse_count("--neighbors", optarg, 1, 100000, &v))) return rc;
+            if ((rc = mw_cli_parse_count(CMD, "--neighbors", optarg, 1, 100000, &v))) return rc;
             a->opt.n_neighbors = (uint32_t)v;
             break;
         case OPT_CONTAMINATION:
@@ -162,7 +156,8 @@ static int parse_args(int argc, char **argv, args *a) {
             a->opt.threshold = v;
             break;
         case OPT_SEED:
-            if ((rc = parse_count("--seed", optarg, 0, 9007199254740992.0, &v))) return rc;
+            if ((rc = mw_cli_parse_count(CMD, "--seed", optarg, 0, 9007199254740992.0, &v)))
+                return rc;
             a->opt.seed = (uint64_t)v;
             break;
         case OPT_COLUMNS:
@@ -188,7 +183,7 @@ static int parse_args(int argc, char **argv, args *a) {
             a->scores = optarg;
             break;
         case OPT_TOP:
-            if ((rc = parse_count("--top", optarg, 0, 100000, &v))) return rc;
+            if ((rc = mw_cli_parse_count(CMD, "--top", optarg, 0, 100000, &v))) return rc;
             a->top = (size_t)v;
             break;
         case 'f':
@@ -206,7 +201,7 @@ static int parse_args(int argc, char **argv, args *a) {
             a->fail_above = v;
             break;
         case OPT_THREADS:
-            if ((rc = parse_count("--threads", optarg, 1, 64, &v))) return rc;
+            if ((rc = mw_cli_parse_count(CMD, "--threads", optarg, 1, 64, &v))) return rc;
             a->threads = (unsigned)v;
             break;
         case 'h':
