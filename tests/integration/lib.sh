@@ -55,12 +55,42 @@ start_daemon() {
   URL="http://$addr"
 }
 
-# free_port: a loopback TCP port nobody listens on now.
+# free_port: a loopback TCP port nobody listens on now, chosen below the
+# kernel's ephemeral range so that no outgoing connection of a test running in
+# parallel can hold it (their local ports come from that range).
 free_port() {
-  local p
+  local p low=32768
+  read -r low _ < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+  [ "$low" -gt 11000 ] || low=32768
   for _ in $(seq 50); do
-    p=$(( 20000 + RANDOM % 30000 ))
+    p=$(( 10000 + RANDOM % (low - 10000) ))
     (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo "$p"; return; }
   done
+  return 1
+}
+
+# start_on_free_port NAME READY_PATH COMMAND...: runs COMMAND in the background,
+# every "@PORT@" in its arguments replaced by a free loopback port, with its
+# log in $TMP/NAME.log, and waits until http://127.0.0.1:PORT/READY_PATH
+# answers. If the port was taken between the choice and the bind, it tries
+# again with another one. Sets SERVER_PID and SERVER_PORT; fails after 5 tries.
+start_on_free_port() {
+  local name=$1 ready=$2 try arg; shift 2
+  for try in 1 2 3 4 5; do
+    SERVER_PORT=$(free_port) || break
+    local args=()
+    for arg in "$@"; do args+=("${arg//@PORT@/$SERVER_PORT}"); done
+    "${args[@]}" > "$TMP/$name.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 150); do
+      curl -sf "http://127.0.0.1:$SERVER_PORT/$ready" > /dev/null && return 0
+      kill -0 "$SERVER_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill "$SERVER_PID" 2>/dev/null
+    wait "$SERVER_PID" 2>/dev/null
+    grep -qi "address already in use" "$TMP/$name.log" || break
+  done
+  fail "$name did not start: $(tail -3 "$TMP/$name.log")"
   return 1
 }

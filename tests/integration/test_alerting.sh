@@ -14,8 +14,6 @@ AM_PID=""
 trap 'kill $PID $AM_PID 2>/dev/null; rm -rf "$TMP"' EXIT
 
 # ---- Alertmanager ----
-AM_PORT=$(free_port)
-AM=http://127.0.0.1:$AM_PORT
 cat > "$TMP/am.yml" <<YAML
 route:
   receiver: blackhole
@@ -23,11 +21,11 @@ route:
 receivers:
   - name: blackhole
 YAML
-"$AM_BIN" --config.file="$TMP/am.yml" --storage.path="$TMP/am" --web.listen-address="127.0.0.1:$AM_PORT" \
-  --cluster.listen-address= > "$TMP/am.log" 2>&1 &
-AM_PID=$!
-for _ in $(seq 100); do curl -sf "$AM/-/ready" > /dev/null && break; sleep 0.1; done
-curl -sf "$AM/-/ready" > /dev/null && pass || { fail "Alertmanager did not start: $(tail -3 "$TMP/am.log")"; finish; exit 1; }
+start_on_free_port alertmanager -/ready "$AM_BIN" --config.file="$TMP/am.yml" --storage.path="$TMP/am" \
+  --web.listen-address="127.0.0.1:@PORT@" --cluster.listen-address= || { finish; exit 1; }
+pass
+AM_PID=$SERVER_PID
+AM=http://127.0.0.1:$SERVER_PORT
 
 # ---- the daemon, alerting on drift, with a webhook nobody listens on ----
 DEAD=$(free_port)

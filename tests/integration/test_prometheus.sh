@@ -12,7 +12,6 @@ curl -s -X PUT -H 'Content-Type: text/csv' --data-binary @"$FIX/drift/ref.csv" "
 curl -s -X POST --data-binary @"$FIX/drift/cur.ndjson" "$URL/api/v1/records" > /dev/null
 curl -s -X POST "$URL$V/windows/close" > /dev/null
 
-PORT=$(free_port)
 cat > "$TMP/prometheus.yml" <<YAML
 global:
   scrape_interval: 1s
@@ -22,10 +21,10 @@ scrape_configs:
     static_configs:
       - targets: ["${URL#http://}"]
 YAML
-prometheus --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/prom" \
-  --web.listen-address="127.0.0.1:$PORT" > "$TMP/prometheus.log" 2>&1 &
-PROM_PID=$!
-PROM=http://127.0.0.1:$PORT
+start_on_free_port prometheus -/ready prometheus --config.file="$TMP/prometheus.yml" \
+  --storage.tsdb.path="$TMP/prom" --web.listen-address="127.0.0.1:@PORT@" || { finish; exit 1; }
+PROM_PID=$SERVER_PID
+PROM=http://127.0.0.1:$SERVER_PORT
 value=""
 for _ in $(seq 60); do
   sleep 1
