@@ -60,4 +60,14 @@ double mw_rd_f64(mw_reader *r);
 /* View of a length-prefixed string (not NUL-terminated); NULL on failure. */
 const char *mw_rd_str(mw_reader *r, size_t *len);
 
+/* ---- large blocks (memory.c) ---- */
+/* Offers the whole 2 MiB pages inside [p, p + bytes) to transparent huge
+ * pages (blocks from 8 MiB on; a no-op elsewhere): they then fault in 2 MiB at
+ * a time instead of 4 KiB. For blocks from malloc or realloc. */
+void mw_advise_huge(void *p, size_t bytes);
+/* malloc for a block that will be written whole: from 8 MiB on it is aligned
+ * to 2 MiB (rounded up to whole 2 MiB pages) and offered to huge pages. Freed
+ * with free(). */
+void *mw_malloc_huge(size_t bytes);
+
 #endif

@@ -60,6 +60,7 @@ typedef struct csv {
     uint64_t data_start;  /* input offset of the first data row (row estimate) */
     uint32_t *commas;     /* ncols comma offsets of the current fast-path record */
     struct cat_hit *hits; /* CAT_WAYS entries per column below CAT_COLS (see feed_fast) */
+    mw_data_field_parser parse_field; /* numbers of the fast path (SSSE3 where the CPU has it) */
 } csv;
 
 /*
@@ -421,7 +422,7 @@ static mw_status feed_fast(csv *c, const char *p, const char *r, size_t ncomma) 
         uint64_t word = 0;
         if (cols[i].type == MW_TYPE_NUMERIC) {
             double v;
-            if (mw_data_parse_field(f, fe, limit, &v)) {
+            if (c->parse_field(c->in->data, f, fe, limit, &v)) {
                 cols[i].num[row] = v;
                 goto next;
             }
@@ -535,6 +536,7 @@ mw_status mw_data_read_csv(mw_read_ctx *ctx, mw_tb *b, mw_error *err) {
     c.b = b;
     c.err = err;
     c.in = ctx->in;
+    c.parse_field = mw_data_field_parser_best();
     c.name = ctx->name;
     c.nq = SIZE_MAX;
     c.nq_until = c.in->pos;

@@ -62,6 +62,50 @@ int mw_data_parse_field(const char *p, const char *end, const char *limit, doubl
 /* The powers of ten that are exact doubles, 1e0 .. 1e22 (Clinger's fast path). */
 extern const double mw_data_pow10_exact[23];
 
+/* Eisel-Lemire (numparse.c): the bits of the positive double nearest w * 10^q
+ * (w != 0) into *bits and 1, or 0 when the fast product leaves the rounding
+ * undecided (then strtod decides). */
+int mw_data_eisel_lemire(uint64_t w, int64_t q, uint64_t *bits);
+/* strtod in the C locale on a NUL-terminated copy of s[0..len). */
+double mw_data_strtod_c(const char *s, size_t len);
+
+/* The value of w * 10^q, negated when neg, correctly rounded: w holds the first
+ * 19 significant digits and trunc says that nonzero digits were dropped after
+ * them; [start, stop) is the number's text, for the rare inputs that need
+ * strtod. Inline: the whole-field parsers call it once per number. */
+static inline double mw_data_decimal_to_double(uint64_t w, int64_t q, int trunc, int neg,
+                                               const char *start, const char *stop) {
+    double d;
+    if (w == 0) {
+        d = 0.0;
+    } else if (!trunc && w <= (1ULL << 53) && q >= -22 && q <= 22) {
+        d = (double)w; /* Clinger's fast path: both factors exact, one rounding */
+        d = q < 0 ? d / mw_data_pow10_exact[-q] : d * mw_data_pow10_exact[q];
+    } else {
+        uint64_t bits, bits2;
+        if (mw_data_eisel_lemire(w, q, &bits) &&
+            (!trunc || (mw_data_eisel_lemire(w + 1, q, &bits2) && bits2 == bits)))
+            memcpy(&d, &bits, sizeof d);
+        else
+            d = fabs(mw_data_strtod_c(start, (size_t)(stop - start)));
+    }
+    return neg ? -d : d;
+}
+
+/* A whole-field parser with mw_data_parse_field's contract and results, told
+ * also `floor`, the first byte of the buffer that holds the field: bytes in
+ * [floor, limit) may be read. */
+typedef int (*mw_data_field_parser)(const char *floor, const char *p, const char *end,
+                                    const char *limit, double *out);
+/* numparse_ssse3.c: the fastest field parser this CPU runs (the SSSE3 one when
+ * the CPU has SSSE3, else mw_data_parse_field), chosen once. */
+mw_data_field_parser mw_data_field_parser_best(void);
+/* The portable one, and the SSSE3 one (NULL on other architectures); for tests. */
+int mw_data_parse_field_portable(const char *floor, const char *p, const char *end,
+                                 const char *limit, double *out);
+extern const mw_data_field_parser mw_data_parse_field_ssse3;
+
+
 /* Value of 8 ASCII digits, first digit in the lowest byte (little-endian),
  * combined pairwise in three multiply-shift steps (SWAR). */
 static inline uint64_t mw_data_eight_value(uint64_t v) {

@@ -106,8 +106,7 @@ static inline int64_t floor_log2_pow10(int64_t q) {
     return q >= 0 ? (217706 * q) >> 16 : -((-217706 * q + 65535) >> 16);
 }
 
-/* Eisel-Lemire: sets *bits (positive double) and returns 1 when decided. w != 0. */
-static int eisel_lemire(uint64_t w, int64_t q, uint64_t *bits) {
+int mw_data_eisel_lemire(uint64_t w, int64_t q, uint64_t *bits) {
     if (q < POW5_QMIN) {
         *bits = 0; /* w * 10^q < 1e19 * 1e-343: rounds to zero */
         return 1;
@@ -148,14 +147,7 @@ static int eisel_lemire(uint64_t w, int64_t q, uint64_t *bits) {
     return 1;
 }
 
-static double from_bits(uint64_t b) {
-    double d;
-    memcpy(&d, &b, sizeof d);
-    return d;
-}
-
-/* strtod in the C locale on a NUL-terminated copy of s[0..len). */
-static double strtod_fallback(const char *s, size_t len) {
+double mw_data_strtod_c(const char *s, size_t len) {
     char small[129];
     char *buf = small;
     if (len >= sizeof small) {
@@ -214,26 +206,6 @@ static void long_mantissa(const char *ip, const char *ie, const char *fp, const 
 /* The correctly rounded value of (-1)^neg * w * 10^q (steps 2-4 of the header;
  * trunc: nonzero digits were dropped after w); start..stop is the number's text
  * for the strtod fallback. */
-static inline double to_double(uint64_t w, int64_t q, int trunc, int neg, const char *start,
-                               const char *stop) {
-    double d;
-    if (w == 0) {
-        d = 0.0;
-    } else if (!trunc && w <= (1ULL << 53) && q >= -22 && q <= 22) {
-        d = (double)w;
-        d = q < 0 ? d / mw_data_pow10_exact[-q] : d * mw_data_pow10_exact[q];
-    } else {
-        uint64_t bits, bits2;
-        if (eisel_lemire(w, q, &bits) &&
-            (!trunc || (eisel_lemire(w + 1, q, &bits2) && bits2 == bits))) {
-            d = from_bits(bits);
-        } else {
-            d = fabs(strtod_fallback(start, (size_t)(stop - start)));
-        }
-    }
-    return neg ? -d : d;
-}
-
 /* The parser; loads of 8 bytes may reach up to limit (>= end), digits stop at end. */
 static inline const char *parse_number(const char *p, const char *end, const char *limit,
                                        double *out) {
@@ -279,7 +251,7 @@ static inline const char *parse_number(const char *p, const char *end, const cha
         long_mantissa(ip, ie, fp, fe, &w, &adj, &trunc);
         q = exp + adj;
     }
-    *out = to_double(w, q, trunc, neg, start, stop);
+    *out = mw_data_decimal_to_double(w, q, trunc, neg, start, stop);
     return stop;
 }
 
@@ -306,7 +278,7 @@ static inline uint64_t lead_value(uint64_t v, unsigned k) {
  * (19 digits at most) or [sign] 1-8 digits, is converted without a scanning
  * loop: the dot's position and the digit checks come from one mask per 8-byte
  * word, and the digits from at most three SWAR conversions. w and q are those
- * parse_number finds, and to_double is shared, so the value is the same bit
+ * parse_number finds, and the conversion (mw_data_decimal_to_double) is shared, so the value is the same bit
  * for bit. Other shapes (exponents, long mantissas, the end of the buffer)
  * take parse_number. Measured on the drift benchmark's 17-digit numbers: about
  * 90 instead of 240 instructions per number.
@@ -345,7 +317,7 @@ int mw_data_parse_field(const char *p, const char *end, const char *limit, doubl
         }
         q = -(int64_t)nf;
     }
-    *out = to_double(w, q, 0, neg, start, end);
+    *out = mw_data_decimal_to_double(w, q, 0, neg, start, end);
     return 1;
 general:;
     const char *stop = parse_number(start, end, limit, out);

@@ -19,6 +19,7 @@
  * incrementing t->nrows; column i is named names[i] (dictionary code i).
  * Ownership: the builder owns the table until mw_tb_finish hands it over.
  */
+#include "core/util.h"
 #include "data/data_int.h"
 
 #include <stdio.h>
@@ -94,10 +95,12 @@ static mw_status alloc_values(mw_column *c, size_t cap, size_t filled) {
     if (c->type == MW_TYPE_NUMERIC) {
         c->num = malloc(cap * sizeof *c->num);
         if (!c->num) return MW_ENOMEM;
+        mw_advise_huge(c->num, cap * sizeof *c->num);
         for (size_t i = 0; i < filled; i++)
             c->num[i] = NAN;
     } else if (c->type == MW_TYPE_CATEGORICAL) {
         c->codes = malloc(cap * sizeof *c->codes);
+        mw_advise_huge(c->codes, cap * sizeof *c->codes);
         c->dict = mw_dict_new();
         if (!c->codes || !c->dict) return MW_ENOMEM;
         for (size_t i = 0; i < filled; i++)
@@ -153,17 +156,20 @@ mw_status mw_tb_reserve(mw_tb *b, size_t rows) {
     uint64_t *h = realloc(t->row_hash, ncap * sizeof *h);
     if (!h) return MW_ENOMEM;
     t->row_hash = h;
+    mw_advise_huge(h, ncap * sizeof *h);
     for (size_t i = 0; i < t->ncols; i++) {
         mw_column *c = &t->cols[i];
         if (c->num) {
             double *n = realloc(c->num, ncap * sizeof *n);
             if (!n) return MW_ENOMEM;
             c->num = n;
+            mw_advise_huge(n, ncap * sizeof *n);
         }
         if (c->codes) {
             uint32_t *n = realloc(c->codes, ncap * sizeof *n);
             if (!n) return MW_ENOMEM;
             c->codes = n;
+            mw_advise_huge(n, ncap * sizeof *n);
         }
     }
     b->rows_cap = ncap;

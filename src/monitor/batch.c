@@ -198,7 +198,7 @@ static mw_status run_numeric(mw_batch *b, size_t i) {
     cr->ref_count = b->ref->nrows;
     cr->cur_count = b->cur->nrows;
     size_t nmax = b->ref->nrows > b->cur->nrows ? b->ref->nrows : b->cur->nrows;
-    double *scratch = malloc((nmax ? nmax : 1) * sizeof *scratch);
+    double *scratch = mw_malloc_huge(nmax * sizeof *scratch);
     if (!scratch) return MW_ENOMEM;
     double *ref = bc->ref->num, *cur = bc->cur->num;
     size_t nr = mw_sort_finite(ref, b->ref->nrows, scratch, &cr->ref_missing, &cr->ref_inf);

@@ -29,13 +29,13 @@
 #include "modelwatch/perf.h"
 #include "modelwatch/stats.h"
 
+#include "core/util.h"
 #include "monitor/perf_int.h"
 #include "stats/sort_key.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 /* ---- fused bucket ranking ------------------------------------------------- */
 
@@ -470,12 +470,9 @@ nomem:
     return mw_error_set(err, MW_ENOMEM, "", 0, 0, "out of memory ranking %zu scores", n);
 }
 
-#define HUGE_PAGE ((size_t)2 << 20)
-
-/* The tagged values and the counts in one block; from 8 MiB on, aligned to
- * 2 MiB and offered to transparent huge pages (where the kernel leaves them
- * to madvise): a fresh block otherwise costs a page fault per 4 KiB, about
- * 10 % of the time on a million scores. About 2^w <= n / 16 top buckets. The
+/* The tagged values and the counts in one block, offered to huge pages
+ * (mw_malloc_huge: a fresh block otherwise costs a page fault per 4 KiB,
+ * about 10 % of the time on a million scores). About 2^w <= n / 16 top buckets. The
  * scratch, as long as the largest top bucket, comes later (rank_metric). */
 static mw_status rank_alloc(size_t n, rank_ws *ws, mw_error *err) {
     memset(ws, 0, sizeof *ws);
@@ -483,17 +480,7 @@ static mw_status rank_alloc(size_t n, rank_ws *ws, mw_error *err) {
     ws->wmax = w < 1 ? 1 : w > RANK_MAX_BITS ? RANK_MAX_BITS : w;
     size_t nb = (size_t)1 << ws->wmax, nk = n ? n : 1;
     size_t bytes = (nk + nb) * sizeof *ws->tag;
-    void *p = NULL;
-#ifdef MADV_HUGEPAGE
-    if (bytes >= 4 * HUGE_PAGE) {
-        bytes = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
-        if (posix_memalign(&p, HUGE_PAGE, bytes) == 0)
-            (void)madvise(p, bytes, MADV_HUGEPAGE);
-        else
-            p = NULL;
-    }
-#endif
-    if (!p) p = malloc(bytes);
+    void *p = mw_malloc_huge(bytes);
     if (!p) return mw_error_set(err, MW_ENOMEM, "", 0, 0, "out of memory ranking %zu scores", n);
     ws->tag = p;
     ws->cnt = ws->tag + nk;

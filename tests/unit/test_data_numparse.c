@@ -292,6 +292,46 @@ static void test_field_matches_scanner(void **state) {
     }
 }
 
+/* The vector field parser (numparse_ssse3.c) against the scanner: random
+ * fields of 1-22 characters (digits with or without a dot anywhere, signs,
+ * stray bytes, exponents) placed at every distance 0-40 from the buffer
+ * start, so both the vector path and its fallbacks (near the start, odd
+ * shapes) run; the same acceptance and the same bits. Skipped where the CPU
+ * lacks SSSE3. */
+static void test_field_ssse3_matches_scanner(void **state) {
+    (void)state;
+    mw_data_field_parser vec = mw_data_parse_field_ssse3;
+    if (!vec || mw_data_field_parser_best() != vec) skip();
+    char buf[128];
+    srand(23);
+    for (int iter = 0; iter < 600000; iter++) {
+        size_t at = (size_t)(rand() % 41), n = at;
+        for (size_t i = 0; i < at; i++) buf[i] = (char)('0' + rand() % 10);
+        int r = rand() % 10;
+        if (r == 0) buf[n++] = '-';
+        else if (r == 1) buf[n++] = '+';
+        size_t nd = 1 + (size_t)(rand() % 21);
+        size_t dot = rand() % 5 ? (size_t)(rand() % (int)(nd + 1)) : SIZE_MAX;
+        for (size_t i = 0; i < nd; i++) {
+            if (i == dot) buf[n++] = '.';
+            buf[n++] = (char)('0' + (rand() % 3 ? rand() % 10 : 0));
+        }
+        if (dot == nd) buf[n++] = '.';
+        if (rand() % 20 == 0) n += (size_t)sprintf(buf + n, "e%d", rand() % 40 - 20);
+        if (rand() % 20 == 0 && n > at) buf[at + (size_t)rand() % (n - at)] = "x.-e, /:"[rand() % 8];
+        size_t end = n;
+        buf[n++] = ',';
+        while (n < sizeof buf) buf[n++] = (char)('0' + rand() % 10);
+        double v1 = 0, v2 = 0;
+        int ok1 = vec(buf, buf + at, buf + end, buf + sizeof buf, &v1);
+        const char *stop = mw_data_parse_number(buf + at, buf + end, &v2);
+        int ok2 = stop == buf + end;
+        if (ok1 != ok2) fail_msg("%.*s at %zu: ssse3 %d, scanner %d", (int)(end - at), buf + at, at, ok1, ok2);
+        if (ok1 && memcmp(&v1, &v2, sizeof v1) != 0)
+            fail_msg("%.*s: ssse3 %.17g, scanner %.17g", (int)(end - at), buf + at, v1, v2);
+    }
+}
+
 static void test_na_tokens(void **state) {
     (void)state;
     const char *na[] = {"",    "#N/A", "#N/A N/A", "#NA",  "-1.#IND", "-1.#QNAN", "-NaN",
@@ -311,6 +351,7 @@ int main(void) {
         cmocka_unit_test(test_na_tokens),
         cmocka_unit_test(test_padded_stops_at_end),
         cmocka_unit_test(test_field_matches_scanner),
+        cmocka_unit_test(test_field_ssse3_matches_scanner),
         cmocka_unit_test(test_random_digit_strings),
         cmocka_unit_test(test_random_doubles),
         cmocka_unit_test(test_subnormals),
