@@ -62,6 +62,8 @@ static void vstate_free(mw_vstate *v) {
     mw_vstate_drop_last(v);
     mw_serving_free(&v->serving);
     mw_vlabels_free(&v->labels);
+    mw_live_texts_free(v->texts);
+    free(v->text_vals);
     free(v->text_feat);
     free(v->samples.data);
     pthread_mutex_destroy(&v->lock);
@@ -302,8 +304,7 @@ mw_status mw_monitor_set_reference(mw_monitor *m, const char *model, const char 
      * columns, with the version's refusal phrases (text_live.c), unless the
      * version's "columns" give them another type */
     static const char *const texts[] = {"prompt", "completion"};
-    mw_status tst =
-        mw_table_expand_texts(reference, v->cfg.schema, texts, 2, 0, &v->cfg.text, err);
+    mw_status tst = mw_table_expand_texts(reference, v->cfg.schema, texts, 2, 0, &v->cfg.text, err);
     if (tst) {
         pthread_mutex_unlock(&v->lock);
         return tst;
@@ -353,7 +354,7 @@ mw_status mw_monitor_set_reference(mw_monitor *m, const char *model, const char 
         v->scores_total.sum = 0;
         mw_baseline_free(v->baseline);
         v->baseline = b;
-        v->text_mask_of = NULL; /* a new baseline may reuse the old one's address */
+        v->texts_of = NULL; /* a new baseline may reuse the old one's address */
         b = NULL;
     }
     pthread_mutex_unlock(&v->lock);
@@ -430,10 +431,11 @@ mw_status mw_monitor_windows(mw_monitor *m, const char *model, const char *versi
 
 /* The estimated metrics of the last closed window, as (name, value) pairs. */
 static void estimated_status(const mw_cbpe_estimate *e, mw_version_status *s) {
-    const char *names[7] = {"accuracy", "precision_macro", "recall_macro", "f1_macro",
-                            "precision", "recall", "f1"};
-    double values[7] = {e->accuracy, e->precision_macro, e->recall_macro, e->f1_macro,
-                        e->precision, e->recall, e->f1};
+    const char *names[7] = {
+        "accuracy", "precision_macro", "recall_macro", "f1_macro", "precision", "recall", "f1"};
+    double values[7] = {e->accuracy, e->precision_macro, e->recall_macro,
+                        e->f1_macro, e->precision,       e->recall,
+                        e->f1};
     s->nest = 0;
     for (size_t i = 0; i < (e->k == 2 ? 7u : 4u); i++) {
         s->est_names[s->nest] = names[i];

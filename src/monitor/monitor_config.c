@@ -42,7 +42,6 @@ void mw_vconfig_free(mw_vconfig *cfg) {
     memset(cfg, 0, sizeof *cfg);
 }
 
-
 static mw_status bad(mw_error *err, const char *fmt, const char *key) {
     char msg[300];
     snprintf(msg, sizeof msg, fmt, key);
@@ -111,9 +110,11 @@ static mw_status parse_columns(json_t *cols, mw_vconfig *cfg, mw_error *err) {
         json_object_foreach(spec, key, val) {
             if (!strcmp(key, "type")) {
                 const char *t = json_string_value(val);
-                if (!t ||
-                    (strcmp(t, "numeric") && strcmp(t, "categorical") && strcmp(t, "ignore"))) {
-                    st = bad(err, "column \"%s\": \"type\" must be numeric, categorical or ignore",
+                if (!t || (strcmp(t, "numeric") && strcmp(t, "categorical") && strcmp(t, "text") &&
+                           strcmp(t, "ignore"))) {
+                    st = bad(err,
+                             "column \"%s\": \"type\" must be numeric, categorical, text or "
+                             "ignore",
                              name);
                     break;
                 }
@@ -390,10 +391,15 @@ mw_status mw_vconfig_parse(const char *text, mw_vconfig *cfg, mw_error *err) {
                 st = parse_embedding(v, cfg, err);
             } else if (!strcmp(key, "task")) {
                 const char *t = json_string_value(v);
-                if (t && !strcmp(t, "auto")) cfg->task = MW_TASK_AUTO;
-                else if (t && !strcmp(t, "classification")) cfg->task = MW_TASK_CLASSIFICATION;
-                else if (t && !strcmp(t, "regression")) cfg->task = MW_TASK_REGRESSION;
-                else st = bad(err, "\"%s\" must be \"auto\", \"classification\" or \"regression\"", key);
+                if (t && !strcmp(t, "auto"))
+                    cfg->task = MW_TASK_AUTO;
+                else if (t && !strcmp(t, "classification"))
+                    cfg->task = MW_TASK_CLASSIFICATION;
+                else if (t && !strcmp(t, "regression"))
+                    cfg->task = MW_TASK_REGRESSION;
+                else
+                    st = bad(err, "\"%s\" must be \"auto\", \"classification\" or \"regression\"",
+                             key);
             } else {
                 st = bad(
                     err,

@@ -187,7 +187,7 @@ mw_status mw_vstate_observe(mw_monitor *m, mw_vstate *v, const mw_record *rec_in
         return mw_error_set(err, st, NULL, 0, 0, "out of memory observing a record");
     v->records_total++;
     if (v->win.emb_last >= MW_EMB_BAD_DIM) v->emb_rejected[v->win.emb_last - MW_EMB_BAD_DIM]++;
-    if (v->cfg.text_samples && !(txt && txt->replayed)) mw_live_text_sample(v, rec);
+    if (v->cfg.text_samples && !(txt && txt->replayed)) mw_live_text_sample(v, rec_in, txt);
     (void)mw_serving_observe(&v->serving, rec, NULL); /* totals keep no sample */
     if (v->cfg.window_max_records && v->win.records >= v->cfg.window_max_records) {
         if ((st = mw_vstate_close_window(m, v, NULL, err))) return st;
@@ -230,8 +230,11 @@ mw_status mw_monitor_observe(mw_monitor *m, const mw_record *rec, mw_error *err)
         st = mw_error_set(err, MW_EINVAL, NULL, 0, 0, "%s", reject_message(why));
     } else {
         mw_live_text txt;
-        mw_live_text_describe(rec, mw_live_text_mask(v), &v->cfg.text, 0, &txt);
-        st = mw_vstate_observe(m, v, rec, &txt, now_s, &closed, err);
+        st = mw_live_text_single(v, rec, 0, &txt);
+        if (st)
+            mw_error_set(err, st, NULL, 0, 0, "out of memory describing texts");
+        else
+            st = mw_vstate_observe(m, v, rec, &txt, now_s, &closed, err);
     }
     pthread_mutex_unlock(&v->lock);
     return st;
@@ -329,41 +332,40 @@ static mw_status keep_record(batch *b, mw_vstate *v, const mw_record *rec, const
         grow((void **)&b->emb, &b->embcap, b->nemb + rec->embedding_len + 1, sizeof *b->emb))
         return MW_ENOMEM;
     parsed *r = &b->recs[b->n++];
-    *r = (parsed){.v = v,
-                  .owner = v,
-                  .ts = rec->ts,
-                  .latency_ms = rec->latency_ms,
-                  .input_tokens = rec->input_tokens,
-                  .output_tokens = rec->output_tokens,
-                  .ttft_ms = rec->ttft_ms,
-                  .error = keep_string(b, body, blen, rec->error, rec->error_len),
-                  .finish_reason =
-                      keep_string(b, body, blen, rec->finish_reason, rec->finish_reason_len),
-                  .error_len = rec->error_len,
-                  .finish_reason_len = rec->finish_reason_len,
-                  .id = keep_string(b, body, blen, rec->id, rec->id_len),
-                  .id_len = rec->id_len,
-                  .prediction = rec->prediction,
-                  .prompt = keep_string(b, body, blen, rec->prompt, rec->prompt_len),
-                  .completion = keep_string(b, body, blen, rec->completion, rec->completion_len),
-                  .prompt_len = rec->prompt_len,
-                  .completion_len = rec->completion_len,
-                  .prompt_raw = raw_offset(body, blen, rec->prompt_raw, rec->prompt_raw_len),
-                  .completion_raw =
-                      raw_offset(body, blen, rec->completion_raw, rec->completion_raw_len),
-                  .prompt_raw_len = rec->prompt_raw_len,
-                  .completion_raw_len = rec->completion_raw_len,
-                  .feat = b->nfeat,
-                  .nfeat = rec->nfeatures,
-                  .score = b->nfeat + rec->nfeatures,
-                  .nscore = rec->nscores,
-                  .emb = b->nemb,
-                  .nemb = rec->embedding_len,
-                  .has_emb = rec->embedding != NULL,
-                  .off = off,
-                  .jlen = len,
-                  .len = 0,
-                  .line = line};
+    *r = (parsed){
+        .v = v,
+        .owner = v,
+        .ts = rec->ts,
+        .latency_ms = rec->latency_ms,
+        .input_tokens = rec->input_tokens,
+        .output_tokens = rec->output_tokens,
+        .ttft_ms = rec->ttft_ms,
+        .error = keep_string(b, body, blen, rec->error, rec->error_len),
+        .finish_reason = keep_string(b, body, blen, rec->finish_reason, rec->finish_reason_len),
+        .error_len = rec->error_len,
+        .finish_reason_len = rec->finish_reason_len,
+        .id = keep_string(b, body, blen, rec->id, rec->id_len),
+        .id_len = rec->id_len,
+        .prediction = rec->prediction,
+        .prompt = keep_string(b, body, blen, rec->prompt, rec->prompt_len),
+        .completion = keep_string(b, body, blen, rec->completion, rec->completion_len),
+        .prompt_len = rec->prompt_len,
+        .completion_len = rec->completion_len,
+        .prompt_raw = raw_offset(body, blen, rec->prompt_raw, rec->prompt_raw_len),
+        .completion_raw = raw_offset(body, blen, rec->completion_raw, rec->completion_raw_len),
+        .prompt_raw_len = rec->prompt_raw_len,
+        .completion_raw_len = rec->completion_raw_len,
+        .feat = b->nfeat,
+        .nfeat = rec->nfeatures,
+        .score = b->nfeat + rec->nfeatures,
+        .nscore = rec->nscores,
+        .emb = b->nemb,
+        .nemb = rec->embedding_len,
+        .has_emb = rec->embedding != NULL,
+        .off = off,
+        .jlen = len,
+        .len = 0,
+        .line = line};
     if (rec->embedding_len)
         memcpy(b->emb + b->nemb, rec->embedding, rec->embedding_len * sizeof *b->emb);
     b->nemb += rec->embedding_len;
@@ -511,9 +513,8 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
     pthread_mutex_lock(&v->lock);
     /* the descriptors of the records' texts, when the version monitors text:
      * observed, and journaled in place of the text */
-    unsigned text_mask = mw_live_text_mask(v);
-    mw_live_text *txts = text_mask ? malloc((b->n - first) * sizeof *txts) : NULL;
-    if (text_mask && !txts) st = MW_ENOMEM;
+    mw_text_batch tb;
+    st = mw_text_batch_init(&tb, v, b->n - first);
     for (size_t i = first; i < b->n && !st; i++) {
         parsed *r = &b->recs[i];
         if (r->v != v) continue;
@@ -547,13 +548,16 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
             add_error(res, r->line, reject_message(why));
             continue;
         }
-        mw_live_text *txt = txts ? &txts[i - first] : NULL;
-        if (txt) mw_live_text_describe(&rec, text_mask, &v->cfg.text, 0, txt);
-        if ((st = mw_vstate_observe(m, v, &rec, txt, now_s, &closed, err))) break;
+        mw_live_text *txt = NULL;
+        if ((tb.set && (st = mw_text_batch_describe(&tb, i - first, &rec, body + r->off, r->jlen,
+                                                    &v->cfg.text, &txt))) ||
+            (st = mw_vstate_observe(m, v, &rec, txt, now_s, &closed, err)))
+            break;
         res->accepted++;
         if (v->win.emb_last >= MW_EMB_BAD_DIM) embedding_warning(v, &rec, r->line, res);
         if (acc) acc[nacc++] = rec;
-        r->len = r->jlen; /* accepted: journal it */
+        r->len = r->jlen;                   /* accepted: journal it */
+        if (txt && txt->unsafe) r->len = 0; /* a text not found in the line (not expected) */
         if (closed == CLOSED_BEFORE)
             journal_from = i; /* earlier ones are in the result */
         else if (closed == CLOSED_AFTER)
@@ -562,7 +566,7 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
     if (st || !m->store) {
         pthread_mutex_unlock(&v->lock);
         free(acc);
-        free(txts);
+        mw_text_batch_free(&tb);
         return st;
     }
     pthread_mutex_lock(&v->jlock); /* before releasing the version: no commit in between */
@@ -573,11 +577,12 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
     for (size_t i = journal_from; i < b->n; i++) {
         parsed *r = &b->recs[i];
         if (r->v || !r->len || r->owner != v) continue;
-        if (r->prompt_raw || r->completion_raw) /* raw text is never journaled */
-            mw_live_text_journal(&blob, body + r->off, r->len,
-                                 r->prompt_raw ? body + r->prompt_raw - 1 : NULL, r->prompt_raw_len,
-                                 r->completion_raw ? body + r->completion_raw - 1 : NULL,
-                                 r->completion_raw_len, txts ? &txts[i - first] : NULL);
+        if (r->prompt_raw || r->completion_raw || (tb.set && tb.set->nfeat))
+            mw_text_batch_journal(&tb, i - first, &blob, body + r->off, r->len,
+                                  r->prompt_raw ? body + r->prompt_raw - 1 : NULL,
+                                  r->prompt_raw_len,
+                                  r->completion_raw ? body + r->completion_raw - 1 : NULL,
+                                  r->completion_raw_len); /* raw text is never journaled */
         else
             mw_buf_put(&blob, body + r->off, r->len);
         mw_buf_u8(&blob, '\n');
@@ -591,7 +596,7 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
     }
     pthread_mutex_unlock(&v->jlock);
     free(blob.data);
-    free(txts);
+    mw_text_batch_free(&tb);
     if (!st) mw_regcache_check(m, v->model, v->version, acc, nacc);
     free(acc);
     return st;
@@ -648,9 +653,12 @@ static int replay_row(int64_t seq, const void *blob, size_t len, void *arg) {
         if (k < 0) continue;
         int closed;
         mw_live_text txt;
-        mw_live_text_describe(&rec, mw_live_text_mask(c->v), &c->v->cfg.text, 1, &txt);
-        c->st = mw_vstate_observe(c->m, c->v, &rec, &txt, (double)arrival_ms / 1000.0, &closed,
-                                  c->err);
+        if ((c->st = mw_live_text_single(c->v, &rec, 1, &txt))) {
+            mw_error_set(c->err, c->st, NULL, 0, 0, "out of memory describing texts");
+            return 1;
+        }
+        c->st =
+            mw_vstate_observe(c->m, c->v, &rec, &txt, (double)arrival_ms / 1000.0, &closed, c->err);
         if (c->st) return 1;
     }
     c->v->last_seq = seq;
