@@ -304,7 +304,8 @@ mw_status mw_monitor_set_reference(mw_monitor *m, const char *model, const char 
      * columns, with the version's refusal phrases (text_live.c), unless the
      * version's "columns" give them another type */
     static const char *const texts[] = {"prompt", "completion"};
-    mw_status tst = mw_table_expand_texts(reference, v->cfg.schema, texts, 2, 0, &v->cfg.text, err);
+    mw_status tst =
+        mw_table_expand_texts(reference, v->cfg.schema, texts, 2, 0, &v->cfg.text, err);
     if (tst) {
         pthread_mutex_unlock(&v->lock);
         return tst;
@@ -431,11 +432,10 @@ mw_status mw_monitor_windows(mw_monitor *m, const char *model, const char *versi
 
 /* The estimated metrics of the last closed window, as (name, value) pairs. */
 static void estimated_status(const mw_cbpe_estimate *e, mw_version_status *s) {
-    const char *names[7] = {
-        "accuracy", "precision_macro", "recall_macro", "f1_macro", "precision", "recall", "f1"};
-    double values[7] = {e->accuracy, e->precision_macro, e->recall_macro,
-                        e->f1_macro, e->precision,       e->recall,
-                        e->f1};
+    const char *names[7] = {"accuracy", "precision_macro", "recall_macro", "f1_macro",
+                            "precision", "recall", "f1"};
+    double values[7] = {e->accuracy, e->precision_macro, e->recall_macro, e->f1_macro,
+                        e->precision, e->recall, e->f1};
     s->nest = 0;
     for (size_t i = 0; i < (e->k == 2 ? 7u : 4u); i++) {
         s->est_names[s->nest] = names[i];

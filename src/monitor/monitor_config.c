@@ -42,6 +42,7 @@ void mw_vconfig_free(mw_vconfig *cfg) {
     memset(cfg, 0, sizeof *cfg);
 }
 
+
 static mw_status bad(mw_error *err, const char *fmt, const char *key) {
     char msg[300];
     snprintf(msg, sizeof msg, fmt, key);
@@ -391,15 +392,10 @@ mw_status mw_vconfig_parse(const char *text, mw_vconfig *cfg, mw_error *err) {
                 st = parse_embedding(v, cfg, err);
             } else if (!strcmp(key, "task")) {
                 const char *t = json_string_value(v);
-                if (t && !strcmp(t, "auto"))
-                    cfg->task = MW_TASK_AUTO;
-                else if (t && !strcmp(t, "classification"))
-                    cfg->task = MW_TASK_CLASSIFICATION;
-                else if (t && !strcmp(t, "regression"))
-                    cfg->task = MW_TASK_REGRESSION;
-                else
-                    st = bad(err, "\"%s\" must be \"auto\", \"classification\" or \"regression\"",
-                             key);
+                if (t && !strcmp(t, "auto")) cfg->task = MW_TASK_AUTO;
+                else if (t && !strcmp(t, "classification")) cfg->task = MW_TASK_CLASSIFICATION;
+                else if (t && !strcmp(t, "regression")) cfg->task = MW_TASK_REGRESSION;
+                else st = bad(err, "\"%s\" must be \"auto\", \"classification\" or \"regression\"", key);
             } else {
                 st = bad(
                     err,

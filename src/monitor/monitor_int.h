@@ -127,8 +127,8 @@ typedef struct mw_vstate {
     mw_serving serving; /* since start-up (no sample) */
     double last_p50, last_p95, last_p99, last_error_ratio;
     uint64_t emb_rejected[2]; /* record embeddings rejected: wrong dimension, non-finite */
-    mw_vlabels labels;        /* delayed labels: predictions' windows and their performance */
-    int has_last_est;         /* the last closed window's CBPE estimate (confusion not kept) */
+    mw_vlabels labels; /* delayed labels: predictions' windows and their performance */
+    int has_last_est;  /* the last closed window's CBPE estimate (confusion not kept) */
     mw_cbpe_estimate last_est;
     /* text (text_live.c): the texts the baseline has descriptor columns of
      * (NULL: none), for which baseline; one record's text values (the C API,
@@ -155,8 +155,8 @@ struct mw_monitor {
     uint64_t rejected_unknown;
     uint64_t rejected_invalid;
     uint64_t seed_counter;
-    atomic_uint_fast64_t windows_closed;        /* since open, for the alert evaluator */
-    mw_pending_index pending;                   /* predictions awaiting labels (labels.c) */
+    atomic_uint_fast64_t windows_closed; /* since open, for the alert evaluator */
+    mw_pending_index pending;            /* predictions awaiting labels (labels.c) */
     uint64_t labels_unmatched, labels_rejected; /* under unknown_lock */
     struct mw_regcache *regcache;               /* registry aliases and signatures */
     struct mw_canary_state *canary;             /* canary pairs and snapshots (canary_live.c) */
@@ -172,8 +172,8 @@ int mw_regcache_resolve(mw_monitor *m, const char *model, const char *alias, cha
                         size_t outsz, char *msg, size_t msgsz);
 /* Checks n accepted records of (model, version) against its registry
  * signature, when it has one, counting violations. */
-void mw_regcache_check(mw_monitor *m, const char *model, const char *version, const mw_record *recs,
-                       size_t n);
+void mw_regcache_check(mw_monitor *m, const char *model, const char *version,
+                       const mw_record *recs, size_t n);
 
 /* ---- canary_live.c ---- */
 struct mw_canary_state *mw_canary_state_new(void);

@@ -20,16 +20,14 @@
 static unsigned sink;
 
 static void touch(const char *s, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        sink += (unsigned char)s[i];
+    for (size_t i = 0; i < n; i++) sink += (unsigned char)s[i];
 }
 
 static void check_feature(const mw_feature *f) {
     touch(f->name, f->name_len);
     if (f->name_len > 1024) abort();
     switch (f->kind) {
-    case MW_VALUE_MISSING:
-        break;
+    case MW_VALUE_MISSING: break;
     case MW_VALUE_NUMBER:
         if (!isfinite(f->number)) abort();
         break;
@@ -37,8 +35,7 @@ static void check_feature(const mw_feature *f) {
         if (!f->str && f->str_len) abort();
         touch(f->str, f->str_len);
         break;
-    default:
-        abort();
+    default: abort();
     }
 }
 
@@ -51,8 +48,7 @@ static void check(const mw_record *r) {
     if (r->nfeatures > 10000 || r->nscores > 10000) abort();
     if (!isnan(r->latency_ms) && !(r->latency_ms >= 0)) abort();
     if (!isnan(r->ts) && !isfinite(r->ts)) abort();
-    for (size_t i = 0; i < r->nfeatures; i++)
-        check_feature(&r->features[i]);
+    for (size_t i = 0; i < r->nfeatures; i++) check_feature(&r->features[i]);
     for (size_t i = 0; i < r->nscores; i++) {
         if (r->scores[i].kind != MW_VALUE_NUMBER) abort();
         check_feature(&r->scores[i]);
