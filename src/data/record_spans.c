@@ -26,14 +26,32 @@
 #define KEY_BUF (MAX_KEY + 4) /* room for the last character's UTF-8 */
 
 static const char *ws(const char *p, const char *end) {
+    if (p < end && (unsigned char)*p > ' ') return p; /* none, the usual case */
     while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
         p++;
     return p;
 }
 
-/* The end of the string whose opening quote is at p (after its closing quote),
- * NULL when unterminated; *escaped says whether it holds a backslash. */
-static const char *string_end(const char *p, const char *end, int *escaped) {
+/* The end of the string value whose opening quote is at p (after its closing
+ * quote), NULL when unterminated. A quote ends the string when an even number
+ * of backslashes stands right before it (pairs are escaped backslashes).
+ * memchr finds the quotes: a byte loop over a long text cost more than
+ * describing it. */
+static const char *string_end(const char *p, const char *end) {
+    const char *s = p + 1, *q = s;
+    for (;;) {
+        if (!(q = memchr(q, '"', (size_t)(end - q)))) return NULL;
+        const char *b = q;
+        while (b > s && b[-1] == '\\')
+            b--;
+        if (((q - b) & 1) == 0) return q + 1;
+        q++;
+    }
+}
+
+/* The same for a key (short: a byte loop); *escaped says whether it holds a
+ * backslash. */
+static const char *key_end(const char *p, const char *end, int *escaped) {
     *escaped = 0;
     for (p++; p < end; p++) {
         if (*p == '"') return p + 1;
@@ -45,21 +63,23 @@ static const char *string_end(const char *p, const char *end, int *escaped) {
     return NULL;
 }
 
+/* Bytes that end a number or a literal. */
+static const unsigned char stop[256] = {[','] = 1, ['}'] = 1, [']'] = 1, [' '] = 1,
+                                        ['\t'] = 1, ['\n'] = 1, ['\r'] = 1};
+
 /* The end of the value at p (not at the end), NULL when it runs off the line. */
 static const char *value_end(const char *p, const char *end) {
-    int esc;
-    if (*p == '"') return string_end(p, end, &esc);
+    if (*p == '"') return string_end(p, end);
     if (*p != '{' && *p != '[') { /* a number or a literal: up to a delimiter, not empty */
         const char *q = p;
-        while (q < end && *q != ',' && *q != '}' && *q != ']' && *q != ' ' && *q != '\t' &&
-               *q != '\n' && *q != '\r')
+        while (q < end && !stop[(unsigned char)*q])
             q++;
         return q > p ? q : NULL;
     }
     size_t depth = 0;
     while (p < end) {
         if (*p == '"') {
-            if (!(p = string_end(p, end, &esc))) return NULL;
+            if (!(p = string_end(p, end))) return NULL;
             continue;
         }
         if (*p == '{' || *p == '[') depth++;
@@ -111,7 +131,7 @@ static long decode_key(const char *s, size_t n, char *out) {
  * nothing); returns the end of the key, NULL when unterminated. */
 static const char *read_key(const char *p, const char *end, char *buf, const char **k, long *kl) {
     int esc;
-    const char *e = string_end(p, end, &esc);
+    const char *e = key_end(p, end, &esc);
     if (!e) return NULL;
     size_t n = (size_t)(e - p) - 2;
     if (esc) {
