@@ -448,6 +448,41 @@ static void test_monitor_texts(void **state) {
     assert_null(strstr(json, "prompt.chars"));
     assert_non_null(strstr(json, "\"x\""));
     free(json);
+    /* a text feature through the C API: any string is described (invalid
+     * UTF-8 too), a number is missing, the raw value is not a column */
+    assert_int_equal(
+        mw_monitor_register(m, "m", "3", "{\"columns\":{\"review\":{\"type\":\"text\"}}}", &err),
+        MW_OK);
+    t = read_csv("x,review\n1,good\n2,bad\n", NULL, 1);
+    assert_int_equal(mw_monitor_set_reference(m, "m", "3", t, &err), MW_OK);
+    mw_table_free(t);
+    mw_feature rf[2] = {{"x", 1, MW_VALUE_NUMBER, 1, NULL, 0},
+                        {"review", 6, MW_VALUE_STRING, NAN, "bad \xff byte", 10}};
+    mw_record q = {.model = "m", .model_len = 1, .version = "3", .version_len = 1, .ts = NAN,
+                   .features = rf, .nfeatures = 2, .latency_ms = NAN, .input_tokens = NAN,
+                   .output_tokens = NAN, .ttft_ms = NAN};
+    assert_int_equal(mw_monitor_observe(m, &q, &err), MW_OK);
+    rf[1].str = "fine words";
+    assert_int_equal(mw_monitor_observe(m, &q, &err), MW_OK);
+    rf[1].kind = MW_VALUE_NUMBER;
+    rf[1].number = 42;
+    assert_int_equal(mw_monitor_observe(m, &q, &err), MW_OK);
+    assert_int_equal(mw_monitor_close_window(m, "m", "3", &json, &err), MW_OK);
+    assert_true(current_mean(json, "review.invalid_utf8") == 0.5);
+    assert_true(current_mean(json, "review.words") == 2.5); /* (3 + 2) / 2 */
+    json_error_t je;
+    json_t *w = json_loads(json, 0, &je), *c;
+    size_t i, missing = 99;
+    json_array_foreach(json_object_get(w, "columns"), i, c) {
+        const char *name = json_string_value(json_object_get(c, "name"));
+        assert_string_not_equal(name, "review");
+        if (!strcmp(name, "review.chars"))
+            missing = (size_t)json_integer_value(
+                json_object_get(json_object_get(c, "quality"), "current_missing"));
+    }
+    assert_int_equal(missing, 1);
+    json_decref(w);
+    free(json);
     mw_monitor_close(m);
 }
 
