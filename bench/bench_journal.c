@@ -24,20 +24,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/util.h"
 #include "modelwatch/data.h"
 #include "modelwatch/monitor.h"
 
 #define NREF 5000
 #define NREC 1000
 
-static uint64_t state = 88172645463325252ULL;
+static mw_rng rng; /* the library's generator, seeded in main */
 static double unit(void) {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return (double)(state >> 11) * 0x1.0p-53;
+    return mw_rng_unit(&rng);
 }
-static double normal(void) {
+static double normal(void) { /* Box-Muller */
     return sqrt(-2 * log(unit() + 1e-300)) * cos(6.283185307179586 * unit());
 }
 
@@ -104,6 +102,7 @@ static char *records(int text, int batch, size_t *len) {
 }
 
 int main(int argc, char **argv) {
+    mw_rng_seed(&rng, 7);
     int batches = argc > 1 ? atoi(argv[1]) : 50;
     int text = argc > 2 && !strcmp(argv[2], "text");
     char dir[] = "/tmp/mw-bench-journal-XXXXXX";
