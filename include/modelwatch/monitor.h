@@ -66,9 +66,13 @@ mw_status mw_monitor_register(mw_monitor *m, const char *model, const char *vers
                               const char *config_json, mw_error *err);
 
 /* Builds the version's baseline from reference data (replacing any previous
- * one; the open window, if it has records, is closed first). Columns named
- * prompt and completion are expanded in place into their text descriptor
- * columns (data.h), which records' "prompt" and "completion" then feed. */
+ * one; the open window, if it has records, is closed first). Text columns are
+ * expanded in place into their text descriptor columns (data.h), with the
+ * version's refusal phrases: those the version's columns declare "text",
+ * those named prompt and completion, and those that look like free text
+ * (MW_TEXT_INFER_*), unless the version's columns give them another type.
+ * Records' "prompt", "completion" and features of those names then feed
+ * them (a table already expanded by its reader is left as it is). */
 mw_status mw_monitor_set_reference(mw_monitor *m, const char *model, const char *version,
                                    mw_table *reference, mw_error *err);
 

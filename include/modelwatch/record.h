@@ -112,6 +112,27 @@ typedef struct mw_record_iter {
 void mw_record_iter_init(mw_record_iter *it, const char *body, size_t len);
 int mw_record_iter_next(mw_record_iter *it, mw_record_parser *p, mw_record *rec, mw_error *err);
 
+/*
+ * Where the values of some features are written in a record line (for a copy
+ * of the line with those values replaced): every member of a top-level
+ * "features" object whose name (decoded) is one of names[0..n) (name_lens
+ * their lengths) gives a span: its value's bytes as written (quotes and
+ * escapes included, or the number or literal), `name` the index in names, and
+ * `last` 1 when it is in the last "features" value, the one mw_record_parse
+ * keeps (earlier duplicates of the key are reported too, with last 0). Spans
+ * come in line order; the first cap are written to out; returns how many
+ * there are (more than cap: call again with room). Meant for lines
+ * mw_record_parse accepted; any other bytes are safe (read only inside
+ * line[0..len), spans inside it) but may give fewer spans.
+ */
+typedef struct mw_record_span {
+    size_t at, len; /* the value: line[at .. at + len) */
+    size_t name;    /* index into names */
+    int last;
+} mw_record_span;
+size_t mw_record_feature_spans(const char *line, size_t len, const char *const *names,
+                               const size_t *name_lens, size_t n, mw_record_span *out, size_t cap);
+
 #ifdef __cplusplus
 }
 #endif

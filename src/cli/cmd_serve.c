@@ -51,11 +51,13 @@ static const char serve_help[] =
     "rollback: {model, alias} rolls the alias back when it fires (README \"Canary\n"
     "comparison and automatic rollback\").\n"
     "\n"
-    "text: a record's \"prompt\" and \"completion\" are monitored through their\n"
-    "descriptors (prompt.chars, completion.refusal, ...) when the version's reference\n"
-    "has prompt/completion columns; raw text is never stored. Version option\n"
-    "text: {refusals: [...], samples: N} keeps N redacted examples per window, read\n"
-    "at /api/v1/models/M/versions/V/samples (README.md, \"Text columns\").\n";
+    "text: a record's \"prompt\", \"completion\" and text features (\"features\":\n"
+    "{\"review\": \"...\"}) are monitored through their descriptors (prompt.chars,\n"
+    "review.refusal, ...) when the version's reference has those text columns\n"
+    "(named prompt/completion, columns: {review: {type: text}}, or inferred); raw\n"
+    "text is never stored. Version option text: {refusals: [...], samples: N} keeps\n"
+    "N redacted examples per window, read at /api/v1/models/M/versions/V/samples\n"
+    "(README.md, \"Text columns\").\n";
 
 enum {
     OPT_DB = 1000,

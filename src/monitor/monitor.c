@@ -62,6 +62,8 @@ static void vstate_free(mw_vstate *v) {
     mw_vstate_drop_last(v);
     mw_serving_free(&v->serving);
     mw_vlabels_free(&v->labels);
+    mw_live_texts_free(v->texts);
+    free(v->text_vals);
     free(v->text_feat);
     free(v->samples.data);
     pthread_mutex_destroy(&v->lock);
@@ -298,12 +300,13 @@ mw_status mw_monitor_set_reference(mw_monitor *m, const char *model, const char 
     mw_baseline *b = NULL;
     unsigned char *blob = NULL;
     size_t len = 0;
-    /* the reference's prompt and completion columns become their descriptor
-     * columns, with the version's refusal phrases (text_live.c), unless the
-     * version's "columns" give them another type */
+    /* the reference's text columns (declared, prompt and completion, or
+     * inferred) become their descriptor columns, with the version's refusal
+     * phrases (text_live.c), unless the version's "columns" give them
+     * another type */
     static const char *const texts[] = {"prompt", "completion"};
     mw_status tst =
-        mw_table_expand_texts(reference, v->cfg.schema, texts, 2, 0, &v->cfg.text, err);
+        mw_table_expand_texts(reference, v->cfg.schema, texts, 2, 1, &v->cfg.text, err);
     if (tst) {
         pthread_mutex_unlock(&v->lock);
         return tst;
@@ -353,7 +356,7 @@ mw_status mw_monitor_set_reference(mw_monitor *m, const char *model, const char 
         v->scores_total.sum = 0;
         mw_baseline_free(v->baseline);
         v->baseline = b;
-        v->text_mask_of = NULL; /* a new baseline may reuse the old one's address */
+        v->texts_of = NULL; /* a new baseline may reuse the old one's address */
         b = NULL;
     }
     pthread_mutex_unlock(&v->lock);

@@ -111,9 +111,11 @@ static mw_status parse_columns(json_t *cols, mw_vconfig *cfg, mw_error *err) {
         json_object_foreach(spec, key, val) {
             if (!strcmp(key, "type")) {
                 const char *t = json_string_value(val);
-                if (!t ||
-                    (strcmp(t, "numeric") && strcmp(t, "categorical") && strcmp(t, "ignore"))) {
-                    st = bad(err, "column \"%s\": \"type\" must be numeric, categorical or ignore",
+                if (!t || (strcmp(t, "numeric") && strcmp(t, "categorical") && strcmp(t, "text") &&
+                           strcmp(t, "ignore"))) {
+                    st = bad(err,
+                             "column \"%s\": \"type\" must be numeric, categorical, text or "
+                             "ignore",
                              name);
                     break;
                 }

@@ -187,7 +187,7 @@ mw_status mw_vstate_observe(mw_monitor *m, mw_vstate *v, const mw_record *rec_in
         return mw_error_set(err, st, NULL, 0, 0, "out of memory observing a record");
     v->records_total++;
     if (v->win.emb_last >= MW_EMB_BAD_DIM) v->emb_rejected[v->win.emb_last - MW_EMB_BAD_DIM]++;
-    if (v->cfg.text_samples && !(txt && txt->replayed)) mw_live_text_sample(v, rec);
+    if (v->cfg.text_samples && !(txt && txt->replayed)) mw_live_text_sample(v, rec_in, txt);
     (void)mw_serving_observe(&v->serving, rec, NULL); /* totals keep no sample */
     if (v->cfg.window_max_records && v->win.records >= v->cfg.window_max_records) {
         if ((st = mw_vstate_close_window(m, v, NULL, err))) return st;
@@ -230,8 +230,11 @@ mw_status mw_monitor_observe(mw_monitor *m, const mw_record *rec, mw_error *err)
         st = mw_error_set(err, MW_EINVAL, NULL, 0, 0, "%s", reject_message(why));
     } else {
         mw_live_text txt;
-        mw_live_text_describe(rec, mw_live_text_mask(v), &v->cfg.text, 0, &txt);
-        st = mw_vstate_observe(m, v, rec, &txt, now_s, &closed, err);
+        st = mw_live_text_single(v, rec, 0, &txt);
+        if (st)
+            mw_error_set(err, st, NULL, 0, 0, "out of memory describing texts");
+        else
+            st = mw_vstate_observe(m, v, rec, &txt, now_s, &closed, err);
     }
     pthread_mutex_unlock(&v->lock);
     return st;
@@ -511,9 +514,8 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
     pthread_mutex_lock(&v->lock);
     /* the descriptors of the records' texts, when the version monitors text:
      * observed, and journaled in place of the text */
-    unsigned text_mask = mw_live_text_mask(v);
-    mw_live_text *txts = text_mask ? malloc((b->n - first) * sizeof *txts) : NULL;
-    if (text_mask && !txts) st = MW_ENOMEM;
+    mw_text_batch tb;
+    st = mw_text_batch_init(&tb, v, b->n - first);
     for (size_t i = first; i < b->n && !st; i++) {
         parsed *r = &b->recs[i];
         if (r->v != v) continue;
@@ -547,13 +549,16 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
             add_error(res, r->line, reject_message(why));
             continue;
         }
-        mw_live_text *txt = txts ? &txts[i - first] : NULL;
-        if (txt) mw_live_text_describe(&rec, text_mask, &v->cfg.text, 0, txt);
-        if ((st = mw_vstate_observe(m, v, &rec, txt, now_s, &closed, err))) break;
+        mw_live_text *txt = NULL;
+        if ((tb.set && (st = mw_text_batch_describe(&tb, i - first, &rec, body + r->off, r->jlen,
+                                                    &v->cfg.text, &txt))) ||
+            (st = mw_vstate_observe(m, v, &rec, txt, now_s, &closed, err)))
+            break;
         res->accepted++;
         if (v->win.emb_last >= MW_EMB_BAD_DIM) embedding_warning(v, &rec, r->line, res);
         if (acc) acc[nacc++] = rec;
-        r->len = r->jlen; /* accepted: journal it */
+        r->len = r->jlen;                   /* accepted: journal it */
+        if (txt && txt->unsafe) r->len = 0; /* a text not found in the line (not expected) */
         if (closed == CLOSED_BEFORE)
             journal_from = i; /* earlier ones are in the result */
         else if (closed == CLOSED_AFTER)
@@ -562,7 +567,7 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
     if (st || !m->store) {
         pthread_mutex_unlock(&v->lock);
         free(acc);
-        free(txts);
+        mw_text_batch_free(&tb);
         return st;
     }
     pthread_mutex_lock(&v->jlock); /* before releasing the version: no commit in between */
@@ -573,11 +578,12 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
     for (size_t i = journal_from; i < b->n; i++) {
         parsed *r = &b->recs[i];
         if (r->v || !r->len || r->owner != v) continue;
-        if (r->prompt_raw || r->completion_raw) /* raw text is never journaled */
-            mw_live_text_journal(&blob, body + r->off, r->len,
-                                 r->prompt_raw ? body + r->prompt_raw - 1 : NULL, r->prompt_raw_len,
-                                 r->completion_raw ? body + r->completion_raw - 1 : NULL,
-                                 r->completion_raw_len, txts ? &txts[i - first] : NULL);
+        if (r->prompt_raw || r->completion_raw || (tb.set && tb.set->nfeat))
+            mw_text_batch_journal(&tb, i - first, &blob, body + r->off, r->len,
+                                  r->prompt_raw ? body + r->prompt_raw - 1 : NULL,
+                                  r->prompt_raw_len,
+                                  r->completion_raw ? body + r->completion_raw - 1 : NULL,
+                                  r->completion_raw_len); /* raw text is never journaled */
         else
             mw_buf_put(&blob, body + r->off, r->len);
         mw_buf_u8(&blob, '\n');
@@ -591,7 +597,7 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
     }
     pthread_mutex_unlock(&v->jlock);
     free(blob.data);
-    free(txts);
+    mw_text_batch_free(&tb);
     if (!st) mw_regcache_check(m, v->model, v->version, acc, nacc);
     free(acc);
     return st;
@@ -648,9 +654,12 @@ static int replay_row(int64_t seq, const void *blob, size_t len, void *arg) {
         if (k < 0) continue;
         int closed;
         mw_live_text txt;
-        mw_live_text_describe(&rec, mw_live_text_mask(c->v), &c->v->cfg.text, 1, &txt);
-        c->st = mw_vstate_observe(c->m, c->v, &rec, &txt, (double)arrival_ms / 1000.0, &closed,
-                                  c->err);
+        if ((c->st = mw_live_text_single(c->v, &rec, 1, &txt))) {
+            mw_error_set(c->err, c->st, NULL, 0, 0, "out of memory describing texts");
+            return 1;
+        }
+        c->st =
+            mw_vstate_observe(c->m, c->v, &rec, &txt, (double)arrival_ms / 1000.0, &closed, c->err);
         if (c->st) return 1;
     }
     c->v->last_seq = seq;

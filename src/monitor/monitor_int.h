@@ -51,16 +51,53 @@ typedef struct mw_vconfig {
     uint32_t text_samples; /* redacted examples kept per window (0 = none, default) */
 } mw_vconfig;
 
-/* ---- text_live.c: the records' prompt and completion as text columns ---- */
+/* ---- text_live.c: the records' texts as text columns ---- */
 #define MW_TEXT_MAX_SAMPLES 1000  /* "text": {"samples"} at most, per window */
 #define MW_TEXT_SAMPLE_BYTES 4096 /* each stored example text, cut to this */
-enum { MW_LIVE_PROMPT = 1, MW_LIVE_COMPLETION = 2 };
-/* The descriptors of one record's texts. */
+/* Where a record's text is: its "prompt", its "completion", or a feature. */
+enum { MW_TEXT_PROMPT = 0, MW_TEXT_COMPLETION, MW_TEXT_FEATURE };
+/* One text a version monitors, and its descriptor columns' names. */
+typedef struct mw_live_text_col {
+    int source; /* MW_TEXT_* */
+    char *name; /* "prompt", "completion" or the feature's name (owned, with desc) */
+    size_t name_len;
+    const char *desc[MW_TEXT_NDESC]; /* "name.chars", ... (mw_text_descriptor_names order) */
+    size_t desc_len[MW_TEXT_NDESC];
+} mw_live_text_col;
+/* The texts a baseline has descriptor columns of: prompt, completion (when
+ * monitored), then the features in the baseline's column order. */
+typedef struct mw_live_texts {
+    size_t n, nfeat; /* texts; the last nfeat of them are features */
+    mw_live_text_col *cols;
+    long at[2];              /* position of prompt, completion in cols; -1 when not monitored */
+    const char **feat_names; /* the features' names and lengths (mw_record_feature_spans) */
+    size_t *feat_lens;
+} mw_live_texts;
+/* One text of one record. */
+typedef struct mw_text_value {
+    int has;       /* a string was described: d is set; else none (missing) */
+    const char *s; /* that string (borrowed from the record) */
+    size_t len;
+    mw_text_descriptors d;
+} mw_text_value;
+/* The texts of one record. */
 typedef struct mw_live_text {
-    unsigned has; /* MW_LIVE_*: d[0] (prompt), d[1] (completion) are set */
-    int replayed; /* read back from the journal (no raw text: no sample) */
-    mw_text_descriptors d[2];
+    const mw_live_texts *set; /* NULL: the version monitors no text */
+    mw_text_value *v;         /* set->n */
+    int replayed;             /* read back from the journal (no raw text: no sample) */
+    int unsafe;               /* a text feature's value not found in the line: not journaled */
+    size_t span0, nspans;     /* the features' spans in the line (mw_text_batch) */
 } mw_live_text;
+/* The texts of a request's records for one version (monitor_ingest.c). */
+typedef struct mw_text_batch {
+    const mw_live_texts *set; /* NULL: nothing to describe */
+    mw_live_text *recs;       /* one per record */
+    mw_text_value *vals;      /* set->n per record */
+    mw_record_span *spans;    /* the features' spans, all records */
+    size_t nspans, spans_cap;
+    struct mw_text_edit *edits; /* journal scratch: room for the most spans of a record + 2 */
+    size_t edits_cap;
+} mw_text_batch;
 
 typedef struct mw_vstate {
     char *model, *version;
@@ -93,11 +130,14 @@ typedef struct mw_vstate {
     mw_vlabels labels; /* delayed labels: predictions' windows and their performance */
     int has_last_est;  /* the last closed window's CBPE estimate (confusion not kept) */
     mw_cbpe_estimate last_est;
-    /* text (text_live.c): which texts the baseline has descriptor columns of,
-     * for which baseline; features with descriptors appended; the open
-     * window's redacted examples (JSON objects joined by commas) */
-    unsigned text_mask;
-    const mw_baseline *text_mask_of;
+    /* text (text_live.c): the texts the baseline has descriptor columns of
+     * (NULL: none), for which baseline; one record's text values (the C API,
+     * replay); features with descriptors appended; the open window's redacted
+     * examples (JSON objects joined by commas) */
+    mw_live_texts *texts;
+    const mw_baseline *texts_of;
+    mw_text_value *text_vals;
+    size_t text_vals_cap;
     mw_feature *text_feat;
     size_t text_feat_cap;
     mw_buf samples;
@@ -163,31 +203,41 @@ mw_vstate *mw_monitor_find(mw_monitor *m, const char *model, size_t model_len, c
 /* ---- monitor_ingest.c ---- */
 /* Observes one record into v (lock held); closes the window first when the
  * record's time is past it. *closed is set when a window closed. txt (may be
- * NULL): the descriptors of its texts (mw_live_text_describe). */
+ * NULL): the descriptors of its texts (mw_live_text_single, mw_text_batch). */
 mw_status mw_vstate_observe(mw_monitor *m, mw_vstate *v, const mw_record *rec,
                             const mw_live_text *txt, double now_s, int *closed, mw_error *err);
 
 /* ---- text_live.c ---- */
-/* The texts v's baseline monitors (MW_LIVE_*), 0 for none (lock held). */
-unsigned mw_live_text_mask(mw_vstate *v);
-/* Describes rec's prompt and completion for the texts in mask (a replayed
- * record's texts are the journal's encoded descriptors, decoded). */
-void mw_live_text_describe(const mw_record *rec, unsigned mask, const mw_text_options *opt,
-                           int replayed, mw_live_text *out);
-/* rec with its descriptor features appended ("prompt.chars", ...), in v's
- * reused feature buffer (lock held). */
+/* The texts v's baseline monitors (*out NULL: none; lock held); cached per
+ * baseline. */
+mw_status mw_live_texts_get(mw_vstate *v, const mw_live_texts **out);
+void mw_live_texts_free(mw_live_texts *t);
+/* Describes the texts of one record (the C API, replay: no line) in v's
+ * reused values (lock held); a replayed record's texts are the journal's
+ * encoded descriptors, decoded. out->set NULL: v monitors no text. */
+mw_status mw_live_text_single(mw_vstate *v, const mw_record *rec, int replayed, mw_live_text *out);
+/* A request's records of version v: describes record i (0-based in the
+ * batch) with its line (the record's bytes, for the spans of its text
+ * features); *out NULL when v monitors no text. */
+mw_status mw_text_batch_init(mw_text_batch *b, mw_vstate *v, size_t nrec);
+mw_status mw_text_batch_describe(mw_text_batch *b, size_t i, const mw_record *rec, const char *line,
+                                 size_t len, const mw_text_options *opt, mw_live_text **out);
+/* Writes record i's bytes line[0..len) for the journal with its text values
+ * replaced: prompt and completion (their raw spans from the parser, NULL when
+ * absent) and every occurrence of a text feature, by the encoded descriptors
+ * when described, else by null. Raw text never reaches the journal. */
+void mw_text_batch_journal(const mw_text_batch *b, size_t i, mw_buf *o, const char *line,
+                           size_t len, const char *praw, size_t praw_len, const char *craw,
+                           size_t craw_len);
+void mw_text_batch_free(mw_text_batch *b);
+/* rec with its text features left out and its texts' descriptors appended
+ * ("prompt.chars", "review.words", ...), in v's reused feature buffer (lock
+ * held). */
 mw_status mw_live_text_record(mw_vstate *v, const mw_record *rec, const mw_live_text *t,
                               mw_record *out);
-/* Writes the record's bytes line[0..len) for the journal with the text values
- * (raw spans from the parser, inside the line) replaced: by the encoded
- * descriptors when t has them, else by null. Raw text never reaches the
- * journal. */
-void mw_live_text_journal(mw_buf *o, const char *line, size_t len, const char *praw,
-                          size_t praw_len, const char *craw, size_t craw_len,
-                          const mw_live_text *t);
-/* Keeps a redacted example of rec in v's open window when the version opted
- * in and the window has room (lock held). */
-void mw_live_text_sample(mw_vstate *v, const mw_record *rec);
+/* Keeps a redacted example of rec's texts in v's open window when the version
+ * opted in and the window has room (lock held). */
+void mw_live_text_sample(mw_vstate *v, const mw_record *rec, const mw_live_text *t);
 /* Stores the closing window's examples (if any) and empties the list. */
 mw_status mw_live_text_flush(mw_monitor *m, mw_vstate *v, mw_error *err);
 /* Closes v's open window (lock held): stores the result, removes the journal

@@ -93,7 +93,9 @@ static mw_status apply_config(mw_daemon *d, const mw_daemon_config *cfg, mw_erro
         int has = st == MW_OK && strstr(desc, "\"has_reference\":true") != NULL;
         free(desc);
         if (has) continue; /* kept from the database; re-upload through the API to replace */
-        mw_read_options ro = {.expand_arrays = 1}; /* NDJSON "embedding" arrays */
+        /* NDJSON "embedding" arrays; text columns are expanded with the
+         * version's column types and refusal phrases by mw_monitor_set_reference */
+        mw_read_options ro = {.expand_arrays = 1, .no_text_inference = 1};
         mw_table *t;
         if ((st = mw_table_read(cv->reference, &ro, &t, err))) return st;
         st = mw_monitor_set_reference(d->monitor, cv->model, cv->version, t, err);

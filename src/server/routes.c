@@ -206,8 +206,8 @@ static void version_route(mw_daemon *d, const mw_http_request *req, mw_http_resp
     if (!strcmp(rest, "/reference")) {
         resp->route = PREFIX "{model}/versions/{version}/reference";
         if (!is(req, "PUT")) return mw_route_method_not_allowed(resp, "PUT");
-        /* text columns are the records' prompt and completion, expanded with
-         * the version's refusal phrases by mw_monitor_set_reference */
+        /* text columns are expanded with the version's column types and
+         * refusal phrases by mw_monitor_set_reference */
         mw_read_options ro = {.format = reference_format(req), .no_text_inference = 1};
         ro.expand_arrays = 1; /* NDJSON "embedding" arrays (window_embedding.c) */
         mw_table *t = NULL;

@@ -6,7 +6,10 @@
  * are valid, counts respect the limits; every error has a status and a message;
  * the iterator ends within one step per input byte (plus one). The same bytes
  * go through a parser in label mode (POST /api/v1/labels), where "version" is
- * optional and "label" is read.
+ * optional and "label" is read. The feature value scanner
+ * (mw_record_feature_spans, the daemon's journal of text features) runs on
+ * the same bytes: spans inside the input, in line order; and on an accepted
+ * record every feature has its last span, of the kind the parser read.
  */
 #include "modelwatch/record.h"
 
@@ -78,6 +81,37 @@ static void check_labels(const char *body, size_t size) {
     }
 }
 
+/* The scanner on the whole input, with the names of rec's features (up to 64)
+ * when accepted (rec != NULL), else a few fixed names. */
+static void check_spans(const char *body, size_t size, const mw_record *rec) {
+    static const char *const fixed[] = {"a", "review", "x"};
+    const char *names[64];
+    size_t lens[64], n = 0;
+    for (; rec && n < rec->nfeatures && n < 64; n++) {
+        names[n] = rec->features[n].name;
+        lens[n] = rec->features[n].name_len;
+    }
+    for (; !rec && n < 3; n++) {
+        names[n] = fixed[n];
+        lens[n] = strlen(fixed[n]);
+    }
+    mw_record_span out[256];
+    size_t c = mw_record_feature_spans(body, size, names, lens, n, out, 256), last = 0;
+    for (size_t i = 0; i < c && i < 256; i++) {
+        if (out[i].at + out[i].len > size || !out[i].len || out[i].name >= n) abort();
+        if (i && out[i].at < out[i - 1].at + out[i - 1].len) abort();
+        touch(body + out[i].at, out[i].len);
+        if (!rec || !out[i].last) continue;
+        char c0 = body[out[i].at];
+        mw_value_kind k = rec->features[out[i].name].kind;
+        if ((k == MW_VALUE_STRING) != (c0 == '"' || c0 == 't' || c0 == 'f') ||
+            (k == MW_VALUE_MISSING) != (c0 == 'n'))
+            abort();
+        last++;
+    }
+    if (rec && c <= 256 && last != n) abort(); /* each accepted feature found once */
+}
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     static mw_record_parser *p; /* reused, as the daemon does */
     if (!p) p = mw_record_parser_new();
@@ -103,8 +137,11 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     }
     if (mw_record_parse(p, body, size, &rec, &err) == MW_OK) {
         check(&rec);
+        check_spans(body, size, &rec);
     } else if (err.status == MW_OK || err.message[0] == 0 || rec.model) {
         abort();
+    } else {
+        check_spans(body, size, NULL);
     }
     return 0;
 }

@@ -228,60 +228,139 @@ static void test_redact(void **state) {
     free(big);
 }
 
-static void test_journal_encoding(void **state) {
-    (void)state;
-    const char *line = "{\"model\":\"m\",\"version\":\"1\",\"completion\":\"It said \\\"Hi\\\" "
-                       "to a@b.co\",\"features\":{\"x\":1},\"prompt\":\"Sure \\u00e9\"}";
-    mw_record_parser *p = mw_record_parser_new();
+/* A version's state with a baseline of the columns in csv (prompt,
+ * completion and review are text), enough for text_live.c. */
+static mw_vstate *text_version(const char *csv) {
+    mw_table *t = read_csv(csv, "prompt: text\ncompletion: text\nreview: text\n", 1);
+    mw_vstate *v = calloc(1, sizeof *v);
+    mw_error err;
+    assert_int_equal(mw_baseline_from_table(t, NULL, 1, &v->baseline, &err), MW_OK);
+    mw_table_free(t);
+    return v;
+}
+
+static void text_version_free(mw_vstate *v) {
+    mw_live_texts_free(v->texts);
+    free(v->text_vals);
+    free(v->text_feat);
+    mw_baseline_free(v->baseline);
+    free(v);
+}
+
+/* The journal line of one record of line for v; its texts in *t (tb kept
+ * for them, freed by the caller). */
+static char *journal_line(mw_vstate *v, mw_record_parser *p, const char *line, mw_text_batch *tb,
+                          mw_live_text **t) {
     mw_record rec;
     mw_error err;
     assert_int_equal(mw_record_parse(p, line, strlen(line), &rec, &err), MW_OK);
-    assert_non_null(rec.prompt_raw);
-    assert_int_equal(rec.prompt_raw_len, strlen("\"Sure \\u00e9\""));
-    mw_live_text t;
-    mw_live_text_describe(&rec, MW_LIVE_PROMPT | MW_LIVE_COMPLETION, NULL, 0, &t);
-    assert_int_equal(t.has, 3);
+    assert_int_equal(mw_text_batch_init(tb, v, 1), MW_OK);
+    assert_int_equal(mw_text_batch_describe(tb, 0, &rec, line, strlen(line), NULL, t), MW_OK);
     mw_buf o = {0};
-    mw_live_text_journal(&o, line, strlen(line), rec.prompt_raw, rec.prompt_raw_len,
-                         rec.completion_raw, rec.completion_raw_len, &t);
+    mw_text_batch_journal(tb, 0, &o, line, strlen(line), rec.prompt_raw, rec.prompt_raw_len,
+                          rec.completion_raw, rec.completion_raw_len);
     mw_buf_u8(&o, 0);
-    const char *j = (const char *)o.data;
+    return (char *)o.data;
+}
+
+static void same_descriptors(const mw_text_descriptors *a, const mw_text_descriptors *b) {
+    for (size_t i = 0; i < MW_TEXT_NDESC; i++)
+        if (i != MW_TEXT_DESC_SCRIPT)
+            assert_true(mw_text_descriptor_value(a, i) == mw_text_descriptor_value(b, i));
+    assert_int_equal(a->script, b->script);
+}
+
+static void test_journal_encoding(void **state) {
+    (void)state;
+    mw_vstate *v = text_version("x,prompt,completion,review\n1,a b,c d,e f\n2,g h,i j,k l\n");
+    const mw_live_texts *set;
+    assert_int_equal(mw_live_texts_get(v, &set), MW_OK);
+    assert_non_null(set);
+    assert_int_equal(set->n, 3);
+    assert_int_equal(set->nfeat, 1);
+    assert_string_equal(set->cols[2].name, "review");
+    assert_string_equal(set->cols[2].desc[0], "review.chars");
+    assert_int_equal(set->at[0], 0);
+    assert_int_equal(set->at[1], 1);
+    const char *line = "{\"model\":\"m\",\"version\":\"1\",\"completion\":\"It said \\\"Hi\\\" "
+                       "to a@b.co\",\"features\":{\"x\":1,\"re\\u0076iew\":\"Great \\\"stuff\\\", "
+                       "call +44 20 7946 0958\"},\"prompt\":\"Sure \\u00e9\"}";
+    mw_record_parser *p = mw_record_parser_new();
+    mw_text_batch tb;
+    mw_live_text *t;
+    char *j = journal_line(v, p, line, &tb, &t);
+    assert_true(t->v[0].has && t->v[1].has && t->v[2].has);
+    assert_int_equal(t->v[2].d.phones, 1);
+    assert_false(t->unsafe);
     assert_null(strstr(j, "Hi"));
     assert_null(strstr(j, "a@b.co"));
     assert_null(strstr(j, "Sure"));
-    assert_non_null(strstr(j, "\"features\":{\"x\":1}"));
+    assert_null(strstr(j, "Great"));
+    assert_null(strstr(j, "7946"));
+    assert_non_null(strstr(j, "\"features\":{\"x\":1,\"re\\u0076iew\":\"\\u001fmwtext1 "));
+    /* the window sees x and the descriptors, not the review itself */
+    mw_record rec, seen;
+    mw_error err;
+    assert_int_equal(mw_record_parse(p, line, strlen(line), &rec, &err), MW_OK);
+    assert_int_equal(mw_live_text_record(v, &rec, t, &seen), MW_OK);
+    assert_int_equal(seen.nfeatures, 1 + 3 * MW_TEXT_NDESC);
+    assert_int_equal(seen.features[0].name_len, 1); /* a view into the line */
+    assert_memory_equal(seen.features[0].name, "x", 1);
+    assert_string_equal(seen.features[1 + 2 * MW_TEXT_NDESC + 2].name, "review.words");
+    assert_true(seen.features[1 + 2 * MW_TEXT_NDESC + 2].number == 7);
     /* replayed: the same descriptors */
     mw_record back;
     assert_int_equal(mw_record_parse(p, j, strlen(j), &back, &err), MW_OK);
     mw_live_text u;
-    mw_live_text_describe(&back, 3, NULL, 1, &u);
-    assert_int_equal(u.has, 3);
-    for (int k = 0; k < 2; k++) {
-        for (size_t i = 0; i < MW_TEXT_NDESC; i++)
-            if (i != MW_TEXT_DESC_SCRIPT)
-                assert_true(mw_text_descriptor_value(&u.d[k], i) ==
-                            mw_text_descriptor_value(&t.d[k], i));
-        assert_int_equal(u.d[k].script, t.d[k].script);
+    assert_int_equal(mw_live_text_single(v, &back, 1, &u), MW_OK);
+    for (int k = 0; k < 3; k++) {
+        assert_true(u.v[k].has);
+        same_descriptors(&u.v[k].d, &t->v[k].d);
     }
-    assert_int_equal(u.d[1].emails, 1);
-    assert_int_equal(u.d[0].chars, 6);
+    assert_int_equal(u.v[1].d.emails, 1);
+    assert_int_equal(u.v[0].d.chars, 6);
+    mw_text_batch_free(&tb);
+    free(j);
     /* a journal value that is not a valid encoding is described as text */
     const char *odd = "{\"model\":\"m\",\"version\":\"1\",\"prompt\":\"\\u001fmwtext1 "
                       "-1,1e300,1,0,0,0,latin,1e20,0,0,0,0,0,0,0\"}";
     assert_int_equal(mw_record_parse(p, odd, strlen(odd), &back, &err), MW_OK);
-    mw_live_text_describe(&back, 1, NULL, 1, &u);
-    assert_int_equal(u.has, 1);
-    assert_int_equal(u.d[0].chars, back.prompt_len); /* its own characters */
-    /* a version without text monitoring: the values become null */
-    assert_int_equal(mw_record_parse(p, line, strlen(line), &rec, &err), MW_OK);
-    o.len = 0;
-    mw_live_text_journal(&o, line, strlen(line), rec.prompt_raw, rec.prompt_raw_len,
-                         rec.completion_raw, rec.completion_raw_len, NULL);
-    mw_buf_u8(&o, 0);
-    assert_string_equal((const char *)o.data,
-                        "{\"model\":\"m\",\"version\":\"1\",\"completion\":null,"
-                        "\"features\":{\"x\":1},\"prompt\":null}");
-    free(o.data);
+    assert_int_equal(mw_live_text_single(v, &back, 1, &u), MW_OK);
+    assert_true(u.v[0].has && !u.v[1].has && !u.v[2].has);
+    assert_int_equal(u.v[0].d.chars, back.prompt_len); /* its own characters */
+    /* review not a string, or a missing-value token: no descriptors, and
+     * every occurrence (an earlier "features" too) is null in the journal */
+    static const char *const odd_values[] = {"true", "42", "null", "\"NA\"", "\"\""};
+    for (size_t k = 0; k < 5; k++) {
+        char l[256], want[256];
+        snprintf(l, sizeof l,
+                 "{\"model\":\"m\",\"features\":{\"review\":\"secret\"},\"version\":\"1\","
+                 "\"features\":{\"review\":%s,\"x\":2}}",
+                 odd_values[k]);
+        j = journal_line(v, p, l, &tb, &t);
+        assert_false(t->v[2].has);
+        assert_int_equal(mw_record_parse(p, l, strlen(l), &rec, &err), MW_OK);
+        assert_int_equal(mw_live_text_record(v, &rec, t, &seen), MW_OK);
+        assert_int_equal(seen.nfeatures, 1); /* x */
+        snprintf(want, sizeof want,
+                 "{\"model\":\"m\",\"features\":{\"review\":null},\"version\":\"1\","
+                 "\"features\":{\"review\":null,\"x\":2}}");
+        assert_string_equal(j, want);
+        mw_text_batch_free(&tb);
+        free(j);
+    }
+    text_version_free(v);
+    /* a version without text monitoring: prompt and completion become null,
+     * a feature named review is any feature */
+    v = text_version("x\n1\n2\n");
+    j = journal_line(v, p, line, &tb, &t);
+    assert_null(t);
+    assert_string_equal(j, "{\"model\":\"m\",\"version\":\"1\",\"completion\":null,\"features\":"
+                           "{\"x\":1,\"re\\u0076iew\":\"Great \\\"stuff\\\", call +44 20 7946 "
+                           "0958\"},\"prompt\":null}");
+    mw_text_batch_free(&tb);
+    free(j);
+    text_version_free(v);
     mw_record_parser_free(p);
 }
 
@@ -368,6 +447,41 @@ static void test_monitor_texts(void **state) {
     assert_int_equal(mw_monitor_describe(m, "m", "2", &json, &err), MW_OK);
     assert_null(strstr(json, "prompt.chars"));
     assert_non_null(strstr(json, "\"x\""));
+    free(json);
+    /* a text feature through the C API: any string is described (invalid
+     * UTF-8 too), a number is missing, the raw value is not a column */
+    assert_int_equal(
+        mw_monitor_register(m, "m", "3", "{\"columns\":{\"review\":{\"type\":\"text\"}}}", &err),
+        MW_OK);
+    t = read_csv("x,review\n1,good\n2,bad\n", NULL, 1);
+    assert_int_equal(mw_monitor_set_reference(m, "m", "3", t, &err), MW_OK);
+    mw_table_free(t);
+    mw_feature rf[2] = {{"x", 1, MW_VALUE_NUMBER, 1, NULL, 0},
+                        {"review", 6, MW_VALUE_STRING, NAN, "bad \xff byte", 10}};
+    mw_record q = {.model = "m", .model_len = 1, .version = "3", .version_len = 1, .ts = NAN,
+                   .features = rf, .nfeatures = 2, .latency_ms = NAN, .input_tokens = NAN,
+                   .output_tokens = NAN, .ttft_ms = NAN};
+    assert_int_equal(mw_monitor_observe(m, &q, &err), MW_OK);
+    rf[1].str = "fine words";
+    assert_int_equal(mw_monitor_observe(m, &q, &err), MW_OK);
+    rf[1].kind = MW_VALUE_NUMBER;
+    rf[1].number = 42;
+    assert_int_equal(mw_monitor_observe(m, &q, &err), MW_OK);
+    assert_int_equal(mw_monitor_close_window(m, "m", "3", &json, &err), MW_OK);
+    assert_true(current_mean(json, "review.invalid_utf8") == 0.5);
+    assert_true(current_mean(json, "review.words") == 2.5); /* (3 + 2) / 2 */
+    json_error_t je;
+    json_t *w = json_loads(json, 0, &je), *c;
+    size_t i, missing = 99;
+    json_array_foreach(json_object_get(w, "columns"), i, c) {
+        const char *name = json_string_value(json_object_get(c, "name"));
+        assert_string_not_equal(name, "review");
+        if (!strcmp(name, "review.chars"))
+            missing = (size_t)json_integer_value(
+                json_object_get(json_object_get(c, "quality"), "current_missing"));
+    }
+    assert_int_equal(missing, 1);
+    json_decref(w);
     free(json);
     mw_monitor_close(m);
 }
