@@ -1090,6 +1090,9 @@ static int text_member(mw_record_parser *P, const char **pp, const where *w, con
                        size_t *outlen, const char **raw, size_t *rawlen) {
     const char *p = *pp;
     char buf[80];
+    /* One value per record: with "last key wins" an earlier copy would stay
+     * in the line, and the line is what the journal stores. */
+    if (*raw) return FAIL(p, w, "given twice in the record");
     *raw = p;
     if (*p == '"') {
         int ok = str_value(P, pp, w, out, outlen);

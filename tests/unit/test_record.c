@@ -180,6 +180,9 @@ static void test_skipped_keys(void **state) {
     assert_null(R.embedding);
     bad("{\"prompt\":1}", 11, "\"prompt\": expected a string or null, got 1");
     bad("{\"completion\":[\"a\"]}", 15, "\"completion\": expected a string or null, got an array");
+    /* a text twice would leave its first copy in the journaled line */
+    bad("{\"prompt\":\"secret\",\"prompt\":\"x\"}", 29, "\"prompt\": given twice in the record");
+    bad("{\"completion\":null,\"completion\":\"x\"}", 33, "\"completion\": given twice in the record");
     bad("{\"embedding\":[1,null]}", 17, "\"embedding\": element 2: expected a number, got null");
     bad("{\"embedding\":{}}", 14, "\"embedding\": expected an array of numbers, got an object");
     bad("{\"embedding\":[1 2]}", 17, "\"embedding\": expected ',' or ']' in the array, got 2");
