@@ -66,7 +66,13 @@ void mw_cli_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 void mw_cli_progress_done(void);
 
 /* What the batch commands read with (cli_input.c): --schema, --refusals FILE
- * (text columns' refusal phrases) and --no-text-inference, as read options. */
+ * (text columns' refusal phrases), --no-text-inference and --max-line, as
+ * read options. */
+typedef struct mw_cli_input_args {
+    const char *schema, *refusals; /* NULL when not given */
+    int no_text_inference;
+    size_t max_line; /* 0: the readers' default */
+} mw_cli_input_args;
 typedef struct mw_cli_input {
     mw_read_options ropt; /* points into this struct */
     mw_schema *schema;
@@ -74,10 +80,11 @@ typedef struct mw_cli_input {
     char **phrases;
     size_t nphrases;
 } mw_cli_input;
-/* Fills in (schema and refusals may be NULL); an error is printed and its exit
- * code returned, with in left empty. */
-int mw_cli_input_open(const char *cmd, const char *schema, const char *refusals, int no_infer,
-                      mw_cli_input *in);
+/* Fills in; an error is printed and its exit code returned, with in left
+ * empty. */
+int mw_cli_input_open(const char *cmd, const mw_cli_input_args *args, mw_cli_input *in);
+/* --max-line's value: a whole number of bytes from 1 KiB to 1 GiB. */
+int mw_cli_parse_max_line(const char *cmd, const char *s, size_t *out);
 void mw_cli_input_close(mw_cli_input *in);
 /* Help lines of those options. */
 #define MW_CLI_INPUT_HELP                                                                          \
@@ -85,7 +92,9 @@ void mw_cli_input_close(mw_cli_input *in);
     "      --refusals FILE      refusal phrases of text columns, one per line\n"                   \
     "                           (default: a built-in English list)\n"                              \
     "      --no-text-inference  text columns only where the schema says text (default:\n"          \
-    "                           also long, varied strings with spaces; see README)\n"
+    "                           also long, varied strings with spaces; see README)\n"          \
+    "      --max-line BYTES     longest line (record) read (default 8388608: 8 MiB;\n"          \
+    "                           up to 1073741824), for files with very long texts\n"
 
 /* Reads n (1 or 2) files in parallel; tables[i] gets each, err[i] its error. */
 int mw_cli_read_tables(const char *cmd, const char *const *paths, size_t n,

@@ -1,8 +1,8 @@
 /*
  * Read settings shared by the batch commands (drift, quality, profile): the
- * --schema file, the --refusals file (refusal phrases of text columns) and
- * --no-text-inference, turned into one mw_read_options that owns what it
- * points to.
+ * --schema file, the --refusals file (refusal phrases of text columns),
+ * --no-text-inference and --max-line, turned into one mw_read_options that
+ * owns what it points to.
  *
  * Refusal file: one phrase per line, ASCII letters lower-cased (matching is
  * ASCII case-insensitive, text.h), blank lines and lines starting with '#'
@@ -67,10 +67,18 @@ static int load_refusals(const char *cmd, const char *path, mw_cli_input *in) {
     return rc;
 }
 
-int mw_cli_input_open(const char *cmd, const char *schema, const char *refusals, int no_infer,
-                      mw_cli_input *in) {
+int mw_cli_parse_max_line(const char *cmd, const char *s, size_t *out) {
+    double v;
+    int rc = mw_cli_parse_count(cmd, "--max-line", s, 1024, 1073741824.0, &v);
+    if (!rc) *out = (size_t)v;
+    return rc;
+}
+
+int mw_cli_input_open(const char *cmd, const mw_cli_input_args *args, mw_cli_input *in) {
+    const char *schema = args->schema, *refusals = args->refusals;
     memset(in, 0, sizeof *in);
-    in->ropt.no_text_inference = no_infer;
+    in->ropt.no_text_inference = args->no_text_inference;
+    in->ropt.max_line_bytes = args->max_line;
     if (schema) {
         mw_error err;
         mw_error_clear(&err);

@@ -98,12 +98,13 @@ enum {
     OPT_EMB_PERMUTATIONS,
     OPT_SEED,
     OPT_REFUSALS,
-    OPT_NO_TEXT_INFERENCE
+    OPT_NO_TEXT_INFERENCE,
+    OPT_MAX_LINE
 };
 
 typedef struct drift_args {
-    const char *reference, *current, *schema, *refusals, *output;
-    int no_text_inference;
+    const char *reference, *current, *output;
+    mw_cli_input_args input;
     mw_report_format format;
     mw_drift_options opt;
     char **columns;
@@ -184,6 +185,7 @@ static int parse_args(const char *cmd, int quality, int argc, char **argv, drift
         {"schema", required_argument, NULL, OPT_SCHEMA},
         {"refusals", required_argument, NULL, OPT_REFUSALS},
         {"no-text-inference", no_argument, NULL, OPT_NO_TEXT_INFERENCE},
+        {"max-line", required_argument, NULL, OPT_MAX_LINE},
         {"format", required_argument, NULL, 'f'},
         {"output", required_argument, NULL, 'o'},
         {"fail-on-drift", no_argument, NULL, OPT_FAIL},
@@ -250,13 +252,16 @@ static int parse_args(const char *cmd, int quality, int argc, char **argv, drift
                     cmd, "--correction expects none, bonferroni or bh, got \"%s\"", optarg);
             break;
         case OPT_SCHEMA:
-            a->schema = optarg;
+            a->input.schema = optarg;
             break;
         case OPT_REFUSALS:
-            a->refusals = optarg;
+            a->input.refusals = optarg;
             break;
         case OPT_NO_TEXT_INFERENCE:
-            a->no_text_inference = 1;
+            a->input.no_text_inference = 1;
+            break;
+        case OPT_MAX_LINE:
+            if ((rc = mw_cli_parse_max_line(cmd, optarg, &a->input.max_line))) return rc;
             break;
         case 'f':
             if (!mw_report_format_from_name(optarg, &a->format))
@@ -326,7 +331,7 @@ static int run(const char *cmd, int quality, int argc, char **argv) {
     mw_batch *batch = NULL;
     mw_error err;
     mw_error_clear(&err);
-    if ((rc = mw_cli_input_open(cmd, a.schema, a.refusals, a.no_text_inference, &in))) {
+    if ((rc = mw_cli_input_open(cmd, &a.input, &in))) {
         free(a.columns);
         free(a.col_thresholds);
         free(a.embeddings);

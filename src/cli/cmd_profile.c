@@ -26,7 +26,7 @@ static const char profile_help[] =
     "                           (default 100000; exact below that)\n"
     "  -h, --help               show this help\n";
 
-enum { OPT_SCHEMA = 1000, OPT_SAVE, OPT_SAMPLE, OPT_REFUSALS, OPT_NO_INFER };
+enum { OPT_SCHEMA = 1000, OPT_SAVE, OPT_SAMPLE, OPT_REFUSALS, OPT_NO_INFER, OPT_MAX_LINE };
 
 static int save_profile(const mw_profile *p, const char *path) {
     unsigned char *buf;
@@ -45,15 +45,15 @@ int mw_cmd_profile(int argc, char **argv) {
     static const struct option longopts[] = {{"schema", required_argument, NULL, OPT_SCHEMA},
                                              {"refusals", required_argument, NULL, OPT_REFUSALS},
                                              {"no-text-inference", no_argument, NULL, OPT_NO_INFER},
+                                             {"max-line", required_argument, NULL, OPT_MAX_LINE},
                                              {"format", required_argument, NULL, 'f'},
                                              {"output", required_argument, NULL, 'o'},
                                              {"save", required_argument, NULL, OPT_SAVE},
                                              {"sample", required_argument, NULL, OPT_SAMPLE},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
-    const char *cmd = "profile", *schema_path = NULL, *output = NULL, *save = NULL;
-    const char *refusals = NULL;
-    int no_infer = 0;
+    const char *cmd = "profile", *output = NULL, *save = NULL;
+    mw_cli_input_args input = {0};
     mw_report_format fmt = MW_FORMAT_TEXT;
     mw_profile_options popt = {0};
     double v;
@@ -63,14 +63,19 @@ int mw_cmd_profile(int argc, char **argv) {
     while ((c = getopt_long(argc, argv, ":f:o:h", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_SCHEMA:
-            schema_path = optarg;
+            input.schema = optarg;
             break;
         case OPT_REFUSALS:
-            refusals = optarg;
+            input.refusals = optarg;
             break;
         case OPT_NO_INFER:
-            no_infer = 1;
+            input.no_text_inference = 1;
             break;
+        case OPT_MAX_LINE: {
+            int rc = mw_cli_parse_max_line(cmd, optarg, &input.max_line);
+            if (rc) return rc;
+            break;
+        }
         case 'f':
             if (!mw_report_format_from_name(optarg, &fmt))
                 return mw_cli_usage_error(cmd, "--format expects text, json or html, got \"%s\"",
@@ -99,7 +104,7 @@ int mw_cmd_profile(int argc, char **argv) {
     if (optind != argc - 1) return mw_cli_usage_error(cmd, "expects exactly one FILE");
     const char *path = argv[optind];
     mw_cli_input in;
-    int rc = mw_cli_input_open(cmd, schema_path, refusals, no_infer, &in);
+    int rc = mw_cli_input_open(cmd, &input, &in);
     if (rc) return rc;
     mw_table *t = NULL;
     rc = mw_cli_read_tables(cmd, &path, 1, &in.ropt, &t);

@@ -67,6 +67,16 @@ expect_contains "$TMP/err" 'expands into "completion.chars"' "name clash message
 printf 'a\nok \377 bad\n' > "$TMP/bad.csv"
 expect_exit 1 "invalid UTF-8" -- "$MW_BIN" profile --schema "$TMP/a.yaml" "$TMP/bad.csv"
 expect_contains "$TMP/err" "invalid UTF-8" "invalid UTF-8 message"
+# a 10 MB text: over the default 8 MiB line limit, a clear error naming the
+# line; --max-line reads it and describes it (no truncation)
+{ echo 'completion'; echo 'short text one'; head -c 10485760 /dev/zero | tr '\0' 'a'; echo; } > "$TMP/long.csv"
+expect_exit 1 "10 MB text over the default limit" -- "$MW_BIN" profile --schema "$TMP/s.yaml" "$TMP/long.csv"
+expect_contains "$TMP/err" "long.csv:3: line is longer than the limit of 8388608 bytes" "line limit message names file and line"
+"$MW_BIN" profile --schema "$TMP/s.yaml" --max-line 16777216 -f json "$TMP/long.csv" > "$TMP/long.json"
+expect_jq "$TMP/long.json" '[.columns[] | select(.name == "completion.bytes") | .max] == [10485760]' "--max-line: the 10 MB text described whole"
+expect_exit 2 "--max-line out of range" -- "$MW_BIN" drift -r "$T/ref.csv" -c "$T/cur.csv" --max-line 10
+expect_contains "$TMP/err" "--max-line expects a whole number from 1024" "--max-line range message"
 "$MW_BIN" drift --help > "$TMP/h.txt"
 expect_contains "$TMP/h.txt" "--refusals FILE" "help names --refusals"
+expect_contains "$TMP/h.txt" "--max-line BYTES" "help names --max-line"
 finish
