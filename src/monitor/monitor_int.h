@@ -25,6 +25,11 @@
 
 #define MW_MAX_NAME 128
 #define MW_FUTURE_TOLERANCE_S 3600.0
+/* A journal row is the arrival time (u64 ms) then either NDJSON lines (the
+ * first byte '{') or this marker byte, a format byte and binary records
+ * (data/record_bin.h); see monitor_ingest.c. */
+#define MW_JOURNAL_BINARY 0x00
+#define MW_JOURNAL_BINARY_FORMAT 1
 
 /* A version's parsed configuration. */
 typedef struct mw_vconfig {
