@@ -519,6 +519,11 @@ static mw_status parse_all(mw_monitor *m, const char *body, size_t len, batch *b
                            mw_record_parser *p, mw_ingest_result *res) {
     mw_record_iter it;
     mw_record_iter_init(&it, body, len);
+    /* the last version found, by its names as written: a batch is usually
+     * one version, and a lookup (key, hash, lock) was ~330 instructions */
+    char last_model[MW_MAX_NAME], last_version[MW_MAX_NAME];
+    size_t last_ml = 0, last_vl = 0;
+    mw_vstate *last_v = NULL;
     for (;;) {
         size_t before = it.pos;
         mw_record rec;
@@ -534,7 +539,11 @@ static mw_status parse_all(mw_monitor *m, const char *body, size_t len, batch *b
             continue;
         }
         char target[MW_MAX_NAME + 1], why[200];
-        if (rec.version_len > 1 && rec.version[0] == '@') { /* a registry alias */
+        mw_vstate *v = NULL;
+        if (last_v && rec.model_len == last_ml && rec.version_len == last_vl &&
+            !memcmp(rec.model, last_model, last_ml) && !memcmp(rec.version, last_version, last_vl))
+            v = last_v;
+        if (!v && rec.version_len > 1 && rec.version[0] == '@') { /* a registry alias */
             if (!resolve_alias(m, &rec, target, sizeof target, why, sizeof why)) {
                 add_error(res, it.line, why);
                 pthread_mutex_lock(&m->unknown_lock);
@@ -545,8 +554,8 @@ static mw_status parse_all(mw_monitor *m, const char *body, size_t len, batch *b
             rec.version = target;
             rec.version_len = strlen(target);
         }
-        mw_vstate *v = mw_monitor_find(m, rec.model, rec.model_len, rec.version, rec.version_len);
-        if (!v) {
+        if (!v && !(v = mw_monitor_find(m, rec.model, rec.model_len, rec.version,
+                                        rec.version_len))) {
             char msg[200];
             snprintf(msg, sizeof msg,
                      "model \"%.*s\" version \"%.*s\" is not registered: register it with PUT "
@@ -558,6 +567,14 @@ static mw_status parse_all(mw_monitor *m, const char *body, size_t len, batch *b
             m->rejected_unknown++;
             pthread_mutex_unlock(&m->unknown_lock);
             continue;
+        }
+        if (v != last_v && rec.version != target && rec.model_len <= MW_MAX_NAME &&
+            rec.version_len <= MW_MAX_NAME) { /* not an alias: remembered */
+            memcpy(last_model, rec.model, rec.model_len);
+            memcpy(last_version, rec.version, rec.version_len);
+            last_ml = rec.model_len;
+            last_vl = rec.version_len;
+            last_v = v;
         }
         size_t off = before, sl = it.pos - before;
         trim_span(body, &off, &sl);
