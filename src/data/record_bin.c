@@ -110,7 +110,6 @@ static unsigned char *put_list(unsigned char *o, const mw_feature *f, size_t n,
 }
 
 void mw_record_bin_put(mw_buf *b, const mw_record *rec, const mw_record *prev) {
-    if (b->failed) return;
     size_t need = 2 * VMAX + 5 * 8 + 3 * VMAX + (rec->id ? rec->id_len : 0) +
                   (rec->error ? rec->error_len : 0) +
                   (rec->finish_reason ? rec->finish_reason_len : 0) + VMAX + 8 +
@@ -118,18 +117,7 @@ void mw_record_bin_put(mw_buf *b, const mw_record *rec, const mw_record *prev) {
                   list_bound(rec->features, rec->nfeatures) +
                   list_bound(rec->scores, rec->nscores) + VMAX +
                   (rec->embedding ? 8 * rec->embedding_len : 0);
-    if (need > b->cap - b->len) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap - b->len < need)
-            cap *= 2;
-        unsigned char *d = realloc(b->data, cap);
-        if (!d) {
-            b->failed = 1;
-            return;
-        }
-        b->data = d;
-        b->cap = cap;
-    }
+    if (!mw_buf_reserve(b, need)) return;
     unsigned char *start = b->data + b->len, *o = start + VMAX; /* the length goes first */
     unsigned flags = 0;
     if (rec->id) flags |= F_ID;

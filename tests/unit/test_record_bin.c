@@ -35,25 +35,39 @@ static const char *const lines[] = {
 };
 #define NLINES (sizeof lines / sizeof lines[0])
 
-/* Parses every line, writes them as one sequence into b; keeps the parsed
- * records in recs (each line with its own parser, so the views stay valid). */
-static void write_all(mw_buf *b, mw_record_parser **ps, mw_record *recs) {
+/* The lines parsed (each with its own parser, so the views stay valid) and
+ * written as one sequence. */
+typedef struct seq {
+    mw_buf b;
+    mw_record_parser *ps[NLINES];
+    mw_record recs[NLINES];
+} seq;
+
+static void write_all(seq *q) {
+    memset(q, 0, sizeof *q);
     for (size_t i = 0; i < NLINES; i++) {
         mw_error e;
-        ps[i] = mw_record_parser_new();
-        assert_non_null(ps[i]);
-        assert_int_equal(mw_record_parse(ps[i], lines[i], strlen(lines[i]), &recs[i], &e), MW_OK);
-        mw_record_bin_put(b, &recs[i], i ? &recs[i - 1] : NULL);
+        q->ps[i] = mw_record_parser_new();
+        assert_non_null(q->ps[i]);
+        assert_int_equal(mw_record_parse(q->ps[i], lines[i], strlen(lines[i]), &q->recs[i], &e),
+                         MW_OK);
+        mw_record_bin_put(&q->b, &q->recs[i], i ? &q->recs[i - 1] : NULL);
     }
-    assert_false(b->failed);
+    assert_false(q->b.failed);
+}
+
+static void seq_free(seq *q) {
+    for (size_t i = 0; i < NLINES; i++)
+        mw_record_parser_free(q->ps[i]);
+    free(q->b.data);
 }
 
 static void test_round_trip(void **state) {
     (void)state;
-    mw_buf b = {0};
-    mw_record_parser *ps[NLINES];
-    mw_record recs[NLINES];
-    write_all(&b, ps, recs);
+    seq q;
+    write_all(&q);
+    const mw_buf b = q.b;
+    const mw_record *recs = q.recs;
     mw_record_bin_reader rd = {0};
     const unsigned char *p = b.data, *end = b.data + b.len;
     for (size_t i = 0; i < NLINES; i++) {
@@ -93,10 +107,8 @@ static void test_round_trip(void **state) {
     mw_record changed = recs[3];
     changed.ts = 5;
     assert_false(mw_record_bin_same(&recs[3], &changed));
-    for (size_t i = 0; i < NLINES; i++)
-        mw_record_parser_free(ps[i]);
     mw_record_bin_reader_free(&rd);
-    free(b.data);
+    seq_free(&q);
 }
 
 /* A 12-feature record as bench_journal writes it: well under half its line. */
@@ -159,10 +171,9 @@ static size_t read_copy(const unsigned char *data, size_t len, mw_status *last) 
 
 static void test_corrupt(void **state) {
     (void)state;
-    mw_buf b = {0};
-    mw_record_parser *ps[NLINES];
-    mw_record recs[NLINES];
-    write_all(&b, ps, recs);
+    seq sq;
+    write_all(&sq);
+    const mw_buf b = sq.b;
     mw_status st;
     size_t all = read_copy(b.data, b.len, &st);
     assert_int_equal(st, MW_OK);
@@ -215,9 +226,7 @@ static void test_corrupt(void **state) {
     assert_int_equal(r.nfeatures + r.nscores, 0);
     assert_true(isnan(r.ts) && r.prediction.kind == MW_VALUE_MISSING && !r.id);
     mw_record_bin_reader_free(&rd);
-    for (size_t i = 0; i < NLINES; i++)
-        mw_record_parser_free(ps[i]);
-    free(b.data);
+    seq_free(&sq);
 }
 
 int main(void) {
