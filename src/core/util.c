@@ -69,8 +69,8 @@ double mw_rng_unit(mw_rng *r) {
     return (double)(mw_rng_next(r) >> 11) * 0x1.0p-53;
 }
 
-void mw_buf_put(mw_buf *b, const void *p, size_t n) {
-    if (b->failed) return;
+int mw_buf_reserve(mw_buf *b, size_t n) {
+    if (b->failed) return 0;
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + n)
@@ -78,11 +78,16 @@ void mw_buf_put(mw_buf *b, const void *p, size_t n) {
         unsigned char *d = realloc(b->data, cap);
         if (!d) {
             b->failed = 1;
-            return;
+            return 0;
         }
         b->data = d;
         b->cap = cap;
     }
+    return 1;
+}
+
+void mw_buf_put(mw_buf *b, const void *p, size_t n) {
+    if (!mw_buf_reserve(b, n)) return;
     memcpy(b->data + b->len, p, n);
     b->len += n;
 }

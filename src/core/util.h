@@ -41,6 +41,9 @@ typedef struct mw_buf {
     int failed; /* set on allocation failure; later appends are no-ops */
 } mw_buf;
 void mw_buf_put(mw_buf *b, const void *p, size_t n);
+/* Room for n more bytes at b->data + b->len (the caller writes them and
+ * adds to len). 0, with failed set, when out of memory or already failed. */
+int mw_buf_reserve(mw_buf *b, size_t n);
 void mw_buf_u8(mw_buf *b, uint8_t v);
 void mw_buf_u32(mw_buf *b, uint32_t v);
 void mw_buf_u64(mw_buf *b, uint64_t v);

@@ -209,6 +209,7 @@ void mw_monitor_close(mw_monitor *m) {
     if (m->pending.keys) mw_pending_free(&m->pending);
     mw_regcache_free(m->regcache);
     mw_canary_state_free(m->canary);
+    mw_ingest_pool_free(m);
     mw_store_close(m->store);
     pthread_rwlock_destroy(&m->reg_lock);
     pthread_mutex_destroy(&m->unknown_lock);

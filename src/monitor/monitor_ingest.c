@@ -12,7 +12,7 @@
  * Durability: mw_monitor_ingest parses the whole body without any lock (so
  * concurrent requests to one model parse in parallel), then, one version at a
  * time under its lock, observes that version's records and appends one journal
- * row (arrival time + the accepted records as NDJSON) before returning. Closing
+ * row (arrival time + the accepted records) before returning. Closing
  * a window stores its result and deletes the version's journal rows in one
  * transaction. So the journal holds exactly the records of the open windows,
  * and reopening replays them (mw_vstate_replay), with each row's arrival time
@@ -21,8 +21,19 @@
  * the batch's journal row. Cost: one SQLite transaction per request and
  * version (WAL, synchronous=NORMAL: no fsync per commit; kill -9 safe, power
  * loss may lose the last commits unless synchronous_full is set).
+ *
+ * Journal row: u64 arrival time (ms), then either the records' NDJSON lines
+ * (rows of builds before store schema 8, and rows with a record that has
+ * text: "prompt", "completion" or a text feature, its texts replaced by their
+ * descriptors or null, see text_live.c) or MW_JOURNAL_BINARY, a format byte
+ * and the records in binary (data/record_bin.h: ~150 bytes for a record of
+ * 12 features whose line is ~400; writing the NDJSON into SQLite was a
+ * quarter to a third of this function's CPU time). Replay reads both and
+ * observes the same records either way.
  */
 #include "monitor/monitor_int.h"
+
+#include "data/record_bin.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -277,6 +288,67 @@ typedef struct batch {
     size_t nemb, embcap;
 } batch;
 
+/* A request's working buffers, kept in the monitor's pool between requests
+ * (their growth by realloc and first-touch page faults cost ~1,100
+ * instructions per record in bench_journal when made anew each time). */
+struct mw_ingest_work {
+    batch b;
+    mw_record_parser *p;
+    mw_buf blob; /* the journal row being written */
+};
+
+#define WORK_KEEP_BYTES ((size_t)32 << 20) /* larger sets are freed, not kept */
+
+static void work_free(struct mw_ingest_work *w) {
+    if (!w) return;
+    free(w->b.recs);
+    free(w->b.features);
+    free(w->b.emb);
+    free(w->b.text.data);
+    free(w->blob.data);
+    mw_record_parser_free(w->p);
+    free(w);
+}
+
+static struct mw_ingest_work *work_take(mw_monitor *m) {
+    pthread_mutex_lock(&m->unknown_lock);
+    struct mw_ingest_work *w = m->nwork_pool ? m->work_pool[--m->nwork_pool] : NULL;
+    pthread_mutex_unlock(&m->unknown_lock);
+    if (w) return w;
+    if (!(w = calloc(1, sizeof *w))) return NULL;
+    if (!(w->p = mw_record_parser_new())) {
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+static void work_give_back(mw_monitor *m, struct mw_ingest_work *w) {
+    batch *b = &w->b;
+    size_t bytes = b->cap * sizeof *b->recs + b->featcap * sizeof *b->features +
+                   b->embcap * sizeof *b->emb + b->text.cap + w->blob.cap;
+    if (bytes > WORK_KEEP_BYTES || b->text.failed || w->blob.failed) {
+        work_free(w);
+        return;
+    }
+    b->n = b->nfeat = b->nemb = 0;
+    b->text.len = 0;
+    w->blob.len = 0;
+    pthread_mutex_lock(&m->unknown_lock);
+    if (m->nwork_pool < MW_INGEST_POOL) {
+        m->work_pool[m->nwork_pool++] = w;
+        w = NULL;
+    }
+    pthread_mutex_unlock(&m->unknown_lock);
+    work_free(w);
+}
+
+void mw_ingest_pool_free(mw_monitor *m) {
+    for (size_t i = 0; i < m->nwork_pool; i++)
+        work_free(m->work_pool[i]);
+    m->nwork_pool = 0;
+}
+
 static mw_status grow(void **p, size_t *cap, size_t need, size_t size) {
     if (need <= *cap) return MW_OK;
     size_t c = *cap ? *cap : 256;
@@ -447,6 +519,11 @@ static mw_status parse_all(mw_monitor *m, const char *body, size_t len, batch *b
                            mw_record_parser *p, mw_ingest_result *res) {
     mw_record_iter it;
     mw_record_iter_init(&it, body, len);
+    /* the last version found, by its names as written: a batch is usually
+     * one version, and a lookup (key, hash, lock) was ~330 instructions */
+    char last_model[MW_MAX_NAME], last_version[MW_MAX_NAME];
+    size_t last_ml = 0, last_vl = 0;
+    mw_vstate *last_v = NULL;
     for (;;) {
         size_t before = it.pos;
         mw_record rec;
@@ -462,7 +539,11 @@ static mw_status parse_all(mw_monitor *m, const char *body, size_t len, batch *b
             continue;
         }
         char target[MW_MAX_NAME + 1], why[200];
-        if (rec.version_len > 1 && rec.version[0] == '@') { /* a registry alias */
+        mw_vstate *v = NULL;
+        if (last_v && rec.model_len == last_ml && rec.version_len == last_vl &&
+            !memcmp(rec.model, last_model, last_ml) && !memcmp(rec.version, last_version, last_vl))
+            v = last_v;
+        if (!v && rec.version_len > 1 && rec.version[0] == '@') { /* a registry alias */
             if (!resolve_alias(m, &rec, target, sizeof target, why, sizeof why)) {
                 add_error(res, it.line, why);
                 pthread_mutex_lock(&m->unknown_lock);
@@ -473,8 +554,8 @@ static mw_status parse_all(mw_monitor *m, const char *body, size_t len, batch *b
             rec.version = target;
             rec.version_len = strlen(target);
         }
-        mw_vstate *v = mw_monitor_find(m, rec.model, rec.model_len, rec.version, rec.version_len);
-        if (!v) {
+        if (!v && !(v = mw_monitor_find(m, rec.model, rec.model_len, rec.version,
+                                        rec.version_len))) {
             char msg[200];
             snprintf(msg, sizeof msg,
                      "model \"%.*s\" version \"%.*s\" is not registered: register it with PUT "
@@ -487,6 +568,14 @@ static mw_status parse_all(mw_monitor *m, const char *body, size_t len, batch *b
             pthread_mutex_unlock(&m->unknown_lock);
             continue;
         }
+        if (v != last_v && rec.version != target && rec.model_len <= MW_MAX_NAME &&
+            rec.version_len <= MW_MAX_NAME) { /* not an alias: remembered */
+            memcpy(last_model, rec.model, rec.model_len);
+            memcpy(last_version, rec.version, rec.version_len);
+            last_ml = rec.model_len;
+            last_vl = rec.version_len;
+            last_v = v;
+        }
         size_t off = before, sl = it.pos - before;
         trim_span(body, &off, &sl);
         mw_status st = keep_record(b, v, &rec, body, len, off, sl, it.line);
@@ -496,6 +585,32 @@ static mw_status parse_all(mw_monitor *m, const char *body, size_t len, batch *b
     return MW_OK;
 }
 
+/* The record a parsed one stands for (views into the batch and the body). */
+static mw_record as_record(const batch *b, const parsed *r) {
+    return (mw_record){.ts = r->ts,
+                       .latency_ms = r->latency_ms,
+                       .features = &b->features[r->feat],
+                       .nfeatures = r->nfeat,
+                       .scores = &b->features[r->score],
+                       .nscores = r->nscore,
+                       .error = r->error,
+                       .error_len = r->error_len,
+                       .input_tokens = r->input_tokens,
+                       .output_tokens = r->output_tokens,
+                       .ttft_ms = r->ttft_ms,
+                       .finish_reason = r->finish_reason,
+                       .finish_reason_len = r->finish_reason_len,
+                       .id = r->id,
+                       .id_len = r->id_len,
+                       .prediction = r->prediction,
+                       .embedding = r->has_emb ? b->emb + r->emb : NULL,
+                       .embedding_len = r->nemb,
+                       .prompt = r->prompt,
+                       .prompt_len = r->prompt_len,
+                       .completion = r->completion,
+                       .completion_len = r->completion_len};
+}
+
 /*
  * Phase 2 for one version: under its lock, check and observe its records
  * (those from index `first` on that belong to v), marking the ones to journal;
@@ -503,8 +618,9 @@ static mw_status parse_all(mw_monitor *m, const char *body, size_t len, batch *b
  * went into a window which closed during this batch are in that window's
  * stored result, and are left out of the journal row.
  */
-static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t first,
-                               double now_s, int64_t now_ms, mw_ingest_result *res, mw_error *err) {
+static mw_status apply_version(mw_monitor *m, const char *body, batch *b, mw_buf *row,
+                               size_t first, double now_s, int64_t now_ms, mw_ingest_result *res,
+                               mw_error *err) {
     mw_vstate *v = b->recs[first].v;
     size_t journal_from = first; /* records before this index are not journaled */
     mw_status st = MW_OK;
@@ -521,28 +637,7 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
         if (r->v != v) continue;
         r->v = NULL; /* done with this record */
         r->len = 0;  /* not journaled unless accepted */
-        mw_record rec = {.ts = r->ts,
-                         .latency_ms = r->latency_ms,
-                         .features = &b->features[r->feat],
-                         .nfeatures = r->nfeat,
-                         .scores = &b->features[r->score],
-                         .nscores = r->nscore,
-                         .error = r->error,
-                         .error_len = r->error_len,
-                         .input_tokens = r->input_tokens,
-                         .output_tokens = r->output_tokens,
-                         .ttft_ms = r->ttft_ms,
-                         .finish_reason = r->finish_reason,
-                         .finish_reason_len = r->finish_reason_len,
-                         .id = r->id,
-                         .id_len = r->id_len,
-                         .prediction = r->prediction,
-                         .embedding = r->has_emb ? b->emb + r->emb : NULL,
-                         .embedding_len = r->nemb,
-                         .prompt = r->prompt,
-                         .prompt_len = r->prompt_len,
-                         .completion = r->completion,
-                         .completion_len = r->completion_len};
+        mw_record rec = as_record(b, r);
         int why = rejection(v, &rec, now_s), closed;
         if (why >= 0) {
             v->rejected[why]++;
@@ -572,12 +667,35 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
     }
     pthread_mutex_lock(&v->jlock); /* before releasing the version: no commit in between */
     pthread_mutex_unlock(&v->lock);
-    mw_buf blob = {0};
+    mw_buf blob = *row; /* the pool's buffer, given back below */
+    blob.len = 0;
     mw_buf_u64(&blob, (uint64_t)now_ms);
+    /* binary records unless a record has text (prompt, completion, text
+     * features): those rows stay NDJSON, with every text replaced */
+    int binary = !(tb.set && tb.set->nfeat);
+    for (size_t i = journal_from; i < b->n && binary; i++) {
+        const parsed *r = &b->recs[i];
+        if (!r->v && r->len && r->owner == v && (r->prompt_raw || r->completion_raw || r->prompt ||
+                                                 r->completion))
+            binary = 0;
+    }
+    if (binary) {
+        mw_buf_u8(&blob, MW_JOURNAL_BINARY);
+        mw_buf_u8(&blob, MW_JOURNAL_BINARY_FORMAT);
+    }
     size_t header = blob.len;
+    mw_record prev_rec;
+    int has_prev = 0;
     for (size_t i = journal_from; i < b->n; i++) {
         parsed *r = &b->recs[i];
         if (r->v || !r->len || r->owner != v) continue;
+        if (binary) {
+            mw_record rec = as_record(b, r);
+            mw_record_bin_put(&blob, &rec, has_prev ? &prev_rec : NULL);
+            prev_rec = rec;
+            has_prev = 1;
+            continue;
+        }
         if (r->prompt_raw || r->completion_raw || (tb.set && tb.set->nfeat))
             mw_text_batch_journal(&tb, i - first, &blob, body + r->off, r->len,
                                   r->prompt_raw ? body + r->prompt_raw - 1 : NULL,
@@ -596,7 +714,7 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, size_t
         if (!st) v->last_seq = seq;
     }
     pthread_mutex_unlock(&v->jlock);
-    free(blob.data);
+    *row = blob;
     mw_text_batch_free(&tb);
     if (!st) mw_regcache_check(m, v->model, v->version, acc, nacc);
     free(acc);
@@ -608,18 +726,14 @@ mw_status mw_monitor_ingest(mw_monitor *m, const char *body, size_t len, mw_inge
     memset(res, 0, sizeof *res);
     int64_t now_ms = mw_monitor_now_ms(m);
     double now_s = (double)now_ms / 1000.0;
-    mw_record_parser *p = mw_record_parser_new();
-    if (!p) return MW_ENOMEM;
-    batch b = {0};
-    mw_status st = parse_all(m, body, len, &b, p, res);
-    mw_record_parser_free(p);
+    struct mw_ingest_work *w = work_take(m);
+    if (!w) return mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory ingesting records");
+    batch *b = &w->b;
+    mw_status st = parse_all(m, body, len, b, w->p, res);
     /* versions in order of first appearance; a thread holds one lock at a time */
-    for (size_t i = 0; i < b.n && !st; i++)
-        if (b.recs[i].v) st = apply_version(m, body, &b, i, now_s, now_ms, res, err);
-    free(b.recs);
-    free(b.features);
-    free(b.emb);
-    free(b.text.data);
+    for (size_t i = 0; i < b->n && !st; i++)
+        if (b->recs[i].v) st = apply_version(m, body, b, &w->blob, i, now_s, now_ms, res, err);
+    work_give_back(m, w);
     if (st == MW_ENOMEM) mw_error_set(err, st, NULL, 0, 0, "out of memory ingesting records");
     return st;
 }
@@ -630,9 +744,48 @@ typedef struct replay_ctx {
     mw_monitor *m;
     mw_vstate *v;
     mw_record_parser *p;
+    mw_record_bin_reader bin;
     mw_error *err;
     mw_status st;
 } replay_ctx;
+
+/* Observes one replayed record; 1 to stop (c->st set). */
+static int replay_one(replay_ctx *c, const mw_record *rec, uint64_t arrival_ms) {
+    int closed;
+    mw_live_text txt;
+    if ((c->st = mw_live_text_single(c->v, rec, 1, &txt))) {
+        mw_error_set(c->err, c->st, NULL, 0, 0, "out of memory describing texts");
+        return 1;
+    }
+    c->st = mw_vstate_observe(c->m, c->v, rec, &txt, (double)arrival_ms / 1000.0, &closed, c->err);
+    return c->st != MW_OK;
+}
+
+/* A row of binary records (after the marker). */
+static int replay_binary(replay_ctx *c, int64_t seq, const unsigned char *p,
+                         const unsigned char *end, uint64_t arrival_ms) {
+    if (p >= end || *p != MW_JOURNAL_BINARY_FORMAT) {
+        c->st = mw_error_set(c->err, MW_ECORRUPT, NULL, 0, 0,
+                             "journal row %lld: unknown record format %d (a newer modelwatch?)",
+                             (long long)seq, p < end ? *p : -1);
+        return 1;
+    }
+    p++;
+    mw_record_bin_reader_reset(&c->bin);
+    for (size_t k = 1; p < end; k++) {
+        mw_record rec;
+        mw_status st = mw_record_bin_read(&c->bin, &p, end, &rec);
+        if (st) {
+            c->st = st == MW_ENOMEM ? mw_error_set(c->err, st, NULL, 0, 0, "out of memory replaying")
+                                    : mw_error_set(c->err, st, NULL, 0, 0,
+                                                   "journal row %lld: record %zu is corrupt",
+                                                   (long long)seq, k);
+            return 1;
+        }
+        if (replay_one(c, &rec, arrival_ms)) return 1;
+    }
+    return 0;
+}
 
 static int replay_row(int64_t seq, const void *blob, size_t len, void *arg) {
     replay_ctx *c = arg;
@@ -643,6 +796,11 @@ static int replay_row(int64_t seq, const void *blob, size_t len, void *arg) {
                              (long long)seq);
         return 1;
     }
+    if (r.p < r.end && *r.p == MW_JOURNAL_BINARY) {
+        if (replay_binary(c, seq, r.p + 1, r.end, arrival_ms)) return 1;
+        c->v->last_seq = seq;
+        return 0;
+    }
     const char *text = (const char *)r.p;
     size_t tl = (size_t)(r.end - r.p);
     mw_record_iter it;
@@ -652,15 +810,7 @@ static int replay_row(int64_t seq, const void *blob, size_t len, void *arg) {
     int k;
     while ((k = mw_record_iter_next(&it, c->p, &rec, &e)) != 0) {
         if (k < 0) continue;
-        int closed;
-        mw_live_text txt;
-        if ((c->st = mw_live_text_single(c->v, &rec, 1, &txt))) {
-            mw_error_set(c->err, c->st, NULL, 0, 0, "out of memory describing texts");
-            return 1;
-        }
-        c->st =
-            mw_vstate_observe(c->m, c->v, &rec, &txt, (double)arrival_ms / 1000.0, &closed, c->err);
-        if (c->st) return 1;
+        if (replay_one(c, &rec, arrival_ms)) return 1;
     }
     c->v->last_seq = seq;
     return 0;
@@ -668,9 +818,10 @@ static int replay_row(int64_t seq, const void *blob, size_t len, void *arg) {
 
 mw_status mw_vstate_replay(mw_monitor *m, mw_vstate *v, mw_error *err) {
     if (!m->store || !v->baseline) return MW_OK;
-    replay_ctx c = {m, v, mw_record_parser_new(), err, MW_OK};
+    replay_ctx c = {.m = m, .v = v, .p = mw_record_parser_new(), .err = err};
     if (!c.p) return MW_ENOMEM;
     mw_status st = mw_store_journal_each(m->store, v->model, v->version, replay_row, &c, err);
     mw_record_parser_free(c.p);
+    mw_record_bin_reader_free(&c.bin);
     return st ? st : c.st;
 }

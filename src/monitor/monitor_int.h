@@ -25,6 +25,14 @@
 
 #define MW_MAX_NAME 128
 #define MW_FUTURE_TOLERANCE_S 3600.0
+/* A journal row is the arrival time (u64 ms) then either NDJSON lines (the
+ * first byte '{') or this marker byte, a format byte and binary records
+ * (data/record_bin.h); see monitor_ingest.c. */
+#define MW_JOURNAL_BINARY 0x00
+#define MW_JOURNAL_BINARY_FORMAT 1
+/* Sets of ingestion buffers kept for the next requests (one per concurrent
+ * request is enough: the HTTP thread pool is the number of cores). */
+#define MW_INGEST_POOL 8
 
 /* A version's parsed configuration. */
 typedef struct mw_vconfig {
@@ -160,7 +168,14 @@ struct mw_monitor {
     uint64_t labels_unmatched, labels_rejected; /* under unknown_lock */
     struct mw_regcache *regcache;               /* registry aliases and signatures */
     struct mw_canary_state *canary;             /* canary pairs and snapshots (canary_live.c) */
+    /* mw_monitor_ingest's working buffers, kept between requests
+     * (monitor_ingest.c); under unknown_lock */
+    struct mw_ingest_work *work_pool[MW_INGEST_POOL];
+    size_t nwork_pool;
 };
+
+/* Frees the kept ingestion buffers (mw_monitor_close). */
+void mw_ingest_pool_free(mw_monitor *m);
 
 /* ---- registry_cache.c ---- */
 typedef struct mw_regcache mw_regcache;

@@ -33,8 +33,7 @@ void mw_serving_reset(mw_serving *s) {
     memset(s, 0, sizeof *s);
     s->sampled = sampled;
     s->latency_sample = keep;
-    s->latency_sample.len = 0;
-    s->latency_sample.seen = 0;
+    mw_reservoir_clear(&s->latency_sample);
 }
 
 void mw_serving_free(mw_serving *s) {

@@ -57,8 +57,7 @@ void mw_window_reset(mw_window *w, uint64_t seed) {
         mw_dict_free(c->unseen);
         memset(c, 0, sizeof *c);
         c->sample = keep;
-        c->sample.len = 0;
-        c->sample.seen = 0;
+        mw_reservoir_clear(&c->sample);
         c->cat_counts = cat;
         c->ncat_alloc = ncat;
         if (cat) memset(cat, 0, ncat * sizeof *cat);

@@ -552,6 +552,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 too_large(st);
                 return send_error(c, st, st->err_status, st->err_code, st->err_msg, 1);
             }
+            /* the whole body at once: growing it by doubling copied a 400 KB
+             * batch ~7 times (memmove was 6 % of the daemon under wrk); up to
+             * 16 MB, so that a header alone cannot reserve more */
+            if (!st->gzip && v > 0 && v <= ((unsigned long long)16 << 20) && *end == 0 &&
+                !st->body) {
+                st->body = malloc((size_t)v + 1);
+                st->cap = st->body ? (size_t)v + 1 : 0;
+            }
         }
         return MHD_YES;
     }

@@ -163,6 +163,11 @@ mw_status mw_reservoir_add(mw_reservoir *s, double v, mw_rng *rng) {
     return MW_OK;
 }
 
+void mw_reservoir_clear(mw_reservoir *s) {
+    s->len = 0;
+    s->seen = 0;
+}
+
 mw_status mw_reservoir_merge(mw_reservoir *into, const mw_reservoir *other, mw_rng *rng) {
     if (other->seen == 0) return MW_OK;
     size_t total = into->len + other->len;

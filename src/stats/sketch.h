@@ -41,6 +41,8 @@ typedef struct mw_reservoir {
 
 mw_status mw_reservoir_init(mw_reservoir *s, size_t capacity);
 mw_status mw_reservoir_add(mw_reservoir *s, double v, mw_rng *rng);
+/* Empties s for a new stream, keeping its memory. */
+void mw_reservoir_clear(mw_reservoir *s);
 mw_status mw_reservoir_merge(mw_reservoir *into, const mw_reservoir *other, mw_rng *rng);
 void mw_reservoir_free(mw_reservoir *s);
 void mw_reservoir_write(const mw_reservoir *s, mw_buf *b);

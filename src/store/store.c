@@ -4,7 +4,7 @@
  * store_versions.c (registrations, baselines, key/value state) and
  * store_journal.c (journal of accepted batches, window results).
  *
- * Schema (version 7; PRAGMA user_version holds the version, PRAGMA
+ * Schema (version 8; PRAGMA user_version holds the version, PRAGMA
  * application_id marks the file as modelwatch's):
  *   versions(id, model, version, config_json, created_ms, updated_ms)
  *       UNIQUE(model, version); replaced by upsert so id (and the baseline that
@@ -37,6 +37,8 @@
  *   text_samples(model, version, start_s, data)  (version 7: the redacted
  *       text examples a version keeps per window when it opts in,
  *       store_samples.c)
+ *   (version 8: no new table; journal.data may hold binary records, see
+ *       monitor_ingest.c)
  * journal and windows are keyed by name rather than by versions.id so that
  * the daemon can accept records and close windows for a version whose
  * registration is made or changed independently; delete_version removes them
@@ -304,6 +306,10 @@ static const mw_st_migration migrations[] = {
         "  data TEXT NOT NULL,"
         "  PRIMARY KEY (model, version, start_s)) WITHOUT ROWID;"
         "PRAGMA user_version = 7;"},
+    /* version 8: no table changes; journal rows may hold binary records
+     * (monitor_ingest.c, data/record_bin.c), which an older build cannot
+     * replay, so it refuses the file instead */
+    {8, "PRAGMA user_version = 8;"},
 };
 #define MW_ST_NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 

@@ -9,9 +9,9 @@ build=${1:-build-fuzz}
 secs=${MW_FUZZ_SECONDS:-60}
 CC=clang cmake -S "$src" -B "$build" -DMW_FUZZ=ON -DMW_BUILD_TESTS=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" --target fuzz_csv fuzz_ndjson fuzz_numparse fuzz_record fuzz_otlp fuzz_alert_expr fuzz_probe_answer -j"$(nproc)"
+cmake --build "$build" --target fuzz_csv fuzz_ndjson fuzz_numparse fuzz_record fuzz_journal fuzz_otlp fuzz_alert_expr fuzz_probe_answer -j"$(nproc)"
 status=0
-for t in csv ndjson numparse record otlp alert_expr probe_answer; do
+for t in csv ndjson numparse record journal otlp alert_expr probe_answer; do
   work="$build/fuzz-corpus-$t"
   mkdir -p "$work"
   cp -n "$src/tests/fuzz/corpus/$t/"* "$work/" 2>/dev/null || true

@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "modelwatch/monitor.h"
+#include "monitor/monitor_int.h"
 
 static int64_t fake_now_ms;
 static int64_t clock_fn(void *ctx) {
@@ -280,8 +281,44 @@ static void test_binary_scores(void **state) {
     remove_db(dir, db);
 }
 
+/* A number's class name: whole numbers as "%.0f" writes them (written by hand
+ * on the hot path), others as the shortest text that reads back. */
+static void test_class_text(void **state) {
+    (void)state;
+    const double xs[] = {0,    -0.0, 1,     -1,   9,        10,   99,   100, 1234567890,
+                         -42,  1e15 - 1,    -(1e15 - 1), 123456789012345.0, 2, 7e14,
+                         0.5,  -2.25, 1e15, 3e20, 0.1};
+    char buf[32], want[64];
+    for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++) {
+        mw_feature f = {.kind = MW_VALUE_NUMBER, .number = xs[i]};
+        size_t len;
+        const char *t = mw_labels_class_text(&f, buf, &len);
+        if (xs[i] == floor(xs[i]) && fabs(xs[i]) < 1e15)
+            snprintf(want, sizeof want, "%.0f", xs[i]);
+        else
+            assert_true(strtod(t, NULL) == xs[i]);
+        if (xs[i] == floor(xs[i]) && fabs(xs[i]) < 1e15) {
+            assert_int_equal(len, strlen(want));
+            assert_memory_equal(t, want, len);
+        }
+    }
+    unsigned long long u = 88172645463325252ULL; /* and many whole numbers, both signs */
+    for (int i = 0; i < 100000; i++) {
+        u ^= u << 13, u ^= u >> 7, u ^= u << 17;
+        double x = (double)(u % 1000000000000000ULL) * (i % 2 ? -1 : 1);
+        if (i % 3 == 0) x = (double)(u % 1000);
+        mw_feature f = {.kind = MW_VALUE_NUMBER, .number = x};
+        size_t len;
+        const char *t = mw_labels_class_text(&f, buf, &len);
+        snprintf(want, sizeof want, "%.0f", x);
+        assert_int_equal(len, strlen(want));
+        assert_memory_equal(t, want, len);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_class_text),
         cmocka_unit_test(test_join_open_and_closed_windows),
         cmocka_unit_test(test_auto_regression),
         cmocka_unit_test(test_ttl_and_bound),

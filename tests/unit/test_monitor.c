@@ -2,7 +2,9 @@
  * The monitor with an injected clock: tumbling windows by record time and by
  * arrival time, late and future records, the record cap, closing on time
  * (tick), unknown versions and missing baselines, configuration errors, and a
- * reopened database replaying the open window's journal.
+ * reopened database replaying the open window's journal (binary records give
+ * the result a run without restart gives, rows of NDJSON from older builds
+ * still replay, a corrupt binary row is an error).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +18,7 @@
 #include <cmocka.h>
 
 #include "modelwatch/monitor.h"
+#include "modelwatch/store.h"
 
 static int64_t fake_now_ms;
 static int64_t clock_fn(void *ctx) {
@@ -195,6 +198,104 @@ static void test_journal_replay(void **state) {
     assert_int_equal(system(cmd), 0);
 }
 
+/* Records with every field the journal keeps: ids, string and number
+ * predictions, scores, latency, errors, LLM fields, a duplicate id. */
+static const char rich_body[] =
+    "{\"model\":\"m\",\"version\":\"1\",\"id\":\"a\",\"ts\":1000,\"features\":{\"x\":1,\"c\":\"a\"},"
+    "\"prediction\":\"yes\",\"scores\":{\"no\":0.25,\"yes\":0.75},\"latency_ms\":4.5}\n"
+    "{\"model\":\"m\",\"version\":\"1\",\"id\":\"b\",\"ts\":1001,\"features\":{\"x\":2.5,\"c\":\"b\","
+    "\"extra\":true},\"prediction\":\"no\",\"scores\":{\"no\":0.6,\"yes\":0.4},\"error\":\"boom\"}\n"
+    "{\"model\":\"m\",\"version\":\"1\",\"id\":\"a\",\"features\":{\"x\":null,\"c\":\"z\"},"
+    "\"llm\":{\"input_tokens\":10,\"output_tokens\":3,\"ttft_ms\":40,\"finish_reason\":\"stop\"}}\n"
+    "{\"model\":\"m\",\"version\":\"1\",\"ts\":1002.5,\"features\":{\"c\":\"a\",\"x\":7e-3},"
+    "\"prediction\":\"yes\",\"latency_ms\":9}\n";
+
+static char *tmpdb(char *dir, char *db, size_t dbsz) {
+    assert_non_null(mkdtemp(dir));
+    snprintf(db, dbsz, "%s/m.db", dir);
+    return db;
+}
+
+static void rm_dir(const char *dir) {
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* The open window's result after ingesting body, with a restart in between
+ * (restart 1: replayed from the journal) or without. */
+static char *result_of(const char *body, int restart) {
+    char dir[] = "/tmp/mw-monitor-XXXXXX", db[64];
+    tmpdb(dir, db, sizeof db);
+    fake_now_ms = 1000000;
+    mw_monitor *m = open_monitor(db);
+    setup_version(m, "{\"window_seconds\": 600}");
+    mw_ingest_result res;
+    mw_error err;
+    assert_int_equal(mw_monitor_ingest(m, body, strlen(body), &res, &err), MW_OK);
+    assert_int_equal(res.rejected, 0);
+    if (restart) {
+        mw_monitor_close(m);
+        m = open_monitor(db);
+    }
+    char *json;
+    assert_int_equal(mw_monitor_close_window(m, "m", "1", &json, &err), MW_OK);
+    mw_monitor_close(m);
+    rm_dir(dir);
+    return json;
+}
+
+static void test_journal_binary_same_result(void **state) {
+    (void)state;
+    char *direct = result_of(rich_body, 0), *replayed = result_of(rich_body, 1);
+    assert_non_null(strstr(direct, "\"records\":4"));
+    assert_string_equal(direct, replayed);
+    free(direct);
+    free(replayed);
+}
+
+/* A journal row as builds before schema 8 wrote it: arrival time + NDJSON. */
+static void test_journal_ndjson_row(void **state) {
+    (void)state;
+    char dir[] = "/tmp/mw-monitor-XXXXXX", db[64];
+    tmpdb(dir, db, sizeof db);
+    fake_now_ms = 1000000;
+    mw_monitor *m = open_monitor(db);
+    setup_version(m, "{\"window_seconds\": 600}");
+    mw_monitor_close(m);
+    mw_store *s;
+    mw_error err;
+    assert_int_equal(mw_store_open(db, NULL, &s, &err), MW_OK);
+    size_t bl = strlen(rich_body);
+    unsigned char *row = malloc(8 + bl);
+    uint64_t arrival = 1000000;
+    for (int i = 0; i < 8; i++)
+        row[i] = (unsigned char)(arrival >> (8 * i));
+    memcpy(row + 8, rich_body, bl);
+    int64_t seq;
+    assert_int_equal(mw_store_journal_append(s, "m", "1", row, 8 + bl, &seq, &err), MW_OK);
+    mw_store_close(s);
+    m = open_monitor(db);
+    char *json;
+    assert_int_equal(mw_monitor_close_window(m, "m", "1", &json, &err), MW_OK);
+    char *direct = result_of(rich_body, 0);
+    assert_string_equal(json, direct);
+    free(json);
+    free(direct);
+    mw_monitor_close(m);
+    /* a row with the binary marker and an unknown format: opening fails */
+    assert_int_equal(mw_store_open(db, NULL, &s, &err), MW_OK);
+    row[8] = 0;
+    row[9] = 99;
+    assert_int_equal(mw_store_journal_append(s, "m", "1", row, 10, &seq, &err), MW_OK);
+    mw_store_close(s);
+    free(row);
+    mw_monitor_options o = {.db_path = db, .now_ms = clock_fn, .seed = 1};
+    assert_int_equal(mw_monitor_open(&o, &m, &err), MW_ECORRUPT);
+    assert_non_null(strstr(err.message, "unknown record format 99"));
+    rm_dir(dir);
+}
+
 typedef struct per_version {
     uint64_t records[2];
     uint64_t rejected_nobase[2];
@@ -256,6 +357,8 @@ int main(void) {
         cmocka_unit_test(test_arrival_time_cap_and_tick),
         cmocka_unit_test(test_registration_errors),
         cmocka_unit_test(test_journal_replay),
+        cmocka_unit_test(test_journal_binary_same_result),
+        cmocka_unit_test(test_journal_ndjson_row),
         cmocka_unit_test(test_body_with_several_versions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

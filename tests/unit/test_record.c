@@ -460,8 +460,9 @@ static void test_numbers(void **state) {
     num_bad("truex", "feature \"a\": expected a number, string, boolean or null, got truex");
 }
 
-/* The one-load fast path, the digit-loop path and the exact fallback all agree
- * with strtod, bit for bit, on numbers of every length and shape. */
+/* The one-load fast path, the digit-loop path, Eisel-Lemire on up to 19
+ * digits and the exact fallback all agree with strtod, bit for bit, on
+ * numbers of every length and shape. */
 static void test_numbers_random(void **state) {
     (void)state;
     uint64_t x = 0x9E3779B97F4A7C15ULL;
@@ -472,7 +473,7 @@ static void test_numbers_random(void **state) {
         x ^= x << 17;
         double v;
         memcpy(&v, &x, sizeof v);
-        switch (i % 4) {
+        switch (i % 5) {
         case 0: /* any finite double, shortest-ish forms */
             if (!isfinite(v)) continue;
             snprintf(num, sizeof num, "%.*g", 1 + (int)(x % 17), v);
@@ -483,6 +484,10 @@ static void test_numbers_random(void **state) {
             break;
         case 2: /* integers */
             snprintf(num, sizeof num, "%llu", (unsigned long long)(x >> (x % 64)));
+            break;
+        case 3: /* 16 to 19 significant digits, exponents of every size */
+            if (!isfinite(v)) continue;
+            snprintf(num, sizeof num, "%.*e", 15 + (int)(x % 4), v);
             break;
         default: /* small values with many digits */
             snprintf(num, sizeof num, "-0.%0*llu", 1 + (int)(x % 18),

@@ -852,7 +852,7 @@ static void test_migrate_v1_to_current(void **state) {
         raw_pragma(t.path, "SELECT count(*) FROM sqlite_schema WHERE name = 'alert_history'"), 0);
 
     mw_store *s = open_ok(t.path, NULL);
-    assert_int_equal(MW_STORE_SCHEMA_VERSION, 7);
+    assert_int_equal(MW_STORE_SCHEMA_VERSION, 8);
     /* the old data is still there, the new table works */
     mw_store_version *v = NULL;
     size_t n = 0;
@@ -871,7 +871,7 @@ static void test_migrate_v1_to_current(void **state) {
     assert_int_equal(json_array_size(h), 1);
     json_decref(h);
     mw_store_close(s);
-    assert_int_equal(raw_pragma(t.path, "PRAGMA user_version"), 7);
+    assert_int_equal(raw_pragma(t.path, "PRAGMA user_version"), 8);
     assert_int_equal(
         raw_pragma(t.path, "SELECT count(*) FROM sqlite_schema WHERE name = 'text_samples'"), 1);
     assert_int_equal(
