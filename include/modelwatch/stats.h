@@ -45,6 +45,15 @@ void mw_sort_u64_inplace(uint64_t *v, size_t n);
 /* numpy.median of v[0..n) (finite values, n >= 1), rearranging v: the middle
  * value, or the mean of the two middle ones (src/stats/median.c). */
 double mw_median_inplace(double *v, size_t n);
+/* The values at positions rank[0..nr) of v[0..n) sorted ascending (as
+ * mw_sort_doubles orders them; v NaN-free, not modified), without sorting all
+ * of v (src/stats/select.c). MW_EINVAL for a rank >= n, MW_ENOMEM. */
+mw_status mw_select_ranks(const double *v, size_t n, const size_t *rank, size_t nr, double *out);
+/* numpy.quantile(v, q[j]) (linear) for j < nq, by mw_select_ranks: the same
+ * bits as mw_quantile_sorted on the sorted v. MW_EINVAL for n = 0 or q outside
+ * [0, 1], MW_ENOMEM. */
+mw_status mw_quantiles_select(const double *v, size_t n, const double *q, size_t nq,
+                              double *out);
 
 /* ---- distribution functions (src/stats/special.c) ---------------------- */
 

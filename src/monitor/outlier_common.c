@@ -500,6 +500,19 @@ static void score_block_task(void *arg, size_t b) {
     mw_iforest_score(j->forest, j->x + lo * j->nf, hi - lo, j->scores + lo);
 }
 
+/* numpy.quantile(scores, level[j]) for j < nl: by selection (the same bits
+ * as sorting, without sorting 100k scores) unless a NaN is there to be
+ * ordered as qsort does (then scores are sorted in place). */
+static void ref_quantiles(double *scores, size_t n, const double *level, size_t nl, double *out) {
+    int has_nan = 0;
+    for (size_t i = 0; i < n; i++)
+        has_nan |= isnan(scores[i]);
+    if (!has_nan && mw_quantiles_select(scores, n, level, nl, out) == MW_OK) return;
+    qsort(scores, n, sizeof *scores, cmp_double);
+    for (size_t j = 0; j < nl; j++)
+        out[j] = mw_quantile_sorted(scores, n, level[j]);
+}
+
 /* Reference statistics, standardisation, the detector and the threshold, once
  * the inputs are chosen; x is the encoded reference (n x nfeat), modified. */
 static mw_status fit_features(mw_outlier_model *m, const mw_outlier_options *opt, double *x,
@@ -564,24 +577,17 @@ static mw_status fit_features(mw_outlier_model *m, const mw_outlier_options *opt
         return mw_error_set(err, st, NULL, 0, 0, "fitting the detector failed: %s",
                             mw_status_str(st));
     }
-    /* radix sort (O(n)) unless a NaN is there to be ordered as qsort does */
-    int has_nan = 0;
-    for (size_t i = 0; i < n; i++)
-        has_nan |= isnan(scores[i]);
-    double *scratch = has_nan ? NULL : malloc(n * sizeof *scratch);
-    if (scratch)
-        mw_sort_doubles(scores, n, scratch);
-    else
-        qsort(scores, n, sizeof *scores, cmp_double);
-    free(scratch);
-    for (int i = 0; i <= 100; i++)
-        m->q[i] = mw_quantile_sorted(scores, n, i / 100.0);
     m->has_threshold = opt->has_threshold;
     m->contamination = opt->has_threshold       ? NAN
                        : opt->contamination > 0 ? opt->contamination
                                                 : 0.01;
-    m->threshold =
-        opt->has_threshold ? opt->threshold : mw_quantile_sorted(scores, n, 1.0 - m->contamination);
+    double level[102], value[102];
+    for (int i = 0; i <= 100; i++)
+        level[i] = i / 100.0;
+    level[101] = opt->has_threshold ? 1.0 : 1.0 - m->contamination;
+    ref_quantiles(scores, n, level, 102, value);
+    memcpy(m->q, value, sizeof m->q);
+    m->threshold = opt->has_threshold ? opt->threshold : value[101];
     size_t above = 0;
     for (size_t i = 0; i < n; i++)
         above += scores[i] > m->threshold;

@@ -187,6 +187,69 @@ static void test_small_and_ties(void **state) {
     check(b, 0);
 }
 
+/* mw_select_ranks and mw_quantiles_select give what the sort gives, bit for
+ * bit: every position of short arrays, the 101 percentiles and odd levels of
+ * long ones; ties across bucket and quantile boundaries, one value, both
+ * zeros, many magnitudes, one far value (a single crowded bucket). */
+static void test_select_equals_sort(void **state) {
+    (void)state;
+    size_t sizes[] = {1, 2, 7, 100, 4095, 4096, 4097, 20000, 100000, 300001};
+    double q[110];
+    for (int i = 0; i <= 100; i++) q[i] = i / 100.0;
+    double extra[] = {0.99, 0.999, 1 - 1e-9, 1e-9, 0.5 + 1e-12, 0.123456789, 0.875, 0.995, 0.01};
+    memcpy(q + 101, extra, sizeof extra);
+    size_t nq = 101 + sizeof extra / sizeof *extra;
+    srand(11);
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        size_t n = sizes[k];
+        double *v = malloc(n * sizeof *v), *c = malloc(n * sizeof *v), *sc = malloc(n * sizeof *v);
+        size_t *rank = malloc(n * sizeof *rank);
+        double *got = malloc(n * sizeof *got);
+        for (int shape = 0; shape < 7; shape++) {
+            for (size_t i = 0; i < n; i++) {
+                double u = ((double)rand() + 1) / ((double)RAND_MAX + 2);
+                switch (shape) {
+                case 0: v[i] = 0.3 + 0.4 * u; break;                        /* like forest scores */
+                case 1: v[i] = (double)(rand() % 5); break;                  /* heavy ties */
+                case 2: v[i] = 2.5; break;                                   /* one value */
+                case 3: v[i] = rand() % 2 ? 0.0 : -0.0; break;               /* both zeros */
+                case 4: v[i] = (u - 0.5) * exp(30 * u); break;               /* both signs, magnitudes */
+                case 5: v[i] = i == n / 2 ? 1e300 : 1.0 + u * 1e-9; break;   /* one crowded bucket */
+                default: v[i] = 1.0 + (double)(rand() % 64) * 0x1p-52; break; /* last bits */
+                }
+            }
+            memcpy(c, v, n * sizeof *v);
+            mw_sort_doubles(c, n, sc);
+            size_t nr = n <= 5000 ? n : 300;
+            for (size_t j = 0; j < nr; j++) /* all, or a spread incl. both ends, unsorted */
+                rank[j] = n <= 5000 ? (j * 7919) % n : (j * 104729 + j * j) % n;
+            if (nr == 300) rank[0] = 0, rank[1] = n - 1, rank[2] = n / 2;
+            double *before = malloc(n * sizeof *v);
+            memcpy(before, v, n * sizeof *v);
+            assert_int_equal(mw_select_ranks(v, n, rank, nr, got), MW_OK);
+            assert_memory_equal(before, v, n * sizeof *v); /* not modified */
+            for (size_t j = 0; j < nr; j++) assert_memory_equal(&got[j], &c[rank[j]], sizeof *got);
+            double qs[110], qw;
+            assert_int_equal(mw_quantiles_select(v, n, q, nq, qs), MW_OK);
+            for (size_t j = 0; j < nq; j++) {
+                qw = mw_quantile_sorted(c, n, q[j]);
+                assert_memory_equal(&qs[j], &qw, sizeof qw);
+            }
+            free(before);
+        }
+        size_t bad = n;
+        assert_int_equal(mw_select_ranks(v, n, &bad, 1, got), MW_EINVAL);
+        free(v);
+        free(c);
+        free(sc);
+        free(rank);
+        free(got);
+    }
+    double one = 1.0, out, badq = 1.5;
+    assert_int_equal(mw_quantiles_select(&one, 0, &one, 1, &out), MW_EINVAL);
+    assert_int_equal(mw_quantiles_select(&one, 1, &badq, 1, &out), MW_EINVAL);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random),
@@ -195,6 +258,7 @@ int main(void) {
         cmocka_unit_test(test_inplace_u64),
         cmocka_unit_test(test_u64_sizes_and_shapes),
         cmocka_unit_test(test_sort_finite),
+        cmocka_unit_test(test_select_equals_sort),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
