@@ -555,7 +555,8 @@ static mw_status fit_features(mw_outlier_model *m, const mw_outlier_options *opt
         for (size_t r = 0; r < n; r++)
             finish_features(m, x + r * nf);
     if (m->method == MW_OUTLIER_IFOREST) {
-        mw_iforest_params p = {opt->n_trees, opt->max_samples, opt->max_features, opt->seed};
+        mw_iforest_params p = {opt->n_trees, opt->max_samples, opt->max_features, opt->seed,
+                              opt->runner};
         st = mw_iforest_fit(x, n, nf, &p, &m->forest);
         if (st == MW_OK) {
             score_job job = {m->forest, x, n, nf, scores, (n + SCORE_BLOCK - 1) / SCORE_BLOCK};

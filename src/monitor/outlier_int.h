@@ -53,6 +53,7 @@ typedef struct mw_iforest_params {
     uint32_t n_trees, max_samples;
     double max_features;
     uint64_t seed;
+    const mw_runner *runner; /* trees built in parallel (NULL: on this thread) */
 } mw_iforest_params;
 
 mw_status mw_iforest_fit(const double *x, size_t n, size_t d, const mw_iforest_params *p,

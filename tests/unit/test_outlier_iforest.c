@@ -5,8 +5,9 @@
  * out (1000 trees, max_samples 256, planted anomalies: ROC AUC within 0.005,
  * Spearman >= 0.98, mean score within 0.005); determinism by seed; the live
  * single-row path equal to the batch path bit for bit; contamination
- * thresholds; serialisation round trip and corrupted bytes; and the one-sided
- * binomial test against scipy.
+ * thresholds; serialisation round trip and corrupted bytes; the same model
+ * whatever the number of threads; and the one-sided binomial test against
+ * scipy.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -402,6 +403,68 @@ static void test_matrix_as_is(void **state) {
     free(x5);
 }
 
+/* A runner that runs the tasks last to first on this thread: the order in
+ * which trees and blocks are built must not matter either. */
+static void run_reversed(void *ctx, mw_task_fn fn, void *arg, size_t n) {
+    (void)ctx;
+    for (size_t i = n; i-- > 0;)
+        fn(arg, i);
+}
+
+/* Trees are grown in parallel from per-tree streams: the fitted model (its
+ * saved bytes: trees, threshold, percentiles) is the same for a given seed on
+ * 1, 2, 3 and 8 threads and in reverse task order, for the table and the
+ * matrix entry points, with max_features < 1 and missing values (imputed)
+ * too; another seed gives another model. */
+static void test_same_model_any_threads(void **state) {
+    (void)state;
+    mw_table *ref = read_fixture("outliers/if_corr_ref.csv");
+    size_t n = 5000, d = 6;
+    double *x = malloc(n * d * sizeof *x);
+    uint64_t r = 0x2545F4914F6CDD1Dull;
+    for (size_t i = 0; i < n * d; i++) {
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+        x[i] = i % 97 == 5 ? NAN : (double)(r >> 11) / 9007199254740992.0 * (double)(i % d + 1);
+    }
+    for (int variant = 0; variant < 3; variant++) {
+        unsigned char *want = NULL, *other = NULL;
+        size_t want_len = 0, other_len = 0;
+        mw_runner runners[6] = {{NULL, NULL},        mw_runner_threads(2), mw_runner_threads(3),
+                                mw_runner_threads(8), {run_reversed, NULL}, {NULL, NULL}};
+        for (int k = 0; k < 6; k++) {
+            mw_outlier_options o = {.method = MW_OUTLIER_IFOREST, .seed = k == 5 ? 8 : 7,
+                                    .n_trees = 50, .runner = &runners[k],
+                                    .max_features = variant == 1 ? 0.5 : 0};
+            mw_outlier_model *m;
+            mw_error err;
+            mw_error_clear(&err);
+            mw_status st = variant == 2 ? mw_outlier_fit_matrix(x, n, d, NULL, &o, &m, &err)
+                                        : mw_outlier_fit(ref, &o, &m, &err);
+            if (st != MW_OK) fail_msg("%s", err.message);
+            unsigned char *buf;
+            size_t len;
+            assert_int_equal(mw_outlier_save(m, &buf, &len), MW_OK);
+            if (k == 0) {
+                want = buf;
+                want_len = len;
+            } else if (k < 5) {
+                assert_int_equal(len, want_len);
+                assert_memory_equal(buf, want, len);
+                free(buf);
+            } else {
+                other = buf;
+                other_len = len;
+            }
+            mw_outlier_free(m);
+        }
+        assert_true(other_len != want_len || memcmp(other, want, want_len) != 0);
+        free(want);
+        free(other);
+    }
+    free(x);
+    mw_table_free(ref);
+}
+
 static void test_binomial(void **state) {
     (void)state;
     mw_fx_file *fx = mw_fx_load("outliers.txt");
@@ -428,6 +491,7 @@ int main(void) {
         cmocka_unit_test(test_fast_path_equals_portable),
         cmocka_unit_test(test_median_fill),
         cmocka_unit_test(test_matrix_as_is),
+        cmocka_unit_test(test_same_model_any_threads),
         cmocka_unit_test(test_binomial),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
