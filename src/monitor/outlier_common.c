@@ -142,6 +142,7 @@ typedef struct numeric_scan {
 typedef struct scan_job {
     const mw_table *t;
     const mw_column *const *cols; /* NULL for a column that is not scanned */
+    const double *rowmajor;       /* the table as a row-major matrix: columns without num */
     numeric_scan *out;
 } scan_job;
 
@@ -151,30 +152,22 @@ static void scan_numeric(void *arg, size_t c) {
     numeric_scan *o = &job->out[c];
     memset(o, 0, sizeof *o);
     if (!col) return;
-    size_t n = job->t->nrows;
-    double *v = malloc((n ? n : 1) * sizeof *v);
-    if (!v) {
+    size_t n = job->t->nrows, stride = 1;
+    const double *src = col->num;
+    if (!src) { /* mw_outlier_fit_matrix: read the caller's matrix, no column copy */
+        src = job->rowmajor + (col - job->t->cols);
+        stride = job->t->ncols;
+    }
+    mw_median_scan_result r;
+    if (mw_median_scan(src, n, stride, &r) != MW_OK) {
         o->nomem = 1;
         return;
     }
-    double mn = INFINITY, mx = -INFINITY;
-    size_t nv = 0;
-    for (size_t r = 0; r < n; r++) {
-        double x = col->num[r];
-        if (isnan(x)) continue;
-        if (isinf(x)) {
-            o->inf_row = r + 1;
-            break;
-        }
-        mn = x < mn ? x : mn;
-        mx = x > mx ? x : mx;
-        v[nv++] = x;
-    }
-    o->nv = nv;
-    o->mn = mn;
-    o->mx = mx;
-    if (!o->inf_row && nv && mn != mx) o->median = mw_median_inplace(v, nv);
-    free(v);
+    o->nv = r.n_values;
+    o->inf_row = r.first_inf;
+    o->mn = r.min;
+    o->mx = r.max;
+    o->median = r.median;
 }
 
 /* Numeric column col (scanned as sc) as an input; *keep = 0 when dropped. */
@@ -284,7 +277,8 @@ static mw_status select_columns(const mw_outlier_model *m, const mw_table *t,
 }
 
 static mw_status choose_inputs(mw_outlier_model *m, const mw_table *t,
-                               const mw_outlier_options *opt, mw_error *err) {
+                               const mw_outlier_options *opt, const double *rowmajor,
+                               mw_error *err) {
     size_t nsel = opt->columns ? opt->ncolumns : t->ncols;
     m->in = calloc(nsel ? nsel : 1, sizeof *m->in);
     const mw_column **sel = calloc(nsel ? nsel : 1, 2 * sizeof *sel), **numeric = sel + nsel;
@@ -295,7 +289,7 @@ static mw_status choose_inputs(mw_outlier_model *m, const mw_table *t,
     if (st == MW_OK) { /* the numeric columns' scans, in parallel */
         for (size_t s = 0; s < nsel; s++)
             numeric[s] = sel[s] && sel[s]->type == MW_TYPE_NUMERIC ? sel[s] : NULL;
-        scan_job job = {t, numeric, scan};
+        scan_job job = {t, numeric, rowmajor, scan};
         mw_runner_run(opt->runner, scan_numeric, &job, nsel);
     }
     for (size_t s = 0; s < nsel && st == MW_OK; s++) {
@@ -607,9 +601,90 @@ static mw_outlier_model *new_model(const mw_outlier_options *opt) {
     return m;
 }
 
+/* Encoding the reference, and filling the columns of a matrix's table, in
+ * blocks of rows on the caller's runner (each block writes its own rows). */
+#define ROW_BLOCK 8192
+typedef struct rows_job {
+    const mw_outlier_model *m;
+    const mw_table *t;
+    const double *rowmajor; /* fill: the matrix */
+    double *x;              /* encode: the encoded reference */
+    uint64_t *imputed;      /* encode: per block */
+    mw_status *st;          /* encode: per block */
+} rows_job;
+
+static void encode_task(void *arg, size_t b) {
+    const rows_job *j = arg;
+    size_t lo = b * ROW_BLOCK, hi = lo + ROW_BLOCK < j->t->nrows ? lo + ROW_BLOCK : j->t->nrows;
+    j->imputed[b] = 0;
+    j->st[b] = mw_outlier_encode_table(j->m, j->t, lo, hi, j->x + lo * j->m->nfeat,
+                                       &j->imputed[b], NULL, NULL);
+}
+
+/* transposes in blocks of rows that stay in cache while every column reads them */
+static void fill_task(void *arg, size_t b) {
+    const rows_job *j = arg;
+    size_t n = j->t->nrows, d = j->t->ncols;
+    size_t lo = b * ROW_BLOCK, hi = lo + ROW_BLOCK < n ? lo + ROW_BLOCK : n;
+    for (size_t r0 = lo; r0 < hi; r0 += 256)
+        for (size_t c = 0; c < d; c++)
+            for (size_t r = r0; r < hi && r < r0 + 256; r++)
+                j->t->cols[c].num[r] = j->rowmajor[r * d + c];
+}
+
+/* The encoded reference (n x nfeat) into x; a table made by
+ * mw_outlier_fit_matrix (columns without values) gets its columns first. */
+static mw_status encode_reference(mw_outlier_model *m, const mw_table *ref,
+                                  const double *rowmajor, const mw_runner *runner, double *x,
+                                  mw_error *err) {
+    size_t n = ref->nrows, nb = (n + ROW_BLOCK - 1) / ROW_BLOCK;
+    mw_table filled = *ref;
+    int fill = rowmajor && ref->ncols && !ref->cols[0].num;
+    uint64_t *imputed = malloc(nb * sizeof *imputed);
+    mw_status *bst = malloc(nb * sizeof *bst);
+    mw_status st = imputed && bst ? MW_OK : MW_ENOMEM;
+    if (fill && st == MW_OK) {
+        filled.cols = malloc(ref->ncols * sizeof *filled.cols);
+        if (!filled.cols) st = MW_ENOMEM;
+        for (size_t c = 0; st == MW_OK && c < ref->ncols; c++) {
+            filled.cols[c] = ref->cols[c];
+            if (!(filled.cols[c].num = malloc(n * sizeof(double)))) {
+                st = MW_ENOMEM;
+                while (c-- > 0)
+                    free(filled.cols[c].num);
+            }
+        }
+        if (st != MW_OK) {
+            free(filled.cols);
+            fill = 0;
+        }
+    }
+    rows_job job = {m, &filled, rowmajor, x, imputed, bst};
+    if (fill && st == MW_OK) mw_runner_run(runner, fill_task, &job, nb);
+    if (st == MW_OK) mw_runner_run(runner, encode_task, &job, nb);
+    for (size_t b = 0; b < nb && st == MW_OK; b++) {
+        if (bst[b] != MW_OK) { /* again on this thread, for the message */
+            size_t lo = b * ROW_BLOCK, hi = lo + ROW_BLOCK < n ? lo + ROW_BLOCK : n;
+            st = mw_outlier_encode_table(m, &filled, lo, hi, x + lo * m->nfeat, &imputed[b], NULL,
+                                         err);
+            if (st == MW_OK) st = bst[b];
+        }
+        m->n_imputed += imputed[b];
+    }
+    if (st == MW_ENOMEM) mw_error_set(err, st, NULL, 0, 0, "out of memory");
+    for (size_t c = 0; fill && c < ref->ncols; c++)
+        free(filled.cols[c].num);
+    if (fill) free(filled.cols);
+    free(imputed);
+    free(bst);
+    return st;
+}
+
 /* mw_outlier_fit; rowmajor (may be NULL) is the same reference as a row-major
  * matrix, used as the encoded reference when encoding would copy it unchanged:
- * every column kept in order, numeric, nothing imputed, no standardisation. */
+ * every column kept in order, numeric, nothing imputed, no standardisation.
+ * With rowmajor, the table's columns may come without values (num NULL): the
+ * scans read the matrix, and columns are filled only if encoding needs them. */
 static mw_status fit_table(const mw_table *ref, const mw_outlier_options *opt,
                            const double *rowmajor, mw_outlier_model **out, mw_error *err) {
     *out = NULL;
@@ -621,7 +696,7 @@ static mw_status fit_table(const mw_table *ref, const mw_outlier_options *opt,
     mw_outlier_model *m = new_model(opt);
     if (!m) return mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
     double *x = NULL;
-    st = choose_inputs(m, ref, opt, err);
+    st = choose_inputs(m, ref, opt, rowmajor, err);
     if (st == MW_OK && (st = mw_outlier_layout(m)) != MW_OK)
         mw_error_set(err, st, NULL, 0, 0, "out of memory");
     int as_is = st == MW_OK && rowmajor && !m->standardize && m->nfeat == ref->ncols;
@@ -630,8 +705,7 @@ static mw_status fit_table(const mw_table *ref, const mw_outlier_options *opt,
                 !strcmp(m->in[i].name, ref->cols[i].name);
     if (st == MW_OK && !as_is && !(x = malloc(ref->nrows * m->nfeat * sizeof *x)))
         st = mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
-    if (st == MW_OK && !as_is)
-        st = mw_outlier_encode_table(m, ref, 0, ref->nrows, x, &m->n_imputed, NULL, err);
+    if (st == MW_OK && !as_is) st = encode_reference(m, ref, rowmajor, opt->runner, x, err);
     m->n_ref = ref->nrows;
     /* fit_features writes x only to standardise, which as_is excludes */
     if (st == MW_OK) st = fit_features(m, opt, as_is ? (double *)rowmajor : x, ref->nrows, err);
@@ -662,22 +736,13 @@ mw_status mw_outlier_fit_matrix(const double *x, size_t n, size_t d, const char 
     char(*nm)[24] = malloc((d ? d : 1) * sizeof *nm);
     mw_status st = MW_OK;
     if (!t.cols || !nm) st = mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
-    for (size_t j = 0; j < d && st == MW_OK; j++) {
+    for (size_t j = 0; j < d && st == MW_OK; j++) { /* no values: fit_table reads x */
         snprintf(nm[j], sizeof nm[j], "x%zu", j);
         t.cols[j].name = names ? (char *)names[j] : nm[j];
         t.cols[j].type = MW_TYPE_NUMERIC;
         t.cols[j].nrows = n;
-        if (!(t.cols[j].num = malloc((n ? n : 1) * sizeof(double))))
-            st = mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
     }
-    /* transpose in blocks of rows that stay in cache while every column reads them */
-    for (size_t r0 = 0; r0 < n && st == MW_OK; r0 += 256)
-        for (size_t j = 0; j < d; j++)
-            for (size_t r = r0; r < n && r < r0 + 256; r++)
-                t.cols[j].num[r] = x[r * d + j];
     if (st == MW_OK) st = fit_table(&t, opt, x, out, err);
-    for (size_t j = 0; t.cols && j < d; j++)
-        free(t.cols[j].num);
     free(t.cols);
     free(nm);
     return st;

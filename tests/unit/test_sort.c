@@ -1,6 +1,8 @@
 /*
  * Radix sort of doubles: order equals qsort's on random data, negatives,
  * infinities, duplicates and both zeros; short arrays use the insertion path.
+ * Order statistics by selection (mw_select_ranks, mw_quantiles_select) and
+ * medians (mw_median_scan, mw_median_inplace) against sorting.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -187,6 +189,78 @@ static void test_small_and_ties(void **state) {
     check(b, 0);
 }
 
+/* numpy.median of the non-NaN values, by sorting a copy. */
+static double median_by_sort(const double *x, size_t n, size_t stride, size_t *nv) {
+    double *c = malloc((n + 1) * sizeof *c);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(x[i * stride])) c[m++] = x[i * stride];
+    qsort(c, m, sizeof *c, cmp);
+    double med = !m ? NAN : m % 2 ? c[m / 2] : (c[m / 2 - 1] + c[m / 2]) / 2.0;
+    free(c);
+    *nv = m;
+    return med;
+}
+
+/* mw_median_scan (strided, one pass) and mw_median_inplace give numpy.median
+ * for sizes below and above the sampled bracket (16384), strides 1 and 7,
+ * missing values (a few, and more than half: no bracket), ties across the
+ * middle, sorted data, a sample that misses the middle (the fallback), a
+ * constant column, and report the first infinite value. */
+static void test_median_scan(void **state) {
+    (void)state;
+    size_t sizes[] = {1, 2, 5, 4096, 16383, 16384, 20001, 100000};
+    size_t strides[] = {1, 7};
+    srand(5);
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++)
+        for (size_t si = 0; si < 2; si++)
+            for (int shape = 0; shape < 7; shape++) {
+                size_t n = sizes[k], stride = strides[si];
+                double *x = malloc(n * stride * sizeof *x);
+                for (size_t i = 0; i < n * stride; i++) x[i] = -99.0;
+                for (size_t i = 0; i < n; i++) {
+                    double u = ((double)rand() + 1) / ((double)RAND_MAX + 2), v;
+                    switch (shape) {
+                    case 0: v = u; break;
+                    case 1: v = i % 9 == 4 ? NAN : u * u; break;          /* some missing */
+                    case 2: v = i % 3 ? NAN : u - 0.5; break;             /* mostly missing */
+                    case 3: v = floor(u * 3); break;                      /* ties in the middle */
+                    case 4: v = (double)i; break;                         /* sorted */
+                    case 5: v = n >= 4096 && i % (n / 4096) == 0 ? -1.0 : u; break; /* sample misses */
+                    default: v = 3.25; break;                             /* constant */
+                    }
+                    x[i * stride] = v;
+                }
+                size_t nv;
+                double want = median_by_sort(x, n, stride, &nv);
+                mw_median_scan_result r;
+                assert_int_equal(mw_median_scan(x, n, stride, &r), MW_OK);
+                assert_int_equal(r.n_values, nv);
+                assert_int_equal(r.first_inf, 0);
+                if (nv) assert_true(r.median == want);
+                if (!nv) assert_true(isnan(r.median));
+                double *c = malloc((n + 1) * sizeof *c);
+                size_t m = 0;
+                double mn = INFINITY, mx = -INFINITY;
+                for (size_t i = 0; i < n; i++)
+                    if (!isnan(x[i * stride])) {
+                        c[m++] = x[i * stride];
+                        mn = fmin(mn, x[i * stride]);
+                        mx = fmax(mx, x[i * stride]);
+                    }
+                assert_true(r.min == mn && r.max == mx);
+                if (m) assert_true(mw_median_inplace(c, m) == want);
+                free(c);
+                if (n > 2) { /* infinities: the first is reported */
+                    x[(n / 2) * stride] = -INFINITY;
+                    x[(n - 1) * stride] = INFINITY;
+                    assert_int_equal(mw_median_scan(x, n, stride, &r), MW_OK);
+                    assert_int_equal(r.first_inf, n / 2 + 1);
+                }
+                free(x);
+            }
+}
+
 /* mw_select_ranks and mw_quantiles_select give what the sort gives, bit for
  * bit: every position of short arrays, the 101 percentiles and odd levels of
  * long ones; ties across bucket and quantile boundaries, one value, both
@@ -259,6 +333,7 @@ int main(void) {
         cmocka_unit_test(test_u64_sizes_and_shapes),
         cmocka_unit_test(test_sort_finite),
         cmocka_unit_test(test_select_equals_sort),
+        cmocka_unit_test(test_median_scan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
