@@ -494,6 +494,42 @@ static void score_block_task(void *arg, size_t b) {
     mw_iforest_score(j->forest, j->x + lo * j->nf, hi - lo, j->scores + lo);
 }
 
+/* The reference's per-feature moments and its standardisation, in blocks of
+ * ROW_BLOCK rows on the caller's runner: pass 0 sums each block's rows in
+ * order into part (nf per block), pass 1 its squared deviations from mu,
+ * pass 2 standardises its rows. Blocks are fixed, so the sums do not depend
+ * on the number of threads. */
+#define ROW_BLOCK 8192
+typedef struct moments_job {
+    const mw_outlier_model *m;
+    double *x;
+    size_t n;
+    const double *mu;
+    double *part;
+    int pass;
+} moments_job;
+
+static void moments_task(void *arg, size_t b) {
+    const moments_job *j = arg;
+    const size_t nf = j->m->nfeat, lo = b * ROW_BLOCK;
+    const size_t hi = lo + ROW_BLOCK < j->n ? lo + ROW_BLOCK : j->n;
+    double *p = j->part + b * nf;
+    if (j->pass < 2) memset(p, 0, nf * sizeof *p);
+    for (size_t r = lo; r < hi; r++) {
+        double *row = j->x + r * nf;
+        if (j->pass == 0)
+            for (size_t f = 0; f < nf; f++)
+                p[f] += row[f];
+        else if (j->pass == 1)
+            for (size_t f = 0; f < nf; f++) {
+                double dv = row[f] - j->mu[f];
+                p[f] += dv * dv;
+            }
+        else
+            finish_features(j->m, row);
+    }
+}
+
 /* numpy.quantile(scores, level[j]) for j < nl: by selection (the same bits
  * as sorting, without sorting 100k scores) unless a NaN is there to be
  * ordered as qsort does (then scores are sorted in place). */
@@ -521,23 +557,26 @@ static mw_status fit_features(mw_outlier_model *m, const mw_outlier_options *opt
         free(scores);
         return mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
     }
-    /* per feature sums over the rows in row order, read row-major (the same
-     * additions as column by column, without striding through x) */
-    double *sum = calloc(3 * nf, sizeof *sum), *ssq = sum + nf, *mu = sum + 2 * nf;
+    /* per feature sums over blocks of rows on the runner, added in block order */
+    size_t nb = (n + ROW_BLOCK - 1) / ROW_BLOCK;
+    double *sum = calloc(3 * nf + nb * nf, sizeof *sum), *ssq = sum + nf, *mu = sum + 2 * nf;
     if (!sum) {
         free(scores);
         return mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
     }
-    for (size_t r = 0; r < n; r++)
+    moments_job mj = {m, x, n, NULL, mu + nf, 0};
+    mw_runner_run(opt->runner, moments_task, &mj, nb);
+    for (size_t b = 0; b < nb; b++)
         for (size_t j = 0; j < nf; j++)
-            sum[j] += x[r * nf + j];
+            sum[j] += mj.part[b * nf + j];
     for (size_t j = 0; j < nf; j++)
         mu[j] = sum[j] / (double)n;
-    for (size_t r = 0; r < n; r++)
-        for (size_t j = 0; j < nf; j++) {
-            double dv = x[r * nf + j] - mu[j];
-            ssq[j] += dv * dv;
-        }
+    mj.mu = mu;
+    mj.pass = 1;
+    mw_runner_run(opt->runner, moments_task, &mj, nb);
+    for (size_t b = 0; b < nb; b++)
+        for (size_t j = 0; j < nf; j++)
+            ssq[j] += mj.part[b * nf + j];
     for (size_t j = 0; j < nf; j++) {
         double mean = mu[j], sd = sqrt(ssq[j] / (double)n);
         m->mean[j] = m->standardize ? mean : 0.0;
@@ -545,9 +584,8 @@ static mw_status fit_features(mw_outlier_model *m, const mw_outlier_options *opt
         m->fsd[j] = sd / m->scale[j];
     }
     free(sum);
-    if (m->standardize)
-        for (size_t r = 0; r < n; r++)
-            finish_features(m, x + r * nf);
+    mj.pass = 2;
+    if (m->standardize) mw_runner_run(opt->runner, moments_task, &mj, nb);
     if (m->method == MW_OUTLIER_IFOREST) {
         mw_iforest_params p = {opt->n_trees, opt->max_samples, opt->max_features, opt->seed,
                               opt->runner};
@@ -603,7 +641,6 @@ static mw_outlier_model *new_model(const mw_outlier_options *opt) {
 
 /* Encoding the reference, and filling the columns of a matrix's table, in
  * blocks of rows on the caller's runner (each block writes its own rows). */
-#define ROW_BLOCK 8192
 typedef struct rows_job {
     const mw_outlier_model *m;
     const mw_table *t;

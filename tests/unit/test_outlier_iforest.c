@@ -414,19 +414,19 @@ static void run_reversed(void *ctx, mw_task_fn fn, void *arg, size_t n) {
 /* Trees are grown in parallel from per-tree streams: the fitted model (its
  * saved bytes: trees, threshold, percentiles) is the same for a given seed on
  * 1, 2, 3 and 8 threads and in reverse task order, for the table and the
- * matrix entry points, with max_features < 1 and missing values (imputed)
- * too; another seed gives another model. */
+ * matrix entry points, with max_features < 1, missing values (imputed) and
+ * standardisation too; another seed gives another model. */
 static void test_same_model_any_threads(void **state) {
     (void)state;
     mw_table *ref = read_fixture("outliers/if_corr_ref.csv");
-    size_t n = 5000, d = 6;
+    size_t n = 20000, d = 6; /* three blocks of rows for the moments and the encoding */
     double *x = malloc(n * d * sizeof *x);
     uint64_t r = 0x2545F4914F6CDD1Dull;
     for (size_t i = 0; i < n * d; i++) {
         r ^= r << 13, r ^= r >> 7, r ^= r << 17;
         x[i] = i % 97 == 5 ? NAN : (double)(r >> 11) / 9007199254740992.0 * (double)(i % d + 1);
     }
-    for (int variant = 0; variant < 3; variant++) {
+    for (int variant = 0; variant < 4; variant++) {
         unsigned char *want = NULL, *other = NULL;
         size_t want_len = 0, other_len = 0;
         mw_runner runners[6] = {{NULL, NULL},        mw_runner_threads(2), mw_runner_threads(3),
@@ -434,7 +434,8 @@ static void test_same_model_any_threads(void **state) {
         for (int k = 0; k < 6; k++) {
             mw_outlier_options o = {.method = MW_OUTLIER_IFOREST, .seed = k == 5 ? 8 : 7,
                                     .n_trees = 50, .runner = &runners[k],
-                                    .max_features = variant == 1 ? 0.5 : 0};
+                                    .max_features = variant == 1 ? 0.5 : 0,
+                                    .standardize = variant >= 2};
             mw_outlier_model *m;
             mw_error err;
             mw_error_clear(&err);
