@@ -110,49 +110,88 @@ double mw_median_inplace(double *v, size_t n) {
     return middle(v, n, k1, k2);
 }
 
-mw_status mw_median_scan(const double *x, size_t n, size_t stride, mw_median_scan_result *out) {
-    out->n_values = 0;
-    out->first_inf = 0;
-    out->min = INFINITY;
-    out->max = -INFINITY;
-    out->median = NAN;
-    double *buf = malloc((n ? n : 1) * sizeof *buf); /* pages touched: the kept values' */
-    if (!buf) return MW_ENOMEM;
-    double lo = -INFINITY, hi = INFINITY; /* no bracket: keep every value */
-    int bracketed = n >= 4 * S && bracket(x, n, stride, 0.5, &lo, &hi);
-    size_t nv = 0, nb = 0, w = 0;
-    double mn = INFINITY, mx = -INFINITY;
-    for (size_t i = 0; i < n; i++) { /* no branch; NaN fails every comparison */
-        double v = x[i * stride];
-        nv += v == v;
-        nb += v < lo;
-        buf[w] = v; /* w <= i */
-        w += (v >= lo) & (v <= hi);
-        mn = v < mn ? v : mn;
-        mx = v > mx ? v : mx;
-    }
-    out->n_values = nv;
-    out->min = mn;
-    out->max = mx;
-    if (isinf(mn) || isinf(mx)) { /* the first infinite value, no median */
-        for (size_t i = 0; i < n && !out->first_inf; i++)
-            if (isinf(x[i * stride])) out->first_inf = i + 1;
-    } else if (nv) {
-        size_t k2 = nv / 2, k1 = nv % 2 ? k2 : k2 - 1;
-        if (bracketed && nb <= k1 && k2 < nb + w) {
-            out->median = middle(buf, w, k1 - nb, k2 - nb);
-        } else if (bracketed) { /* an unlucky sample: every value */
-            w = 0;
-            for (size_t i = 0; i < n; i++) {
-                double v = x[i * stride];
-                buf[w] = v;
-                w += v == v;
-            }
-            out->median = mw_median_inplace(buf, w);
-        } else { /* buf holds the nv values */
-            out->median = middle(buf, w, k1, k2);
+/* What one pass keeps of a column: counts, range, and the values between
+ * lo and hi (all non-NaN values when unbracketed) at the front of buf. */
+typedef struct col_state {
+    double lo, hi, mn, mx;
+    size_t nv, nb, w;
+    double *buf;
+} col_state;
+
+/* The branch-free pass over rows [0, n) for ncol adjacent columns (NaN
+ * fails every comparison; buf[w] is written always, kept when w moves on,
+ * w <= i). Inlined with ncol a constant, the states stay in registers. */
+static inline __attribute__((always_inline)) void scan_rows(const double *x, size_t n,
+                                                            size_t stride, size_t ncol,
+                                                            col_state *st) {
+    for (size_t i = 0; i < n; i++) {
+        const double *row = x + i * stride;
+        for (size_t c = 0; c < ncol; c++) {
+            double v = row[c];
+            col_state *s = &st[c];
+            s->nv += v == v;
+            s->nb += v < s->lo;
+            s->buf[s->w] = v;
+            s->w += (v >= s->lo) & (v <= s->hi);
+            s->mn = v < s->mn ? v : s->mn;
+            s->mx = v > s->mx ? v : s->mx;
         }
     }
-    free(buf);
-    return MW_OK;
+}
+
+mw_status mw_median_scan(const double *x, size_t n, size_t stride, size_t ncol,
+                         mw_median_scan_result *out) {
+    enum { GROUP = 4 };
+    for (size_t c0 = GROUP; c0 < ncol; c0 += GROUP) { /* groups of GROUP columns */
+        mw_status st = mw_median_scan(x + c0, n, stride, ncol - c0 < GROUP ? ncol - c0 : GROUP,
+                                      out + c0);
+        if (st != MW_OK) return st;
+    }
+    ncol = ncol < GROUP ? ncol : GROUP;
+    col_state st[GROUP];
+    int bracketed[GROUP];
+    mw_status rc = MW_OK;
+    for (size_t c = 0; c < ncol; c++) {
+        out[c] = (mw_median_scan_result){0, 0, INFINITY, -INFINITY, NAN};
+        st[c] = (col_state){-INFINITY, INFINITY, INFINITY, -INFINITY, 0, 0, 0, NULL};
+        /* pages touched: the kept values' */
+        if (!(st[c].buf = malloc((n ? n : 1) * sizeof *st[c].buf))) rc = MW_ENOMEM;
+        /* no bracket (lo, hi infinite): keep every value */
+        bracketed[c] = rc == MW_OK && n >= 4 * S && bracket(x + c, n, stride, 0.5, &st[c].lo, &st[c].hi);
+    }
+    if (rc == MW_OK) switch (ncol) {
+        case 1: scan_rows(x, n, stride, 1, st); break;
+        case 2: scan_rows(x, n, stride, 2, st); break;
+        case 3: scan_rows(x, n, stride, 3, st); break;
+        default: scan_rows(x, n, stride, 4, st); break;
+        }
+    for (size_t c = 0; c < ncol && rc == MW_OK; c++) {
+        const double *xc = x + c;
+        col_state *s = &st[c];
+        out[c].n_values = s->nv;
+        out[c].min = s->mn;
+        out[c].max = s->mx;
+        if (isinf(s->mn) || isinf(s->mx)) { /* the first infinite value, no median */
+            for (size_t i = 0; i < n && !out[c].first_inf; i++)
+                if (isinf(xc[i * stride])) out[c].first_inf = i + 1;
+        } else if (s->nv) {
+            size_t k2 = s->nv / 2, k1 = s->nv % 2 ? k2 : k2 - 1, w = s->w;
+            if (bracketed[c] && s->nb <= k1 && k2 < s->nb + w) {
+                out[c].median = middle(s->buf, w, k1 - s->nb, k2 - s->nb);
+            } else if (bracketed[c]) { /* an unlucky sample: every value */
+                w = 0;
+                for (size_t i = 0; i < n; i++) {
+                    double v = xc[i * stride];
+                    s->buf[w] = v;
+                    w += v == v;
+                }
+                out[c].median = mw_median_inplace(s->buf, w);
+            } else { /* buf holds the nv values */
+                out[c].median = middle(s->buf, w, k1, k2);
+            }
+        }
+    }
+    for (size_t c = 0; c < ncol; c++)
+        free(st[c].buf);
+    return rc;
 }

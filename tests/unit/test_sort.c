@@ -202,63 +202,74 @@ static double median_by_sort(const double *x, size_t n, size_t stride, size_t *n
     return med;
 }
 
-/* mw_median_scan (strided, one pass) and mw_median_inplace give numpy.median
- * for sizes below and above the sampled bracket (16384), strides 1 and 7,
- * missing values (a few, and more than half: no bracket), ties across the
- * middle, sorted data, a sample that misses the middle (the fallback), a
- * constant column, and report the first infinite value. */
+/* mw_median_scan (strided, one pass, several columns at once) and
+ * mw_median_inplace give numpy.median for sizes below and above the sampled
+ * bracket (16384): the 7 columns of a row-major matrix at once, one at a
+ * time, and each copied out (stride 1); missing values (a few, and more than
+ * half: no bracket), ties across the middle, sorted data, a sample that
+ * misses the middle (the fallback), a constant column; and report the first
+ * infinite value. */
 static void test_median_scan(void **state) {
     (void)state;
+    enum { D = 7 };
     size_t sizes[] = {1, 2, 5, 4096, 16383, 16384, 20001, 100000};
-    size_t strides[] = {1, 7};
     srand(5);
-    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++)
-        for (size_t si = 0; si < 2; si++)
-            for (int shape = 0; shape < 7; shape++) {
-                size_t n = sizes[k], stride = strides[si];
-                double *x = malloc(n * stride * sizeof *x);
-                for (size_t i = 0; i < n * stride; i++) x[i] = -99.0;
-                for (size_t i = 0; i < n; i++) {
-                    double u = ((double)rand() + 1) / ((double)RAND_MAX + 2), v;
-                    switch (shape) {
-                    case 0: v = u; break;
-                    case 1: v = i % 9 == 4 ? NAN : u * u; break;          /* some missing */
-                    case 2: v = i % 3 ? NAN : u - 0.5; break;             /* mostly missing */
-                    case 3: v = floor(u * 3); break;                      /* ties in the middle */
-                    case 4: v = (double)i; break;                         /* sorted */
-                    case 5: v = n >= 4096 && i % (n / 4096) == 0 ? -1.0 : u; break; /* sample misses */
-                    default: v = 3.25; break;                             /* constant */
-                    }
-                    x[i * stride] = v;
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        size_t n = sizes[k];
+        double *x = malloc(n * D * sizeof *x), *col = malloc(n * sizeof *col);
+        for (size_t i = 0; i < n; i++)
+            for (int c = 0; c < D; c++) {
+                double u = ((double)rand() + 1) / ((double)RAND_MAX + 2), v;
+                switch (c) {
+                case 0: v = u; break;
+                case 1: v = i % 9 == 4 ? NAN : u * u; break;          /* some missing */
+                case 2: v = i % 3 ? NAN : u - 0.5; break;             /* mostly missing */
+                case 3: v = floor(u * 3); break;                      /* ties in the middle */
+                case 4: v = (double)i; break;                         /* sorted */
+                case 5: v = n >= 4096 && i % (n / 4096) == 0 ? -1.0 : u; break; /* sample misses */
+                default: v = 3.25; break;                             /* constant */
                 }
-                size_t nv;
-                double want = median_by_sort(x, n, stride, &nv);
-                mw_median_scan_result r;
-                assert_int_equal(mw_median_scan(x, n, stride, &r), MW_OK);
-                assert_int_equal(r.n_values, nv);
-                assert_int_equal(r.first_inf, 0);
-                if (nv) assert_true(r.median == want);
-                if (!nv) assert_true(isnan(r.median));
-                double *c = malloc((n + 1) * sizeof *c);
-                size_t m = 0;
-                double mn = INFINITY, mx = -INFINITY;
-                for (size_t i = 0; i < n; i++)
-                    if (!isnan(x[i * stride])) {
-                        c[m++] = x[i * stride];
-                        mn = fmin(mn, x[i * stride]);
-                        mx = fmax(mx, x[i * stride]);
-                    }
-                assert_true(r.min == mn && r.max == mx);
-                if (m) assert_true(mw_median_inplace(c, m) == want);
-                free(c);
-                if (n > 2) { /* infinities: the first is reported */
-                    x[(n / 2) * stride] = -INFINITY;
-                    x[(n - 1) * stride] = INFINITY;
-                    assert_int_equal(mw_median_scan(x, n, stride, &r), MW_OK);
-                    assert_int_equal(r.first_inf, n / 2 + 1);
-                }
-                free(x);
+                x[i * D + c] = v;
             }
+        mw_median_scan_result all[D], one, flat;
+        assert_int_equal(mw_median_scan(x, n, D, D, all), MW_OK);
+        for (int c = 0; c < D; c++) {
+            size_t nv;
+            double want = median_by_sort(x + c, n, D, &nv);
+            for (size_t i = 0; i < n; i++) col[i] = x[i * D + c];
+            assert_int_equal(mw_median_scan(x + c, n, D, 1, &one), MW_OK);
+            assert_int_equal(mw_median_scan(col, n, 1, 1, &flat), MW_OK);
+            const mw_median_scan_result *rs[3] = {&all[c], &one, &flat};
+            double mn = INFINITY, mx = -INFINITY;
+            size_t m = 0;
+            for (size_t i = 0; i < n; i++)
+                if (!isnan(col[i])) {
+                    mn = fmin(mn, col[i]);
+                    mx = fmax(mx, col[i]);
+                    col[m++] = col[i];
+                }
+            for (int v = 0; v < 3; v++) {
+                assert_int_equal(rs[v]->n_values, nv);
+                assert_int_equal(rs[v]->first_inf, 0);
+                assert_true(nv ? rs[v]->median == want : isnan(rs[v]->median));
+                assert_true(rs[v]->min == mn && rs[v]->max == mx);
+            }
+            if (m) assert_true(mw_median_inplace(col, m) == want);
+        }
+        if (n > 2) { /* infinities: the first is reported, other columns unaffected */
+            x[(n / 2) * D + 1] = -INFINITY;
+            x[(n - 1) * D + 1] = INFINITY;
+            x[(n - 1) * D + 6] = INFINITY;
+            assert_int_equal(mw_median_scan(x, n, D, D, all), MW_OK);
+            assert_int_equal(all[1].first_inf, n / 2 + 1);
+            assert_int_equal(all[6].first_inf, n);
+            assert_int_equal(all[0].first_inf, 0);
+            size_t nv;
+            assert_true(all[0].median == median_by_sort(x, n, D, &nv));
+        }
+        free(x);
+        free(col);
+    }
 }
 
 /* mw_select_ranks and mw_quantiles_select give what the sort gives, bit for
