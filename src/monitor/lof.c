@@ -47,6 +47,7 @@
 #define QTILE 8    /* queries per kernel tile */
 #define QCHUNK 256 /* queries whose candidate lists are live at once */
 #define RCHUNK 128 /* reference blocks (8 rows each) per L2-sized chunk */
+#define CAND_CAP(k) (4 * (size_t)(k) + 32) /* a query's first candidate list */
 
 typedef struct cand {
     double lo, hi;
@@ -54,11 +55,11 @@ typedef struct cand {
 } cand;
 
 typedef struct qstate {
-    double tau; /* k-th smallest upper bound seen (inf until k were seen) */
+    double tau; /* the k-th smallest upper bound seen (inf until k were seen) */
     size_t n, cap;
     cand *c;
-    double *heap; /* max-heap of the k smallest upper bounds seen */
-    uint32_t hn;
+    double *best; /* the k smallest upper bounds seen, unordered */
+    uint32_t nbest, top; /* how many; where the largest (tau) is */
 } qstate;
 
 typedef struct scan {
@@ -71,30 +72,25 @@ typedef struct scan {
     qstate *st[QTILE];
 } scan;
 
-/* Records upper bound hi in the max-heap of the k smallest; tau is its top
- * once k bounds were seen. */
-static void heap_push(qstate *st, uint32_t k, double hi) {
-    double *h = st->heap;
-    if (st->hn < k) {
-        size_t i = st->hn++;
-        while (i > 0 && h[(i - 1) / 2] < hi) {
-            h[i] = h[(i - 1) / 2];
-            i = (i - 1) / 2;
-        }
-        h[i] = hi;
-    } else if (hi < h[0]) {
-        size_t i = 0;
-        for (;;) {
-            size_t c = 2 * i + 1;
-            if (c >= k) break;
-            if (c + 1 < k && h[c + 1] > h[c]) c++;
-            if (h[c] <= hi) break;
-            h[i] = h[c];
-            i = c;
-        }
-        h[i] = hi;
+/* Records upper bound hi among the k smallest seen; tau is their largest
+ * once k were seen. An unordered array whose largest is found again after a
+ * replacement: k compares that predict well (a binary heap's sift-down, with
+ * its unpredictable branches, was a third of the search's time). */
+static void keep_best(qstate *st, uint32_t k, double hi) {
+    double *b = st->best;
+    if (st->nbest < k) {
+        b[st->nbest++] = hi;
+        if (st->nbest < k) return;
+    } else if (hi < st->tau) {
+        b[st->top] = hi;
+    } else {
+        return;
     }
-    if (st->hn == k) st->tau = h[0];
+    uint32_t top = 0;
+    for (uint32_t j = 1; j < k; j++)
+        top = b[j] > b[top] ? j : top;
+    st->top = top;
+    st->tau = b[top];
 }
 
 /* Drops candidates whose lower bound is above tau; grows the list when many
@@ -126,7 +122,7 @@ static mw_status hit(scan *s, int i, size_t base, unsigned mask, const double *a
         double val = qr - 2.0 * acc[lane], bnd = s->tol * qr;
         double lo = val - bnd;
         if (!(lo <= st->tau)) continue;
-        heap_push(st, l->k, val + bnd);
+        keep_best(st, l->k, val + bnd);
         if (st->n == st->cap) {
             mw_status rc = compact(st);
             if (rc != MW_OK) return rc;
@@ -249,7 +245,13 @@ static mw_status finish_query(scan *s, qstate *st, const double *q, double *dist
     const mw_lof *l = s->l;
     for (size_t i = 0; i < st->n; i++) /* lo now holds the exact squared distance */
         st->c[i].lo = exact_d2(q, l->x + (size_t)st->c[i].idx * l->d, l->d);
-    qsort(st->c, st->n, sizeof *st->c, cmp_exact);
+    for (size_t i = 1; i < st->n; i++) { /* insertion sort: about k + a few */
+        cand c = st->c[i];
+        size_t j = i;
+        for (; j > 0 && cmp_exact(&c, &st->c[j - 1]) < 0; j--)
+            st->c[j] = st->c[j - 1];
+        st->c[j] = c;
+    }
     for (uint32_t j = 0; j < l->k; j++) {
         dist[j] = sqrt(st->c[j].lo);
         idx[j] = st->c[j].idx;
@@ -266,13 +268,11 @@ mw_status mw_lof_knn(const mw_lof *l, const double *q, size_t m, int exclude_sel
     s.l = l;
     s.tol = (4.0 * (double)l->d + 8.0) * 0x1p-52;
     qstate *st = calloc(QCHUNK, sizeof *st);
-    double *qn = malloc(QCHUNK * sizeof *qn);
-    mw_status rc = st && qn ? MW_OK : MW_ENOMEM;
+    double *qn = malloc(QCHUNK * sizeof *qn), *best = malloc(QCHUNK * k * sizeof *best);
+    mw_status rc = st && qn && best ? MW_OK : MW_ENOMEM;
     for (size_t i = 0; i < QCHUNK && rc == MW_OK; i++) {
-        st[i].cap = 4 * (size_t)k + 32;
-        st[i].c = malloc(st[i].cap * sizeof *st[i].c);
-        st[i].heap = malloc(k * sizeof *st[i].heap);
-        if (!st[i].c || !st[i].heap) rc = MW_ENOMEM;
+        st[i].cap = CAND_CAP(k);
+        if (!(st[i].c = malloc(st[i].cap * sizeof *st[i].c))) rc = MW_ENOMEM;
     }
     int avx = use_avx512(l);
     for (size_t c0 = 0; c0 < m && rc == MW_OK; c0 += QCHUNK) {
@@ -284,8 +284,9 @@ mw_status mw_lof_knn(const mw_lof *l, const double *q, size_t m, int exclude_sel
                 a += row[f] * row[f];
             qn[i] = a;
             st[i].n = 0;
-            st[i].hn = 0;
             st[i].tau = INFINITY;
+            st[i].best = best + i * k;
+            st[i].nbest = 0;
         }
         for (size_t r0 = 0; r0 < l->nblk && rc == MW_OK; r0 += RCHUNK) {
             size_t r1 = l->nblk - r0 < RCHUNK ? l->nblk : r0 + RCHUNK;
@@ -313,12 +314,11 @@ mw_status mw_lof_knn(const mw_lof *l, const double *q, size_t m, int exclude_sel
     }
     (void)avx;
     if (st)
-        for (size_t i = 0; i < QCHUNK; i++) {
+        for (size_t i = 0; i < QCHUNK; i++)
             free(st[i].c);
-            free(st[i].heap);
-        }
     free(st);
     free(qn);
+    free(best);
     return rc;
 }
 
