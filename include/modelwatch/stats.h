@@ -64,8 +64,7 @@ mw_status mw_select_ranks(const double *v, size_t n, const size_t *rank, size_t 
 /* numpy.quantile(v, q[j]) (linear) for j < nq, by mw_select_ranks: the same
  * bits as mw_quantile_sorted on the sorted v. MW_EINVAL for n = 0 or q outside
  * [0, 1], MW_ENOMEM. */
-mw_status mw_quantiles_select(const double *v, size_t n, const double *q, size_t nq,
-                              double *out);
+mw_status mw_quantiles_select(const double *v, size_t n, const double *q, size_t nq, double *out);
 
 /* ---- distribution functions (src/stats/special.c) ---------------------- */
 

@@ -102,8 +102,8 @@ static void make_leaf(builder *b, uint32_t node, uint32_t depth, uint32_t size) 
  * (one feature at a time was a chain of dependent min/max: 80 % of the fit). */
 #define FEAT_BLOCK 8
 static uint32_t grow_tree(builder *b, const double *s, uint32_t psi, const uint32_t *feats,
-                          uint32_t nf, size_t nfp, uint32_t max_depth, mw_rng *rng,
-                          uint32_t *order, build_item *stack, uint32_t *cand, double *restrict mn,
+                          uint32_t nf, size_t nfp, uint32_t max_depth, mw_rng *rng, uint32_t *order,
+                          build_item *stack, uint32_t *cand, double *restrict mn,
                           double *restrict mx) {
     uint32_t deepest = 0;
     for (uint32_t i = 0; i < psi; i++)

@@ -169,8 +169,8 @@ static void scan_numeric(void *arg, size_t task) {
     mw_median_scan_result r[16];
     int nomem = mw_median_scan(src, job->n, stride, ncol, r) != MW_OK;
     for (size_t c = 0; c < ncol; c++)
-        job->out[c0 + c] = (numeric_scan){r[c].n_values, r[c].first_inf, r[c].min, r[c].max,
-                                          r[c].median, nomem};
+        job->out[c0 + c] =
+            (numeric_scan){r[c].n_values, r[c].first_inf, r[c].min, r[c].max, r[c].median, nomem};
 }
 
 /* Numeric column col (scanned as sc) as an input; *keep = 0 when dropped. */
@@ -300,8 +300,8 @@ static mw_status choose_inputs(mw_outlier_model *m, const mw_table *t,
         /* matrix: 4 columns a task (1 thread, 100k x 20: 14 ms, 21-25 ms one
          * column at a time), 2 or 1 when that would leave fewer than 4 tasks */
         size_t group = !matrix ? 1 : t->ncols >= 16 ? 4 : t->ncols >= 8 ? 2 : 1;
-        scan_job job = {numeric, matrix ? rowmajor : NULL, t->nrows, t->ncols, group,
-                        matrix ? mscan : scan};
+        scan_job job = {numeric, matrix ? rowmajor : NULL, t->nrows, t->ncols,
+                        group,   matrix ? mscan : scan};
         mw_runner_run(opt->runner, scan_numeric, &job,
                       matrix ? (t->ncols + group - 1) / group : nsel);
         for (size_t s = 0; matrix && s < nsel; s++)
@@ -604,7 +604,7 @@ static mw_status fit_features(mw_outlier_model *m, const mw_outlier_options *opt
     if (m->standardize) mw_runner_run(opt->runner, moments_task, &mj, nb);
     if (m->method == MW_OUTLIER_IFOREST) {
         mw_iforest_params p = {opt->n_trees, opt->max_samples, opt->max_features, opt->seed,
-                              opt->runner};
+                               opt->runner};
         st = mw_iforest_fit(x, n, nf, &p, &m->forest);
         if (st == MW_OK) {
             score_job job = {m->forest, x, n, nf, scores, (n + SCORE_BLOCK - 1) / SCORE_BLOCK};
@@ -619,7 +619,7 @@ static mw_status fit_features(mw_outlier_model *m, const mw_outlier_options *opt
                                 "got %zu",
                                 k, k, n);
         }
-        st = mw_lof_fit(x, n, nf, k, &m->lof, scores);
+        st = mw_lof_fit(x, n, nf, k, opt->runner, &m->lof, scores);
     }
     if (st != MW_OK) {
         free(scores);
@@ -670,8 +670,8 @@ static void encode_task(void *arg, size_t b) {
     const rows_job *j = arg;
     size_t lo = b * ROW_BLOCK, hi = lo + ROW_BLOCK < j->t->nrows ? lo + ROW_BLOCK : j->t->nrows;
     j->imputed[b] = 0;
-    j->st[b] = mw_outlier_encode_table(j->m, j->t, lo, hi, j->x + lo * j->m->nfeat,
-                                       &j->imputed[b], NULL, NULL);
+    j->st[b] = mw_outlier_encode_table(j->m, j->t, lo, hi, j->x + lo * j->m->nfeat, &j->imputed[b],
+                                       NULL, NULL);
 }
 
 /* transposes in blocks of rows that stay in cache while every column reads them */
@@ -687,9 +687,8 @@ static void fill_task(void *arg, size_t b) {
 
 /* The encoded reference (n x nfeat) into x; a table made by
  * mw_outlier_fit_matrix (columns without values) gets its columns first. */
-static mw_status encode_reference(mw_outlier_model *m, const mw_table *ref,
-                                  const double *rowmajor, const mw_runner *runner, double *x,
-                                  mw_error *err) {
+static mw_status encode_reference(mw_outlier_model *m, const mw_table *ref, const double *rowmajor,
+                                  const mw_runner *runner, double *x, mw_error *err) {
     size_t n = ref->nrows, nb = (n + ROW_BLOCK - 1) / ROW_BLOCK;
     mw_table filled = *ref;
     int fill = rowmajor && ref->ncols && !ref->cols[0].num;

@@ -92,13 +92,23 @@ typedef struct mw_lof {
     size_t nblk;
     double *blk;
     double *norm2;
+    /* derived when the CPU has AVX-512 (lof.c), for its single-precision
+     * filter: the reference centred on its mean (center), as floats in blocks
+     * of 16 rows (blkf[b][f][lane]), the float rows' squared norms in double
+     * (norm2f) and in float (norm2s; padding NaN); NULL otherwise */
+    size_t nblkf;
+    double *center;
+    float *blkf;
+    double *norm2f;
+    float *norm2s;
     int portable; /* tests: use the portable kernel even when AVX-512 is there */
 } mw_lof;
 
-/* Fits on n > k rows; ref_scores (n, may be NULL) gets the reference rows'
- * leave-one-out LOF (-negative_outlier_factor_). */
-mw_status mw_lof_fit(const double *x, size_t n, size_t d, uint32_t k, mw_lof **out,
-                     double *ref_scores);
+/* Fits on n > k rows, the reference rows' neighbours found in blocks on the
+ * runner (NULL: this thread); ref_scores (n, may be NULL) gets the reference
+ * rows' leave-one-out LOF (-negative_outlier_factor_). */
+mw_status mw_lof_fit(const double *x, size_t n, size_t d, uint32_t k, const mw_runner *runner,
+                     mw_lof **out, double *ref_scores);
 void mw_lof_free(mw_lof *l);
 /* Scores m query rows; nbrs (m x k, may be NULL) gets each row's neighbours,
  * nearest first. MW_ENOMEM is the only failure. */

@@ -121,9 +121,8 @@ typedef struct col_state {
 /* The branch-free pass over rows [0, n) for ncol adjacent columns (NaN
  * fails every comparison; buf[w] is written always, kept when w moves on,
  * w <= i). Inlined with ncol a constant, the states stay in registers. */
-static inline __attribute__((always_inline)) void scan_rows(const double *x, size_t n,
-                                                            size_t stride, size_t ncol,
-                                                            col_state *st) {
+static inline __attribute__((always_inline)) void
+scan_rows(const double *x, size_t n, size_t stride, size_t ncol, col_state *st) {
     for (size_t i = 0; i < n; i++) {
         const double *row = x + i * stride;
         for (size_t c = 0; c < ncol; c++) {
@@ -143,8 +142,8 @@ mw_status mw_median_scan(const double *x, size_t n, size_t stride, size_t ncol,
                          mw_median_scan_result *out) {
     enum { GROUP = 4 };
     for (size_t c0 = GROUP; c0 < ncol; c0 += GROUP) { /* groups of GROUP columns */
-        mw_status st = mw_median_scan(x + c0, n, stride, ncol - c0 < GROUP ? ncol - c0 : GROUP,
-                                      out + c0);
+        mw_status st =
+            mw_median_scan(x + c0, n, stride, ncol - c0 < GROUP ? ncol - c0 : GROUP, out + c0);
         if (st != MW_OK) return st;
     }
     ncol = ncol < GROUP ? ncol : GROUP;
@@ -157,13 +156,22 @@ mw_status mw_median_scan(const double *x, size_t n, size_t stride, size_t ncol,
         /* pages touched: the kept values' */
         if (!(st[c].buf = malloc((n ? n : 1) * sizeof *st[c].buf))) rc = MW_ENOMEM;
         /* no bracket (lo, hi infinite): keep every value */
-        bracketed[c] = rc == MW_OK && n >= 4 * S && bracket(x + c, n, stride, 0.5, &st[c].lo, &st[c].hi);
+        bracketed[c] =
+            rc == MW_OK && n >= 4 * S && bracket(x + c, n, stride, 0.5, &st[c].lo, &st[c].hi);
     }
     if (rc == MW_OK) switch (ncol) {
-        case 1: scan_rows(x, n, stride, 1, st); break;
-        case 2: scan_rows(x, n, stride, 2, st); break;
-        case 3: scan_rows(x, n, stride, 3, st); break;
-        default: scan_rows(x, n, stride, 4, st); break;
+        case 1:
+            scan_rows(x, n, stride, 1, st);
+            break;
+        case 2:
+            scan_rows(x, n, stride, 2, st);
+            break;
+        case 3:
+            scan_rows(x, n, stride, 3, st);
+            break;
+        default:
+            scan_rows(x, n, stride, 4, st);
+            break;
         }
     for (size_t c = 0; c < ncol && rc == MW_OK; c++) {
         const double *xc = x + c;

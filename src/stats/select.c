@@ -122,8 +122,7 @@ mw_status mw_select_ranks(const double *v, size_t n, const size_t *rank, size_t 
     return st;
 }
 
-mw_status mw_quantiles_select(const double *v, size_t n, const double *q, size_t nq,
-                              double *out) {
+mw_status mw_quantiles_select(const double *v, size_t n, const double *q, size_t nq, double *out) {
     if (!n) return MW_EINVAL;
     if (!nq) return MW_OK;
     for (size_t j = 0; j < nq; j++)
