@@ -30,14 +30,15 @@
  * fast, and each kernel's bound covers its own rounding:
  *   - AVX-512 (when the CPU has it): single precision, 8 queries x 32 rows a
  *     tile, on the rows centred on the reference mean and rounded to float
- *     (unless a centred value exceeds 2^40: then the double kernel).
+ *     (unless a centred value exceeds 2^40: then the portable kernel).
  *     tol = (2d + 32) 2^-24 covers the rounding to float (about 4 2^-24 of
  *     |q|^2 + |r|^2), the float dot product (d 2^-24), the exact double sum
  *     and the test's own roundings; tol_abs = (2d + 32) 2^-140 the underflow
- *     of tiny values (2^-149 an operation). Half the FMAs of double: 20k x 20
- *     against 20k on one core 0.45 -> 0.36 s.
- *   - portable C (and AVX-512 in double where floats could overflow):
- *     8 queries x 16 rows, tol = (4d + 8) 2^-52, tol_abs = 0.
+ *     of tiny values (2^-149 an operation). Half the FMAs of the AVX-512
+ *     double kernel it replaced: 20k x 20 against 20k on one core 0.45 ->
+ *     0.36 s.
+ *   - portable C in double (also where floats could overflow, and without
+ *     AVX-512): 8 queries x 16 rows, tol = (4d + 8) 2^-52, tol_abs = 0.
  * tau comes from the k smallest upper bounds kept ascending (insertion); a
  * binary heap per query was a third of the search's time. About
  * k (1 + ln(n / k)) rows per query pass the filter in a scan of n rows.
@@ -193,54 +194,11 @@ static mw_status scan_generic(scan *s, size_t b0, size_t b1) {
 
 #ifdef MW_LOF_AVX512
 #define Q8(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
-__attribute__((target("avx512f"))) static mw_status scan_avx512(scan *s, size_t b0, size_t b1) {
-    const size_t d = s->l->d;
-    const __m512d onem = _mm512_set1_pd(1.0 - 2.0 * s->tol), m2 = _mm512_set1_pd(-2.0);
-    const __m512d nanv = _mm512_set1_pd(NAN);
-    const double *q0 = s->q[0], *q1 = s->q[1], *q2 = s->q[2], *q3 = s->q[3];
-    const double *q4 = s->q[4], *q5 = s->q[5], *q6 = s->q[6], *q7 = s->q[7];
-    for (size_t b = b0; b < b1; b += 2) {
-        int two = b + 1 < b1;
-        const double *B0 = s->l->blk + b * d * 8, *B1 = two ? B0 + d * 8 : B0;
-#define DECL(i) __m512d a##i = _mm512_setzero_pd(), c##i = _mm512_setzero_pd();
-        Q8(DECL)
-#undef DECL
-        for (size_t f = 0; f < d; f++) {
-            __m512d r0 = _mm512_loadu_pd(B0 + f * 8), r1 = _mm512_loadu_pd(B1 + f * 8);
-#define STEP(i)                                                                                    \
-    {                                                                                              \
-        __m512d qq = _mm512_set1_pd(q##i[f]);                                                      \
-        a##i = _mm512_fmadd_pd(qq, r0, a##i);                                                      \
-        c##i = _mm512_fmadd_pd(qq, r1, c##i);                                                      \
-    }
-            Q8(STEP)
-#undef STEP
-        }
-        __m512d rn0 = _mm512_mul_pd(_mm512_loadu_pd(s->l->norm2 + b * 8), onem);
-        __m512d rn1 = two ? _mm512_mul_pd(_mm512_loadu_pd(s->l->norm2 + b * 8 + 8), onem) : nanv;
-#define TEST(i)                                                                                    \
-    {                                                                                              \
-        __m512d tq = _mm512_set1_pd(s->tq[i]);                                                     \
-        __mmask8 k0 = _mm512_cmp_pd_mask(_mm512_fmadd_pd(m2, a##i, rn0), tq, _CMP_LE_OQ);          \
-        __mmask8 k1 = _mm512_cmp_pd_mask(_mm512_fmadd_pd(m2, c##i, rn1), tq, _CMP_LE_OQ);          \
-        if (k0 | k1) {                                                                             \
-            double acc[16];                                                                        \
-            _mm512_storeu_pd(acc, a##i);                                                           \
-            _mm512_storeu_pd(acc + 8, c##i);                                                       \
-            mw_status rc = hit(s, i, b * 8, (unsigned)k0 | (unsigned)k1 << 8, acc, NULL);          \
-            if (rc != MW_OK) return rc;                                                            \
-        }                                                                                          \
-    }
-        Q8(TEST)
-#undef TEST
-    }
-    return MW_OK;
-}
-
-/* The same tiles in single precision: 8 queries x 32 reference rows (two
- * blocks of 16), twice the rows per FMA. Rows and queries are centred on the
- * reference mean and rounded to float; the bound (see mw_lof_knn) covers
- * that rounding and the float sums, so the filter stays exact. */
+/* The kernel's tiles in single precision with AVX-512: 8 queries x 32
+ * reference rows (two blocks of 16), 16 rows an FMA where double precision
+ * has 8. Rows and queries are centred on the reference mean and rounded to
+ * float; the bound (see the header) covers that rounding and the float sums,
+ * so the filter stays exact. */
 __attribute__((target("avx512f"))) static mw_status scan_avx512_f32(scan *s, size_t b0, size_t b1) {
     const size_t d = s->l->d;
     const __m512 onem = _mm512_set1_ps((float)(1.0 - 2.0 * s->tol)), m2 = _mm512_set1_ps(-2.0f);
@@ -423,8 +381,6 @@ static mw_status knn(const mw_lof *l, const double *q, size_t m, size_t self0, d
 #ifdef MW_LOF_AVX512
                 if (s.f32)
                     rc = scan_avx512_f32(&s, r0, r1);
-                else if (use_avx512(l))
-                    rc = scan_avx512(&s, r0, r1);
                 else
 #endif
                     rc = scan_generic(&s, r0, r1);

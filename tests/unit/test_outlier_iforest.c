@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "runners.h"
 #include "monitor/outlier_int.h"
 
 static mw_table *read_fixture(const char *rel) {
@@ -403,14 +404,6 @@ static void test_matrix_as_is(void **state) {
     free(x5);
 }
 
-/* A runner that runs the tasks last to first on this thread: the order in
- * which trees and blocks are built must not matter either. */
-static void run_reversed(void *ctx, mw_task_fn fn, void *arg, size_t n) {
-    (void)ctx;
-    for (size_t i = n; i-- > 0;)
-        fn(arg, i);
-}
-
 /* Trees are grown in parallel from per-tree streams: the fitted model (its
  * saved bytes: trees, threshold, percentiles) is the same for a given seed on
  * 1, 2, 3 and 8 threads and in reverse task order, for the table and the
@@ -427,38 +420,15 @@ static void test_same_model_any_threads(void **state) {
         x[i] = i % 97 == 5 ? NAN : (double)(r >> 11) / 9007199254740992.0 * (double)(i % d + 1);
     }
     for (int variant = 0; variant < 4; variant++) {
-        unsigned char *want = NULL, *other = NULL;
-        size_t want_len = 0, other_len = 0;
-        mw_runner runners[6] = {{NULL, NULL},        mw_runner_threads(2), mw_runner_threads(3),
-                                mw_runner_threads(8), {run_reversed, NULL}, {NULL, NULL}};
-        for (int k = 0; k < 6; k++) {
-            mw_outlier_options o = {.method = MW_OUTLIER_IFOREST, .seed = k == 5 ? 8 : 7,
-                                    .n_trees = 50, .runner = &runners[k],
-                                    .max_features = variant == 1 ? 0.5 : 0,
-                                    .standardize = variant >= 2};
-            mw_outlier_model *m;
-            mw_error err;
-            mw_error_clear(&err);
-            mw_status st = variant == 2 ? mw_outlier_fit_matrix(x, n, d, NULL, &o, &m, &err)
-                                        : mw_outlier_fit(ref, &o, &m, &err);
-            if (st != MW_OK) fail_msg("%s", err.message);
-            unsigned char *buf;
-            size_t len;
-            assert_int_equal(mw_outlier_save(m, &buf, &len), MW_OK);
-            if (k == 0) {
-                want = buf;
-                want_len = len;
-            } else if (k < 5) {
-                assert_int_equal(len, want_len);
-                assert_memory_equal(buf, want, len);
-                free(buf);
-            } else {
-                other = buf;
-                other_len = len;
-            }
-            mw_outlier_free(m);
-        }
-        assert_true(other_len != want_len || memcmp(other, want, want_len) != 0);
+        const mw_table *t = variant == 2 ? NULL : ref;
+        mw_outlier_options o = {.method = MW_OUTLIER_IFOREST, .seed = 7, .n_trees = 50,
+                                .max_features = variant == 1 ? 0.5 : 0,
+                                .standardize = variant >= 2};
+        size_t len, other_len;
+        unsigned char *want = mw_test_fit_any_runner(t, x, n, d, o, &len);
+        o.seed = 8;
+        unsigned char *other = mw_test_fit_any_runner(t, x, n, d, o, &other_len);
+        assert_true(other_len != len || memcmp(other, want, len) != 0);
         free(want);
         free(other);
     }

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "runners.h"
 #include "monitor/outlier_int.h"
 
 static mw_table *read_fixture(const char *rel) {
@@ -102,7 +103,7 @@ static void test_lof_matches_sklearn(void **state) {
  * data; portable: double precision) and data at several scales: an offset
  * far larger than the spread, tiny values (float underflow: the filter's
  * absolute slack), large ones near the 2^40 limit of the float filter, and
- * beyond it (the double kernel then). */
+ * beyond it (the portable kernel then). */
 static void test_knn_exact(void **state) {
     (void)state;
     const size_t n = 1500, d = 20, m = 300;
@@ -159,50 +160,19 @@ static void test_knn_exact(void **state) {
     }
 }
 
-/* Runs the tasks last to first on this thread. */
-static void run_reversed(void *ctx, mw_task_fn fn, void *arg, size_t n) {
-    (void)ctx;
-    for (size_t i = n; i-- > 0;)
-        fn(arg, i);
-}
-
 /* The fit's neighbour search runs in blocks on the caller's runner: the same
  * model (saved bytes: k-distances, densities, threshold, percentiles) on 1,
- * 2 and 3 threads and in reverse order, over several blocks of rows. */
+ * 2, 3 and 8 threads and in reverse order, over several blocks of rows. */
 static void test_fit_any_threads(void **state) {
     (void)state;
-    size_t n = 3000, d = 5;
+    size_t n = 3000, d = 5, len;
     double *x = malloc(n * d * sizeof *x);
     mw_rng rng;
     mw_rng_seed(&rng, 3);
     for (size_t i = 0; i < n * d; i++)
         x[i] = i % 11 == 0 ? NAN : mw_rng_unit(&rng) * (double)(i % d + 1);
-    mw_runner runners[4] = {
-        {NULL, NULL}, mw_runner_threads(2), mw_runner_threads(3), {run_reversed, NULL}};
-    unsigned char *want = NULL;
-    size_t want_len = 0;
-    for (int r = 0; r < 4; r++) {
-        mw_outlier_options o = {
-            .method = MW_OUTLIER_LOF, .n_neighbors = 10, .standardize = 1, .runner = &runners[r]};
-        mw_outlier_model *m;
-        mw_error err;
-        mw_error_clear(&err);
-        if (mw_outlier_fit_matrix(x, n, d, NULL, &o, &m, &err) != MW_OK)
-            fail_msg("%s", err.message);
-        unsigned char *buf;
-        size_t len;
-        assert_int_equal(mw_outlier_save(m, &buf, &len), MW_OK);
-        if (!r) {
-            want = buf;
-            want_len = len;
-        } else {
-            assert_int_equal(len, want_len);
-            assert_memory_equal(buf, want, len);
-            free(buf);
-        }
-        mw_outlier_free(m);
-    }
-    free(want);
+    mw_outlier_options o = {.method = MW_OUTLIER_LOF, .n_neighbors = 10, .standardize = 1};
+    free(mw_test_fit_any_runner(NULL, x, n, d, o, &len));
     free(x);
 }
 
