@@ -29,9 +29,17 @@ typedef struct mw_if_fast {
     size_t dpad;       /* features per block of ranks, d + 1 (4-byte reads stay inside) */
     uint32_t *cut_off; /* d + 1: feature j's thresholds are cut[cut_off[j] .. cut_off[j+1]) */
     double *cut;       /* distinct thresholds of each feature, ascending */
-    double *probe;     /* d x 32: each feature's first probes of the search in cut */
     uint32_t *node;    /* heap order (children of i: 2i+1, 2i+2): feat << 16 | rank of thr */
     double *leaf;      /* per tree 2^D leaf values, in heap order of depth D */
+    /* the threshold search (iforest_fast.c): feature j's range of cuts in
+     * cells of equal width, cell(x) = min(max((x - cell_lo) cell_scale, 0),
+     * cell_max); cell_start[cell_at[j] + c]: cuts in cells below c; the cuts
+     * again, each feature's followed by 2^cell_steps[j] of +inf, from
+     * padded + pad_at[j] */
+    double *cell_lo, *cell_scale;
+    uint32_t *cell_max, *cell_at, *cell_start, *pad_at;
+    uint8_t *cell_steps;
+    double *padded;
 } mw_if_fast;
 
 typedef struct mw_iforest {

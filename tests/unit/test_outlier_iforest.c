@@ -324,6 +324,61 @@ static void test_fast_path_equals_portable(void **state) {
     mw_table_free(ref);
 }
 
+/* The fast path's threshold search by cells on awkward thresholds: crowded
+ * in one cell (most values within 1e-9, a few far away), spread over 600
+ * orders of magnitude, few of them (3 distinct values), and rows at, just
+ * below and just above every threshold, infinities, NaN and huge values:
+ * the portable path's bits. */
+static void test_fast_path_extremes(void **state) {
+    (void)state;
+    size_t n = 4000, d = 4;
+    double *x = malloc(n * d * sizeof *x);
+    uint64_t r = 0x9E3779B97F4A7C15ull;
+    for (size_t i = 0; i < n; i++) {
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+        double u = (double)(r >> 11) / 9007199254740992.0;
+        x[i * d + 0] = i % 100 == 7 ? 1e6 * u : u * 1e-9;      /* crowded */
+        x[i * d + 1] = (u - 0.5) * pow(10.0, (double)(i % 600) - 300); /* magnitudes */
+        x[i * d + 2] = (double)(i % 3);                          /* few values */
+        x[i * d + 3] = u;
+    }
+    mw_outlier_options o = {.method = MW_OUTLIER_IFOREST, .seed = 2, .n_trees = 60};
+    mw_outlier_model *m;
+    mw_error err;
+    mw_error_clear(&err);
+    assert_int_equal(mw_outlier_fit_matrix(x, n, d, NULL, &o, &m, &err), MW_OK);
+    mw_iforest *f = m->forest;
+    if (__builtin_cpu_supports("avx512f")) {
+        assert_non_null(f->fast);
+        print_message("cells' search steps: %u %u %u %u\n", f->fast->cell_steps[0],
+                      f->fast->cell_steps[1], f->fast->cell_steps[2], f->fast->cell_steps[3]);
+    }
+    size_t nq = 3 * f->n_nodes + 64;
+    double *q = malloc(nq * d * sizeof *q), *a = malloc(nq * sizeof *a), *b = malloc(nq * sizeof *b);
+    for (size_t i = 0; i < nq; i++)
+        for (size_t j = 0; j < d; j++) q[i * d + j] = x[((i * 13) % n) * d + j];
+    for (size_t i = 0; i < f->n_nodes; i++) /* at, below and above each threshold */
+        if (f->nodes[i].left != i) {
+            double t = f->nodes[i].thr;
+            uint32_t j = f->nodes[i].feat;
+            q[(3 * i) * d + j] = t;
+            q[(3 * i + 1) * d + j] = nextafter(t, -INFINITY);
+            q[(3 * i + 2) * d + j] = nextafter(t, INFINITY);
+        }
+    const double odd[] = {INFINITY, -INFINITY, NAN, 1e308, -1e308, 0.0, -0.0, 5e-324};
+    for (size_t i = 0; i < 64; i++) q[(nq - 64 + i) * d + i % d] = odd[i % 8];
+    f->portable = 1;
+    mw_iforest_score(f, q, nq, a);
+    f->portable = 0;
+    mw_iforest_score(f, q, nq, b);
+    assert_memory_equal(a, b, nq * sizeof *a);
+    free(q);
+    free(a);
+    free(b);
+    free(x);
+    mw_outlier_free(m);
+}
+
 static int cmp_dbl(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
@@ -460,6 +515,7 @@ int main(void) {
         cmocka_unit_test(test_determinism_live_path_threshold),
         cmocka_unit_test(test_serialise),
         cmocka_unit_test(test_fast_path_equals_portable),
+        cmocka_unit_test(test_fast_path_extremes),
         cmocka_unit_test(test_median_fill),
         cmocka_unit_test(test_matrix_as_is),
         cmocka_unit_test(test_same_model_any_threads),
