@@ -34,7 +34,7 @@
  *
  * Order of work: rows in chunks of 256 whose ranks are stored feature-major
  * per block of 16 rows (r[j * 16 + lane], in L1), trees in the outer loop,
- * 4 blocks of 16 rows in flight so the gathers of one block hide the latency
+ * 8 blocks of 16 rows in flight so the gathers of one block hide the latency
  * of the others. Each row's sum adds the trees' values in tree order from 0,
  * as the portable paths do, so the sums are bit-identical.
  */
@@ -52,7 +52,7 @@
 #define FAST_MAX_DEPTH 12
 #define PASS_RANK 0xFFFFu
 #define CHUNK 256            /* rows whose ranks are converted at once */
-#define GROUP 4              /* blocks of 16 rows walked together */
+#define GROUP 8              /* blocks of 16 rows walked together */
 #define MAX_CELLS (1u << 14) /* cells of a feature's threshold range at most */
 
 void mw_if_fast_free(mw_if_fast *q) {
@@ -324,7 +324,7 @@ __attribute__((target("avx512f"))) static void walk_avx512(const mw_iforest *f, 
             for (size_t k = 0; k < GROUP; k++)
                 pos[k] = _mm512_setzero_si512();
             for (uint32_t lv = 0; lv < D; lv++) {
-#pragma GCC unroll 4
+#pragma GCC unroll 8
                 for (size_t k = 0; k < GROUP; k++) {
                     if (k >= g) break;
                     __m512i w = node_word(node, head, lv, pos[k]), xr;
