@@ -46,5 +46,6 @@ for th in ("1thread", t + "threads"):
     s = v["lof_score_s_" + th]
     print("LOF scoring:     %.3f s on %s (sklearn %.2f s, %.1fx); max rel diff %.2g" % (
         s, th, v["sk_lof_score_s"], v["sk_lof_score_s"] / s, v["lof_max_rel_diff"]))
-print("LOF fit:         %.3f s on 1 thread (sklearn %.2f s)" % (v["lof_fit_s_1thread"], v["sk_lof_fit_s"]))
+print("LOF fit:         %.3f s on 1 thread, %.3f s on %s (sklearn %.2f s)" % (
+    v["lof_fit_s_1thread"], v["lof_fit_s_" + t + "threads"], t, v["sk_lof_fit_s"]))
 EOF
