@@ -1,5 +1,6 @@
 /*
- * Runners for thread-independence tests (see runners.h).
+ * Runners for thread-independence tests, and the CPU's kernels (see
+ * runners.h).
  */
 #include "runners.h"
 
@@ -50,4 +51,12 @@ unsigned char *mw_test_fit_any_runner(const mw_table *t, const double *x, size_t
         free(buf);
     }
     return want;
+}
+
+int mw_test_cpu_avx512(void) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    return __builtin_cpu_supports("avx512f");
+#else
+    return 0;
+#endif
 }

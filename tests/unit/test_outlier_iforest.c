@@ -348,7 +348,7 @@ static void test_fast_path_extremes(void **state) {
     mw_error_clear(&err);
     assert_int_equal(mw_outlier_fit_matrix(x, n, d, NULL, &o, &m, &err), MW_OK);
     mw_iforest *f = m->forest;
-    if (__builtin_cpu_supports("avx512f")) {
+    if (mw_test_cpu_avx512()) {
         assert_non_null(f->fast);
         print_message("cells' search steps: %u %u %u %u\n", f->fast->cell_steps[0],
                       f->fast->cell_steps[1], f->fast->cell_steps[2], f->fast->cell_steps[3]);

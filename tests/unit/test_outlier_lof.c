@@ -123,7 +123,7 @@ static void test_knn_exact(void **state) {
             mw_lof *l;
             assert_int_equal(mw_lof_fit(x, n, d, k, NULL, &l, NULL), MW_OK);
             if (sc == 4) assert_null(l->blkf); /* beyond 2^40: no float filter */
-            if (!portable && sc < 4 && __builtin_cpu_supports("avx512f")) assert_non_null(l->blkf);
+            if (!portable && sc < 4 && mw_test_cpu_avx512()) assert_non_null(l->blkf);
             l->portable = portable;
             double *dist = malloc(m * k * sizeof *dist);
             uint32_t *idx = malloc(m * k * sizeof *idx);
