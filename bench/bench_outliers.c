@@ -109,13 +109,14 @@ int main(int argc, char **argv) {
     /* the trees alone (what sklearn's fit does with contamination="auto");
      * the pipeline fit above also takes medians and scores every reference
      * row for the contamination threshold */
-    double trees[3];
-    for (int r = 0; r < 3; r++) {
+    double trees[3], trees1[3];
+    mw_runner serial = {NULL, NULL};
+    for (int r = 0; r < 6; r++) {
         mw_iforest *forest;
-        mw_iforest_params ip = {100, 256, 1.0, (uint64_t)r + 1};
+        mw_iforest_params ip = {100, 256, 1.0, (uint64_t)r / 2 + 1, r % 2 ? &runner : &serial};
         double t0 = now();
         if (mw_iforest_fit(ref, n, d, &ip, &forest) != MW_OK) return 1;
-        trees[r] = now() - t0;
+        (r % 2 ? trees : trees1)[r / 2] = now() - t0;
         mw_iforest_free(forest);
     }
     double *s = malloc(m * sizeof *s);
@@ -134,6 +135,7 @@ int main(int argc, char **argv) {
     double live = (now() - t0) / (double)live_n;
     printf("iforest_rows %zu\niforest_features %zu\n", m, d);
     printf("iforest_fit_s %.6f\n", best3(trees[0], trees[1], trees[2]));
+    printf("iforest_fit_s_1thread %.6f\n", best3(trees1[0], trees1[1], trees1[2]));
     double fit_best = fit[0];
     for (int r = 1; r < 9; r++)
         fit_best = fit[r] < fit_best ? fit[r] : fit_best;
@@ -151,18 +153,25 @@ int main(int argc, char **argv) {
     /* ---- LOF ---- */
     ref = load(dir, "lof_ref.f64", &n, &d);
     cur = load(dir, "lof_cur.f64", &m, &d2);
-    o = (mw_outlier_options){.method = MW_OUTLIER_LOF, .n_neighbors = 20};
-    t0 = now();
-    if (mw_outlier_fit_matrix(ref, n, d, NULL, &o, &mod, &err) != MW_OK) {
-        fprintf(stderr, "%s\n", err.message);
-        return 1;
+    /* the fit (the reference rows' own neighbours, k-distances, densities)
+     * on one thread, then on THREADS through the runner as the CLI does */
+    double lfit[2];
+    for (int r = 0; r < 2; r++) {
+        o = (mw_outlier_options){.method = MW_OUTLIER_LOF, .n_neighbors = 20,
+                                 .runner = r ? &runner : NULL};
+        if (r) mw_outlier_free(mod);
+        t0 = now();
+        if (mw_outlier_fit_matrix(ref, n, d, NULL, &o, &mod, &err) != MW_OK) {
+            fprintf(stderr, "%s\n", err.message);
+            return 1;
+        }
+        lfit[r] = now() - t0;
     }
-    double lfit = now() - t0;
     s = malloc(m * sizeof *s);
     t1 = score_par(mod, cur, m, d, s, 1);
     tn = score_par(mod, cur, m, d, s, threads);
     printf("lof_reference_rows %zu\nlof_rows %zu\nlof_features %zu\n", n, m, d);
-    printf("lof_fit_s_1thread %.6f\n", lfit);
+    printf("lof_fit_s_1thread %.6f\nlof_fit_s_%uthreads %.6f\n", lfit[0], threads, lfit[1]);
     printf("lof_score_s_1thread %.6f\nlof_score_s_%uthreads %.6f\n", t1, threads, tn);
     char path[1024];
     snprintf(path, sizeof path, "%s/lof_scores.f64", dir);

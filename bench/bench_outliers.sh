@@ -31,8 +31,9 @@ for p in sys.argv[1:3]:
         v[k] = float(x)
 t = sys.argv[3]
 print()
-print("forest fit:      %.1f ms trees (sklearn %.0f ms, %.0fx); %.0f ms with medians and threshold on %s threads (%.1fx)" % (
-    v["iforest_fit_s"] * 1e3, v["sk_iforest_fit_s"] * 1e3, v["sk_iforest_fit_s"] / v["iforest_fit_s"],
+print("forest fit:      %.1f ms trees on %s threads, %.1f ms on 1 (sklearn %.0f ms, %.0fx); %.1f ms with medians and threshold on %s threads (%.1fx)" % (
+    v["iforest_fit_s"] * 1e3, t, v["iforest_fit_s_1thread"] * 1e3, v["sk_iforest_fit_s"] * 1e3,
+    v["sk_iforest_fit_s"] / v["iforest_fit_s"],
     v["iforest_pipeline_fit_s"] * 1e3, t, v["sk_iforest_fit_s"] / v["iforest_pipeline_fit_s"]))
 for th in ("1thread", t + "threads"):
     r = v["iforest_rows_per_s_" + th]
@@ -45,5 +46,6 @@ for th in ("1thread", t + "threads"):
     s = v["lof_score_s_" + th]
     print("LOF scoring:     %.3f s on %s (sklearn %.2f s, %.1fx); max rel diff %.2g" % (
         s, th, v["sk_lof_score_s"], v["sk_lof_score_s"] / s, v["lof_max_rel_diff"]))
-print("LOF fit:         %.3f s on 1 thread (sklearn %.2f s)" % (v["lof_fit_s_1thread"], v["sk_lof_fit_s"]))
+print("LOF fit:         %.3f s on 1 thread, %.3f s on %s (sklearn %.2f s)" % (
+    v["lof_fit_s_1thread"], v["lof_fit_s_" + t + "threads"], t, v["sk_lof_fit_s"]))
 EOF

@@ -45,6 +45,26 @@ void mw_sort_u64_inplace(uint64_t *v, size_t n);
 /* numpy.median of v[0..n) (finite values, n >= 1), rearranging v: the middle
  * value, or the mean of the two middle ones (src/stats/median.c). */
 double mw_median_inplace(double *v, size_t n);
+/* ncol adjacent columns read in place, column c being x[c + i * stride] for
+ * i < n (NaN = missing): out[c] gets the count of non-NaN values, their min
+ * and max, numpy.median of them (NaN when there are none), or first_inf, the
+ * 1-based i of the first infinite value (then no median). One pass over x
+ * for every 4 columns (a row-major matrix is read a row at a time), x not
+ * modified. MW_ENOMEM only. */
+typedef struct mw_median_scan_result {
+    size_t n_values, first_inf;
+    double min, max, median;
+} mw_median_scan_result;
+mw_status mw_median_scan(const double *x, size_t n, size_t stride, size_t ncol,
+                         mw_median_scan_result *out);
+/* The values at positions rank[0..nr) of v[0..n) sorted ascending (as
+ * mw_sort_doubles orders them; v NaN-free, not modified), without sorting all
+ * of v (src/stats/select.c). MW_EINVAL for a rank >= n, MW_ENOMEM. */
+mw_status mw_select_ranks(const double *v, size_t n, const size_t *rank, size_t nr, double *out);
+/* numpy.quantile(v, q[j]) (linear) for j < nq, by mw_select_ranks: the same
+ * bits as mw_quantile_sorted on the sorted v. MW_EINVAL for n = 0 or q outside
+ * [0, 1], MW_ENOMEM. */
+mw_status mw_quantiles_select(const double *v, size_t n, const double *q, size_t nq, double *out);
 
 /* ---- distribution functions (src/stats/special.c) ---------------------- */
 

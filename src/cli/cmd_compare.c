@@ -450,8 +450,8 @@ static int bootstrap(const compare_args *a, resample_fn fn, void *ctx, compare_r
     double last = mw_cli_now();
     int rc = 0;
     for (uint64_t r = 0; r < B && !rc; r++) {
-        double vb[CMP_MAX_METRICS] = {0},
-               vc[CMP_MAX_METRICS] = {0}; /* gcc -O3 cannot see fn fill them */
+        /* zeroed: gcc -O3 cannot see that fn fills the first R->nm of each */
+        double vb[CMP_MAX_METRICS] = {0}, vc[CMP_MAX_METRICS] = {0};
         if (fn(ctx, &rng, vb, vc)) {
             rc = mw_cli_error(CMD, "out of memory in the bootstrap");
             break;

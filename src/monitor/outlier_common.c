@@ -139,42 +139,38 @@ typedef struct numeric_scan {
     int nomem;
 } numeric_scan;
 
+/* Tasks: one numeric column of a table each, or, for the row-major matrix of
+ * mw_outlier_fit_matrix (columns without values), `group` adjacent matrix
+ * columns each (read a row at a time, not a line per value and column). */
 typedef struct scan_job {
-    const mw_table *t;
-    const mw_column *const *cols; /* NULL for a column that is not scanned */
-    numeric_scan *out;
+    const mw_column *const *cols; /* table: NULL for a column that is not scanned */
+    const double *rowmajor;       /* matrix: n x d */
+    size_t n, d, group;
+    numeric_scan *out; /* per task's column: cols' index, or matrix column */
 } scan_job;
 
-static void scan_numeric(void *arg, size_t c) {
+static void scan_numeric(void *arg, size_t task) {
     const scan_job *job = arg;
-    const mw_column *col = job->cols[c];
-    numeric_scan *o = &job->out[c];
-    memset(o, 0, sizeof *o);
-    if (!col) return;
-    size_t n = job->t->nrows;
-    double *v = malloc((n ? n : 1) * sizeof *v);
-    if (!v) {
-        o->nomem = 1;
-        return;
+    const double *src;
+    size_t stride, ncol, c0;
+    if (job->rowmajor) {
+        c0 = task * job->group;
+        ncol = job->d - c0 < job->group ? job->d - c0 : job->group;
+        src = job->rowmajor + c0;
+        stride = job->d;
+    } else {
+        c0 = task;
+        ncol = 1;
+        memset(&job->out[c0], 0, sizeof *job->out);
+        if (!job->cols[task]) return;
+        src = job->cols[task]->num;
+        stride = 1;
     }
-    double mn = INFINITY, mx = -INFINITY;
-    size_t nv = 0;
-    for (size_t r = 0; r < n; r++) {
-        double x = col->num[r];
-        if (isnan(x)) continue;
-        if (isinf(x)) {
-            o->inf_row = r + 1;
-            break;
-        }
-        mn = x < mn ? x : mn;
-        mx = x > mx ? x : mx;
-        v[nv++] = x;
-    }
-    o->nv = nv;
-    o->mn = mn;
-    o->mx = mx;
-    if (!o->inf_row && nv && mn != mx) o->median = mw_median_inplace(v, nv);
-    free(v);
+    mw_median_scan_result r[16];
+    int nomem = mw_median_scan(src, job->n, stride, ncol, r) != MW_OK;
+    for (size_t c = 0; c < ncol; c++)
+        job->out[c0 + c] =
+            (numeric_scan){r[c].n_values, r[c].first_inf, r[c].min, r[c].max, r[c].median, nomem};
 }
 
 /* Numeric column col (scanned as sc) as an input; *keep = 0 when dropped. */
@@ -284,7 +280,8 @@ static mw_status select_columns(const mw_outlier_model *m, const mw_table *t,
 }
 
 static mw_status choose_inputs(mw_outlier_model *m, const mw_table *t,
-                               const mw_outlier_options *opt, mw_error *err) {
+                               const mw_outlier_options *opt, const double *rowmajor,
+                               mw_error *err) {
     size_t nsel = opt->columns ? opt->ncolumns : t->ncols;
     m->in = calloc(nsel ? nsel : 1, sizeof *m->in);
     const mw_column **sel = calloc(nsel ? nsel : 1, 2 * sizeof *sel), **numeric = sel + nsel;
@@ -292,12 +289,25 @@ static mw_status choose_inputs(mw_outlier_model *m, const mw_table *t,
     mw_status st = !m->in || !sel || !scan
                        ? mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory")
                        : select_columns(m, t, opt, sel, err);
+    /* a matrix's columns have no values: its scans read the matrix */
+    int matrix = rowmajor && t->ncols && !t->cols[0].num;
+    numeric_scan *mscan = matrix ? calloc(t->ncols, sizeof *mscan) : NULL;
+    if (st == MW_OK && matrix && !mscan)
+        st = mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
     if (st == MW_OK) { /* the numeric columns' scans, in parallel */
         for (size_t s = 0; s < nsel; s++)
             numeric[s] = sel[s] && sel[s]->type == MW_TYPE_NUMERIC ? sel[s] : NULL;
-        scan_job job = {t, numeric, scan};
-        mw_runner_run(opt->runner, scan_numeric, &job, nsel);
+        /* matrix: 4 columns a task (1 thread, 100k x 20: 14 ms, 21-25 ms one
+         * column at a time), 2 or 1 when that would leave fewer than 4 tasks */
+        size_t group = !matrix ? 1 : t->ncols >= 16 ? 4 : t->ncols >= 8 ? 2 : 1;
+        scan_job job = {numeric, matrix ? rowmajor : NULL, t->nrows, t->ncols,
+                        group,   matrix ? mscan : scan};
+        mw_runner_run(opt->runner, scan_numeric, &job,
+                      matrix ? (t->ncols + group - 1) / group : nsel);
+        for (size_t s = 0; matrix && s < nsel; s++)
+            if (numeric[s]) scan[s] = mscan[numeric[s] - t->cols];
     }
+    free(mscan);
     for (size_t s = 0; s < nsel && st == MW_OK; s++) {
         if (!sel[s]) continue;
         mw_outlier_input *in = &m->in[m->nin];
@@ -500,6 +510,55 @@ static void score_block_task(void *arg, size_t b) {
     mw_iforest_score(j->forest, j->x + lo * j->nf, hi - lo, j->scores + lo);
 }
 
+/* The reference's per-feature moments and its standardisation, in blocks of
+ * ROW_BLOCK rows on the caller's runner: pass 0 sums each block's rows in
+ * order into part (nf per block), pass 1 its squared deviations from mu,
+ * pass 2 standardises its rows. Blocks are fixed, so the sums do not depend
+ * on the number of threads. */
+#define ROW_BLOCK 8192
+typedef struct moments_job {
+    const mw_outlier_model *m;
+    double *x;
+    size_t n;
+    const double *mu;
+    double *part;
+    int pass;
+} moments_job;
+
+static void moments_task(void *arg, size_t b) {
+    const moments_job *j = arg;
+    const size_t nf = j->m->nfeat, lo = b * ROW_BLOCK;
+    const size_t hi = lo + ROW_BLOCK < j->n ? lo + ROW_BLOCK : j->n;
+    double *p = j->part + b * nf;
+    if (j->pass < 2) memset(p, 0, nf * sizeof *p);
+    for (size_t r = lo; r < hi; r++) {
+        double *row = j->x + r * nf;
+        if (j->pass == 0)
+            for (size_t f = 0; f < nf; f++)
+                p[f] += row[f];
+        else if (j->pass == 1)
+            for (size_t f = 0; f < nf; f++) {
+                double dv = row[f] - j->mu[f];
+                p[f] += dv * dv;
+            }
+        else
+            finish_features(j->m, row);
+    }
+}
+
+/* numpy.quantile(scores, level[j]) for j < nl: by selection (the same bits
+ * as sorting, without sorting 100k scores) unless a NaN is there to be
+ * ordered as qsort does (then scores are sorted in place). */
+static void ref_quantiles(double *scores, size_t n, const double *level, size_t nl, double *out) {
+    int has_nan = 0;
+    for (size_t i = 0; i < n; i++)
+        has_nan |= isnan(scores[i]);
+    if (!has_nan && mw_quantiles_select(scores, n, level, nl, out) == MW_OK) return;
+    qsort(scores, n, sizeof *scores, cmp_double);
+    for (size_t j = 0; j < nl; j++)
+        out[j] = mw_quantile_sorted(scores, n, level[j]);
+}
+
 /* Reference statistics, standardisation, the detector and the threshold, once
  * the inputs are chosen; x is the encoded reference (n x nfeat), modified. */
 static mw_status fit_features(mw_outlier_model *m, const mw_outlier_options *opt, double *x,
@@ -514,23 +573,26 @@ static mw_status fit_features(mw_outlier_model *m, const mw_outlier_options *opt
         free(scores);
         return mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
     }
-    /* per feature sums over the rows in row order, read row-major (the same
-     * additions as column by column, without striding through x) */
-    double *sum = calloc(3 * nf, sizeof *sum), *ssq = sum + nf, *mu = sum + 2 * nf;
+    /* per feature sums over blocks of rows on the runner, added in block order */
+    size_t nb = (n + ROW_BLOCK - 1) / ROW_BLOCK;
+    double *sum = calloc(3 * nf + nb * nf, sizeof *sum), *ssq = sum + nf, *mu = sum + 2 * nf;
     if (!sum) {
         free(scores);
         return mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
     }
-    for (size_t r = 0; r < n; r++)
+    moments_job mj = {m, x, n, NULL, mu + nf, 0};
+    mw_runner_run(opt->runner, moments_task, &mj, nb);
+    for (size_t b = 0; b < nb; b++)
         for (size_t j = 0; j < nf; j++)
-            sum[j] += x[r * nf + j];
+            sum[j] += mj.part[b * nf + j];
     for (size_t j = 0; j < nf; j++)
         mu[j] = sum[j] / (double)n;
-    for (size_t r = 0; r < n; r++)
-        for (size_t j = 0; j < nf; j++) {
-            double dv = x[r * nf + j] - mu[j];
-            ssq[j] += dv * dv;
-        }
+    mj.mu = mu;
+    mj.pass = 1;
+    mw_runner_run(opt->runner, moments_task, &mj, nb);
+    for (size_t b = 0; b < nb; b++)
+        for (size_t j = 0; j < nf; j++)
+            ssq[j] += mj.part[b * nf + j];
     for (size_t j = 0; j < nf; j++) {
         double mean = mu[j], sd = sqrt(ssq[j] / (double)n);
         m->mean[j] = m->standardize ? mean : 0.0;
@@ -538,11 +600,11 @@ static mw_status fit_features(mw_outlier_model *m, const mw_outlier_options *opt
         m->fsd[j] = sd / m->scale[j];
     }
     free(sum);
-    if (m->standardize)
-        for (size_t r = 0; r < n; r++)
-            finish_features(m, x + r * nf);
+    mj.pass = 2;
+    if (m->standardize) mw_runner_run(opt->runner, moments_task, &mj, nb);
     if (m->method == MW_OUTLIER_IFOREST) {
-        mw_iforest_params p = {opt->n_trees, opt->max_samples, opt->max_features, opt->seed};
+        mw_iforest_params p = {opt->n_trees, opt->max_samples, opt->max_features, opt->seed,
+                               opt->runner};
         st = mw_iforest_fit(x, n, nf, &p, &m->forest);
         if (st == MW_OK) {
             score_job job = {m->forest, x, n, nf, scores, (n + SCORE_BLOCK - 1) / SCORE_BLOCK};
@@ -557,31 +619,24 @@ static mw_status fit_features(mw_outlier_model *m, const mw_outlier_options *opt
                                 "got %zu",
                                 k, k, n);
         }
-        st = mw_lof_fit(x, n, nf, k, &m->lof, scores);
+        st = mw_lof_fit(x, n, nf, k, opt->runner, &m->lof, scores);
     }
     if (st != MW_OK) {
         free(scores);
         return mw_error_set(err, st, NULL, 0, 0, "fitting the detector failed: %s",
                             mw_status_str(st));
     }
-    /* radix sort (O(n)) unless a NaN is there to be ordered as qsort does */
-    int has_nan = 0;
-    for (size_t i = 0; i < n; i++)
-        has_nan |= isnan(scores[i]);
-    double *scratch = has_nan ? NULL : malloc(n * sizeof *scratch);
-    if (scratch)
-        mw_sort_doubles(scores, n, scratch);
-    else
-        qsort(scores, n, sizeof *scores, cmp_double);
-    free(scratch);
-    for (int i = 0; i <= 100; i++)
-        m->q[i] = mw_quantile_sorted(scores, n, i / 100.0);
     m->has_threshold = opt->has_threshold;
     m->contamination = opt->has_threshold       ? NAN
                        : opt->contamination > 0 ? opt->contamination
                                                 : 0.01;
-    m->threshold =
-        opt->has_threshold ? opt->threshold : mw_quantile_sorted(scores, n, 1.0 - m->contamination);
+    double level[102], value[102];
+    for (int i = 0; i <= 100; i++)
+        level[i] = i / 100.0;
+    level[101] = opt->has_threshold ? 1.0 : 1.0 - m->contamination;
+    ref_quantiles(scores, n, level, 102, value);
+    memcpy(m->q, value, sizeof m->q);
+    m->threshold = opt->has_threshold ? opt->threshold : value[101];
     size_t above = 0;
     for (size_t i = 0; i < n; i++)
         above += scores[i] > m->threshold;
@@ -600,9 +655,88 @@ static mw_outlier_model *new_model(const mw_outlier_options *opt) {
     return m;
 }
 
+/* Encoding the reference, and filling the columns of a matrix's table, in
+ * blocks of rows on the caller's runner (each block writes its own rows). */
+typedef struct rows_job {
+    const mw_outlier_model *m;
+    const mw_table *t;
+    const double *rowmajor; /* fill: the matrix */
+    double *x;              /* encode: the encoded reference */
+    uint64_t *imputed;      /* encode: per block */
+    mw_status *st;          /* encode: per block */
+} rows_job;
+
+static void encode_task(void *arg, size_t b) {
+    const rows_job *j = arg;
+    size_t lo = b * ROW_BLOCK, hi = lo + ROW_BLOCK < j->t->nrows ? lo + ROW_BLOCK : j->t->nrows;
+    j->imputed[b] = 0;
+    j->st[b] = mw_outlier_encode_table(j->m, j->t, lo, hi, j->x + lo * j->m->nfeat, &j->imputed[b],
+                                       NULL, NULL);
+}
+
+/* transposes in blocks of rows that stay in cache while every column reads them */
+static void fill_task(void *arg, size_t b) {
+    const rows_job *j = arg;
+    size_t n = j->t->nrows, d = j->t->ncols;
+    size_t lo = b * ROW_BLOCK, hi = lo + ROW_BLOCK < n ? lo + ROW_BLOCK : n;
+    for (size_t r0 = lo; r0 < hi; r0 += 256)
+        for (size_t c = 0; c < d; c++)
+            for (size_t r = r0; r < hi && r < r0 + 256; r++)
+                j->t->cols[c].num[r] = j->rowmajor[r * d + c];
+}
+
+/* The encoded reference (n x nfeat) into x; a table made by
+ * mw_outlier_fit_matrix (columns without values) gets its columns first. */
+static mw_status encode_reference(mw_outlier_model *m, const mw_table *ref, const double *rowmajor,
+                                  const mw_runner *runner, double *x, mw_error *err) {
+    size_t n = ref->nrows, nb = (n + ROW_BLOCK - 1) / ROW_BLOCK;
+    mw_table filled = *ref;
+    int fill = rowmajor && ref->ncols && !ref->cols[0].num;
+    uint64_t *imputed = malloc(nb * sizeof *imputed);
+    mw_status *bst = malloc(nb * sizeof *bst);
+    mw_status st = imputed && bst ? MW_OK : MW_ENOMEM;
+    if (fill && st == MW_OK) {
+        filled.cols = malloc(ref->ncols * sizeof *filled.cols);
+        if (!filled.cols) st = MW_ENOMEM;
+        for (size_t c = 0; st == MW_OK && c < ref->ncols; c++) {
+            filled.cols[c] = ref->cols[c];
+            if (!(filled.cols[c].num = malloc(n * sizeof(double)))) {
+                st = MW_ENOMEM;
+                while (c-- > 0)
+                    free(filled.cols[c].num);
+            }
+        }
+        if (st != MW_OK) {
+            free(filled.cols);
+            fill = 0;
+        }
+    }
+    rows_job job = {m, &filled, rowmajor, x, imputed, bst};
+    if (fill && st == MW_OK) mw_runner_run(runner, fill_task, &job, nb);
+    if (st == MW_OK) mw_runner_run(runner, encode_task, &job, nb);
+    for (size_t b = 0; b < nb && st == MW_OK; b++) {
+        if (bst[b] != MW_OK) { /* again on this thread, for the message */
+            size_t lo = b * ROW_BLOCK, hi = lo + ROW_BLOCK < n ? lo + ROW_BLOCK : n;
+            st = mw_outlier_encode_table(m, &filled, lo, hi, x + lo * m->nfeat, &imputed[b], NULL,
+                                         err);
+            if (st == MW_OK) st = bst[b];
+        }
+        m->n_imputed += imputed[b];
+    }
+    if (st == MW_ENOMEM) mw_error_set(err, st, NULL, 0, 0, "out of memory");
+    for (size_t c = 0; fill && c < ref->ncols; c++)
+        free(filled.cols[c].num);
+    if (fill) free(filled.cols);
+    free(imputed);
+    free(bst);
+    return st;
+}
+
 /* mw_outlier_fit; rowmajor (may be NULL) is the same reference as a row-major
  * matrix, used as the encoded reference when encoding would copy it unchanged:
- * every column kept in order, numeric, nothing imputed, no standardisation. */
+ * every column kept in order, numeric, nothing imputed, no standardisation.
+ * With rowmajor, the table's columns may come without values (num NULL): the
+ * scans read the matrix, and columns are filled only if encoding needs them. */
 static mw_status fit_table(const mw_table *ref, const mw_outlier_options *opt,
                            const double *rowmajor, mw_outlier_model **out, mw_error *err) {
     *out = NULL;
@@ -614,7 +748,7 @@ static mw_status fit_table(const mw_table *ref, const mw_outlier_options *opt,
     mw_outlier_model *m = new_model(opt);
     if (!m) return mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
     double *x = NULL;
-    st = choose_inputs(m, ref, opt, err);
+    st = choose_inputs(m, ref, opt, rowmajor, err);
     if (st == MW_OK && (st = mw_outlier_layout(m)) != MW_OK)
         mw_error_set(err, st, NULL, 0, 0, "out of memory");
     int as_is = st == MW_OK && rowmajor && !m->standardize && m->nfeat == ref->ncols;
@@ -623,8 +757,7 @@ static mw_status fit_table(const mw_table *ref, const mw_outlier_options *opt,
                 !strcmp(m->in[i].name, ref->cols[i].name);
     if (st == MW_OK && !as_is && !(x = malloc(ref->nrows * m->nfeat * sizeof *x)))
         st = mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
-    if (st == MW_OK && !as_is)
-        st = mw_outlier_encode_table(m, ref, 0, ref->nrows, x, &m->n_imputed, NULL, err);
+    if (st == MW_OK && !as_is) st = encode_reference(m, ref, rowmajor, opt->runner, x, err);
     m->n_ref = ref->nrows;
     /* fit_features writes x only to standardise, which as_is excludes */
     if (st == MW_OK) st = fit_features(m, opt, as_is ? (double *)rowmajor : x, ref->nrows, err);
@@ -655,22 +788,13 @@ mw_status mw_outlier_fit_matrix(const double *x, size_t n, size_t d, const char 
     char(*nm)[24] = malloc((d ? d : 1) * sizeof *nm);
     mw_status st = MW_OK;
     if (!t.cols || !nm) st = mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
-    for (size_t j = 0; j < d && st == MW_OK; j++) {
+    for (size_t j = 0; j < d && st == MW_OK; j++) { /* no values: fit_table reads x */
         snprintf(nm[j], sizeof nm[j], "x%zu", j);
         t.cols[j].name = names ? (char *)names[j] : nm[j];
         t.cols[j].type = MW_TYPE_NUMERIC;
         t.cols[j].nrows = n;
-        if (!(t.cols[j].num = malloc((n ? n : 1) * sizeof(double))))
-            st = mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory");
     }
-    /* transpose in blocks of rows that stay in cache while every column reads them */
-    for (size_t r0 = 0; r0 < n && st == MW_OK; r0 += 256)
-        for (size_t j = 0; j < d; j++)
-            for (size_t r = r0; r < n && r < r0 + 256; r++)
-                t.cols[j].num[r] = x[r * d + j];
     if (st == MW_OK) st = fit_table(&t, opt, x, out, err);
-    for (size_t j = 0; t.cols && j < d; j++)
-        free(t.cols[j].num);
     free(t.cols);
     free(nm);
     return st;

@@ -29,9 +29,17 @@ typedef struct mw_if_fast {
     size_t dpad;       /* features per block of ranks, d + 1 (4-byte reads stay inside) */
     uint32_t *cut_off; /* d + 1: feature j's thresholds are cut[cut_off[j] .. cut_off[j+1]) */
     double *cut;       /* distinct thresholds of each feature, ascending */
-    double *probe;     /* d x 32: each feature's first probes of the search in cut */
     uint32_t *node;    /* heap order (children of i: 2i+1, 2i+2): feat << 16 | rank of thr */
     double *leaf;      /* per tree 2^D leaf values, in heap order of depth D */
+    /* the threshold search (iforest_fast.c): feature j's range of cuts in
+     * cells of equal width, cell(x) = min(max((x - cell_lo) cell_scale, 0),
+     * cell_max); cell_start[cell_at[j] + c]: cuts in cells below c; the cuts
+     * again, each feature's followed by 2^cell_steps[j] of +inf, from
+     * padded + pad_at[j] */
+    double *cell_lo, *cell_scale;
+    uint32_t *cell_max, *cell_at, *cell_start, *pad_at;
+    uint8_t *cell_steps;
+    double *padded;
 } mw_if_fast;
 
 typedef struct mw_iforest {
@@ -53,6 +61,7 @@ typedef struct mw_iforest_params {
     uint32_t n_trees, max_samples;
     double max_features;
     uint64_t seed;
+    const mw_runner *runner; /* trees built in parallel (NULL: on this thread) */
 } mw_iforest_params;
 
 mw_status mw_iforest_fit(const double *x, size_t n, size_t d, const mw_iforest_params *p,
@@ -91,13 +100,23 @@ typedef struct mw_lof {
     size_t nblk;
     double *blk;
     double *norm2;
+    /* derived when the CPU has AVX-512 (lof.c), for its single-precision
+     * filter: the reference centred on its mean (center), as floats in blocks
+     * of 16 rows (blkf[b][f][lane]), the float rows' squared norms in double
+     * (norm2f) and in float (norm2s; padding NaN); NULL otherwise */
+    size_t nblkf;
+    double *center;
+    float *blkf;
+    double *norm2f;
+    float *norm2s;
     int portable; /* tests: use the portable kernel even when AVX-512 is there */
 } mw_lof;
 
-/* Fits on n > k rows; ref_scores (n, may be NULL) gets the reference rows'
- * leave-one-out LOF (-negative_outlier_factor_). */
-mw_status mw_lof_fit(const double *x, size_t n, size_t d, uint32_t k, mw_lof **out,
-                     double *ref_scores);
+/* Fits on n > k rows, the reference rows' neighbours found in blocks on the
+ * runner (NULL: this thread); ref_scores (n, may be NULL) gets the reference
+ * rows' leave-one-out LOF (-negative_outlier_factor_). */
+mw_status mw_lof_fit(const double *x, size_t n, size_t d, uint32_t k, const mw_runner *runner,
+                     mw_lof **out, double *ref_scores);
 void mw_lof_free(mw_lof *l);
 /* Scores m query rows; nbrs (m x k, may be NULL) gets each row's neighbours,
  * nearest first. MW_ENOMEM is the only failure. */

@@ -26,6 +26,7 @@
 #include <math.h>
 
 #include "modelwatch/stats.h"
+#include "stats/quantile_int.h"
 
 #define ZERO_REPLACEMENT 1e-4
 
@@ -116,14 +117,9 @@ double mw_tvd(const double *ref, const double *cur, size_t k) {
 
 double mw_quantile_sorted(const double *sorted, size_t n, double q) {
     if (!sorted || n == 0 || !(q >= 0.0 && q <= 1.0)) return NAN;
-    double v = (double)(n - 1) * q;
-    if (v >= (double)(n - 1)) return sorted[n - 1];
-    double fl = floor(v);
-    size_t i = (size_t)fl;
-    double g = v - fl;
-    double a = sorted[i], b = sorted[i + 1];
-    double diff = b - a;
-    return g >= 0.5 ? b - diff * (1.0 - g) : a + diff * g;
+    double g;
+    size_t i = mw_quantile_pos(n, q, &g);
+    return i == n - 1 ? sorted[i] : mw_quantile_lerp(sorted[i], sorted[i + 1], g);
 }
 
 void mw_quantile_edges(const double *sorted, size_t n, size_t bins, double *edges) {

@@ -5,8 +5,9 @@
  * out (1000 trees, max_samples 256, planted anomalies: ROC AUC within 0.005,
  * Spearman >= 0.98, mean score within 0.005); determinism by seed; the live
  * single-row path equal to the batch path bit for bit; contamination
- * thresholds; serialisation round trip and corrupted bytes; and the one-sided
- * binomial test against scipy.
+ * thresholds; serialisation round trip and corrupted bytes; the same model
+ * whatever the number of threads; and the one-sided binomial test against
+ * scipy.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -19,6 +20,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "runners.h"
 #include "monitor/outlier_int.h"
 
 static mw_table *read_fixture(const char *rel) {
@@ -322,6 +324,61 @@ static void test_fast_path_equals_portable(void **state) {
     mw_table_free(ref);
 }
 
+/* The fast path's threshold search by cells on awkward thresholds: crowded
+ * in one cell (most values within 1e-9, a few far away), spread over 600
+ * orders of magnitude, few of them (3 distinct values), and rows at, just
+ * below and just above every threshold, infinities, NaN and huge values:
+ * the portable path's bits. */
+static void test_fast_path_extremes(void **state) {
+    (void)state;
+    size_t n = 4000, d = 4;
+    double *x = malloc(n * d * sizeof *x);
+    uint64_t r = 0x9E3779B97F4A7C15ull;
+    for (size_t i = 0; i < n; i++) {
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+        double u = (double)(r >> 11) / 9007199254740992.0;
+        x[i * d + 0] = i % 100 == 7 ? 1e6 * u : u * 1e-9;      /* crowded */
+        x[i * d + 1] = (u - 0.5) * pow(10.0, (double)(i % 600) - 300); /* magnitudes */
+        x[i * d + 2] = (double)(i % 3);                          /* few values */
+        x[i * d + 3] = u;
+    }
+    mw_outlier_options o = {.method = MW_OUTLIER_IFOREST, .seed = 2, .n_trees = 60};
+    mw_outlier_model *m;
+    mw_error err;
+    mw_error_clear(&err);
+    assert_int_equal(mw_outlier_fit_matrix(x, n, d, NULL, &o, &m, &err), MW_OK);
+    mw_iforest *f = m->forest;
+    if (mw_test_cpu_avx512()) {
+        assert_non_null(f->fast);
+        print_message("cells' search steps: %u %u %u %u\n", f->fast->cell_steps[0],
+                      f->fast->cell_steps[1], f->fast->cell_steps[2], f->fast->cell_steps[3]);
+    }
+    size_t nq = 3 * f->n_nodes + 64;
+    double *q = malloc(nq * d * sizeof *q), *a = malloc(nq * sizeof *a), *b = malloc(nq * sizeof *b);
+    for (size_t i = 0; i < nq; i++)
+        for (size_t j = 0; j < d; j++) q[i * d + j] = x[((i * 13) % n) * d + j];
+    for (size_t i = 0; i < f->n_nodes; i++) /* at, below and above each threshold */
+        if (f->nodes[i].left != i) {
+            double t = f->nodes[i].thr;
+            uint32_t j = f->nodes[i].feat;
+            q[(3 * i) * d + j] = t;
+            q[(3 * i + 1) * d + j] = nextafter(t, -INFINITY);
+            q[(3 * i + 2) * d + j] = nextafter(t, INFINITY);
+        }
+    const double odd[] = {INFINITY, -INFINITY, NAN, 1e308, -1e308, 0.0, -0.0, 5e-324};
+    for (size_t i = 0; i < 64; i++) q[(nq - 64 + i) * d + i % d] = odd[i % 8];
+    f->portable = 1;
+    mw_iforest_score(f, q, nq, a);
+    f->portable = 0;
+    mw_iforest_score(f, q, nq, b);
+    assert_memory_equal(a, b, nq * sizeof *a);
+    free(q);
+    free(a);
+    free(b);
+    free(x);
+    mw_outlier_free(m);
+}
+
 static int cmp_dbl(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
@@ -402,6 +459,38 @@ static void test_matrix_as_is(void **state) {
     free(x5);
 }
 
+/* Trees are grown in parallel from per-tree streams: the fitted model (its
+ * saved bytes: trees, threshold, percentiles) is the same for a given seed on
+ * 1, 2, 3 and 8 threads and in reverse task order, for the table and the
+ * matrix entry points, with max_features < 1, missing values (imputed) and
+ * standardisation too; another seed gives another model. */
+static void test_same_model_any_threads(void **state) {
+    (void)state;
+    mw_table *ref = read_fixture("outliers/if_corr_ref.csv");
+    size_t n = 20000, d = 6; /* three blocks of rows for the moments and the encoding */
+    double *x = malloc(n * d * sizeof *x);
+    uint64_t r = 0x2545F4914F6CDD1Dull;
+    for (size_t i = 0; i < n * d; i++) {
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+        x[i] = i % 97 == 5 ? NAN : (double)(r >> 11) / 9007199254740992.0 * (double)(i % d + 1);
+    }
+    for (int variant = 0; variant < 4; variant++) {
+        const mw_table *t = variant == 2 ? NULL : ref;
+        mw_outlier_options o = {.method = MW_OUTLIER_IFOREST, .seed = 7, .n_trees = 50,
+                                .max_features = variant == 1 ? 0.5 : 0,
+                                .standardize = variant >= 2};
+        size_t len, other_len;
+        unsigned char *want = mw_test_fit_any_runner(t, x, n, d, o, &len);
+        o.seed = 8;
+        unsigned char *other = mw_test_fit_any_runner(t, x, n, d, o, &other_len);
+        assert_true(other_len != len || memcmp(other, want, len) != 0);
+        free(want);
+        free(other);
+    }
+    free(x);
+    mw_table_free(ref);
+}
+
 static void test_binomial(void **state) {
     (void)state;
     mw_fx_file *fx = mw_fx_load("outliers.txt");
@@ -426,8 +515,10 @@ int main(void) {
         cmocka_unit_test(test_determinism_live_path_threshold),
         cmocka_unit_test(test_serialise),
         cmocka_unit_test(test_fast_path_equals_portable),
+        cmocka_unit_test(test_fast_path_extremes),
         cmocka_unit_test(test_median_fill),
         cmocka_unit_test(test_matrix_as_is),
+        cmocka_unit_test(test_same_model_any_threads),
         cmocka_unit_test(test_binomial),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,7 +3,8 @@
  * (tests/fixtures/gen_outliers.py): scores of current rows and the reference
  * rows' own LOF within 1e-9 relative, with duplicated rows, k larger than the
  * number of distinct points, k >= n/2, missing values and standardisation.
- * Also: the blocked k-NN search against a naive scan (both kernels), the
+ * Also: the blocked k-NN search against a naive scan (both kernels, data at
+ * several scales), the same fitted model on any number of threads, the
  * serialisation round trip (bit-identical), corrupted bytes, bad input with
  * clear errors, explanations, and scoring from several threads at once.
  */
@@ -19,6 +20,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "runners.h"
 #include "monitor/outlier_int.h"
 
 static mw_table *read_fixture(const char *rel) {
@@ -74,7 +76,7 @@ static void test_lof_matches_sklearn(void **state) {
         double *rs = malloc(ref->nrows * sizeof *rs);
         assert_int_equal(mw_outlier_encode_table(m, ref, 0, ref->nrows, x, NULL, NULL, &err), MW_OK);
         mw_lof *l;
-        assert_int_equal(mw_lof_fit(x, ref->nrows, m->nfeat, o.n_neighbors, &l, rs), MW_OK);
+        assert_int_equal(mw_lof_fit(x, ref->nrows, m->nfeat, o.n_neighbors, NULL, &l, rs), MW_OK);
         for (size_t i = 0; i < nref; i++)
             mw_assert_close(rs[i], want_ref[i], MW_TOL_STAT, 0, name, "ref_score");
         /* the portable kernel gives the same exact neighbours */
@@ -96,53 +98,82 @@ static void test_lof_matches_sklearn(void **state) {
     mw_fx_free(fx);
 }
 
-/* Blocked exact k-NN against a naive scan, with duplicates and ties. */
+/* Blocked exact k-NN against a naive scan, with duplicates and ties, for
+ * both kernels (with AVX-512: the single-precision filter on the centred
+ * data; portable: double precision) and data at several scales: an offset
+ * far larger than the spread, tiny values (float underflow: the filter's
+ * absolute slack), large ones near the 2^40 limit of the float filter, and
+ * beyond it (the portable kernel then). */
 static void test_knn_exact(void **state) {
     (void)state;
     const size_t n = 1500, d = 20, m = 300;
     const uint32_t k = 7;
-    mw_rng rng;
-    mw_rng_seed(&rng, 42);
-    double *x = malloc(n * d * sizeof *x), *q = malloc(m * d * sizeof *q);
-    for (size_t i = 0; i < n * d; i++) x[i] = (mw_rng_unit(&rng) - 0.5) * 10 + 1000;
-    for (size_t i = 0; i < 200; i++) /* duplicated rows */
-        memcpy(x + (i + 1000) * d, x + (i % 20) * d, d * sizeof *x);
-    for (size_t i = 0; i < m * d; i++) q[i] = x[(i * 7) % (n * d)] + (i % 3 ? 0 : 0.01);
-    for (int portable = 0; portable < 2; portable++) {
-        mw_lof *l;
-        assert_int_equal(mw_lof_fit(x, n, d, k, &l, NULL), MW_OK);
-        l->portable = portable;
-        double *dist = malloc(m * k * sizeof *dist);
-        uint32_t *idx = malloc(m * k * sizeof *idx);
-        assert_int_equal(mw_lof_knn(l, q, m, 0, dist, idx), MW_OK);
-        double *all = malloc(n * sizeof *all);
-        for (size_t i = 0; i < m; i++) {
-            for (size_t j = 0; j < n; j++) {
-                double s = 0;
-                for (size_t f = 0; f < d; f++) {
-                    double t = q[i * d + f] - x[j * d + f];
-                    s += t * t;
-                }
-                all[j] = sqrt(s);
-            }
-            for (uint32_t r = 0; r < k; r++) { /* r-th smallest, ties by index */
-                size_t best = SIZE_MAX;
+    const double scale[] = {1, 1e-30, 1e11, 1, 1e13}, offset[] = {1000, 0, 0, 1e13, 0};
+    for (size_t sc = 0; sc < sizeof scale / sizeof *scale; sc++) {
+        mw_rng rng;
+        mw_rng_seed(&rng, 42);
+        double *x = malloc(n * d * sizeof *x), *q = malloc(m * d * sizeof *q);
+        for (size_t i = 0; i < n * d; i++)
+            x[i] = (mw_rng_unit(&rng) - 0.5) * 10 * scale[sc] + offset[sc];
+        for (size_t i = 0; i < 200; i++) /* duplicated rows */
+            memcpy(x + (i + 1000) * d, x + (i % 20) * d, d * sizeof *x);
+        for (size_t i = 0; i < m * d; i++)
+            q[i] = x[(i * 7) % (n * d)] + (i % 3 ? 0 : 0.01 * scale[sc]);
+        for (int portable = 0; portable < 2; portable++) {
+            mw_lof *l;
+            assert_int_equal(mw_lof_fit(x, n, d, k, NULL, &l, NULL), MW_OK);
+            if (sc == 4) assert_null(l->blkf); /* beyond 2^40: no float filter */
+            if (!portable && sc < 4 && mw_test_cpu_avx512()) assert_non_null(l->blkf);
+            l->portable = portable;
+            double *dist = malloc(m * k * sizeof *dist);
+            uint32_t *idx = malloc(m * k * sizeof *idx);
+            assert_int_equal(mw_lof_knn(l, q, m, 0, dist, idx), MW_OK);
+            double *all = malloc(n * sizeof *all);
+            for (size_t i = 0; i < m; i++) {
                 for (size_t j = 0; j < n; j++) {
-                    int used = 0;
-                    for (uint32_t p = 0; p < r; p++) used |= idx[i * k + p] == j;
-                    if (!used && (best == SIZE_MAX || all[j] < all[best])) best = j;
+                    double s = 0;
+                    for (size_t f = 0; f < d; f++) {
+                        double t = q[i * d + f] - x[j * d + f];
+                        s += t * t;
+                    }
+                    all[j] = sqrt(s);
                 }
-                assert_true(dist[i * k + r] == all[best]);
-                assert_true(all[idx[i * k + r]] == all[best]);
+                for (uint32_t r = 0; r < k; r++) { /* r-th smallest, ties by index */
+                    size_t best = SIZE_MAX;
+                    for (size_t j = 0; j < n; j++) {
+                        int used = 0;
+                        for (uint32_t p = 0; p < r; p++)
+                            used |= idx[i * k + p] == j;
+                        if (!used && (best == SIZE_MAX || all[j] < all[best])) best = j;
+                    }
+                    assert_true(dist[i * k + r] == all[best]);
+                    assert_true(all[idx[i * k + r]] == all[best]);
+                }
             }
+            free(all);
+            free(dist);
+            free(idx);
+            mw_lof_free(l);
         }
-        free(all);
-        free(dist);
-        free(idx);
-        mw_lof_free(l);
+        free(x);
+        free(q);
     }
+}
+
+/* The fit's neighbour search runs in blocks on the caller's runner: the same
+ * model (saved bytes: k-distances, densities, threshold, percentiles) on 1,
+ * 2, 3 and 8 threads and in reverse order, over several blocks of rows. */
+static void test_fit_any_threads(void **state) {
+    (void)state;
+    size_t n = 3000, d = 5, len;
+    double *x = malloc(n * d * sizeof *x);
+    mw_rng rng;
+    mw_rng_seed(&rng, 3);
+    for (size_t i = 0; i < n * d; i++)
+        x[i] = i % 11 == 0 ? NAN : mw_rng_unit(&rng) * (double)(i % d + 1);
+    mw_outlier_options o = {.method = MW_OUTLIER_LOF, .n_neighbors = 10, .standardize = 1};
+    free(mw_test_fit_any_runner(NULL, x, n, d, o, &len));
     free(x);
-    free(q);
 }
 
 static void test_serialise_roundtrip_and_corruption(void **state) {
@@ -365,6 +396,7 @@ int main(void) {
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_categorical_and_explain),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_fit_any_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

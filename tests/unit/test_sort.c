@@ -1,6 +1,8 @@
 /*
  * Radix sort of doubles: order equals qsort's on random data, negatives,
  * infinities, duplicates and both zeros; short arrays use the insertion path.
+ * Order statistics by selection (mw_select_ranks, mw_quantiles_select) and
+ * medians (mw_median_scan, mw_median_inplace) against sorting.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -187,6 +189,152 @@ static void test_small_and_ties(void **state) {
     check(b, 0);
 }
 
+/* numpy.median of the non-NaN values, by sorting a copy. */
+static double median_by_sort(const double *x, size_t n, size_t stride, size_t *nv) {
+    double *c = malloc((n + 1) * sizeof *c);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(x[i * stride])) c[m++] = x[i * stride];
+    qsort(c, m, sizeof *c, cmp);
+    double med = !m ? NAN : m % 2 ? c[m / 2] : (c[m / 2 - 1] + c[m / 2]) / 2.0;
+    free(c);
+    *nv = m;
+    return med;
+}
+
+/* mw_median_scan (strided, one pass, several columns at once) and
+ * mw_median_inplace give numpy.median for sizes below and above the sampled
+ * bracket (16384): the 7 columns of a row-major matrix at once, one at a
+ * time, and each copied out (stride 1); missing values (a few, and more than
+ * half: no bracket), ties across the middle, sorted data, a sample that
+ * misses the middle (the fallback), a constant column; and report the first
+ * infinite value. */
+static void test_median_scan(void **state) {
+    (void)state;
+    enum { D = 7 };
+    size_t sizes[] = {1, 2, 5, 4096, 16383, 16384, 20001, 100000};
+    srand(5);
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        size_t n = sizes[k];
+        double *x = malloc(n * D * sizeof *x), *col = malloc(n * sizeof *col);
+        for (size_t i = 0; i < n; i++)
+            for (int c = 0; c < D; c++) {
+                double u = ((double)rand() + 1) / ((double)RAND_MAX + 2), v;
+                switch (c) {
+                case 0: v = u; break;
+                case 1: v = i % 9 == 4 ? NAN : u * u; break;          /* some missing */
+                case 2: v = i % 3 ? NAN : u - 0.5; break;             /* mostly missing */
+                case 3: v = floor(u * 3); break;                      /* ties in the middle */
+                case 4: v = (double)i; break;                         /* sorted */
+                case 5: v = n >= 4096 && i % (n / 4096) == 0 ? -1.0 : u; break; /* sample misses */
+                default: v = 3.25; break;                             /* constant */
+                }
+                x[i * D + c] = v;
+            }
+        mw_median_scan_result all[D], one, flat;
+        assert_int_equal(mw_median_scan(x, n, D, D, all), MW_OK);
+        for (int c = 0; c < D; c++) {
+            size_t nv;
+            double want = median_by_sort(x + c, n, D, &nv);
+            for (size_t i = 0; i < n; i++) col[i] = x[i * D + c];
+            assert_int_equal(mw_median_scan(x + c, n, D, 1, &one), MW_OK);
+            assert_int_equal(mw_median_scan(col, n, 1, 1, &flat), MW_OK);
+            const mw_median_scan_result *rs[3] = {&all[c], &one, &flat};
+            double mn = INFINITY, mx = -INFINITY;
+            size_t m = 0;
+            for (size_t i = 0; i < n; i++)
+                if (!isnan(col[i])) {
+                    mn = fmin(mn, col[i]);
+                    mx = fmax(mx, col[i]);
+                    col[m++] = col[i];
+                }
+            for (int v = 0; v < 3; v++) {
+                assert_int_equal(rs[v]->n_values, nv);
+                assert_int_equal(rs[v]->first_inf, 0);
+                assert_true(nv ? rs[v]->median == want : isnan(rs[v]->median));
+                assert_true(rs[v]->min == mn && rs[v]->max == mx);
+            }
+            if (m) assert_true(mw_median_inplace(col, m) == want);
+        }
+        if (n > 2) { /* infinities: the first is reported, other columns unaffected */
+            x[(n / 2) * D + 1] = -INFINITY;
+            x[(n - 1) * D + 1] = INFINITY;
+            x[(n - 1) * D + 6] = INFINITY;
+            assert_int_equal(mw_median_scan(x, n, D, D, all), MW_OK);
+            assert_int_equal(all[1].first_inf, n / 2 + 1);
+            assert_int_equal(all[6].first_inf, n);
+            assert_int_equal(all[0].first_inf, 0);
+            size_t nv;
+            assert_true(all[0].median == median_by_sort(x, n, D, &nv));
+        }
+        free(x);
+        free(col);
+    }
+}
+
+/* mw_select_ranks and mw_quantiles_select give what the sort gives, bit for
+ * bit: every position of short arrays, the 101 percentiles and odd levels of
+ * long ones; ties across bucket and quantile boundaries, one value, both
+ * zeros, many magnitudes, one far value (a single crowded bucket). */
+static void test_select_equals_sort(void **state) {
+    (void)state;
+    size_t sizes[] = {1, 2, 7, 100, 4095, 4096, 4097, 20000, 100000, 300001};
+    double q[110];
+    for (int i = 0; i <= 100; i++) q[i] = i / 100.0;
+    double extra[] = {0.99, 0.999, 1 - 1e-9, 1e-9, 0.5 + 1e-12, 0.123456789, 0.875, 0.995, 0.01};
+    memcpy(q + 101, extra, sizeof extra);
+    size_t nq = 101 + sizeof extra / sizeof *extra;
+    srand(11);
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        size_t n = sizes[k];
+        double *v = malloc(n * sizeof *v), *c = malloc(n * sizeof *v), *sc = malloc(n * sizeof *v);
+        size_t *rank = malloc(n * sizeof *rank);
+        double *got = malloc(n * sizeof *got);
+        for (int shape = 0; shape < 7; shape++) {
+            for (size_t i = 0; i < n; i++) {
+                double u = ((double)rand() + 1) / ((double)RAND_MAX + 2);
+                switch (shape) {
+                case 0: v[i] = 0.3 + 0.4 * u; break;                        /* like forest scores */
+                case 1: v[i] = (double)(rand() % 5); break;                  /* heavy ties */
+                case 2: v[i] = 2.5; break;                                   /* one value */
+                case 3: v[i] = rand() % 2 ? 0.0 : -0.0; break;               /* both zeros */
+                case 4: v[i] = (u - 0.5) * exp(30 * u); break;               /* both signs, magnitudes */
+                case 5: v[i] = i == n / 2 ? 1e300 : 1.0 + u * 1e-9; break;   /* one crowded bucket */
+                default: v[i] = 1.0 + (double)(rand() % 64) * 0x1p-52; break; /* last bits */
+                }
+            }
+            memcpy(c, v, n * sizeof *v);
+            mw_sort_doubles(c, n, sc);
+            size_t nr = n <= 5000 ? n : 300;
+            for (size_t j = 0; j < nr; j++) /* all, or a spread incl. both ends, unsorted */
+                rank[j] = n <= 5000 ? (j * 7919) % n : (j * 104729 + j * j) % n;
+            if (nr == 300) rank[0] = 0, rank[1] = n - 1, rank[2] = n / 2;
+            double *before = malloc(n * sizeof *v);
+            memcpy(before, v, n * sizeof *v);
+            assert_int_equal(mw_select_ranks(v, n, rank, nr, got), MW_OK);
+            assert_memory_equal(before, v, n * sizeof *v); /* not modified */
+            for (size_t j = 0; j < nr; j++) assert_memory_equal(&got[j], &c[rank[j]], sizeof *got);
+            double qs[110], qw;
+            assert_int_equal(mw_quantiles_select(v, n, q, nq, qs), MW_OK);
+            for (size_t j = 0; j < nq; j++) {
+                qw = mw_quantile_sorted(c, n, q[j]);
+                assert_memory_equal(&qs[j], &qw, sizeof qw);
+            }
+            free(before);
+        }
+        size_t bad = n;
+        assert_int_equal(mw_select_ranks(v, n, &bad, 1, got), MW_EINVAL);
+        free(v);
+        free(c);
+        free(sc);
+        free(rank);
+        free(got);
+    }
+    double one = 1.0, out, badq = 1.5;
+    assert_int_equal(mw_quantiles_select(&one, 0, &one, 1, &out), MW_EINVAL);
+    assert_int_equal(mw_quantiles_select(&one, 1, &badq, 1, &out), MW_EINVAL);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random),
@@ -195,6 +343,8 @@ int main(void) {
         cmocka_unit_test(test_inplace_u64),
         cmocka_unit_test(test_u64_sizes_and_shapes),
         cmocka_unit_test(test_sort_finite),
+        cmocka_unit_test(test_select_equals_sort),
+        cmocka_unit_test(test_median_scan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
