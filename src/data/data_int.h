@@ -59,6 +59,14 @@ const char *mw_data_parse_number_padded(const char *p, const char *end, const ch
  * read. */
 int mw_data_parse_field(const char *p, const char *end, const char *limit, double *out);
 
+/* A leading '-' or '+' of the number at *p: skips it, returns 1 for '-'. */
+static inline int mw_data_take_sign(const char **p, const char *end) {
+    const char *q = *p;
+    if (q >= end || (*q != '-' && *q != '+')) return 0;
+    *p = q + 1;
+    return *q == '-';
+}
+
 /* The powers of ten that are exact doubles, 1e0 .. 1e22 (Clinger's fast path). */
 extern const double mw_data_pow10_exact[23];
 

@@ -210,11 +210,7 @@ static void long_mantissa(const char *ip, const char *ie, const char *fp, const 
 static inline const char *parse_number(const char *p, const char *end, const char *limit,
                                        double *out) {
     const char *start = p;
-    int neg = 0;
-    if (p < end && (*p == '-' || *p == '+')) {
-        neg = *p == '-';
-        p++;
-    }
+    int neg = mw_data_take_sign(&p, end);
     uint64_t w = 0;
     const char *ip = p;
     p = scan_digits(p, end, limit, &w);
@@ -285,11 +281,7 @@ static inline uint64_t lead_value(uint64_t v, unsigned k) {
  */
 int mw_data_parse_field(const char *p, const char *end, const char *limit, double *out) {
     const char *start = p;
-    int neg = 0;
-    if (p < end && (*p == '-' || *p == '+')) {
-        neg = *p == '-';
-        p++;
-    }
+    int neg = mw_data_take_sign(&p, end);
     size_t len = (size_t)(end - p);
     if (len == 0 || len > 20 || limit - p < 32) goto general;
     uint64_t v0 = load8(p);

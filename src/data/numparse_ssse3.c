@@ -76,11 +76,7 @@ SSSE3 static inline uint64_t squeeze_digits(__m128i lo, __m128i hi, int dot, int
 SSSE3 static int parse_field_ssse3(const char *floor, const char *p, const char *end,
                                    const char *limit, double *out) {
     const char *start = p;
-    int neg = 0;
-    if (p < end && (*p == '-' || *p == '+')) {
-        neg = *p == '-';
-        p++;
-    }
+    int neg = mw_data_take_sign(&p, end);
     size_t len = (size_t)(end - p);
     if (len == 0 || len > 20 || (size_t)(end - floor) < 32) goto portable;
     __m128i lo = _mm_loadu_si128((const __m128i *)(const void *)(end - 32));
