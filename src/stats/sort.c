@@ -26,14 +26,26 @@
  * in-place pass.
  */
 #include "modelwatch/stats.h"
+#include "stats/sort_int.h"
 #include "stats/sort_key.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define key_of mw_sort_key         /* the key transform shared with perf_rank.c */
+#define key_of mw_sort_key /* the key transform shared with perf_rank.c */
 #define double_of mw_sort_key_value
+
+static int vector_allowed = 1;
+
+void mw_sort_allow_vector(int allow) {
+    vector_allowed = allow;
+}
+
+/* The AVX-512 quicksort (sort_avx512.c) when allowed and the CPU has it. */
+static mw_sort_keys_fn vector_sort(void) {
+    return vector_allowed ? mw_sort_keys_vector() : NULL;
+}
 
 static void insertion_sort(double *v, size_t n) {
     for (size_t i = 1; i < n; i++) {
@@ -145,6 +157,11 @@ static void inner_sort(uint64_t *src, uint64_t *dst, size_t n) {
  * normal doubles with LSD here).
  */
 void mw_sort_u64(uint64_t *a, size_t n, uint64_t *scratch) {
+    mw_sort_keys_fn vs = vector_sort();
+    if (vs) {
+        vs(a, n);
+        return;
+    }
     if (n < SMALL_BUCKET) {
         insertion_sort_u64(a, n);
         return;
@@ -350,6 +367,14 @@ static void sort_in_tile(uint64_t *a, size_t n, tile *t) {
  * the first byte (4,000 keys each for a million random hashes) are sorted in
  * cache instead of by two more in-place passes. */
 void mw_sort_u64_inplace(uint64_t *a, size_t n) {
+    mw_sort_keys_fn vs = vector_sort();
+    if (vs)
+        vs(a, n);
+    else
+        mw_sort_u64_radix_inplace(a, n);
+}
+
+void mw_sort_u64_radix_inplace(uint64_t *a, size_t n) {
     tile t;
     size_t tnb = (size_t)1 << TILE_BITS;
     t.a = n > 4 * TILE_SMALL ? malloc(2 * TILE_KEYS * sizeof *t.a + (2 * tnb + 1) * sizeof *t.count)
@@ -406,9 +431,24 @@ static void sort_range(uint64_t *keys, uint64_t *tmp, size_t n, double *out, til
     split_range(keys, tmp, n, out, t, NESTED_BITS, start, pos);
 }
 
+/* The doubles of the n keys stored over v, in place. */
+static void keys_to_doubles(double *v, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k;
+        memcpy(&k, &v[i], sizeof k);
+        v[i] = double_of(k);
+    }
+}
+
 /* Sorts the n >= 64 keys stored over v and leaves the doubles in v. */
 static void sort_keys_to_doubles(double *v, size_t n, double *scratch) {
     uint64_t *keys = (uint64_t *)(void *)v;
+    mw_sort_keys_fn vs = vector_sort();
+    if (vs) { /* in place: scratch is not needed */
+        vs(keys, n);
+        keys_to_doubles(v, n);
+        return;
+    }
     size_t cap = n < TILE_KEYS ? n : TILE_KEYS;
     size_t top = n > TILE_KEYS ? ((size_t)1 << TOP_BITS) : 0; /* counters of the first pass */
     size_t tnb = (size_t)1 << TILE_BITS;
@@ -432,11 +472,7 @@ static void sort_keys_to_doubles(double *v, size_t n, double *scratch) {
     free(count);
     /* no memory for the tile: the plain radix sort of the keys */
     mw_sort_u64(keys, n, (uint64_t *)(void *)scratch);
-    for (size_t i = 0; i < n; i++) {
-        uint64_t k;
-        memcpy(&k, &v[i], sizeof k);
-        v[i] = double_of(k);
-    }
+    keys_to_doubles(v, n);
 }
 
 void mw_sort_doubles(double *v, size_t n, double *scratch) {
@@ -470,11 +506,7 @@ size_t mw_sort_finite(double *v, size_t n, double *scratch, uint64_t *nan_count,
         sort_keys_to_doubles(v, k, scratch);
         return k;
     }
-    for (size_t i = 0; i < k; i++) {
-        uint64_t key;
-        memcpy(&key, &v[i], sizeof key);
-        v[i] = double_of(key);
-    }
+    keys_to_doubles(v, k);
     insertion_sort(v, k);
     return k;
 }

@@ -1,6 +1,10 @@
 /*
- * Radix sort of doubles: order equals qsort's on random data, negatives,
+ * Sorting of doubles and keys: order equals qsort's on random data, negatives,
  * infinities, duplicates and both zeros; short arrays use the insertion path.
+ * Every test runs twice: with the AVX-512 quicksort (where the CPU has it) and
+ * with the portable radix sorts; test_vector_quicksort checks the quicksort's
+ * own edge cases (every size up to 300, presorted and adversarial shapes, its
+ * way out to the radix sort).
  * Order statistics by selection (mw_select_ranks, mw_quantiles_select) and
  * medians (mw_median_scan, mw_median_inplace) against sorting.
  */
@@ -14,9 +18,15 @@
 #include <cmocka.h>
 
 #include "modelwatch/stats.h"
+#include "stats/sort_int.h"
 
 static int cmp(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return (x > y) - (x < y);
 }
 
@@ -25,8 +35,10 @@ static void check(double *v, size_t n) {
     memcpy(ref, v, n * sizeof *v);
     qsort(ref, n, sizeof *ref, cmp);
     mw_sort_doubles(v, n, scratch);
-    for (size_t i = 0; i < n; i++) assert_true(v[i] == ref[i]);
-    for (size_t i = 1; i < n; i++) assert_true(v[i - 1] <= v[i]);
+    for (size_t i = 0; i < n; i++)
+        assert_true(v[i] == ref[i]);
+    for (size_t i = 1; i < n; i++)
+        assert_true(v[i - 1] <= v[i]);
     free(ref);
     free(scratch);
 }
@@ -36,7 +48,8 @@ static void test_random(void **state) {
     size_t n = 100000;
     double *v = malloc(n * sizeof *v);
     srand(42);
-    for (size_t i = 0; i < n; i++) v[i] = ((double)rand() / RAND_MAX - 0.5) * 1e6;
+    for (size_t i = 0; i < n; i++)
+        v[i] = ((double)rand() / RAND_MAX - 0.5) * 1e6;
     v[10] = INFINITY;
     v[11] = -INFINITY;
     v[12] = 0.0;
@@ -57,11 +70,21 @@ static void test_large_distributions(void **state) {
         for (size_t i = 0; i < n; i++) {
             double u = ((double)rand() + 1) / ((double)RAND_MAX + 2);
             switch (dist) {
-            case 0: v[i] = 3 + 1.2 * log(u / (1 - u)); break;          /* both signs */
-            case 1: v[i] = exp(40 * (u - 0.5)); break;                  /* many magnitudes */
-            case 2: v[i] = (double)(rand() % 7); break;                 /* heavy ties */
-            case 3: v[i] = i % 1000 == 0 ? 1e300 * (u - 0.5) : u; break; /* far outliers */
-            default: v[i] = 1.0 + (double)(rand() % 16) * 0x1p-52; break; /* last bits only */
+            case 0:
+                v[i] = 3 + 1.2 * log(u / (1 - u));
+                break; /* both signs */
+            case 1:
+                v[i] = exp(40 * (u - 0.5));
+                break; /* many magnitudes */
+            case 2:
+                v[i] = (double)(rand() % 7);
+                break; /* heavy ties */
+            case 3:
+                v[i] = i % 1000 == 0 ? 1e300 * (u - 0.5) : u;
+                break; /* far outliers */
+            default:
+                v[i] = 1.0 + (double)(rand() % 16) * 0x1p-52;
+                break; /* last bits only */
             }
         }
         check(v, n);
@@ -71,9 +94,12 @@ static void test_large_distributions(void **state) {
     for (int dist = 0; dist < 3; dist++) {
         for (size_t i = 0; i < n; i++) {
             double u = ((double)rand() + 1) / ((double)RAND_MAX + 2);
-            if (dist == 0) v[i] = 1.0 + u * 1e-9;
-            else if (dist == 1) v[i] = 2.0 + (double)(rand() % 5000) * 0x1p-40;
-            else v[i] = -3.0 - u * 1e-12;
+            if (dist == 0)
+                v[i] = 1.0 + u * 1e-9;
+            else if (dist == 1)
+                v[i] = 2.0 + (double)(rand() % 5000) * 0x1p-40;
+            else
+                v[i] = -3.0 - u * 1e-12;
         }
         v[n / 2] = dist == 2 ? 1e300 : -1e300;
         check(v, n);
@@ -81,7 +107,8 @@ static void test_large_distributions(void **state) {
     /* sizes around the tile (65536 keys) and the insertion-sort cut-offs */
     size_t sizes[] = {23, 24, 25, 64, 65, 1000, 65535, 65536, 65537, 131073};
     for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
-        for (size_t i = 0; i < sizes[k]; i++) v[i] = (double)(rand() % 100000) / 7.0 - 5000.0;
+        for (size_t i = 0; i < sizes[k]; i++)
+            v[i] = (double)(rand() % 100000) / 7.0 - 5000.0;
         check(v, sizes[k]);
     }
     free(v);
@@ -101,18 +128,23 @@ static void test_sort_finite(void **state) {
         size_t nw = 0;
         for (size_t i = 0; i < n; i++) {
             int r = rand() % 10;
-            v[i] = r == 0 ? NAN : r == 1 ? (rand() % 2 ? INFINITY : -INFINITY)
-                                        : ((double)rand() / RAND_MAX - 0.3) * 1e3;
-            if (isnan(v[i])) nan_want++;
-            else if (isinf(v[i])) inf_want++;
-            else want[nw++] = v[i];
+            v[i] = r == 0   ? NAN
+                   : r == 1 ? (rand() % 2 ? INFINITY : -INFINITY)
+                            : ((double)rand() / RAND_MAX - 0.3) * 1e3;
+            if (isnan(v[i]))
+                nan_want++;
+            else if (isinf(v[i]))
+                inf_want++;
+            else
+                want[nw++] = v[i];
         }
         qsort(want, nw, sizeof *want, cmp);
         size_t got = mw_sort_finite(v, n, scratch, &nan_got, &inf_got);
         assert_int_equal(got, nw);
         assert_int_equal(nan_got, nan_want);
         assert_int_equal(inf_got, inf_want);
-        for (size_t i = 0; i < nw; i++) assert_true(v[i] == want[i]);
+        for (size_t i = 0; i < nw; i++)
+            assert_true(v[i] == want[i]);
         free(v);
         free(want);
         free(scratch);
@@ -131,17 +163,14 @@ static void test_inplace_u64(void **state) {
         memcpy(b, a, n * sizeof *a);
         mw_sort_u64_inplace(a, n);
         mw_sort_u64(b, n, scratch);
-        for (size_t i = 0; i < n; i++) assert_true(a[i] == b[i]);
-        for (size_t i = 1; i < n; i++) assert_true(a[i - 1] <= a[i]);
+        for (size_t i = 0; i < n; i++)
+            assert_true(a[i] == b[i]);
+        for (size_t i = 1; i < n; i++)
+            assert_true(a[i - 1] <= a[i]);
         free(a);
         free(b);
         free(scratch);
     }
-}
-
-static int cmp_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
 }
 
 /* mw_sort_u64 at every level of its MSD recursion (small arrays, in-cache
@@ -160,12 +189,24 @@ static void test_u64_sizes_and_shapes(void **state) {
                 seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
                 uint64_t r = seed ^ (seed >> 29);
                 switch (shape) {
-                case 0: a[i] = r; break;                                       /* all bits */
-                case 1: a[i] = 0xBFE0000000000000ULL | (r >> 20); break;       /* common prefix */
-                case 2: a[i] = 0x8000000000000000ULL + (r % 5) * 12345; break; /* heavy ties */
-                case 3: a[i] = (r % 3) << 50 | (r & 0xff); break;              /* clusters */
-                case 4: a[i] = r & 0xf; break;                                 /* low bits only */
-                default: a[i] = i % 7 ? r >> 40 : UINT64_MAX; break;           /* extremes */
+                case 0:
+                    a[i] = r;
+                    break; /* all bits */
+                case 1:
+                    a[i] = 0xBFE0000000000000ULL | (r >> 20);
+                    break; /* common prefix */
+                case 2:
+                    a[i] = 0x8000000000000000ULL + (r % 5) * 12345;
+                    break; /* heavy ties */
+                case 3:
+                    a[i] = (r % 3) << 50 | (r & 0xff);
+                    break; /* clusters */
+                case 4:
+                    a[i] = r & 0xf;
+                    break; /* low bits only */
+                default:
+                    a[i] = i % 7 ? r >> 40 : UINT64_MAX;
+                    break; /* extremes */
                 }
             }
             memcpy(ref, a, n * sizeof *a);
@@ -179,12 +220,84 @@ static void test_u64_sizes_and_shapes(void **state) {
     }
 }
 
+/* Keys of one of several shapes that stress a quicksort's pivot choice. */
+static void fill_shape(uint64_t *a, size_t n, int shape, uint64_t *seed) {
+    for (size_t i = 0; i < n; i++) {
+        *seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        uint64_t r = *seed ^ (*seed >> 29);
+        switch (shape) {
+        case 0:
+            a[i] = r;
+            break; /* random */
+        case 1:
+            a[i] = i;
+            break; /* sorted */
+        case 2:
+            a[i] = n - i;
+            break; /* reversed */
+        case 3:
+            a[i] = i < n / 2 ? i : n - i;
+            break; /* organ pipe */
+        case 4:
+            a[i] = 42;
+            break; /* all equal */
+        case 5:
+            a[i] = r % 3 ? UINT64_MAX : r % 4;
+            break; /* mostly the largest key */
+        case 6:
+            a[i] = i % 2 ? i : 0;
+            break; /* sawtooth with zeros */
+        default:
+            a[i] = i % 9 == 4 ? UINT64_MAX - (r % 2) : r;
+            break; /* pivot spots extreme */
+        }
+    }
+}
+
+/* The vector quicksort against qsort: every size to 300 (the register network,
+ * the partition's tail and held vectors), larger sizes and shapes, and with a
+ * recursion budget of 0-3 levels so that ranges go to the radix sort. */
+static void test_vector_quicksort(void **state) {
+    (void)state;
+    if (!mw_sort_keys_vector()) {
+        skip();
+        return;
+    }
+    size_t nmax = 100000;
+    uint64_t *a = malloc(nmax * sizeof *a), *ref = malloc(nmax * sizeof *a), seed = 11;
+    for (size_t n = 0; n <= 300; n++)
+        for (int shape = 0; shape < 8; shape++) {
+            fill_shape(a, n, shape, &seed);
+            memcpy(ref, a, n * sizeof *a);
+            qsort(ref, n, sizeof *ref, cmp_u64);
+            mw_sort_keys_vector()(a, n);
+            assert_memory_equal(a, ref, n * sizeof *a);
+        }
+    size_t sizes[] = {1000, 4097, 65536, 100000};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++)
+        for (int shape = 0; shape < 8; shape++)
+            for (int depth = -1; depth <= 3; depth++) {
+                size_t n = sizes[k];
+                fill_shape(a, n, shape, &seed);
+                memcpy(ref, a, n * sizeof *a);
+                qsort(ref, n, sizeof *ref, cmp_u64);
+                if (depth < 0)
+                    mw_sort_keys_vector()(a, n);
+                else
+                    mw_sort_keys_vector_budget(a, n, depth);
+                assert_memory_equal(a, ref, n * sizeof *a);
+            }
+    free(a);
+    free(ref);
+}
+
 static void test_small_and_ties(void **state) {
     (void)state;
     double a[] = {3, 1, 2, 2, -1, 0, 3, 3};
     check(a, 8);
     double b[200];
-    for (int i = 0; i < 200; i++) b[i] = (double)((i * 7) % 5);
+    for (int i = 0; i < 200; i++)
+        b[i] = (double)((i * 7) % 5);
     check(b, 200);
     check(b, 0);
 }
@@ -221,13 +334,27 @@ static void test_median_scan(void **state) {
             for (int c = 0; c < D; c++) {
                 double u = ((double)rand() + 1) / ((double)RAND_MAX + 2), v;
                 switch (c) {
-                case 0: v = u; break;
-                case 1: v = i % 9 == 4 ? NAN : u * u; break;          /* some missing */
-                case 2: v = i % 3 ? NAN : u - 0.5; break;             /* mostly missing */
-                case 3: v = floor(u * 3); break;                      /* ties in the middle */
-                case 4: v = (double)i; break;                         /* sorted */
-                case 5: v = n >= 4096 && i % (n / 4096) == 0 ? -1.0 : u; break; /* sample misses */
-                default: v = 3.25; break;                             /* constant */
+                case 0:
+                    v = u;
+                    break;
+                case 1:
+                    v = i % 9 == 4 ? NAN : u * u;
+                    break; /* some missing */
+                case 2:
+                    v = i % 3 ? NAN : u - 0.5;
+                    break; /* mostly missing */
+                case 3:
+                    v = floor(u * 3);
+                    break; /* ties in the middle */
+                case 4:
+                    v = (double)i;
+                    break; /* sorted */
+                case 5:
+                    v = n >= 4096 && i % (n / 4096) == 0 ? -1.0 : u;
+                    break; /* sample misses */
+                default:
+                    v = 3.25;
+                    break; /* constant */
                 }
                 x[i * D + c] = v;
             }
@@ -236,7 +363,8 @@ static void test_median_scan(void **state) {
         for (int c = 0; c < D; c++) {
             size_t nv;
             double want = median_by_sort(x + c, n, D, &nv);
-            for (size_t i = 0; i < n; i++) col[i] = x[i * D + c];
+            for (size_t i = 0; i < n; i++)
+                col[i] = x[i * D + c];
             assert_int_equal(mw_median_scan(x + c, n, D, 1, &one), MW_OK);
             assert_int_equal(mw_median_scan(col, n, 1, 1, &flat), MW_OK);
             const mw_median_scan_result *rs[3] = {&all[c], &one, &flat};
@@ -280,7 +408,8 @@ static void test_select_equals_sort(void **state) {
     (void)state;
     size_t sizes[] = {1, 2, 7, 100, 4095, 4096, 4097, 20000, 100000, 300001};
     double q[110];
-    for (int i = 0; i <= 100; i++) q[i] = i / 100.0;
+    for (int i = 0; i <= 100; i++)
+        q[i] = i / 100.0;
     double extra[] = {0.99, 0.999, 1 - 1e-9, 1e-9, 0.5 + 1e-12, 0.123456789, 0.875, 0.995, 0.01};
     memcpy(q + 101, extra, sizeof extra);
     size_t nq = 101 + sizeof extra / sizeof *extra;
@@ -294,13 +423,27 @@ static void test_select_equals_sort(void **state) {
             for (size_t i = 0; i < n; i++) {
                 double u = ((double)rand() + 1) / ((double)RAND_MAX + 2);
                 switch (shape) {
-                case 0: v[i] = 0.3 + 0.4 * u; break;                        /* like forest scores */
-                case 1: v[i] = (double)(rand() % 5); break;                  /* heavy ties */
-                case 2: v[i] = 2.5; break;                                   /* one value */
-                case 3: v[i] = rand() % 2 ? 0.0 : -0.0; break;               /* both zeros */
-                case 4: v[i] = (u - 0.5) * exp(30 * u); break;               /* both signs, magnitudes */
-                case 5: v[i] = i == n / 2 ? 1e300 : 1.0 + u * 1e-9; break;   /* one crowded bucket */
-                default: v[i] = 1.0 + (double)(rand() % 64) * 0x1p-52; break; /* last bits */
+                case 0:
+                    v[i] = 0.3 + 0.4 * u;
+                    break; /* like forest scores */
+                case 1:
+                    v[i] = (double)(rand() % 5);
+                    break; /* heavy ties */
+                case 2:
+                    v[i] = 2.5;
+                    break; /* one value */
+                case 3:
+                    v[i] = rand() % 2 ? 0.0 : -0.0;
+                    break; /* both zeros */
+                case 4:
+                    v[i] = (u - 0.5) * exp(30 * u);
+                    break; /* both signs, magnitudes */
+                case 5:
+                    v[i] = i == n / 2 ? 1e300 : 1.0 + u * 1e-9;
+                    break; /* one crowded bucket */
+                default:
+                    v[i] = 1.0 + (double)(rand() % 64) * 0x1p-52;
+                    break; /* last bits */
                 }
             }
             memcpy(c, v, n * sizeof *v);
@@ -313,7 +456,8 @@ static void test_select_equals_sort(void **state) {
             memcpy(before, v, n * sizeof *v);
             assert_int_equal(mw_select_ranks(v, n, rank, nr, got), MW_OK);
             assert_memory_equal(before, v, n * sizeof *v); /* not modified */
-            for (size_t j = 0; j < nr; j++) assert_memory_equal(&got[j], &c[rank[j]], sizeof *got);
+            for (size_t j = 0; j < nr; j++)
+                assert_memory_equal(&got[j], &c[rank[j]], sizeof *got);
             double qs[110], qw;
             assert_int_equal(mw_quantiles_select(v, n, q, nq, qs), MW_OK);
             for (size_t j = 0; j < nq; j++) {
@@ -345,6 +489,10 @@ int main(void) {
         cmocka_unit_test(test_sort_finite),
         cmocka_unit_test(test_select_equals_sort),
         cmocka_unit_test(test_median_scan),
+        cmocka_unit_test(test_vector_quicksort),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("vector where the CPU has it", tests, NULL, NULL);
+    mw_sort_allow_vector(0);
+    failed += cmocka_run_group_tests_name("portable radix sorts", tests, NULL, NULL);
+    return failed;
 }
