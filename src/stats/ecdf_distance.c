@@ -14,6 +14,12 @@
  * "Energy statistics", J. Stat. Plann. Inference 143(8); scipy's docstring).
  * The sums are Neumaier-compensated, so the result is within a few ulps of the
  * exact sum whatever order numpy summed in.
+ *
+ * Wasserstein is computed from the quantile functions instead (quantile_l1):
+ * the area between the two ECDFs is the same read along the other axis,
+ *   integral |F_x(t) - F_y(t)| dt = integral_0^1 |Qx(u) - Qy(u)| du,
+ * and the quantile functions step at u = i/n and j/m, points that do not
+ * depend on the data, so that walk has no data-dependent branch.
  */
 #include <math.h>
 
@@ -80,13 +86,58 @@ static mw_status ecdf_integral(const double *x, size_t n, const double *y, size_
     return MW_OK;
 }
 
+/*
+ * integral_0^1 |Qx(u) - Qy(u)| du for sorted x (n) and y (m): on each piece
+ * between consecutive steps (i+1)/n and (j+1)/m the quantiles are x[i] and
+ * y[j]. In units of 1/(n*m) the steps are the integers (i+1)*m and (j+1)*n,
+ * so piece widths are exact and the walk's control flow depends on n and m
+ * only: no mispredicted branch and no chain from a loaded value to the next
+ * index, which made the ECDF walk 5-10x slower on a million values. With
+ * n == m every piece has width m: the mean of |x[i] - y[i]|. Blocks of
+ * ECDF_BLOCK terms are summed plainly (all terms are >= 0: no cancellation)
+ * and added with compensation.
+ */
+static double quantile_l1(const double *x, size_t n, const double *y, size_t m) {
+    mw_ksum total = {0, 0};
+    double block = 0;
+    if (n == m) {
+        for (size_t i = 0; i < n; i++) {
+            block += fabs(x[i] - y[i]);
+            if ((i + 1) % ECDF_BLOCK == 0) {
+                mw_ksum_add(&total, block);
+                block = 0;
+            }
+        }
+        mw_ksum_add(&total, block);
+        return mw_ksum_value(&total) / (double)n;
+    }
+    const uint64_t dm = m, dn = n;
+    uint64_t next_x = dm, next_y = dn, prev = 0; /* (i+1)*m, (j+1)*n, last step */
+    size_t i = 0, j = 0, steps = 0;
+    while (i < n && j < m) {
+        uint64_t end = next_x < next_y ? next_x : next_y;
+        block += (double)(end - prev) * fabs(x[i] - y[j]);
+        prev = end;
+        int step_x = next_x <= next_y, step_y = next_y <= next_x; /* both at a common step */
+        i += (size_t)step_x;
+        next_x += step_x ? dm : 0;
+        j += (size_t)step_y;
+        next_y += step_y ? dn : 0;
+        if (++steps == ECDF_BLOCK) {
+            mw_ksum_add(&total, block);
+            block = 0;
+            steps = 0;
+        }
+    }
+    mw_ksum_add(&total, block);
+    return mw_ksum_value(&total) / ((double)n * (double)m);
+}
+
 mw_status mw_wasserstein_distance(const double *x, size_t n, const double *y, size_t m,
                                   mw_test_result *out) {
     mw_status st = mw_rank_begin(x, n, y, m, out);
-    double v;
-    if (st == MW_OK) st = ecdf_integral(x, n, y, m, 1, &v);
     if (st != MW_OK) return st;
-    out->statistic = v;
+    out->statistic = quantile_l1(x, n, y, m);
     return MW_OK;
 }
 

@@ -133,6 +133,9 @@ static void test_preconditions(void **state) {
     const double unsorted[] = {0.0, 2.0, 1.0, 3.0};
     const double with_nan[] = {0.0, 1.0, NAN, 3.0};
     const double with_inf[] = {0.0, 1.0, 2.0, INFINITY};
+    /* the check reads the ends for finiteness and the order for the rest */
+    const double nan_first[] = {NAN, 0.0, 1.0, 2.0}, nan_last[] = {0.0, 1.0, 2.0, NAN};
+    const double minus_inf_first[] = {-INFINITY, 0.0, 1.0, 2.0};
     for (size_t t = 0; t < NTESTS; t++) {
         mw_test_result r = {1.0, 1.0};
         assert_int_equal(TESTS[t].fn(unsorted, 4, ok, 4, &r), MW_EINVAL);
@@ -145,6 +148,10 @@ static void test_preconditions(void **state) {
         assert_int_equal(TESTS[t].fn(NULL, 4, ok, 4, &r), MW_EINVAL);
         assert_int_equal(TESTS[t].fn(ok, 4, ok, 4, NULL), MW_EINVAL);
         assert_int_equal(TESTS[t].fn(ok, 4, with_inf, 3, &r), MW_OK);
+        assert_int_equal(TESTS[t].fn(nan_first, 4, ok, 4, &r), MW_EINVAL);
+        assert_int_equal(TESTS[t].fn(ok, 4, nan_last, 4, &r), MW_EINVAL);
+        assert_int_equal(TESTS[t].fn(minus_inf_first, 4, ok, 4, &r), MW_EINVAL);
+        assert_int_equal(TESTS[t].fn(ok, 4, minus_inf_first + 1, 3, &r), MW_OK);
     }
 }
 
