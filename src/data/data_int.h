@@ -86,9 +86,8 @@ static inline double mw_data_decimal_to_double(uint64_t w, int64_t q, int trunc,
     double d;
     if (w == 0) {
         d = 0.0;
-    } else if (!trunc && w <= (1ULL << 53) && q >= -22 && q <= 22) {
-        d = (double)w; /* Clinger's fast path: both factors exact, one rounding */
-        d = q < 0 ? d / mw_data_pow10_exact[-q] : d * mw_data_pow10_exact[q];
+    } else if (!trunc && w <= (1ULL << 53) && q >= 0 && q <= 22) {
+        d = (double)w * mw_data_pow10_exact[q]; /* Clinger's fast path: exact factors, one rounding */
     } else {
         uint64_t bits, bits2;
         if (mw_data_eisel_lemire(w, q, &bits) &&
