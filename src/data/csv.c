@@ -30,6 +30,7 @@
  * buffers that grow to the longest record.
  */
 #include "data/data_int.h"
+#include "data/numparse_ssse3.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +42,8 @@ typedef struct csv_field {
     size_t off, len; /* decoded text in scratch */
 } csv_field;
 
-typedef struct csv {
+typedef struct csv csv;
+struct csv {
     mw_read_ctx *ctx;
     mw_tb *b;
     mw_error *err;
@@ -60,8 +62,9 @@ typedef struct csv {
     uint64_t data_start;  /* input offset of the first data row (row estimate) */
     uint32_t *commas;     /* ncols comma offsets of the current fast-path record */
     struct cat_hit *hits; /* CAT_WAYS entries per column below CAT_COLS (see feed_fast) */
-    mw_data_field_parser parse_field; /* numbers of the fast path (SSSE3 where the CPU has it) */
-} csv;
+    /* the fast path: feed_fast_ssse3 where the CPU has SSSE3, else feed_fast_portable */
+    mw_status (*feed_fast)(struct csv *c, const char *p, const char *r, size_t ncomma);
+};
 
 /*
  * Recently seen short texts of categorical columns, so that a repeated value
@@ -400,9 +403,24 @@ static const char *scan_record(const char *p, const char *end, uint32_t *out, si
     return NULL;
 }
 
+/* One number field [f, fe) into *v (the parsers' contract), by the inline
+ * SSSE3 parser when vec (only in code compiled for SSSE3). */
+static inline __attribute__((always_inline)) int number_at(const char *floor, const char *f,
+                                                           const char *fe, const char *limit,
+                                                           double *v, int vec) {
+#if MW_DATA_HAVE_SSSE3_PARSER
+    if (vec) return mw_data_parse_field_vec(floor, f, fe, limit, v);
+#endif
+    (void)floor;
+    (void)vec;
+    return mw_data_parse_field(f, fe, limit, v);
+}
+
 /* Fast path over a complete record [p, r) holding no quote, whose commas
- * scan_record found (ncomma of them). */
-static mw_status feed_fast(csv *c, const char *p, const char *r, size_t ncomma) {
+ * scan_record found (ncomma of them). Instantiated twice (below): with vec the
+ * numbers go through the inline SSSE3 parser, else through the portable one. */
+static inline __attribute__((always_inline)) mw_status
+feed_fast_body(csv *c, const char *p, const char *r, size_t ncomma, int vec) {
     mw_table *t = c->b->t;
     mw_column *cols = t->cols;
     size_t row = t->nrows, nmiss = 0;
@@ -422,7 +440,7 @@ static mw_status feed_fast(csv *c, const char *p, const char *r, size_t ncomma) 
         uint64_t word = 0;
         if (cols[i].type == MW_TYPE_NUMERIC) {
             double v;
-            if (c->parse_field(c->in->data, f, fe, limit, &v)) {
+            if (number_at(c->in->data, f, fe, limit, &v, vec)) {
                 cols[i].num[row] = v;
                 goto next;
             }
@@ -457,6 +475,24 @@ static mw_status feed_fast(csv *c, const char *p, const char *r, size_t ncomma) 
     }
     uint64_t h = c->any_ignored ? canon_hash(c) : mw_data_hash64(p, n, 0);
     return end_row(c, h, nmiss);
+}
+
+static mw_status feed_fast_portable(csv *c, const char *p, const char *r, size_t ncomma) {
+    return feed_fast_body(c, p, r, ncomma, 0);
+}
+
+#if MW_DATA_HAVE_SSSE3_PARSER
+SSSE3 static mw_status feed_fast_ssse3(csv *c, const char *p, const char *r, size_t ncomma) {
+    return feed_fast_body(c, p, r, ncomma, 1);
+}
+#endif
+
+/* The fast path for this CPU. */
+static mw_status (*feed_fast_best(void))(csv *, const char *, const char *, size_t) {
+#if MW_DATA_HAVE_SSSE3_PARSER
+    if (mw_data_field_parser_best() == mw_data_parse_field_ssse3) return feed_fast_ssse3;
+#endif
+    return feed_fast_portable;
 }
 
 static mw_status read_header(csv *c) {
@@ -536,7 +572,7 @@ mw_status mw_data_read_csv(mw_read_ctx *ctx, mw_tb *b, mw_error *err) {
     c.b = b;
     c.err = err;
     c.in = ctx->in;
-    c.parse_field = mw_data_field_parser_best();
+    c.feed_fast = feed_fast_best();
     c.name = ctx->name;
     c.nq = SIZE_MAX;
     c.nq_until = c.in->pos;
@@ -583,7 +619,7 @@ mw_status mw_data_read_csv(mw_read_ctx *ctx, mw_tb *b, mw_error *err) {
             if (re == p) {
                 b->t->n_blank_lines++;
             } else {
-                st = feed_fast(&c, p, re, ncomma);
+                st = c.feed_fast(&c, p, re, ncomma);
                 if (st != MW_OK) break;
             }
             in->pos = nl ? roff + 1 : end;
