@@ -38,9 +38,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-extern const uint64_t mw_data_pow5_128[651][2];
-#define POW5_QMIN (-342)
-#define POW5_QMAX 308
 
 const double mw_data_pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                         1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
@@ -99,52 +96,6 @@ static inline const char *scan_digits(const char *p, const char *end, const char
         acc = acc * 10 + (uint64_t)(*p++ - '0');
     *w = acc;
     return p;
-}
-
-/* floor(q * log2(10)) for |q| <= 350, without shifting negative numbers. */
-static inline int64_t floor_log2_pow10(int64_t q) {
-    return q >= 0 ? (217706 * q) >> 16 : -((-217706 * q + 65535) >> 16);
-}
-
-int mw_data_eisel_lemire(uint64_t w, int64_t q, uint64_t *bits) {
-    if (q < POW5_QMIN) {
-        *bits = 0; /* w * 10^q < 1e19 * 1e-343: rounds to zero */
-        return 1;
-    }
-    if (q > POW5_QMAX) {
-        *bits = 0x7FF0000000000000ULL; /* >= 1e309: infinity */
-        return 1;
-    }
-    int lz = __builtin_clzll(w);
-    w <<= lz;
-    const uint64_t *t = mw_data_pow5_128[q - POW5_QMIN];
-    __uint128_t p1 = (__uint128_t)w * t[0];
-    uint64_t hi = (uint64_t)(p1 >> 64), lo = (uint64_t)p1;
-    if ((hi & 0x1FF) == 0x1FF) {
-        __uint128_t p2 = (__uint128_t)w * t[1];
-        uint64_t p2hi = (uint64_t)(p2 >> 64);
-        lo += p2hi;
-        if (lo < p2hi) hi++;
-        if ((hi & 0x1FF) == 0x1FF && lo == UINT64_MAX) return 0; /* a carry may be missing */
-    }
-    int upper = (int)(hi >> 63);
-    int shift = upper + 9;
-    uint64_t m = hi >> shift; /* 54 bits: 53 kept + 1 rounding bit */
-    if (lo <= 1 && (m & 3) == 1 && (m << shift) == hi) return 0; /* maybe an exact tie */
-    int64_t e2 = floor_log2_pow10(q) + 63 + upper - lz + 1023;
-    m += m & 1;
-    m >>= 1;
-    if (m >= (1ULL << 53)) {
-        m = 1ULL << 52;
-        e2++;
-    }
-    if (e2 <= 0) return 0; /* subnormal: leave to strtod */
-    if (e2 >= 2047) {
-        *bits = 0x7FF0000000000000ULL;
-        return 1;
-    }
-    *bits = ((uint64_t)e2 << 52) | (m & ((1ULL << 52) - 1));
-    return 1;
 }
 
 double mw_data_strtod_c(const char *s, size_t len) {
