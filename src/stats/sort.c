@@ -433,6 +433,11 @@ static void sort_range(uint64_t *keys, uint64_t *tmp, size_t n, double *out, til
 
 /* The doubles of the n keys stored over v, in place. */
 static void keys_to_doubles(double *v, size_t n) {
+    mw_sort_to_doubles_fn vec = vector_allowed ? mw_sort_to_doubles_vector() : NULL;
+    if (vec) {
+        vec(v, n);
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
         uint64_t k;
         memcpy(&k, &v[i], sizeof k);
@@ -488,8 +493,9 @@ void mw_sort_doubles(double *v, size_t n, double *scratch) {
     sort_keys_to_doubles(v, n, scratch);
 }
 
-size_t mw_sort_finite(double *v, size_t n, double *scratch, uint64_t *nan_count,
-                      uint64_t *inf_count) {
+/* The portable form of mw_sort_to_keys_fn: the finite values of v moved to
+ * its front as keys (the key transform rides on the compaction). */
+static size_t finite_keys(double *v, size_t n, uint64_t *nan_count, uint64_t *inf_count) {
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         double x = v[i];
@@ -498,10 +504,17 @@ size_t mw_sort_finite(double *v, size_t n, double *scratch, uint64_t *nan_count,
         } else if (isinf(x)) {
             (*inf_count)++;
         } else {
-            uint64_t key = key_of(x); /* the key transform rides on the compaction */
+            uint64_t key = key_of(x);
             memcpy(&v[k++], &key, sizeof key);
         }
     }
+    return k;
+}
+
+size_t mw_sort_finite(double *v, size_t n, double *scratch, uint64_t *nan_count,
+                      uint64_t *inf_count) {
+    mw_sort_to_keys_fn vec = vector_allowed ? mw_sort_to_keys_vector() : NULL;
+    size_t k = (vec ? vec : finite_keys)(v, n, nan_count, inf_count);
     if (k >= 64) {
         sort_keys_to_doubles(v, k, scratch);
         return k;

@@ -303,11 +303,69 @@ void mw_sort_keys_vector_budget(uint64_t *keys, size_t n, int depth) {
     quicksort(keys, n, depth);
 }
 
+/* Lanes of the keys of doubles u (bits): see sort_key.h. */
+AVX512_INLINE __m512i keys_of(__m512i u) {
+    const __m512i sign = _mm512_set1_epi64((long long)0x8000000000000000ULL);
+    return _mm512_xor_si512(u, _mm512_or_si512(_mm512_srai_epi64(u, 63), sign));
+}
+
+AVX512 static size_t to_keys_avx512(double *v, size_t n, uint64_t *nan_count, uint64_t *inf_count) {
+    const __m512i exp = _mm512_set1_epi64(0x7FF0000000000000LL);
+    const __m512i frac = _mm512_set1_epi64(0x000FFFFFFFFFFFFFLL);
+    uint64_t *out = (uint64_t *)(void *)v;
+    size_t k = 0, nans = 0, infs = 0;
+    for (size_t i = 0; i < n; i += 8) {
+        __mmask8 valid = lanes_used(n - i, 0);
+        __m512i u = _mm512_maskz_loadu_epi64(valid, v + i);
+        __mmask8 special = _mm512_mask_cmpeq_epi64_mask(valid, _mm512_and_si512(u, exp), exp);
+        __mmask8 nan = _mm512_mask_test_epi64_mask(special, u, frac);
+        __mmask8 finite = valid & (__mmask8)~special;
+        unsigned nf = (unsigned)__builtin_popcount(finite);
+        nans += (unsigned)__builtin_popcount(nan);
+        infs += (unsigned)__builtin_popcount(special) - (unsigned)__builtin_popcount(nan);
+        /* in place: k <= i, so the store never passes the lanes still unread */
+        _mm512_mask_storeu_epi64(out + k, lanes_used(nf, 0),
+                                 _mm512_maskz_compress_epi64(finite, keys_of(u)));
+        k += nf;
+    }
+    *nan_count += nans;
+    *inf_count += infs;
+    return k;
+}
+
+AVX512 static void to_doubles_avx512(double *v, size_t n) {
+    const __m512i sign = _mm512_set1_epi64((long long)0x8000000000000000ULL);
+    for (size_t i = 0; i < n; i += 8) {
+        __mmask8 valid = lanes_used(n - i, 0);
+        __m512i k = _mm512_maskz_loadu_epi64(valid, v + i);
+        /* keys with the sign bit set were non-negative: clear it; others: flip all */
+        __m512i flip = _mm512_or_si512(
+            _mm512_andnot_si512(_mm512_srai_epi64(k, 63), _mm512_set1_epi64(-1)), sign);
+        _mm512_mask_storeu_epi64(v + i, valid, _mm512_xor_si512(k, flip));
+    }
+}
+
 mw_sort_keys_fn mw_sort_keys_vector(void) {
     return __builtin_cpu_supports("avx512f") ? sort_keys_avx512 : NULL;
 }
+
+mw_sort_to_keys_fn mw_sort_to_keys_vector(void) {
+    return __builtin_cpu_supports("avx512f") ? to_keys_avx512 : NULL;
+}
+
+mw_sort_to_doubles_fn mw_sort_to_doubles_vector(void) {
+    return __builtin_cpu_supports("avx512f") ? to_doubles_avx512 : NULL;
+}
 #else
 mw_sort_keys_fn mw_sort_keys_vector(void) {
+    return NULL;
+}
+
+mw_sort_to_keys_fn mw_sort_to_keys_vector(void) {
+    return NULL;
+}
+
+mw_sort_to_doubles_fn mw_sort_to_doubles_vector(void) {
     return NULL;
 }
 

@@ -12,9 +12,17 @@
 /* Sorts n unsigned 64-bit keys ascending in place. */
 typedef void (*mw_sort_keys_fn)(uint64_t *keys, size_t n);
 
-/* The vector quicksort when this CPU can run it (AVX-512F), else NULL;
- * decided once per process. */
+/* The vector quicksort when this CPU can run it (AVX-512F), else NULL. */
 mw_sort_keys_fn mw_sort_keys_vector(void);
+
+/* The vector forms of sort.c's two passes around a sort, where the CPU has
+ * AVX-512F (else NULL): the finite doubles of v[0..n) moved to its front as
+ * keys (sort_key.h), NaNs and infinities added to the counts, their number
+ * returned; and keys back to doubles in place. */
+typedef size_t (*mw_sort_to_keys_fn)(double *v, size_t n, uint64_t *nan_count, uint64_t *inf_count);
+typedef void (*mw_sort_to_doubles_fn)(double *v, size_t n);
+mw_sort_to_keys_fn mw_sort_to_keys_vector(void);
+mw_sort_to_doubles_fn mw_sort_to_doubles_vector(void);
 
 /* The vector quicksort with `depth` levels of recursion allowed before it
  * hands a range to the radix sort (tests force that way out with small

@@ -118,7 +118,7 @@ static void test_large_distributions(void **state) {
  * for short arrays (insertion path) and long ones. */
 static void test_sort_finite(void **state) {
     (void)state;
-    size_t sizes[] = {0, 1, 10, 63, 64, 70, 5000, 200000};
+    size_t sizes[] = {0, 1, 7, 8, 9, 10, 15, 17, 63, 64, 70, 5000, 200000};
     srand(3);
     for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
         size_t n = sizes[k];
@@ -128,8 +128,10 @@ static void test_sort_finite(void **state) {
         size_t nw = 0;
         for (size_t i = 0; i < n; i++) {
             int r = rand() % 10;
-            v[i] = r == 0   ? NAN
+            /* NaNs of both signs, infinities, subnormals and zeros of both signs */
+            v[i] = r == 0   ? (rand() % 2 ? NAN : -NAN)
                    : r == 1 ? (rand() % 2 ? INFINITY : -INFINITY)
+                   : r == 2 ? (rand() % 2 ? 5e-324 : -0.0)
                             : ((double)rand() / RAND_MAX - 0.3) * 1e3;
             if (isnan(v[i]))
                 nan_want++;
