@@ -15,14 +15,18 @@
  *   - Partition in place, 8 keys at a time: a vector is loaded, compared with
  *     the pivot (one mask), and its keys at or below the pivot are packed
  *     (vpcompressq) and stored at the left write cursor, the others at the
- *     right one, with masked stores that write exactly the packed lanes. The
- *     first and last vectors are held in registers at the start, so 16 slots
- *     are always free; reading the next vector from the side with fewer free
- *     slots keeps both writes inside free space.
- *   - The pivot is the median of 9 keys spread over the range (3 below 1024). When every key
- *     is at or below it, the range is split again into keys below it and keys
- *     equal to it (which are then in place): ties cannot make it loop, and
- *     columns with few distinct values finish in a few passes.
+ *     right one, with masked stores that write exactly the packed lanes. Four
+ *     vectors from each end are held in registers at the start, so 32 slots
+ *     are free on each side; reads stay on one side while the other side has
+ *     room for a vector, so the side changes every dozen vectors or so (a
+ *     predictable branch; choosing the side anew for every vector was
+ *     mispredicted half the time, and choosing it without a branch chained
+ *     every load to the previous vector's count).
+ *   - The pivot is the median of 9 keys spread over the range (of 3 below
+ *     1024 keys). When every key is at or below it, the range is split again
+ *     into keys below it and keys equal to it (which are then in place): ties
+ *     cannot make it loop, and columns with few distinct values finish in a
+ *     few passes.
  *   - Ranges of at most 64 keys are sorted by a bitonic network over 1, 2, 4
  *     or 8 vectors padded with the largest key: each vector sorted by six
  *     lane exchanges (permute, min, max, blend), then runs merged by reversing
@@ -30,6 +34,10 @@
  *   - Recursion goes into the smaller side, so the stack stays O(log n); past
  *     a depth of 2 log2(n) (inputs built to defeat the pivot choice) the range
  *     goes to the in-place radix sort.
+ * Also here, in vectors: the passes around a sort of doubles (finite values
+ * to keys with NaN and infinity counts, keys back to doubles; sort.c).
+ * Measured on a million benchmark doubles: 16-18 ms against 27-30 ms for the
+ * radix sort (best of several runs; this machine's speed varies by half).
  */
 #include "stats/sort_int.h"
 
