@@ -1,5 +1,8 @@
 /*
- * Sorting doubles: radix sort on the IEEE-754 bit pattern.
+ * Sorting doubles: radix sort on the IEEE-754 bit pattern, the portable path.
+ * Where the CPU has AVX-512F every entry point below hands the keys to the
+ * vector quicksort of sort_avx512.c instead (the same results;
+ * mw_sort_allow_vector(0) turns it off for tests).
  *
  * Every rank and ECDF test (KS, CvM, Anderson, Mann-Whitney, energy,
  * Wasserstein) and the quantile binning start from sorted samples, so sorting
