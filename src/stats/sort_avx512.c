@@ -100,6 +100,25 @@ AVX512_INLINE void min_max(__m512i *lo, __m512i *hi) {
     *hi = _mm512_max_epu64(a, *hi);
 }
 
+/* a and b replaced by b and a, each with its lanes reversed: reversing the
+ * second of two sorted runs makes the pair bitonic. */
+AVX512_INLINE void reverse_pair(__m512i *a, __m512i *b) {
+    __m512i t = reverse_lanes(*b);
+    *b = reverse_lanes(*a);
+    *a = t;
+}
+
+/* v[0..4), a bitonic run whose halves are ordered, to ascending order: the
+ * half-cleaners across vectors at distances 2 and 1, then within each. */
+AVX512_INLINE void clean_4(__m512i *v) {
+    min_max(&v[0], &v[2]);
+    min_max(&v[1], &v[3]);
+    min_max(&v[0], &v[1]);
+    min_max(&v[2], &v[3]);
+    for (int i = 0; i < 4; i++)
+        v[i] = clean_lanes(v[i]);
+}
+
 /* The sorted vectors a and b to one sorted run of 16: b reversed makes the
  * pair bitonic, one exchange across and three inside each vector sort it. */
 AVX512_INLINE void merge_1_1(__m512i *a, __m512i *b) {
@@ -109,44 +128,21 @@ AVX512_INLINE void merge_1_1(__m512i *a, __m512i *b) {
     *b = clean_lanes(*b);
 }
 
-/* The sorted runs v[0..2) and v[2..4) to one sorted run (the same steps with
- * half-cleaners across vectors at distances 2 and 1). */
+/* The sorted runs v[0..2) and v[2..4) to one sorted run. */
 AVX512_INLINE void merge_2_2(__m512i *v) {
-    __m512i t = reverse_lanes(v[3]);
-    v[3] = reverse_lanes(v[2]);
-    v[2] = t;
-    min_max(&v[0], &v[2]);
-    min_max(&v[1], &v[3]);
-    min_max(&v[0], &v[1]);
-    min_max(&v[2], &v[3]);
-    v[0] = clean_lanes(v[0]);
-    v[1] = clean_lanes(v[1]);
-    v[2] = clean_lanes(v[2]);
-    v[3] = clean_lanes(v[3]);
+    reverse_pair(&v[2], &v[3]);
+    clean_4(v);
 }
 
-/* The sorted runs v[0..4) and v[4..8) to one sorted run. */
+/* The sorted runs v[0..4) and v[4..8) to one sorted run: the half-cleaner at
+ * distance 4 leaves two bitonic runs of 4 vectors, lower below upper. */
 AVX512_INLINE void merge_4_4(__m512i *v) {
-    __m512i t = reverse_lanes(v[7]);
-    v[7] = reverse_lanes(v[4]);
-    v[4] = t;
-    t = reverse_lanes(v[6]);
-    v[6] = reverse_lanes(v[5]);
-    v[5] = t;
-    min_max(&v[0], &v[4]);
-    min_max(&v[1], &v[5]);
-    min_max(&v[2], &v[6]);
-    min_max(&v[3], &v[7]);
-    min_max(&v[0], &v[2]);
-    min_max(&v[1], &v[3]);
-    min_max(&v[4], &v[6]);
-    min_max(&v[5], &v[7]);
-    min_max(&v[0], &v[1]);
-    min_max(&v[2], &v[3]);
-    min_max(&v[4], &v[5]);
-    min_max(&v[6], &v[7]);
-    for (int i = 0; i < 8; i++)
-        v[i] = clean_lanes(v[i]);
+    reverse_pair(&v[4], &v[7]);
+    reverse_pair(&v[5], &v[6]);
+    for (int i = 0; i < 4; i++)
+        min_max(&v[i], &v[i + 4]);
+    clean_4(v);
+    clean_4(v + 4);
 }
 
 /* Lanes of vector i that hold keys when n keys fill vectors from 0 on. */
