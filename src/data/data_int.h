@@ -162,6 +162,10 @@ typedef int (*mw_data_field_parser)(const char *floor, const char *p, const char
 /* numparse_ssse3.c: the fastest field parser this CPU runs (the SSSE3 one when
  * the CPU has SSSE3, else mw_data_parse_field), chosen once. */
 mw_data_field_parser mw_data_field_parser_best(void);
+/* For tests: 0 makes mw_data_field_parser_best (and so the CSV reader's fast
+ * path) choose the portable parser in this process; 1, the default, lets it
+ * choose the vector one. Set it before reading starts. */
+void mw_data_allow_vector(int allow);
 /* The portable one, and the SSSE3 one (NULL on other architectures); for tests. */
 int mw_data_parse_field_portable(const char *floor, const char *p, const char *end,
                                  const char *limit, double *out);

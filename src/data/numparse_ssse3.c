@@ -33,6 +33,12 @@ int mw_data_parse_field_portable(const char *floor, const char *p, const char *e
     return mw_data_parse_field(p, end, limit, out);
 }
 
+static int vector_allowed = 1;
+
+void mw_data_allow_vector(int allow) {
+    vector_allowed = allow;
+}
+
 #if MW_DATA_HAVE_SSSE3_PARSER
 SSSE3 static int parse_field_ssse3(const char *floor, const char *p, const char *end,
                                    const char *limit, double *out) {
@@ -42,7 +48,8 @@ SSSE3 static int parse_field_ssse3(const char *floor, const char *p, const char 
 const mw_data_field_parser mw_data_parse_field_ssse3 = parse_field_ssse3;
 
 mw_data_field_parser mw_data_field_parser_best(void) {
-    return __builtin_cpu_supports("ssse3") ? parse_field_ssse3 : mw_data_parse_field_portable;
+    return vector_allowed && __builtin_cpu_supports("ssse3") ? parse_field_ssse3
+                                                             : mw_data_parse_field_portable;
 }
 #else
 const mw_data_field_parser mw_data_parse_field_ssse3 = NULL;

@@ -95,7 +95,10 @@ static void test_random_doubles(void **state) {
     /* values in everyday ranges, like data files */
     for (int i = 0; i < 2000000; i++) {
         double u = (double)(rnd() >> 11) / 9007199254740992.0;
-        double d = (i % 4 == 0) ? u : (i % 4 == 1) ? (u - 0.5) * 2e3 : (i % 4 == 2) ? u * 1e5 : u * 1e-3;
+        double d = (i % 4 == 0)   ? u
+                   : (i % 4 == 1) ? (u - 0.5) * 2e3
+                   : (i % 4 == 2) ? u * 1e5
+                                  : u * 1e-3;
         snprintf(buf, sizeof buf, "%.*g", 1 + (int)(rnd() % 17), d);
         check_str(buf);
         mw_format_double(d, buf);
@@ -108,7 +111,7 @@ static void test_subnormals(void **state) {
     char buf[64];
     for (int i = 0; i < 500000; i++) {
         uint64_t b = rnd() & 0x800FFFFFFFFFFFFFULL; /* exponent 0: subnormal */
-        if (i % 3 == 0) b |= 1ULL << 52;           /* and the smallest normals */
+        if (i % 3 == 0) b |= 1ULL << 52;            /* and the smallest normals */
         double d = bits_double(b);
         snprintf(buf, sizeof buf, "%.*e", (int)(rnd() % 20), d);
         check_str(buf);
@@ -168,8 +171,10 @@ static void expect(const char *s, int ok, double v) {
     int r = mw_parse_double(s, strlen(s), &got);
     assert_int_equal(r, ok);
     if (ok) {
-        if (isinf(v)) assert_true(got == v);
-        else assert_memory_equal(&got, &v, 8);
+        if (isinf(v))
+            assert_true(got == v);
+        else
+            assert_memory_equal(&got, &v, 8);
     }
 }
 
@@ -243,7 +248,8 @@ static void test_padded_stops_at_end(void **state) {
     for (int i = 0; i < 200000; i++) {
         double x = ldexp((double)rand() / RAND_MAX, rand() % 64 - 32);
         int len = snprintf(buf, 40, i % 3 ? "%.17g" : (i % 2 ? "%.9g" : "%.3f"), x);
-        for (int k = 0; k < 24; k++) buf[len + k] = (char)('0' + (i + k) % 10); /* trailing digits */
+        for (int k = 0; k < 24; k++)
+            buf[len + k] = (char)('0' + (i + k) % 10); /* trailing digits */
         buf[len + 24] = 0;
         double got, want;
         const char *stop = mw_data_parse_number_padded(buf, buf + len, buf + len + 24, &got);
@@ -252,7 +258,8 @@ static void test_padded_stops_at_end(void **state) {
         field[len] = 0;
         want = strtod(field, NULL);
         assert_ptr_equal(stop, buf + len);
-        if (memcmp(&got, &want, sizeof got)) fail_msg("\"%s\": padded %.17g, strtod %.17g", field, got, want);
+        if (memcmp(&got, &want, sizeof got))
+            fail_msg("\"%s\": padded %.17g, strtod %.17g", field, got, want);
     }
 }
 
@@ -267,19 +274,24 @@ static void test_field_matches_scanner(void **state) {
     for (int iter = 0; iter < 400000; iter++) {
         size_t n = 0;
         int r = rand() % 10;
-        if (r == 0) buf[n++] = '-';
-        else if (r == 1) buf[n++] = '+';
+        if (r == 0)
+            buf[n++] = '-';
+        else if (r == 1)
+            buf[n++] = '+';
         int ni = rand() % 11, nf = rand() % 20, dot = rand() % 8 != 0;
-        for (int i = 0; i < ni; i++) buf[n++] = (char)('0' + (i == 0 && rand() % 4 ? 1 + rand() % 9 : rand() % 10));
+        for (int i = 0; i < ni; i++)
+            buf[n++] = (char)('0' + (i == 0 && rand() % 4 ? 1 + rand() % 9 : rand() % 10));
         if (dot) buf[n++] = '.';
-        for (int i = 0; i < (dot ? nf : 0); i++) buf[n++] = (char)('0' + rand() % 10);
+        for (int i = 0; i < (dot ? nf : 0); i++)
+            buf[n++] = (char)('0' + rand() % 10);
         if (rand() % 12 == 0) n += (size_t)sprintf(buf + n, "e%d", rand() % 40 - 20);
         if (rand() % 25 == 0 && n) buf[rand() % n] = "x.-e, "[rand() % 6];
         size_t len = n;
         int at_end = rand() % 8 == 0; /* nothing readable after the field */
         if (!at_end) {
             buf[n++] = ',';
-            while (n < sizeof buf) buf[n++] = (char)('0' + rand() % 10);
+            while (n < sizeof buf)
+                buf[n++] = (char)('0' + rand() % 10);
         }
         const char *limit = at_end ? buf + len : buf + sizeof buf;
         double v1 = 0, v2 = 0;
@@ -306,10 +318,13 @@ static void test_field_ssse3_matches_scanner(void **state) {
     srand(23);
     for (int iter = 0; iter < 600000; iter++) {
         size_t at = (size_t)(rand() % 41), n = at;
-        for (size_t i = 0; i < at; i++) buf[i] = (char)('0' + rand() % 10);
+        for (size_t i = 0; i < at; i++)
+            buf[i] = (char)('0' + rand() % 10);
         int r = rand() % 10;
-        if (r == 0) buf[n++] = '-';
-        else if (r == 1) buf[n++] = '+';
+        if (r == 0)
+            buf[n++] = '-';
+        else if (r == 1)
+            buf[n++] = '+';
         size_t nd = 1 + (size_t)(rand() % 21);
         size_t dot = rand() % 5 ? (size_t)(rand() % (int)(nd + 1)) : SIZE_MAX;
         for (size_t i = 0; i < nd; i++) {
@@ -318,25 +333,67 @@ static void test_field_ssse3_matches_scanner(void **state) {
         }
         if (dot == nd) buf[n++] = '.';
         if (rand() % 20 == 0) n += (size_t)sprintf(buf + n, "e%d", rand() % 40 - 20);
-        if (rand() % 20 == 0 && n > at) buf[at + (size_t)rand() % (n - at)] = "x.-e, /:"[rand() % 8];
+        if (rand() % 20 == 0 && n > at)
+            buf[at + (size_t)rand() % (n - at)] = "x.-e, /:"[rand() % 8];
         size_t end = n;
         buf[n++] = ',';
-        while (n < sizeof buf) buf[n++] = (char)('0' + rand() % 10);
+        while (n < sizeof buf)
+            buf[n++] = (char)('0' + rand() % 10);
         double v1 = 0, v2 = 0;
         int ok1 = vec(buf, buf + at, buf + end, buf + sizeof buf, &v1);
         const char *stop = mw_data_parse_number(buf + at, buf + end, &v2);
         int ok2 = stop == buf + end;
-        if (ok1 != ok2) fail_msg("%.*s at %zu: ssse3 %d, scanner %d", (int)(end - at), buf + at, at, ok1, ok2);
+        if (ok1 != ok2)
+            fail_msg("%.*s at %zu: ssse3 %d, scanner %d", (int)(end - at), buf + at, at, ok1, ok2);
         if (ok1 && memcmp(&v1, &v2, sizeof v1) != 0)
             fail_msg("%.*s: ssse3 %.17g, scanner %.17g", (int)(end - at), buf + at, v1, v2);
     }
 }
 
+/* The CSV reader's fast path with the inline SSSE3 parser and with the
+ * portable one (mw_data_allow_vector): the same table, bit for bit, on numbers
+ * of every shape the generator above makes, in rows of three columns. */
+static void test_csv_paths_agree(void **state) {
+    (void)state;
+    size_t cap = 1 << 20, n = 0;
+    char *csv = malloc(cap);
+    n += (size_t)sprintf(csv, "a,b,c\n");
+    srand(29);
+    for (int row = 0; row < 20000; row++)
+        for (int col = 0; col < 3; col++) {
+            int r = rand() % 8;
+            double x = ((double)rand() / RAND_MAX - 0.5) * pow(10.0, rand() % 30 - 15);
+            if (r == 0)
+                n += (size_t)sprintf(csv + n, "%d", rand() - RAND_MAX / 2);
+            else if (r == 1)
+                n += (size_t)sprintf(csv + n, "%.3f", x);
+            else
+                n += (size_t)sprintf(csv + n, "%.*g", 1 + rand() % 19, x);
+            csv[n++] = col == 2 ? '\n' : ',';
+        }
+    mw_table *t[2] = {NULL, NULL};
+    mw_error err;
+    for (int vec = 0; vec < 2; vec++) {
+        mw_data_allow_vector(vec);
+        assert_int_equal(mw_table_read_mem("paths.csv", csv, n, NULL, &t[vec], &err), MW_OK);
+    }
+    mw_data_allow_vector(1);
+    assert_int_equal(t[0]->nrows, 20000);
+    assert_int_equal(t[1]->nrows, 20000);
+    for (size_t c = 0; c < 3; c++) {
+        assert_int_equal(t[0]->cols[c].type, MW_TYPE_NUMERIC);
+        assert_memory_equal(t[0]->cols[c].num, t[1]->cols[c].num, 20000 * sizeof(double));
+    }
+    mw_table_free(t[0]);
+    mw_table_free(t[1]);
+    free(csv);
+}
+
 static void test_na_tokens(void **state) {
     (void)state;
-    const char *na[] = {"",    "#N/A", "#N/A N/A", "#NA",  "-1.#IND", "-1.#QNAN", "-NaN",
-                        "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A",    "NA",       "NULL",
-                        "NaN", "None", "n/a",     "nan",  "null"};
+    const char *na[] = {"",     "#N/A",   "#N/A N/A", "#NA",  "-1.#IND", "-1.#QNAN", "-NaN",
+                        "-nan", "1.#IND", "1.#QNAN",  "<NA>", "N/A",     "NA",       "NULL",
+                        "NaN",  "None",   "n/a",      "nan",  "null"};
     for (size_t i = 0; i < sizeof na / sizeof *na; i++)
         assert_true(mw_is_na_token(na[i], strlen(na[i])));
     const char *not_na[] = {"na", "Na", "none", "NAN", " NA", "NA ", "0", "1.#INDX", "nil", "-"};
@@ -352,6 +409,7 @@ int main(void) {
         cmocka_unit_test(test_padded_stops_at_end),
         cmocka_unit_test(test_field_matches_scanner),
         cmocka_unit_test(test_field_ssse3_matches_scanner),
+        cmocka_unit_test(test_csv_paths_agree),
         cmocka_unit_test(test_random_digit_strings),
         cmocka_unit_test(test_random_doubles),
         cmocka_unit_test(test_subnormals),
