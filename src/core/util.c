@@ -105,8 +105,7 @@ void mw_buf_u32(mw_buf *b, uint32_t v) {
 
 void mw_buf_u64(mw_buf *b, uint64_t v) {
     unsigned char x[8];
-    for (int i = 0; i < 8; i++)
-        x[i] = (unsigned char)(v >> (8 * i));
+    mw_put_le64(x, v);
     mw_buf_put(b, x, 8);
 }
 

@@ -65,8 +65,7 @@ static unsigned char *put_v(unsigned char *o, uint64_t x) {
 static unsigned char *put_f64(unsigned char *o, double x) {
     uint64_t u;
     memcpy(&u, &x, 8);
-    for (int i = 0; i < 8; i++)
-        o[i] = (unsigned char)(u >> (8 * i));
+    mw_put_le64(o, u);
     return o + 8;
 }
 
@@ -80,7 +79,8 @@ static unsigned char *put_s(unsigned char *o, const char *s, size_t n) {
 static size_t list_bound(const mw_feature *f, size_t n) {
     size_t need = VMAX;
     for (size_t i = 0; i < n; i++)
-        need += 3 * VMAX + 1 + 8 + f[i].name_len + (f[i].kind == MW_VALUE_STRING ? f[i].str_len : 0);
+        need +=
+            3 * VMAX + 1 + 8 + f[i].name_len + (f[i].kind == MW_VALUE_STRING ? f[i].str_len : 0);
     return need;
 }
 
@@ -90,7 +90,7 @@ static unsigned char *put_list(unsigned char *o, const mw_feature *f, size_t n,
     for (size_t i = 0; i < n; i++) {
         const mw_feature *x = &f[i];
         if (i < prev_n && prev[i].name_len == x->name_len &&
-            (x->name_len == 0 || !memcmp(prev[i].name, x->name, x->name_len))) {
+            mw_bytes_equal(prev[i].name, x->name, x->name_len)) {
             o = put_v(o, i + 1);
         } else {
             *o++ = 0;
@@ -110,13 +110,12 @@ static unsigned char *put_list(unsigned char *o, const mw_feature *f, size_t n,
 }
 
 void mw_record_bin_put(mw_buf *b, const mw_record *rec, const mw_record *prev) {
-    size_t need = 2 * VMAX + 5 * 8 + 3 * VMAX + (rec->id ? rec->id_len : 0) +
-                  (rec->error ? rec->error_len : 0) +
-                  (rec->finish_reason ? rec->finish_reason_len : 0) + VMAX + 8 +
-                  (rec->prediction.kind == MW_VALUE_STRING ? rec->prediction.str_len : 0) +
-                  list_bound(rec->features, rec->nfeatures) +
-                  list_bound(rec->scores, rec->nscores) + VMAX +
-                  (rec->embedding ? 8 * rec->embedding_len : 0);
+    size_t need =
+        2 * VMAX + 5 * 8 + 3 * VMAX + (rec->id ? rec->id_len : 0) +
+        (rec->error ? rec->error_len : 0) + (rec->finish_reason ? rec->finish_reason_len : 0) +
+        VMAX + 8 + (rec->prediction.kind == MW_VALUE_STRING ? rec->prediction.str_len : 0) +
+        list_bound(rec->features, rec->nfeatures) + list_bound(rec->scores, rec->nscores) + VMAX +
+        (rec->embedding ? 8 * rec->embedding_len : 0);
     if (!mw_buf_reserve(b, need)) return;
     unsigned char *start = b->data + b->len, *o = start + VMAX; /* the length goes first */
     unsigned flags = 0;
@@ -351,8 +350,7 @@ int mw_record_bin_same(const mw_record *a, const mw_record *b) {
         !same_str(a->error, a->error_len, b->error, b->error_len) ||
         !same_num(a->input_tokens, b->input_tokens) ||
         !same_num(a->output_tokens, b->output_tokens) || !same_num(a->ttft_ms, b->ttft_ms) ||
-        !same_str(a->finish_reason, a->finish_reason_len, b->finish_reason,
-                  b->finish_reason_len) ||
+        !same_str(a->finish_reason, a->finish_reason_len, b->finish_reason, b->finish_reason_len) ||
         a->prediction.kind != b->prediction.kind || a->nfeatures != b->nfeatures ||
         a->nscores != b->nscores || !a->embedding != !b->embedding ||
         a->embedding_len != b->embedding_len)
