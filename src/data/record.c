@@ -83,7 +83,7 @@ struct mw_record_parser {
     const char *line, *end;
     mw_error *err;
     mw_status status;
-    int labels;  /* label lines: "version" optional (mw_record_parser_labels) */
+    int labels; /* label lines: "version" optional (mw_record_parser_labels) */
     double *emb; /* "embedding" values of the current record */
     size_t emb_cap;
 };
@@ -1153,7 +1153,8 @@ static int text_member(mw_record_parser *P, const char **pp, const where *w, con
 }
 
 /* "embedding": an array of numbers (into the parser's reused array), or null. */
-static int embedding_member(mw_record_parser *P, const char **pp, const where *w, mw_record *rec) {
+static int embedding_member(mw_record_parser *P, const char **pp, const where *w,
+                            mw_record *rec) {
     const char *p = *pp, *end = P->end;
     char buf[80];
     if (is_null(p, end)) {

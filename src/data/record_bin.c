@@ -79,8 +79,7 @@ static unsigned char *put_s(unsigned char *o, const char *s, size_t n) {
 static size_t list_bound(const mw_feature *f, size_t n) {
     size_t need = VMAX;
     for (size_t i = 0; i < n; i++)
-        need +=
-            3 * VMAX + 1 + 8 + f[i].name_len + (f[i].kind == MW_VALUE_STRING ? f[i].str_len : 0);
+        need += 3 * VMAX + 1 + 8 + f[i].name_len + (f[i].kind == MW_VALUE_STRING ? f[i].str_len : 0);
     return need;
 }
 
@@ -110,12 +109,13 @@ static unsigned char *put_list(unsigned char *o, const mw_feature *f, size_t n,
 }
 
 void mw_record_bin_put(mw_buf *b, const mw_record *rec, const mw_record *prev) {
-    size_t need =
-        2 * VMAX + 5 * 8 + 3 * VMAX + (rec->id ? rec->id_len : 0) +
-        (rec->error ? rec->error_len : 0) + (rec->finish_reason ? rec->finish_reason_len : 0) +
-        VMAX + 8 + (rec->prediction.kind == MW_VALUE_STRING ? rec->prediction.str_len : 0) +
-        list_bound(rec->features, rec->nfeatures) + list_bound(rec->scores, rec->nscores) + VMAX +
-        (rec->embedding ? 8 * rec->embedding_len : 0);
+    size_t need = 2 * VMAX + 5 * 8 + 3 * VMAX + (rec->id ? rec->id_len : 0) +
+                  (rec->error ? rec->error_len : 0) +
+                  (rec->finish_reason ? rec->finish_reason_len : 0) + VMAX + 8 +
+                  (rec->prediction.kind == MW_VALUE_STRING ? rec->prediction.str_len : 0) +
+                  list_bound(rec->features, rec->nfeatures) +
+                  list_bound(rec->scores, rec->nscores) + VMAX +
+                  (rec->embedding ? 8 * rec->embedding_len : 0);
     if (!mw_buf_reserve(b, need)) return;
     unsigned char *start = b->data + b->len, *o = start + VMAX; /* the length goes first */
     unsigned flags = 0;
@@ -350,7 +350,8 @@ int mw_record_bin_same(const mw_record *a, const mw_record *b) {
         !same_str(a->error, a->error_len, b->error, b->error_len) ||
         !same_num(a->input_tokens, b->input_tokens) ||
         !same_num(a->output_tokens, b->output_tokens) || !same_num(a->ttft_ms, b->ttft_ms) ||
-        !same_str(a->finish_reason, a->finish_reason_len, b->finish_reason, b->finish_reason_len) ||
+        !same_str(a->finish_reason, a->finish_reason_len, b->finish_reason,
+                  b->finish_reason_len) ||
         a->prediction.kind != b->prediction.kind || a->nfeatures != b->nfeatures ||
         a->nscores != b->nscores || !a->embedding != !b->embedding ||
         a->embedding_len != b->embedding_len)

@@ -66,9 +66,9 @@ static int eq(const char *p, size_t n, const char *want) {
     return p && n == strlen(want) && memcmp(p, want, n) == 0;
 }
 
-#define ASSERT_STR(p, n, want)                                                                     \
-    do {                                                                                           \
-        if (!eq(p, n, want)) fail_msg("got \"%.*s\", want \"%s\"", (int)(n), p ? p : "", want);    \
+#define ASSERT_STR(p, n, want)                                                                  \
+    do {                                                                                       \
+        if (!eq(p, n, want)) fail_msg("got \"%.*s\", want \"%s\"", (int)(n), p ? p : "", want); \
     } while (0)
 
 static int inside(const char *p, const char *s, size_t n) {
@@ -137,8 +137,7 @@ static void test_minimal_and_absent(void **state) {
     assert_int_equal(R.nfeatures, 0);
     assert_int_equal(R.prediction.kind, MW_VALUE_MISSING);
     /* whitespace everywhere */
-    ok("{ \"model\" : \"m\" ,\n\t\"version\" : -12 , \"features\" : { \"a\" : 1 , \"b\" : \"x\" } "
-       "}");
+    ok("{ \"model\" : \"m\" ,\n\t\"version\" : -12 , \"features\" : { \"a\" : 1 , \"b\" : \"x\" } }");
     ASSERT_STR(R.version, R.version_len, "-12");
     assert_int_equal(R.nfeatures, 2);
     ok("{\"model\":\"m\",\"version\":\"1\",\"features\":{},\"scores\":{}}");
@@ -183,30 +182,24 @@ static void test_skipped_keys(void **state) {
     bad("{\"completion\":[\"a\"]}", 15, "\"completion\": expected a string or null, got an array");
     /* a text twice would leave its first copy in the journaled line */
     bad("{\"prompt\":\"secret\",\"prompt\":\"x\"}", 29, "\"prompt\": given twice in the record");
-    bad("{\"completion\":null,\"completion\":\"x\"}", 33,
-        "\"completion\": given twice in the record");
+    bad("{\"completion\":null,\"completion\":\"x\"}", 33, "\"completion\": given twice in the record");
     bad("{\"embedding\":[1,null]}", 17, "\"embedding\": element 2: expected a number, got null");
     bad("{\"embedding\":{}}", 14, "\"embedding\": expected an array of numbers, got an object");
     bad("{\"embedding\":[1 2]}", 17, "\"embedding\": expected ',' or ']' in the array, got 2");
-    bad("{\"embedding\":[1,", 17,
-        "\"embedding\": unterminated array (no closing ']' on this line)");
+    bad("{\"embedding\":[1,", 17, "\"embedding\": unterminated array (no closing ']' on this line)");
     ok("{\"model\":\"m\",\"version\":\"1\",\"llm\":{}}");
     assert_true(isnan(R.input_tokens) && isnan(R.ttft_ms) && R.finish_reason == NULL);
     /* depth: 64 nested containers are fine, 65 are not */
     char buf[400];
     int n = sprintf(buf, "{\"model\":\"m\",\"version\":\"1\",\"deep\":");
-    for (int i = 0; i < 64; i++)
-        buf[n++] = '[';
-    for (int i = 0; i < 64; i++)
-        buf[n++] = ']';
+    for (int i = 0; i < 64; i++) buf[n++] = '[';
+    for (int i = 0; i < 64; i++) buf[n++] = ']';
     strcpy(buf + n, "}");
     ok(buf);
     n = sprintf(buf, "{\"model\":\"m\",\"version\":\"1\",\"deep\":");
     int start = n;
-    for (int i = 0; i < 65; i++)
-        buf[n++] = '[';
-    for (int i = 0; i < 65; i++)
-        buf[n++] = ']';
+    for (int i = 0; i < 65; i++) buf[n++] = '[';
+    for (int i = 0; i < 65; i++) buf[n++] = ']';
     strcpy(buf + n, "}");
     bad(buf, (uint64_t)start + 65, "\"deep\": nested deeper than 64 levels");
     bad("{\"xtra\":{\"a\":1,}}", 16, "\"xtra\": expected a string key in an object, got '}'");
@@ -215,12 +208,9 @@ static void test_skipped_keys(void **state) {
     /* llm is read, not skipped: its quantities are checked */
     bad("{\"llm\":{\"a\":1,}}", 15, "\"llm\": expected a string key in an object, got '}'");
     bad("{\"llm\":[1 2]}", 8, "\"llm\": expected an object, got an array");
-    bad("{\"llm\":{\"input_tokens\":-1}}", 24,
-        "\"input_tokens\": expected a whole number >= 0, got -1");
-    bad("{\"llm\":{\"output_tokens\":2.5}}", 25,
-        "\"output_tokens\": expected a whole number >= 0, got 2.5");
-    bad("{\"llm\":{\"ttft_ms\":\"fast\"}}", 19,
-        "\"ttft_ms\": expected a number >= 0, got \"fast\"");
+    bad("{\"llm\":{\"input_tokens\":-1}}", 24, "\"input_tokens\": expected a whole number >= 0, got -1");
+    bad("{\"llm\":{\"output_tokens\":2.5}}", 25, "\"output_tokens\": expected a whole number >= 0, got 2.5");
+    bad("{\"llm\":{\"ttft_ms\":\"fast\"}}", 19, "\"ttft_ms\": expected a number >= 0, got \"fast\"");
     bad("{\"llm\":{\"finish_reason\":1}}", 25, "\"finish_reason\": expected a string, got 1");
     /* absurd values would poison sums: refused */
     bad("{\"latency_ms\":1e300}", 15, "\"latency_ms\": 1e300 is not plausible (more than 1e+10)");
@@ -246,8 +236,7 @@ static void test_duplicates(void **state) {
     size_t cap = 200000, n = 0;
     char *buf = malloc(cap);
     n += (size_t)sprintf(buf, "{\"model\":\"m\",\"version\":\"1\",\"features\":{");
-    for (int i = 0; i < 3000; i++)
-        n += (size_t)sprintf(buf + n, "\"feat_%d\":%d,", i, i);
+    for (int i = 0; i < 3000; i++) n += (size_t)sprintf(buf + n, "\"feat_%d\":%d,", i, i);
     n += (size_t)sprintf(buf + n, "\"feat_\\u0031\":0}}");
     mw_error e;
     assert_int_equal(mw_record_parse(P, buf, n, &R, &e), MW_EPARSE);
@@ -322,9 +311,8 @@ static void test_rfc3339(void **state) {
 
 static void test_escapes(void **state) {
     (void)state;
-    const char *s =
-        "{\"mod\\u0065l\":\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\",\"version\":\"\\u00e9\\u20ac"
-        "\\ud83d\\ude00\",\"features\":{\"k\\u00e9y\":\"v\\u00E9\",\"plain\":\"\xc3\xa9\"}}";
+    const char *s = "{\"mod\\u0065l\":\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\",\"version\":\"\\u00e9\\u20ac"
+                    "\\ud83d\\ude00\",\"features\":{\"k\\u00e9y\":\"v\\u00E9\",\"plain\":\"\xc3\xa9\"}}";
     ok(s);
     size_t n = strlen(s);
     ASSERT_STR(R.model, R.model_len, "a\"b\\c/d\b\f\n\r\t");
@@ -341,10 +329,10 @@ static void test_escapes(void **state) {
 
     const char *pre = "{\"model\":\"m\",\"version\":\"1\",\"id\":";
     char buf[200];
-#define BAD_ID(text, col, msg)                                                                     \
-    do {                                                                                           \
-        snprintf(buf, sizeof buf, "%s%s}", pre, text);                                             \
-        bad(buf, col, msg);                                                                        \
+#define BAD_ID(text, col, msg)                                                                 \
+    do {                                                                                       \
+        snprintf(buf, sizeof buf, "%s%s}", pre, text);                                         \
+        bad(buf, col, msg);                                                                    \
     } while (0)
     BAD_ID("\"\\ud83d\"", 34, "\"id\": unpaired UTF-16 surrogate in a \\u escape");
     BAD_ID("\"\\ud83dx\"", 34, "\"id\": unpaired UTF-16 surrogate in a \\u escape");
@@ -408,8 +396,7 @@ static void test_megabyte_string(void **state) {
     char *buf = malloc(2 * big + 200);
     size_t n = (size_t)sprintf(buf, "{\"model\":\"m\",\"version\":\"1\",\"features\":{\"text\":\"");
     size_t start = n;
-    for (size_t i = 0; i < big; i++)
-        buf[n++] = (char)('a' + i % 26);
+    for (size_t i = 0; i < big; i++) buf[n++] = (char)('a' + i % 26);
     n += (size_t)sprintf(buf + n, "\"}}");
     ok_len(buf, n);
     assert_int_equal(R.features[0].str_len, big);
@@ -443,24 +430,11 @@ static void num_bad(const char *t, const char *msg) {
 
 static void test_numbers(void **state) {
     (void)state;
-    const char *exact[] = {"0",
-                           "-0",
-                           "1",
-                           "0.1",
-                           "3.141592653589793",
-                           "1E+2",
-                           "1e-7",
-                           "2.2250738585072014e-308",
-                           "4.9e-324",
-                           "1.7976931348623157e308",
-                           "123456789012345678901234567890",
-                           "0.30000000000000004",
-                           "9007199254740993",
-                           "-12.5e-3",
-                           "0.000001234567890123456789",
-                           "1e22",
-                           "1e23",
-                           "8.2"};
+    const char *exact[] = {"0", "-0", "1", "0.1", "3.141592653589793", "1E+2", "1e-7",
+                           "2.2250738585072014e-308", "4.9e-324", "1.7976931348623157e308",
+                           "123456789012345678901234567890", "0.30000000000000004",
+                           "9007199254740993", "-12.5e-3", "0.000001234567890123456789",
+                           "1e22", "1e23", "8.2"};
     for (size_t i = 0; i < sizeof exact / sizeof *exact; i++) {
         double want = strtod(exact[i], NULL);
         double got = num_of(exact[i]);
@@ -480,7 +454,8 @@ static void test_numbers(void **state) {
     num_bad(".5", "feature \"a\": expected a number, string, boolean or null, got .5");
     num_bad("+1", "feature \"a\": expected a number, string, boolean or null, got +1");
     num_bad("NaN", "feature \"a\": expected a number, string, boolean or null, got NaN");
-    num_bad("Infinity", "feature \"a\": expected a number, string, boolean or null, got Infinity");
+    num_bad("Infinity",
+            "feature \"a\": expected a number, string, boolean or null, got Infinity");
     num_bad("nul", "feature \"a\": expected a number, string, boolean or null, got nul");
     num_bad("truex", "feature \"a\": expected a number, string, boolean or null, got truex");
 }
@@ -519,16 +494,15 @@ static void test_numbers_random(void **state) {
                      (unsigned long long)(x % 1000000007ULL));
             break;
         }
-        int n = snprintf(buf, sizeof buf,
-                         "{\"model\":\"m\",\"version\":\"1\",\"features\":{\"a\":%s}}", num);
+        int n = snprintf(buf, sizeof buf, "{\"model\":\"m\",\"version\":\"1\",\"features\":{\"a\":%s}}",
+                         num);
         mw_error e;
         if (mw_record_parse(P, buf, (size_t)n, &R, &e) != MW_OK) {
             if (strstr(e.message, "out of range")) continue; /* %g of huge values: 1e308+ */
             fail_msg("%s: %s", num, e.message);
         }
         double want = strtod(num, NULL), got = R.features[0].number;
-        if (memcmp(&want, &got, sizeof got) != 0)
-            fail_msg("%s: got %.17g want %.17g", num, got, want);
+        if (memcmp(&want, &got, sizeof got) != 0) fail_msg("%s: got %.17g want %.17g", num, got, want);
     }
 }
 
@@ -591,8 +565,7 @@ static void test_errors(void **state) {
     bad("{\"model\":\"m\"}", 1, "missing required field \"version\"");
     bad("{\"model\":1,\"version\":\"1\"}", 10, "\"model\": expected a string, got 1");
     bad("{\"model\":null}", 10, "\"model\": expected a string, got null");
-    bad("{\"model\":\"\",\"version\":\"1\"}", 10,
-        "\"model\": expected a non-empty string, got \"\"");
+    bad("{\"model\":\"\",\"version\":\"1\"}", 10, "\"model\": expected a non-empty string, got \"\"");
     bad("{\"model\":\"m\",\"version\":3.5}", 24,
         "\"version\": expected a string or an integer, got 3.5");
     bad("{\"model\":\"m\",\"version\":[3]}", 24,
@@ -623,22 +596,21 @@ static void test_errors(void **state) {
         "\"latency_ms\": expected a number >= 0, got -1");
     bad("{\"model\":\"m\",\"version\":\"1\",\"latency_ms\":\"8\"}", 41,
         "\"latency_ms\": expected a number >= 0, got \"8\"");
-    bad("{\"model\":\"m\",\"version\":\"1\",\"error\":5}", 36,
-        "\"error\": expected a string, got 5");
+    bad("{\"model\":\"m\",\"version\":\"1\",\"error\":5}", 36, "\"error\": expected a string, got 5");
     bad("{\"model\":\"m\",\"version\":\"1\"} x", 29,
         "expected the end of the line after the record, got x");
     bad("{\"model\":\"m\",\"version\":\"1\"}{}", 28,
         "expected the end of the line after the record, got an object");
     bad("{\"model\" \"m\"}", 10, "\"model\": expected ':' after the key, got \"m\"");
     bad("{\"model\":\"m\",}", 14, "expected a string key in the record, got '}'");
-    bad("{\"model\":\"m\" \"version\":1}", 14,
-        "expected ',' or '}' in the record, got \"version\"");
+    bad("{\"model\":\"m\" \"version\":1}", 14, "expected ',' or '}' in the record, got \"version\"");
     bad("{\"model\":", 10, "\"model\": expected a value, got the end of the line");
     bad("{\"model\":\"m\",\"version\":\"1\",\"features\":{\"a\":", 44,
         "feature \"a\": expected a value, got the end of the line");
     /* long names and values are cut in messages */
     char buf[400];
-    snprintf(buf, sizeof buf, "{\"model\":\"m\",\"version\":\"1\",\"features\":{\"%080d\":{}}}", 7);
+    snprintf(buf, sizeof buf,
+             "{\"model\":\"m\",\"version\":\"1\",\"features\":{\"%080d\":{}}}", 7);
     bad(buf, 123,
         "feature \"0000000000000000000000000000000000000000000000000000000000000000...\": "
         "expected a number, string, boolean or null, got an object");
@@ -745,7 +717,8 @@ static void test_iter_ndjson(void **state) {
     assert_int_equal(mw_record_iter_next(&it, P, &R, &e), -1);
     assert_int_equal(e.line, 5);
     assert_int_equal(e.column, 1);
-    assert_string_equal(e.message, "expected a JSON object ({...}) for the record, got not");
+    assert_string_equal(e.message,
+                        "expected a JSON object ({...}) for the record, got not");
     assert_int_equal(mw_record_iter_next(&it, P, &R, &e), -1);
     assert_int_equal(e.line, 6);
     assert_string_equal(e.message,
@@ -798,8 +771,7 @@ static void test_iter_array(void **state) {
     assert_int_equal(mw_record_iter_next(&it, P, &R, &e), 0);
 
     /* structurally broken arrays end the iteration */
-    const char *missing_comma =
-        "[{\"model\":\"a\",\"version\":\"1\"} {\"model\":\"b\",\"version\":\"1\"}]";
+    const char *missing_comma = "[{\"model\":\"a\",\"version\":\"1\"} {\"model\":\"b\",\"version\":\"1\"}]";
     mw_record_iter_init(&it, missing_comma, strlen(missing_comma));
     assert_int_equal(mw_record_iter_next(&it, P, &R, &e), 1);
     assert_int_equal(mw_record_iter_next(&it, P, &R, &e), -1);
@@ -811,8 +783,7 @@ static void test_iter_array(void **state) {
     mw_record_iter_init(&it, unterminated, strlen(unterminated));
     assert_int_equal(mw_record_iter_next(&it, P, &R, &e), 1);
     assert_int_equal(mw_record_iter_next(&it, P, &R, &e), -1);
-    assert_string_equal(e.message,
-                        "expected a record after ',' in the array, got the end of the line");
+    assert_string_equal(e.message, "expected a record after ',' in the array, got the end of the line");
     assert_int_equal(mw_record_iter_next(&it, P, &R, &e), 0);
 
     const char *open_obj = "[{\"model\":\"a\",\"version\":\"1\"";
@@ -836,22 +807,15 @@ static void test_iter_array(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_full_record),
-        cmocka_unit_test(test_minimal_and_absent),
-        cmocka_unit_test(test_id_prediction_kinds),
-        cmocka_unit_test(test_skipped_keys),
-        cmocka_unit_test(test_duplicates),
-        cmocka_unit_test(test_rfc3339),
-        cmocka_unit_test(test_escapes),
-        cmocka_unit_test(test_scratch_stability),
-        cmocka_unit_test(test_megabyte_string),
-        cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_full_record),     cmocka_unit_test(test_minimal_and_absent),
+        cmocka_unit_test(test_id_prediction_kinds), cmocka_unit_test(test_skipped_keys),
+        cmocka_unit_test(test_duplicates),      cmocka_unit_test(test_rfc3339),
+        cmocka_unit_test(test_escapes),         cmocka_unit_test(test_scratch_stability),
+        cmocka_unit_test(test_megabyte_string), cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_numbers_random),
         cmocka_unit_test(test_numbers_fast_path),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_iter_ndjson),
-        cmocka_unit_test(test_iter_array),
+        cmocka_unit_test(test_errors),          cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_iter_ndjson),     cmocka_unit_test(test_iter_array),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
