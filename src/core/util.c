@@ -98,8 +98,7 @@ void mw_buf_u8(mw_buf *b, uint8_t v) {
 
 void mw_buf_u32(mw_buf *b, uint32_t v) {
     unsigned char x[4];
-    for (int i = 0; i < 4; i++)
-        x[i] = (unsigned char)(v >> (8 * i));
+    mw_put_le32(x, v);
     mw_buf_put(b, x, 4);
 }
 

@@ -74,6 +74,15 @@ static inline int mw_bytes_equal(const void *a, const void *b, size_t n) {
     return 1;
 }
 
+static inline void mw_put_le32(unsigned char *o, uint32_t v) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(o, &v, 4);
+#else
+    for (int i = 0; i < 4; i++)
+        o[i] = (unsigned char)(v >> (8 * i));
+#endif
+}
+
 /* ---- byte buffer (little-endian encoding) ---- */
 typedef struct mw_buf {
     unsigned char *data;
