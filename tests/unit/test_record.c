@@ -248,6 +248,20 @@ static void test_duplicates(void **state) {
     ok_len(buf, n);
     assert_int_equal(R.nfeatures, 3001);
     ASSERT_STR(R.features[3000].name, R.features[3000].name_len, "featx9");
+    /* the names of the last object are remembered (no table while a record
+     * repeats them); a record that repeats them and then one of them again */
+    ok_len(buf, n);
+    assert_int_equal(R.nfeatures, 3001);
+    memcpy(buf + n - 2, ",\"feat_5\":1}}", 14);
+    assert_int_equal(mw_record_parse(P, buf, n + 12, &R, &e), MW_EPARSE);
+    assert_string_equal(e.message, "feature \"feat_5\": duplicate name");
+    ok("{\"model\":\"a\",\"version\":\"1\",\"features\":{\"x\":1,\"y\":2,\"z\":3}}");
+    bad("{\"model\":\"a\",\"version\":\"1\",\"features\":{\"x\":1,\"y\":2,\"y\":3}}", 52,
+        "feature \"y\": duplicate name");
+    bad("{\"model\":\"a\",\"version\":\"1\",\"features\":{\"x\":1,\"y\":2,\"z\":3,\"x\":4}}",
+        58, "feature \"x\": duplicate name");
+    ok("{\"model\":\"a\",\"version\":\"1\",\"features\":{\"x\":1,\"y\":2}}");
+    assert_int_equal(R.nfeatures, 2);
     free(buf);
 }
 
