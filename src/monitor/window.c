@@ -227,9 +227,24 @@ observe_number(mw_window *w, const mw_base_col *bc, mw_win_col *c, double v) {
 
 static mw_status observe_text(const mw_base_col *bc, mw_win_col *c, const char *s, size_t len) {
     c->values++;
+    const size_t nrecent = sizeof c->recent / sizeof c->recent[0];
+    if (c->recent_dict == bc->dict && bc->dict) {
+        for (size_t i = 0; i < nrecent; i++)
+            if (c->recent[i].len == len && c->recent[i].s &&
+                mw_bytes_equal(c->recent[i].s, s, len)) {
+                c->cat_counts[c->recent[i].code]++;
+                return MW_OK;
+            }
+    } else { /* first value, or another baseline: forget the others */
+        memset(c->recent, 0, sizeof c->recent);
+        c->recent_dict = bc->dict;
+    }
     uint32_t code;
     if (mw_dict_find(bc->dict, s, len, &code)) {
         c->cat_counts[code]++;
+        size_t i = c->recent_next++ % nrecent;
+        c->recent[i].s = mw_dict_str(bc->dict, code, &c->recent[i].len);
+        c->recent[i].code = code;
         return MW_OK;
     }
     return count_unseen_text(c, s, len);
