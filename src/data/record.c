@@ -476,7 +476,7 @@ static inline const char *digits(const char *p, const char *end, uint64_t *m) {
 }
 
 /* Value of the k (0..8) decimal digits at p; 8 bytes at p must be readable. */
-static inline uint64_t conv8(const char *p, unsigned k) {
+__attribute__((always_inline)) static inline uint64_t conv8(const char *p, unsigned k) {
     if (k == 0) return 0;
     uint64_t v;
     memcpy(&v, p, 8);
@@ -509,7 +509,7 @@ static const uint64_t pow10_u64[20] = {1ULL,
                                        10000000000000000000ULL};
 
 /* Value of the k (0..15) digits at p; 16 bytes at p must be readable. */
-static inline uint64_t conv16(const char *p, unsigned k) {
+__attribute__((always_inline)) static inline uint64_t conv16(const char *p, unsigned k) {
     if (k == 1) return (uint64_t)(*p - '0');
     if (k <= 8) return conv8(p, k);
     return conv8(p, 8) * pow10_u64[k - 8] + conv8(p + 8, k - 8);
