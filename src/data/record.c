@@ -199,8 +199,8 @@ static const char *ws_slow(const char *p, const char *end) {
  * ", " and ": " that Python's json.dumps writes) cost one or two compares
  * inline (the loop was ~430 instructions of a 12-feature record). */
 static inline const char *ws(const char *p, const char *end) {
+    if (p < end && *p == ' ') p++;
     if (p < end && (unsigned char)*p > ' ') return p;
-    if (end - p >= 2 && *p == ' ' && (unsigned char)p[1] > ' ') return p + 1;
     return ws_slow(p, end);
 }
 
