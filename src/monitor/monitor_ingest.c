@@ -179,9 +179,12 @@ mw_status mw_vstate_observe(mw_monitor *m, mw_vstate *v, const mw_record *rec_in
                             const mw_live_text *txt, double now_s, int *closed, mw_error *err) {
     *closed = CLOSED_NONE;
     mw_record with_text; /* rec_in and its texts' descriptors as features */
-    if (mw_live_text_record(v, rec_in, txt, &with_text))
-        return mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory observing a record");
-    const mw_record *rec = &with_text;
+    const mw_record *rec = rec_in;
+    if (txt && txt->set) { /* (no copy of the record otherwise) */
+        if (mw_live_text_record(v, rec_in, txt, &with_text))
+            return mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory observing a record");
+        rec = &with_text;
+    }
     double ts = isnan(rec->ts) ? now_s : rec->ts;
     mw_status st;
     if (v->win_open && ts >= v->win.end) {
@@ -700,15 +703,15 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, mw_buf
         mw_buf_u8(&blob, MW_JOURNAL_BINARY_FORMAT);
     }
     size_t header = blob.len;
-    mw_record prev_rec;
-    int has_prev = 0;
+    mw_record recs[2]; /* this record and the previous one, in turn (no copies) */
+    int has_prev = 0, cur = 0;
     for (size_t i = journal_from; i < b->n; i++) {
         parsed *r = &b->recs[i];
         if (r->v || !r->len || r->owner != v) continue;
         if (binary) {
-            mw_record rec = as_record(b, r);
-            mw_record_bin_put(&blob, &rec, has_prev ? &prev_rec : NULL);
-            prev_rec = rec;
+            recs[cur] = as_record(b, r);
+            mw_record_bin_put(&blob, &recs[cur], has_prev ? &recs[!cur] : NULL);
+            cur = !cur;
             has_prev = 1;
             continue;
         }
