@@ -210,7 +210,9 @@ static inline const char *ws(const char *p, const char *end) {
 static inline char member_end(const char **pp, const char *end) {
     const char *p = *pp;
     if (p < end && *p == ',') {
-        *pp = p + 1;
+        p++;
+        p += p < end && *p == ' '; /* ", ": the next key is then found at once */
+        *pp = p;
         return ',';
     }
     p = ws(p, end);
