@@ -80,6 +80,12 @@ const char *mw_labels_class_text(const mw_feature *f, char *buf, size_t *len) {
     if (f->kind != MW_VALUE_NUMBER) return NULL;
     double x = f->number;
     int n;
+    if (x >= 0 && x < 10 && !signbit(x) && x == (double)(int)x) { /* 0..9: classes of most */
+        buf[0] = (char)('0' + (int)x);                            /* classifiers, one digit */
+        buf[1] = 0;
+        *len = 1;
+        return buf;
+    }
     if (x == floor(x) && fabs(x) < 1e15) { /* 1 and 1.0 are the class "1" */
         /* "%.0f" by hand: snprintf was ~1,100 instructions of every record
          * with an id and a prediction (bench_journal) */
