@@ -1006,6 +1006,10 @@ void mw_record_parser_labels(mw_record_parser *P, int on) {
     P->labels = on;
 }
 
+int mw_record_parser_decoded(const mw_record_parser *P) {
+    return P && P->scratch_len > 0;
+}
+
 mw_record_parser *mw_record_parser_new(void) {
     mw_record_parser *P = calloc(1, sizeof *P);
     if (!P) return NULL;

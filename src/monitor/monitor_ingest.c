@@ -406,21 +406,23 @@ static size_t raw_offset(const char *body, size_t blen, const char *raw, size_t 
 }
 
 /* Appends n features to the batch: copied as they are, then the strings
- * that are not in the body (decoded escapes) moved into the batch's text. */
-static void keep_features(batch *b, const char *body, size_t blen, const mw_feature *f, size_t n) {
+ * that are not in the body (decoded escapes: only when decoded is set) moved
+ * into the batch's text. */
+static void keep_features(batch *b, const char *body, size_t blen, const mw_feature *f, size_t n,
+                          int decoded) {
     if (!n) return;
     mw_feature *out = b->features + b->nfeat;
     memcpy(out, f, n * sizeof *f);
     b->nfeat += n;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; decoded && i < n; i++) {
         out[i].name = keep_string(b, body, blen, out[i].name, out[i].name_len);
         if (out[i].kind == MW_VALUE_STRING)
             out[i].str = keep_string(b, body, blen, out[i].str, out[i].str_len);
     }
 }
 
-static mw_status keep_record(batch *b, mw_vstate *v, const mw_record *rec, const char *body,
-                             size_t blen, size_t off, size_t len, uint64_t line) {
+static mw_status keep_record(batch *b, mw_vstate *v, const mw_record *rec, int decoded,
+                             const char *body, size_t blen, size_t off, size_t len, uint64_t line) {
     if (grow((void **)&b->recs, &b->cap, b->n + 1, sizeof *b->recs) ||
         grow((void **)&b->features, &b->featcap, b->nfeat + rec->nfeatures + rec->nscores,
              sizeof *b->features) ||
@@ -468,8 +470,8 @@ static mw_status keep_record(batch *b, mw_vstate *v, const mw_record *rec, const
     if (rec->prediction.kind == MW_VALUE_STRING)
         r->prediction.str =
             keep_string(b, body, blen, rec->prediction.str, rec->prediction.str_len);
-    keep_features(b, body, blen, rec->features, rec->nfeatures);
-    keep_features(b, body, blen, rec->scores, rec->nscores);
+    keep_features(b, body, blen, rec->features, rec->nfeatures, decoded);
+    keep_features(b, body, blen, rec->scores, rec->nscores, decoded);
     return b->text.failed ? MW_ENOMEM : MW_OK;
 }
 
@@ -597,7 +599,8 @@ static mw_status parse_all(mw_monitor *m, const char *body, size_t len, batch *b
         }
         size_t off = before, sl = it.pos - before;
         trim_span(body, &off, &sl);
-        mw_status st = keep_record(b, v, &rec, body, len, off, sl, it.line);
+        mw_status st =
+            keep_record(b, v, &rec, mw_record_parser_decoded(p), body, len, off, sl, it.line);
         if (st) return st;
     }
     fix_strings(b, body, len);

@@ -265,6 +265,21 @@ static void test_duplicates(void **state) {
     free(buf);
 }
 
+/* mw_record_parser_decoded: set by a record with an escaped string only. */
+static void test_decoded_flag(void **state) {
+    (void)state;
+    ok("{\"model\":\"m\",\"version\":\"1\",\"features\":{\"a\":\"x\",\"b\":true}}");
+    assert_int_equal(mw_record_parser_decoded(P), 0);
+    ok("{\"model\":\"m\",\"version\":\"1\",\"features\":{\"a\":\"\\u0078\"}}");
+    assert_int_equal(mw_record_parser_decoded(P), 1);
+    ASSERT_STR(R.features[0].str, R.features[0].str_len, "x");
+    ok("{\"model\":\"m\",\"version\":\"1\",\"features\":{\"a\\n\":1}}");
+    assert_int_equal(mw_record_parser_decoded(P), 1); /* an escaped name counts too */
+    ok("{\"model\":\"m\",\"version\":\"1\"}");
+    assert_int_equal(mw_record_parser_decoded(P), 0);
+    assert_int_equal(mw_record_parser_decoded(NULL), 0);
+}
+
 /* ---- RFC 3339 ---------------------------------------------------------------------- */
 
 static double ts_of(const char *t) {
@@ -824,6 +839,7 @@ int main(void) {
         cmocka_unit_test(test_full_record),     cmocka_unit_test(test_minimal_and_absent),
         cmocka_unit_test(test_id_prediction_kinds), cmocka_unit_test(test_skipped_keys),
         cmocka_unit_test(test_duplicates),      cmocka_unit_test(test_rfc3339),
+        cmocka_unit_test(test_decoded_flag),
         cmocka_unit_test(test_escapes),         cmocka_unit_test(test_scratch_stability),
         cmocka_unit_test(test_megabyte_string), cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_numbers_random),
