@@ -388,6 +388,7 @@ mw_status mw_window_observe(mw_window *w, const mw_baseline *b, const mw_record 
         d.cat[i] = NULL;
     }
     mw_status st = MW_OK;
+    size_t nseen = 0; /* columns the features gave a value */
     w->records++;
     for (size_t i = 0; i < rec->nfeatures && !st; i++) {
         const mw_feature *f = &rec->features[i];
@@ -400,11 +401,12 @@ mw_status mw_window_observe(mw_window *w, const mw_baseline *b, const mw_record 
             j = mw_baseline_find(b, f->name, f->name_len);
         if (j < 0 || seen[j]) continue; /* unknown features are ignored; first value wins */
         seen[j] = 1;
+        nseen++;
         st = observe_value(w, &b->cols[j], &w->cols[j], f);
         if (scoring && b->col_input[j] >= 0) det_value(&d, b->detector, (size_t)b->col_input[j], f);
     }
     if (b->perf && !st) st = observe_outputs(w, b, rec, seen);
-    for (size_t j = 0; j < b->ncols; j++)
+    for (size_t j = 0; nseen < b->ncols && j < b->ncols; j++) /* (none when all were there) */
         if (!seen[j]) { /* absent from the record: missing */
             w->cols[j].rows++;
             w->cols[j].missing++;
