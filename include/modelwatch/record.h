@@ -76,6 +76,11 @@ void mw_record_parser_free(mw_record_parser *p);
 /* on = 1: the parser reads label lines ({"model", "id", "label", "version"
  * optional}), where "version" is not required. */
 void mw_record_parser_labels(mw_record_parser *p, int on);
+/* 1 when a string of the last record parsed had escapes (it was decoded into
+ * the parser's scratch, valid until the next call), 0 when every string of it
+ * is a view into the input (which a caller keeping records may then skip
+ * checking one by one). */
+int mw_record_parser_decoded(const mw_record_parser *p);
 
 /*
  * Parses one JSON object (an NDJSON line without its newline) into rec.

@@ -98,15 +98,13 @@ void mw_buf_u8(mw_buf *b, uint8_t v) {
 
 void mw_buf_u32(mw_buf *b, uint32_t v) {
     unsigned char x[4];
-    for (int i = 0; i < 4; i++)
-        x[i] = (unsigned char)(v >> (8 * i));
+    mw_put_le32(x, v);
     mw_buf_put(b, x, 4);
 }
 
 void mw_buf_u64(mw_buf *b, uint64_t v) {
     unsigned char x[8];
-    for (int i = 0; i < 8; i++)
-        x[i] = (unsigned char)(v >> (8 * i));
+    mw_put_le64(x, v);
     mw_buf_put(b, x, 8);
 }
 

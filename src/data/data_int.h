@@ -174,7 +174,7 @@ extern const mw_data_field_parser mw_data_parse_field_ssse3;
 
 /* Value of 8 ASCII digits, first digit in the lowest byte (little-endian),
  * combined pairwise in three multiply-shift steps (SWAR). */
-static inline uint64_t mw_data_eight_value(uint64_t v) {
+__attribute__((always_inline)) static inline uint64_t mw_data_eight_value(uint64_t v) {
     v -= 0x3030303030303030ULL;
     v = (v * 10 + (v >> 8)) & 0x00FF00FF00FF00FFULL;   /* pairs */
     v = (v * 100 + (v >> 16)) & 0x0000FFFF0000FFFFULL; /* quads */

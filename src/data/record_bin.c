@@ -65,8 +65,7 @@ static unsigned char *put_v(unsigned char *o, uint64_t x) {
 static unsigned char *put_f64(unsigned char *o, double x) {
     uint64_t u;
     memcpy(&u, &x, 8);
-    for (int i = 0; i < 8; i++)
-        o[i] = (unsigned char)(u >> (8 * i));
+    mw_put_le64(o, u);
     return o + 8;
 }
 
@@ -90,7 +89,7 @@ static unsigned char *put_list(unsigned char *o, const mw_feature *f, size_t n,
     for (size_t i = 0; i < n; i++) {
         const mw_feature *x = &f[i];
         if (i < prev_n && prev[i].name_len == x->name_len &&
-            (x->name_len == 0 || !memcmp(prev[i].name, x->name, x->name_len))) {
+            mw_bytes_equal(prev[i].name, x->name, x->name_len)) {
             o = put_v(o, i + 1);
         } else {
             *o++ = 0;

@@ -43,24 +43,26 @@ void mw_pending_free(mw_pending_index *p) {
 }
 
 /* Adds a prediction; 0 added, 1 the id is already pending (the first one is
- * kept), 2 the index is full, -1 out of memory. Lock held. */
+ * kept), 2 the index is full, -1 out of memory. Lock held. While the index
+ * has room, one intern both finds a known key and adds a new one (a code
+ * below the size before it is a known key): one hash instead of two. */
 static int pending_add(mw_pending_index *p, const char *key, size_t kl, const mw_pending *e) {
     uint32_t code;
-    if (mw_dict_find(p->keys, key, kl, &code)) {
-        if (p->e[code].live) return 1;
-    } else {
-        if (p->live >= p->max_pending) return 2;
-        if (mw_dict_intern(p->keys, key, kl, &code)) return -1;
-        if (code >= p->cap) {
-            size_t cap = p->cap ? p->cap * 2 : 1024;
-            while (cap <= code) cap *= 2;
-            mw_pending *grown = realloc(p->e, cap * sizeof *grown);
-            if (!grown) return -1;
-            p->e = grown;
-            p->cap = cap;
-        }
+    if (p->live >= p->max_pending) /* full: a known id still counts as repeated */
+        return mw_dict_find(p->keys, key, kl, &code) && p->e[code].live ? 1 : 2;
+    /* room first (before is a new key's code): no key without its entry */
+    size_t before = mw_dict_size(p->keys);
+    if (before >= p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 1024;
+        while (cap <= before)
+            cap *= 2;
+        mw_pending *grown = realloc(p->e, cap * sizeof *grown);
+        if (!grown) return -1;
+        p->e = grown;
+        p->cap = cap;
     }
-    if (p->live >= p->max_pending) return 2;
+    if (mw_dict_intern(p->keys, key, kl, &code)) return -1;
+    if (code < before && p->e[code].live) return 1;
     p->e[code] = *e;
     p->e[code].live = 1;
     p->e[code].labelled = 0;
@@ -78,6 +80,12 @@ const char *mw_labels_class_text(const mw_feature *f, char *buf, size_t *len) {
     if (f->kind != MW_VALUE_NUMBER) return NULL;
     double x = f->number;
     int n;
+    if (x >= 0 && x < 10 && !signbit(x) && x == (double)(int)x) { /* 0..9: classes of most */
+        buf[0] = (char)('0' + (int)x);                            /* classifiers, one digit */
+        buf[1] = 0;
+        *len = 1;
+        return buf;
+    }
     if (x == floor(x) && fabs(x) < 1e15) { /* 1 and 1.0 are the class "1" */
         /* "%.0f" by hand: snprintf was ~1,100 instructions of every record
          * with an id and a prediction (bench_journal) */
@@ -136,20 +144,56 @@ void mw_vlabels_free(mw_vlabels *vl) {
 /* ---- tracking one prediction ---- */
 
 /* Appends a prediction to the open window's blob (vl->lock held). */
+static unsigned char *put_str(unsigned char *o, const char *s, size_t n) {
+    mw_put_le32(o, (uint32_t)n);
+    if (n) memcpy(o + 4, s, n);
+    return o + 4 + n;
+}
+
+static unsigned char *put_f64(unsigned char *o, double x) {
+    uint64_t u;
+    memcpy(&u, &x, 8);
+    mw_put_le64(o, u);
+    return o + 8;
+}
+
+/* (one reservation and direct stores: the mw_buf_* call per field was ~280
+ * instructions of every tracked prediction) */
 static int append_open(mw_vlabels *vl, const char *id, size_t il, const mw_feature *pred,
                        const char *cls, size_t cl, const mw_feature *pos) {
     mw_buf *b = vl->open;
-    if (b->len == 0) mw_buf_u8(b, BLOB_FORMAT);
-    mw_buf_str(b, id, il);
-    mw_buf_u8(b, cls ? 0 : 1);
-    if (cls) mw_buf_str(b, cls, cl);
-    else mw_buf_f64(b, pred->number);
-    mw_buf_u8(b, pos != NULL);
+    size_t need = 1 + 4 + il + 1 + 4 + cl + 8 + 1 + (pos ? 4 + pos->name_len + 8 : 0);
+    if (!mw_buf_reserve(b, need)) return 0;
+    unsigned char *o = b->data + b->len;
+    if (b->len == 0) *o++ = BLOB_FORMAT;
+    o = put_str(o, id, il);
+    *o++ = cls ? 0 : 1;
+    o = cls ? put_str(o, cls, cl) : put_f64(o, pred->number);
+    *o++ = pos != NULL;
     if (pos) {
-        mw_buf_str(b, pos->name, pos->name_len);
-        mw_buf_f64(b, pos->number);
+        o = put_str(o, pos->name, pos->name_len);
+        o = put_f64(o, pos->number);
     }
-    return !b->failed;
+    b->len = (size_t)(o - b->data);
+    return 1;
+}
+
+/* The code of class cls (vl->lock held): from the recent ones, else interned. */
+static mw_status class_code(mw_vlabels *vl, const char *cls, size_t cl, uint32_t *code) {
+    const size_t nrecent = sizeof vl->recent / sizeof vl->recent[0];
+    for (size_t i = 0; i < nrecent; i++)
+        if (vl->recent[i].len == cl && cl && mw_bytes_equal(vl->recent[i].text, cls, cl)) {
+            *code = vl->recent[i].code;
+            return MW_OK;
+        }
+    mw_status st = mw_dict_intern(vl->classes, cls, cl, code);
+    if (!st && cl && cl <= sizeof vl->recent[0].text) {
+        size_t i = vl->recent_next++ % nrecent;
+        memcpy(vl->recent[i].text, cls, cl);
+        vl->recent[i].len = cl;
+        vl->recent[i].code = *code;
+    }
+    return st;
 }
 
 /* Tracks one prediction of v's window starting at start; open: it is in the
@@ -167,7 +211,7 @@ static mw_status track(mw_monitor *m, mw_vstate *v, const char *id, size_t il,
     int ok = 1;
     if (task == MW_TASK_CLASSIFICATION) {
         cls = mw_labels_class_text(pred, buf, &cl);
-        ok = cls && mw_dict_intern(vl->classes, cls, cl, &e.code) == MW_OK;
+        ok = cls && class_code(vl, cls, cl, &e.code) == MW_OK;
         if (ok && pos && mw_dict_intern(vl->classes, pos->name, pos->name_len, &e.pos_code))
             ok = 0;
         e.pos_score = pos ? pos->number : NAN;

@@ -47,6 +47,15 @@ typedef struct mw_vlabels {
     pthread_mutex_t lock;
     int task;          /* MW_TASK_*: configured, or decided by the first prediction */
     mw_dict *classes;  /* class names (predictions and labels) -> codes */
+    /* the last predicted classes interned, and their codes: most records
+     * repeat one of a few classes (the intern was ~220 instructions per
+     * record); replaced in turn */
+    struct {
+        char text[24];
+        size_t len; /* 0: none */
+        uint32_t code;
+    } recent[4];
+    unsigned recent_next;
     mw_wperf *w;       /* windows with predictions, by start */
     size_t nw, capw;
     struct mw_buf *open; /* the open window's predictions, serialised (labels.c) */

@@ -146,6 +146,16 @@ typedef struct mw_win_col {
     double unseen_overflow; /* beyond MW_WINDOW_MAX_UNSEEN distinct */
     char type_error_example[MW_QUALITY_EXAMPLES][64];
     size_t n_type_error_examples;
+    /* categorical: the reference categories seen last (texts in recent_dict,
+     * the baseline's dictionary: valid while it is the column's), so that a
+     * repeated value costs a few compares instead of a dictionary lookup */
+    const mw_dict *recent_dict;
+    struct {
+        const char *s;
+        size_t len;
+        uint32_t code;
+    } recent[8];
+    unsigned recent_next;
 } mw_win_col;
 
 typedef struct mw_window {

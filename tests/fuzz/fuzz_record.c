@@ -9,7 +9,9 @@
  * optional and "label" is read. The feature value scanner
  * (mw_record_feature_spans, the daemon's journal of text features) runs on
  * the same bytes: spans inside the input, in line order; and on an accepted
- * record every feature has its last span, of the kind the parser read.
+ * record every feature has its last span, of the kind the parser read, and a
+ * number feature strtod's value of that span, bit for bit (the parser's fast
+ * paths against the C library).
  */
 #include "modelwatch/record.h"
 
@@ -107,6 +109,13 @@ static void check_spans(const char *body, size_t size, const mw_record *rec) {
         if ((k == MW_VALUE_STRING) != (c0 == '"' || c0 == 't' || c0 == 'f') ||
             (k == MW_VALUE_MISSING) != (c0 == 'n'))
             abort();
+        if (k == MW_VALUE_NUMBER && out[i].len < 512) { /* the value is strtod's, bit for bit */
+            char num[512];
+            memcpy(num, body + out[i].at, out[i].len);
+            num[out[i].len] = 0;
+            double want = strtod(num, NULL), got = rec->features[out[i].name].number;
+            if (memcmp(&want, &got, sizeof want) != 0) abort();
+        }
         last++;
     }
     if (rec && c <= 256 && last != n) abort(); /* each accepted feature found once */

@@ -351,9 +351,58 @@ static void test_body_with_several_versions(void **state) {
     mw_monitor_close(m);
 }
 
+/* The window JSON after one monitor observed category k of "c" k + 1 times
+ * (12 reference categories and an unseen one), in blocks (order 0) or
+ * interleaved (order 1, which keeps evicting the column's recent
+ * categories, window.c observe_text). */
+static char *categories_window(int order) {
+    static const char ref[] =
+        "x,c\n1,a\n2,b\n3,c\n4,d\n5,e\n6,f\n7,g\n8,h\n9,i\n10,j\n11,k\n12,l\n";
+    mw_monitor *m = open_monitor(NULL);
+    mw_error err;
+    assert_int_equal(mw_monitor_register(m, "m", "1", "{\"window_seconds\": 600}", &err), MW_OK);
+    mw_read_options ro = {0};
+    mw_table *t;
+    assert_int_equal(mw_table_read_mem("ref", ref, strlen(ref), &ro, &t, &err), MW_OK);
+    assert_int_equal(mw_monitor_set_reference(m, "m", "1", t, &err), MW_OK);
+    mw_table_free(t);
+    static const char *const cats[] = {"a", "b", "c", "d", "e", "f", "g",
+                                       "h", "i", "j", "k", "l", "zz"};
+    int left[13];
+    for (int k = 0; k < 13; k++)
+        left[k] = k + 1;
+    for (int done = 0, step = 0; done < 91; step++) {
+        int k = order ? (step * 5) % 13 : step / 13 % 13; /* block order: each k 13 steps */
+        if (!order) {
+            k = 0;
+            while (left[k] == 0)
+                k++;
+        }
+        if (left[k] == 0) continue;
+        left[k]--;
+        done++;
+        assert_int_equal(observe(m, NAN, 1, cats[k]), MW_OK);
+    }
+    char *json;
+    assert_int_equal(mw_monitor_close_window(m, "m", "1", &json, &err), MW_OK);
+    mw_monitor_close(m);
+    return json;
+}
+
+static void test_categories_any_order(void **state) {
+    (void)state;
+    fake_now_ms = 1000000;
+    char *blocks = categories_window(0), *mixed = categories_window(1);
+    assert_non_null(strstr(blocks, "\"unseen_examples\":[\"zz\"]"));
+    assert_string_equal(blocks, mixed);
+    free(blocks);
+    free(mixed);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_windows_by_record_time),
+        cmocka_unit_test(test_categories_any_order),
         cmocka_unit_test(test_arrival_time_cap_and_tick),
         cmocka_unit_test(test_registration_errors),
         cmocka_unit_test(test_journal_replay),

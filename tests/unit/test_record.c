@@ -248,7 +248,36 @@ static void test_duplicates(void **state) {
     ok_len(buf, n);
     assert_int_equal(R.nfeatures, 3001);
     ASSERT_STR(R.features[3000].name, R.features[3000].name_len, "featx9");
+    /* the names of the last object are remembered (no table while a record
+     * repeats them); a record that repeats them and then one of them again */
+    ok_len(buf, n);
+    assert_int_equal(R.nfeatures, 3001);
+    memcpy(buf + n - 2, ",\"feat_5\":1}}", 14);
+    assert_int_equal(mw_record_parse(P, buf, n + 12, &R, &e), MW_EPARSE);
+    assert_string_equal(e.message, "feature \"feat_5\": duplicate name");
+    ok("{\"model\":\"a\",\"version\":\"1\",\"features\":{\"x\":1,\"y\":2,\"z\":3}}");
+    bad("{\"model\":\"a\",\"version\":\"1\",\"features\":{\"x\":1,\"y\":2,\"y\":3}}", 52,
+        "feature \"y\": duplicate name");
+    bad("{\"model\":\"a\",\"version\":\"1\",\"features\":{\"x\":1,\"y\":2,\"z\":3,\"x\":4}}",
+        58, "feature \"x\": duplicate name");
+    ok("{\"model\":\"a\",\"version\":\"1\",\"features\":{\"x\":1,\"y\":2}}");
+    assert_int_equal(R.nfeatures, 2);
     free(buf);
+}
+
+/* mw_record_parser_decoded: set by a record with an escaped string only. */
+static void test_decoded_flag(void **state) {
+    (void)state;
+    ok("{\"model\":\"m\",\"version\":\"1\",\"features\":{\"a\":\"x\",\"b\":true}}");
+    assert_int_equal(mw_record_parser_decoded(P), 0);
+    ok("{\"model\":\"m\",\"version\":\"1\",\"features\":{\"a\":\"\\u0078\"}}");
+    assert_int_equal(mw_record_parser_decoded(P), 1);
+    ASSERT_STR(R.features[0].str, R.features[0].str_len, "x");
+    ok("{\"model\":\"m\",\"version\":\"1\",\"features\":{\"a\\n\":1}}");
+    assert_int_equal(mw_record_parser_decoded(P), 1); /* an escaped name counts too */
+    ok("{\"model\":\"m\",\"version\":\"1\"}");
+    assert_int_equal(mw_record_parser_decoded(P), 0);
+    assert_int_equal(mw_record_parser_decoded(NULL), 0);
 }
 
 /* ---- RFC 3339 ---------------------------------------------------------------------- */
@@ -504,6 +533,54 @@ static void test_numbers_random(void **state) {
         double want = strtod(num, NULL), got = R.features[0].number;
         if (memcmp(&want, &got, sizeof got) != 0) fail_msg("%s: got %.17g want %.17g", num, got, want);
     }
+}
+
+/* The value of the number t parsed as feature "a" followed by `pad` bytes of
+ * a string feature: with 32 or more bytes after it the two-load fast path
+ * (record.c num_value) reads it, with fewer the digit loop does. */
+static double num_padded(const char *t, int pad) {
+    char buf[300];
+    int n = snprintf(buf, sizeof buf,
+                     "{\"model\":\"m\",\"version\":\"1\",\"features\":{\"a\":%s,\"b\":\"%.*s\"}}",
+                     t, pad, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+    mw_error e;
+    if (mw_record_parse(P, buf, (size_t)n, &R, &e) != MW_OK) fail_msg("%s: %s", t, e.message);
+    return R.features[0].number;
+}
+
+/* Fast path (numbers of 16-19 digits included, followed by 32+ bytes) and
+ * slow path (the same numbers near the end of the line) agree with each
+ * other and with strtod, bit for bit, on random fixed-point numbers. */
+static void test_numbers_fast_path(void **state) {
+    (void)state;
+    uint64_t x = 0x2545F4914F6CDD1DULL;
+    char num[64];
+    for (int i = 0; i < 100000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        int idig = 1 + (int)(x % 20), fdig = (int)((x >> 8) % 21), k = 0;
+        if (x >> 63) num[k++] = '-';
+        uint64_t y = x * 0x9E3779B97F4A7C15ULL;
+        if ((x >> 16) % 4 == 0) {
+            num[k++] = '0'; /* 0.xxx */
+        } else {
+            for (int d = 0; d < idig; d++, y = y * 6364136223846793005ULL + 1442695040888963407ULL)
+                num[k++] = (char)('0' + (d == 0 ? 1 + (y >> 60) % 9 : (y >> 59) % 10));
+        }
+        if (fdig) {
+            num[k++] = '.';
+            for (int d = 0; d < fdig; d++, y = y * 6364136223846793005ULL + 1442695040888963407ULL)
+                num[k++] = (char)('0' + (y >> 59) % 10);
+        }
+        num[k] = 0;
+        double want = strtod(num, NULL), fast = num_padded(num, 40), slow = num_padded(num, 0);
+        if (memcmp(&want, &fast, sizeof want) || memcmp(&want, &slow, sizeof want))
+            fail_msg("%s: fast %.17g slow %.17g want %.17g", num, fast, slow, want);
+    }
+    /* shapes the fast path hands back: exponents, a digit or letter after it */
+    assert_true(num_padded("1.2345678901234567e5", 40) == 1.2345678901234567e5);
+    assert_true(num_padded("12345678901234567890123", 40) == 12345678901234567890123.0);
 }
 
 /* ---- errors -------------------------------------------------------------------------- */
@@ -762,9 +839,11 @@ int main(void) {
         cmocka_unit_test(test_full_record),     cmocka_unit_test(test_minimal_and_absent),
         cmocka_unit_test(test_id_prediction_kinds), cmocka_unit_test(test_skipped_keys),
         cmocka_unit_test(test_duplicates),      cmocka_unit_test(test_rfc3339),
+        cmocka_unit_test(test_decoded_flag),
         cmocka_unit_test(test_escapes),         cmocka_unit_test(test_scratch_stability),
         cmocka_unit_test(test_megabyte_string), cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_numbers_random),
+        cmocka_unit_test(test_numbers_fast_path),
         cmocka_unit_test(test_errors),          cmocka_unit_test(test_limits),
         cmocka_unit_test(test_iter_ndjson),     cmocka_unit_test(test_iter_array),
     };
