@@ -131,11 +131,12 @@ mw_status mw_daemon_start(mw_daemon *d, const mw_daemon_config *cfg, mw_error *e
     if (!st) st = mw_monitor_open(&mo, &d->monitor, err);
     if (!st) st = mw_monitor_canary_configure(d->monitor, cfg->canary_json, err);
     if (!st) st = apply_config(d, cfg, err);
-    /* requests wait on a version's lock and on the journal's disk writes, so
-     * two HTTP threads per core keep the cores busy (measured: 217 -> 362
-     * batches/s with 2 -> 4 threads on 2 cores; 8 threads did not add more) */
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned threads = cfg->threads ? cfg->threads : (unsigned)(cores > 1 ? 2 * cores : 2);
+    /* threads 0 (the default): a thread per connection. A pool (two per core
+     * was the default) keeps each connection on the thread that accepted it,
+     * and a burst of connections often went to one thread: the ingestion
+     * benchmark's four connections ran on one core in two runs of three
+     * (~320 batches/s against ~530 when they were spread). */
+    unsigned threads = cfg->threads;
     mw_http_options ho = {.host = host,
                           .port = port,
                           .threads = threads,

@@ -734,15 +734,12 @@ mw_status mw_http_start(const mw_http_options *o, mw_http_handler h, void *ctx,
         free(s);
         return st;
     }
-    unsigned threads = o->threads;
-    if (!threads) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = n > 0 ? (unsigned)n : 1;
-    }
+    unsigned threads = o->threads; /* 0: a thread per connection (http.h says why) */
     if (threads > 256) threads = 256;
     unsigned timeout = o->timeout_s ? o->timeout_s : 30;
     unsigned maxconn = o->max_connections ? o->max_connections : 1024;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC;
+    if (!threads) flags |= MHD_USE_THREAD_PER_CONNECTION;
     /* MHD gets its own descriptor of the socket: whether it closes a provided
      * socket when starting fails is not documented, so s->listen_fd stays
      * ours to close, and at worst the duplicate leaks on that failure path. */
@@ -756,7 +753,7 @@ mw_status mw_http_start(const mw_http_options *o, mw_http_handler h, void *ctx,
     }
     s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
                             mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)mhd_fd,
-                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
+                            MHD_OPTION_THREAD_POOL_SIZE, threads ? threads : 1u,
                             MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_LIMIT,
                             maxconn, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
                             MHD_OPTION_URI_LOG_CALLBACK, uri_cb, s, MHD_OPTION_NOTIFY_COMPLETED,

@@ -13,8 +13,13 @@
  *    the headers (Content-Length included) without the body.
  *  - any other method, known or not, reaches the handler (which answers 405).
  *
- * Threads: the handler runs on the server's pool threads, concurrently with
- * itself; ctx must be safe for that. State lives in the server handle only.
+ * Threads: by default every connection has its own thread (threads = 0);
+ * with threads = N a pool of N threads serves them, each keeping the
+ * connections it accepted. A pool let a burst of connections land on one
+ * thread (its accept loop takes all that are waiting), so the ingestion
+ * benchmark's four connections ran on one core in two runs of three; with a
+ * thread each, the kernel spreads busy connections over the cores. The
+ * handler runs concurrently with itself either way; ctx must be safe for that. State lives in the server handle only.
  * Ownership: request fields are borrowed for the handler call; the response
  * body must be malloc'd and is taken over by the server; resp->content_type
  * and resp->route must stay valid until the handler returns (they are copied).
@@ -71,7 +76,7 @@ typedef void (*mw_http_handler)(const mw_http_request *req, mw_http_response *re
 typedef struct mw_http_options {
     const char *host;         /* NULL/"" = "127.0.0.1"; IPv4/IPv6 literal ("::1", "[::]") or name */
     uint16_t port;            /* 0 = any free port */
-    unsigned threads;         /* thread pool size, 0 = number of cores */
+    unsigned threads;         /* thread pool size; 0 = a thread per connection */
     size_t max_body_bytes;    /* 0 = 64 MiB; limits the raw and the decoded body */
     unsigned timeout_s;       /* idle connection timeout, 0 = 30 */
     unsigned max_connections; /* 0 = 1024 */
