@@ -35,15 +35,35 @@ uint64_t mw_rng_below(mw_rng *r, uint64_t bound);
 /* uniform double in [0, 1) */
 double mw_rng_unit(mw_rng *r);
 
-/* Stores v at o as 8 bytes little-endian (one store on little-endian
- * machines: the byte loop was ~60 instructions per value at -O2). */
-static inline void mw_put_le64(unsigned char *o, uint64_t v) {
+/* Stores the low `bytes` (1-8) bytes of v at o, little-endian: one store on
+ * little-endian machines once inlined with a constant size (the byte loop was
+ * ~60 instructions per value at -O2). */
+static inline void mw_put_le(unsigned char *o, uint64_t v, size_t bytes) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    memcpy(o, &v, 8);
+    memcpy(o, &v, bytes);
 #else
-    for (int i = 0; i < 8; i++)
+    for (size_t i = 0; i < bytes; i++)
         o[i] = (unsigned char)(v >> (8 * i));
 #endif
+}
+
+static inline void mw_put_le64(unsigned char *o, uint64_t v) {
+    mw_put_le(o, v, 8);
+}
+
+static inline void mw_put_le32(unsigned char *o, uint32_t v) {
+    mw_put_le(o, v, 4);
+}
+
+/* mw_bytes_equal for w <= n <= 2w: the first and the last w bytes. */
+static inline int mw_bytes_ends_equal(const unsigned char *x, const unsigned char *y, size_t n,
+                                      size_t w) {
+    uint64_t u = 0, v = 0, s = 0, t = 0;
+    memcpy(&u, x, w);
+    memcpy(&v, y, w);
+    memcpy(&s, x + n - w, w);
+    memcpy(&t, y + n - w, w);
+    return ((u ^ v) | (s ^ t)) == 0;
 }
 
 /* a[0..n) == b[0..n) for the short names of the hot paths (feature names
@@ -53,34 +73,11 @@ static inline void mw_put_le64(unsigned char *o, uint64_t v) {
 static inline int mw_bytes_equal(const void *a, const void *b, size_t n) {
     const unsigned char *x = a, *y = b;
     if (n > 16) return memcmp(x, y, n) == 0;
-    if (n >= 8) {
-        uint64_t u, v, s, t;
-        memcpy(&u, x, 8);
-        memcpy(&v, y, 8);
-        memcpy(&s, x + n - 8, 8);
-        memcpy(&t, y + n - 8, 8);
-        return ((u ^ v) | (s ^ t)) == 0;
-    }
-    if (n >= 4) {
-        uint32_t u, v, s, t;
-        memcpy(&u, x, 4);
-        memcpy(&v, y, 4);
-        memcpy(&s, x + n - 4, 4);
-        memcpy(&t, y + n - 4, 4);
-        return ((u ^ v) | (s ^ t)) == 0;
-    }
+    if (n >= 8) return mw_bytes_ends_equal(x, y, n, 8);
+    if (n >= 4) return mw_bytes_ends_equal(x, y, n, 4);
     for (size_t i = 0; i < n; i++)
         if (x[i] != y[i]) return 0;
     return 1;
-}
-
-static inline void mw_put_le32(unsigned char *o, uint32_t v) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    memcpy(o, &v, 4);
-#else
-    for (int i = 0; i < 4; i++)
-        o[i] = (unsigned char)(v >> (8 * i));
-#endif
 }
 
 /* ---- byte buffer (little-endian encoding) ---- */
