@@ -290,6 +290,7 @@ typedef struct batch {
     int moved;   /* a string was moved into text (fix_strings has work) */
     double *emb; /* the records' embeddings, one after the other */
     size_t nemb, embcap;
+    int pre_encoded; /* the journal row of every record is in the work's blob (encode_early) */
 } batch;
 
 /* A request's working buffers, kept in the monitor's pool between requests
@@ -633,6 +634,49 @@ static mw_record as_record(const batch *b, const parsed *r) {
                        .completion_len = r->completion_len};
 }
 
+/* Bytes of a journal row's header: the arrival time, and the format bytes of
+ * binary rows. */
+static size_t row_header_len(int binary) {
+    return 8 + (binary ? 2 : 0);
+}
+
+/* Starts a journal row with its header (row_header_len bytes). */
+static void row_header(mw_buf *blob, int64_t now_ms, int binary) {
+    blob->len = 0;
+    mw_buf_u64(blob, (uint64_t)now_ms);
+    if (binary) {
+        mw_buf_u8(blob, MW_JOURNAL_BINARY);
+        mw_buf_u8(blob, MW_JOURNAL_BINARY_FORMAT);
+    }
+}
+
+/*
+ * The journal row of a batch that is one version's records without text,
+ * encoded before the version's locks (in parallel with other requests):
+ * apply_version uses it when every record was accepted into the open window,
+ * the usual case, and otherwise encodes the accepted ones itself. The row is
+ * what apply_version would write: the same records in the same order.
+ * Encoding under the journal's lock made that lock the longest serial stage.
+ */
+static void encode_early(mw_monitor *m, batch *b, mw_buf *blob, int64_t now_ms) {
+    b->pre_encoded = 0;
+    if (!m->store || !b->n) return;
+    mw_vstate *v = b->recs[0].owner;
+    for (size_t i = 0; i < b->n; i++) {
+        const parsed *r = &b->recs[i];
+        if (r->owner != v || !r->v || r->prompt_raw || r->completion_raw || r->prompt ||
+            r->completion)
+            return;
+    }
+    row_header(blob, now_ms, 1);
+    mw_record recs[2];
+    for (size_t i = 0; i < b->n; i++) {
+        recs[i & 1] = as_record(b, &b->recs[i]);
+        mw_record_bin_put(blob, &recs[i & 1], i ? &recs[!(i & 1)] : NULL);
+    }
+    b->pre_encoded = !blob->failed;
+}
+
 /*
  * Phase 2 for one version: under its lock, check and observe its records
  * (those from index `first` on that belong to v), marking the ones to journal;
@@ -690,22 +734,20 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, mw_buf
     pthread_mutex_lock(&v->jlock); /* before releasing the version: no commit in between */
     pthread_mutex_unlock(&v->lock);
     mw_buf blob = *row; /* the pool's buffer, given back below */
-    blob.len = 0;
-    mw_buf_u64(&blob, (uint64_t)now_ms);
     /* binary records unless a record has text (prompt, completion, text
      * features): those rows stay NDJSON, with every text replaced */
     int binary = !(tb.set && tb.set->nfeat);
+    int all_in = b->pre_encoded && binary && first == 0 && journal_from == 0;
+    for (size_t i = 0; all_in && i < b->n; i++)
+        all_in = b->recs[i].len != 0;
+    if (all_in) goto append; /* encode_early wrote this row */
     for (size_t i = journal_from; i < b->n && binary; i++) {
         const parsed *r = &b->recs[i];
         if (!r->v && r->len && r->owner == v && (r->prompt_raw || r->completion_raw || r->prompt ||
                                                  r->completion))
             binary = 0;
     }
-    if (binary) {
-        mw_buf_u8(&blob, MW_JOURNAL_BINARY);
-        mw_buf_u8(&blob, MW_JOURNAL_BINARY_FORMAT);
-    }
-    size_t header = blob.len;
+    row_header(&blob, now_ms, binary);
     mw_record recs[2]; /* this record and the previous one, in turn (no copies) */
     int has_prev = 0, cur = 0;
     for (size_t i = journal_from; i < b->n; i++) {
@@ -728,8 +770,9 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, mw_buf
             mw_buf_put(&blob, body + r->off, r->len);
         mw_buf_u8(&blob, '\n');
     }
+append:
     if (blob.failed) st = MW_ENOMEM;
-    if (!st && blob.len > header) {
+    if (!st && blob.len > row_header_len(binary)) { /* a row with records */
         int64_t seq;
         st =
             mw_store_journal_append(m->store, v->model, v->version, blob.data, blob.len, &seq, err);
@@ -752,6 +795,7 @@ mw_status mw_monitor_ingest(mw_monitor *m, const char *body, size_t len, mw_inge
     if (!w) return mw_error_set(err, MW_ENOMEM, NULL, 0, 0, "out of memory ingesting records");
     batch *b = &w->b;
     mw_status st = parse_all(m, body, len, b, w->p, res);
+    if (!st) encode_early(m, b, &w->blob, now_ms);
     /* versions in order of first appearance; a thread holds one lock at a time */
     for (size_t i = 0; i < b->n && !st; i++)
         if (b->recs[i].v) st = apply_version(m, body, b, &w->blob, i, now_s, now_ms, res, err);
