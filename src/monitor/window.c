@@ -15,14 +15,12 @@
  * order-sensitive statistics (Fisher's odds ratio) agree.
  */
 #include "monitor/live_int.h"
+#include "stats/edge_count.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__SSE2__) && defined(__x86_64__)
-#include <emmintrin.h>
-#endif
 
 mw_status mw_window_init(mw_window *w, const mw_baseline *b, size_t sample_capacity,
                          uint64_t seed) {
@@ -170,25 +168,6 @@ static long find_value(const double *values, size_t n, double v) {
     return lo < n && values[lo] == v ? (long)lo : -1;
 }
 
-/* mw_bin_index(edges, MW_QUANTILE_BINS - 1, x) for a number x (not NaN):
- * the count of edges <= x, two edges per compare where SSE2 is there (the
- * call was ~58 instructions of every numeric value, ~16 here) */
-static inline size_t bin_of(const double *edges, double x) {
-    enum { N = MW_QUANTILE_BINS - 1 };
-    size_t i = 0, count = 0;
-#if defined(__SSE2__) && defined(__x86_64__)
-    __m128d xv = _mm_set1_pd(x);
-    __m128i acc = _mm_setzero_si128(); /* a true compare is all ones: -1 */
-    for (; i + 2 <= N; i += 2)
-        acc = _mm_sub_epi64(acc, _mm_castpd_si128(_mm_cmple_pd(_mm_loadu_pd(edges + i), xv)));
-    count =
-        (size_t)_mm_cvtsi128_si64(acc) + (size_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(acc, acc));
-#endif
-    for (; i < N; i++)
-        count += edges[i] <= x;
-    return count;
-}
-
 __attribute__((always_inline)) static inline mw_status
 observe_number(mw_window *w, const mw_base_col *bc, mw_win_col *c, double v) {
     if (isnan(v)) {
@@ -214,7 +193,7 @@ observe_number(mw_window *w, const mw_base_col *bc, mw_win_col *c, double v) {
         else if (count_unseen_value(c, v))
             return MW_ENOMEM;
     } else {
-        c->bins[bin_of(bc->edges, v)]++;
+        c->bins[mw_edges_at_most(bc->edges, MW_QUANTILE_BINS - 1, v)]++; /* v is not NaN */
     }
     mw_reservoir *s = &c->sample;
     if (s->len < s->alloc) { /* mw_reservoir_add's append, inline */

@@ -26,6 +26,7 @@
 #include <math.h>
 
 #include "modelwatch/stats.h"
+#include "stats/edge_count.h"
 #include "stats/quantile_int.h"
 
 #define ZERO_REPLACEMENT 1e-4
@@ -130,15 +131,7 @@ void mw_quantile_edges(const double *sorted, size_t n, size_t bins, double *edge
 
 size_t mw_bin_index(const double *edges, size_t nedges, double x) {
     if (!edges || isnan(x)) return nedges; /* numpy orders NaN after everything */
-    if (nedges <= 16) {
-        /* the number of edges <= x, without branches: on random data a binary
-         * search mispredicts about half its steps, and this runs for every
-         * value a window observes (10 bins: 9 edges) */
-        size_t count = 0;
-        for (size_t i = 0; i < nedges; i++)
-            count += edges[i] <= x;
-        return count;
-    }
+    if (nedges <= 16) return mw_edges_at_most(edges, nedges, x); /* see edge_count.h */
     size_t lo = 0, hi = nedges; /* first index with edges[i] > x */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
