@@ -195,13 +195,7 @@ observe_number(mw_window *w, const mw_base_col *bc, mw_win_col *c, double v) {
     } else {
         c->bins[mw_edges_at_most(bc->edges, MW_QUANTILE_BINS - 1, v)]++; /* v is not NaN */
     }
-    mw_reservoir *s = &c->sample;
-    if (s->len < s->alloc) { /* mw_reservoir_add's append, inline */
-        s->seen++;
-        s->values[s->len++] = v;
-        return MW_OK;
-    }
-    return mw_reservoir_add(s, v, &w->rng);
+    return mw_reservoir_add(&c->sample, v, &w->rng);
 }
 
 static mw_status observe_text(const mw_base_col *bc, mw_win_col *c, const char *s, size_t len) {

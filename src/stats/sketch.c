@@ -144,7 +144,7 @@ mw_status mw_reservoir_init(mw_reservoir *s, size_t capacity) {
     return MW_OK;
 }
 
-mw_status mw_reservoir_add(mw_reservoir *s, double v, mw_rng *rng) {
+mw_status mw_reservoir_add_slow(mw_reservoir *s, double v, mw_rng *rng) {
     s->seen++;
     if (s->len < s->cap) {
         if (s->len == s->alloc) { /* grow geometrically up to the capacity */

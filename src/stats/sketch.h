@@ -40,7 +40,18 @@ typedef struct mw_reservoir {
 } mw_reservoir;
 
 mw_status mw_reservoir_init(mw_reservoir *s, size_t capacity);
-mw_status mw_reservoir_add(mw_reservoir *s, double v, mw_rng *rng);
+/* mw_reservoir_add's growth and replacement (sketch.c). */
+mw_status mw_reservoir_add_slow(mw_reservoir *s, double v, mw_rng *rng);
+/* Offers v: appended while the sample is below its capacity (inline: the
+ * daemon's windows call it for every numeric value), else algorithm R. */
+static inline mw_status mw_reservoir_add(mw_reservoir *s, double v, mw_rng *rng) {
+    if (s->len < s->alloc) { /* room already allocated, below the capacity */
+        s->seen++;
+        s->values[s->len++] = v;
+        return MW_OK;
+    }
+    return mw_reservoir_add_slow(s, v, rng);
+}
 /* Empties s for a new stream, keeping its memory. */
 void mw_reservoir_clear(mw_reservoir *s);
 mw_status mw_reservoir_merge(mw_reservoir *into, const mw_reservoir *other, mw_rng *rng);
