@@ -541,10 +541,10 @@ __attribute__((always_inline)) static inline int num_value(mw_record_parser *P, 
     const char *ds = p;
 #ifdef __SSE2__
     /* Usual numbers (digits, '.', digits; no exponent) from two 16-byte loads:
-     * the digit mask gives both lengths. Up to 15 digits conv16 gives the
-     * value and one IEEE operation rounds it; 16-19 digits (Python's repr,
-     * %.17g) are combined the same way (conv19, 8 digits per step) and
-     * rounded by mw_data_decimal_to_double, as the scanner below does. (The
+     * the digit mask gives both lengths, conv19 the value of up to 19 digits
+     * (8 per step), and mw_data_decimal_to_double rounds it as the scanner
+     * below does (a decimal with a fraction by multiplications: a division
+     * here held up the parse, data_int.h says more). (The
      * CSV reader's whole-field SSSE3 parser, handed the token once its end is
      * known, cost ~150 instructions per 17-digit number here, more than the
      * scalar scan it replaced; these loads already hold the classification.) */
@@ -565,16 +565,7 @@ __attribute__((always_inline)) static inline int num_value(mw_record_parser *P, 
             len = i + 1 + f;
         }
         if (len < 32 && (p[i] != '.' || f > 0) && !num_tail(p[len])) {
-            if (i + f <= 15 && len < 16) {
-                uint64_t m = conv16(p, i);
-                if (f) m = m * pow10_u64[f] + conv16(p + i + 1, f);
-                double d = (double)(int64_t)m;      /* m < 10^15: exact */
-                if (f) d /= mw_data_pow10_exact[f]; /* exact operands: correctly rounded */
-                *v = neg ? -d : d;
-                *pp = p + len;
-                return 1;
-            }
-            if (i + f <= 19) { /* m < 10^19: Eisel-Lemire on m and -f directly */
+            if (i + f <= 19) { /* m < 10^19, rounded by the shared conversion */
                 uint64_t m = conv19(p, i);
                 if (f) m = m * pow10_u64[f] + conv19(p + i + 1, f);
                 *v = mw_data_decimal_to_double(m, -(int64_t)f, 0, neg, s, p + len);
