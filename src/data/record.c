@@ -608,16 +608,11 @@ __attribute__((always_inline)) static inline int num_value(mw_record_parser *P, 
         if (p == es || (p < end && num_tail(*p))) goto bad;
         q += eneg ? -x : x;
     }
-    /* nd <= 15: m < 10^15 < 2^53 */
-    if (nd <= 15 && (uint64_t)(q + 22) <= 44) {
-        double d = (double)(int64_t)m;
-        d = q < 0 ? d / mw_data_pow10_exact[-q] : d * mw_data_pow10_exact[q];
-        *v = neg ? -d : d;
-    } else if (nd <= 19) {
-        /* m < 10^19 holds every digit: Eisel-Lemire on m and q directly (the
-         * 16-17 digit numbers of Python's repr and %.17g used to be scanned a
-         * second time by mw_data_parse_number: ~2,900 instructions of a
-         * 10-number record in bench_journal) */
+    if (nd <= 19) {
+        /* m < 10^19 holds every digit: the shared conversion on m and q
+         * directly (the 16-17 digit numbers of Python's repr and %.17g used
+         * to be scanned a second time by mw_data_parse_number: ~2,900
+         * instructions of a 10-number record in bench_journal) */
         *v = mw_data_decimal_to_double(m, q, 0, neg, s, p);
         if (!isfinite(*v)) {
             char buf[80];
