@@ -1,6 +1,8 @@
 /*
  * modelwatch store: durable state of the daemon (and of any application that
- * embeds monitoring) in one SQLite file.
+ * embeds monitoring) in one SQLite file, and the journal of accepted record
+ * batches in files beside it ("<db>-records/", one per version; in the SQLite
+ * file for an in-memory database).
  *
  * Kept per (model, version): the registration (config as JSON text), a baseline
  * (an opaque binary blob, typically a serialised profile), the history of
@@ -13,14 +15,17 @@
  * options (WAL, synchronous=NORMAL) a commit survives the process being killed
  * (kill -9, crash); with synchronous_full it also survives power loss. The
  * daemon appends every accepted batch to the journal before it answers the HTTP
- * request, replays the journal into the open window at start-up, and deletes
- * the replayed rows in the same transaction that stores the window's result
- * (mw_store_window_commit), so no acknowledged record is lost or counted twice.
+ * request, replays the journal into the open window at start-up, and marks
+ * the replayed batches as covered in the same transaction that stores the
+ * window's result (mw_store_window_commit; the covered part of the journal
+ * file is then cut away), so no acknowledged record is lost or counted twice.
  *
  * Threads: a handle owns one SQLite connection guarded by a mutex, so one
  * handle may be used from several threads at once; calls are serialised.
- * Callbacks (mw_store_journal_each) run with the lock held and must not call
- * the store. Do not use a handle across fork(); open a new one in the child.
+ * Callbacks (mw_store_journal_each) run with a lock held (the SQLite
+ * connection's for older rows, the version's journal file's for the rest) and
+ * must not call the store. Appends to the journal files take only the file's
+ * lock, not the SQLite connection's. Do not use a handle across fork(); open a new one in the child.
  * Several processes may open the same file (SQLite's file locks and the busy
  * timeout arbitrate), but the daemon is meant to be its only writer.
  *
@@ -50,7 +55,7 @@ extern "C" {
 #endif
 
 /* The schema version this build creates and understands (PRAGMA user_version). */
-#define MW_STORE_SCHEMA_VERSION 8
+#define MW_STORE_SCHEMA_VERSION 9
 /* PRAGMA application_id of a modelwatch database ("MWst"). */
 #define MW_STORE_APPLICATION_ID 0x4D577374
 /* Longest model, version or state key, in bytes. */

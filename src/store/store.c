@@ -39,6 +39,11 @@
  *       store_samples.c)
  *   (version 8: no new table; journal.data may hold binary records, see
  *       monitor_ingest.c)
+ *   journal_marks(model, version, upto)  (version 9: the journal of a file
+ *       database is in files, "<db>-records/", store_jfile.c; a window's
+ *       commit sets upto, the newest journal seq it covered; the journal
+ *       table keeps the rows of older builds, replayed first, and of
+ *       in-memory databases)
  * journal and windows are keyed by name rather than by versions.id so that
  * the daemon can accept records and close windows for a version whose
  * registration is made or changed independently; delete_version removes them
@@ -64,6 +69,7 @@
 #include "store_int.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,6 +167,10 @@ static const char *const stmt_sql[MW_ST_COUNT] = {
     [MW_ST_SAMPLES_LIST] = "SELECT data FROM text_samples WHERE model = ?1 AND version = ?2 AND "
                            "(?3 IS NULL OR start_s = ?3) ORDER BY start_s DESC LIMIT ?4",
     [MW_ST_SAMPLES_DELETE_ALL] = "DELETE FROM text_samples WHERE model = ?1 AND version = ?2",
+    [MW_ST_JMARK_PUT] = "INSERT INTO journal_marks(model, version, upto) VALUES(?1, ?2, ?3) "
+                        "ON CONFLICT(model, version) DO UPDATE SET upto = max(upto, excluded.upto)",
+    [MW_ST_JMARK_GET] = "SELECT upto FROM journal_marks WHERE model = ?1 AND version = ?2",
+    [MW_ST_JMARK_DELETE_ALL] = "DELETE FROM journal_marks WHERE model = ?1 AND version = ?2",
     [MW_ST_REG_AUDIT_LAST] = "SELECT from_version FROM registry_audit WHERE model = ?1 AND "
                              "alias = ?2 ORDER BY seq DESC LIMIT 1",
     [MW_ST_CANARY_PUT] =
@@ -310,6 +320,15 @@ static const mw_st_migration migrations[] = {
      * (monitor_ingest.c, data/record_bin.c), which an older build cannot
      * replay, so it refuses the file instead */
     {8, "PRAGMA user_version = 8;"},
+    /* version 9: the journal moves to files beside the database
+     * (store_jfile.c); a window's commit records here which of a version's
+     * journal frames it covered */
+    {9, "CREATE TABLE journal_marks ("
+        "  model TEXT NOT NULL,"
+        "  version TEXT NOT NULL,"
+        "  upto INTEGER NOT NULL,"
+        "  PRIMARY KEY (model, version)) WITHOUT ROWID;"
+        "PRAGMA user_version = 9;"},
 };
 #define MW_ST_NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -621,6 +640,27 @@ static mw_status configure(mw_store *s, const mw_store_options *opt, mw_error *e
     return MW_OK;
 }
 
+/* Where the journal files go ("<db>-records", none for an in-memory or URI
+ * database: its journal stays in SQLite) and the first seq: above SQLite's
+ * journal rowids and every mark (each file's own frames raise it when the
+ * file is opened). */
+static mw_status journal_files_init(mw_store *s, const mw_store_options *opt, mw_error *err) {
+    s->jsync_full = opt && opt->synchronous_full;
+    int64_t top = 0;
+    int rc = query_int(s,
+                       "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = "
+                       "'journal'), 0), coalesce((SELECT max(upto) FROM journal_marks), 0))",
+                       &top);
+    if (rc != SQLITE_OK) return mw_st_fail(s, rc, "open (journal)", NULL, NULL, err);
+    s->jseq = top;
+    if (!strcmp(s->path, ":memory:") || !strncmp(s->path, "file:", 5)) return MW_OK;
+    size_t n = strlen(s->path) + sizeof "-records";
+    if (!(s->jdir = malloc(n)))
+        return mw_error_set(err, MW_ENOMEM, s->path, 0, 0, "open: out of memory");
+    snprintf(s->jdir, n, "%s-records", s->path);
+    return MW_OK;
+}
+
 mw_status mw_store_open(const char *path, const mw_store_options *opt, mw_store **out,
                         mw_error *err) {
     mw_error_clear(err);
@@ -637,7 +677,7 @@ mw_status mw_store_open(const char *path, const mw_store_options *opt, mw_store 
         free(s);
         return mw_error_set(err, MW_ENOMEM, path, 0, 0, "open: out of memory");
     }
-    if (pthread_mutex_init(&s->mu, NULL) != 0) {
+    if (pthread_mutex_init(&s->mu, NULL) != 0 || pthread_mutex_init(&s->jmu, NULL) != 0) {
         free(s->path);
         free(s);
         return mw_error_set(err, MW_ENOMEM, path, 0, 0, "open: cannot create the store's mutex");
@@ -659,6 +699,7 @@ mw_status mw_store_open(const char *path, const mw_store_options *opt, mw_store 
     }
     if (st == MW_OK) st = configure(s, opt, err);
     if (st == MW_OK) st = migrate(s, err);
+    if (st == MW_OK) st = journal_files_init(s, opt, err);
     if (st != MW_OK) {
         mw_store_close(s);
         return st;
@@ -672,7 +713,10 @@ void mw_store_close(mw_store *s) {
     for (int i = 0; i < MW_ST_COUNT; i++)
         sqlite3_finalize(s->stmt[i]);
     sqlite3_close_v2(s->db);
+    mw_jf_close_all(s);
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->jmu);
+    free(s->jdir);
     free(s->path);
     free(s);
 }

@@ -67,6 +67,9 @@ enum mw_st_id {
     MW_ST_SAMPLES_PRUNE,
     MW_ST_SAMPLES_LIST,
     MW_ST_SAMPLES_DELETE_ALL,
+    MW_ST_JMARK_PUT,
+    MW_ST_JMARK_GET,
+    MW_ST_JMARK_DELETE_ALL,
     MW_ST_COUNT
 };
 
@@ -76,7 +79,45 @@ struct mw_store {
     char *path;
     sqlite3_stmt *stmt[MW_ST_COUNT]; /* prepared on first use, finalized on close */
     mw_status prep_status;           /* status of the last failed mw_st_get */
+    /* the journal files (store_jfile.c); jdir NULL: journal rows in SQLite */
+    char *jdir;
+    pthread_mutex_t jmu; /* guards jfiles */
+    struct mw_jfile *jfiles;
+    int64_t jseq;   /* newest seq handed out (atomic) */
+    int jsync_full; /* fdatasync after each append */
 };
+
+/* ---- journal files (store_jfile.c) ------------------------------------------------ */
+
+typedef struct mw_jfile mw_jfile;
+/* Where a file ended: an append can be taken back to it. */
+typedef struct mw_jf_pos {
+    uint64_t size;
+    int64_t last_seq;
+} mw_jf_pos;
+/* The journal file of (model, version), opened (its torn tail cut) on first
+ * use. With create 0 and no file, *out is NULL and MW_OK is returned. */
+mw_status mw_jf_get(mw_store *s, const char *model, const char *version, int create, mw_jfile **out,
+                    mw_error *err);
+/* Appends a frame (fdatasync when sync); *seq its seq, *before (may be NULL)
+ * where the file ended, for mw_jf_truncate. */
+mw_status mw_jf_append(mw_store *s, mw_jfile *jf, const void *blob, size_t len, int sync,
+                       int64_t *seq, mw_jf_pos *before, mw_error *err);
+/* Takes back appends: the file ends at pos again. */
+void mw_jf_truncate(mw_jfile *jf, const mw_jf_pos *pos);
+mw_status mw_jf_sync(mw_store *s, mw_jfile *jf, mw_error *err);
+/* Calls fn (may be NULL) for each frame with seq > after, in order, counting
+ * them into *count (may be NULL). fn runs with the file's lock held. */
+mw_status mw_jf_each(mw_store *s, mw_jfile *jf, int64_t after, mw_store_journal_fn fn, void *ctx,
+                     uint64_t *count, mw_error *err);
+/* After a window's commit covered seq <= upto: empties the file when all its
+ * frames are covered. */
+void mw_jf_discard(mw_store *s, const char *model, const char *version, int64_t upto);
+/* Deletes the version's file (delete_version, after its commit). */
+void mw_jf_remove(mw_store *s, const char *model, const char *version);
+/* fsync of the journal directory (a new file's name made durable); 0 on success. */
+int mw_jf_sync_dir(mw_store *s);
+void mw_jf_close_all(mw_store *s);
 
 /* Locks / unlocks the handle. */
 void mw_st_lock(mw_store *s);

@@ -131,8 +131,8 @@ mw_status mw_store_delete_version(mw_store *s, const char *model, const char *ve
     if (st == MW_OK) {
         /* The baseline goes by ON DELETE CASCADE with the registration. */
         static const enum mw_st_id steps[] = {
-            MW_ST_VERSION_DELETE, MW_ST_WINDOW_DELETE_ALL, MW_ST_JOURNAL_DELETE_ALL,
-            MW_ST_PREDICTIONS_DELETE_ALL, MW_ST_SAMPLES_DELETE_ALL};
+            MW_ST_VERSION_DELETE,         MW_ST_WINDOW_DELETE_ALL,  MW_ST_JOURNAL_DELETE_ALL,
+            MW_ST_PREDICTIONS_DELETE_ALL, MW_ST_SAMPLES_DELETE_ALL, MW_ST_JMARK_DELETE_ALL};
         for (size_t i = 0; st == MW_OK && i < sizeof steps / sizeof steps[0]; i++)
             st = delete_by_mv(s, steps[i], model, version, &changes, err);
     }
@@ -146,6 +146,7 @@ mw_status mw_store_delete_version(mw_store *s, const char *model, const char *ve
     }
     if (st != MW_OK) mw_st_rollback(s);
     mw_st_unlock(s);
+    if (st == MW_OK && s->jdir) mw_jf_remove(s, model, version); /* its journal file */
     return st;
 }
 

@@ -94,3 +94,20 @@ start_on_free_port() {
   fail "$name did not start: $(tail -3 "$TMP/$name.log")"
   return 1
 }
+
+# db_bytes DB: every byte the daemon keeps for database DB (the SQLite file,
+# its WAL, and the journal files in DB-records/), for tests that look for
+# what must never be stored.
+db_bytes() {
+  find "$1"* -type f -exec cat {} +
+}
+
+# journal_bytes DB: the daemon's journal files for database DB (frames of
+# accepted batches, store_jfile.c); journal_frames DB: how many frames they
+# hold (each starts with the magic "MWJF").
+journal_bytes() {
+  cat "$1"-records/*.mwj 2>/dev/null
+}
+journal_frames() {
+  journal_bytes "$1" | grep -a -o MWJF | wc -l
+}

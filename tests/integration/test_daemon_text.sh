@@ -3,7 +3,7 @@
 # baseline descriptor columns; records' prompts and completions are profiled
 # and tested through them (window JSON values checked against hand-computed
 # descriptors, metrics per descriptor feature); raw text never reaches the
-# database (journal and tables checked with sqlite3 and a byte search); the
+# database (journal files and tables checked with a byte search); the
 # opt-in sample store keeps at most N redacted examples per window; a kill -9
 # and restart replays the same descriptors; invalid UTF-8, a 10 MB prompt and
 # a 20 MB record are handled without losing the other records.
@@ -48,14 +48,14 @@ curl -s -X POST --data-binary @"$TMP/r1.ndjson" "$URL/api/v1/records" > "$TMP/p.
 expect_jq "$TMP/p.json" '.accepted == 4 and .rejected == 0' "records accepted"
 
 # the open window's journal holds descriptors, not text
-sqlite3 "$DB" "SELECT count(*) FROM journal" > "$TMP/n"
+journal_frames "$DB" > "$TMP/n"
 expect_contains "$TMP/n" "1" "journal row written"
-sqlite3 "$DB" "SELECT CAST(substr(data, 9) AS TEXT) FROM journal" > "$TMP/j.txt"
+journal_bytes "$DB" > "$TMP/j.txt"
 expect_contains "$TMP/j.txt" 'mwtext1 57,57,7,' "journal keeps encoded descriptors"
 raw_absent() { # $1 what, then patterns: none of them in the database files
   local what=$1 p; shift
   for p in "$@"; do
-    if cat "$DB"* | grep -a -q -e "$p"; then fail "$what: \"$p\" found in the database"; else pass; fi
+    if db_bytes "$DB" | grep -a -q -e "$p"; then fail "$what: \"$p\" found in the database"; else pass; fi
   done
 }
 PII=('jane.doe' 'example.com' '192.168' '4111 1111' '7946')

@@ -37,11 +37,11 @@ expect_jq "$TMP/bad.json" '.error.message | test("numeric, categorical, text or 
 
 post 1 "$T/cur.ndjson" "$TMP/p1.json"
 expect_jq "$TMP/p1.json" '.accepted == 150 and .rejected == 0' "records accepted"
-sqlite3 "$DB" "SELECT CAST(substr(data, 9) AS TEXT) FROM journal" > "$TMP/j.txt"
+journal_bytes "$DB" > "$TMP/j.txt"
 expect_contains "$TMP/j.txt" '"review":"\u001fmwtext1 ' "journal keeps encoded descriptors"
 expect_contains "$TMP/j.txt" '"review":null' "journal keeps a null review"
 no_sentinel() { # $1 when: the raw reviews are nowhere in the database files
-  if cat "$DB"* | grep -a -q -e SENTINELQX7 -e 'jo.smith' -e '555 0199'; then
+  if db_bytes "$DB" | grep -a -q -e SENTINELQX7 -e 'jo.smith' -e '555 0199'; then
     fail "$1: raw review text in the database"
   else pass; fi
 }
@@ -100,8 +100,8 @@ no_sentinel "after restart"
 } > "$TMP/odd.ndjson"
 post 1 "$TMP/odd.ndjson" "$TMP/p4.json"
 expect_jq "$TMP/p4.json" '.accepted == 5 and .rejected == 0' "odd values accepted"
-sqlite3 "$DB" "SELECT CAST(substr(data, 9) AS TEXT) FROM journal" > "$TMP/j.txt"
-if grep -q -e 123456789 -e '"review":true' -e '"NA"' "$TMP/j.txt"; then fail "odd values journaled"; else pass; fi
+journal_bytes "$DB" > "$TMP/j.txt"
+if grep -a -q -e 123456789 -e '"review":true' -e '"NA"' "$TMP/j.txt"; then fail "odd values journaled"; else pass; fi
 expect_contains "$TMP/j.txt" '"features":{"review":null},"features":{"x":5,"re\u0076iew":"\u001fmwtext1 ' "an earlier duplicate nulled, the kept one encoded"
 no_sentinel "duplicate features"
 curl -s -X POST "$URL$V/1/windows/close" > "$TMP/w4.json"

@@ -15,7 +15,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <dirent.h>
+#include <ftw.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -46,20 +46,15 @@ static void tmpdb_make(tmpdb *t) {
     snprintf(t->path, sizeof t->path, "%s/modelwatch.db", t->dir);
 }
 
-/* Removes every file in the directory (the database, -wal, -shm) and the directory. */
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* Removes the directory and everything in it (the database, -wal, -shm, the
+ * journal files in -records/). */
 static void tmpdb_remove(tmpdb *t) {
-    DIR *d = opendir(t->dir);
-    if (d) {
-        struct dirent *e;
-        char p[400];
-        while ((e = readdir(d))) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-            snprintf(p, sizeof p, "%s/%s", t->dir, e->d_name);
-            unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(t->dir);
+    nftw(t->dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 static mw_store *open_ok(const char *path, const mw_store_options *opt) {
@@ -520,10 +515,11 @@ static void test_journal_and_window_commit(void **state) {
     assert_int_equal(journal_rows(s, "m", "A"), 4);
     assert_int_equal(window_rows(s, "m", "A"), 2);
 
-    /* Atomicity: when the delete fails, the result is not stored either. */
+    /* Atomicity: when recording what the window covered fails, the result is
+     * not stored either (and the journal keeps its batches). */
     mw_store_close(s);
-    raw_exec(t.path, "CREATE TRIGGER no_delete BEFORE DELETE ON journal "
-                     "BEGIN SELECT RAISE(ABORT, 'journal delete refused by test'); END");
+    raw_exec(t.path, "CREATE TRIGGER no_mark BEFORE INSERT ON journal_marks "
+                     "BEGIN SELECT RAISE(ABORT, 'journal mark refused by test'); END");
     s = open_ok(t.path, NULL);
     assert_int_equal(
         mw_store_window_commit(s, "m", "A", 120, 180, 4, "{\"w\":3}", seqs[2], &wid, &e), MW_EIO);
@@ -533,7 +529,7 @@ static void test_journal_and_window_commit(void **state) {
     assert_int_equal(window_rows(s, "m", "A"), 2);
     assert_int_equal(journal_rows(s, "m", "A"), 4);
     mw_store_close(s);
-    raw_exec(t.path, "DROP TRIGGER no_delete");
+    raw_exec(t.path, "DROP TRIGGER no_mark");
     s = open_ok(t.path, NULL);
     OK(mw_store_window_commit(s, "m", "A", 120, 180, 4, "{\"w\":3}", seqs[2], &wid, err));
     assert_int_equal(journal_rows(s, "m", "A"), 0);
@@ -852,7 +848,7 @@ static void test_migrate_v1_to_current(void **state) {
         raw_pragma(t.path, "SELECT count(*) FROM sqlite_schema WHERE name = 'alert_history'"), 0);
 
     mw_store *s = open_ok(t.path, NULL);
-    assert_int_equal(MW_STORE_SCHEMA_VERSION, 8);
+    assert_int_equal(MW_STORE_SCHEMA_VERSION, 9);
     /* the old data is still there, the new table works */
     mw_store_version *v = NULL;
     size_t n = 0;
@@ -871,7 +867,9 @@ static void test_migrate_v1_to_current(void **state) {
     assert_int_equal(json_array_size(h), 1);
     json_decref(h);
     mw_store_close(s);
-    assert_int_equal(raw_pragma(t.path, "PRAGMA user_version"), 8);
+    assert_int_equal(raw_pragma(t.path, "PRAGMA user_version"), 9);
+    assert_int_equal(
+        raw_pragma(t.path, "SELECT count(*) FROM sqlite_schema WHERE name = 'journal_marks'"), 1);
     assert_int_equal(
         raw_pragma(t.path, "SELECT count(*) FROM sqlite_schema WHERE name = 'text_samples'"), 1);
     assert_int_equal(
