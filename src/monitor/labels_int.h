@@ -11,10 +11,11 @@
  *                    replay at start
  *   labels_perf.c    each window's performance state and its metrics
  *
- * Locks: v->lock (the version) is taken before v->labels.lock, never after;
- * m->pending_lock is never held with another lock of a version. A label takes
- * pending_lock to find and mark its prediction, releases it, then takes the
- * version's labels.lock to credit the window.
+ * Locks, always in this order: v->lock (the version), v->labels.lock,
+ * m->pending.lock; nothing is taken while m->pending.lock is held. Tracking a
+ * prediction takes pending.lock inside labels.lock (one hold of each per
+ * record); a label takes pending.lock alone to find and mark its prediction,
+ * releases it, then takes the version's labels.lock to credit the window.
  */
 #ifndef MW_MONITOR_LABELS_INT_H
 #define MW_MONITOR_LABELS_INT_H
