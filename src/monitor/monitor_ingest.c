@@ -18,9 +18,9 @@
  * and reopening replays them (mw_vstate_replay), with each row's arrival time
  * standing in for the clock. Records a batch put into a window that closed
  * during the same batch are in that window's stored result and are left out of
- * the batch's journal row. Cost: one SQLite transaction per request and
- * version (WAL, synchronous=NORMAL: no fsync per commit; kill -9 safe, power
- * loss may lose the last commits unless synchronous_full is set).
+ * the batch's journal row. Cost: one append to the version's journal file per
+ * request (store_jfile.c: a write into the page cache, no fsync; kill -9
+ * safe, power loss may lose the last appends unless synchronous_full is set).
  *
  * Journal row: u64 arrival time (ms), then either the records' NDJSON lines
  * (rows of builds before store schema 8, and rows with a record that has
@@ -28,8 +28,8 @@
  * descriptors or null, see text_live.c) or MW_JOURNAL_BINARY, a format byte
  * and the records in binary (data/record_bin.h: ~150 bytes for a record of
  * 12 features whose line is ~400; writing the NDJSON into SQLite was a
- * quarter to a third of this function's CPU time). Replay reads both and
- * observes the same records either way.
+ * quarter to a third of this function's CPU time when the journal was SQLite
+ * rows). Replay reads both and observes the same records either way.
  */
 #include "monitor/monitor_int.h"
 
