@@ -68,16 +68,18 @@ static inline int mw_bytes_ends_equal(const unsigned char *x, const unsigned cha
 
 /* a[0..n) == b[0..n) for the short names of the hot paths (feature names
  * compared with a column's or the previous record's): up to 16 bytes by two
- * overlapping loads, inline, reading nothing outside the n bytes; longer ones
- * by memcmp. */
-static inline int mw_bytes_equal(const void *a, const void *b, size_t n) {
+ * overlapping loads, inline (always: out of line it was ~22 instructions a
+ * call in the daemon's observe), reading nothing outside the n bytes; longer
+ * ones by memcmp. */
+__attribute__((always_inline)) static inline int mw_bytes_equal(const void *a, const void *b,
+                                                                size_t n) {
     const unsigned char *x = a, *y = b;
     if (n > 16) return memcmp(x, y, n) == 0;
     if (n >= 8) return mw_bytes_ends_equal(x, y, n, 8);
     if (n >= 4) return mw_bytes_ends_equal(x, y, n, 4);
-    for (size_t i = 0; i < n; i++)
-        if (x[i] != y[i]) return 0;
-    return 1;
+    if (n == 0) return 1;
+    /* 1-3 bytes: the first, the middle and the last cover them all */
+    return ((x[0] ^ y[0]) | (x[n / 2] ^ y[n / 2]) | (x[n - 1] ^ y[n - 1])) == 0;
 }
 
 /* ---- byte buffer (little-endian encoding) ---- */
