@@ -39,7 +39,9 @@
  * opening a file); each file has a mutex held for an append, a scan, a
  * truncation. None of them is the SQLite mutex, so appends to different
  * versions, and an append and an SQLite call, run at the same time.
- * Only one process may write a database's journal files (the daemon).
+ * Only one process may use a database's journal files (the daemon): each
+ * open file holds an exclusive flock, and a second process gets an error
+ * saying so instead of interleaving its frames with ours.
  */
 #include "store_int.h"
 
@@ -50,6 +52,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -234,6 +237,17 @@ static mw_status open_file(mw_store *s, mw_jfile *jf, mw_error *err) {
                             strerror(errno));
     jf->fd = open(jf->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (jf->fd < 0) return io_error(jf, "opening the journal file", err);
+    if (flock(jf->fd, LOCK_EX | LOCK_NB)) { /* two writers would interleave frames */
+        mw_status st = errno == EWOULDBLOCK
+                           ? mw_error_set(err, MW_EIO, jf->path, 0, 0,
+                                          "journal of %s/%s is in use by another process (is "
+                                          "another modelwatch serve running on this database?)",
+                                          jf->model, jf->version)
+                           : io_error(jf, "locking the journal file", err);
+        close(jf->fd);
+        jf->fd = -1;
+        return st;
+    }
     struct stat stt;
     mw_status st = fstat(jf->fd, &stt) ? io_error(jf, "reading the file size", err)
                                        : check_header(s, jf, (uint64_t)stt.st_size, err);

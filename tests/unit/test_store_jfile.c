@@ -3,7 +3,8 @@
  * "<db>-records/", a window's commit cuts the covered frames away, a torn or
  * damaged tail (a killed append) is cut at the next open, a crash between the
  * commit and the cut replays nothing twice, a file that names another version
- * is refused, and an in-memory database keeps its journal in SQLite.
+ * is refused, so is a second writer, and an in-memory database keeps its
+ * journal in SQLite.
  */
 #include <modelwatch/store.h>
 
@@ -244,6 +245,26 @@ static void test_another_versions_file_refused(void **state) {
     place_remove(&p);
 }
 
+/* A second handle (another daemon on the same database) cannot write into a
+ * journal file the first one has open. */
+static void test_second_writer_refused(void **state) {
+    (void)state;
+    place p;
+    place_make(&p);
+    mw_store *s = open_db(p.db), *t = open_db(p.db);
+    append(s, "1", "one");
+    int64_t seq;
+    assert_int_equal(mw_store_journal_append(t, "m", "1", "two", 3, &seq, &E), MW_EIO);
+    assert_non_null(strstr(E.message, "in use by another process"));
+    mw_store_close(s);
+    append(t, "1", "two"); /* the first one is gone: the file is free */
+    seen r = replay(t, "1");
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.text[1], "two");
+    mw_store_close(t);
+    place_remove(&p);
+}
+
 static void test_in_memory_database_keeps_journal_in_sqlite(void **state) {
     (void)state;
     mw_store *s = open_db(":memory:");
@@ -264,6 +285,7 @@ int main(void) {
         cmocka_unit_test(test_torn_and_damaged_tails_cut),
         cmocka_unit_test(test_crash_between_commit_and_cut),
         cmocka_unit_test(test_another_versions_file_refused),
+        cmocka_unit_test(test_second_writer_refused),
         cmocka_unit_test(test_in_memory_database_keeps_journal_in_sqlite),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
