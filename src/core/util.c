@@ -25,44 +25,11 @@ uint64_t mw_hash64(const void *data, size_t len, uint64_t seed) {
     return mw_mix64(h ^ tail ^ ((uint64_t)len << 56));
 }
 
-static inline uint64_t rotl(uint64_t x, int k) {
-    return (x << k) | (x >> (64 - k));
-}
-
 void mw_rng_seed(mw_rng *r, uint64_t seed) {
     for (int i = 0; i < 4; i++) {
         seed += 0x9e3779b97f4a7c15ULL;
         r->s[i] = mw_mix64(seed);
     }
-}
-
-uint64_t mw_rng_next(mw_rng *r) {
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
-/* Lemire, "Fast random integer generation in an interval" (2019): the high
- * half of x * bound, rejecting the few x that would bias it; the modulo is
- * only computed in the rare case that needs it. */
-uint64_t mw_rng_below(mw_rng *r, uint64_t bound) {
-    unsigned __int128 m = (unsigned __int128)mw_rng_next(r) * bound;
-    uint64_t low = (uint64_t)m;
-    if (low < bound) {
-        uint64_t threshold = -bound % bound;
-        while (low < threshold) {
-            m = (unsigned __int128)mw_rng_next(r) * bound;
-            low = (uint64_t)m;
-        }
-    }
-    return (uint64_t)(m >> 64);
 }
 
 double mw_rng_unit(mw_rng *r) {

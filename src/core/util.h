@@ -29,9 +29,37 @@ typedef struct mw_rng {
     uint64_t s[4];
 } mw_rng;
 void mw_rng_seed(mw_rng *r, uint64_t seed);
-uint64_t mw_rng_next(mw_rng *r);
-/* uniform integer in [0, bound), bound > 0, without modulo bias */
-uint64_t mw_rng_below(mw_rng *r, uint64_t bound);
+/* (inline: the daemon's window samples draw one number per value once full) */
+static inline uint64_t mw_rng_rotl(uint64_t x, int k) {
+    return (x << k) | (x >> (64 - k));
+}
+static inline uint64_t mw_rng_next(mw_rng *r) {
+    uint64_t *s = r->s;
+    uint64_t result = mw_rng_rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = mw_rng_rotl(s[3], 45);
+    return result;
+}
+/* Uniform integer in [0, bound), bound > 0, without modulo bias: Lemire, "Fast
+ * random integer generation in an interval" (2019), the high half of
+ * x * bound, rejecting the few x that would bias it. */
+static inline uint64_t mw_rng_below(mw_rng *r, uint64_t bound) {
+    unsigned __int128 m = (unsigned __int128)mw_rng_next(r) * bound;
+    uint64_t low = (uint64_t)m;
+    if (low < bound) {
+        uint64_t threshold = -bound % bound;
+        while (low < threshold) {
+            m = (unsigned __int128)mw_rng_next(r) * bound;
+            low = (uint64_t)m;
+        }
+    }
+    return (uint64_t)(m >> 64);
+}
 /* uniform double in [0, 1) */
 double mw_rng_unit(mw_rng *r);
 

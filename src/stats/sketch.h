@@ -42,12 +42,17 @@ typedef struct mw_reservoir {
 mw_status mw_reservoir_init(mw_reservoir *s, size_t capacity);
 /* mw_reservoir_add's growth and replacement (sketch.c). */
 mw_status mw_reservoir_add_slow(mw_reservoir *s, double v, mw_rng *rng);
-/* Offers v: appended while the sample is below its capacity (inline: the
- * daemon's windows call it for every numeric value), else algorithm R. */
+/* Offers v: appended while the sample is below its capacity, else algorithm
+ * R (inline, both: the daemon's windows call it for every numeric value). */
 static inline mw_status mw_reservoir_add(mw_reservoir *s, double v, mw_rng *rng) {
     if (s->len < s->alloc) { /* room already allocated, below the capacity */
         s->seen++;
         s->values[s->len++] = v;
+        return MW_OK;
+    }
+    if (s->len == s->cap && s->cap) { /* full: replaces a value with probability cap/seen */
+        uint64_t j = mw_rng_below(rng, ++s->seen);
+        if (j < s->cap) s->values[j] = v;
         return MW_OK;
     }
     return mw_reservoir_add_slow(s, v, rng);
