@@ -256,24 +256,16 @@ mw_status mw_monitor_observe(mw_monitor *m, const mw_record *rec, mw_error *err)
 
 /* ---- bulk ingestion ------------------------------------------------------------ */
 
-/* A parsed record, owned by the batch: its features live in batch.features and
- * strings the parser had to unescape in batch.text (offsets until fixed up). */
+/* A parsed record, owned by the batch: the record itself is batch.views[i]
+ * (its strings in the body or, when the parser had to unescape them, in
+ * batch.text: offsets until fixed up; its arrays set once parsing is done);
+ * this is what the batch needs besides. */
 typedef struct parsed {
-    mw_vstate *v;     /* its version; NULL once applied */
-    mw_vstate *owner; /* its version, kept */
-    double ts, latency_ms;
-    double input_tokens, output_tokens, ttft_ms;
-    const char *error, *finish_reason; /* as features' strings: body or batch.text */
-    size_t error_len, finish_reason_len;
-    const char *id; /* as above; NULL when absent */
-    size_t id_len;
-    mw_feature prediction;
-    size_t feat, nfeat;   /* into batch.features */
-    size_t score, nscore; /* the scores, also into batch.features */
-    size_t emb, nemb;     /* its embedding in batch.emb (has_emb 0: none) */
-    int has_emb;
-    const char *prompt, *completion; /* as features' strings: body or batch.text */
-    size_t prompt_len, completion_len;
+    mw_vstate *v;                      /* its version; NULL once applied */
+    mw_vstate *owner;                  /* its version, kept */
+    size_t feat, nfeat;                /* into batch.features */
+    size_t score, nscore;              /* the scores, also into batch.features */
+    size_t emb;                        /* its embedding in batch.emb */
     size_t prompt_raw, completion_raw; /* their values in the body: offset + 1, 0 = absent */
     size_t prompt_raw_len, completion_raw_len;
     size_t off, jlen; /* the record's bytes in the body, for the journal */
@@ -290,7 +282,7 @@ typedef struct batch {
     int moved;   /* a string was moved into text (fix_strings has work) */
     double *emb; /* the records' embeddings, one after the other */
     size_t nemb, embcap;
-    mw_record *views; /* recs[i] as a record, once parsing is done (as_record) */
+    mw_record *views; /* the records (see parsed) */
     size_t viewcap;
     int pre_encoded; /* the journal row of every record is in the work's blob (encode_early) */
 } batch;
@@ -429,52 +421,44 @@ static void keep_features(batch *b, const char *body, size_t blen, const mw_feat
 static mw_status keep_record(batch *b, mw_vstate *v, const mw_record *rec, int decoded,
                              const char *body, size_t blen, size_t off, size_t len, uint64_t line) {
     if (grow((void **)&b->recs, &b->cap, b->n + 1, sizeof *b->recs) ||
+        grow((void **)&b->views, &b->viewcap, b->n + 1, sizeof *b->views) ||
         grow((void **)&b->features, &b->featcap, b->nfeat + rec->nfeatures + rec->nscores,
              sizeof *b->features) ||
         grow((void **)&b->emb, &b->embcap, b->nemb + rec->embedding_len + 1, sizeof *b->emb))
         return MW_ENOMEM;
-    parsed *r = &b->recs[b->n++];
-    *r = (parsed){.v = v,
-                  .owner = v,
-                  .ts = rec->ts,
-                  .latency_ms = rec->latency_ms,
-                  .input_tokens = rec->input_tokens,
-                  .output_tokens = rec->output_tokens,
-                  .ttft_ms = rec->ttft_ms,
-                  .error = keep_string(b, body, blen, rec->error, rec->error_len),
-                  .finish_reason =
-                      keep_string(b, body, blen, rec->finish_reason, rec->finish_reason_len),
-                  .error_len = rec->error_len,
-                  .finish_reason_len = rec->finish_reason_len,
-                  .id = keep_string(b, body, blen, rec->id, rec->id_len),
-                  .id_len = rec->id_len,
-                  .prediction = rec->prediction,
-                  .prompt = keep_string(b, body, blen, rec->prompt, rec->prompt_len),
-                  .completion = keep_string(b, body, blen, rec->completion, rec->completion_len),
-                  .prompt_len = rec->prompt_len,
-                  .completion_len = rec->completion_len,
-                  .prompt_raw = raw_offset(body, blen, rec->prompt_raw, rec->prompt_raw_len),
-                  .completion_raw =
-                      raw_offset(body, blen, rec->completion_raw, rec->completion_raw_len),
-                  .prompt_raw_len = rec->prompt_raw_len,
-                  .completion_raw_len = rec->completion_raw_len,
-                  .feat = b->nfeat,
-                  .nfeat = rec->nfeatures,
-                  .score = b->nfeat + rec->nfeatures,
-                  .nscore = rec->nscores,
-                  .emb = b->nemb,
-                  .nemb = rec->embedding_len,
-                  .has_emb = rec->embedding != NULL,
-                  .off = off,
-                  .jlen = len,
-                  .len = 0,
-                  .line = line};
+    b->recs[b->n] = (parsed){
+        .v = v,
+        .owner = v,
+        .feat = b->nfeat,
+        .nfeat = rec->nfeatures,
+        .score = b->nfeat + rec->nfeatures,
+        .nscore = rec->nscores,
+        .emb = b->nemb,
+        .prompt_raw = raw_offset(body, blen, rec->prompt_raw, rec->prompt_raw_len),
+        .completion_raw = raw_offset(body, blen, rec->completion_raw, rec->completion_raw_len),
+        .prompt_raw_len = rec->prompt_raw_len,
+        .completion_raw_len = rec->completion_raw_len,
+        .off = off,
+        .jlen = len,
+        .len = 0,
+        .line = line};
+    mw_record *o = &b->views[b->n++];
+    *o = *rec;
+    o->model = o->version = NULL; /* the version is r->v (an alias's name was on the stack) */
+    o->model_len = o->version_len = 0;
+    o->label = (mw_feature){0};
+    o->prompt_raw = o->completion_raw = NULL; /* (offsets in parsed) */
+    o->error = keep_string(b, body, blen, rec->error, rec->error_len);
+    o->finish_reason = keep_string(b, body, blen, rec->finish_reason, rec->finish_reason_len);
+    o->id = keep_string(b, body, blen, rec->id, rec->id_len);
+    o->prompt = keep_string(b, body, blen, rec->prompt, rec->prompt_len);
+    o->completion = keep_string(b, body, blen, rec->completion, rec->completion_len);
+    if (rec->prediction.kind == MW_VALUE_STRING)
+        o->prediction.str =
+            keep_string(b, body, blen, rec->prediction.str, rec->prediction.str_len);
     if (rec->embedding_len)
         memcpy(b->emb + b->nemb, rec->embedding, rec->embedding_len * sizeof *b->emb);
     b->nemb += rec->embedding_len;
-    if (rec->prediction.kind == MW_VALUE_STRING)
-        r->prediction.str =
-            keep_string(b, body, blen, rec->prediction.str, rec->prediction.str_len);
     keep_features(b, body, blen, rec->features, rec->nfeatures, decoded);
     keep_features(b, body, blen, rec->scores, rec->nscores, decoded);
     return b->text.failed ? MW_ENOMEM : MW_OK;
@@ -487,7 +471,16 @@ static const char *fixed(const batch *b, const char *body, size_t blen, const ch
     return (const char *)b->text.data + ((uintptr_t)s - 1);
 }
 
-static void fix_strings(batch *b, const char *body, size_t blen) {
+/* Points each record at its arrays (which no longer move) and turns the
+ * offsets left by keep_string into pointers. */
+static void fix_records(batch *b, const char *body, size_t blen) {
+    for (size_t i = 0; i < b->n; i++) {
+        const parsed *r = &b->recs[i];
+        mw_record *o = &b->views[i];
+        o->features = &b->features[r->feat];
+        o->scores = &b->features[r->score];
+        o->embedding = o->embedding ? b->emb + r->emb : NULL;
+    }
     if (!b->moved) return; /* (a loop over every feature otherwise) */
     for (size_t i = 0; i < b->nfeat; i++) {
         mw_feature *f = &b->features[i];
@@ -495,13 +488,14 @@ static void fix_strings(batch *b, const char *body, size_t blen) {
         if (f->kind == MW_VALUE_STRING) f->str = fixed(b, body, blen, f->str);
     }
     for (size_t i = 0; i < b->n; i++) {
-        b->recs[i].error = fixed(b, body, blen, b->recs[i].error);
-        b->recs[i].finish_reason = fixed(b, body, blen, b->recs[i].finish_reason);
-        b->recs[i].id = fixed(b, body, blen, b->recs[i].id);
-        b->recs[i].prompt = fixed(b, body, blen, b->recs[i].prompt);
-        b->recs[i].completion = fixed(b, body, blen, b->recs[i].completion);
-        if (b->recs[i].prediction.kind == MW_VALUE_STRING)
-            b->recs[i].prediction.str = fixed(b, body, blen, b->recs[i].prediction.str);
+        mw_record *o = &b->views[i];
+        o->error = fixed(b, body, blen, o->error);
+        o->finish_reason = fixed(b, body, blen, o->finish_reason);
+        o->id = fixed(b, body, blen, o->id);
+        o->prompt = fixed(b, body, blen, o->prompt);
+        o->completion = fixed(b, body, blen, o->completion);
+        if (o->prediction.kind == MW_VALUE_STRING)
+            o->prediction.str = fixed(b, body, blen, o->prediction.str);
     }
 }
 
@@ -540,8 +534,6 @@ static void embedding_warning(const mw_vstate *v, const mw_record *rec, uint64_t
                  "\"embedding\" holds a value that is not a finite number: the embedding was "
                  "left out, the rest of the record accepted");
 }
-
-static mw_status make_views(batch *b);
 
 /* Phase 1, no lock held: parse every record, find its version, keep it. */
 static mw_status parse_all(mw_monitor *m, const char *body, size_t len, batch *b,
@@ -582,8 +574,8 @@ static mw_status parse_all(mw_monitor *m, const char *body, size_t len, batch *b
             rec.version = target;
             rec.version_len = strlen(target);
         }
-        if (!v && !(v = mw_monitor_find(m, rec.model, rec.model_len, rec.version,
-                                        rec.version_len))) {
+        if (!v &&
+            !(v = mw_monitor_find(m, rec.model, rec.model_len, rec.version, rec.version_len))) {
             char msg[200];
             snprintf(msg, sizeof msg,
                      "model \"%.*s\" version \"%.*s\" is not registered: register it with PUT "
@@ -610,42 +602,7 @@ static mw_status parse_all(mw_monitor *m, const char *body, size_t len, batch *b
             keep_record(b, v, &rec, mw_record_parser_decoded(p), body, len, off, sl, it.line);
         if (st) return st;
     }
-    fix_strings(b, body, len);
-    return make_views(b);
-}
-
-/* The record a parsed one stands for (views into the batch and the body). */
-static mw_record as_record(const batch *b, const parsed *r) {
-    return (mw_record){.ts = r->ts,
-                       .latency_ms = r->latency_ms,
-                       .features = &b->features[r->feat],
-                       .nfeatures = r->nfeat,
-                       .scores = &b->features[r->score],
-                       .nscores = r->nscore,
-                       .error = r->error,
-                       .error_len = r->error_len,
-                       .input_tokens = r->input_tokens,
-                       .output_tokens = r->output_tokens,
-                       .ttft_ms = r->ttft_ms,
-                       .finish_reason = r->finish_reason,
-                       .finish_reason_len = r->finish_reason_len,
-                       .id = r->id,
-                       .id_len = r->id_len,
-                       .prediction = r->prediction,
-                       .embedding = r->has_emb ? b->emb + r->emb : NULL,
-                       .embedding_len = r->nemb,
-                       .prompt = r->prompt,
-                       .prompt_len = r->prompt_len,
-                       .completion = r->completion,
-                       .completion_len = r->completion_len};
-}
-
-/* Every parsed record as a record, made once for the journal encoding and the
- * observing (as_record twice per record was ~2.5 % of the daemon's CPU). */
-static mw_status make_views(batch *b) {
-    if (grow((void **)&b->views, &b->viewcap, b->n, sizeof *b->views)) return MW_ENOMEM;
-    for (size_t i = 0; i < b->n; i++)
-        b->views[i] = as_record(b, &b->recs[i]);
+    fix_records(b, body, len);
     return MW_OK;
 }
 
@@ -679,8 +636,8 @@ static void encode_early(mw_monitor *m, batch *b, mw_buf *blob, int64_t now_ms) 
     mw_vstate *v = b->recs[0].owner;
     for (size_t i = 0; i < b->n; i++) {
         const parsed *r = &b->recs[i];
-        if (r->owner != v || !r->v || r->prompt_raw || r->completion_raw || r->prompt ||
-            r->completion)
+        if (r->owner != v || !r->v || r->prompt_raw || r->completion_raw || b->views[i].prompt ||
+            b->views[i].completion)
             return;
     }
     row_header(blob, now_ms, 1);
@@ -696,9 +653,8 @@ static void encode_early(mw_monitor *m, batch *b, mw_buf *blob, int64_t now_ms) 
  * went into a window which closed during this batch are in that window's
  * stored result, and are left out of the journal row.
  */
-static mw_status apply_version(mw_monitor *m, const char *body, batch *b, mw_buf *row,
-                               size_t first, double now_s, int64_t now_ms, mw_ingest_result *res,
-                               mw_error *err) {
+static mw_status apply_version(mw_monitor *m, const char *body, batch *b, mw_buf *row, size_t first,
+                               double now_s, int64_t now_ms, mw_ingest_result *res, mw_error *err) {
     mw_vstate *v = b->recs[first].v;
     size_t journal_from = first; /* records before this index are not journaled */
     mw_status st = MW_OK;
@@ -755,8 +711,8 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, mw_buf
     if (all_in) goto append; /* encode_early wrote this row */
     for (size_t i = journal_from; i < b->n && binary; i++) {
         const parsed *r = &b->recs[i];
-        if (!r->v && r->len && r->owner == v && (r->prompt_raw || r->completion_raw || r->prompt ||
-                                                 r->completion))
+        if (!r->v && r->len && r->owner == v &&
+            (r->prompt_raw || r->completion_raw || b->views[i].prompt || b->views[i].completion))
             binary = 0;
     }
     row_header(&blob, now_ms, binary);
@@ -851,10 +807,11 @@ static int replay_binary(replay_ctx *c, int64_t seq, const unsigned char *p,
         mw_record rec;
         mw_status st = mw_record_bin_read(&c->bin, &p, end, &rec);
         if (st) {
-            c->st = st == MW_ENOMEM ? mw_error_set(c->err, st, NULL, 0, 0, "out of memory replaying")
-                                    : mw_error_set(c->err, st, NULL, 0, 0,
-                                                   "journal row %lld: record %zu is corrupt",
-                                                   (long long)seq, k);
+            c->st =
+                st == MW_ENOMEM
+                    ? mw_error_set(c->err, st, NULL, 0, 0, "out of memory replaying")
+                    : mw_error_set(c->err, st, NULL, 0, 0,
+                                   "journal row %lld: record %zu is corrupt", (long long)seq, k);
             return 1;
         }
         if (replay_one(c, &rec, arrival_ms)) return 1;
