@@ -134,6 +134,7 @@ void mw_vlabels_free(mw_vlabels *vl) {
         mw_rank_acc_free(vl->w[i].rank);
     }
     free(vl->w);
+    free(vl->deferred);
     if (vl->open) free(vl->open->data);
     free(vl->open);
     mw_dict_free(vl->classes);
@@ -197,53 +198,58 @@ static mw_status class_code(mw_vlabels *vl, const char *cls, size_t cl, uint32_t
 }
 
 /* Tracks one prediction of v's window starting at start; open: it is in the
- * open window (its blob grows). One hold of the version's labels lock with
- * the pending index's lock inside it (the order everywhere: vl, then pending;
- * the three separate holds this was were ~4 % of the daemon's ingestion CPU,
- * all of it under the version's lock). */
-static mw_status track(mw_monitor *m, mw_vstate *v, const char *id, size_t il,
-                       const mw_feature *pred, const mw_feature *pos, double start, int open) {
+ * open window (its blob grows). vl->lock and the pending index's lock held. */
+static mw_status track_locked(mw_monitor *m, mw_vstate *v, const char *id, size_t il,
+                              const mw_feature *pred, const mw_feature *pos, double start,
+                              int open) {
     mw_vlabels *vl = &v->labels;
     char buf[32];
     size_t cl = 0;
-    mw_pending e = {.v = v, .window_start = start, .value = NAN, .pos_code = MW_PERF_MISSING,
-                    .pos_score = NAN};
+    mw_pending e = {
+        .v = v, .window_start = start, .value = NAN, .pos_code = MW_PERF_MISSING, .pos_score = NAN};
     const char *cls = NULL;
-    char key[2 * 1100];
-    size_t kl = mw_monitor_key(key, sizeof key, v->model, strlen(v->model), id, il);
-    pthread_mutex_lock(&vl->lock);
     int task = mw_labels_task_for(vl, pred);
     int ok = 1;
     if (task == MW_TASK_CLASSIFICATION) {
         cls = mw_labels_class_text(pred, buf, &cl);
         ok = cls && class_code(vl, cls, cl, &e.code) == MW_OK;
-        if (ok && pos && mw_dict_intern(vl->classes, pos->name, pos->name_len, &e.pos_code))
-            ok = 0;
+        if (ok && pos && mw_dict_intern(vl->classes, pos->name, pos->name_len, &e.pos_code)) ok = 0;
         e.pos_score = pos ? pos->number : NAN;
     } else {
         ok = pred->kind == MW_VALUE_NUMBER;
         e.value = pred->number;
     }
-    int added = -1;
-    if (ok && kl) {
-        pthread_mutex_lock(&m->pending.lock);
-        added = pending_add(&m->pending, key, kl, &e);
-        pthread_mutex_unlock(&m->pending.lock);
+    char key[2 * 1100];
+    size_t kl = ok ? mw_monitor_key(key, sizeof key, v->model, strlen(v->model), id, il) : 0;
+    int added = ok && kl ? pending_add(&m->pending, key, kl, &e) : -1;
+    if (ok && added < 0 && kl) return MW_ENOMEM;
+    if (!ok || added != 0) { /* not a class / number, repeated id (the first counts), full,
+                                or id too long */
+        vl->predictions_untracked++;
+        return MW_OK;
     }
-    mw_status st = MW_OK;
-    if (ok && added < 0 && kl) {
-        st = MW_ENOMEM;
-    } else if (!ok || added != 0) {
-        vl->predictions_untracked++; /* not a class / number, repeated id (the first counts),
-                                        full, or id too long */
-    } else {
-        mw_wperf *w = mw_wperf_get(vl, start, 1);
-        if (!w || (open && !append_open(vl, id, il, pred, cls, cl, pos)))
-            st = MW_ENOMEM;
-        else
-            w->predictions++;
-    }
+    mw_wperf *w = mw_wperf_get(vl, start, 1);
+    if (!w || (open && !append_open(vl, id, il, pred, cls, cl, pos))) return MW_ENOMEM;
+    w->predictions++;
+    return MW_OK;
+}
+
+/* Both locks, in their order (labels_int.h). */
+static void lock_both(mw_monitor *m, mw_vlabels *vl) {
+    pthread_mutex_lock(&vl->lock);
+    pthread_mutex_lock(&m->pending.lock);
+}
+
+static void unlock_both(mw_monitor *m, mw_vlabels *vl) {
+    pthread_mutex_unlock(&m->pending.lock);
     pthread_mutex_unlock(&vl->lock);
+}
+
+static mw_status track(mw_monitor *m, mw_vstate *v, const char *id, size_t il,
+                       const mw_feature *pred, const mw_feature *pos, double start, int open) {
+    lock_both(m, &v->labels);
+    mw_status st = track_locked(m, v, id, il, pred, pos, start, open);
+    unlock_both(m, &v->labels);
     return st;
 }
 
@@ -270,11 +276,48 @@ static const mw_feature *positive_score(const mw_record *rec) {
     return class_after(a->name, a->name_len, b->name, b->name_len) ? a : b;
 }
 
+/*
+ * A record's prediction waits in v->labels.deferred (v->lock held, no other
+ * lock) until mw_labels_flush tracks the lot in one hold of the two locks: a
+ * hold of each per record was ~3 % of the daemon's ingestion CPU, under the
+ * version's lock (their atomic instructions also wait for the stores before
+ * them). The record's strings must live until the flush.
+ */
 mw_status mw_labels_observe(mw_monitor *m, mw_vstate *v, const mw_record *rec,
                             double window_start) {
+    (void)m;
     if (!rec->id || rec->id_len == 0 || rec->prediction.kind == MW_VALUE_MISSING) return MW_OK;
-    return track(m, v, rec->id, rec->id_len, &rec->prediction, positive_score(rec), window_start,
-                 1);
+    mw_vlabels *vl = &v->labels;
+    if (vl->ndeferred == vl->capdeferred) {
+        size_t cap = vl->capdeferred ? 2 * vl->capdeferred : 64;
+        mw_label_deferred *d = realloc(vl->deferred, cap * sizeof *d);
+        if (!d) return MW_ENOMEM;
+        vl->deferred = d;
+        vl->capdeferred = cap;
+    }
+    const mw_feature *pos = positive_score(rec);
+    vl->deferred[vl->ndeferred++] = (mw_label_deferred){.id = rec->id,
+                                                        .id_len = rec->id_len,
+                                                        .prediction = rec->prediction,
+                                                        .pos = pos ? *pos : (mw_feature){0},
+                                                        .has_pos = pos != NULL,
+                                                        .window_start = window_start};
+    return MW_OK;
+}
+
+mw_status mw_labels_flush(mw_monitor *m, mw_vstate *v) {
+    mw_vlabels *vl = &v->labels;
+    if (!vl->ndeferred) return MW_OK;
+    mw_status st = MW_OK;
+    lock_both(m, vl);
+    for (size_t i = 0; i < vl->ndeferred && !st; i++) {
+        const mw_label_deferred *d = &vl->deferred[i];
+        st = track_locked(m, v, d->id, d->id_len, &d->prediction, d->has_pos ? &d->pos : NULL,
+                          d->window_start, 1);
+    }
+    unlock_both(m, vl);
+    vl->ndeferred = 0;
+    return st;
 }
 
 void mw_labels_take_open(mw_vstate *v, unsigned char **blob, size_t *len) {

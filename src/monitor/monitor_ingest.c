@@ -72,8 +72,10 @@ static void keep_last(mw_vstate *v, mw_drift_report *rep) {
 
 mw_status mw_vstate_close_window(mw_monitor *m, mw_vstate *v, char **json_out, mw_error *err) {
     if (json_out) *json_out = NULL;
+    mw_status st = mw_labels_flush(m, v); /* the window's predictions, all tracked */
+    if (st) return mw_error_set(err, st, NULL, 0, 0, "out of memory tracking predictions");
     mw_drift_report rep;
-    mw_status st = mw_window_report(&v->win, v->baseline, &v->cfg.drift, &rep);
+    st = mw_window_report(&v->win, v->baseline, &v->cfg.drift, &rep);
     if (st) return mw_error_set(err, st, NULL, 0, 0, "closing the window: %s", mw_status_str(st));
     char *json = NULL;
     size_t len = 0;
@@ -249,6 +251,8 @@ mw_status mw_monitor_observe(mw_monitor *m, const mw_record *rec, mw_error *err)
             mw_error_set(err, st, NULL, 0, 0, "out of memory describing texts");
         else
             st = mw_vstate_observe(m, v, rec, &txt, now_s, &closed, err);
+        mw_status fst = mw_labels_flush(m, v);
+        if (!st && fst) st = mw_error_set(err, fst, NULL, 0, 0, "out of memory observing a record");
     }
     pthread_mutex_unlock(&v->lock);
     return st;
@@ -693,6 +697,8 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, mw_buf
         else if (closed == CLOSED_AFTER)
             journal_from = i + 1; /* this one too */
     }
+    mw_status fst = mw_labels_flush(m, v); /* (before the body's strings go) */
+    if (!st && fst) st = mw_error_set(err, fst, NULL, 0, 0, "out of memory observing a record");
     if (st || !m->store) {
         pthread_mutex_unlock(&v->lock);
         free(acc);
@@ -819,8 +825,22 @@ static int replay_binary(replay_ctx *c, int64_t seq, const unsigned char *p,
     return 0;
 }
 
+static int replay_row_records(int64_t seq, const void *blob, size_t len, replay_ctx *c);
+
+/* One journal row: its records observed, their predictions tracked before the
+ * row's buffer goes. */
 static int replay_row(int64_t seq, const void *blob, size_t len, void *arg) {
     replay_ctx *c = arg;
+    int stop = replay_row_records(seq, blob, len, c);
+    mw_status st = mw_labels_flush(c->m, c->v);
+    if (st && !stop) {
+        c->st = mw_error_set(c->err, st, NULL, 0, 0, "out of memory replaying");
+        return 1;
+    }
+    return stop;
+}
+
+static int replay_row_records(int64_t seq, const void *blob, size_t len, replay_ctx *c) {
     mw_reader r = {blob, (const unsigned char *)blob + len, 0};
     uint64_t arrival_ms = mw_rd_u64(&r);
     if (r.failed) {
