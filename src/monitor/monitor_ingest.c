@@ -663,7 +663,7 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, mw_buf
     size_t journal_from = first; /* records before this index are not journaled */
     mw_status st = MW_OK;
     /* accepted records, checked against the registry signature after the locks */
-    mw_record *acc = m->regcache ? malloc((b->n - first) * sizeof *acc) : NULL;
+    const mw_record **acc = m->regcache ? malloc((b->n - first) * sizeof *acc) : NULL;
     size_t nacc = 0;
     pthread_mutex_lock(&v->lock);
     /* the descriptors of the records' texts, when the version monitors text:
@@ -689,7 +689,7 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, mw_buf
             break;
         res->accepted++;
         if (v->win.emb_last >= MW_EMB_BAD_DIM) embedding_warning(v, rec, r->line, res);
-        if (acc) acc[nacc++] = *rec;
+        if (acc) acc[nacc++] = rec; /* (a pointer: a copy was a rep movs of 370 bytes) */
         r->len = r->jlen;                   /* accepted: journal it */
         if (txt && txt->unsafe) r->len = 0; /* a text not found in the line (not expected) */
         if (closed == CLOSED_BEFORE)

@@ -188,7 +188,7 @@ int mw_regcache_resolve(mw_monitor *m, const char *model, const char *alias, cha
 /* Checks n accepted records of (model, version) against its registry
  * signature, when it has one, counting violations. */
 void mw_regcache_check(mw_monitor *m, const char *model, const char *version,
-                       const mw_record *recs, size_t n);
+                       const mw_record *const *recs, size_t n);
 
 /* ---- canary_live.c ---- */
 struct mw_canary_state *mw_canary_state_new(void);

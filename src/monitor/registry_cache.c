@@ -207,8 +207,8 @@ static void refresh_signature(mw_monitor *m, mw_regcache *c, const char *model, 
     free(counts);
 }
 
-void mw_regcache_check(mw_monitor *m, const char *model, const char *version, const mw_record *recs,
-                       size_t n) {
+void mw_regcache_check(mw_monitor *m, const char *model, const char *version,
+                       const mw_record *const *recs, size_t n) {
     mw_regcache *c = m->regcache;
     if (!c || !m->store || !n) return;
     double now = mono();
@@ -221,7 +221,7 @@ void mw_regcache_check(mw_monitor *m, const char *model, const char *version, co
     e = entry(c, model, version, 0);
     if (e && e->has_sig && e->counts)
         for (size_t i = 0; i < n; i++)
-            mw_signature_check(&e->sig, &recs[i], e->counts);
+            mw_signature_check(&e->sig, recs[i], e->counts);
     pthread_mutex_unlock(&c->mu);
 }
 
