@@ -10,7 +10,9 @@
  *
  * Layout of one record, integers as LEB128 varints ("v"), doubles as their 8
  * bytes little-endian ("f64"), strings as v length + bytes:
- *   v payload length, then the payload:
+ *   v payload length (written in two bytes below 16384, padded with a
+ *     continuation bit when one would do: no move of the payload once its
+ *     length is known), then the payload:
  *   v flags: 1 id, 2 ts, 4 latency_ms, 8 error, 16 input_tokens,
  *            32 output_tokens, 64 ttft_ms, 128 finish_reason, 256 embedding,
  *            512 prediction is a number, 1024 prediction is a string
@@ -117,7 +119,7 @@ void mw_record_bin_put(mw_buf *b, const mw_record *rec, const mw_record *prev) {
                   list_bound(rec->scores, rec->nscores) + VMAX +
                   (rec->embedding ? 8 * rec->embedding_len : 0);
     if (!mw_buf_reserve(b, need)) return;
-    unsigned char *start = b->data + b->len, *o = start + VMAX; /* the length goes first */
+    unsigned char *start = b->data + b->len, *o = start + 2; /* the length goes first */
     unsigned flags = 0;
     if (rec->id) flags |= F_ID;
     if (!isnan(rec->ts)) flags |= F_TS;
@@ -150,11 +152,18 @@ void mw_record_bin_put(mw_buf *b, const mw_record *rec, const mw_record *prev) {
         for (size_t i = 0; i < rec->embedding_len; i++)
             o = put_f64(o, rec->embedding[i]);
     }
-    size_t payload = (size_t)(o - (start + VMAX));
+    size_t payload = (size_t)(o - (start + 2));
+    if (payload < 1 << 14) { /* two varint bytes, the first with its continuation bit even
+                                when the second is 0: no move of the payload */
+        start[0] = (unsigned char)(0x80 | (payload & 0x7f));
+        start[1] = (unsigned char)(payload >> 7);
+        b->len += 2 + payload;
+        return;
+    }
     unsigned char lenbuf[VMAX];
     size_t ll = (size_t)(put_v(lenbuf, payload) - lenbuf);
+    memmove(start + ll, start + 2, payload);
     memcpy(start, lenbuf, ll);
-    memmove(start + ll, start + VMAX, payload);
     b->len += ll + payload;
 }
 
