@@ -48,8 +48,7 @@
  *    64-entry stack); no global mutable state.
  *  - Word-at-a-time string scanning assumes a little-endian machine (checked).
  */
-#include "data/data_int.h"
-#include "modelwatch/record.h"
+#include "data/record_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -67,26 +66,6 @@
 #define MAX_NAME 1024
 #define MAX_DEPTH 64
 #define MAX_RECORD ((size_t)16 << 20)
-
-struct mw_record_parser {
-    mw_feature *feat;
-    size_t feat_cap;
-    mw_feature *scores;
-    size_t scores_cap;
-    char *scratch; /* decoded strings of the current record */
-    size_t scratch_cap, scratch_len;
-    int scratch_ready; /* scratch holds >= the record's length (this record) */
-    uint64_t *dtab;    /* duplicate-name table: (generation << 32) | index */
-    size_t dmask;      /* slots - 1 */
-    uint32_t gen;
-    /* the call in progress */
-    const char *line, *end;
-    mw_error *err;
-    mw_status status;
-    int labels; /* label lines: "version" optional (mw_record_parser_labels) */
-    double *emb; /* "embedding" values of the current record */
-    size_t emb_cap;
-};
 
 /* Where an error is: nothing, "field", feature "name" or score "name". */
 enum { W_RECORD, W_FIELD, W_FEATURE, W_SCORE };
@@ -809,6 +788,20 @@ __attribute__((always_inline)) static inline int any_value(mw_record_parser *P, 
     return FAIL(p, w, "expected a number, string, boolean or null, got %s", got(buf, p, P->end));
 }
 
+/* A score (a member of "scores"): a number. */
+__attribute__((always_inline)) static inline int score_value(mw_record_parser *P, const char **pp,
+                                                             const where *w, mw_feature *f) {
+    const char *p = *pp;
+    f->kind = MW_VALUE_NUMBER;
+    f->str = NULL;
+    f->str_len = 0;
+    if (*p != '-' && (*p < '0' || *p > '9')) {
+        char buf[80];
+        return FAIL(p, w, "expected a number, got %s", got(buf, p, P->end));
+    }
+    return num_value(P, pp, w, &f->number);
+}
+
 /* The object of "features" (scores = 0) or "scores" (scores = 1) at *pp ('{'). */
 __attribute__((always_inline)) static inline int
 parse_map(mw_record_parser *P, const char **pp, const where *field, int scores, size_t *count) {
@@ -865,17 +858,11 @@ parse_map(mw_record_parser *P, const char **pp, const where *field, int scores, 
         mw_feature *f = &a[n];
         f->name = name;
         f->name_len = nlen;
-        if (scores) {
-            f->kind = MW_VALUE_NUMBER;
-            f->str = NULL;
-            f->str_len = 0;
-            if (*p != '-' && (*p < '0' || *p > '9'))
-                return FAIL(p, &w, "expected a number, got %s", got(buf, p, end));
-            if (!num_value(P, &p, &w, &f->number)) return 0;
-        } else if (!any_value(P, &p, &w, f)) {
-            return 0;
-        }
+        const char *at = p;
+        if (!(scores ? score_value(P, &p, &w, f) : any_value(P, &p, &w, f))) return 0;
         if (dup_insert(P, a, n)) return FAIL(keyat, &w, "duplicate name");
+        if (P->shape.logging)
+            mw_shape_note(&P->shape, scores ? MW_SHAPE_SCORE : MW_SHAPE_FEATURE, name, nlen, at, p);
         n++;
         char sep = member_end(&p, end);
         if (sep == ',') continue; /* the next key skips any whitespace */
@@ -1005,6 +992,7 @@ mw_record_parser *mw_record_parser_new(void) {
         return NULL;
     }
     P->dmask = 63;
+    P->shape.enabled = 1;
     return P;
 }
 
@@ -1015,6 +1003,7 @@ void mw_record_parser_free(mw_record_parser *P) {
     free(P->scratch);
     free(P->dtab);
     free(P->emb);
+    mw_shape_free(&P->shape);
     free(P);
 }
 
@@ -1334,6 +1323,52 @@ __attribute__((always_inline)) static inline int member(mw_record_parser *P, con
     return skip_value(P, pp, &w);
 }
 
+/* ---- the record-shape fast path (record_shape.c says how and why) ------------ */
+
+/* The record at [P->line, P->end) by the shape of the one before into rec
+ * (cleared): 1 when its literal runs are the shape's and every value parsed,
+ * else 0, with rec and the scratch holding partial results (P->err is NULL
+ * here: no message is written). */
+static int shape_parse(mw_record_parser *P, mw_record *rec) {
+    const mw_record_shape *S = &P->shape;
+    const char *p = P->line, *end = P->end;
+    unsigned seen = 0;
+    if (S->nfeat > P->feat_cap || S->nscores > P->scores_cap) return 0;
+    mw_feature *feat = P->feat, *score = P->scores;
+    for (const mw_shape_slot *s = S->slot, *last = s + S->nslot; s < last; s++) {
+        if (!mw_shape_run_eq(p, end, s)) return 0;
+        p += s->run_len;
+        const char *name = p - s->name_back;
+        if (s->kind == MW_SHAPE_FEATURE) {
+            mw_feature *f = feat++;
+            f->name = name;
+            f->name_len = s->name_len;
+            where w = {W_FEATURE, name, s->name_len};
+            if (!any_value(P, &p, &w, f)) return 0;
+        } else if (s->kind == MW_SHAPE_SCORE) {
+            mw_feature *f = score++;
+            f->name = name;
+            f->name_len = s->name_len;
+            where w = {W_SCORE, name, s->name_len};
+            if (!score_value(P, &p, &w, f)) return 0;
+        } else if (!member(P, &p, name, s->name_len, rec, &seen)) {
+            return 0;
+        }
+    }
+    if ((size_t)(end - p) != S->tail.run_len || memcmp(p, S->tail.run, S->tail.run_len) != 0)
+        return 0;
+    if (!(seen & 1) || (!(seen & 2) && !P->labels)) return 0; /* as at the normal parse's end */
+    if (S->feat_map) {
+        rec->features = P->feat;
+        rec->nfeatures = S->nfeat;
+    }
+    if (S->score_map) {
+        rec->scores = P->scores;
+        rec->nscores = S->nscores;
+    }
+    return 1;
+}
+
 mw_status mw_record_parse(mw_record_parser *P, const char *line, size_t len, mw_record *rec,
                           mw_error *err) {
     if (err) { /* cleared on entry, cheaply: only what a reader looks at */
@@ -1354,10 +1389,24 @@ mw_status mw_record_parse(mw_record_parser *P, const char *line, size_t len, mw_
     const char *end = line + len;
     P->line = line;
     P->end = end;
-    P->err = err;
     P->status = MW_OK;
     P->scratch_len = 0;
     P->scratch_ready = 0;
+    int tried = P->shape.ok && P->shape.enabled && !P->shape.cool;
+    if (tried) {
+        P->err = NULL; /* a record the shape does not fit is parsed again below */
+        if (shape_parse(P, rec)) {
+            P->shape.misses = 0;
+            P->shape.hits++;
+            return MW_OK;
+        }
+        rec_clear(rec);
+        P->status = MW_OK;
+        P->scratch_len = 0;
+        P->scratch_ready = 0;
+    }
+    P->err = err;
+    mw_shape_begin(P);
     char buf[80];
     unsigned seen = 0;
     const char *p = ws(line, end);
@@ -1400,7 +1449,9 @@ mw_status mw_record_parse(mw_record_parser *P, const char *line, size_t len, mw_
                 FAIL(p, &w, "expected a value, got the end of the line");
                 goto failed;
             }
+            const char *at = p;
             if (!member(P, &p, k, kl, rec, &seen)) goto failed;
+            if (P->shape.logging) mw_shape_note(&P->shape, MW_SHAPE_MEMBER, k, kl, at, p);
             char sep = member_end(&p, end);
             if (sep == ',') continue; /* the next key skips any whitespace */
             if (sep == '}') break;
@@ -1422,8 +1473,10 @@ mw_status mw_record_parse(mw_record_parser *P, const char *line, size_t len, mw_
         FAIL(open, &at_record, "missing required field \"version\"");
         goto failed;
     }
+    if (tried || P->shape.logging) mw_shape_learn(P, tried);
     return MW_OK;
 failed:
+    P->shape.logging = 0;
     rec_clear(rec);
     return P->status ? P->status : MW_EPARSE;
 }

@@ -1,0 +1,206 @@
+/*
+ * The record parser's fast path for records shaped like the one before
+ * (record_int.h; the parser itself is record.c).
+ *
+ * Why: the records of one batch almost always have the same shape (the same
+ * keys in the same order with the same separators; only the values differ),
+ * and the normal parse spends most of a record's instructions on what does
+ * not change: ~350 per member of "features" in bench_journal, of which the
+ * number conversion is ~110; the rest scans the key, the ':' and the spaces,
+ * dispatches on the value's first byte and inserts the name into the
+ * duplicate-name table. Measured with callgrind on `bench_journal 100 plain`
+ * (10 numbers of 17 digits and 2 short strings per record): the parse went
+ * from 5,278 to about 2,100 instructions per record (see the README's
+ * "Where the time goes").
+ *
+ * How: while record.c parses a record the normal way it notes where each
+ * value is (a top-level member's, and each member's of the "features" and
+ * "scores" objects). When that record parsed cleanly and no key had escapes,
+ * its notes become its shape: the literal byte runs between the values (from
+ * the line's first byte to the first value: `{"model": `; then `, "version":
+ * `, ..., `, "features": {"f0": `, `, "f1": `, ...; after the last value:
+ * `}` and anything up to the line's end) and, for each value, what it is: a
+ * top-level member (its key) or a feature or score (its index in the
+ * parser's array), with where its name is: a fixed distance back from the
+ * value, inside the literal run. The next record is parsed by the shape: for
+ * each value, compare the literal run with the bytes at the cursor (8 or 16
+ * bytes at a time), then parse the value with record.c's own value parsers
+ * (mw_record_value, mw_record_score, mw_record_member: the normal parse's
+ * code for that place); the name is a view of the record's own bytes. The
+ * bytes after the last value must be the tail, exactly up to the line's end.
+ * Anything else (a different key, one more space, a missing or extra member,
+ * a value that does not parse, a record that ends early) makes the caller
+ * parse the whole record again the normal way from its first byte, with
+ * rec cleared and the scratch emptied.
+ *
+ * Why the result is the normal parse's, bit for bit: the normal parser reads
+ * a record left to right and what it does with a byte depends on the bytes
+ * before it only. A record accepted here consists of the very literal runs
+ * that the normal parse of the earlier record went through between its
+ * values, in the same places of the grammar, and the values between them
+ * were parsed by the same functions starting at the same bytes, so each ends
+ * where the normal parse's would and leaves the same fields. Values start at
+ * the byte after the run (the normal parse would skip a space there; the
+ * value parsers refuse one, and the record goes to the normal parse). What is
+ * skipped is what those runs already passed in the earlier record: the key
+ * scans and the duplicate-name check (the names are the same bytes, in the
+ * same order, as names that were checked distinct; escapes in keys never make
+ * a shape, so a name is its bytes as written). Where the normal parse checks
+ * something at the end of a record (model and version given) the shape does
+ * too. A "features" or "scores" key given twice makes no shape (the later
+ * value replaces the earlier one, which this path does not model). A record
+ * that does not parse is always parsed by the normal path, so its message is
+ * the normal one: the fast path runs with no mw_error to write to.
+ *
+ * When it does not pay: records whose shapes keep changing (keys in random
+ * order) would pay for a failed try and new notes on each. After 4 misses in
+ * a row the next 64 records are parsed the normal way without notes, then the
+ * shape is tried again.
+ *
+ * Limits: notes for at most 2 * 10000 + 256 values a record (more: no shape);
+ * memory: the shape's runs (at most the record's length) and 24 bytes per
+ * value, per parser. Never reads outside [P->line, P->end).
+ */
+#include "data/record_int.h"
+
+#include <stdlib.h>
+
+#define MAX_MARKS (2 * 10000 + 256)
+#define MISS_LIMIT 4
+#define COOL_RECORDS 64
+
+void mw_record_parser_shapes(mw_record_parser *P, int on) {
+    if (!P) return;
+    P->shape.enabled = on != 0;
+    P->shape.ok = 0;
+    P->shape.cool = 0;
+    P->shape.misses = 0;
+}
+
+void mw_shape_free(mw_record_shape *S) {
+    free(S->slot);
+    free(S->lit);
+    free(S->mark);
+}
+
+int mw_shape_grow(mw_record_shape *S) {
+    size_t cap = S->mark_cap ? 2 * S->mark_cap : 64;
+    if (cap > MAX_MARKS) cap = MAX_MARKS;
+    mw_shape_mark *m = cap > S->mark_cap ? realloc(S->mark, cap * sizeof *m) : NULL;
+    if (!m) {
+        S->logging = 0; /* no shape from this record */
+        return 0;
+    }
+    S->mark = m;
+    S->mark_cap = cap;
+    return 1;
+}
+
+void mw_shape_begin(mw_record_parser *P) {
+    mw_record_shape *S = &P->shape;
+    S->nmark = 0;
+    S->logging = S->enabled && !S->cool;
+    if (S->cool) S->cool--;
+}
+
+/* 1 when n[0..len) is the key k. */
+static int is_key(const mw_shape_mark *m, const char *k, size_t len) {
+    return m->name_len == len && !memcmp(m->name, k, len);
+}
+
+/* Copies the run from[0..n) to the shape's lit for slot s. */
+static void set_run(mw_record_shape *S, mw_shape_slot *s, const char *from, size_t n) {
+    s->run = S->lit + S->lit_len;
+    s->run_len = (uint32_t)n;
+    s->mask = n < 16 ? (1u << n) - 1 : 0;
+    memcpy(S->lit + S->lit_len, from, n);
+    S->lit_len += n;
+}
+
+/* Appends the slot for the value of m, after the literal run [from, m->at). */
+static int add_slot(mw_record_shape *S, const mw_shape_mark *m, const char *from) {
+    size_t run = (size_t)(m->at - from);
+    if (S->nslot == S->slot_cap) {
+        size_t cap = S->slot_cap ? 2 * S->slot_cap : 32;
+        mw_shape_slot *s = realloc(S->slot, cap * sizeof *s);
+        if (!s) return 0;
+        S->slot = s;
+        S->slot_cap = cap;
+    }
+    set_run(S, &S->slot[S->nslot++], from, run);
+    S->slot[S->nslot - 1].kind = m->kind;
+    S->slot[S->nslot - 1].name_back = (uint32_t)(m->at - m->name);
+    S->slot[S->nslot - 1].name_len = m->name_len;
+    return 1;
+}
+
+static void build(mw_record_parser *P) {
+    mw_record_shape *S = &P->shape;
+    const char *line = P->line, *end = P->end;
+    size_t len = (size_t)(end - line);
+    S->logging = 0;
+    S->ok = 0;
+    /* the runs together are at most the line */
+    if (len + 16 > S->lit_cap) {
+        char *l = realloc(S->lit, len + 16);
+        if (!l) return;
+        S->lit = l;
+        S->lit_cap = len + 16;
+    }
+    S->nslot = S->lit_len = 0;
+    S->feat_map = S->score_map = 0;
+    uint32_t count[3] = {0, 0, 0};
+    int given[2] = {0, 0}; /* "features", "scores" keys seen */
+    const char *from = line;
+    for (size_t i = 0; i < S->nmark; i++) {
+        const mw_shape_mark *m = &S->mark[i];
+        /* a name lies in the run before its value; a key with escapes was
+         * decoded into the scratch: no shape (an object's key lies before
+         * its members' notes, which come first) */
+        int which = m->kind != MW_SHAPE_MEMBER ? -1
+                    : is_key(m, "features", 8) ? 0
+                    : is_key(m, "scores", 6)   ? 1
+                                               : -1;
+        int map = which >= 0 && *m->at == '{';
+        uintptr_t name = (uintptr_t)m->name;
+        if (name < (uintptr_t)(map ? line : from) || name + m->name_len > (uintptr_t)m->at) return;
+        if (which >= 0 && given[which]++) return; /* the later one replaces the earlier */
+        if (map) {                                /* its members are notes of their own */
+            *(which ? &S->score_map : &S->feat_map) = 1;
+            continue;
+        }
+        if (!add_slot(S, m, from)) return;
+        count[m->kind]++;
+        from = m->stop;
+    }
+    set_run(S, &S->tail, from, (size_t)(end - from));
+    memset(S->lit + S->lit_len, 0, 16);
+    S->nfeat = count[MW_SHAPE_FEATURE];
+    S->nscores = count[MW_SHAPE_SCORE];
+    S->ok = 1;
+}
+
+int mw_shape_run_long(const char *p, const char *end, const mw_shape_slot *s) {
+    size_t n = s->run_len;
+    if ((size_t)(end - p) <= n) return 0;
+#ifdef __SSE2__
+    if (n >= 16 && n <= 32) { /* the first 16 bytes and the last 16 */
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)s->run);
+        __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(p + n - 16));
+        __m128i d = _mm_loadu_si128((const __m128i *)(const void *)(s->run + n - 16));
+        __m128i eq = _mm_and_si128(_mm_cmpeq_epi8(a, b), _mm_cmpeq_epi8(c, d));
+        return _mm_movemask_epi8(eq) == 0xFFFF;
+    }
+#endif
+    return memcmp(p, s->run, n) == 0;
+}
+
+void mw_shape_learn(mw_record_parser *P, int missed) {
+    mw_record_shape *S = &P->shape;
+    if (S->logging) build(P);
+    if (missed && ++S->misses >= MISS_LIMIT) {
+        S->misses = 0;
+        S->cool = COOL_RECORDS;
+    }
+}
