@@ -1337,25 +1337,29 @@ static int shape_parse(mw_record_parser *P, mw_record *rec) {
     mw_feature *feat = P->feat, *score = P->scores;
     for (const mw_shape_slot *s = S->slot, *last = s + S->nslot; s < last; s++) {
         if (!mw_shape_run_eq(p, end, s)) return 0;
-        p += s->run_len;
-        const char *name = p - s->name_back;
+        /* the value parsers move v, whose address is taken; p stays in a register */
+        const char *v = p + s->run_len, *name = v - s->name_back;
+        int ok;
         if (s->kind == MW_SHAPE_FEATURE) {
             mw_feature *f = feat++;
             f->name = name;
             f->name_len = s->name_len;
             where w = {W_FEATURE, name, s->name_len};
-            if (!any_value(P, &p, &w, f)) return 0;
+            ok = any_value(P, &v, &w, f);
         } else if (s->kind == MW_SHAPE_SCORE) {
             mw_feature *f = score++;
             f->name = name;
             f->name_len = s->name_len;
             where w = {W_SCORE, name, s->name_len};
-            if (!score_value(P, &p, &w, f)) return 0;
-        } else if (!member(P, &p, name, s->name_len, rec, &seen)) {
-            return 0;
+            ok = score_value(P, &v, &w, f);
+        } else {
+            ok = member(P, &v, name, s->name_len, rec, &seen);
         }
+        if (!ok) return 0;
+        p = v;
     }
-    if ((size_t)(end - p) != S->tail.run_len || memcmp(p, S->tail.run, S->tail.run_len) != 0)
+    size_t tl = S->tail.run_len; /* usually the one byte '}' */
+    if ((size_t)(end - p) != tl || (tl == 1 ? *p != *S->tail.run : memcmp(p, S->tail.run, tl) != 0))
         return 0;
     if (!(seen & 1) || (!(seen & 2) && !P->labels)) return 0; /* as at the normal parse's end */
     if (S->feat_map) {
