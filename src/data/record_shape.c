@@ -57,15 +57,17 @@
  * a row the next 64 records are parsed the normal way without notes, then the
  * shape is tried again.
  *
- * Limits: notes for at most 2 * 10000 + 256 values a record (more: no shape);
- * memory: the shape's runs (at most the record's length) and 24 bytes per
- * value, per parser. Never reads outside [P->line, P->end).
+ * Limits: notes for at most 2 * 10000 + 256 values a record and 1 MiB of
+ * literal runs (more: no shape); memory per parser: the notes (32 bytes a
+ * value), the slots (32 bytes a value) and the runs (the bytes of the record
+ * outside its values). Never reads outside [P->line, P->end).
  */
 #include "data/record_int.h"
 
 #include <stdlib.h>
 
 #define MAX_MARKS (2 * 10000 + 256)
+#define MAX_RUNS ((size_t)1 << 20)
 #define MISS_LIMIT 4
 #define COOL_RECORDS 64
 
@@ -108,18 +110,15 @@ static int is_key(const mw_shape_mark *m, const char *k, size_t len) {
     return m->name_len == len && !memcmp(m->name, k, len);
 }
 
-/* Copies the run from[0..n) to the shape's lit for slot s. */
-static void set_run(mw_record_shape *S, mw_shape_slot *s, const char *from, size_t n) {
-    s->run = S->lit + S->lit_len;
+/* Slot s for the run from[0..n) (a view into the line until copy_runs). */
+static void set_run(mw_shape_slot *s, const char *from, size_t n) {
+    s->run = from;
     s->run_len = (uint32_t)n;
     s->mask = n < 16 ? (1u << n) - 1 : 0;
-    memcpy(S->lit + S->lit_len, from, n);
-    S->lit_len += n;
 }
 
 /* Appends the slot for the value of m, after the literal run [from, m->at). */
 static int add_slot(mw_record_shape *S, const mw_shape_mark *m, const char *from) {
-    size_t run = (size_t)(m->at - from);
     if (S->nslot == S->slot_cap) {
         size_t cap = S->slot_cap ? 2 * S->slot_cap : 32;
         mw_shape_slot *s = realloc(S->slot, cap * sizeof *s);
@@ -127,31 +126,45 @@ static int add_slot(mw_record_shape *S, const mw_shape_mark *m, const char *from
         S->slot = s;
         S->slot_cap = cap;
     }
-    set_run(S, &S->slot[S->nslot++], from, run);
-    S->slot[S->nslot - 1].kind = m->kind;
-    S->slot[S->nslot - 1].name_back = (uint32_t)(m->at - m->name);
-    S->slot[S->nslot - 1].name_len = m->name_len;
+    mw_shape_slot *s = &S->slot[S->nslot++];
+    set_run(s, from, (size_t)(m->at - from));
+    s->kind = m->kind;
+    s->name_back = (uint32_t)(m->at - m->name);
+    s->name_len = m->name_len;
+    return 1;
+}
+
+/* Copies the runs (views into the line) into the shape's own lit, n bytes
+ * in all, and points the slots there. */
+static int copy_runs(mw_record_shape *S, size_t n) {
+    if (n + 16 > S->lit_cap) {
+        char *l = realloc(S->lit, n + 16);
+        if (!l) return 0;
+        S->lit = l;
+        S->lit_cap = n + 16;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i <= S->nslot; i++) {
+        mw_shape_slot *s = i < S->nslot ? &S->slot[i] : &S->tail;
+        memcpy(S->lit + o, s->run, s->run_len);
+        s->run = S->lit + o;
+        o += s->run_len;
+    }
+    memset(S->lit + o, 0, 16);
     return 1;
 }
 
 static void build(mw_record_parser *P) {
     mw_record_shape *S = &P->shape;
     const char *line = P->line, *end = P->end;
-    size_t len = (size_t)(end - line);
     S->logging = 0;
     S->ok = 0;
-    /* the runs together are at most the line */
-    if (len + 16 > S->lit_cap) {
-        char *l = realloc(S->lit, len + 16);
-        if (!l) return;
-        S->lit = l;
-        S->lit_cap = len + 16;
-    }
-    S->nslot = S->lit_len = 0;
+    S->nslot = 0;
     S->feat_map = S->score_map = 0;
     uint32_t count[3] = {0, 0, 0};
     int given[2] = {0, 0}; /* "features", "scores" keys seen */
     const char *from = line;
+    size_t runs = 0;
     for (size_t i = 0; i < S->nmark; i++) {
         const mw_shape_mark *m = &S->mark[i];
         /* a name lies in the run before its value; a key with escapes was
@@ -170,11 +183,13 @@ static void build(mw_record_parser *P) {
             continue;
         }
         if (!add_slot(S, m, from)) return;
+        runs += (size_t)(m->at - from);
         count[m->kind]++;
         from = m->stop;
     }
-    set_run(S, &S->tail, from, (size_t)(end - from));
-    memset(S->lit + S->lit_len, 0, 16);
+    set_run(&S->tail, from, (size_t)(end - from));
+    runs += (size_t)(end - from);
+    if (runs > MAX_RUNS || !copy_runs(S, runs)) return;
     S->nfeat = count[MW_SHAPE_FEATURE];
     S->nscores = count[MW_SHAPE_SCORE];
     S->ok = 1;

@@ -11,9 +11,17 @@
  * the same bytes: spans inside the input, in line order; and on an accepted
  * record every feature has its last span, of the kind the parser read, and a
  * number feature strtod's value of that span, bit for bit (the parser's fast
- * paths against the C library).
+ * paths against the C library). The parsers are reused from input to input,
+ * as the daemon's are, so their record-shape fast path (record_shape.c) runs
+ * on lines shaped like earlier ones; a second parser with that path off
+ * (mw_record_parser_shapes) reads the same bytes, and the two must agree on
+ * every record (every field, views at the same addresses, numbers bit for
+ * bit) and every error (status, message, line, column).
  */
+#include "data/record_int.h"
 #include "modelwatch/record.h"
+
+#include "../support/record_compare.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -22,14 +30,16 @@
 static unsigned sink;
 
 static void touch(const char *s, size_t n) {
-    for (size_t i = 0; i < n; i++) sink += (unsigned char)s[i];
+    for (size_t i = 0; i < n; i++)
+        sink += (unsigned char)s[i];
 }
 
 static void check_feature(const mw_feature *f) {
     touch(f->name, f->name_len);
     if (f->name_len > 1024) abort();
     switch (f->kind) {
-    case MW_VALUE_MISSING: break;
+    case MW_VALUE_MISSING:
+        break;
     case MW_VALUE_NUMBER:
         if (!isfinite(f->number)) abort();
         break;
@@ -37,7 +47,8 @@ static void check_feature(const mw_feature *f) {
         if (!f->str && f->str_len) abort();
         touch(f->str, f->str_len);
         break;
-    default: abort();
+    default:
+        abort();
     }
 }
 
@@ -50,7 +61,8 @@ static void check(const mw_record *r) {
     if (r->nfeatures > 10000 || r->nscores > 10000) abort();
     if (!isnan(r->latency_ms) && !(r->latency_ms >= 0)) abort();
     if (!isnan(r->ts) && !isfinite(r->ts)) abort();
-    for (size_t i = 0; i < r->nfeatures; i++) check_feature(&r->features[i]);
+    for (size_t i = 0; i < r->nfeatures; i++)
+        check_feature(&r->features[i]);
     for (size_t i = 0; i < r->nscores; i++) {
         if (r->scores[i].kind != MW_VALUE_NUMBER) abort();
         check_feature(&r->scores[i]);
@@ -58,18 +70,46 @@ static void check(const mw_record *r) {
     check_feature(&r->prediction);
 }
 
+/* A parser with the record-shape fast path off (on = 0) or on, in label mode
+ * or not. */
+static mw_record_parser *parser(int shapes, int labels) {
+    mw_record_parser *p = mw_record_parser_new();
+    if (!p) abort();
+    mw_record_parser_shapes(p, shapes);
+    mw_record_parser_labels(p, labels);
+    return p;
+}
+
+/* The next record of it (parser p) and of it2 (parser q, the fast path off)
+ * must be the same result: returns it. */
+static int next_both(mw_record_iter *it, mw_record_parser *p, mw_record *rec, mw_error *err,
+                     mw_record_iter *it2, mw_record_parser *q, const char *body, size_t size) {
+    mw_record rec2;
+    mw_error err2;
+    int r = mw_record_iter_next(it, p, rec, err);
+    if (mw_record_iter_next(it2, q, &rec2, &err2) != r) abort();
+    if (r == 1 && (mw_test_record_diff(rec, &rec2, body, size) ||
+                   mw_record_parser_decoded(p) != mw_record_parser_decoded(q)))
+        abort();
+    if (r == -1 && mw_test_error_diff(err, &err2)) abort();
+    return r;
+}
+
 /* Label lines: model required, version optional, every view readable. */
 static void check_labels(const char *body, size_t size) {
-    static mw_record_parser *lp;
-    if (!lp && (lp = mw_record_parser_new())) mw_record_parser_labels(lp, 1);
-    if (!lp) abort();
-    mw_record_iter it;
+    static mw_record_parser *lp, *lq;
+    if (!lp) {
+        lp = parser(1, 1);
+        lq = parser(0, 1);
+    }
+    mw_record_iter it, it2;
     mw_record rec;
     mw_error err;
     mw_record_iter_init(&it, body, size);
+    mw_record_iter_init(&it2, body, size);
     size_t steps = 0;
     int r;
-    while ((r = mw_record_iter_next(&it, lp, &rec, &err)) != 0) {
+    while ((r = next_both(&it, lp, &rec, &err, &it2, lq, body, size)) != 0) {
         if (++steps > size + 1) abort();
         if (r == 1) {
             if (!rec.model || !rec.model_len) abort();
@@ -121,30 +161,58 @@ static void check_spans(const char *body, size_t size, const mw_record *rec) {
     if (rec && c <= 256 && last != n) abort(); /* each accepted feature found once */
 }
 
+/* The line of an accepted NDJSON record (without a leading byte order mark),
+ * found from its model (a view into the body unless it had escapes): NULL
+ * when unknown. */
+static const char *line_of(const char *body, size_t size, const mw_record *rec, size_t *len) {
+    *len = 0;
+    if (!mw_test_in_body(rec->model, body, size)) return NULL;
+    const char *s = rec->model;
+    while (s > body && s[-1] != '\n')
+        s--;
+    if (s == body && size >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3)) s += 3; /* the iterator skips it */
+    const char *e = memchr(s, '\n', size - (size_t)(s - body));
+    *len = e ? (size_t)(e - s) : size - (size_t)(s - body);
+    return s;
+}
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
-    static mw_record_parser *p; /* reused, as the daemon does */
-    if (!p) p = mw_record_parser_new();
-    if (!p) abort();
+    static mw_record_parser *p, *q; /* reused, as the daemon does; q: no fast path */
+    if (!p) {
+        p = parser(1, 0);
+        q = parser(0, 0);
+    }
     check_labels((const char *)data, size);
     const char *body = (const char *)data;
-    mw_record_iter it;
+    mw_record_iter it, it2;
     mw_record rec;
     mw_error err;
     mw_record_iter_init(&it, body, size);
+    mw_record_iter_init(&it2, body, size);
     size_t steps = 0;
     int r;
-    while ((r = mw_record_iter_next(&it, p, &rec, &err)) != 0) {
+    while ((r = next_both(&it, p, &rec, &err, &it2, q, body, size)) != 0) {
         if (++steps > size + 1) abort();
         if (r == 1) {
             if (err.status != MW_OK) abort();
             check(&rec);
+            size_t ll;
+            const char *line = it.array ? NULL : line_of(body, size, &rec, &ll);
+            if (line) check_spans(line, ll, &rec);
         } else if (r == -1) {
             if (err.status == MW_OK || err.message[0] == 0 || (err.line == 0 && !it.array)) abort();
         } else {
             abort();
         }
     }
-    if (mw_record_parse(p, body, size, &rec, &err) == MW_OK) {
+    mw_record rec2;
+    mw_error err2;
+    mw_status st = mw_record_parse(p, body, size, &rec, &err);
+    if (mw_record_parse(q, body, size, &rec2, &err2) != st ||
+        (st == MW_OK ? mw_test_record_diff(&rec, &rec2, body, size) != NULL
+                     : mw_test_error_diff(&err, &err2) != NULL))
+        abort();
+    if (st == MW_OK) {
         check(&rec);
         check_spans(body, size, &rec);
     } else if (err.status == MW_OK || err.message[0] == 0 || rec.model) {

@@ -561,11 +561,44 @@ static void test_alternating(void **state) {
     free(body);
 }
 
+/* Body of two copies of a line of n members: features named with `pad`
+ * bytes of padding (features = 1), or top-level keys. */
+static char *wide_body(int n, int pad, int features, size_t *len) {
+    char *body = malloc((size_t)2 * (size_t)n * (size_t)(pad + 32) + 256), *o = body;
+    assert_non_null(body);
+    for (int copy = 0; copy < 2; copy++) {
+        put(&o, "{\"model\":\"m\",\"version\":\"1\",%s", features ? "\"features\":{" : "");
+        for (int i = 0; i < n; i++)
+            put(&o, "%s\"%0*d\":%d", i ? "," : "", pad, i, i);
+        put(&o, "%s}\n", features ? "}" : "");
+    }
+    *len = (size_t)(o - body);
+    return body;
+}
+
+/* Wide records: 5,000 features take the fast path; runs over 1 MiB (10,000
+ * names of 110 bytes) or more values than the notes hold (25,000 top-level
+ * keys) make no shape; the results are the normal parse's either way. */
+static void test_limits(void **state) {
+    (void)state;
+    static const int n[3] = {5000, 10000, 25000}, pad[3] = {8, 110, 8}, feat[3] = {1, 1, 0};
+    mw_record_parser_shapes(fast, 1); /* no pause left from an earlier test */
+    for (int t = 0; t < 3; t++) {
+        size_t len;
+        char *body = wide_body(n[t], pad[t], feat[t], &len);
+        uint64_t hits = fast->shape.hits, acc = accepted_total;
+        compare_body(body, len);
+        assert_int_equal(accepted_total - acc, 2);
+        assert_int_equal(fast->shape.hits - hits, t == 0 ? 1 : 0);
+        free(body);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_shape),  cmocka_unit_test(test_random_bodies),
         cmocka_unit_test(test_labels),      cmocka_unit_test(test_cases),
-        cmocka_unit_test(test_alternating),
+        cmocka_unit_test(test_alternating), cmocka_unit_test(test_limits),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
