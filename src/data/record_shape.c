@@ -85,16 +85,24 @@ void mw_shape_free(mw_record_shape *S) {
     free(S->mark);
 }
 
+/* arr (*cap elements of `size` bytes) doubled (64 at first), up to MAX_MARKS
+ * elements (slots are fewer than notes), *cap updated; NULL (arr and *cap
+ * unchanged) at the limit or out of memory. */
+static void *grow(void *arr, size_t *cap, size_t size) {
+    size_t n = *cap ? 2 * *cap : 64;
+    if (n > MAX_MARKS) n = MAX_MARKS;
+    void *a = n > *cap ? realloc(arr, n * size) : NULL;
+    if (a) *cap = n;
+    return a;
+}
+
 int mw_shape_grow(mw_record_shape *S) {
-    size_t cap = S->mark_cap ? 2 * S->mark_cap : 64;
-    if (cap > MAX_MARKS) cap = MAX_MARKS;
-    mw_shape_mark *m = cap > S->mark_cap ? realloc(S->mark, cap * sizeof *m) : NULL;
+    mw_shape_mark *m = grow(S->mark, &S->mark_cap, sizeof *m);
     if (!m) {
         S->logging = 0; /* no shape from this record */
         return 0;
     }
     S->mark = m;
-    S->mark_cap = cap;
     return 1;
 }
 
@@ -120,11 +128,9 @@ static void set_run(mw_shape_slot *s, const char *from, size_t n) {
 /* Appends the slot for the value of m, after the literal run [from, m->at). */
 static int add_slot(mw_record_shape *S, const mw_shape_mark *m, const char *from) {
     if (S->nslot == S->slot_cap) {
-        size_t cap = S->slot_cap ? 2 * S->slot_cap : 32;
-        mw_shape_slot *s = realloc(S->slot, cap * sizeof *s);
-        if (!s) return 0;
-        S->slot = s;
-        S->slot_cap = cap;
+        mw_shape_slot *a = grow(S->slot, &S->slot_cap, sizeof *a);
+        if (!a) return 0;
+        S->slot = a;
     }
     mw_shape_slot *s = &S->slot[S->nslot++];
     set_run(s, from, (size_t)(m->at - from));
