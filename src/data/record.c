@@ -36,6 +36,10 @@
  *    mode: in the element); line = 0 from mw_record_parse, the line (NDJSON) or
  *    element number (array) from the iterator.
  *
+ * Records laid out like the one before (the same keys in the same order, the
+ * same separators) are parsed by that layout first: record_shape.c says how,
+ * and why the result is always the normal parse's (shape_parse below).
+ *
  * Invariants:
  *  - Strings are views into the input unless they contain escapes; decoded ones
  *    live in the parser's scratch. Decoding never grows a string (an escape is at

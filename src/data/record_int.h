@@ -57,11 +57,12 @@ typedef struct mw_record_shape {
     mw_shape_mark *mark;
     size_t nmark, mark_cap;
     int logging;
-    /* when to try: enabled (mw_record_parser_shapes), misses in a row, and
-     * records left to parse without trying after too many misses */
+    /* when to try: enabled (mw_record_parser_shapes), misses in a row,
+     * records left to parse without trying after too many misses, and the
+     * length of the last such pause */
     int enabled;
-    unsigned misses, cool;
-    uint64_t hits; /* records parsed by the shape (for tests) */
+    unsigned misses, cool, pause;
+    uint64_t hits, hits_at_pause; /* records parsed by the shape, and when it last paused */
 } mw_record_shape;
 
 struct mw_record_parser {

@@ -53,9 +53,13 @@
  * the normal one: the fast path runs with no mw_error to write to.
  *
  * When it does not pay: records whose shapes keep changing (keys in random
- * order) would pay for a failed try and new notes on each. After 4 misses in
- * a row the next 64 records are parsed the normal way without notes, then the
- * shape is tried again.
+ * order, two layouts in turn) would pay for a failed try and new notes on
+ * each. After 4 misses in a row (records that do not parse are not misses)
+ * the next 64 records are parsed the normal way without notes, then the
+ * shape is tried again; the pause doubles, up to 4096 records, while no
+ * record in between fit. Two layouts in turn (20,000 records of the
+ * benchmark's kind) cost 0.4 % more instructions than the normal parse
+ * alone (5.6 % with a fixed pause of 64).
  *
  * Limits: notes for at most 2 * 10000 + 256 values a record and 1 MiB of
  * literal runs (more: no shape); memory per parser: the notes (32 bytes a
@@ -69,13 +73,14 @@
 #define MAX_MARKS (2 * 10000 + 256)
 #define MAX_RUNS ((size_t)1 << 20)
 #define MISS_LIMIT 4
-#define COOL_RECORDS 64
+#define MIN_PAUSE 64
+#define MAX_PAUSE 4096
 
 void mw_record_parser_shapes(mw_record_parser *P, int on) {
     if (!P) return;
     P->shape.enabled = on != 0;
     P->shape.ok = 0;
-    P->shape.cool = 0;
+    P->shape.cool = P->shape.pause = 0;
     P->shape.misses = 0;
 }
 
@@ -221,7 +226,11 @@ void mw_shape_learn(mw_record_parser *P, int missed) {
     mw_record_shape *S = &P->shape;
     if (S->logging) build(P);
     if (missed && ++S->misses >= MISS_LIMIT) {
+        /* the pause doubles while no record in between fit the shape */
+        int again = S->pause && S->hits == S->hits_at_pause;
+        S->pause = !again ? MIN_PAUSE : S->pause < MAX_PAUSE ? 2 * S->pause : MAX_PAUSE;
+        S->hits_at_pause = S->hits;
         S->misses = 0;
-        S->cool = COOL_RECORDS;
+        S->cool = S->pause;
     }
 }
