@@ -540,7 +540,7 @@ static void test_cases(void **state) {
 }
 
 /* Two shapes in turn: every try misses, so the tries pause (4 misses, then
- * 64 records without); the results stay the normal parser's. */
+ * 64 records without, then 128, ...); the results stay the normal parser's. */
 static void test_alternating(void **state) {
     (void)state;
     rng_state = 5;
@@ -558,6 +558,7 @@ static void test_alternating(void **state) {
     uint64_t hits = fast->shape.hits;
     compare_body(body, (size_t)(o - body));
     assert_int_equal(fast->shape.hits, hits);
+    assert_int_equal(fast->shape.pause, 256); /* 64, 128, 256 after 4 misses each */
     free(body);
 }
 
