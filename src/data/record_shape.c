@@ -4,14 +4,15 @@
  *
  * Why: the records of one batch almost always have the same shape (the same
  * keys in the same order with the same separators; only the values differ),
- * and the normal parse spends most of a record's instructions on what does
- * not change: ~350 per member of "features" in bench_journal, of which the
- * number conversion is ~110; the rest scans the key, the ':' and the spaces,
- * dispatches on the value's first byte and inserts the name into the
- * duplicate-name table. Measured with callgrind on `bench_journal 100 plain`
- * (10 numbers of 17 digits and 2 short strings per record): the parse went
- * from 5,278 to about 2,100 instructions per record (see the README's
- * "Where the time goes").
+ * and the normal parse spends part of each value's instructions on what does
+ * not change: the key's scan, the ':' and the spaces, the dispatch on the
+ * key and the duplicate-name check, ~95 instructions a value in the
+ * benchmark below. Measured with callgrind on `bench_journal 100 plain` (a
+ * record: model, version, id, 10 numbers of 17 digits and 2 short strings in
+ * "features", prediction, latency_ms): mw_record_parse 5,278 -> 3,686
+ * instructions a record, mw_monitor_ingest 10,506 -> 8,913. What is left is
+ * mostly the values themselves: a 17-digit number costs ~190 (digit scan and
+ * conversion ~115, Eisel-Lemire ~75), the ten of them ~1,900.
  *
  * How: while record.c parses a record the normal way it notes where each
  * value is (a top-level member's, and each member's of the "features" and
@@ -20,37 +21,40 @@
  * the line's first byte to the first value: `{"model": `; then `, "version":
  * `, ..., `, "features": {"f0": `, `, "f1": `, ...; after the last value:
  * `}` and anything up to the line's end) and, for each value, what it is: a
- * top-level member (its key) or a feature or score (its index in the
- * parser's array), with where its name is: a fixed distance back from the
- * value, inside the literal run. The next record is parsed by the shape: for
- * each value, compare the literal run with the bytes at the cursor (8 or 16
- * bytes at a time), then parse the value with record.c's own value parsers
- * (mw_record_value, mw_record_score, mw_record_member: the normal parse's
- * code for that place); the name is a view of the record's own bytes. The
- * bytes after the last value must be the tail, exactly up to the line's end.
- * Anything else (a different key, one more space, a missing or extra member,
- * a value that does not parse, a record that ends early) makes the caller
- * parse the whole record again the normal way from its first byte, with
- * rec cleared and the scratch emptied.
+ * top-level member, or the next feature or score, with where its name (or
+ * key) is: a fixed distance back from the value, inside the literal run. The
+ * next record is parsed by the shape (record.c's shape_parse): for each
+ * value, compare the literal run with the bytes at the cursor (one 16-byte
+ * compare; two for runs of 16 to 32 bytes), then parse the value with the
+ * function the normal parse calls at that place (any_value for a feature,
+ * score_value for a score, member() for a top-level member), inline; the
+ * name is a view of the record's own bytes. The bytes after the last value
+ * must be the tail, exactly up to the line's end. Anything else (a different
+ * key, one more space, a missing or extra member, a value that does not
+ * parse, a record that ends early) makes the caller parse the whole record
+ * again the normal way from its first byte, with rec cleared and the scratch
+ * emptied.
  *
- * Why the result is the normal parse's, bit for bit: the normal parser reads
- * a record left to right and what it does with a byte depends on the bytes
- * before it only. A record accepted here consists of the very literal runs
- * that the normal parse of the earlier record went through between its
- * values, in the same places of the grammar, and the values between them
- * were parsed by the same functions starting at the same bytes, so each ends
- * where the normal parse's would and leaves the same fields. Values start at
- * the byte after the run (the normal parse would skip a space there; the
- * value parsers refuse one, and the record goes to the normal parse). What is
- * skipped is what those runs already passed in the earlier record: the key
- * scans and the duplicate-name check (the names are the same bytes, in the
- * same order, as names that were checked distinct; escapes in keys never make
- * a shape, so a name is its bytes as written). Where the normal parse checks
- * something at the end of a record (model and version given) the shape does
- * too. A "features" or "scores" key given twice makes no shape (the later
- * value replaces the earlier one, which this path does not model). A record
- * that does not parse is always parsed by the normal path, so its message is
- * the normal one: the fast path runs with no mw_error to write to.
+ * Why the result is the normal parse's, bit for bit: the normal parse of the
+ * earlier record went through each literal run from the same place in the
+ * grammar (the line's start, or just after a value) to the first byte of the
+ * next value, and what it did there depends on the run's bytes only: it
+ * looks at most at one byte past a run, the value's first byte, to see that
+ * it is not whitespace (the value parsers refuse whitespace, so a record
+ * with a space more goes to the normal parse). Each value is then parsed by
+ * the same function from the same byte, so it ends where the normal parse's
+ * would and leaves the same fields. What is skipped is what the runs already
+ * passed in the earlier record: the key scans, the limits on names and on
+ * their number, and the duplicate-name check (the names are the same bytes,
+ * in the same order, as names that were checked distinct; escapes in keys
+ * never make a shape, so a name is its bytes as written). Where the normal
+ * parse checks something at the end of a record (model and version given)
+ * the shape does too. A "features" or "scores" key given twice makes no
+ * shape (the later value replaces the earlier one, which this path does not
+ * model). A record that does not parse is always parsed by the normal path,
+ * so its message is the normal one: the fast path runs with no mw_error to
+ * write to. tests/unit/test_record_shape.c and tests/fuzz/fuzz_record.c
+ * compare the two paths.
  *
  * When it does not pay: records whose shapes keep changing (keys in random
  * order, two layouts in turn) would pay for a failed try and new notes on
