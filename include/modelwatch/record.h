@@ -81,6 +81,11 @@ void mw_record_parser_labels(mw_record_parser *p, int on);
  * is a view into the input (which a caller keeping records may then skip
  * checking one by one). */
 int mw_record_parser_decoded(const mw_record_parser *p);
+/* 1 when the last record parsed has the same feature and score names, in the
+ * same order, as the record this parser parsed successfully before it (the
+ * record-shape fast path read it: its names are the same bytes), so a caller
+ * may skip comparing them; 0 when that is not known. */
+int mw_record_parser_same_names(const mw_record_parser *p);
 
 /*
  * Parses one JSON object (an NDJSON line without its newline) into rec.

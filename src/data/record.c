@@ -983,6 +983,10 @@ void mw_record_parser_labels(mw_record_parser *P, int on) {
     P->labels = on;
 }
 
+int mw_record_parser_same_names(const mw_record_parser *P) {
+    return P && P->shape.same_names;
+}
+
 int mw_record_parser_decoded(const mw_record_parser *P) {
     return P && P->scratch_len > 0;
 }
@@ -1138,8 +1142,7 @@ static int text_member(mw_record_parser *P, const char **pp, const where *w, con
 }
 
 /* "embedding": an array of numbers (into the parser's reused array), or null. */
-static int embedding_member(mw_record_parser *P, const char **pp, const where *w,
-                            mw_record *rec) {
+static int embedding_member(mw_record_parser *P, const char **pp, const where *w, mw_record *rec) {
     const char *p = *pp, *end = P->end;
     char buf[80];
     if (is_null(p, end)) {
@@ -1400,12 +1403,15 @@ mw_status mw_record_parse(mw_record_parser *P, const char *line, size_t len, mw_
     P->status = MW_OK;
     P->scratch_len = 0;
     P->scratch_ready = 0;
+    P->shape.same_names = 0;
     int tried = P->shape.ok && P->shape.enabled && !P->shape.cool;
     if (tried) {
         P->err = NULL; /* a record the shape does not fit is parsed again below */
         if (shape_parse(P, rec)) {
             P->shape.misses = 0;
             P->shape.hits++;
+            P->shape.same_names = P->shape.names_current;
+            P->shape.names_current = 1;
             return MW_OK;
         }
         rec_clear(rec);
@@ -1481,7 +1487,9 @@ mw_status mw_record_parse(mw_record_parser *P, const char *line, size_t len, mw_
         FAIL(open, &at_record, "missing required field \"version\"");
         goto failed;
     }
+    int building = P->shape.logging; /* this record makes the shape, if it can */
     if (tried || P->shape.logging) mw_shape_learn(P, tried);
+    P->shape.names_current = building && P->shape.ok;
     return MW_OK;
 failed:
     P->shape.logging = 0;

@@ -81,17 +81,19 @@ static unsigned char *put_s(unsigned char *o, const char *s, size_t n) {
 static size_t list_bound(const mw_feature *f, size_t n) {
     size_t need = VMAX;
     for (size_t i = 0; i < n; i++)
-        need += 3 * VMAX + 1 + 8 + f[i].name_len + (f[i].kind == MW_VALUE_STRING ? f[i].str_len : 0);
+        need +=
+            3 * VMAX + 1 + 8 + f[i].name_len + (f[i].kind == MW_VALUE_STRING ? f[i].str_len : 0);
     return need;
 }
 
+/* same: prev's names are f's (the caller knows), nothing to compare. */
 static unsigned char *put_list(unsigned char *o, const mw_feature *f, size_t n,
-                               const mw_feature *prev, size_t prev_n) {
+                               const mw_feature *prev, size_t prev_n, int same) {
     o = put_v(o, n);
     for (size_t i = 0; i < n; i++) {
         const mw_feature *x = &f[i];
-        if (i < prev_n && prev[i].name_len == x->name_len &&
-            mw_bytes_equal(prev[i].name, x->name, x->name_len)) {
+        if (i < prev_n && (same || (prev[i].name_len == x->name_len &&
+                                    mw_bytes_equal(prev[i].name, x->name, x->name_len)))) {
             o = put_v(o, i + 1);
         } else {
             *o++ = 0;
@@ -111,13 +113,17 @@ static unsigned char *put_list(unsigned char *o, const mw_feature *f, size_t n,
 }
 
 void mw_record_bin_put(mw_buf *b, const mw_record *rec, const mw_record *prev) {
-    size_t need = 2 * VMAX + 5 * 8 + 3 * VMAX + (rec->id ? rec->id_len : 0) +
-                  (rec->error ? rec->error_len : 0) +
-                  (rec->finish_reason ? rec->finish_reason_len : 0) + VMAX + 8 +
-                  (rec->prediction.kind == MW_VALUE_STRING ? rec->prediction.str_len : 0) +
-                  list_bound(rec->features, rec->nfeatures) +
-                  list_bound(rec->scores, rec->nscores) + VMAX +
-                  (rec->embedding ? 8 * rec->embedding_len : 0);
+    mw_record_bin_put_same(b, rec, prev, 0);
+}
+
+void mw_record_bin_put_same(mw_buf *b, const mw_record *rec, const mw_record *prev,
+                            int same_names) {
+    size_t need =
+        2 * VMAX + 5 * 8 + 3 * VMAX + (rec->id ? rec->id_len : 0) +
+        (rec->error ? rec->error_len : 0) + (rec->finish_reason ? rec->finish_reason_len : 0) +
+        VMAX + 8 + (rec->prediction.kind == MW_VALUE_STRING ? rec->prediction.str_len : 0) +
+        list_bound(rec->features, rec->nfeatures) + list_bound(rec->scores, rec->nscores) + VMAX +
+        (rec->embedding ? 8 * rec->embedding_len : 0);
     if (!mw_buf_reserve(b, need)) return;
     unsigned char *start = b->data + b->len, *o = start + 2; /* the length goes first */
     unsigned flags = 0;
@@ -143,10 +149,11 @@ void mw_record_bin_put(mw_buf *b, const mw_record *rec, const mw_record *prev) {
     if (flags & F_FINISH) o = put_s(o, rec->finish_reason, rec->finish_reason_len);
     if (flags & F_PRED_NUM) o = put_f64(o, rec->prediction.number);
     if (flags & F_PRED_STR) o = put_s(o, rec->prediction.str, rec->prediction.str_len);
+    same_names = same_names && prev;
     o = put_list(o, rec->features, rec->nfeatures, prev ? prev->features : NULL,
-                 prev ? prev->nfeatures : 0);
-    o = put_list(o, rec->scores, rec->nscores, prev ? prev->scores : NULL,
-                 prev ? prev->nscores : 0);
+                 prev ? prev->nfeatures : 0, same_names);
+    o = put_list(o, rec->scores, rec->nscores, prev ? prev->scores : NULL, prev ? prev->nscores : 0,
+                 same_names);
     if (flags & F_EMB) {
         o = put_v(o, rec->embedding_len);
         for (size_t i = 0; i < rec->embedding_len; i++)
@@ -359,8 +366,7 @@ int mw_record_bin_same(const mw_record *a, const mw_record *b) {
         !same_str(a->error, a->error_len, b->error, b->error_len) ||
         !same_num(a->input_tokens, b->input_tokens) ||
         !same_num(a->output_tokens, b->output_tokens) || !same_num(a->ttft_ms, b->ttft_ms) ||
-        !same_str(a->finish_reason, a->finish_reason_len, b->finish_reason,
-                  b->finish_reason_len) ||
+        !same_str(a->finish_reason, a->finish_reason_len, b->finish_reason, b->finish_reason_len) ||
         a->prediction.kind != b->prediction.kind || a->nfeatures != b->nfeatures ||
         a->nscores != b->nscores || !a->embedding != !b->embedding ||
         a->embedding_len != b->embedding_len)

@@ -23,6 +23,11 @@
  * instead of repeated), NULL for the first one. rec's prompt and completion
  * are not written. b->failed is set when out of memory. */
 void mw_record_bin_put(mw_buf *b, const mw_record *rec, const mw_record *prev);
+/* The same bytes, when the caller knows (same_names != 0) that prev has rec's
+ * feature and score names in the same order (mw_record_parser_same_names):
+ * the names are not compared. */
+void mw_record_bin_put_same(mw_buf *b, const mw_record *rec, const mw_record *prev,
+                            int same_names);
 
 typedef struct mw_record_bin_reader {
     mw_feature *feat[2]; /* this record's features then scores, and the previous one's */

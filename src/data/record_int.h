@@ -63,6 +63,10 @@ typedef struct mw_record_shape {
     int enabled;
     unsigned misses, cool, pause;
     uint64_t hits, hits_at_pause; /* records parsed by the shape, and when it last paused */
+    /* the last record parsed successfully has the shape's names (it was
+     * parsed by the shape, or it made the shape), and whether the record just
+     * parsed has the names of that one (mw_record_parser_same_names) */
+    int names_current, same_names;
 } mw_record_shape;
 
 struct mw_record_parser {

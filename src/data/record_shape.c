@@ -84,6 +84,7 @@ void mw_record_parser_shapes(mw_record_parser *P, int on) {
     if (!P) return;
     P->shape.enabled = on != 0;
     P->shape.ok = 0;
+    P->shape.names_current = P->shape.same_names = 0;
     P->shape.cool = P->shape.pause = 0;
     P->shape.misses = 0;
 }

@@ -275,6 +275,7 @@ typedef struct parsed {
     size_t off, jlen; /* the record's bytes in the body, for the journal */
     size_t len;       /* jlen once accepted, else 0 */
     uint64_t line;
+    int same_names; /* the batch's record before has its names (the parser knows) */
 } parsed;
 
 typedef struct batch {
@@ -423,7 +424,8 @@ static void keep_features(batch *b, const char *body, size_t blen, const mw_feat
 }
 
 static mw_status keep_record(batch *b, mw_vstate *v, const mw_record *rec, int decoded,
-                             const char *body, size_t blen, size_t off, size_t len, uint64_t line) {
+                             int same_names, const char *body, size_t blen, size_t off, size_t len,
+                             uint64_t line) {
     if (grow((void **)&b->recs, &b->cap, b->n + 1, sizeof *b->recs) ||
         grow((void **)&b->views, &b->viewcap, b->n + 1, sizeof *b->views) ||
         grow((void **)&b->features, &b->featcap, b->nfeat + rec->nfeatures + rec->nscores,
@@ -445,7 +447,8 @@ static mw_status keep_record(batch *b, mw_vstate *v, const mw_record *rec, int d
         .off = off,
         .jlen = len,
         .len = 0,
-        .line = line};
+        .line = line,
+        .same_names = same_names};
     mw_record *o = &b->views[b->n++];
     *o = *rec;
     o->model = o->version = NULL; /* the version is r->v (an alias's name was on the stack) */
@@ -549,13 +552,18 @@ static mw_status parse_all(mw_monitor *m, const char *body, size_t len, batch *b
     char last_model[MW_MAX_NAME], last_version[MW_MAX_NAME];
     size_t last_ml = 0, last_vl = 0;
     mw_vstate *last_v = NULL;
+    int last_kept = 0; /* the last record parsed went into the batch */
     for (;;) {
         size_t before = it.pos;
         mw_record rec;
         mw_error e; /* cleared by the iterator (a memset here was ~110 instructions) */
         int r = mw_record_iter_next(&it, p, &rec, &e);
         if (r == 0) break;
-        if (r < 0) { /* no trustworthy model/version to count it under */
+        /* its names are the batch's record before's when they are the last
+         * record parsed's and that one went into the batch */
+        int same_names = r > 0 && last_kept && mw_record_parser_same_names(p);
+        if (r > 0) last_kept = 0; /* (until kept below) */
+        if (r < 0) {              /* no trustworthy model/version to count it under */
             add_error(res, it.line, e.message);
             pthread_mutex_lock(&m->unknown_lock);
             m->rejected_invalid++;
@@ -602,9 +610,10 @@ static mw_status parse_all(mw_monitor *m, const char *body, size_t len, batch *b
         }
         size_t off = before, sl = it.pos - before;
         trim_span(body, &off, &sl);
-        mw_status st =
-            keep_record(b, v, &rec, mw_record_parser_decoded(p), body, len, off, sl, it.line);
+        mw_status st = keep_record(b, v, &rec, mw_record_parser_decoded(p), same_names, body, len,
+                                   off, sl, it.line);
         if (st) return st;
+        last_kept = 1;
     }
     fix_records(b, body, len);
     return MW_OK;
@@ -646,7 +655,8 @@ static void encode_early(mw_monitor *m, batch *b, mw_buf *blob, int64_t now_ms) 
     }
     row_header(blob, now_ms, 1);
     for (size_t i = 0; i < b->n; i++)
-        mw_record_bin_put(blob, &b->views[i], i ? &b->views[i - 1] : NULL);
+        mw_record_bin_put_same(blob, &b->views[i], i ? &b->views[i - 1] : NULL,
+                               b->recs[i].same_names);
     b->pre_encoded = !blob->failed;
 }
 
@@ -689,7 +699,7 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, mw_buf
             break;
         res->accepted++;
         if (v->win.emb_last >= MW_EMB_BAD_DIM) embedding_warning(v, rec, r->line, res);
-        if (acc) acc[nacc++] = rec; /* (a pointer: a copy was a rep movs of 370 bytes) */
+        if (acc) acc[nacc++] = rec;         /* (a pointer: a copy was a rep movs of 370 bytes) */
         r->len = r->jlen;                   /* accepted: journal it */
         if (txt && txt->unsafe) r->len = 0; /* a text not found in the line (not expected) */
         if (closed == CLOSED_BEFORE)
@@ -727,7 +737,8 @@ static mw_status apply_version(mw_monitor *m, const char *body, batch *b, mw_buf
         parsed *r = &b->recs[i];
         if (r->v || !r->len || r->owner != v) continue;
         if (binary) {
-            mw_record_bin_put(&blob, &b->views[i], prev);
+            mw_record_bin_put_same(&blob, &b->views[i], prev,
+                                   i > 0 && prev == &b->views[i - 1] && r->same_names);
             prev = &b->views[i];
             continue;
         }

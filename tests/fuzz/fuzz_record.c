@@ -16,7 +16,9 @@
  * on lines shaped like earlier ones; a second parser with that path off
  * (mw_record_parser_shapes) reads the same bytes, and the two must agree on
  * every record (every field, views at the same addresses, numbers bit for
- * bit) and every error (status, message, line, column).
+ * bit) and every error (status, message, line, column). When the parser says
+ * a record has the names of the one it parsed before (same_names, which the
+ * daemon's journal trusts), the names must be the same.
  */
 #include "data/record_int.h"
 #include "modelwatch/record.h"
@@ -24,6 +26,7 @@
 #include "../support/record_compare.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,12 +85,52 @@ static mw_record_parser *parser(int shapes, int labels) {
 
 /* The next record of it (parser p) and of it2 (parser q, the fast path off)
  * must be the same result: returns it. */
+/* The names of a record's features and scores, as one string (counts and
+ * lengths included). */
+static size_t names_of(const mw_record *rec, char *out, size_t cap) {
+    size_t n = 0;
+    const mw_feature *lists[2] = {rec->features, rec->scores};
+    size_t counts[2] = {rec->nfeatures, rec->nscores};
+    for (int l = 0; l < 2; l++) {
+        n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, "%zu:", counts[l]);
+        for (size_t i = 0; i < counts[l]; i++) {
+            n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, "%zu:", lists[l][i].name_len);
+            if (n + lists[l][i].name_len < cap) memcpy(out + n, lists[l][i].name, lists[l][i].name_len);
+            n += lists[l][i].name_len;
+        }
+    }
+    return n;
+}
+
+/* After each record p parsed successfully: when p says it has the names of
+ * the record it parsed successfully before (mw_record_parser_same_names, which
+ * the daemon's journal trusts instead of comparing), they must be the same. */
+static void check_same_names(const mw_record_parser *p, const mw_record *rec) {
+    enum { CAP = 1 << 16 };
+    static const mw_record_parser *owner[2];
+    static char last[2][CAP], now[CAP];
+    static size_t last_len[2];
+    int k = owner[0] == p ? 0 : owner[1] == p ? 1 : !owner[0] ? 0 : 1;
+    owner[k] = p;
+    size_t n = names_of(rec, now, CAP);
+    if (n >= CAP) { /* too long to keep: the next record is not checked */
+        last_len[k] = (size_t)-1;
+        return;
+    }
+    if (mw_record_parser_same_names(p) && last_len[k] != (size_t)-1 &&
+        (n != last_len[k] || memcmp(now, last[k], n)))
+        abort();
+    memcpy(last[k], now, n);
+    last_len[k] = n;
+}
+
 static int next_both(mw_record_iter *it, mw_record_parser *p, mw_record *rec, mw_error *err,
                      mw_record_iter *it2, mw_record_parser *q, const char *body, size_t size) {
     mw_record rec2;
     mw_error err2;
     int r = mw_record_iter_next(it, p, rec, err);
     if (mw_record_iter_next(it2, q, &rec2, &err2) != r) abort();
+    if (r == 1) check_same_names(p, rec);
     if (r == 1 && (mw_test_record_diff(rec, &rec2, body, size) ||
                    mw_record_parser_decoded(p) != mw_record_parser_decoded(q)))
         abort();
@@ -208,6 +251,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     mw_record rec2;
     mw_error err2;
     mw_status st = mw_record_parse(p, body, size, &rec, &err);
+    if (st == MW_OK) check_same_names(p, &rec);
     if (mw_record_parse(q, body, size, &rec2, &err2) != st ||
         (st == MW_OK ? mw_test_record_diff(&rec, &rec2, body, size) != NULL
                      : mw_test_error_diff(&err, &err2) != NULL))

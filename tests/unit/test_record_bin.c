@@ -144,6 +144,44 @@ static void test_size(void **state) {
     free(b.data);
 }
 
+/* Two records parsed by one parser, the second by the record's shape: the
+ * parser says it has the first one's names, and the form written without
+ * comparing them (mw_record_bin_put_same) is byte for byte the compared one. */
+static void test_same_names_hint(void **state) {
+    (void)state;
+    const char *a = "{\"model\": \"m\", \"version\": \"1\", \"features\": {\"x\": 1, \"yy\": \"a\", "
+                    "\"zzzzz\": 2.5}, \"scores\": {\"0\": 0.25, \"1\": 0.75}}";
+    const char *b2 = "{\"model\": \"m\", \"version\": \"1\", \"features\": {\"x\": 7, \"yy\": \"bb\", "
+                     "\"zzzzz\": 3.5}, \"scores\": {\"0\": 0.5, \"1\": 0.5}}";
+    const char *c = "{\"model\": \"m\", \"version\": \"1\", \"features\": {\"x\": 7, \"yz\": \"bb\", "
+                    "\"zzzzz\": 3.5}, \"scores\": {\"0\": 0.5, \"1\": 0.5}}";
+    mw_record_parser *p = mw_record_parser_new();
+    mw_record ra, rb, rc;
+    mw_error e;
+    assert_int_equal(mw_record_parse(p, a, strlen(a), &ra, &e), MW_OK);
+    assert_false(mw_record_parser_same_names(p)); /* nothing before it */
+    mw_feature fa[3], sa[2]; /* (the parser's arrays are reused by the next record) */
+    memcpy(fa, ra.features, sizeof fa);
+    memcpy(sa, ra.scores, sizeof sa);
+    ra.features = fa;
+    ra.scores = sa;
+    assert_int_equal(mw_record_parse(p, b2, strlen(b2), &rb, &e), MW_OK);
+    assert_true(mw_record_parser_same_names(p));
+    mw_buf with = {0}, without = {0};
+    mw_record_bin_put(&with, &ra, NULL);
+    mw_record_bin_put(&without, &ra, NULL);
+    mw_record_bin_put_same(&with, &rb, &ra, 1);
+    mw_record_bin_put(&without, &rb, &ra);
+    assert_int_equal(with.len, without.len);
+    assert_memory_equal(with.data, without.data, with.len);
+    /* another name: not the same names (a normal parse) */
+    assert_int_equal(mw_record_parse(p, c, strlen(c), &rc, &e), MW_OK);
+    assert_false(mw_record_parser_same_names(p));
+    mw_record_parser_free(p);
+    free(with.data);
+    free(without.data);
+}
+
 /* Reads the whole sequence in [data, data + len) into fresh copies (so that
  * ASan sees any read past the end); the number of records read before the
  * first failure. */
@@ -233,6 +271,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_size),
+        cmocka_unit_test(test_same_names_hint),
         cmocka_unit_test(test_corrupt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
