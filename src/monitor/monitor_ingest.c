@@ -260,10 +260,11 @@ mw_status mw_monitor_observe(mw_monitor *m, const mw_record *rec, mw_error *err)
 
 /* ---- bulk ingestion ------------------------------------------------------------ */
 
-/* A parsed record, owned by the batch: the record itself is batch.views[i]
- * (its strings in the body or, when the parser had to unescape them, in
- * batch.text: offsets until fixed up; its arrays set once parsing is done);
- * this is what the batch needs besides. */
+/* A parsed record, owned by the batch: the record itself is batch.views[i],
+ * parsed straight into it (a copy of the parser's output was ~370 bytes a
+ * record); its strings are in the body or, when the parser had to unescape
+ * them, in batch.text (offsets until fixed up); its arrays are set once
+ * parsing is done. This is what the batch needs besides. */
 typedef struct parsed {
     mw_vstate *v;                      /* its version; NULL once applied */
     mw_vstate *owner;                  /* its version, kept */
@@ -423,11 +424,9 @@ static void keep_features(batch *b, const char *body, size_t blen, const mw_feat
     }
 }
 
-static mw_status keep_record(batch *b, mw_vstate *v, const mw_record *rec, int decoded,
-                             int same_names, const char *body, size_t blen, size_t off, size_t len,
-                             uint64_t line) {
+static mw_status keep_record(batch *b, mw_vstate *v, mw_record *rec, int decoded, int same_names,
+                             const char *body, size_t blen, size_t off, size_t len, uint64_t line) {
     if (grow((void **)&b->recs, &b->cap, b->n + 1, sizeof *b->recs) ||
-        grow((void **)&b->views, &b->viewcap, b->n + 1, sizeof *b->views) ||
         grow((void **)&b->features, &b->featcap, b->nfeat + rec->nfeatures + rec->nscores,
              sizeof *b->features) ||
         grow((void **)&b->emb, &b->embcap, b->nemb + rec->embedding_len + 1, sizeof *b->emb))
@@ -449,19 +448,18 @@ static mw_status keep_record(batch *b, mw_vstate *v, const mw_record *rec, int d
         .len = 0,
         .line = line,
         .same_names = same_names};
-    mw_record *o = &b->views[b->n++];
-    *o = *rec;
-    o->model = o->version = NULL; /* the version is r->v (an alias's name was on the stack) */
-    o->model_len = o->version_len = 0;
-    o->label = (mw_feature){0};
-    o->prompt_raw = o->completion_raw = NULL; /* (offsets in parsed) */
-    o->error = keep_string(b, body, blen, rec->error, rec->error_len);
-    o->finish_reason = keep_string(b, body, blen, rec->finish_reason, rec->finish_reason_len);
-    o->id = keep_string(b, body, blen, rec->id, rec->id_len);
-    o->prompt = keep_string(b, body, blen, rec->prompt, rec->prompt_len);
-    o->completion = keep_string(b, body, blen, rec->completion, rec->completion_len);
+    b->n++;                           /* rec was parsed into b->views[b->n]: it stays there */
+    rec->model = rec->version = NULL; /* the version is r->v (an alias's name was on the stack) */
+    rec->model_len = rec->version_len = 0;
+    rec->label = (mw_feature){0};
+    rec->prompt_raw = rec->completion_raw = NULL; /* (offsets in parsed) */
+    rec->error = keep_string(b, body, blen, rec->error, rec->error_len);
+    rec->finish_reason = keep_string(b, body, blen, rec->finish_reason, rec->finish_reason_len);
+    rec->id = keep_string(b, body, blen, rec->id, rec->id_len);
+    rec->prompt = keep_string(b, body, blen, rec->prompt, rec->prompt_len);
+    rec->completion = keep_string(b, body, blen, rec->completion, rec->completion_len);
     if (rec->prediction.kind == MW_VALUE_STRING)
-        o->prediction.str =
+        rec->prediction.str =
             keep_string(b, body, blen, rec->prediction.str, rec->prediction.str_len);
     if (rec->embedding_len)
         memcpy(b->emb + b->nemb, rec->embedding, rec->embedding_len * sizeof *b->emb);
@@ -555,9 +553,11 @@ static mw_status parse_all(mw_monitor *m, const char *body, size_t len, batch *b
     int last_kept = 0; /* the last record parsed went into the batch */
     for (;;) {
         size_t before = it.pos;
-        mw_record rec;
+        /* parsed straight into the batch's next record (kept if it is accepted) */
+        if (grow((void **)&b->views, &b->viewcap, b->n + 1, sizeof *b->views)) return MW_ENOMEM;
+        mw_record *rec = &b->views[b->n];
         mw_error e; /* cleared by the iterator (a memset here was ~110 instructions) */
-        int r = mw_record_iter_next(&it, p, &rec, &e);
+        int r = mw_record_iter_next(&it, p, rec, &e);
         if (r == 0) break;
         /* its names are the batch's record before's when they are the last
          * record parsed's and that one went into the batch */
@@ -572,45 +572,46 @@ static mw_status parse_all(mw_monitor *m, const char *body, size_t len, batch *b
         }
         char target[MW_MAX_NAME + 1], why[200];
         mw_vstate *v = NULL;
-        if (last_v && rec.model_len == last_ml && rec.version_len == last_vl &&
-            !memcmp(rec.model, last_model, last_ml) && !memcmp(rec.version, last_version, last_vl))
+        if (last_v && rec->model_len == last_ml && rec->version_len == last_vl &&
+            !memcmp(rec->model, last_model, last_ml) &&
+            !memcmp(rec->version, last_version, last_vl))
             v = last_v;
-        if (!v && rec.version_len > 1 && rec.version[0] == '@') { /* a registry alias */
-            if (!resolve_alias(m, &rec, target, sizeof target, why, sizeof why)) {
+        if (!v && rec->version_len > 1 && rec->version[0] == '@') { /* a registry alias */
+            if (!resolve_alias(m, rec, target, sizeof target, why, sizeof why)) {
                 add_error(res, it.line, why);
                 pthread_mutex_lock(&m->unknown_lock);
                 m->rejected_unknown++;
                 pthread_mutex_unlock(&m->unknown_lock);
                 continue;
             }
-            rec.version = target;
-            rec.version_len = strlen(target);
+            rec->version = target;
+            rec->version_len = strlen(target);
         }
         if (!v &&
-            !(v = mw_monitor_find(m, rec.model, rec.model_len, rec.version, rec.version_len))) {
+            !(v = mw_monitor_find(m, rec->model, rec->model_len, rec->version, rec->version_len))) {
             char msg[200];
             snprintf(msg, sizeof msg,
                      "model \"%.*s\" version \"%.*s\" is not registered: register it with PUT "
                      "/api/v1/models/{model}/versions/{version}",
-                     (int)(rec.model_len > 40 ? 40 : rec.model_len), rec.model,
-                     (int)(rec.version_len > 40 ? 40 : rec.version_len), rec.version);
+                     (int)(rec->model_len > 40 ? 40 : rec->model_len), rec->model,
+                     (int)(rec->version_len > 40 ? 40 : rec->version_len), rec->version);
             add_error(res, it.line, msg);
             pthread_mutex_lock(&m->unknown_lock);
             m->rejected_unknown++;
             pthread_mutex_unlock(&m->unknown_lock);
             continue;
         }
-        if (v != last_v && rec.version != target && rec.model_len <= MW_MAX_NAME &&
-            rec.version_len <= MW_MAX_NAME) { /* not an alias: remembered */
-            memcpy(last_model, rec.model, rec.model_len);
-            memcpy(last_version, rec.version, rec.version_len);
-            last_ml = rec.model_len;
-            last_vl = rec.version_len;
+        if (v != last_v && rec->version != target && rec->model_len <= MW_MAX_NAME &&
+            rec->version_len <= MW_MAX_NAME) { /* not an alias: remembered */
+            memcpy(last_model, rec->model, rec->model_len);
+            memcpy(last_version, rec->version, rec->version_len);
+            last_ml = rec->model_len;
+            last_vl = rec->version_len;
             last_v = v;
         }
         size_t off = before, sl = it.pos - before;
         trim_span(body, &off, &sl);
-        mw_status st = keep_record(b, v, &rec, mw_record_parser_decoded(p), same_names, body, len,
+        mw_status st = keep_record(b, v, rec, mw_record_parser_decoded(p), same_names, body, len,
                                    off, sl, it.line);
         if (st) return st;
         last_kept = 1;
