@@ -73,7 +73,7 @@ static unsigned char *put_f64(unsigned char *o, double x) {
 
 static unsigned char *put_s(unsigned char *o, const char *s, size_t n) {
     o = put_v(o, n);
-    if (n) memcpy(o, s, n);
+    mw_copy_small(o, s, n);
     return o + n;
 }
 

@@ -35,9 +35,9 @@ int64_t mw_monitor_now_ms(const mw_monitor *m) {
 
 size_t mw_monitor_key(char *buf, size_t cap, const char *a, size_t al, const char *b, size_t bl) {
     if (al + bl + 1 > cap) return 0;
-    memcpy(buf, a, al);
+    mw_copy_small(buf, a, al);
     buf[al] = '\x1f';
-    memcpy(buf + al + 1, b, bl);
+    mw_copy_small(buf + al + 1, b, bl);
     return al + bl + 1;
 }
 
