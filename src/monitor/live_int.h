@@ -47,8 +47,8 @@ typedef struct mw_baseline {
     const double *detector_bounds; /* its score histogram bounds (mw_outlier_bounds) */
     long *col_input;               /* baseline column -> detector input, -1 when not an input */
     size_t ninputs;
-    struct mw_base_perf *perf;     /* predictions, scores and CBPE, or NULL (baseline_perf.c) */
-    struct mw_base_emb *emb;       /* reference embeddings, or NULL (window_embedding.c) */
+    struct mw_base_perf *perf; /* predictions, scores and CBPE, or NULL (baseline_perf.c) */
+    struct mw_base_emb *emb;   /* reference embeddings, or NULL (window_embedding.c) */
 } mw_baseline;
 
 /*
@@ -158,6 +158,8 @@ typedef struct mw_win_col {
     unsigned recent_next;
 } mw_win_col;
 
+#define MW_WINDOW_STORES 16 /* sample replacements a window holds back (a power of two) */
+
 typedef struct mw_window {
     double start, end; /* seconds; end = start + window length */
     uint64_t records, late;
@@ -169,7 +171,7 @@ typedef struct mw_window {
     uint64_t *cbpe_npred;
     uint64_t cbpe_n, cbpe_skipped;
     size_t cbpe_k;
-    mw_win_col *cols;       /* one per baseline column */
+    mw_win_col *cols; /* one per baseline column */
     size_t ncols;
     mw_rng rng;
     /* embeddings (window_embedding.c): a uniform reservoir of the valid
@@ -178,7 +180,20 @@ typedef struct mw_window {
     size_t emb_cap, emb_n, emb_alloc_rows, emb_dim;
     uint64_t emb_seen, emb_missing, emb_bad_dim, emb_bad_value;
     int emb_last; /* the last record's embedding: MW_EMB_* */
+    /* replacements in the columns' full samples not yet written, oldest at
+     * (stores_head - nstores) mod MW_WINDOW_STORES: each slot was prefetched
+     * when drawn and is written MW_WINDOW_STORES replacements later (a store
+     * at a random place of a 800 KB sample missed the cache: ~10 % of the
+     * ingestion benchmark's throughput). mw_window_settle writes them. */
+    struct {
+        double *at;
+        double v;
+    } stores[MW_WINDOW_STORES];
+    unsigned nstores, stores_head;
 } mw_window;
+
+/* Writes the window's pending sample replacements (before its samples are read). */
+void mw_window_settle(mw_window *w);
 
 enum { MW_EMB_NONE = 0, MW_EMB_OK, MW_EMB_BAD_DIM, MW_EMB_BAD_VALUE };
 

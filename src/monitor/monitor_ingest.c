@@ -74,6 +74,7 @@ mw_status mw_vstate_close_window(mw_monitor *m, mw_vstate *v, char **json_out, m
     if (json_out) *json_out = NULL;
     mw_status st = mw_labels_flush(m, v); /* the window's predictions, all tracked */
     if (st) return mw_error_set(err, st, NULL, 0, 0, "out of memory tracking predictions");
+    mw_window_settle(&v->win); /* the samples' held-back replacements, written */
     mw_drift_report rep;
     st = mw_window_report(&v->win, v->baseline, &v->cfg.drift, &rep);
     if (st) return mw_error_set(err, st, NULL, 0, 0, "closing the window: %s", mw_status_str(st));

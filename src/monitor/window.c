@@ -68,6 +68,7 @@ void mw_window_reset(mw_window *w, uint64_t seed) {
         c->max = -INFINITY;
     }
     w->records = w->late = 0;
+    w->nstores = w->stores_head = 0; /* (written when the window closed, or not needed) */
     if (w->cbpe_k) {
         memset(w->cbpe_conf, 0, w->cbpe_k * w->cbpe_k * sizeof *w->cbpe_conf);
         memset(w->cbpe_npred, 0, w->cbpe_k * sizeof *w->cbpe_npred);
@@ -168,6 +169,29 @@ static long find_value(const double *values, size_t n, double v) {
     return lo < n && values[lo] == v ? (long)lo : -1;
 }
 
+/* A sample replacement: the slot prefetched now, written MW_WINDOW_STORES
+ * replacements later (the oldest pending one goes now). */
+static inline void store_later(mw_window *w, double *at, double v) {
+    __builtin_prefetch(at, 1);
+    unsigned k = w->stores_head;
+    if (w->nstores == MW_WINDOW_STORES)
+        *w->stores[k].at = w->stores[k].v;
+    else
+        w->nstores++;
+    w->stores[k].at = at;
+    w->stores[k].v = v;
+    w->stores_head = (k + 1) % MW_WINDOW_STORES;
+}
+
+void mw_window_settle(mw_window *w) {
+    unsigned first = (w->stores_head + MW_WINDOW_STORES - w->nstores) % MW_WINDOW_STORES;
+    for (unsigned i = 0; i < w->nstores; i++) { /* oldest first: a later one may overwrite */
+        unsigned k = (first + i) % MW_WINDOW_STORES;
+        *w->stores[k].at = w->stores[k].v;
+    }
+    w->nstores = w->stores_head = 0;
+}
+
 __attribute__((always_inline)) static inline mw_status
 observe_number(mw_window *w, const mw_base_col *bc, mw_win_col *c, double v) {
     if (isnan(v)) {
@@ -195,7 +219,13 @@ observe_number(mw_window *w, const mw_base_col *bc, mw_win_col *c, double v) {
     } else {
         c->bins[mw_edges_at_most(bc->edges, MW_QUANTILE_BINS - 1, v)]++; /* v is not NaN */
     }
-    return mw_reservoir_add(&c->sample, v, &w->rng);
+    mw_reservoir *r = &c->sample;
+    if (r->len == r->cap && r->cap) { /* full: algorithm R, as mw_reservoir_add, store later */
+        uint64_t j = mw_rng_below(&w->rng, ++r->seen);
+        if (j < r->cap) store_later(w, &r->values[j], v);
+        return MW_OK;
+    }
+    return mw_reservoir_add(r, v, &w->rng);
 }
 
 static mw_status observe_text(const mw_base_col *bc, mw_win_col *c, const char *s, size_t len) {
@@ -380,7 +410,7 @@ mw_status mw_window_observe(mw_window *w, const mw_baseline *b, const mw_record 
     }
     if (b->perf && !st) st = observe_outputs(w, b, rec, seen);
     for (size_t j = 0; nseen < b->ncols && j < b->ncols; j++) /* (none when all were there) */
-        if (!seen[j]) { /* absent from the record: missing */
+        if (!seen[j]) {                                       /* absent from the record: missing */
             w->cols[j].rows++;
             w->cols[j].missing++;
         }
