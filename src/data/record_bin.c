@@ -71,7 +71,8 @@ static unsigned char *put_f64(unsigned char *o, double x) {
     return o + 8;
 }
 
-static unsigned char *put_s(unsigned char *o, const char *s, size_t n) {
+__attribute__((always_inline)) static inline unsigned char *put_s(unsigned char *o, const char *s,
+                                                                  size_t n) {
     o = put_v(o, n);
     mw_copy_small(o, s, n);
     return o + n;
