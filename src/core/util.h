@@ -94,6 +94,15 @@ static inline int mw_bytes_ends_equal(const unsigned char *x, const unsigned cha
     return ((u ^ v) | (s ^ t)) == 0;
 }
 
+/* mw_copy_small for w <= n <= 2w: the first and the last w bytes. */
+static inline void mw_copy_ends(unsigned char *d, const unsigned char *x, size_t n, size_t w) {
+    uint64_t a = 0, b = 0;
+    memcpy(&a, x, w);
+    memcpy(&b, x + n - w, w);
+    memcpy(d, &a, w);
+    memcpy(d + n - w, &b, w);
+}
+
 /* memcpy(o, s, n) for the short strings of the hot paths (names, ids,
  * categories): up to 16 bytes by two overlapping loads and stores, inline,
  * touching nothing outside the n bytes; longer ones by memcpy. A call to
@@ -105,17 +114,9 @@ __attribute__((always_inline)) static inline void mw_copy_small(void *o, const v
     if (n > 16) {
         memcpy(d, x, n);
     } else if (n >= 8) {
-        uint64_t a, b;
-        memcpy(&a, x, 8);
-        memcpy(&b, x + n - 8, 8);
-        memcpy(d, &a, 8);
-        memcpy(d + n - 8, &b, 8);
+        mw_copy_ends(d, x, n, 8);
     } else if (n >= 4) {
-        uint32_t a, b;
-        memcpy(&a, x, 4);
-        memcpy(&b, x + n - 4, 4);
-        memcpy(d, &a, 4);
-        memcpy(d + n - 4, &b, 4);
+        mw_copy_ends(d, x, n, 4);
     } else if (n) { /* 1-3 bytes: the first, the middle and the last */
         unsigned char a = x[0], b = x[n / 2], c = x[n - 1];
         d[0] = a;

@@ -37,6 +37,20 @@ static mw_baseline *two_numeric_columns(void) {
     return b;
 }
 
+/* One record with a = av and b = bv into the window. */
+static void observe_pair(mw_window *w, const mw_baseline *b, double av, double bv) {
+    mw_feature f[2] = {{.name = "a", .name_len = 1, .kind = MW_VALUE_NUMBER, .number = av},
+                       {.name = "b", .name_len = 1, .kind = MW_VALUE_NUMBER, .number = bv}};
+    mw_record rec = {.features = f,
+                     .nfeatures = 2,
+                     .ts = NAN,
+                     .latency_ms = NAN,
+                     .input_tokens = NAN,
+                     .output_tokens = NAN,
+                     .ttft_ms = NAN};
+    assert_int_equal(mw_window_observe(w, b, &rec, NULL), MW_OK);
+}
+
 /* n records (a = i + 0.5, b = -i) through the window, and the same values
  * through two plain reservoirs drawing from one generator in the same order. */
 static void check_after(const mw_baseline *b, size_t n) {
@@ -49,16 +63,7 @@ static void check_after(const mw_baseline *b, size_t n) {
     assert_int_equal(mw_reservoir_init(&rb, CAP), MW_OK);
     for (size_t i = 0; i < n; i++) {
         double av = (double)i + 0.5, bv = -(double)i;
-        mw_feature f[2] = {{.name = "a", .name_len = 1, .kind = MW_VALUE_NUMBER, .number = av},
-                           {.name = "b", .name_len = 1, .kind = MW_VALUE_NUMBER, .number = bv}};
-        mw_record rec = {.features = f,
-                         .nfeatures = 2,
-                         .ts = NAN,
-                         .latency_ms = NAN,
-                         .input_tokens = NAN,
-                         .output_tokens = NAN,
-                         .ttft_ms = NAN};
-        assert_int_equal(mw_window_observe(&w, b, &rec, NULL), MW_OK);
+        observe_pair(&w, b, av, bv);
         assert_int_equal(mw_reservoir_add(&ra, av, &rng), MW_OK);
         assert_int_equal(mw_reservoir_add(&rb, bv, &rng), MW_OK);
     }
@@ -90,16 +95,7 @@ static void test_reset_forgets_held_back_stores(void **state) {
     mw_window w;
     assert_int_equal(mw_window_init(&w, b, CAP, SEED), MW_OK);
     for (size_t i = 0; i < 100; i++) {
-        mw_feature f[2] = {{.name = "a", .name_len = 1, .kind = MW_VALUE_NUMBER, .number = 1},
-                           {.name = "b", .name_len = 1, .kind = MW_VALUE_NUMBER, .number = 2}};
-        mw_record rec = {.features = f,
-                         .nfeatures = 2,
-                         .ts = NAN,
-                         .latency_ms = NAN,
-                         .input_tokens = NAN,
-                         .output_tokens = NAN,
-                         .ttft_ms = NAN};
-        assert_int_equal(mw_window_observe(&w, b, &rec, NULL), MW_OK);
+        observe_pair(&w, b, 1, 2);
     }
     assert_true(w.nstores > 0);
     mw_window_reset(&w, SEED);
