@@ -99,8 +99,9 @@ static mw_status io_error(const mw_jfile *jf, const char *what, mw_error *err) {
 static int write_all_at(int fd, struct iovec *iov, int n, off_t off) {
     while (n > 0) {
         ssize_t w = pwritev(fd, iov, n, off);
-        if (w < 0) {
-            if (errno == EINTR) continue;
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) { /* (0: no progress, which a regular file does not do; not a loop) */
+            if (w == 0) errno = EIO;
             return -1;
         }
         off += w;
