@@ -59,6 +59,7 @@
 
 #define FILE_MAGIC "MWJ1"
 #define FILE_FORMAT 1u
+#define FILE_HEAD 16            /* magic, format, the names' lengths; then the names */
 #define FRAME_MAGIC 0x464A574Du /* "MWJF" little-endian */
 #define FRAME_HEAD 16           /* magic, length, seq */
 #define FRAME_TAIL 8            /* check */
@@ -76,18 +77,6 @@ struct mw_jfile {
 
 static uint64_t frame_check(const void *payload, uint32_t len, int64_t seq) {
     return mw_data_hash64(payload, len, (uint64_t)seq ^ len);
-}
-
-static void put_u32(unsigned char *p, uint32_t v) {
-    mw_put_le(p, v, 4);
-}
-
-static uint32_t get_u32(const unsigned char *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_u64(const unsigned char *p) {
-    return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
 }
 
 static mw_status io_error(const mw_jfile *jf, const char *what, mw_error *err) {
@@ -140,16 +129,16 @@ static void seq_at_least(mw_store *s, int64_t seq) {
 
 /* Writes a new file's header (the file is empty or holds a cut-short header). */
 static mw_status write_header(mw_store *s, mw_jfile *jf, mw_error *err) {
-    unsigned char h[16];
+    unsigned char h[FILE_HEAD];
     size_t ml = strlen(jf->model), vl = strlen(jf->version);
     memcpy(h, FILE_MAGIC, 4);
-    put_u32(h + 4, FILE_FORMAT);
-    put_u32(h + 8, (uint32_t)ml);
-    put_u32(h + 12, (uint32_t)vl);
-    struct iovec iov[3] = {{h, 16}, {jf->model, ml}, {jf->version, vl}};
+    mw_put_le32(h + 4, FILE_FORMAT);
+    mw_put_le32(h + 8, (uint32_t)ml);
+    mw_put_le32(h + 12, (uint32_t)vl);
+    struct iovec iov[3] = {{h, FILE_HEAD}, {jf->model, ml}, {jf->version, vl}};
     if (ftruncate(jf->fd, 0) || write_all_at(jf->fd, iov, 3, 0))
         return io_error(jf, "writing the file header", err);
-    jf->head = jf->size = 16 + ml + vl;
+    jf->head = jf->size = FILE_HEAD + ml + vl;
     if (s->jsync_full && (fdatasync(jf->fd) || mw_jf_sync_dir(s)))
         return io_error(jf, "syncing a new journal file", err);
     return MW_OK;
@@ -157,22 +146,24 @@ static mw_status write_header(mw_store *s, mw_jfile *jf, mw_error *err) {
 
 /* Checks an existing file's header: it must name this version. */
 static mw_status check_header(mw_store *s, mw_jfile *jf, uint64_t file_size, mw_error *err) {
-    unsigned char h[16];
+    unsigned char h[FILE_HEAD];
     size_t ml = strlen(jf->model), vl = strlen(jf->version);
-    if (file_size < 16 + ml + vl) return write_header(s, jf, err); /* created, then cut short */
+    if (file_size < FILE_HEAD + ml + vl) /* created, then cut short */
+        return write_header(s, jf, err);
     char *names = malloc(ml + vl + 1);
     if (!names) return mw_error_set(err, MW_ENOMEM, jf->path, 0, 0, "journal: out of memory");
-    int ok = read_all_at(jf->fd, h, 16, 0) == 0 && !memcmp(h, FILE_MAGIC, 4) &&
-             get_u32(h + 4) == FILE_FORMAT && get_u32(h + 8) == ml && get_u32(h + 12) == vl &&
-             read_all_at(jf->fd, names, ml + vl, 16) == 0 && !memcmp(names, jf->model, ml) &&
-             !memcmp(names + ml, jf->version, vl);
+    int ok = read_all_at(jf->fd, h, FILE_HEAD, 0) == 0 && !memcmp(h, FILE_MAGIC, 4);
+    mw_reader r = {h + 4, h + FILE_HEAD, 0};
+    ok = ok && mw_rd_u32(&r) == FILE_FORMAT && mw_rd_u32(&r) == ml && mw_rd_u32(&r) == vl &&
+         read_all_at(jf->fd, names, ml + vl, FILE_HEAD) == 0 && !memcmp(names, jf->model, ml) &&
+         !memcmp(names + ml, jf->version, vl);
     free(names);
     if (!ok)
         return mw_error_set(err, MW_ECORRUPT, jf->path, 0, 0,
                             "this journal file is not the journal of %s/%s (another version's, "
                             "or damaged): move it away to start that version's journal anew",
                             jf->model, jf->version);
-    jf->head = jf->size = 16 + ml + vl;
+    jf->head = jf->size = FILE_HEAD + ml + vl;
     return MW_OK;
 }
 
@@ -194,10 +185,10 @@ static mw_status scan(mw_store *s, mw_jfile *jf, int64_t after, mw_store_journal
     while (off + FRAME_HEAD + FRAME_TAIL <= end) {
         unsigned char h[FRAME_HEAD];
         if (read_all_at(jf->fd, h, FRAME_HEAD, (off_t)off)) break;
-        uint32_t len = get_u32(h + 4);
-        int64_t seq = (int64_t)get_u64(h + 8);
-        if (get_u32(h) != FRAME_MAGIC || off + FRAME_HEAD + len + FRAME_TAIL > end || seq <= last)
-            break;
+        mw_reader hr = {h, h + FRAME_HEAD, 0};
+        uint32_t magic = mw_rd_u32(&hr), len = mw_rd_u32(&hr);
+        int64_t seq = (int64_t)mw_rd_u64(&hr);
+        if (magic != FRAME_MAGIC || off + FRAME_HEAD + len + FRAME_TAIL > end || seq <= last) break;
         if (len + FRAME_TAIL > cap) {
             unsigned char *nb = realloc(buf, len + FRAME_TAIL);
             if (!nb) {
@@ -207,8 +198,9 @@ static mw_status scan(mw_store *s, mw_jfile *jf, int64_t after, mw_store_journal
             buf = nb;
             cap = len + FRAME_TAIL;
         }
+        mw_reader tr = {buf + len, buf + len + FRAME_TAIL, 0};
         if (read_all_at(jf->fd, buf, len + FRAME_TAIL, (off_t)(off + FRAME_HEAD)) ||
-            get_u64(buf + len) != frame_check(buf, len, seq))
+            mw_rd_u64(&tr) != frame_check(buf, len, seq))
             break;
         off += FRAME_HEAD + len + FRAME_TAIL;
         last = seq;
@@ -337,10 +329,10 @@ mw_status mw_jf_append(mw_store *s, mw_jfile *jf, const void *blob, size_t len, 
     }
     int64_t q = __atomic_add_fetch(&s->jseq, 1, __ATOMIC_RELAXED);
     unsigned char h[FRAME_HEAD], t[FRAME_TAIL];
-    put_u32(h, FRAME_MAGIC);
-    put_u32(h + 4, (uint32_t)len);
-    mw_put_le(h + 8, (uint64_t)q, 8);
-    mw_put_le(t, frame_check(blob, (uint32_t)len, q), 8);
+    mw_put_le32(h, FRAME_MAGIC);
+    mw_put_le32(h + 4, (uint32_t)len);
+    mw_put_le64(h + 8, (uint64_t)q);
+    mw_put_le64(t, frame_check(blob, (uint32_t)len, q));
     struct iovec iov[3] = {{h, FRAME_HEAD}, {(void *)blob, len}, {t, FRAME_TAIL}};
     if (before) *before = (mw_jf_pos){jf->size, jf->last_seq};
     if (write_all_at(jf->fd, iov, 3, (off_t)jf->size) || (sync && fdatasync(jf->fd))) {
