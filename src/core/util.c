@@ -36,6 +36,19 @@ double mw_rng_unit(mw_rng *r) {
     return (double)(mw_rng_next(r) >> 11) * 0x1.0p-53;
 }
 
+mw_status mw_grow(void **p, size_t *cap, size_t need, size_t size) {
+    if (need <= *cap) return MW_OK;
+    size_t c = *cap ? *cap : 256;
+    while (c < need && c <= SIZE_MAX / 2)
+        c *= 2;
+    if (c < need || (size && c > SIZE_MAX / size)) return MW_ENOMEM;
+    void *q = realloc(*p, c * size);
+    if (!q) return MW_ENOMEM;
+    *p = q;
+    *cap = c;
+    return MW_OK;
+}
+
 int mw_buf_reserve(mw_buf *b, size_t n) {
     if (b->failed) return 0;
     if (b->len + n > b->cap) {

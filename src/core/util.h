@@ -107,8 +107,7 @@ static inline void mw_copy_ends(unsigned char *d, const unsigned char *x, size_t
  * categories): up to 16 bytes by two overlapping loads and stores, inline,
  * touching nothing outside the n bytes; longer ones by memcpy. A call to
  * memcpy per short string was ~2 % of the daemon's ingestion CPU. */
-__attribute__((always_inline)) static inline void mw_copy_small(void *o, const void *s,
-                                                                size_t n) {
+__attribute__((always_inline)) static inline void mw_copy_small(void *o, const void *s, size_t n) {
     unsigned char *d = o;
     const unsigned char *x = s;
     if (n > 16) {
@@ -148,6 +147,10 @@ typedef struct mw_buf {
     int failed; /* set on allocation failure; later appends are no-ops */
 } mw_buf;
 void mw_buf_put(mw_buf *b, const void *p, size_t n);
+/* Makes the array *p of *cap items of size bytes hold need items at least:
+ * its capacity doubled from 256 (or from *cap) until it does. MW_ENOMEM,
+ * with *p and *cap unchanged, when that cannot be allocated. */
+mw_status mw_grow(void **p, size_t *cap, size_t need, size_t size);
 /* Room for n more bytes at b->data + b->len (the caller writes them and
  * adds to len). 0, with failed set, when out of memory or already failed. */
 int mw_buf_reserve(mw_buf *b, size_t n);

@@ -288,13 +288,8 @@ mw_status mw_labels_observe(mw_monitor *m, mw_vstate *v, const mw_record *rec,
     (void)m;
     if (!rec->id || rec->id_len == 0 || rec->prediction.kind == MW_VALUE_MISSING) return MW_OK;
     mw_vlabels *vl = &v->labels;
-    if (vl->ndeferred == vl->capdeferred) {
-        size_t cap = vl->capdeferred ? 2 * vl->capdeferred : 64;
-        mw_label_deferred *d = realloc(vl->deferred, cap * sizeof *d);
-        if (!d) return MW_ENOMEM;
-        vl->deferred = d;
-        vl->capdeferred = cap;
-    }
+    if (mw_grow((void **)&vl->deferred, &vl->capdeferred, vl->ndeferred + 1, sizeof *vl->deferred))
+        return MW_ENOMEM;
     const mw_feature *pos = positive_score(rec);
     vl->deferred[vl->ndeferred++] = (mw_label_deferred){.id = rec->id,
                                                         .id_len = rec->id_len,

@@ -358,18 +358,6 @@ void mw_ingest_pool_free(mw_monitor *m) {
     m->nwork_pool = 0;
 }
 
-static mw_status grow(void **p, size_t *cap, size_t need, size_t size) {
-    if (need <= *cap) return MW_OK;
-    size_t c = *cap ? *cap : 256;
-    while (c < need)
-        c *= 2;
-    void *q = realloc(*p, c * size);
-    if (!q) return MW_ENOMEM;
-    *p = q;
-    *cap = c;
-    return MW_OK;
-}
-
 static void add_error(mw_ingest_result *res, uint64_t line, const char *msg) {
     res->rejected++;
     if (res->nerrors >= MW_INGEST_MAX_ERRORS) return;
@@ -427,10 +415,10 @@ static void keep_features(batch *b, const char *body, size_t blen, const mw_feat
 
 static mw_status keep_record(batch *b, mw_vstate *v, mw_record *rec, int decoded, int same_names,
                              const char *body, size_t blen, size_t off, size_t len, uint64_t line) {
-    if (grow((void **)&b->recs, &b->cap, b->n + 1, sizeof *b->recs) ||
-        grow((void **)&b->features, &b->featcap, b->nfeat + rec->nfeatures + rec->nscores,
-             sizeof *b->features) ||
-        grow((void **)&b->emb, &b->embcap, b->nemb + rec->embedding_len + 1, sizeof *b->emb))
+    if (mw_grow((void **)&b->recs, &b->cap, b->n + 1, sizeof *b->recs) ||
+        mw_grow((void **)&b->features, &b->featcap, b->nfeat + rec->nfeatures + rec->nscores,
+                sizeof *b->features) ||
+        mw_grow((void **)&b->emb, &b->embcap, b->nemb + rec->embedding_len + 1, sizeof *b->emb))
         return MW_ENOMEM;
     b->recs[b->n] = (parsed){
         .v = v,
@@ -555,7 +543,7 @@ static mw_status parse_all(mw_monitor *m, const char *body, size_t len, batch *b
     for (;;) {
         size_t before = it.pos;
         /* parsed straight into the batch's next record (kept if it is accepted) */
-        if (grow((void **)&b->views, &b->viewcap, b->n + 1, sizeof *b->views)) return MW_ENOMEM;
+        if (mw_grow((void **)&b->views, &b->viewcap, b->n + 1, sizeof *b->views)) return MW_ENOMEM;
         mw_record *rec = &b->views[b->n];
         mw_error e; /* cleared by the iterator (a memset here was ~110 instructions) */
         int r = mw_record_iter_next(&it, p, rec, &e);

@@ -339,16 +339,6 @@ void mw_text_batch_free(mw_text_batch *b) {
     memset(b, 0, sizeof *b);
 }
 
-static mw_status grow(void **p, size_t *cap, size_t need, size_t size) {
-    if (need <= *cap) return MW_OK;
-    size_t c = *cap * 2 > need ? *cap * 2 : need;
-    void *q = realloc(*p, c * size);
-    if (!q) return MW_ENOMEM;
-    *p = q;
-    *cap = c;
-    return MW_OK;
-}
-
 /* The spans of the set's text features in line, appended to b->spans. */
 static mw_status find_spans(mw_text_batch *b, const char *line, size_t len, size_t *n) {
     const mw_live_texts *t = b->set;
@@ -357,10 +347,10 @@ static mw_status find_spans(mw_text_batch *b, const char *line, size_t len, size
         *n = mw_record_feature_spans(line, len, t->feat_names, t->feat_lens, t->nfeat,
                                      b->spans + b->nspans, room);
         if (*n <= room) break;
-        if (grow((void **)&b->spans, &b->spans_cap, b->nspans + *n, sizeof *b->spans))
+        if (mw_grow((void **)&b->spans, &b->spans_cap, b->nspans + *n, sizeof *b->spans))
             return MW_ENOMEM;
     }
-    return grow((void **)&b->edits, &b->edits_cap, *n + 2, sizeof *b->edits);
+    return mw_grow((void **)&b->edits, &b->edits_cap, *n + 2, sizeof *b->edits);
 }
 
 mw_status mw_text_batch_describe(mw_text_batch *b, size_t i, const mw_record *rec, const char *line,
@@ -503,7 +493,7 @@ mw_status mw_live_text_record(mw_vstate *v, const mw_record *rec, const mw_live_
         nd += t->v[i].has != 0;
     if (!nd && !t->set->nfeat) return MW_OK;
     size_t need = rec->nfeatures + nd * MW_TEXT_NDESC;
-    if (grow((void **)&v->text_feat, &v->text_feat_cap, need ? need : 1, sizeof *v->text_feat))
+    if (mw_grow((void **)&v->text_feat, &v->text_feat_cap, need ? need : 1, sizeof *v->text_feat))
         return MW_ENOMEM;
     mw_feature *f = v->text_feat;
     size_t n = 0;
