@@ -220,9 +220,9 @@ observe_number(mw_window *w, const mw_base_col *bc, mw_win_col *c, double v) {
         c->bins[mw_edges_at_most(bc->edges, MW_QUANTILE_BINS - 1, v)]++; /* v is not NaN */
     }
     mw_reservoir *r = &c->sample;
-    if (r->len == r->cap && r->cap) { /* full: algorithm R, as mw_reservoir_add, store later */
-        uint64_t j = mw_rng_below(&w->rng, ++r->seen);
-        if (j < r->cap) store_later(w, &r->values[j], v);
+    if (mw_reservoir_full(r)) { /* as mw_reservoir_add, the store later */
+        double *slot = mw_reservoir_slot(r, &w->rng);
+        if (slot) store_later(w, slot, v);
         return MW_OK;
     }
     return mw_reservoir_add(r, v, &w->rng);

@@ -145,8 +145,8 @@ mw_status mw_reservoir_init(mw_reservoir *s, size_t capacity) {
 }
 
 mw_status mw_reservoir_add_slow(mw_reservoir *s, double v, mw_rng *rng) {
-    s->seen++;
     if (s->len < s->cap) {
+        s->seen++;
         if (s->len == s->alloc) { /* grow geometrically up to the capacity */
             size_t newcap = s->alloc ? s->alloc * 2 : 16;
             if (newcap > s->cap) newcap = s->cap;
@@ -158,8 +158,8 @@ mw_status mw_reservoir_add_slow(mw_reservoir *s, double v, mw_rng *rng) {
         s->values[s->len++] = v;
         return MW_OK;
     }
-    uint64_t j = mw_rng_below(rng, s->seen);
-    if (j < s->cap) s->values[j] = v;
+    double *slot = mw_reservoir_slot(s, rng); /* (a capacity of 0: never a slot) */
+    if (slot) *slot = v;
     return MW_OK;
 }
 

@@ -42,6 +42,18 @@ typedef struct mw_reservoir {
 mw_status mw_reservoir_init(mw_reservoir *s, size_t capacity);
 /* mw_reservoir_add's growth and replacement (sketch.c). */
 mw_status mw_reservoir_add_slow(mw_reservoir *s, double v, mw_rng *rng);
+/* 1 when s holds its capacity of values (offers go to mw_reservoir_slot). */
+static inline int mw_reservoir_full(const mw_reservoir *s) {
+    return s->len == s->cap && s->cap;
+}
+/* Algorithm R's step once full: counts one more value offered and returns
+ * the slot the value replaces (probability cap/seen), NULL when it is not
+ * kept. The caller writes the value there (the daemon's windows write it a
+ * little later, window.c). */
+static inline double *mw_reservoir_slot(mw_reservoir *s, mw_rng *rng) {
+    uint64_t j = mw_rng_below(rng, ++s->seen);
+    return j < s->cap ? &s->values[j] : NULL;
+}
 /* Offers v: appended while the sample is below its capacity, else algorithm
  * R (inline, both: the daemon's windows call it for every numeric value). */
 static inline mw_status mw_reservoir_add(mw_reservoir *s, double v, mw_rng *rng) {
@@ -50,9 +62,9 @@ static inline mw_status mw_reservoir_add(mw_reservoir *s, double v, mw_rng *rng)
         s->values[s->len++] = v;
         return MW_OK;
     }
-    if (s->len == s->cap && s->cap) { /* full: replaces a value with probability cap/seen */
-        uint64_t j = mw_rng_below(rng, ++s->seen);
-        if (j < s->cap) s->values[j] = v;
+    if (mw_reservoir_full(s)) {
+        double *slot = mw_reservoir_slot(s, rng);
+        if (slot) *slot = v;
         return MW_OK;
     }
     return mw_reservoir_add_slow(s, v, rng);
